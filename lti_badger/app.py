@@ -1,0 +1,58 @@
+"""The application factory: settings, one engine and sessionmaker, the key store, every
+blueprint, the one error mapping, and the in-process worker when configured."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from flask import Flask
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from .db import make_engine, make_sessionmaker
+from .keys import FileKeyStore, KeyStore
+from .logging import configure_logging
+from .settings import Settings, load_settings
+
+
+@dataclass
+class Services:
+    """What every part of the app shares, found at `app.extensions["lti_badger"]`."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    keys: KeyStore
+
+
+def build_services(settings: Settings) -> Services:
+    engine = make_engine(settings.sqlalchemy_url)
+    return Services(settings, engine, make_sessionmaker(engine), FileKeyStore(settings.instance_dir / "keys"))
+
+
+def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
+    settings = config if isinstance(config, Settings) else load_settings(config)
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    configure_logging()
+
+    app = Flask(__name__, instance_path=str(settings.instance_dir), instance_relative_config=True)
+    app.config.update(
+        SECRET_KEY=settings.secret(),
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        PREFERRED_URL_SCHEME="https" if settings.public_base_url.startswith("https") else "http",
+        SESSION_COOKIE_NAME="lti_badger_session",
+    )
+    app.extensions["lti_badger"] = build_services(settings)
+
+    from .web import init_app as init_web
+
+    init_web(app)
+    if settings.in_process_worker and not app.testing:
+        logging.getLogger(__name__).debug("in-process worker enabled")
+    return app
+
+
+def services(app: Flask) -> Services:
+    return app.extensions["lti_badger"]

@@ -1,0 +1,73 @@
+"""The one domain error hierarchy. Each error knows its HTTP status; `web.errors` maps them
+to responses in one place, and the CLI turns them into a message and a non-zero exit."""
+
+from __future__ import annotations
+
+
+class BadgerError(Exception):
+    """Base of every error a user can be told about."""
+
+    status_code = 400
+    code = "error"
+
+    def __init__(self, message: str, *, detail: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail or {}
+
+    def to_dict(self) -> dict:
+        body = {"error": self.code, "message": self.message}
+        if self.detail:
+            body["detail"] = self.detail
+        return body
+
+
+class BadInput(BadgerError):
+    status_code = 400
+    code = "bad_input"
+
+
+class Unauthorized(BadgerError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(BadgerError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(BadgerError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(BadgerError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(BadgerError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class LaunchError(BadgerError):
+    """An LTI login or launch that cannot be accepted (bad JWT, unknown platform, replay...)."""
+
+    status_code = 400
+    code = "launch_error"
+
+
+class SigningError(BadgerError):
+    """We could not produce or check a signature on our own output: a server fault."""
+
+    status_code = 500
+    code = "signing_error"
+
+
+class UpstreamError(BadgerError):
+    """An LMS or other remote service answered with an error or not at all."""
+
+    status_code = 502
+    code = "upstream_error"

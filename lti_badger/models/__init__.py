@@ -1,0 +1,18 @@
+"""All models, imported here so Alembic and `Base.metadata` see every table."""
+
+from .achievement import Achievement, AchievementVersion
+from .award import AuditEvent, Award
+from .base import Base
+from .course import Activity, Course, Enrollment, Module, Person, ResourceLink
+from .credential import Credential, StatusEntry, StatusList
+from .delivery import Delivery, DeliveryAttempt, WebhookEndpoint
+from .lti_state import CacheEntry, UsedNonce
+from .platform import Deployment, Platform
+from .progress import Progress, ProgressEvent, ProgressSource
+
+__all__ = [
+    "Achievement", "AchievementVersion", "Activity", "AuditEvent", "Award", "Base", "CacheEntry",
+    "Course", "Credential", "Delivery", "DeliveryAttempt", "Deployment", "Enrollment", "Module",
+    "Person", "Platform", "Progress", "ProgressEvent", "ProgressSource", "ResourceLink",
+    "StatusEntry", "StatusList", "UsedNonce", "WebhookEndpoint",
+]

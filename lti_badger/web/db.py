@@ -1,0 +1,35 @@
+"""One database session per request. The edge owns the transaction: a response below 400
+commits, anything else rolls back, so a rejected request changes nothing (invariant 7)."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, g
+from sqlalchemy.orm import Session
+
+
+def db() -> Session:
+    if "db" not in g:
+        g.db = current_app.extensions["lti_badger"].sessions()
+    return g.db
+
+
+def init_db_session(app: Flask) -> None:
+    @app.after_request
+    def _commit(response: Response) -> Response:
+        session: Session | None = g.pop("db", None)
+        if session is not None:
+            try:
+                if response.status_code < 400:
+                    session.commit()
+                else:
+                    session.rollback()
+            finally:
+                session.close()
+        return response
+
+    @app.teardown_request
+    def _close(_exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db", None)
+        if session is not None:
+            session.rollback()
+            session.close()

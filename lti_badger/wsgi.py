@@ -1,0 +1,4 @@
+"""WSGI entry point for gunicorn: `gunicorn lti_badger.wsgi:app`."""
+from .app import create_app
+
+app = create_app()
