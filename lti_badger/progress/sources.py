@@ -1,0 +1,149 @@
+"""Configured progress sources of a platform and their credentials.
+
+Push sources authenticate the LMS that posts to us: xAPI with HTTP Basic (key + secret, as
+LRS clients such as Moodle's logstore_xapi expect), Caliper with a bearer token (`key.secret`),
+Canvas Live Events with Canvas's JWS signature (keys configured per source). The secret is
+shown once when the source is added; only an scrypt hash of it is stored.
+
+Pull sources (Canvas REST, Moodle WS) keep the admin-provided base URL and token in
+`settings`: we must present the token to the LMS, so it cannot be hashed."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import BadInput, Conflict, NotFound, Unauthorized
+from ..models import Platform, ProgressSource
+
+KIND_XAPI = "xapi"
+KIND_CALIPER = "caliper"
+KIND_CANVAS_EVENTS = "canvas-events"
+KIND_CANVAS_REST = "canvas-rest"
+KIND_MOODLE_WS = "moodle-ws"
+KINDS = (KIND_XAPI, KIND_CALIPER, KIND_CANVAS_EVENTS, KIND_CANVAS_REST, KIND_MOODLE_WS)
+PULL_KINDS = (KIND_CANVAS_REST, KIND_MOODLE_WS)
+
+# scrypt cost: the secrets are 256-bit random, so the hash guards a leaked database, not a
+# weak password; this keeps verification around a few milliseconds per request.
+_SCRYPT = {"n": 2**12, "r": 8, "p": 1}
+
+
+def hash_secret(secret: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, dklen=32, **_SCRYPT)
+    b64 = lambda b: base64.urlsafe_b64encode(b).decode().rstrip("=")  # noqa: E731
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${b64(salt)}${b64(digest)}"
+
+
+def check_secret(secret: str, stored: str | None) -> bool:
+    if not stored:
+        return False
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        pad = lambda s: base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))  # noqa: E731
+        if scheme != "scrypt":
+            return False
+        got = hashlib.scrypt(secret.encode(), salt=pad(salt), n=int(n), r=int(r), p=int(p), dklen=32)
+    except ValueError:
+        return False
+    return hmac.compare_digest(got, pad(digest))
+
+
+@dataclass(frozen=True)
+class NewSource:
+    """What `add_source` returns: the source and, once, the secret to give the LMS admin."""
+
+    source: ProgressSource
+    key: str | None
+    secret: str | None
+
+    @property
+    def bearer_token(self) -> str | None:
+        return f"{self.key}.{self.secret}" if self.key and self.secret else None
+
+
+def add_source(session: Session, platform_id: int, kind: str, *, name: str = "default",
+               settings: dict[str, Any] | None = None, now: datetime) -> NewSource:
+    if kind not in KINDS:
+        raise BadInput(f"unknown source kind {kind!r}; one of {', '.join(KINDS)}")
+    if session.get(Platform, platform_id) is None:
+        raise NotFound(f"no platform {platform_id}")
+    if session.scalar(select(ProgressSource.id).where(ProgressSource.platform_id == platform_id,
+                                                      ProgressSource.kind == kind, ProgressSource.name == name)):
+        raise Conflict(f"platform {platform_id} already has a {kind} source named {name!r}")
+    settings = dict(settings or {})
+    if kind in PULL_KINDS:
+        for required in ("base_url", "token"):
+            if not settings.get(required):
+                raise BadInput(f"a {kind} source needs {required}")
+        settings["base_url"] = settings["base_url"].rstrip("/")
+    if kind == KIND_CANVAS_EVENTS:
+        keys = (settings.get("jwks") or {}).get("keys")
+        if not isinstance(keys, list) or not keys:
+            raise BadInput("a canvas-events source needs the JWKS that signs the events ({\"keys\": [...]})")
+    key = secrets.token_hex(12)
+    secret = secrets.token_urlsafe(32) if kind in (KIND_XAPI, KIND_CALIPER) else None
+    source = ProgressSource(platform_id=platform_id, kind=kind, name=name, key=key,
+                            secret_hash=hash_secret(secret) if secret else None, settings=settings,
+                            enabled=True, created_at=now)
+    session.add(source)
+    session.flush()
+    return NewSource(source, key, secret)
+
+
+def list_sources(session: Session, platform_id: int | None = None) -> list[ProgressSource]:
+    q = select(ProgressSource).order_by(ProgressSource.platform_id, ProgressSource.kind, ProgressSource.name)
+    if platform_id is not None:
+        q = q.where(ProgressSource.platform_id == platform_id)
+    return list(session.scalars(q))
+
+
+def get_source(session: Session, source_id: int) -> ProgressSource:
+    source = session.get(ProgressSource, source_id)
+    if source is None:
+        raise NotFound(f"no progress source {source_id}")
+    return source
+
+
+def authenticate(session: Session, kind: str, key: str | None, secret: str | None) -> ProgressSource:
+    """The enabled source of `kind` whose key and secret these are, or `Unauthorized`."""
+    if not key or not secret:
+        raise Unauthorized(f"{kind} credentials are required")
+    source = session.scalar(select(ProgressSource).where(ProgressSource.key == key, ProgressSource.kind == kind))
+    if source is None or not source.enabled or not check_secret(secret, source.secret_hash):
+        raise Unauthorized(f"unknown or wrong {kind} credentials")
+    return source
+
+
+def authenticate_bearer(session: Session, kind: str, token: str | None) -> ProgressSource:
+    key, _, secret = (token or "").partition(".")
+    return authenticate(session, kind, key, secret)
+
+
+def find_source_by_key(session: Session, kind: str, key: str) -> ProgressSource | None:
+    return session.scalar(select(ProgressSource).where(ProgressSource.key == key, ProgressSource.kind == kind,
+                                                       ProgressSource.enabled.is_(True)))
+
+
+def touch(source: ProgressSource, now: datetime, *, synced: bool = False, error: str | None = None) -> None:
+    if synced:
+        source.last_sync_at = now
+    else:
+        source.last_event_at = now
+    source.last_error = error[:2000] if error else None
+
+
+def lms_course_map(source: ProgressSource) -> dict[str, str]:
+    """LMS course id -> LTI context id. Moodle sends its course id as the LTI context id, so
+    by default they are equal; Canvas's context id is opaque and needs the mapping
+    (`source add canvas-rest --course CANVAS_ID=CONTEXT_ID`)."""
+    return {str(k): str(v) for k, v in (source.settings or {}).get("courses", {}).items()}
