@@ -7,7 +7,7 @@ browsers that allow it. Every view that touches a course asks `require_scope()`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from functools import wraps
 from typing import Callable
 
@@ -16,22 +16,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..errors import Forbidden, Unauthorized
 from ..models.course import ROLE_ADMIN, ROLE_INSTRUCTOR, ROLE_LEARNER
+from ..scope import Scope
 
 TOKEN_MAX_AGE = 8 * 3600
 _SALT = "lti_badger.launch-scope"
-
-
-@dataclass(frozen=True)
-class Scope:
-    platform_id: int
-    course_id: int
-    person_id: int
-    role: str  # instructor | learner | admin
-    locale: str = "en"
-
-    @property
-    def is_instructor(self) -> bool:
-        return self.role in (ROLE_INSTRUCTOR, ROLE_ADMIN)
 
 
 def _serializer() -> URLSafeTimedSerializer:
