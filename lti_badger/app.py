@@ -3,7 +3,6 @@ blueprint, the one error mapping, and the in-process worker when configured."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -28,8 +27,12 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
+    from .awards.context import bind_context
+
     engine = make_engine(settings.sqlalchemy_url)
-    return Services(settings, engine, make_sessionmaker(engine), FileKeyStore(settings.instance_dir / "keys"))
+    svc = Services(settings, engine, make_sessionmaker(engine), FileKeyStore(settings.instance_dir / "keys"))
+    bind_context(svc.sessions, settings, svc.keys)  # award callbacks find issuer settings and keys
+    return svc
 
 
 def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
@@ -50,7 +53,9 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
 
     init_web(app)
     if settings.in_process_worker and not app.testing:
-        logging.getLogger(__name__).debug("in-process worker enabled")
+        from .deliveries.runner import start_in_process_worker
+
+        start_in_process_worker(app)
     return app
 
 

@@ -74,3 +74,14 @@ def init(ctx: Context) -> None:
     click.echo("or Canvas (Admin > Developer Keys > + LTI Key):")
     for label, url in tool_urls(ctx.settings.public_base_url).items():
         click.echo(f"  {label:32} {url}")
+
+
+def _register_awards_and_deliveries() -> None:
+    from .awards.cli import audit
+    from .deliveries.cli import deliveries, serve, worker
+
+    for command in (worker, deliveries, serve, audit):
+        main.add_command(command)
+
+
+_register_awards_and_deliveries()

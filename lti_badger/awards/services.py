@@ -1,0 +1,435 @@
+"""Award decisions: award once (a partial unique index, not a check-then-insert), by rule or by
+hand; revoke, suspend and reinstate with a reason; expiry and renewal; grade regressions;
+retroactive awards when a badge is enabled and edit policies. Every change issues or updates
+the credential, writes its outbox deliveries and an audit event, all in the caller's
+transaction (services flush, the edge commits)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..deliveries.outbox import (
+    ACTION_AWARD, ACTION_REINSTATE, ACTION_REVOKE, ACTION_SUSPEND, enqueue_award_change,
+)
+from ..errors import BadgerError, BadInput, Conflict, NotFound
+from ..models import Achievement, AchievementVersion, Award, Course, Credential, Enrollment, Person
+from ..models.achievement import STATE_ACTIVE, STATE_ARCHIVED
+from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_REVOKED, AWARD_SUSPENDED
+from ..models.course import ENROLLMENT_ACTIVE, ROLE_LEARNER
+from ..models.credential import PURPOSE_REVOCATION, PURPOSE_SUSPENSION
+from .audit import Actor, record
+from .context import get_context
+
+log = logging.getLogger(__name__)
+
+LIVE_STATUSES = (AWARD_ACTIVE, AWARD_SUSPENDED)
+REGRESSION_NONE = "none"
+REGRESSION_SUSPEND = "suspend"
+EDIT_KEEP = "keep"
+EDIT_AWARD_NEW = "award_new"
+EDIT_FLAG = "flag"
+EDIT_POLICIES = (EDIT_KEEP, EDIT_AWARD_NEW, EDIT_FLAG)
+
+
+def award_state(award: Award) -> dict[str, Any]:
+    """The part of an award the audit trail compares before and after."""
+    return {
+        "award_id": award.id,
+        "status": award.status,
+        "version_id": award.version_id,
+        "needs_review": bool(award.needs_review),
+        "valid_until": award.valid_until.isoformat() if award.valid_until else None,
+    }
+
+
+def _evidence(decision: Any) -> dict[str, Any]:
+    """What the rule saw, as JSON: the Decision's own dict form, else its dataclass fields."""
+    if decision is None:
+        return {}
+    if isinstance(decision, dict):
+        return decision
+    for name in ("to_dict", "as_dict"):
+        if callable(getattr(decision, name, None)):
+            return getattr(decision, name)()
+    if dataclasses.is_dataclass(decision):
+        return dataclasses.asdict(decision)
+    return {"decision": str(decision)}
+
+
+def _course(session: Session, course_id: int) -> Course:
+    course = session.get(Course, course_id)
+    if course is None:
+        raise NotFound("course not found")
+    return course
+
+
+def get_achievement(session: Session, course_id: int, achievement_id: int) -> Achievement:
+    ach = session.get(Achievement, achievement_id)
+    if ach is None or ach.course_id != course_id:
+        raise NotFound("badge not found in this course")
+    return ach
+
+
+def get_award(session: Session, course_id: int, award_id: int) -> Award:
+    award = session.get(Award, award_id)
+    if award is None or award.course_id != course_id:
+        raise NotFound("award not found in this course")
+    return award
+
+
+def find_live_award(session: Session, achievement_id: int, person_id: int) -> Award | None:
+    return session.scalars(
+        select(Award).where(Award.achievement_id == achievement_id, Award.person_id == person_id,
+                            Award.status.in_(LIVE_STATUSES))
+    ).first()
+
+
+def _require_learner(session: Session, course_id: int, person_id: int) -> Person:
+    enrolled = session.scalars(
+        select(Enrollment).where(Enrollment.course_id == course_id, Enrollment.person_id == person_id)
+    ).first()
+    if enrolled is None:
+        raise NotFound("this person is not enrolled in the course")
+    return session.get(Person, person_id)
+
+
+def _issue(session: Session, award: Award, now: datetime) -> Credential | None:
+    try:
+        from ..credentials import IssuerProfile, issue_credential
+    except ImportError:  # the credentials part has not landed in this tree yet
+        return None
+    ctx = get_context(session)
+    return issue_credential(session, award, IssuerProfile.from_settings(ctx.settings), ctx.keys, now)
+
+
+def _set_credential_bits(session: Session, award: Award, purpose: str, bit: bool) -> None:
+    try:
+        from ..credentials import set_status
+    except ImportError:  # the credentials part has not landed in this tree yet
+        return
+    for credential in session.scalars(select(Credential).where(Credential.award_id == award.id)):
+        set_status(session, credential, purpose, bit)
+
+
+def _insert_award(session: Session, award: Award) -> Award | None:
+    """Insert under the unique live-award index inside a SAVEPOINT: losing the race to another
+    transaction (or finding a live award) rolls back only the savepoint and returns None."""
+    try:
+        with session.begin_nested():
+            session.add(award)
+            session.flush()
+    except IntegrityError:
+        return None
+    return award
+
+
+def expire_due(session: Session, now: datetime, *, achievement_id: int | None = None,
+               person_id: int | None = None) -> list[Award]:
+    """Mark active awards whose validity ended as expired (frees the slot for a renewal)."""
+    query = select(Award).where(Award.status == AWARD_ACTIVE, Award.valid_until.is_not(None),
+                                Award.valid_until <= now)
+    if achievement_id is not None:
+        query = query.where(Award.achievement_id == achievement_id)
+    if person_id is not None:
+        query = query.where(Award.person_id == person_id)
+    expired = list(session.scalars(query.with_for_update()))
+    for award in expired:
+        before = award_state(award)
+        award.status, award.status_changed_at, award.status_reason = AWARD_EXPIRED, now, "validity period ended"
+        record(session, actor=Actor.system("expiry"), action="award.expire", subject_type="award",
+               subject_id=award.id, now=now, reason="validity period ended", before=before,
+               after=award_state(award), course_id=award.course_id,
+               platform_id=session.get(Course, award.course_id).platform_id)
+    session.flush()
+    return expired
+
+
+def _create_award(session: Session, achievement: Achievement, version: AchievementVersion, person_id: int,
+                  now: datetime, *, actor: Actor, awarded_by: str, reason: str | None,
+                  evidence: dict[str, Any]) -> Award | None:
+    expire_due(session, now, achievement_id=achievement.id, person_id=person_id)
+    valid_until = now + timedelta(days=version.validity_days) if version.validity_days else None
+    award = _insert_award(session, Award(
+        course_id=achievement.course_id, achievement_id=achievement.id, version_id=version.id,
+        person_id=person_id, status=AWARD_ACTIVE, awarded_by=awarded_by,
+        awarded_by_person_id=actor.person_id, reason=reason, evidence=evidence, awarded_at=now,
+        valid_until=valid_until, status_changed_at=now,
+    ))
+    if award is None:
+        return None
+    _issue(session, award, now)
+    course = session.get(Course, achievement.course_id)
+    record(session, actor=actor, action="award.create", subject_type="award", subject_id=award.id, now=now,
+           reason=reason, before=None, after=award_state(award), course_id=course.id,
+           platform_id=course.platform_id)
+    enqueue_award_change(session, award, ACTION_AWARD, now, base_url=get_context(session).base_url, reason=reason)
+    log.info("award created", extra={"award_id": award.id, "achievement_id": achievement.id,
+                                     "person_id": person_id, "by": awarded_by})
+    return award
+
+
+def award_from_rule(session: Session, achievement: Achievement, version: AchievementVersion, person_id: int,
+                    decision: Any, now: datetime) -> Award | None:
+    """The `on_met` hand-off from criteria: award unless the learner already holds the badge
+    (then nothing happens and None is returned, also when another process won the race)."""
+    if achievement.state != STATE_ACTIVE:
+        return None
+    reason = f"criteria of version {version.number} met"
+    return _create_award(session, achievement, version, person_id, now,
+                         actor=Actor.rule(f"{achievement.public_id}@v{version.number}"), awarded_by="rule",
+                         reason=reason, evidence=_evidence(decision))
+
+
+def award_manually(session: Session, course_id: int, achievement_id: int, person_id: int,
+                   actor_person_id: int | None, reason: str, now: datetime, *, actor: Actor | None = None) -> Award:
+    """An instructor awards a badge by hand, with a reason. Conflict if the learner holds it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadInput("a reason is required to award a badge by hand")
+    achievement = get_achievement(session, course_id, achievement_id)
+    if achievement.state == STATE_ARCHIVED:
+        raise Conflict("this badge is archived")
+    version = achievement.current_version
+    if version is None:
+        raise Conflict("this badge has no version yet")
+    _require_learner(session, course_id, person_id)
+    actor = actor or (Actor.user(actor_person_id) if actor_person_id is not None else Actor.system())
+    award = _create_award(session, achievement, version, person_id, now, actor=actor,
+                          awarded_by="instructor" if actor.type == "user" else actor.type, reason=reason,
+                          evidence={"manual": True, "reason": reason})
+    if award is None:
+        raise Conflict("the learner already holds this badge")
+    return award
+
+
+def _change(session: Session, award: Award, *, actor: Actor, action: str, reason: str, now: datetime,
+            new_status: str, needs_review: bool | None = None) -> Award:
+    before = award_state(award)
+    award.status, award.status_changed_at, award.status_reason = new_status, now, reason
+    if needs_review is not None:
+        award.needs_review = needs_review
+    session.flush()
+    course = session.get(Course, award.course_id)
+    record(session, actor=actor, action=f"award.{action}", subject_type="award", subject_id=award.id, now=now,
+           reason=reason, before=before, after=award_state(award), course_id=course.id,
+           platform_id=course.platform_id)
+    enqueue_award_change(session, award, action, now, base_url=get_context(session).base_url, reason=reason)
+    return award
+
+
+def _actor(actor: Actor | None, actor_person_id: int | None) -> Actor:
+    return actor or (Actor.user(actor_person_id) if actor_person_id is not None else Actor.system())
+
+
+def _reason(reason: str | None, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadInput(f"a reason is required to {what}")
+    return reason
+
+
+def revoke(session: Session, course_id: int, award_id: int, actor_person_id: int | None, reason: str,
+           now: datetime, *, actor: Actor | None = None) -> Award:
+    """Set the revocation bit; the award becomes history, so a later award issues a new credential."""
+    reason = _reason(reason, "revoke a badge")
+    award = get_award(session, course_id, award_id)
+    if award.status not in LIVE_STATUSES:
+        raise Conflict(f"this award is {award.status}, it cannot be revoked")
+    _set_credential_bits(session, award, PURPOSE_REVOCATION, True)
+    return _change(session, award, actor=_actor(actor, actor_person_id), action=ACTION_REVOKE, reason=reason,
+                   now=now, new_status=AWARD_REVOKED, needs_review=False)
+
+
+def suspend(session: Session, course_id: int, award_id: int, actor_person_id: int | None, reason: str,
+            now: datetime, *, actor: Actor | None = None, needs_review: bool = False) -> Award:
+    """Set the suspension bit (reversible); `needs_review` opens a review item."""
+    reason = _reason(reason, "suspend a badge")
+    award = get_award(session, course_id, award_id)
+    if award.status != AWARD_ACTIVE:
+        raise Conflict(f"this award is {award.status}, it cannot be suspended")
+    _set_credential_bits(session, award, PURPOSE_SUSPENSION, True)
+    return _change(session, award, actor=_actor(actor, actor_person_id), action=ACTION_SUSPEND, reason=reason,
+                   now=now, new_status=AWARD_SUSPENDED, needs_review=needs_review)
+
+
+def reinstate(session: Session, course_id: int, award_id: int, actor_person_id: int | None, reason: str,
+              now: datetime, *, actor: Actor | None = None) -> Award:
+    """Clear the suspension bit and close the review item."""
+    reason = _reason(reason, "reinstate a badge")
+    award = get_award(session, course_id, award_id)
+    if award.status != AWARD_SUSPENDED:
+        raise Conflict(f"this award is {award.status}, only a suspended award can be reinstated")
+    _set_credential_bits(session, award, PURPOSE_SUSPENSION, False)
+    return _change(session, award, actor=_actor(actor, actor_person_id), action=ACTION_REINSTATE,
+                   reason=reason, now=now, new_status=AWARD_ACTIVE, needs_review=False)
+
+
+def handle_regression(session: Session, achievement: Achievement, version: AchievementVersion | None,
+                      person_id: int, decision: Any, now: datetime) -> Award | None:
+    """A learner who holds the badge no longer meets its rule (regrade, integrity case). Policy
+    "suspend": suspension bit plus a review item for the instructor; "none": nothing changes."""
+    award = find_live_award(session, achievement.id, person_id)
+    if award is None or award.status != AWARD_ACTIVE or achievement.regression_policy != REGRESSION_SUSPEND:
+        return None
+    return suspend(session, achievement.course_id, award.id, None,
+                   "grade regression: the criteria are no longer met; review needed", now,
+                   actor=Actor.rule(f"{achievement.public_id}@regression"), needs_review=True)
+
+
+def course_learner_ids(session: Session, course_id: int) -> list[int]:
+    return list(session.scalars(
+        select(Enrollment.person_id).where(Enrollment.course_id == course_id, Enrollment.role == ROLE_LEARNER,
+                                           Enrollment.status == ENROLLMENT_ACTIVE).order_by(Enrollment.person_id)
+    ))
+
+
+def _reevaluate(session: Session, achievement: Achievement, now: datetime) -> list[Award]:
+    """Run the criteria over every current learner of the course; award those who qualify."""
+    from ..criteria import reevaluate
+
+    created: list[Award] = []
+
+    def on_met(s: Session, ach: Achievement, version: AchievementVersion, person_id: int, decision: Any,
+               at: datetime) -> None:
+        award = award_from_rule(s, ach, version, person_id, decision, at)
+        if award is not None:
+            created.append(award)
+
+    reevaluate(session, achievement.course_id, course_learner_ids(session, achievement.course_id), now,
+               on_met=on_met)
+    return created
+
+
+def on_activate(session: Session, achievement: Achievement, now: datetime, *, actor: Actor | None = None) -> list[Award]:
+    """Enabling a badge awards it retroactively to every current learner who already qualifies."""
+    course = session.get(Course, achievement.course_id)
+    created = _reevaluate(session, achievement, now)
+    record(session, actor=actor or Actor.system("activate"), action="achievement.activate",
+           subject_type="achievement", subject_id=achievement.public_id, now=now,
+           reason="badge enabled: retroactive evaluation of current learners",
+           after={"awarded": [a.id for a in created]}, course_id=course.id, platform_id=course.platform_id)
+    return created
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    policy: str
+    awarded: list[int]
+    flagged: list[int]
+
+
+def apply_edit_policy(session: Session, achievement: Achievement, policy: str, now: datetime, *,
+                      actor: Actor | None = None,
+                      still_qualifies: Callable[[Award], bool] | None = None) -> EditOutcome:
+    """After the criteria changed: "keep" earners as they are (default), "award_new" to learners
+    who qualify now, or "flag" earners who would no longer qualify for review. Nothing is ever
+    revoked silently. `still_qualifies(award)` decides for "flag" (the criteria part evaluates
+    the new rule for that learner)."""
+    if policy not in EDIT_POLICIES:
+        raise BadInput(f"unknown edit policy {policy!r} (use {', '.join(EDIT_POLICIES)})")
+    awarded: list[int] = []
+    flagged: list[int] = []
+    if policy == EDIT_AWARD_NEW:
+        awarded = [a.id for a in _reevaluate(session, achievement, now)]
+    elif policy == EDIT_FLAG:
+        if still_qualifies is None:
+            raise BadInput("the flag policy needs a way to evaluate the new rule")
+        live = session.scalars(select(Award).where(Award.achievement_id == achievement.id,
+                                                   Award.status.in_(LIVE_STATUSES)).order_by(Award.id))
+        for award in list(live):
+            if not still_qualifies(award):
+                before = award_state(award)
+                award.needs_review = True
+                flagged.append(award.id)
+                course = session.get(Course, award.course_id)
+                record(session, actor=actor or Actor.system("edit"), action="award.flag", subject_type="award",
+                       subject_id=award.id, now=now, reason="criteria edited: no longer meets the new version",
+                       before=before, after=award_state(award), course_id=course.id,
+                       platform_id=course.platform_id)
+    course = session.get(Course, achievement.course_id)
+    record(session, actor=actor or Actor.system("edit"), action="achievement.edit_policy",
+           subject_type="achievement", subject_id=achievement.public_id, now=now, reason=f"edit policy {policy}",
+           after={"policy": policy, "awarded": awarded, "flagged": flagged}, course_id=course.id,
+           platform_id=course.platform_id)
+    session.flush()
+    return EditOutcome(policy, awarded, flagged)
+
+
+# --- bulk CSV -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RowOutcome:
+    line: int
+    learner: str
+    outcome: str  # awarded | revoked | already_held | not_held | not_found | error
+    message: str = ""
+    award_id: int | None = None
+
+
+def find_course_learner(session: Session, course_id: int, ref: str) -> Person | None:
+    """A learner of the course by LTI user id (sub), LMS user id or e-mail (case-insensitive)."""
+    ref = ref.strip()
+    if not ref:
+        return None
+    return session.scalars(
+        select(Person).join(Enrollment, Enrollment.person_id == Person.id)
+        .where(Enrollment.course_id == course_id,
+               or_(Person.sub == ref, Person.lms_user_id == ref, func.lower(Person.email) == ref.lower()))
+        .order_by(Person.id)
+    ).first()
+
+
+def _csv_rows(text: str) -> Iterable[tuple[int, str, str]]:
+    reader = csv.reader(io.StringIO(text))
+    for line, row in enumerate(reader, start=1):
+        cells = [c.strip() for c in row]
+        if not cells or not any(cells):
+            continue
+        if line == 1 and cells[0].lower() in {"learner", "user", "email", "sub", "user_id", "learner_id"}:
+            continue
+        yield line, cells[0], (cells[1] if len(cells) > 1 else "")
+
+
+def bulk_csv(session: Session, course_id: int, achievement_id: int, csv_text: str, action: str,
+             actor_person_id: int | None, now: datetime, *, actor: Actor | None = None,
+             default_reason: str = "") -> list[RowOutcome]:
+    """Award or revoke from a CSV of `learner (id or e-mail), reason` rows; each row succeeds or
+    fails on its own (SAVEPOINT) and the report says what happened to every row."""
+    if action not in ("award", "revoke"):
+        raise BadInput("bulk action must be award or revoke")
+    achievement = get_achievement(session, course_id, achievement_id)
+    outcomes: list[RowOutcome] = []
+    for line, ref, reason in _csv_rows(csv_text):
+        reason = reason or default_reason
+        person = find_course_learner(session, course_id, ref)
+        if person is None:
+            outcomes.append(RowOutcome(line, ref, "not_found", "no learner with this id or e-mail in the course"))
+            continue
+        try:
+            with session.begin_nested():
+                if action == "award":
+                    award = award_manually(session, course_id, achievement.id, person.id, actor_person_id, reason,
+                                           now, actor=actor)
+                    outcomes.append(RowOutcome(line, ref, "awarded", "", award.id))
+                else:
+                    live = find_live_award(session, achievement.id, person.id)
+                    if live is None:
+                        outcomes.append(RowOutcome(line, ref, "not_held", "the learner does not hold this badge"))
+                        continue
+                    revoke(session, course_id, live.id, actor_person_id, reason, now, actor=actor)
+                    outcomes.append(RowOutcome(line, ref, "revoked", "", live.id))
+        except Conflict as err:
+            outcomes.append(RowOutcome(line, ref, "already_held" if action == "award" else "error", err.message))
+        except BadgerError as err:
+            outcomes.append(RowOutcome(line, ref, "error", err.message))
+    return outcomes

@@ -1,0 +1,309 @@
+"""Senders push one delivery to one destination. They sit behind a small Protocol and raise
+`DeliveryError` saying whether trying again can help; the worker turns that into a retry with
+backoff or a dead letter. Every sender is idempotent: the AGS score is the learner's current
+state (a later score replaces an earlier one), the mail sink file is named after the delivery,
+and webhooks carry the delivery id for receivers to de-duplicate."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import smtplib
+import socket
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any, Protocol
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..db import transaction
+from ..errors import UpstreamError
+from ..keys import KeyStore
+from ..models import Achievement, Award, Course, Person, Platform, WebhookEndpoint
+from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_REVOKED, AWARD_SUSPENDED
+from ..settings import Settings
+from .outbox import DEST_AGS, DEST_EMAIL, DEST_WEBHOOK, latest_credential, verify_url
+
+LINEITEM_TAG = "lti_badger"
+SIGNATURE_HEADER = "X-Badger-Signature"
+TIMESTAMP_HEADER = "X-Badger-Timestamp"
+DELIVERY_HEADER = "X-Badger-Delivery"
+EVENT_HEADER = "X-Badger-Event"
+RETRYABLE_STATUS = frozenset({408, 425, 429})
+
+
+class DeliveryError(Exception):
+    """A failed send. `retryable` says whether trying again later can succeed."""
+
+    def __init__(self, message: str, *, retryable: bool, status_code: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+def is_retryable_status(status_code: int | None) -> bool:
+    """Timeouts and connection failures (no status), 5xx, 408, 425 and 429 may pass later;
+    any other 4xx means the request itself is wrong and goes to the dead letters at once."""
+    return status_code is None or status_code >= 500 or status_code in RETRYABLE_STATUS
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After in seconds (RFC 9110: delay-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a sender needs of one claimed delivery."""
+
+    id: int
+    award_id: int
+    destination: str
+    action: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class SendContext:
+    sessions: sessionmaker[Session]
+    settings: Settings
+    keys: KeyStore
+    now: datetime
+
+
+class Sender(Protocol):
+    def send(self, job: Job, ctx: SendContext) -> str:
+        """Deliver; return a short note for the attempt log, raise DeliveryError on failure."""
+        ...
+
+
+# --- AGS gradebook ----------------------------------------------------------------------------
+
+def badge_score(*, sub: str, badge_name: str, status: str, link: str | None, reason: str | None,
+                timestamp: datetime) -> dict[str, Any]:
+    """The AGS score for the learner's current state of a badge (AGS 2.0 score publish service)."""
+    stamp = timestamp.isoformat().replace("+00:00", "Z")
+    see = f" Verify: {link}" if link else ""
+    if status == AWARD_ACTIVE:
+        given, progress, comment = 1, "FullyGraded", f"Badge earned: {badge_name}.{see}"
+    elif status == AWARD_SUSPENDED:
+        given, progress, comment = 1, "PendingManual", f"Badge {badge_name} is suspended pending review."
+    elif status == AWARD_EXPIRED:
+        given, progress, comment = 0, "FullyGraded", f"Badge {badge_name} has expired."
+    else:
+        why = f" Reason: {reason}" if reason else ""
+        given, progress, comment = 0, "FullyGraded", f"Badge {badge_name} was revoked.{why}"
+    return {
+        "userId": sub, "scoreGiven": given, "scoreMaximum": 1, "comment": comment, "timestamp": stamp,
+        "activityProgress": "Completed", "gradingProgress": progress,
+    }
+
+
+def _lineitem_id(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict):
+        return item["id"]
+    return getattr(item, "id")
+
+
+def _upstream(err: UpstreamError) -> DeliveryError:
+    """The LMS's own status (set on the instance by the AGS client; the class attribute is the
+    HTTP status we would answer with) decides between retry and dead letter."""
+    status = err.__dict__.get("status_code")
+    if status is None and isinstance(err.detail, dict):
+        status = err.detail.get("status_code")
+    return DeliveryError(err.message, retryable=is_retryable_status(status), status_code=status,
+                         retry_after=getattr(err, "retry_after", None))
+
+
+class AgsSender:
+    """Per badge one line item "Badge: NAME" (scoreMaximum 1, resourceId = the achievement's
+    public id, tag lti_badger), created once and remembered on the Achievement; per learner the
+    score of their current award state."""
+
+    def send(self, job: Job, ctx: SendContext) -> str:
+        from ..lti.advantage import AdvantageClient
+
+        with transaction(ctx.sessions) as session:
+            award = session.get(Award, job.award_id)
+            achievement = session.get(Achievement, award.achievement_id)
+            course = session.get(Course, award.course_id)
+            platform = session.get(Platform, course.platform_id)
+            person = session.get(Person, award.person_id)
+            if not course.ags_lineitems_url:
+                raise DeliveryError("the course has no AGS line items endpoint (launch without AGS)", retryable=False)
+            current = session.scalars(
+                select(Award).where(Award.person_id == award.person_id, Award.achievement_id == award.achievement_id)
+                .order_by(Award.id.desc()).limit(1)
+            ).one()
+            credential = latest_credential(session, current.id)
+            link = verify_url(ctx.settings.public_base_url, credential.id) if credential else None
+            name = current.version.name
+            client = AdvantageClient(session, platform, ctx.keys)
+            try:
+                if not achievement.lineitem_url:
+                    item = client.find_or_create_line_item(
+                        course.ags_lineitems_url, label=f"Badge: {achievement.current_version.name if achievement.current_version else name}",
+                        resource_id=achievement.public_id, tag=LINEITEM_TAG, score_maximum=1,
+                    )
+                    achievement.lineitem_url = _lineitem_id(item)
+                    session.commit()  # remember the column at once, even if the score fails
+                score = badge_score(sub=person.sub, badge_name=name, status=current.status, link=link,
+                                    reason=current.status_reason, timestamp=ctx.now)
+                try:
+                    client.post_score(achievement.lineitem_url, score)
+                except UpstreamError as err:
+                    failure = _upstream(err)
+                    if failure.status_code == 404:
+                        # The column was deleted in the LMS: forget it, create it again next time.
+                        achievement.lineitem_url = None
+                        session.commit()
+                        raise DeliveryError(f"line item gone: {failure.message}", retryable=True,
+                                            status_code=404) from err
+                    raise failure from err
+            except UpstreamError as err:
+                raise _upstream(err) from err
+        return f"score {score['scoreGiven']}/1 ({current.status}) for {person.sub}"
+
+
+# --- e-mail ----------------------------------------------------------------------------------
+
+_SUBJECTS = {
+    "award": "You earned the badge {name}",
+    "revoke": "Your badge {name} was revoked",
+    "suspend": "Your badge {name} is suspended",
+    "reinstate": "Your badge {name} is valid again",
+}
+
+
+def build_email(job: Job, settings: Settings) -> EmailMessage:
+    p = job.payload
+    name = p["achievement"]["name"]
+    msg = EmailMessage()
+    msg["From"] = settings.mail_from
+    msg["To"] = p["learner"]["email"]
+    msg["Subject"] = _SUBJECTS.get(job.action, "Badge update: {name}").format(name=name)
+    msg["Message-ID"] = make_msgid(idstring=f"delivery-{job.id}", domain="lti-badger")
+    msg["X-Badger-Delivery"] = str(job.id)
+    lines = [f"Hello {p['learner']['name'] or p['learner']['sub']},", ""]
+    course = p["course"]["title"] or p["course"]["context_id"]
+    if job.action == "award":
+        lines.append(f"You earned the badge \"{name}\" in {course}.")
+    elif job.action == "revoke":
+        lines.append(f"Your badge \"{name}\" in {course} was revoked.")
+    elif job.action == "suspend":
+        lines.append(f"Your badge \"{name}\" in {course} is suspended while it is reviewed.")
+    else:
+        lines.append(f"Your badge \"{name}\" in {course} is valid again.")
+    if p.get("reason"):
+        lines.append(f"Reason: {p['reason']}")
+    if p.get("verify_url"):
+        lines += ["", f"Verify or share it: {p['verify_url']}", f"Download the credential: {p['credential_json_url']}"]
+    msg.set_content("\n".join(lines) + "\n")
+    return msg
+
+
+class EmailSender:
+    """SMTP, or the file sink `<instance>/mail/delivery-<id>.eml` (mail_backend = "file")."""
+
+    def send(self, job: Job, ctx: SendContext) -> str:
+        if not job.payload.get("learner", {}).get("email"):
+            raise DeliveryError("the learner has no e-mail address", retryable=False)
+        msg = build_email(job, ctx.settings)
+        msg["Date"] = format_datetime(ctx.now)
+        if ctx.settings.mail_backend == "file":
+            folder = ctx.settings.instance_dir / "mail"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"delivery-{job.id}.eml"
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(bytes(msg))
+            tmp.replace(path)
+            return f"written to {path.name}"
+        if ctx.settings.mail_backend != "smtp":
+            raise DeliveryError(f"unknown mail_backend {ctx.settings.mail_backend!r}", retryable=False)
+        try:
+            with smtplib.SMTP(ctx.settings.smtp_host, ctx.settings.smtp_port, timeout=15) as smtp:
+                smtp.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as err:
+            raise DeliveryError(f"recipient refused: {err.recipients}", retryable=False) from err
+        except smtplib.SMTPResponseException as err:
+            raise DeliveryError(f"SMTP {err.smtp_code}: {err.smtp_error!r}",
+                                retryable=err.smtp_code < 500, status_code=err.smtp_code) from err
+        except (OSError, smtplib.SMTPException) as err:
+            raise DeliveryError(f"SMTP failed: {err}", retryable=True) from err
+        return f"sent to {msg['To']}"
+
+
+# --- webhook ---------------------------------------------------------------------------------
+
+def sign_webhook(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over `timestamp + "." + body`, hex, prefixed `sha256=`."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_webhook(secret: str, timestamp: str, body: bytes, signature: str, *, now: float | None = None,
+                   tolerance: float = 300) -> bool:
+    """What a receiver does: recompute, compare in constant time, and reject stale timestamps."""
+    try:
+        age = abs((now if now is not None else time.time()) - int(timestamp))
+    except ValueError:
+        return False
+    return age <= tolerance and hmac.compare_digest(sign_webhook(secret, timestamp, body), signature)
+
+
+class WebhookSender:
+    timeout = 10
+
+    def send(self, job: Job, ctx: SendContext) -> str:
+        with transaction(ctx.sessions) as session:
+            endpoint = session.get(WebhookEndpoint, job.payload.get("webhook_endpoint_id"))
+            if endpoint is None:
+                raise DeliveryError("the webhook endpoint was removed", retryable=False)
+            url, secret = endpoint.url, endpoint.secret
+        payload = {k: v for k, v in job.payload.items() if k != "webhook_endpoint_id"}
+        body = json.dumps({"delivery_id": job.id, **payload}, sort_keys=True, separators=(",", ":")).encode()
+        stamp = str(int(ctx.now.timestamp()))
+        headers = {
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: stamp,
+            SIGNATURE_HEADER: sign_webhook(secret, stamp, body),
+            DELIVERY_HEADER: str(job.id),
+            EVENT_HEADER: payload.get("event", ""),
+        }
+        try:
+            resp = requests.post(url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False)
+        except (requests.RequestException, socket.timeout) as err:
+            raise DeliveryError(f"webhook unreachable: {err}", retryable=True) from err
+        if 200 <= resp.status_code < 300:
+            return f"HTTP {resp.status_code}"
+        raise DeliveryError(f"webhook answered HTTP {resp.status_code}: {resp.text[:500]}",
+                            retryable=is_retryable_status(resp.status_code), status_code=resp.status_code,
+                            retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+
+
+def default_senders() -> dict[str, Sender]:
+    return {DEST_AGS: AgsSender(), DEST_EMAIL: EmailSender(), DEST_WEBHOOK: WebhookSender()}

@@ -1,0 +1,214 @@
+"""The delivery worker. Any number of them (threads in `serve`, `lti-badger worker` processes
+on any machine) share the database as the queue:
+
+1. claim: one statement marks up to N due deliveries as leased by this worker until
+   now + lease (`UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)` on PostgreSQL; on
+   SQLite the same conditional UPDATE, which SQLite's single writer serialises);
+2. send outside any transaction;
+3. record a DeliveryAttempt and the outcome: done, retry later (exponential backoff with
+   jitter, never sooner than Retry-After), or dead at once for errors that cannot succeed.
+
+A worker that dies mid-send (even by SIGKILL) leaves a lease that simply expires; the next
+claim takes the delivery again, and senders are idempotent, so nothing is lost."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..awards.services import expire_due
+from ..db import transaction
+from ..keys import KeyStore
+from ..models import Delivery, DeliveryAttempt
+from ..models.delivery import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
+from ..settings import Settings
+from .senders import DeliveryError, Job, SendContext, Sender, default_senders
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def backoff_seconds(attempts: int, *, base: float, cap: float, retry_after: float | None = None,
+                    rand: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with jitter: base * 2^(attempts-1), capped, then a random point in its
+    upper half (so workers that failed together do not retry together); Retry-After is a floor."""
+    ceiling = min(cap, base * (2 ** max(0, attempts - 1)))
+    delay = ceiling / 2 + rand() * ceiling / 2
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
+
+
+class Worker:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        keys: KeyStore,
+        *,
+        worker_id: str | None = None,
+        lease_seconds: float = 60.0,
+        batch_size: int = 10,
+        poll_seconds: float = 0.2,
+        max_attempts: int = 12,
+        backoff_base: float = 2.0,
+        backoff_cap: float = 3600.0,
+        senders: dict[str, Sender] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        expiry_every: float = 60.0,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.keys = keys
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.lease = timedelta(seconds=lease_seconds)
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.senders = senders or default_senders()
+        self.clock = clock
+        self.expiry_every = expiry_every
+        self._last_expiry = 0.0
+        self.stop_event = threading.Event()
+
+    # -- claim -------------------------------------------------------------------------------
+    def claim(self, limit: int | None = None) -> list[int]:
+        """Lease up to `limit` due deliveries in one statement; returns their ids."""
+        now = self.clock()
+        due = (
+            select(Delivery.id)
+            .where(Delivery.status == DELIVERY_PENDING, Delivery.next_attempt_at <= now,
+                   or_(Delivery.leased_until.is_(None), Delivery.leased_until < now))
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(limit or self.batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            update(Delivery)
+            .where(Delivery.id.in_(due.scalar_subquery()),
+                   or_(Delivery.leased_until.is_(None), Delivery.leased_until < now))
+            .values(leased_by=self.worker_id, leased_until=now + self.lease)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+        with transaction(self.sessions) as session:
+            return sorted(session.scalars(stmt).all())
+
+    # -- process -----------------------------------------------------------------------------
+    def process(self, delivery_id: int) -> str:
+        """Send one claimed delivery and record the outcome; returns the new status."""
+        with transaction(self.sessions) as session:
+            d = session.get(Delivery, delivery_id)
+            if d is None or d.status != DELIVERY_PENDING:
+                return d.status if d else "gone"
+            job = Job(d.id, d.award_id, d.destination, d.action, dict(d.payload))
+        sender = self.senders.get(job.destination)
+        started = time.monotonic()
+        error: DeliveryError | None = None
+        note = ""
+        try:
+            if sender is None:
+                raise DeliveryError(f"no sender for destination {job.destination!r}", retryable=False)
+            note = sender.send(job, SendContext(self.sessions, self.settings, self.keys, self.clock()))
+        except DeliveryError as err:
+            error = err
+        except Exception as err:  # a bug or an unexpected library error: keep it, retry later
+            log.exception("delivery sender crashed", extra={"delivery_id": job.id})
+            error = DeliveryError(f"{type(err).__name__}: {err}", retryable=True)
+        duration_ms = int((time.monotonic() - started) * 1000)
+        return self._record(job, error, note, duration_ms)
+
+    def _record(self, job: Job, error: DeliveryError | None, note: str, duration_ms: int) -> str:
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            d = session.get(Delivery, job.id, with_for_update=True)
+            session.add(DeliveryAttempt(
+                delivery_id=job.id, at=now, ok=error is None, duration_ms=duration_ms,
+                status_code=error.status_code if error else None,
+                error=error.message if error else (note or None),
+            ))
+            if d.status != DELIVERY_PENDING:  # another worker finished it meanwhile
+                return d.status
+            d.attempts += 1
+            d.leased_by, d.leased_until = None, None
+            if error is None:
+                d.status, d.done_at, d.last_error = DELIVERY_DONE, now, None
+            elif error.retryable and d.attempts < self.max_attempts:
+                delay = backoff_seconds(d.attempts, base=self.backoff_base, cap=self.backoff_cap,
+                                        retry_after=error.retry_after)
+                d.next_attempt_at = now + timedelta(seconds=delay)
+                d.last_error = error.message
+            else:
+                d.status, d.last_error = DELIVERY_DEAD, error.message
+            status = d.status
+        level = logging.INFO if error is None else logging.WARNING
+        log.log(level, "delivery attempt", extra={
+            "delivery_id": job.id, "destination": job.destination, "action": job.action, "status": status,
+            "error": error.message if error else None, "duration_ms": duration_ms, "worker": self.worker_id,
+        })
+        return status
+
+    # -- loop --------------------------------------------------------------------------------
+    def run_once(self) -> int:
+        """Claim a batch and process it; returns how many deliveries were handled."""
+        self._maybe_expire()
+        ids = self.claim()
+        for delivery_id in ids:
+            if self.stop_event.is_set():
+                break
+            self.process(delivery_id)
+        return len(ids)
+
+    def _maybe_expire(self) -> None:
+        if time.monotonic() - self._last_expiry < self.expiry_every:
+            return
+        self._last_expiry = time.monotonic()
+        try:
+            with transaction(self.sessions) as session:
+                expire_due(session, self.clock())
+        except Exception:
+            log.exception("expiring awards failed")
+
+    def run(self, *, until_idle: bool = False) -> None:
+        """Loop until stopped (or, with `until_idle`, until nothing is due)."""
+        log.info("delivery worker started", extra={"worker": self.worker_id})
+        while not self.stop_event.is_set():
+            try:
+                handled = self.run_once()
+            except Exception:
+                log.exception("delivery worker loop failed; retrying", extra={"worker": self.worker_id})
+                handled = 0
+                self.stop_event.wait(min(5.0, self.poll_seconds * 10))
+            if handled == 0:
+                if until_idle:
+                    return
+                self.stop_event.wait(self.poll_seconds)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+
+def start_worker_threads(worker_factory: Callable[[], Worker], threads: int = 1) -> list[Worker]:
+    """Run workers as daemon threads (the in-process worker of `serve`)."""
+    workers = []
+    for n in range(threads):
+        worker = worker_factory()
+        thread = threading.Thread(target=worker.run, name=f"lti-badger-worker-{n}", daemon=True)
+        thread.start()
+        workers.append(worker)
+    return workers
