@@ -1,0 +1,545 @@
+"""Evaluation: a pure function of (rule, one learner's snapshot, now). No database, no clock,
+no I/O, so the same inputs always give the same decision, and preview, the learner's
+"why not yet" and the automatic award all agree.
+
+The decision carries an explanation tree mirroring the rule: per node, met or not, what was
+observed against which threshold, from which source and as of when, the activity's deep link,
+a stable reason code and how many steps remain (None when the node cannot be met any more)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from .rules import parse_date, pointer
+
+# Activities that are not learner work but the LMS's own aggregate state.
+KIND_MODULE_COMPLETION = "module"
+KIND_COURSE_GRADE = "course_grade"
+AGGREGATE_KINDS = frozenset({KIND_MODULE_COMPLETION, KIND_COURSE_GRADE})
+
+# Stable reason codes: the UI translates them, tests and API clients match on them.
+REASONS = {
+    "activity.completed": "the activity is completed",
+    "activity.passed": "the activity is completed and passed",
+    "activity.not_started": "no progress recorded for the activity yet",
+    "activity.not_completed": "the activity is not completed yet",
+    "activity.not_passed": "the activity is not passed yet",
+    "activity.unknown": "the activity is not (or no longer) in the course",
+    "score.met": "the score reaches the threshold",
+    "score.missing": "no score recorded yet",
+    "score.below_threshold": "the score is below the threshold",
+    "score.no_max": "the activity has no maximum score, so a percentage cannot be computed",
+    "score.above_max": "the threshold is above the maximum possible score",
+    "module.completed": "the module is completed",
+    "module.not_completed": "some required items of the module are not completed",
+    "module.unknown": "the module is not (or no longer) in the course",
+    "module.no_requirements": "the module has no items that require completion",
+    "module.no_lms_completion": "the LMS does not report completion for this module",
+    "module.no_graded_items": "the module has no graded items",
+    "grade.met": "the course grade reaches the threshold",
+    "grade.below_threshold": "the course grade is below the threshold",
+    "grade.missing": "no course grade available yet",
+    "all.met": "every condition is met",
+    "all.not_met": "some conditions are not met",
+    "any.met": "at least one condition is met",
+    "any.not_met": "none of the conditions is met",
+    "at_least.met": "enough conditions are met",
+    "at_least.not_met": "not enough conditions are met",
+    "at_least.impossible": "asks for more conditions than there are",
+    "date.open": "the date has not passed yet",
+    "date.closed": "the date has passed",
+    "date.not_yet": "the date has not come yet",
+    "date.reached": "the date has come",
+    "window.met": "met within the time window",
+    "window.not_met": "not met within the time window",
+    "window.closed": "not met before the deadline, which has passed",
+    "badge.earned": "the required badge is earned",
+    "badge.not_earned": "the required badge is not earned yet",
+    "enrolment.days_met": "enrolled long enough",
+    "enrolment.too_recent": "not enrolled long enough yet",
+    "enrolment.unknown": "enrolment date unknown",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityInfo:
+    """An activity of the course as the rule sees it (keyed by its LMS id)."""
+
+    lms_id: str
+    title: str = ""
+    module: str | None = None
+    kind: str = "assignment"
+    max_points: float | None = None
+    deep_link: str | None = None
+    completion_required: bool = True
+    released: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleInfo:
+    lms_id: str
+    title: str = ""
+    has_completion: bool = False
+    activities: tuple[str, ...] = ()
+    # The activity (kind "module") that carries the LMS's own completion of this module.
+    completion_activity: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CourseStructure:
+    """Modules and activities of one course; shared by every learner's snapshot."""
+
+    activities: Mapping[str, ActivityInfo] = field(default_factory=dict)
+    modules: Mapping[str, ModuleInfo] = field(default_factory=dict)
+    achievements: Mapping[int, str] = field(default_factory=dict)
+    course_grade_activity: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        activities: Iterable[ActivityInfo],
+        modules: Iterable[ModuleInfo] = (),
+        achievements: Mapping[int, str] | None = None,
+    ) -> CourseStructure:
+        """Index activities and fill each module's item list and LMS-completion activity."""
+        acts = {a.lms_id: a for a in activities}
+        items: dict[str, list[str]] = {}
+        completion: dict[str, str] = {}
+        grade_activity = None
+        for a in acts.values():
+            if a.kind == KIND_COURSE_GRADE:
+                grade_activity = grade_activity or a.lms_id
+            elif a.module is not None and a.kind == KIND_MODULE_COMPLETION:
+                completion.setdefault(a.module, a.lms_id)
+            elif a.module is not None:
+                items.setdefault(a.module, []).append(a.lms_id)
+        mods = {}
+        for m in modules:
+            listed = m.activities or tuple(items.get(m.lms_id, ()))
+            mods[m.lms_id] = replace(m, activities=listed,
+                                     completion_activity=m.completion_activity or completion.get(m.lms_id))
+        return cls(acts, mods, dict(achievements or {}), grade_activity)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityProgress:
+    """A learner's latest state on one activity."""
+
+    score: float | None = None
+    max_score: float | None = None
+    completed: bool = False
+    passed: bool | None = None
+    occurred_at: datetime | None = None
+    source: str = ""
+    released: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything evaluation may know about one learner in one course."""
+
+    structure: CourseStructure
+    progress: Mapping[str, ActivityProgress] = field(default_factory=dict)
+    enrolled_at: datetime | None = None
+    earned_badges: frozenset[int] = frozenset()
+    person_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    type: str
+    pointer: str
+    met: bool
+    reason: str
+    observed: Any = None
+    threshold: Any = None
+    unit: str | None = None
+    source: str | None = None
+    as_of: datetime | None = None
+    activity: str | None = None
+    module: str | None = None
+    achievement: int | None = None
+    title: str | None = None
+    label: str | None = None
+    deep_link: str | None = None
+    steps_remaining: int | None = 0
+    hidden: bool = False
+    children: tuple[Explanation, ...] = ()
+
+    def for_learner(self) -> Explanation:
+        """The same tree with every value resting on an unreleased grade removed; met, reason
+        and threshold stay, so the learner still sees what is missing."""
+        kids = tuple(c.for_learner() for c in self.children)
+        if self.hidden:
+            return replace(self, observed=None, children=kids)
+        return replace(self, children=kids) if kids else self
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type, "pointer": self.pointer, "met": self.met, "reason": self.reason,
+                               "steps_remaining": self.steps_remaining}
+        for name in ("observed", "threshold", "unit", "source", "activity", "module", "achievement",
+                     "title", "label", "deep_link"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.as_of is not None:
+            out["as_of"] = self.as_of.isoformat()
+        if self.hidden:
+            out["hidden"] = True
+        if self.children:
+            out["children"] = [c.to_dict() for c in self.children]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    met: bool
+    explanation: Explanation
+    evaluated_at: datetime
+
+    @property
+    def steps_remaining(self) -> int | None:
+        return self.explanation.steps_remaining
+
+    @property
+    def one_step_away(self) -> bool:
+        return not self.met and self.explanation.steps_remaining == 1
+
+    def for_learner(self) -> Decision:
+        return replace(self, explanation=self.explanation.for_learner())
+
+    def to_dict(self, *, for_learner: bool = False) -> dict[str, Any]:
+        exp = self.explanation.for_learner() if for_learner else self.explanation
+        return {"met": self.met, "evaluated_at": self.evaluated_at.isoformat(),
+                "steps_remaining": exp.steps_remaining, "explanation": exp.to_dict()}
+
+
+def evaluate(rule: Mapping[str, Any], snapshot: Snapshot, now: datetime) -> Decision:
+    """Decide whether the learner meets the (validated) rule now, and explain why."""
+    ctx = _Ctx(snapshot, now, None, None)
+    exp = _eval(rule, (), ctx)
+    return Decision(exp.met, exp, now)
+
+
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    snap: Snapshot
+    now: datetime
+    after: datetime | None  # progress must have happened at or after
+    before: datetime | None  # progress must have happened strictly before
+
+    def progress(self, lms_id: str) -> ActivityProgress | None:
+        p = self.snap.progress.get(lms_id)
+        if p is None or (self.after is None and self.before is None):
+            return p
+        at = p.occurred_at
+        if at is None or (self.after is not None and at < self.after) or (self.before is not None and at >= self.before):
+            return None
+        return p
+
+
+_date = lru_cache(maxsize=1024)(parse_date)
+
+
+def _eval(node: Mapping[str, Any], path: tuple[str | int, ...], ctx: _Ctx) -> Explanation:
+    return _EVALUATORS[node["type"]](node, path, ctx)
+
+
+def _pct(score: float, maximum: float) -> float:
+    return round(score * 100.0 / maximum, 2)
+
+
+def _activity_fields(info: ActivityInfo) -> dict[str, Any]:
+    return {"activity": info.lms_id, "title": info.title or None, "deep_link": info.deep_link}
+
+
+def _activity_completed(node, path, ctx) -> Explanation:
+    lms_id = node["activity"]
+    ptr, label = pointer(path), node.get("label")
+    info = ctx.snap.structure.activities.get(lms_id)
+    if info is None:
+        return Explanation("activity_completed", ptr, False, "activity.unknown", activity=lms_id, label=label,
+                           steps_remaining=None)
+    require_pass = bool(node.get("require_pass"))
+    p = ctx.progress(lms_id)
+    common = _activity_fields(info)
+    threshold = "passed" if require_pass else "completed"
+    if p is None:
+        return Explanation("activity_completed", ptr, False, "activity.not_started", threshold=threshold, label=label,
+                           steps_remaining=1, **common)
+    hidden = require_pass and not (p.released and info.released)
+    if require_pass:
+        observed = "passed" if p.passed else ("failed" if p.passed is False else
+                                              ("completed" if p.completed else "in_progress"))
+    else:
+        observed = "completed" if p.completed else "in_progress"
+    if not p.completed:
+        reason, met = "activity.not_completed", False
+    elif require_pass and p.passed is not True:
+        reason, met = "activity.not_passed", False
+    else:
+        reason, met = ("activity.passed" if require_pass else "activity.completed"), True
+    return Explanation("activity_completed", ptr, met, reason, observed=observed, threshold=threshold,
+                       source=p.source or None, as_of=p.occurred_at, label=label, hidden=hidden,
+                       steps_remaining=0 if met else 1, **common)
+
+
+def _score_explanation(kind: str, ptr: str, node, info: ActivityInfo, p: ActivityProgress | None,
+                       label: str | None) -> Explanation:
+    common = _activity_fields(info)
+    if "min_percent" in node:
+        threshold, unit = float(node["min_percent"]), "percent"
+    else:
+        threshold, unit = float(node["min_points"]), "points"
+    maximum = (p.max_score if p is not None and p.max_score else None) or info.max_points
+    if unit == "points" and maximum is not None and threshold > maximum:
+        return Explanation(kind, ptr, False, "score.above_max", threshold=threshold, unit=unit, label=label,
+                           steps_remaining=None, **common)
+    if unit == "percent" and not maximum:
+        return Explanation(kind, ptr, False, "score.no_max", threshold=threshold, unit=unit, label=label,
+                           steps_remaining=None, **common)
+    if p is None or p.score is None:
+        return Explanation(kind, ptr, False, "score.missing", threshold=threshold, unit=unit, label=label,
+                           source=p.source if p else None, as_of=p.occurred_at if p else None,
+                           steps_remaining=1, **common)
+    observed = _pct(p.score, maximum) if unit == "percent" else p.score
+    met = observed >= threshold
+    return Explanation(kind, ptr, met, "score.met" if met else "score.below_threshold", observed=observed,
+                       threshold=threshold, unit=unit, source=p.source or None, as_of=p.occurred_at, label=label,
+                       hidden=not (p.released and info.released), steps_remaining=0 if met else 1, **common)
+
+
+def _activity_score(node, path, ctx) -> Explanation:
+    lms_id = node["activity"]
+    info = ctx.snap.structure.activities.get(lms_id)
+    if info is None:
+        return Explanation("activity_score", pointer(path), False, "activity.unknown", activity=lms_id,
+                           label=node.get("label"), steps_remaining=None)
+    return _score_explanation("activity_score", pointer(path), node, info, ctx.progress(lms_id), node.get("label"))
+
+
+def _latest(progress: Iterable[ActivityProgress | None]) -> tuple[str | None, datetime | None]:
+    best: ActivityProgress | None = None
+    for p in progress:
+        if p is not None and p.occurred_at is not None and (best is None or p.occurred_at > best.occurred_at):
+            best = p
+    return (best.source or None, best.occurred_at) if best else (None, None)
+
+
+def _module_completed(node, path, ctx) -> Explanation:
+    ptr, label, mod_id = pointer(path), node.get("label"), node["module"]
+    structure = ctx.snap.structure
+    mod = structure.modules.get(mod_id)
+    if mod is None:
+        return Explanation("module_completed", ptr, False, "module.unknown", module=mod_id, label=label,
+                           steps_remaining=None)
+    required = [structure.activities[a] for a in mod.activities
+                if a in structure.activities and structure.activities[a].completion_required]
+    kids = tuple(
+        _activity_completed({"type": "activity_completed", "activity": a.lms_id}, path, ctx) for a in required
+    )
+    done = sum(1 for k in kids if k.met)
+    remaining = len(kids) - done
+    common = {"module": mod_id, "title": mod.title or None, "label": label}
+    if node.get("mode") == "lms":
+        if mod.completion_activity is None:
+            return Explanation("module_completed", ptr, False, "module.no_lms_completion", steps_remaining=None,
+                               children=kids, **common)
+        p = ctx.progress(mod.completion_activity)
+        met = p is not None and p.completed
+        return Explanation("module_completed", ptr, met, "module.completed" if met else "module.not_completed",
+                           observed="completed" if met else "not_completed", threshold="completed",
+                           source=p.source if p else None, as_of=p.occurred_at if p else None,
+                           steps_remaining=0 if met else max(1, remaining), children=kids, **common)
+    if not kids:
+        return Explanation("module_completed", ptr, False, "module.no_requirements", steps_remaining=None, **common)
+    source, as_of = _latest(ctx.progress(k.activity) for k in kids)
+    met = remaining == 0
+    return Explanation("module_completed", ptr, met, "module.completed" if met else "module.not_completed",
+                       observed=done, threshold=len(kids), unit="items", source=source, as_of=as_of,
+                       steps_remaining=remaining, children=kids, **common)
+
+
+def _graded(structure: CourseStructure, ids: Iterable[str], ctx: _Ctx) -> list[tuple[ActivityInfo, ActivityProgress | None, float]]:
+    out = []
+    for lms_id in ids:
+        info = structure.activities.get(lms_id)
+        if info is None or info.kind in AGGREGATE_KINDS:
+            continue
+        p = ctx.progress(lms_id)
+        maximum = (p.max_score if p is not None and p.max_score else None) or info.max_points
+        if maximum:
+            out.append((info, p, float(maximum)))
+    return out
+
+
+def _module_score(node, path, ctx) -> Explanation:
+    ptr, label, mod_id = pointer(path), node.get("label"), node["module"]
+    structure = ctx.snap.structure
+    mod = structure.modules.get(mod_id)
+    if mod is None:
+        return Explanation("module_score", ptr, False, "module.unknown", module=mod_id, label=label,
+                           steps_remaining=None)
+    common = {"module": mod_id, "title": mod.title or None, "label": label}
+    graded = _graded(structure, mod.activities, ctx)
+    pct_node = {"min_percent": 0}
+    kids = tuple(_score_explanation("activity_score", ptr, pct_node, info, p, None) for info, p, _m in graded)
+    if "min_percent" in node:
+        threshold, unit = float(node["min_percent"]), "percent"
+    else:
+        threshold, unit = float(node["min_points"]), "points"
+    if not graded:
+        return Explanation("module_score", ptr, False, "module.no_graded_items", threshold=threshold, unit=unit,
+                           steps_remaining=None, **common)
+    scores = [(p.score if p is not None and p.score is not None else 0.0) for _i, p, _m in graded]
+    maxima = [m for _i, _p, m in graded]
+    if node.get("aggregate") == "sum":
+        best = sum(maxima) if unit == "points" else 100.0
+        observed = round(sum(scores), 2) if unit == "points" else _pct(sum(scores), sum(maxima))
+    else:
+        if unit == "percent":
+            best, observed = 100.0, round(sum(s * 100.0 / m for s, m in zip(scores, maxima)) / len(graded), 2)
+        else:
+            best, observed = sum(maxima) / len(graded), round(sum(scores) / len(graded), 2)
+    hidden = any(not (info.released and (p is None or p.released)) for info, p, _m in graded)
+    source, as_of = _latest(p for _i, p, _m in graded)
+    if threshold > best:
+        return Explanation("module_score", ptr, False, "score.above_max", observed=observed, threshold=threshold,
+                           unit=unit, source=source, as_of=as_of, hidden=hidden, steps_remaining=None,
+                           children=kids, **common)
+    met = observed >= threshold
+    return Explanation("module_score", ptr, met, "score.met" if met else "score.below_threshold", observed=observed,
+                       threshold=threshold, unit=unit, source=source, as_of=as_of, hidden=hidden,
+                       steps_remaining=0 if met else 1, children=kids, **common)
+
+
+def _course_grade(node, path, ctx) -> Explanation:
+    ptr, label = pointer(path), node.get("label")
+    structure = ctx.snap.structure
+    threshold = float(node["min_percent"])
+    if structure.course_grade_activity is not None:
+        info = structure.activities[structure.course_grade_activity]
+        p = ctx.progress(info.lms_id)
+        maximum = (p.max_score if p is not None and p.max_score else None) or info.max_points or 100.0
+        if p is None or p.score is None:
+            return Explanation("course_grade", ptr, False, "grade.missing", threshold=threshold, unit="percent",
+                               label=label, steps_remaining=1, deep_link=info.deep_link)
+        observed = _pct(p.score, maximum)
+        met = observed >= threshold
+        return Explanation("course_grade", ptr, met, "grade.met" if met else "grade.below_threshold",
+                           observed=observed, threshold=threshold, unit="percent", source=p.source or None,
+                           as_of=p.occurred_at, label=label, hidden=not (p.released and info.released),
+                           deep_link=info.deep_link, steps_remaining=0 if met else 1)
+    graded = _graded(structure, structure.activities, ctx)
+    if not graded:
+        return Explanation("course_grade", ptr, False, "grade.missing", threshold=threshold, unit="percent",
+                           label=label, steps_remaining=None)
+    total = sum(p.score for _i, p, _m in graded if p is not None and p.score is not None)
+    observed = _pct(total, sum(m for _i, _p, m in graded))
+    hidden = any(not (info.released and (p is None or p.released)) for info, p, _m in graded)
+    source, as_of = _latest(p for _i, p, _m in graded)
+    met = observed >= threshold
+    return Explanation("course_grade", ptr, met, "grade.met" if met else "grade.below_threshold", observed=observed,
+                       threshold=threshold, unit="percent", source=source, as_of=as_of, label=label, hidden=hidden,
+                       steps_remaining=0 if met else 1)
+
+
+def _group(node, path, ctx) -> Explanation:
+    kind = node["type"]
+    kids = tuple(_eval(child, path + ("rules", i), ctx) for i, child in enumerate(node["rules"]))
+    met_count = sum(1 for k in kids if k.met)
+    unmet_steps = sorted(k.steps_remaining for k in kids if not k.met and k.steps_remaining is not None)
+    unmet_impossible = sum(1 for k in kids if not k.met and k.steps_remaining is None)
+    if kind == "all":
+        need = len(kids)
+    elif kind == "any":
+        need = 1
+    else:
+        need = int(node["count"])
+    met = met_count >= need
+    missing = max(0, need - met_count)
+    if met:
+        steps: int | None = 0
+    elif kind == "all" and unmet_impossible:
+        steps = None
+    elif len(unmet_steps) < missing:
+        steps = None
+    else:
+        steps = sum(unmet_steps[:missing])
+    if kind == "at_least" and need > len(kids):
+        reason = "at_least.impossible"
+    else:
+        reason = f"{kind}.{'met' if met else 'not_met'}"
+    return Explanation(kind, pointer(path), met, reason, observed=met_count, threshold=need, unit="rules",
+                       label=node.get("label"), steps_remaining=steps, children=kids)
+
+
+def _dated(node, path, ctx: _Ctx) -> Explanation:
+    kind, ptr, label = node["type"], pointer(path), node.get("label")
+    when = _date(node["date"])
+    if "rule" not in node:
+        if kind == "before":
+            met = ctx.now < when
+            return Explanation(kind, ptr, met, "date.open" if met else "date.closed", observed=ctx.now.isoformat(),
+                               threshold=when.isoformat(), unit="date", label=label,
+                               steps_remaining=0 if met else None)
+        met = ctx.now >= when
+        return Explanation(kind, ptr, met, "date.reached" if met else "date.not_yet", observed=ctx.now.isoformat(),
+                           threshold=when.isoformat(), unit="date", label=label, steps_remaining=0 if met else 1)
+    if kind == "before":
+        bound = when if ctx.before is None else min(when, ctx.before)
+        inner = replace(ctx, before=bound)
+    else:
+        bound = when if ctx.after is None else max(when, ctx.after)
+        inner = replace(ctx, after=bound)
+    child = _eval(node["rule"], path + ("rule",), inner)
+    if child.met:
+        reason, steps = "window.met", 0
+    elif kind == "before" and ctx.now >= when:
+        reason, steps = "window.closed", None
+    else:
+        reason, steps = "window.not_met", child.steps_remaining
+    return Explanation(kind, ptr, child.met, reason, threshold=when.isoformat(), unit="date", label=label,
+                       source=child.source, as_of=child.as_of, steps_remaining=steps, children=(child,))
+
+
+def _badge_earned(node, path, ctx) -> Explanation:
+    target = int(node["achievement"])
+    met = target in ctx.snap.earned_badges
+    return Explanation("badge_earned", pointer(path), met, "badge.earned" if met else "badge.not_earned",
+                       achievement=target, title=ctx.snap.structure.achievements.get(target),
+                       label=node.get("label"), steps_remaining=0 if met else 1)
+
+
+def _enrolled_days(node, path, ctx) -> Explanation:
+    ptr, label, need = pointer(path), node.get("label"), int(node["min_days"])
+    if ctx.snap.enrolled_at is None:
+        return Explanation("enrolled_days", ptr, False, "enrolment.unknown", threshold=need, unit="days",
+                           label=label, steps_remaining=None)
+    days = (ctx.now - ctx.snap.enrolled_at).days
+    met = days >= need
+    return Explanation("enrolled_days", ptr, met, "enrolment.days_met" if met else "enrolment.too_recent",
+                       observed=days, threshold=need, unit="days", as_of=ctx.snap.enrolled_at, label=label,
+                       steps_remaining=0 if met else 1)
+
+
+_EVALUATORS: dict[str, Callable[[Mapping[str, Any], tuple[str | int, ...], _Ctx], Explanation]] = {
+    "activity_completed": _activity_completed,
+    "activity_score": _activity_score,
+    "module_completed": _module_completed,
+    "module_score": _module_score,
+    "course_grade": _course_grade,
+    "all": _group,
+    "any": _group,
+    "at_least": _group,
+    "before": _dated,
+    "after": _dated,
+    "badge_earned": _badge_earned,
+    "enrolled_days": _enrolled_days,
+}
