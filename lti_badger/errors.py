@@ -67,7 +67,19 @@ class SigningError(BadgerError):
 
 
 class UpstreamError(BadgerError):
-    """An LMS or other remote service answered with an error or not at all."""
+    """An LMS or other remote service answered with an error or not at all.
+
+    `status_code` is the remote answer's HTTP status (502 when it did not answer) and
+    `retry_after` its Retry-After in seconds, so callers can tell "retry later" from "give up";
+    our own HTTP answer is always `http_status` (502)."""
 
     status_code = 502
+    http_status = 502
     code = "upstream_error"
+
+    def __init__(self, message: str, *, status_code: int | None = None, retry_after: float | None = None,
+                 detail: dict | None = None) -> None:
+        super().__init__(message, detail=detail)
+        if status_code is not None:
+            self.status_code = status_code
+        self.retry_after = retry_after

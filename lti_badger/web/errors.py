@@ -32,10 +32,11 @@ def _respond(status: int, code: str, message: str, detail: dict | None = None):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(BadgerError)
     def _domain(err: BadgerError):
-        level = logging.ERROR if err.status_code >= 500 else logging.INFO
-        log.log(level, "request refused", extra={"path": request.path, "status": err.status_code,
+        status = getattr(err, "http_status", err.status_code)
+        level = logging.ERROR if status >= 500 else logging.INFO
+        log.log(level, "request refused", extra={"path": request.path, "status": status,
                                                   "error": err.code, "reason": err.message})
-        return _respond(err.status_code, err.code, err.message, err.detail)
+        return _respond(status, err.code, err.message, err.detail)
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
