@@ -6,12 +6,12 @@ from .evaluate import (
 )
 from .lint import LintWarning, lint
 from .rules import References, references, rule_hash, rule_schema, validate_rule
-from .services import PreviewResult, Reevaluation, preview, reevaluate
+from .services import PreviewResult, Reevaluation, explain, preview, qualifies, reevaluate
 from .snapshots import load_snapshot, load_snapshots, load_structure
 
 __all__ = [
     "REASONS", "ActivityInfo", "ActivityProgress", "CourseStructure", "Decision", "Explanation", "LintWarning",
-    "ModuleInfo", "PreviewResult", "Reevaluation", "References", "Snapshot", "evaluate", "lint", "load_snapshot",
+    "ModuleInfo", "PreviewResult", "explain", "qualifies", "Reevaluation", "References", "Snapshot", "evaluate", "lint", "load_snapshot",
     "load_snapshots", "load_structure", "preview", "reevaluate", "references", "rule_hash", "rule_schema",
     "validate_rule",
 ]

@@ -23,7 +23,7 @@ from lti_badger.models.achievement import STATE_ACTIVE
 from .achievements import badge_graph
 from .evaluate import Decision, evaluate
 from .rules import References, references, rule_hash, validate_rule
-from .snapshots import LIVE_AWARD_STATES, active_learners, load_snapshots, load_structure
+from .snapshots import LIVE_AWARD_STATES, active_learners, load_snapshot, load_snapshots, load_structure
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +114,9 @@ def preview(session: Session, course_id: int, rule_or_achievement_draft: Any, no
 @dataclass(frozen=True)
 class Reevaluation:
     evaluated: int
-    met: list[tuple[int, int]]  # (achievement id, person id) handed to on_met
-    achievements: list[int]
+    met: list[tuple[int, int]]  # (achievement id, person id) met by learners without the badge
+    achievements: list[int]  # the badges re-evaluated, prerequisites first
+    regressed: list[tuple[int, int]] = field(default_factory=list)  # holders who no longer meet it
 
 
 def _affected(session: Session, course_id: int, rules: Mapping[int, References],
@@ -168,21 +169,24 @@ def _dependency_order(rules: Mapping[int, References], ids: Iterable[int]) -> li
 
 
 def reevaluate(session: Session, course_id: int, person_ids: Iterable[int], now: datetime, *,
-               activity_ids: Collection[int] | None = None, on_met: OnMet) -> Reevaluation:
+               activity_ids: Collection[int] | None = None, on_met: OnMet | None = None,
+               on_unmet: OnMet | None = None) -> Reevaluation:
     """Re-evaluate the active badges that the changed activities (database ids; None: any
     change) can affect, for the given learners with an active enrolment, and call
     `on_met(session, achievement, version, person_id, decision, now)` for every rule met by a
-    learner who holds no live award of that badge yet."""
+    learner who holds no live award of that badge yet. `on_unmet` (same arguments, e.g.
+    `awards.services.handle_regression`) is called for holders of a live award who no longer
+    meet the current rule. Without callables it only reports."""
     achievements = {a.id: a for a in session.scalars(select(Achievement).where(
         Achievement.course_id == course_id, Achievement.state == STATE_ACTIVE,
         Achievement.current_version_id.is_not(None)))}
     rules = {aid: references(a.current_version.rule) for aid, a in achievements.items() if a.current_version.rule}
     targets = _dependency_order(rules, _affected(session, course_id, rules, activity_ids))
     if not targets:
-        return Reevaluation(0, [], [])
+        return Reevaluation(0, [], [], [])
     learners = active_learners(session, course_id, person_ids)
     if not learners:
-        return Reevaluation(0, [], targets)
+        return Reevaluation(0, [], targets, [])
     merged = References(
         activities=frozenset().union(*(rules[a].activities for a in targets)),
         modules=frozenset().union(*(rules[a].modules for a in targets)),
@@ -191,28 +195,55 @@ def reevaluate(session: Session, course_id: int, person_ids: Iterable[int], now:
     badge_ids = set(targets).union(*(rules[a].achievements for a in targets))
     snapshots = load_snapshots(session, course_id, learners, refs=merged, badge_ids=badge_ids)
     met: list[tuple[int, int]] = []
+    regressed: list[tuple[int, int]] = []
     evaluated = 0
     for aid in targets:
         achievement = achievements[aid]
         version = achievement.current_version
         for pid in sorted(snapshots):
             snap = snapshots[pid]
-            if aid in snap.earned_badges:
+            holder = aid in snap.earned_badges
+            if holder and on_unmet is None:
                 continue
             evaluated += 1
             decision = evaluate(version.rule, snap, now)
+            if holder:
+                if not decision.met:
+                    on_unmet(session, achievement, version, pid, decision, now)
+                    regressed.append((aid, pid))
+                continue
             if not decision.met:
                 continue
-            on_met(session, achievement, version, pid, decision, now)
             met.append((aid, pid))
+            if on_met is None:
+                continue
+            on_met(session, achievement, version, pid, decision, now)
             if _holds_live_award(session, course_id, aid, pid):
                 snapshots[pid] = replace(snap, earned_badges=snap.earned_badges | {aid})
     log.info("criteria reevaluated", extra={"course_id": course_id, "achievements": targets,
                                             "learners": len(learners), "evaluated": evaluated, "met": len(met)})
-    return Reevaluation(evaluated, met, targets)
+    return Reevaluation(evaluated, met, targets, regressed)
 
 
 def _holds_live_award(session: Session, course_id: int, achievement_id: int, person_id: int) -> bool:
     return session.scalar(select(Award.id).where(
         Award.course_id == course_id, Award.achievement_id == achievement_id, Award.person_id == person_id,
         Award.status.in_(LIVE_AWARD_STATES)).limit(1)) is not None
+
+
+def explain(session: Session, course_id: int, achievement_id: int, person_id: int, now: datetime, *,
+            for_learner: bool = True) -> Decision:
+    """One learner's decision on one badge of the course under its current version: the
+    learner's "why not yet" (with unreleased grades hidden unless `for_learner=False`)."""
+    achievement = _achievement_of(session, course_id, achievement_id)
+    version = achievement.current_version
+    if version is None or not version.rule:
+        raise NotFound("this badge has no rule: it is awarded by hand")
+    snap = load_snapshot(session, course_id, person_id)
+    decision = evaluate(version.rule, snap, now)
+    return decision.for_learner() if for_learner else decision
+
+
+def qualifies(session: Session, course_id: int, rule: Mapping[str, Any], person_id: int, now: datetime) -> bool:
+    """Whether a learner meets a rule now (e.g. for the awards "flag" edit policy)."""
+    return evaluate(rule, load_snapshot(session, course_id, person_id), now).met
