@@ -1,5 +1,171 @@
-"""Blueprint: LTI 1.3 endpoints (OIDC login, launch, JWKS, Canvas config, dynamic registration)."""
+"""Blueprint: LTI 1.3 endpoints at fixed URLs (admin docs and external harnesses rely on them):
+OIDC login, launch, deep linking response, JWKS, Canvas JSON config, dynamic registration."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("lti", __name__)
+from typing import Any
+
+import requests
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from pylti1p3.deep_link_resource import DeepLinkResource
+from sqlalchemy import select
+
+from ..errors import BadInput, Forbidden, LaunchError, NotFound
+from ..lti import claims as c
+from ..lti.cache import DbCache, make_cache
+from ..lti.flask_adapter import LtiAdapter, launch_errors
+from ..lti.registration import ToolUrls, canvas_config, register_platform
+from ..lti.services import VIEW_BADGE, VIEW_BADGES, deep_link_items, list_course_achievements, record_launch
+from ..lti.tool_conf import LaunchDataStorage, NonceLedger, SqlToolConf
+from ..models import Achievement, Course, Person, ResourceLink
+from ..models.base import utcnow
+from .auth import current_scope, login_scope, require_scope
+from .db import db
+
+bp = Blueprint("lti", __name__, template_folder="templates", static_folder="static/lti",
+               static_url_path="/lti/static")
+
+
+def _services():
+    return current_app.extensions["lti_badger"]
+
+
+def _urls() -> ToolUrls:
+    return ToolUrls(_services().settings.public_base_url)
+
+
+def _adapter() -> LtiAdapter:
+    svc, session = _services(), db()
+    cache = make_cache(session, svc.settings.redis_url)
+    return LtiAdapter(SqlToolConf(session, svc.keys), LaunchDataStorage(cache), NonceLedger(session, cache),
+                      secure=svc.settings.public_base_url.startswith("https://"), now=utcnow)
+
+
+def _home_endpoint(role_is_instructor: bool) -> str:
+    """The audience's home page; the minimal launch page until the web pages exist."""
+    wanted = "instructor.home" if role_is_instructor else "learner.home"
+    return wanted if wanted in current_app.view_functions else "lti.home"
+
+
+@bp.route("/lti/login", methods=["GET", "POST"])
+def login():
+    """OIDC third-party-initiated login (LTI 1.3 Core §5.1.1): answer with the auth redirect."""
+    with launch_errors():
+        adapter = _adapter()
+        if isinstance(adapter.storage._cache, DbCache):
+            adapter.storage._cache.purge_expired()
+        redirect_obj = adapter.login().get_redirect_object(_urls().launch)
+    response = redirect_obj.do_redirect()
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/lti/launch")
+def launch():
+    """Validate the id_token, record the launch, bind the session and send the user on."""
+    adapter = _adapter()
+    with launch_errors():
+        message_launch = adapter.message_launch()
+        message_launch.validate()
+        claims = message_launch.get_launch_data()
+        platform = adapter.tool_conf.find_platform(message_launch.get_iss(), message_launch.get_client_id())
+    if platform is None:
+        raise LaunchError("the launch was refused: unknown platform")
+    session = db()
+    scope = record_launch(session, platform, claims, utcnow())
+    token = login_scope(scope)
+    if claims.get(c.MESSAGE_TYPE) == c.MSG_DEEP_LINKING:
+        if not scope.is_instructor:
+            raise Forbidden("only instructors can add lti_badger to a course")
+        course = session.get(Course, scope.course_id)
+        return render_template("lti/deep_link_picker.html", course=course, lt=token,
+                               launch_id=message_launch.get_launch_id(),
+                               achievements=list_course_achievements(session, scope))
+    params: dict[str, Any] = {"lt": token}
+    link_id = (claims.get(c.RESOURCE_LINK) or {}).get("id")
+    link = session.scalar(select(ResourceLink).where(ResourceLink.course_id == scope.course_id,
+                                                     ResourceLink.resource_link_id == link_id))
+    if link is not None and link.target.get("view") == VIEW_BADGE:
+        params.update(view=VIEW_BADGE, achievement=link.target["achievement"])
+    return redirect(url_for(_home_endpoint(scope.is_instructor), **params), code=303)
+
+
+@bp.get("/lti/home")
+@require_scope()
+def home():
+    """Who you are and in which course: the page a launch lands on until the web pages exist."""
+    scope = current_scope()
+    session = db()
+    achievement = None
+    if request.args.get("view") == VIEW_BADGE:
+        achievement = session.scalar(select(Achievement).where(
+            Achievement.id == request.args.get("achievement", type=int), Achievement.course_id == scope.course_id))
+    return render_template("lti/home.html", scope=scope, course=session.get(Course, scope.course_id),
+                           person=session.get(Person, scope.person_id), achievement=achievement)
+
+
+@bp.post("/lti/deep_link")
+@require_scope("instructor")
+def deep_link_response():
+    """The picker's choice as a signed LtiDeepLinkingResponse, auto-posted back to the LMS."""
+    scope = current_scope()
+    session = db()
+    launch_id = request.form.get("launch_id", "")
+    if not launch_id.startswith("lti1p3-launch-"):
+        raise BadInput("the deep linking form is missing its launch id: start again from the LMS")
+    adapter = _adapter()
+    with launch_errors():
+        restored = adapter.restore_launch(launch_id)
+        claims = restored.get_launch_data()
+        platform = adapter.tool_conf.find_platform(restored.get_iss(), restored.get_client_id())
+    course, person = session.get(Course, scope.course_id), session.get(Person, scope.person_id)
+    if (platform is None or platform.id != scope.platform_id or claims.get(c.MESSAGE_TYPE) != c.MSG_DEEP_LINKING
+            or (claims.get(c.CONTEXT) or {}).get("id") != course.context_id or claims.get("sub") != person.sub):
+        raise Forbidden("this deep linking request belongs to another launch")
+    view = request.form.get("view", VIEW_BADGES)
+    achievement = None
+    if view == VIEW_BADGE:
+        achievement = session.scalar(select(Achievement).where(
+            Achievement.id == request.form.get("achievement", type=int), Achievement.course_id == scope.course_id))
+        if achievement is None:
+            raise NotFound("choose one of this course's badges")
+        name = achievement.current_version.name if achievement.current_version else f"Badge {achievement.id}"
+        title = f"Progress: {name}"
+    elif view == VIEW_BADGES:
+        title = "Badges of this course"
+    else:
+        raise BadInput("choose what the link should show")
+    resources = []
+    for item in deep_link_items(_urls().base_url, view, achievement, title):
+        resources.append(DeepLinkResource().set_url(item["url"]).set_title(item["title"])
+                         .set_custom_params(item["custom"]))
+    with launch_errors():
+        deep_link = restored.get_deep_link()
+        jwt_value = deep_link.get_response_jwt(resources)
+    return_url = claims[c.DL_SETTINGS]["deep_link_return_url"]
+    return render_template("lti/deep_link_return.html", action=return_url, jwt=jwt_value, title=title)
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks():
+    """The tool's public keys (current and retired), each with kid, alg RS256 and use sig."""
+    body = SqlToolConf(db(), _services().keys).get_jwks()
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/lti/config/canvas.json")
+def canvas_json():
+    return jsonify(canvas_config(_urls()))
+
+
+@bp.get("/lti/register")
+def register():
+    """LTI Dynamic Registration 1.0: the LMS opens this in a window or iframe."""
+    openid_configuration = request.args.get("openid_configuration", "")
+    if not openid_configuration:
+        raise BadInput("openid_configuration is required: start the registration from the LMS")
+    with requests.Session() as http:
+        platform = register_platform(db(), http, _urls(), openid_configuration, request.args.get("registration_token"))
+    return render_template("lti/registered.html", platform=platform)

@@ -1,0 +1,128 @@
+"""pylti1p3's Flask classes, adjusted to our rules: launch state in our shared cache, cookies
+that survive an LMS iframe (`SameSite=None; Secure; Partitioned` over https, plain cookies on
+plain-http loopback), aud/azp checked per LTI 1.3 Core §5.1.2, exp and iat required, and each
+nonce usable once. Every pylti1p3 failure becomes our `LaunchError`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import jwt
+from flask import Response
+from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.exception import LtiException, OIDCException
+
+from ..errors import LaunchError
+from ..models.base import utcnow
+from .tool_conf import LaunchDataStorage, NonceLedger, SqlToolConf, nonce_expiry
+
+LAUNCH_DATA_LIFETIME = 2 * 3600  # how long state, nonce and launch data are kept
+STATE_COOKIE_PATH = "/lti"
+
+
+class IframeCookieService(FlaskCookieService):
+    """Cookies for pages framed by the LMS. Over https they are `SameSite=None; Secure;
+    Partitioned` (CHIPS), so Chrome keeps them in a third-party iframe; over plain http
+    (loopback development and tests) `SameSite=None` is not allowed without `Secure`, so
+    they are plain cookies."""
+
+    def __init__(self, request: FlaskRequest, secure: bool) -> None:
+        super().__init__(request)
+        self.secure = secure
+
+    def update_response(self, response: Response) -> None:
+        for key, data in self._cookie_data_to_set.items():
+            response.set_cookie(key, str(data["value"]), max_age=data["exp"], path=STATE_COOKIE_PATH,
+                                httponly=True, secure=self.secure, samesite="None" if self.secure else None,
+                                partitioned=self.secure)
+
+
+class ToolMessageLaunch(FlaskMessageLaunch):
+    """pylti1p3's launch plus the checks it leaves to the tool."""
+
+    def __init__(self, *args: Any, nonce_ledger: NonceLedger | None = None,
+                 now: Callable[[], datetime] = utcnow, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._nonce_ledger = nonce_ledger
+        self._now = now
+        self.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat"]})
+        self.set_launch_data_lifetime(LAUNCH_DATA_LIFETIME)
+
+    def get_client_id(self) -> str:
+        """Our client_id from `aud`: a string, a one-element list, or (several audiences) `azp`."""
+        body = self._get_jwt_body()
+        aud, azp = body.get("aud"), body.get("azp")
+        if isinstance(aud, str) and aud:
+            return aud
+        if isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
+            if len(aud) == 1:
+                return aud[0]
+            if isinstance(azp, str) and azp in aud:
+                return azp
+            raise LtiException("the id_token has several audiences and no azp naming one of them")
+        raise LtiException('"aud" is missing or malformed')
+
+    def validate_message(self) -> "ToolMessageLaunch":
+        super().validate_message()
+        body = self._get_jwt_body()
+        client_id = self.get_client_id()
+        azp = body.get("azp")
+        if azp is not None and azp != client_id:
+            raise LtiException("azp is not our client_id")
+        message_type = body.get("https://purl.imsglobal.org/spec/lti/claim/message_type")
+        if message_type not in ("LtiResourceLinkRequest", "LtiDeepLinkingRequest"):
+            raise LtiException(f"unsupported message type {message_type!r}")
+        # Single use: the signature, issuer and deployment are known good, so record the nonce now.
+        if self._nonce_ledger is None:
+            raise LtiException("no nonce ledger: cannot accept a new launch")
+        now = self._now()
+        nonce = str(body.get("nonce"))
+        if not self._nonce_ledger.use(nonce, self.get_iss(), nonce_expiry(now, body.get("exp"), LAUNCH_DATA_LIFETIME)):
+            raise LtiException("this id_token was already used (replayed nonce)")
+        return self
+
+
+@contextmanager
+def launch_errors() -> Iterator[None]:
+    """pylti1p3 (and PyJWT below it) failures on hostile input as a 400 `LaunchError`."""
+    try:
+        yield
+    except LaunchError:
+        raise
+    except (LtiException, OIDCException, jwt.PyJWTError) as e:
+        raise LaunchError(f"the launch was refused: {e}") from e
+    except (ValueError, TypeError, AttributeError, KeyError, UnicodeError) as e:
+        raise LaunchError("the launch was refused: the id_token is malformed") from e
+
+
+class LtiAdapter:
+    """Builds pylti1p3 objects for one request, sharing our tool conf, cache and cookie rules."""
+
+    def __init__(self, tool_conf: SqlToolConf, storage: LaunchDataStorage, nonce_ledger: NonceLedger,
+                 *, secure: bool, now: Callable[[], datetime], http: Any = None) -> None:
+        self.tool_conf = tool_conf
+        self.storage = storage
+        self.nonce_ledger = nonce_ledger
+        self.secure = secure
+        self.now = now
+        self.http = http
+        self.request = FlaskRequest(request_is_secure=secure)
+        self.cookies = IframeCookieService(self.request, secure)
+
+    def login(self) -> FlaskOIDCLogin:
+        login = FlaskOIDCLogin(self.request, self.tool_conf, cookie_service=self.cookies)
+        return login.set_launch_data_storage(self.storage).set_launch_data_lifetime(LAUNCH_DATA_LIFETIME)
+
+    def message_launch(self) -> ToolMessageLaunch:
+        return ToolMessageLaunch(self.request, self.tool_conf, cookie_service=self.cookies,
+                                 launch_data_storage=self.storage, requests_session=self.http,
+                                 nonce_ledger=self.nonce_ledger, now=self.now)
+
+    def restore_launch(self, launch_id: str) -> ToolMessageLaunch:
+        """A launch validated earlier in this browser (pylti1p3's launch data cache)."""
+        launch = ToolMessageLaunch.from_cache(launch_id, self.request, self.tool_conf, cookie_service=self.cookies,
+                                              launch_data_storage=self.storage, requests_session=self.http)
+        return launch  # type: ignore[return-value]

@@ -1,0 +1,88 @@
+"""Platforms (one LMS installation: issuer + client_id, endpoints, deployments): add, list,
+get, remove. Used by the CLI, the admin pages and dynamic registration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import BadInput, Conflict, NotFound
+from ..models import Deployment, Platform
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def check_url(value: str, what: str) -> str:
+    """An absolute http(s) URL with a host, without a fragment."""
+    value = (value or "").strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadInput(f"{what} must be an absolute http(s) URL, got {value!r}")
+    if parts.fragment:
+        raise BadInput(f"{what} must not have a #fragment")
+    return value
+
+
+def find_platform(session: Session, issuer: str, client_id: str) -> Platform | None:
+    return session.scalar(select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id))
+
+
+def get_platform(session: Session, platform_id: int) -> Platform:
+    platform = session.get(Platform, platform_id)
+    if platform is None:
+        raise NotFound(f"no platform with id {platform_id}")
+    return platform
+
+
+def list_platforms(session: Session) -> list[Platform]:
+    return list(session.scalars(select(Platform).order_by(Platform.id)))
+
+
+def add_deployment(session: Session, platform: Platform, deployment_id: str) -> Deployment:
+    """The platform's deployment with this id, added if it is new."""
+    deployment_id = (deployment_id or "").strip()
+    if not deployment_id or len(deployment_id) > 255:
+        raise BadInput("a deployment id must be 1 to 255 characters")
+    for existing in platform.deployments:
+        if existing.deployment_id == deployment_id:
+            return existing
+    deployment = Deployment(deployment_id=deployment_id)
+    platform.deployments.append(deployment)
+    session.flush()
+    return deployment
+
+
+def add_platform(session: Session, *, issuer: str, client_id: str, auth_login_url: str, auth_token_url: str,
+                 key_set_url: str, deployment_ids: Iterable[str] = (), name: str = "",
+                 auth_audience: str | None = None, registered_via: str = "manual",
+                 registration: dict[str, Any] | None = None, product_family: str | None = None) -> Platform:
+    """Register an LMS. Duplicate (issuer, client_id) pairs are refused."""
+    issuer = check_url(issuer, "issuer")  # kept exactly: it is compared with the `iss` claim
+    client_id = (client_id or "").strip()
+    if not client_id or len(client_id) > 255:
+        raise BadInput("client_id must be 1 to 255 characters")
+    if find_platform(session, issuer, client_id) is not None:
+        raise Conflict(f"a platform with issuer {issuer} and client_id {client_id} is already registered")
+    platform = Platform(
+        name=(name or urlsplit(issuer).hostname or issuer)[:200], issuer=issuer, client_id=client_id,
+        auth_login_url=check_url(auth_login_url, "auth login URL"),
+        auth_token_url=check_url(auth_token_url, "auth token URL"),
+        key_set_url=check_url(key_set_url, "key set URL"),
+        auth_audience=auth_audience or None, registered_via=registered_via, registration=registration,
+        product_family=product_family,
+    )
+    session.add(platform)
+    session.flush()
+    for deployment_id in deployment_ids:
+        add_deployment(session, platform, deployment_id)
+    return platform
+
+
+def remove_platform(session: Session, platform_id: int) -> None:
+    """Forget an LMS and everything recorded from it (courses, people, awards cascade)."""
+    session.delete(get_platform(session, platform_id))
+    session.flush()

@@ -1,0 +1,175 @@
+"""Recording a validated launch: the platform's course, the person, their enrollment and
+role, the resource link and the course's LTI Advantage endpoints. Input is the id_token body
+that pylti1p3 already validated; output is the `Scope` the session is bound to."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..errors import LaunchError
+from ..models import Achievement, Course, Deployment, Enrollment, Person, Platform, ResourceLink
+from ..models.course import ENROLLMENT_ACTIVE
+from ..scope import Scope
+from . import claims as c
+from .roles import institution_roles, map_roles
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+VIEW_BADGES = "badges"
+VIEW_BADGE = "badge"
+
+
+def _text(claims: Mapping[str, Any], name: str, limit: int, default: str = "") -> str:
+    value = claims.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise LaunchError(f"the claim {name!r} must be a string")
+    return str(value)[:limit]
+
+
+def _object(claims: Mapping[str, Any], name: str, *, required: bool = False) -> dict[str, Any]:
+    value = claims.get(name)
+    if value is None:
+        if required:
+            raise LaunchError(f"the launch is missing the claim {name}")
+        return {}
+    if not isinstance(value, dict):
+        raise LaunchError(f"the claim {name} must be an object")
+    return value
+
+
+def _get_or_create(session: Session, model: type[T], **lookup: Any) -> T:
+    """The row with these unique values, created if absent (safe against a concurrent first launch)."""
+    query = select(model).filter_by(**lookup)
+    row = session.scalar(query)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = model(**lookup)
+            session.add(row)
+    except IntegrityError:
+        row = session.scalar(query)
+        if row is None:
+            raise
+    return row
+
+
+def launch_target(session: Session, course: Course, custom: Mapping[str, Any]) -> dict[str, Any]:
+    """What a deep-linked resource link opens, from the custom parameters we put on it; an
+    achievement is only honoured when it belongs to the launched course."""
+    view = custom.get(c.CUSTOM_VIEW)
+    if view == VIEW_BADGE:
+        public_id = custom.get(c.CUSTOM_ACHIEVEMENT)
+        achievement = session.scalar(select(Achievement).where(
+            Achievement.public_id == str(public_id), Achievement.course_id == course.id)) if public_id else None
+        if achievement is not None:
+            return {"view": VIEW_BADGE, "achievement": achievement.id}
+    if view in (VIEW_BADGE, VIEW_BADGES):
+        return {"view": VIEW_BADGES}
+    return {}
+
+
+def record_launch(session: Session, platform: Platform, claims: Mapping[str, Any], now: datetime) -> Scope:
+    """Create or update course, person, enrollment and resource link from a validated launch."""
+    deployment_id = _text(claims, c.DEPLOYMENT_ID, 255)
+    deployment = session.scalar(select(Deployment).where(
+        Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id))
+    if deployment is None:
+        raise LaunchError(f"unknown deployment_id {deployment_id!r} for this platform")
+    context = _object(claims, c.CONTEXT, required=True)
+    context_id = _text(context, "id", 255)
+    if not context_id:
+        raise LaunchError("the context claim has no id: launch the tool from a course")
+    sub = _text(claims, "sub", 255)
+    if not sub:
+        raise LaunchError("the launch has no user (sub)")
+    roles = claims.get(c.ROLES)
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise LaunchError("the roles claim must be a list of role URIs")
+
+    tool_platform = _object(claims, c.TOOL_PLATFORM)
+    family = _text(tool_platform, "product_family_code", 100)
+    if family and platform.product_family != family:
+        platform.product_family = family
+
+    course = _get_or_create(session, Course, platform_id=platform.id, context_id=context_id)
+    course.deployment_id = deployment.id
+    course.title = _text(context, "title", 500, course.title or "")
+    course.label = _text(context, "label", 255, course.label or "")
+    ags = _object(claims, c.AGS_ENDPOINT)
+    if ags:
+        scopes = ags.get("scope", [])
+        course.ags_lineitems_url = _text(ags, "lineitems", 1000) or None
+        course.ags_lineitem_url = _text(ags, "lineitem", 1000) or None
+        course.ags_scopes = sorted(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else []
+    nrps = _object(claims, c.NRPS)
+    if nrps:
+        course.nrps_url = _text(nrps, "context_memberships_url", 1000) or None
+
+    presentation = _object(claims, c.LAUNCH_PRESENTATION)
+    locale = _text(presentation, "locale", 35) or _text(claims, "locale", 35)
+    person = _get_or_create(session, Person, platform_id=platform.id, sub=sub)
+    person.name = _text(claims, "name", 300, person.name or "")
+    person.given_name = _text(claims, "given_name", 200, person.given_name or "")
+    person.family_name = _text(claims, "family_name", 200, person.family_name or "")
+    if not person.name:
+        person.name = " ".join(p for p in (person.given_name, person.family_name) if p)
+    person.email = _text(claims, "email", 320) or person.email
+    person.picture = _text(claims, "picture", 1000) or person.picture
+    person.locale = locale or person.locale
+    person.institution_roles = institution_roles(roles)
+    custom = _object(claims, c.CUSTOM)
+    lms_user_id = custom.get("canvas_user_id") or custom.get("user_id")
+    if lms_user_id:
+        person.lms_user_id = str(lms_user_id)[:255]
+    elif family == "moodle":
+        person.lms_user_id = sub  # Moodle's sub is its own user id
+
+    role = map_roles(roles)
+    enrollment = _get_or_create(session, Enrollment, course_id=course.id, person_id=person.id)
+    enrollment.role, enrollment.lti_roles = role, list(roles)
+    enrollment.status, enrollment.last_launch_at = ENROLLMENT_ACTIVE, now
+
+    link_claim = _object(claims, c.RESOURCE_LINK)
+    link_id = _text(link_claim, "id", 255)
+    if link_id:
+        link = _get_or_create(session, ResourceLink, course_id=course.id, resource_link_id=link_id)
+        link.title = _text(link_claim, "title", 500, link.title or "")
+        link.description = _text(link_claim, "description", 10_000) or link.description
+        target = launch_target(session, course, custom)
+        if target and target != link.target:
+            link.target = target
+    session.flush()
+    log.info("launch recorded", extra={"platform_id": platform.id, "course_id": course.id,
+                                       "person_id": person.id, "role": role})
+    return Scope(platform.id, course.id, person.id, role, (locale or "en").replace("_", "-"))
+
+
+def find_resource_link(session: Session, scope: Scope, resource_link_id: str) -> ResourceLink | None:
+    return session.scalar(select(ResourceLink).where(
+        ResourceLink.course_id == scope.course_id, ResourceLink.resource_link_id == resource_link_id))
+
+
+def list_course_achievements(session: Session, scope: Scope) -> list[tuple[Achievement, str]]:
+    """The course's achievements that are not archived, with their current names (deep linking picker)."""
+    rows = session.scalars(select(Achievement).where(
+        Achievement.course_id == scope.course_id, Achievement.state != "archived").order_by(Achievement.id)).all()
+    return [(a, a.current_version.name if a.current_version else f"Badge {a.id}") for a in rows]
+
+
+def deep_link_items(base_url: str, view: str, achievement: Achievement | None, title: str) -> list[dict[str, Any]]:
+    """The content items one picker choice becomes (LtiResourceLink items, Deep Linking 2.0 §3.4)."""
+    custom = {c.CUSTOM_VIEW: view}
+    if achievement is not None:
+        custom[c.CUSTOM_ACHIEVEMENT] = achievement.public_id
+    return [{"title": title, "url": f"{base_url}/lti/launch", "custom": custom}]

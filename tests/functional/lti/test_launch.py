@@ -1,0 +1,67 @@
+"""Happy-path launches through the LMS simulator over real HTTP."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from sqlalchemy import select
+
+from lti_badger.devtools.lms_sim import spec
+from lti_badger.models import Course, Enrollment, Person, ResourceLink
+
+from .conftest import CONTEXT_ID, INSTRUCTOR, LEARNER
+
+
+def test_instructor_launch_records_course_person_enrollment_and_lands_on_instructor_home(tool, sim, platform_id):
+    http = requests.Session()
+    answer = sim.launch(http, INSTRUCTOR, CONTEXT_ID, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    location = answer.headers["Location"]
+    assert "lt=" in location
+
+    with tool.sessions() as s:
+        course = s.scalar(select(Course).where(Course.context_id == CONTEXT_ID))
+        assert course.platform_id == platform_id
+        assert (course.title, course.label) == ("Biology 101", "BIO101")
+        assert course.ags_lineitems_url == sim.lineitems_url(CONTEXT_ID)
+        assert spec.SCOPE_SCORE in course.ags_scopes and spec.SCOPE_LINEITEM in course.ags_scopes
+        assert course.nrps_url == sim.nrps_url(CONTEXT_ID)
+        person = s.scalar(select(Person).where(Person.sub == INSTRUCTOR))
+        assert (person.name, person.email, person.locale) == ("Ada Lovelace", "ada@example.edu", "en-GB")
+        assert person.picture.endswith(f"{INSTRUCTOR}.png")
+        enrollment = s.scalar(select(Enrollment).where(Enrollment.person_id == person.id))
+        assert enrollment.course_id == course.id
+        assert enrollment.role == "instructor"
+        assert spec.ROLE_INSTRUCTOR in enrollment.lti_roles
+        link = s.scalar(select(ResourceLink).where(ResourceLink.course_id == course.id))
+        assert link.resource_link_id == "rl1"
+
+    page = http.get(tool.url + location if location.startswith("/") else location)
+    assert page.status_code == 200
+    assert "Biology 101" in page.text and "Ada Lovelace" in page.text
+
+
+def test_learner_launch_maps_learner_role_and_keeps_institution_roles(tool, sim, platform_id):
+    http = requests.Session()
+    answer = sim.launch(http, LEARNER, CONTEXT_ID, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    with tool.sessions() as s:
+        person = s.scalar(select(Person).where(Person.sub == LEARNER))
+        assert person.institution_roles == [spec.ROLE_INST_STUDENT]
+        enrollment = s.scalar(select(Enrollment).where(Enrollment.person_id == person.id))
+        assert enrollment.role == "learner"
+    page = http.get(answer.headers["Location"] if "://" in answer.headers["Location"] else tool.url + answer.headers["Location"])
+    assert page.status_code == 200 and "Grace Hopper" in page.text
+
+
+def test_the_launch_token_alone_opens_the_page_without_any_cookie(tool, sim, platform_id):
+    http = requests.Session()
+    answer = sim.launch(http, LEARNER, CONTEXT_ID, follow_redirects=False)
+    location = answer.headers["Location"]
+    url = location if "://" in location else tool.url + location
+    assert parse_qs(urlsplit(url).query)["lt"]
+    fresh = requests.get(url)  # a browser whose third-party cookies are blocked
+    assert fresh.status_code == 200 and "Grace Hopper" in fresh.text
+    without_token = requests.get(url.split("?")[0], headers={"Accept": "text/html"})
+    assert without_token.status_code == 401
