@@ -85,3 +85,12 @@ def _register_awards_and_deliveries() -> None:
 
 
 _register_awards_and_deliveries()
+
+
+def _register_platform() -> None:
+    from .lti.cli import platform
+
+    main.add_command(platform)
+
+
+_register_platform()

@@ -86,3 +86,13 @@ def remove_platform(session: Session, platform_id: int) -> None:
     """Forget an LMS and everything recorded from it (courses, people, awards cascade)."""
     session.delete(get_platform(session, platform_id))
     session.flush()
+
+
+def remove_deployment(session: Session, platform: Platform, deployment_id: str) -> None:
+    """Stop accepting launches from one deployment; courses launched from it keep their data."""
+    for existing in platform.deployments:
+        if existing.deployment_id == deployment_id:
+            platform.deployments.remove(existing)
+            session.flush()
+            return
+    raise NotFound(f"platform {platform.id} has no deployment {deployment_id!r}")
