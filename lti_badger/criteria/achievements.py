@@ -60,7 +60,7 @@ def badge_graph(session: Session, course_id: int) -> dict[int, set[int]]:
     rows = session.execute(
         select(Achievement.id, AchievementVersion.rule)
         .join(AchievementVersion, AchievementVersion.id == Achievement.current_version_id)
-        .where(Achievement.course_id == course_id)).tuples()
+        .where(Achievement.course_id == course_id))
     return {aid: set(references(rule).achievements) if rule else set() for aid, rule in rows}
 
 

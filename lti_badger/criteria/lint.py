@@ -165,7 +165,7 @@ def _lint_badges(session: Session, course_id: int, rule: Mapping[str, Any], out:
     if not wanted:
         return
     states = dict(session.execute(select(Achievement.id, Achievement.state).where(
-        Achievement.course_id == course_id, Achievement.id.in_(sorted(wanted)))).tuples())
+        Achievement.course_id == course_id, Achievement.id.in_(sorted(wanted)))).all())
     for path, node in walk(rule):
         if node["type"] != "badge_earned":
             continue
@@ -185,7 +185,7 @@ def _lint_sources(session: Session, course: Course, rule: Mapping[str, Any], str
         return
     sources = session.execute(select(ProgressSource.kind, ProgressSource.last_event_at, ProgressSource.last_sync_at)
                               .where(ProgressSource.platform_id == course.platform_id,
-                                     ProgressSource.enabled.is_(True))).tuples().all()
+                                     ProgressSource.enabled.is_(True))).all()
     latest_progress = session.scalar(select(func.max(Progress.recorded_at)).where(Progress.course_id == course.id))
     if not sources and latest_progress is None:
         out.append(LintWarning("source.not_configured", "no progress source is configured for this LMS and no "

@@ -125,7 +125,7 @@ def _affected(session: Session, course_id: int, rules: Mapping[int, References],
         return set(rules)
     rows = session.execute(
         select(Activity.lms_id, Module.lms_id).outerjoin(Module, Module.id == Activity.module_id)
-        .where(Activity.course_id == course_id, Activity.id.in_(sorted(set(activity_ids))))).tuples().all()
+        .where(Activity.course_id == course_id, Activity.id.in_(sorted(set(activity_ids))))).all()
     if not rows:
         return set()
     lms_ids = {a for a, _m in rows}

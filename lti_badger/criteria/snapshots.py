@@ -45,7 +45,7 @@ def load_structure(session: Session, course_id: int) -> CourseStructure:
     names = dict(session.execute(
         select(Achievement.id, AchievementVersion.name)
         .join(AchievementVersion, AchievementVersion.id == Achievement.current_version_id)
-        .where(Achievement.course_id == course_id)).tuples())
+        .where(Achievement.course_id == course_id)).all())
     mods = [ModuleInfo(lms_id=m.lms_id, title=m.title, has_completion=m.has_completion) for m in modules.values()]
     return CourseStructure.build(activities, mods, names)
 
@@ -69,10 +69,10 @@ def active_learners(session: Session, course_id: int, person_ids: Iterable[int] 
     base = select(Enrollment.person_id, Enrollment.enrolled_at).where(
         Enrollment.course_id == course_id, Enrollment.status == ENROLLMENT_ACTIVE, Enrollment.role == ROLE_LEARNER)
     if person_ids is None:
-        return dict(session.execute(base).tuples())
+        return dict(session.execute(base).all())
     out: dict[int, datetime] = {}
     for chunk in _chunks(set(person_ids)):
-        out.update(session.execute(base.where(Enrollment.person_id.in_(chunk))).tuples())
+        out.update(session.execute(base.where(Enrollment.person_id.in_(chunk))).all())
     return out
 
 
@@ -88,7 +88,7 @@ def load_live_awards(session: Session, course_id: int, person_ids: Collection[in
     out: dict[int, set[int]] = {}
     for chunk in ([None] if person_ids is None else _chunks(person_ids)):
         query = stmt if chunk is None else stmt.where(Award.person_id.in_(chunk))
-        for person_id, achievement_id in session.execute(query).tuples():
+        for person_id, achievement_id in session.execute(query):
             out.setdefault(person_id, set()).add(achievement_id)
     return out
 

@@ -1,0 +1,125 @@
+"""Snapshots from the database and the preview (dry run) over a course."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from lti_badger.criteria import load_snapshot, preview
+from lti_badger.criteria.achievements import activate, create_achievement
+from lti_badger.criteria.services import explain
+from lti_badger.errors import BadInput, NotFound
+from lti_badger.models import Award
+from tests.factories_criteria import NOW, add_person, give_award, make_course, set_progress
+
+UNIT1 = {"type": "module_completed", "module": "m1"}
+
+
+def test_snapshot_holds_progress_structure_enrolment_and_badges(db):
+    w = make_course(db, learners=1)
+    me = w.learners[0]
+    set_progress(db, w, me, "quiz1", score=7, completed=True, passed=True, source="ags")
+    set_progress(db, w, me, "exam", score=55, completed=True)
+    ach = create_achievement(db, w.course.id, {"name": "B"}, None, NOW)
+    give_award(db, w, ach, me)
+    snap = load_snapshot(db, w.course.id, me.id)
+    assert snap.person_id == me.id and snap.enrolled_at == NOW - timedelta(days=30)
+    assert snap.progress["quiz1"].score == 7 and snap.progress["quiz1"].source == "ags"
+    assert snap.progress["quiz1"].max_score == 10 and snap.progress["quiz1"].released
+    assert snap.progress["exam"].released is False
+    assert snap.structure.modules["m1"].activities == ("quiz1", "essay", "page")
+    assert snap.structure.modules["m1"].completion_activity == "m1-done"
+    assert snap.structure.activities["essay"].deep_link.endswith("/essay")
+    assert snap.earned_badges == {ach.id}
+    assert snap.structure.achievements[ach.id] == "B"
+
+
+def test_snapshot_of_a_stranger_is_not_found(db):
+    a = make_course(db, learners=1)
+    b = make_course(db, learners=1)
+    with pytest.raises(NotFound):
+        load_snapshot(db, b.course.id, a.learners[0].id)
+
+
+def _complete_unit1(db, w, person):
+    for lms_id in ("quiz1", "essay", "page"):
+        set_progress(db, w, person, lms_id, completed=True, score=5 if lms_id != "page" else None)
+
+
+def test_preview_counts_earn_keep_lose_and_one_step_away(db):
+    w = make_course(db, learners=5)
+    l0, l1, l2, l3, l4 = w.learners
+    ach = create_achievement(db, w.course.id, {"name": "Unit 1", "rule": {"type": "activity_completed",
+                                                                          "activity": "quiz1"}}, None, NOW)
+    activate(db, w.course.id, ach.id, NOW)
+    _complete_unit1(db, w, l0)  # meets the new rule, no award yet -> would earn
+    _complete_unit1(db, w, l1)
+    give_award(db, w, ach, l1)  # holds it and still qualifies -> keeps
+    set_progress(db, w, l2, "quiz1", completed=True)
+    give_award(db, w, ach, l2)  # holds it, would not qualify under the new rule -> loses
+    set_progress(db, w, l3, "quiz1", completed=True)
+    set_progress(db, w, l3, "essay", completed=True)  # one item missing -> one step away
+    gone = add_person(db, w, status="inactive")
+    _complete_unit1(db, w, gone)  # left the course: not evaluated
+    before = db.query(Award).count()
+
+    result = preview(db, w.course.id, {"name": "Unit 1 v2", "rule": UNIT1}, NOW, current_version=ach.current_version)
+
+    assert result.would_earn == [l0.id]
+    assert result.would_keep == [l1.id]
+    assert result.would_lose == [l2.id]
+    assert result.one_step_away == [l3.id]
+    assert result.counts == {"learners": 5, "would_earn": 1, "would_keep": 1, "would_lose": 1, "one_step_away": 1}
+    assert result.decisions[l4.id].explanation.reason == "module.not_completed"
+    assert result.decisions[l4.id].steps_remaining == 3
+    assert db.query(Award).count() == before  # a dry run writes nothing
+
+
+def test_preview_of_a_draft_without_current_version_and_of_a_bare_rule(db):
+    w = make_course(db, learners=2)
+    _complete_unit1(db, w, w.learners[0])
+    result = preview(db, w.course.id, UNIT1, NOW)
+    assert result.would_earn == [w.learners[0].id] and result.would_lose == []
+    with pytest.raises(BadInput) as caught:
+        preview(db, w.course.id, {"type": "all", "rules": [{"type": "activity_score", "activity": "x"}]}, NOW)
+    assert caught.value.detail["pointer"] == "/rules/0"
+    with pytest.raises(BadInput):
+        preview(db, w.course.id, {"name": "no rule"}, NOW)
+
+
+def test_preview_is_scoped_to_the_course(db):
+    a = make_course(db, learners=2)
+    b = make_course(db, learners=2)
+    for p in a.learners:
+        _complete_unit1(db, a, p)
+    result = preview(db, b.course.id, UNIT1, NOW)
+    assert result.would_earn == [] and result.learners == 2
+    assert set(result.decisions) == {p.id for p in b.learners}
+    ach_a = create_achievement(db, a.course.id, {"name": "A"}, None, NOW)
+    with pytest.raises(NotFound):
+        preview(db, b.course.id, UNIT1, NOW, current_version=ach_a.current_version)
+
+
+def test_preview_with_a_pathway_reads_prerequisite_awards(db):
+    w = make_course(db, learners=2)
+    bronze = create_achievement(db, w.course.id, {"name": "Bronze", "rule": UNIT1}, None, NOW)
+    give_award(db, w, bronze, w.learners[1])
+    rule = {"type": "badge_earned", "achievement": bronze.id}
+    result = preview(db, w.course.id, rule, NOW)
+    assert result.would_earn == [w.learners[1].id] and result.one_step_away == [w.learners[0].id]
+    revoked = db.query(Award).filter_by(person_id=w.learners[1].id).one()
+    revoked.status = "revoked"
+    db.flush()
+    assert preview(db, w.course.id, rule, NOW).would_earn == []
+
+
+def test_explain_for_the_learner_hides_unreleased_grades(db):
+    w = make_course(db, learners=1)
+    me = w.learners[0]
+    set_progress(db, w, me, "exam", score=64, completed=True)
+    ach = create_achievement(db, w.course.id, {"name": "Exam", "rule": {
+        "type": "activity_score", "activity": "exam", "min_percent": 70}}, None, NOW)
+    mine = explain(db, w.course.id, ach.id, me.id, NOW)
+    assert mine.explanation.reason == "score.below_threshold" and mine.explanation.observed is None
+    assert explain(db, w.course.id, ach.id, me.id, NOW, for_learner=False).explanation.observed == 64.0
