@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .. import criteria
+from ..awards import services as award_services
 from ..errors import BadInput
 from ..models import Activity, Course, Enrollment, Person, Progress, ProgressEvent
 from ..models.course import ENROLLMENT_ACTIVE, ROLE_LEARNER
@@ -75,6 +77,9 @@ class ProgressEventIn:
     passed: bool | None = None
     activity_title: str | None = None
     activity_kind: str | None = None
+    # False when the LMS says the grade is not yet released (muted / hidden): it is stored
+    # and the activity is flagged so that no learner-facing view shows its grades.
+    grades_released: bool | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -145,6 +150,19 @@ def _resolve_courses(session: Session, platform_id: int, events: list[ProgressEv
     return by_context, by_id
 
 
+def _courses_of_activities(session: Session, platform_id: int, events: list[ProgressEventIn]) -> dict[str, int]:
+    """For events that name no course (Canvas submission events): the one course of this
+    platform that has an activity with that LMS id. Ambiguous ids resolve to nothing."""
+    wanted = sorted({e.activity_lms_id for e in events if not e.course_context and e.course_id is None})
+    found: dict[str, set[int]] = defaultdict(set)
+    for part in _chunks(wanted):
+        for cid, lms_id in session.execute(select(Activity.course_id, Activity.lms_id).join(
+                Course, Course.id == Activity.course_id).where(Course.platform_id == platform_id,
+                                                             Activity.lms_id.in_(part))):
+            found[lms_id].add(cid)
+    return {lms_id: next(iter(ids)) for lms_id, ids in found.items() if len(ids) == 1}
+
+
 def _resolve_people(session: Session, platform_id: int, events: list[ProgressEventIn]) -> tuple[dict, dict, dict]:
     subs = sorted({e.learner_sub for e in events if e.learner_sub})
     lms_ids = sorted({e.learner_lms_id for e in events if e.learner_lms_id})
@@ -190,12 +208,17 @@ def _create_activities(session: Session, wanted: dict[tuple[int, str], ProgressE
 # --- the one entry point -------------------------------------------------------------------
 
 def ingest(session: Session, platform_id: int, events: list[ProgressEventIn], now: datetime, *,
-           all_or_nothing: bool = False, reevaluate: bool = True) -> IngestResult:
+           all_or_nothing: bool = False, observed: bool = False, reevaluate: bool = True) -> IngestResult:
     """Store `events` of one platform and move learners' progress forward.
 
     With `all_or_nothing` (the HTTP endpoints), one rejected event rejects the whole batch
     with `BadInput` before anything is written. Afterwards the criteria of affected learners
-    are re-evaluated (see `reevaluate_affected`)."""
+    are re-evaluated (see `reevaluate_affected`).
+
+    `observed` is for pulls (AGS, Canvas REST, Moodle WS): each event is what the LMS shows
+    *now*, not a change. An observation equal to the stored state is a duplicate and leaves
+    no trace; a different one is stored under its id suffixed with the sync time, so a state
+    that flips back (completed, not, completed again) is still recorded each time."""
     if len(events) > MAX_BATCH:
         raise BadInput(f"at most {MAX_BATCH} events per batch, got {len(events)}")
     result = IngestResult()
@@ -203,13 +226,19 @@ def ingest(session: Session, platform_id: int, events: list[ProgressEventIn], no
         return result
 
     by_context, by_id = _resolve_courses(session, platform_id, events)
+    by_activity = _courses_of_activities(session, platform_id, events)
     by_sub, by_lms, by_email = _resolve_people(session, platform_id, events)
 
     resolved: list[tuple[int, ProgressEventIn, int, int]] = []  # (index, event, course, person)
     for i, e in enumerate(events):
-        course = by_context.get(e.course_context) if e.course_context else by_id.get(e.course_id)
+        if e.course_context:
+            course = by_context.get(e.course_context)
+        elif e.course_id is not None:
+            course = by_id.get(e.course_id)
+        else:
+            course = by_activity.get(e.activity_lms_id)
         if course is None:
-            ref = e.course_context if e.course_context else e.course_id
+            ref = e.course_context or e.course_id or f"of activity {e.activity_lms_id}"
             result.rejected.append(Rejection(i, e.source_event_id, f"unknown course {ref!r} on this platform"))
             continue
         person = ((by_sub.get(e.learner_sub) if e.learner_sub else None)
@@ -247,12 +276,62 @@ def ingest(session: Session, platform_id: int, events: list[ProgressEventIn], no
             raise BadInput(f"{len(result.rejected)} of {len(events)} events rejected, nothing stored",
                            detail={"rejected": [r.to_dict() for r in result.rejected[:50]]})
 
+    _flag_unreleased(session, accepted)
+    if observed:
+        accepted = _drop_unchanged(session, accepted, now, result)
     fresh = _store_events(session, platform_id, accepted, now, result)
     _apply(session, fresh, now, result)
     session.flush()
     if reevaluate and result.affected:
         reevaluate_affected(session, result.affected, now)
     return result
+
+
+_STATE_FIELDS = ("score", "max_score", "completed", "passed")
+
+
+def _current_states(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[int, int], dict[str, Any]]:
+    cols = (Progress.activity_id, Progress.person_id, Progress.score, Progress.max_score, Progress.completed,
+            Progress.passed, Progress.occurred_at, Progress.source, Progress.source_event_id)
+    current: dict[tuple[int, int], dict[str, Any]] = {}
+    for part in _chunks(keys):
+        for row in session.execute(select(*cols).where(tuple_(Progress.activity_id, Progress.person_id).in_(part))):
+            current[(row.activity_id, row.person_id)] = row._asdict()
+    return current
+
+
+def _drop_unchanged(session: Session, accepted: list, now: datetime, result: IngestResult) -> list:
+    current = _current_states(session, sorted({(a, p) for _e, _c, p, a in accepted}))
+    kept = []
+    for e, course, person, activity in accepted:
+        state = current.get((activity, person))
+        if state is not None and all(getattr(e, f) is None or _same(getattr(e, f), state[f]) for f in _STATE_FIELDS):
+            result.duplicates += 1
+            continue
+        kept.append((replace(e, source_event_id=f"{e.source_event_id}@{now.strftime('%Y%m%dT%H%M%S.%f')}"),
+                     course, person, activity))
+    return kept
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return b is not None and a is not None and abs(float(a) - float(b)) < 1e-9
+    return a == b
+
+
+def _flag_unreleased(session: Session, accepted: list) -> None:
+    """The LMS's word on whether grades are visible to learners wins over what we had."""
+    latest: dict[int, tuple[datetime, bool]] = {}
+    for e, _course, _person, activity in accepted:
+        if e.grades_released is not None:
+            when = _aware(e.occurred_at)
+            if activity not in latest or latest[activity][0] <= when:
+                latest[activity] = (when, e.grades_released)
+    for flag in (True, False):
+        ids = sorted(a for a, (_w, released) in latest.items() if released is flag)
+        for part in _chunks(ids):
+            session.execute(update(Activity).where(Activity.id.in_(part), Activity.grades_released.is_not(flag))
+                            .values(grades_released=flag))
 
 
 def _store_events(session: Session, platform_id: int, accepted: list, now: datetime,
@@ -296,13 +375,7 @@ def _apply(session: Session, fresh: list, now: datetime, result: IngestResult) -
     groups: dict[tuple[int, int], list] = defaultdict(list)
     for e, course, person, activity in fresh:
         groups[(activity, person)].append((e, course))
-    current: dict[tuple[int, int], dict[str, Any]] = {}
-    keys = list(groups)
-    cols = (Progress.activity_id, Progress.person_id, Progress.score, Progress.max_score, Progress.completed,
-            Progress.passed, Progress.occurred_at, Progress.source, Progress.source_event_id)
-    for part in _chunks(keys):
-        for row in session.execute(select(*cols).where(tuple_(Progress.activity_id, Progress.person_id).in_(part))):
-            current[(row.activity_id, row.person_id)] = row._asdict()
+    current = _current_states(session, list(groups))
 
     states = []
     for (activity, person), items in groups.items():
@@ -345,16 +418,6 @@ def _apply(session: Session, fresh: list, now: datetime, result: IngestResult) -
 
 # --- hand-off to the criteria engine -------------------------------------------------------
 
-def award_hook() -> Callable[..., Any] | None:
-    """What a met rule calls: `awards.services.award_from_rule` when the awards part is
-    installed. This is the one place the lead wires the hand-off."""
-    try:
-        from ..awards.services import award_from_rule
-    except ImportError:
-        return None
-    return award_from_rule
-
-
 def active_learners(session: Session, course_id: int, person_ids: Iterable[int]) -> list[int]:
     """Learners who left the course (NRPS Inactive/Deleted) stop being evaluated."""
     ids = sorted(set(person_ids))
@@ -368,30 +431,24 @@ def active_learners(session: Session, course_id: int, person_ids: Iterable[int])
 
 def reevaluate_affected(session: Session, affected: set[tuple[int, int, int]], now: datetime) -> int:
     """Re-evaluate only what the new progress can change: per course, its active learners
-    with changed states, restricted to the activities that changed. Returns how many
-    (course, learners) groups were handed to the criteria engine."""
-    try:
-        from ..criteria import reevaluate
-    except ImportError:
-        log.debug("criteria engine not installed: no re-evaluation")
-        return 0
+    with changed states, restricted to the activities that changed. A met rule becomes an
+    award (`awards.services.award_from_rule`); a holder who no longer meets it goes through
+    the badge's regression policy (`handle_regression`). Returns how many courses were
+    re-evaluated."""
     by_course: dict[int, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
     for course, person, activity in affected:
         by_course[course][0].add(person)
         by_course[course][1].add(activity)
-    on_met = award_hook()
     done = 0
     for course, (people, acts) in sorted(by_course.items()):
         learners = active_learners(session, course, people)
         if not learners:
             continue
-        kwargs: dict[str, Any] = {"activity_ids": sorted(acts)}
-        if on_met is not None:
-            kwargs["on_met"] = on_met
-        reevaluate(session, course, learners, now, **kwargs)
+        criteria.reevaluate(session, course, learners, now, activity_ids=sorted(acts),
+                            on_met=award_services.award_from_rule, on_unmet=award_services.handle_regression)
         done += 1
     return done
 
 
-__all__ = ["CREATES_ACTIVITIES", "IngestResult", "ProgressEventIn", "Rejection", "active_learners", "award_hook",
-           "ingest", "reevaluate_affected"]
+__all__ = ["CREATES_ACTIVITIES", "IngestResult", "ProgressEventIn", "Rejection", "active_learners", "ingest",
+           "reevaluate_affected"]

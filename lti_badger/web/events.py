@@ -1,5 +1,86 @@
-"""Blueprint: events pages and endpoints."""
+"""Blueprint: the event feeds an LMS pushes progress to (xAPI, Caliper, Canvas Live Events).
 
-from flask import Blueprint
+Each view reads the credentials and the (size-limited) body, calls one service in
+`progress.receive`, and answers. A refused request (4xx) rolls the transaction back, so it
+stores nothing; a 200 is only sent after the events are in the database (the edge commits
+before the response leaves)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, jsonify, request
+
+from ..errors import PayloadTooLarge
+from ..progress import receive
+from ..progress.xapi import VERSION_HEADER
+from .db import db
 
 bp = Blueprint("events", __name__)
+
+XAPI_VERSION = "1.0.3"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _body(limit: int = receive.MAX_EVENT_BYTES) -> bytes:
+    """The request body, refused with 413 beyond `limit` whether or not a length was sent."""
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+    return data
+
+
+@bp.after_request
+def _challenge(response: Response) -> Response:
+    if response.status_code == 401 and request.path.startswith("/xapi/"):
+        response.headers["WWW-Authenticate"] = 'Basic realm="lti_badger xAPI"'
+    elif response.status_code == 401 and request.path.startswith("/caliper/"):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="lti_badger Caliper"'
+    if request.path.startswith("/xapi/"):
+        response.headers[VERSION_HEADER] = XAPI_VERSION
+    return response
+
+
+@bp.get("/xapi/about")
+def xapi_about():
+    return jsonify({"version": [XAPI_VERSION]})
+
+
+@bp.post("/xapi/statements")
+def xapi_statements():
+    """Single statement or array; answers the statement ids like an LRS."""
+    auth = request.authorization
+    ids = receive.receive_xapi(db(), auth.username if auth and auth.type == "basic" else None,
+                               auth.password if auth and auth.type == "basic" else None,
+                               request.headers.get(VERSION_HEADER), _body(), _now())
+    return jsonify(ids)
+
+
+@bp.put("/xapi/statements")
+def xapi_statement_put():
+    """PUT with ?statementId=: one statement; 204 like an LRS."""
+    auth = request.authorization
+    data = _body()
+    statement = receive.parse_json(data)
+    if isinstance(statement, dict) and request.args.get("statementId"):
+        statement.setdefault("id", request.args["statementId"])
+    receive.receive_xapi(db(), auth.username if auth and auth.type == "basic" else None,
+                         auth.password if auth and auth.type == "basic" else None,
+                         request.headers.get(VERSION_HEADER), json.dumps(statement).encode(), _now())
+    return Response(status=204)
+
+
+@bp.post("/caliper/events")
+def caliper_events():
+    return jsonify(receive.receive_caliper(db(), request.headers.get("Authorization"), _body(), _now()))
+
+
+@bp.post("/canvas/live-events")
+def canvas_live_events():
+    return jsonify(receive.receive_canvas_event(db(), request.args.get("source"), _body(), _now()))

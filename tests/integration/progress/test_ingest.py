@@ -146,3 +146,40 @@ def test_large_batch_uses_few_queries(db):
     r = ingest(db, w.platform.id, events, NOW)
     assert (r.stored, r.applied) == (1000, 100)  # lcm(50, 20) distinct (learner, activity) pairs
     assert len(statements) < 20
+
+
+def test_event_without_course_is_placed_by_its_activity(db):
+    w = make_world(db)
+    e = ProgressEventIn(source="canvas-events", source_event_id="s1", occurred_at=T0, learner_sub="u1",
+                        activity_lms_id=w.activities[1].lms_id, completed=True)
+    r = ingest(db, w.platform.id, [e], NOW)
+    assert r.applied == 1 and progress(db, w, act=1).course_id == w.course.id
+    r = ingest(db, w.platform.id, [ProgressEventIn(source="canvas-events", source_event_id="s2", occurred_at=T0,
+                                                   learner_sub="u1", activity_lms_id="nowhere")], NOW)
+    assert "unknown course" in r.rejected[0].reason
+
+
+def test_unreleased_grades_are_stored_and_flagged(db):
+    w = make_world(db)
+    ingest(db, w.platform.id, [ev(w, 1, score=4, max_score=10, grades_released=False)], NOW)
+    db.refresh(w.activities[0])
+    assert w.activities[0].grades_released is False and progress(db, w).score == 4
+    ingest(db, w.platform.id, [ev(w, 2, at=T0 + timedelta(hours=1), score=5, grades_released=True)], NOW)
+    db.refresh(w.activities[0])
+    assert w.activities[0].grades_released is True
+
+
+def test_observed_states_store_only_changes_and_flips(db):
+    w = make_world(db)
+
+    def observe(done, at):
+        return ingest(db, w.platform.id, [ev(w, f"obs-{done}", source="moodle-ws", completed=done, at=at)], at,
+                      observed=True)
+
+    assert observe(True, T0).stored == 1
+    r = observe(True, T0 + timedelta(hours=1))
+    assert (r.stored, r.duplicates) == (0, 1)
+    assert observe(False, T0 + timedelta(hours=2)).stored == 1
+    assert observe(True, T0 + timedelta(hours=3)).stored == 1  # flipped back: recorded again
+    assert progress(db, w).completed is True
+    assert count(db, ProgressEvent) == 3

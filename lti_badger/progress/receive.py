@@ -1,0 +1,74 @@
+"""The push sources' service functions: authenticate the sender, parse, ingest (all or
+nothing: one bad event refuses the batch and stores nothing), and answer like the protocol
+expects. The web layer only hands over headers and the body."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import BadInput, Unauthorized
+from ..models import ProgressSource
+from . import caliper, canvas_events, xapi
+from .services import ingest
+from .sources import (
+    KIND_CALIPER, KIND_CANVAS_EVENTS, KIND_XAPI, authenticate, authenticate_bearer, find_source_by_key,
+    lms_course_map, touch,
+)
+
+MAX_EVENT_BYTES = 2 * 1024 * 1024
+
+
+def parse_json(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadInput(f"the body is not valid JSON: {e}") from e
+
+
+def receive_xapi(session: Session, username: str | None, password: str | None, version: str | None,
+                 data: bytes, now: datetime) -> list[str]:
+    """`POST /xapi/statements`: the statement ids, like an LRS answers."""
+    source = authenticate(session, KIND_XAPI, username, password)
+    xapi.check_version(version)
+    batch = xapi.parse_statements(parse_json(data), now, course_map=lms_course_map(source))
+    ingest(session, source.platform_id, batch.events, now, all_or_nothing=True)
+    touch(source, now)
+    return batch.ids
+
+
+def receive_caliper(session: Session, authorization: str | None, data: bytes, now: datetime) -> dict[str, Any]:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("a Caliper sensor must send Authorization: Bearer <token>")
+    source = authenticate_bearer(session, KIND_CALIPER, token.strip())
+    received, events = caliper.parse_envelope(parse_json(data), course_map=lms_course_map(source))
+    result = ingest(session, source.platform_id, events, now, all_or_nothing=True)
+    touch(source, now)
+    return {"received": received, "stored": result.stored, "duplicates": result.duplicates}
+
+
+def receive_canvas_event(session: Session, source_key: str | None, data: bytes, now: datetime) -> dict[str, Any]:
+    token = data.decode("ascii", errors="replace").strip()
+    if token.startswith("{"):
+        raise Unauthorized("unsigned Canvas events are refused: turn on \"Sign Payload\" in the subscription")
+    canvas_events.unverified_header(token)
+    if source_key:
+        source = find_source_by_key(session, KIND_CANVAS_EVENTS, source_key)
+        candidates = [source] if source is not None else []
+    else:
+        candidates = list(session.scalars(select(ProgressSource).where(
+            ProgressSource.kind == KIND_CANVAS_EVENTS, ProgressSource.enabled.is_(True))))
+    if not candidates:
+        raise Unauthorized("no canvas-events source is configured for this endpoint")
+    source, event = canvas_events.verify_for(token, candidates)
+    parsed = canvas_events.parse_event(event, source)
+    stored = 0
+    if parsed is not None:
+        stored = ingest(session, source.platform_id, [parsed], now, all_or_nothing=True).stored
+    touch(source, now)
+    return {"received": 1, "stored": stored}
