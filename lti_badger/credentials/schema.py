@@ -1,0 +1,44 @@
+"""The 1EdTech OB 3.0 JSON Schema (AchievementCredential, also for OpenBadgeCredential),
+shipped in the package and compiled once."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft201909Validator
+
+SCHEMA_FILE = "ob_v3p0_achievementcredential_schema.json"
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft201909Validator:
+    schema = json.loads(resources.files("lti_badger.credentials.schemas").joinpath(SCHEMA_FILE).read_text("utf-8"))
+    return Draft201909Validator(schema, format_checker=Draft201909Validator.FORMAT_CHECKER)
+
+
+def _errors(document: Any) -> list[str]:
+    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors[:20]]
+
+
+def schema_errors(document: Any) -> list[str]:
+    """Readable schema violations of `document`; empty when it is valid.
+
+    One documented relaxation: the 1EdTech schema (2025-03) declares `credentialStatus` as a
+    single object, while VC 2.0 allows a set and we carry two entries (revocation and
+    suspension). An array is accepted when the document validates with each of its entries in
+    turn as the single status, so every entry is checked against the official definition."""
+    if isinstance(document, dict) and isinstance(document.get("credentialStatus"), list):
+        entries = document["credentialStatus"]
+        if not entries:
+            return ["credentialStatus: must not be an empty array"]
+        out: list[str] = []
+        for i, entry in enumerate(entries):
+            for message in _errors({**document, "credentialStatus": entry}):
+                out.append(message.replace("credentialStatus", f"credentialStatus/{i}", 1)
+                           if message.startswith("credentialStatus") else message)
+        return list(dict.fromkeys(out))
+    return _errors(document)

@@ -1,0 +1,154 @@
+"""Issuing credentials, as explicit steps: gather facts -> compose -> sign -> verify our own
+output -> persist and allocate status indexes. Also the issuer profile and lookups used by
+the public pages. No Flask here; base URLs and the clock are passed in."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound, SigningError
+from ..keys import KIND_ISSUER, Key, KeyStore
+from ..models import Achievement, AchievementVersion, Award, Course, Credential, Person, Platform
+from ..models.credential import PURPOSE_REVOCATION, PURPOSE_SUSPENSION
+from ..settings import Settings
+from .compose import CredentialFacts, IssuerFacts, StatusRef, compose_credential, xsd_datetime
+from .did import did_web, signer_for
+from .eddsa import Signer, sign, verify_proof
+from .schema import schema_errors
+from .status import allocate_status, set_status, status_list_url
+
+log = logging.getLogger(__name__)
+
+__all__ = ["IssuerProfile", "issue_credential", "set_status", "facts_from_award", "get_credential",
+           "credential_document", "current_signer"]
+
+
+@dataclass(frozen=True)
+class IssuerProfile:
+    """Who signs: our did:web (from the public base URL) and the profile shown in credentials."""
+
+    base_url: str
+    did: str
+    name: str
+    url: str = ""
+    email: str = ""
+    image: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IssuerProfile:
+        base = settings.public_base_url
+        return cls(base_url=base, did=did_web(base), name=settings.issuer_name or "lti_badger",
+                   url=settings.issuer_url or base, email=settings.issuer_email, image=settings.issuer_image)
+
+    def facts(self) -> IssuerFacts:
+        return IssuerFacts(did=self.did, name=self.name, url=self.url, email=self.email, image=self.image)
+
+
+def current_signer(issuer: IssuerProfile, keys: KeyStore) -> tuple[Signer, Key]:
+    key = keys.ensure(KIND_ISSUER)
+    return signer_for(issuer.did, key), key
+
+
+def facts_from_award(session: Session, award: Award, base_url: str) -> CredentialFacts:
+    version = session.get(AchievementVersion, award.version_id)
+    achievement = session.get(Achievement, award.achievement_id)
+    person = session.get(Person, award.person_id)
+    course = session.get(Course, award.course_id)
+    if version is None or achievement is None or person is None or course is None:
+        raise NotFound("the award refers to rows that do not exist")
+    platform = session.get(Platform, course.platform_id)
+    return CredentialFacts(
+        base_url=base_url.rstrip("/"),
+        achievement_public_id=achievement.public_id,
+        version_number=version.number,
+        name=version.name,
+        description=version.description or "",
+        criteria_narrative=version.criteria_narrative or "",
+        achievement_type=version.achievement_type or "Badge",
+        rule_hash=version.rule_hash or "",
+        details=dict(version.details or {}),
+        has_image=True,  # an achievement without an image gets a generated one
+        learner_email=person.email,
+        learner_sub=person.sub,
+        platform_issuer=platform.issuer if platform else "",
+        course_title=course.title,
+        course_context_id=course.context_id,
+        awarded_at=award.awarded_at,
+        awarded_by=award.awarded_by,
+        award_reason=award.reason,
+        evidence=dict(award.evidence or {}),
+    )
+
+
+def _valid_until(award: Award, version: AchievementVersion | None, now: datetime) -> datetime | None:
+    if award.valid_until is not None:
+        return award.valid_until
+    if version is not None and version.validity_days:
+        return now + timedelta(days=version.validity_days)
+    return None
+
+
+def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys: KeyStore, now: datetime, *,
+                     rng: random.Random | None = None) -> Credential:
+    """Compose, sign, self-verify and store the OpenBadgeCredential of `award`, with a
+    revocation and a suspension bit at random indexes. Flushes, never commits."""
+    rng = rng or random.SystemRandom()
+    signer, key = current_signer(issuer, keys)
+    facts = facts_from_award(session, award, issuer.base_url)
+    valid_until = _valid_until(award, session.get(AchievementVersion, award.version_id), now)
+
+    # persist the row first so that status entries can reference it (same transaction)
+    credential = Credential(id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), award_id=award.id,
+                            document="", key_id=signer.verification_method, issued_at=now,
+                            valid_from=now, valid_until=valid_until)
+    session.add(credential)
+    session.flush()
+    refs = []
+    for purpose in (PURPOSE_REVOCATION, PURPOSE_SUSPENSION):
+        entry = allocate_status(session, credential, purpose, now, rng)
+        refs.append(StatusRef(purpose, status_list_url(issuer.base_url, entry.status_list_id), entry.index))
+
+    document = compose_credential(
+        facts, issuer.facts(), credential_id=credential_url(issuer.base_url, credential.id), valid_from=now,
+        valid_until=valid_until, salt=f"{rng.getrandbits(64):016x}", status=refs,
+    )
+    signed = sign(document, signer, xsd_datetime(now))
+    check_own_output(signed, signer)
+
+    credential.document = json.dumps(signed, ensure_ascii=False, indent=2)
+    session.flush()
+    log.info("credential issued", extra={"credential_id": credential.id, "award_id": award.id, "key": key.kid})
+    return credential
+
+
+def check_own_output(signed: dict[str, Any], signer: Signer) -> None:
+    """We never hand out a credential we cannot verify ourselves."""
+    errors = schema_errors(signed)
+    if errors:
+        raise SigningError("the composed credential does not match the OB 3.0 schema: " + "; ".join(errors[:5]),
+                           detail={"errors": errors})
+    if not verify_proof(signed, signed["proof"][0], signer.public_key):
+        raise SigningError("the credential's own signature does not verify")
+
+
+def credential_url(base_url: str, credential_id: str) -> str:
+    return f"{base_url.rstrip('/')}/credentials/{credential_id}"
+
+
+def get_credential(session: Session, credential_id: str) -> Credential:
+    found = session.get(Credential, credential_id) if len(credential_id) <= 36 else None
+    if found is None or not found.document:
+        raise NotFound("credential not found")
+    return found
+
+
+def credential_document(credential: Credential) -> dict[str, Any]:
+    return json.loads(credential.document)
