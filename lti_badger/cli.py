@@ -87,10 +87,12 @@ def _register_awards_and_deliveries() -> None:
 _register_awards_and_deliveries()
 
 
-def _register_platform() -> None:
+def _register_platform_and_demo() -> None:
+    from .devtools.demo import demo
     from .lti.cli import platform
 
     main.add_command(platform)
+    main.add_command(demo)
 
 
-_register_platform()
+_register_platform_and_demo()
