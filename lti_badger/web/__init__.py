@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Blueprint, Flask
 
 from . import admin, instructor, learner, lti, public, events
 from .db import init_db_session
 from .errors import register_error_handlers
+from .csrf import init_csrf
+from .i18n import init_i18n
 from .security import init_security
+from .templating import init_templating
+
+static_assets = Blueprint("static_assets", __name__, static_folder="static", static_url_path="/assets")
 
 BLUEPRINTS = (lti.bp, public.bp, instructor.bp, learner.bp, admin.bp, events.bp)
 
@@ -16,5 +21,9 @@ def init_app(app: Flask) -> None:
     init_db_session(app)
     init_security(app)
     register_error_handlers(app)
+    init_i18n(app)
+    init_csrf(app)
+    init_templating(app)
+    app.register_blueprint(static_assets)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)

@@ -1,5 +1,378 @@
-"""Blueprint: instructor pages and endpoints."""
+"""Blueprint: instructor pages (launched from a course): badges, the designer, the criteria
+builder with preview, earners and progress, manual awards, the review queue, CSV export.
 
-from flask import Blueprint
+Every view reads the course from the launch scope and looks rows up through it, so an
+instructor of course A gets 404 for anything of course B (invariant 5)."""
 
-bp = Blueprint("instructor", __name__)
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, abort, redirect, render_template, request
+from flask_babel import gettext as _
+
+from ..awards import services as awards
+from ..criteria import achievements
+from ..criteria.evaluate import evaluate
+from ..criteria.lint import lint
+from ..criteria.rules import canonical_json, validate_rule
+from ..criteria.services import preview as preview_rule
+from ..criteria.snapshots import load_snapshot, load_structure
+from ..errors import BadgerError, BadInput
+from ..models import Activity, Award, Module
+from ..models.achievement import STATE_ACTIVE
+from ..models.award import AWARD_SUSPENDED
+from . import charts, forms, queries
+from .auth import ROLE_INSTRUCTOR, current_scope, require_scope
+from .db import db
+from .templating import scoped_url
+
+bp = Blueprint("instructor", __name__, url_prefix="/course")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _go(endpoint: str, **values) -> Response:
+    return redirect(scoped_url(endpoint, **values), code=303)
+
+
+@bp.get("/badges")
+@require_scope(ROLE_INSTRUCTOR)
+def badges():
+    scope = current_scope()
+    session = db()
+    course = queries.get_course(session, scope)
+    return render_template("instructor/badges.html", course=course, rows=queries.list_badges(session, scope),
+                           saved=request.args.get("saved"))
+
+
+# --- designer ------------------------------------------------------------------------------
+
+def _designer_values(version) -> dict:
+    if version is None:
+        return {"achievement_type": "Badge", "image_source": "generate", "image_template": "circle",
+                "image_colour": "#0a4f8f", "evidence_activities": "on", "evidence_narrative": "on"}
+    d = version.details or {}
+    eu = d.get("micro_credential", {})
+    ev = d.get("evidence", {})
+    gen = d.get("image_template", {})
+    return {
+        "name": version.name, "description": version.description, "criteria_narrative": version.criteria_narrative,
+        "achievement_type": version.achievement_type, "validity_days": version.validity_days or "",
+        "tags": ", ".join(d.get("tags", [])), "skills": forms.format_alignments(d.get("alignments")),
+        "workload_hours": eu.get("workload_hours", ""), "eqf_level": eu.get("eqf_level", ""),
+        "assessment_type": eu.get("assessment_type", ""), "quality_assurance": eu.get("quality_assurance", ""),
+        "participation": eu.get("participation", ""), "prerequisites_text": eu.get("prerequisites", ""),
+        "evidence_grades": "on" if ev.get("include_grades") else "",
+        "evidence_activities": "on" if ev.get("include_activities") else "",
+        "evidence_narrative": "on" if ev.get("include_narrative") else "",
+        "language": d.get("language", ""), "image_source": "keep" if version.image else "generate",
+        "image_template": gen.get("template", "circle"), "image_colour": gen.get("colour", "#0a4f8f"),
+        "image_text": gen.get("text", ""),
+    }
+
+
+def _render_designer(course, achievement, values, error=None, status=200):
+    return render_template("instructor/designer.html", course=course, achievement=achievement, v=values, error=error,
+                           types=forms.ACHIEVEMENT_TYPE_CHOICES, eqf=forms.EQF_LEVELS,
+                           assessments=forms.ASSESSMENT_TYPES[1:], participation=forms.PARTICIPATION[1:],
+                           templates=forms.images.TEMPLATES), status
+
+
+def _upload() -> tuple[bytes | None, str | None]:
+    file = request.files.get("image_file")
+    if file is None or not file.filename:
+        return None, None
+    return file.read(forms.images.MAX_UPLOAD_BYTES + 1), file.filename
+
+
+@bp.route("/badges/new", methods=["GET", "POST"])
+@require_scope(ROLE_INSTRUCTOR)
+def new_badge():
+    scope = current_scope()
+    session = db()
+    course = queries.get_course(session, scope)
+    if request.method == "GET":
+        return _render_designer(course, None, _designer_values(None))
+    try:
+        data = forms.designer_data(request.form, *_upload())
+        achievement = achievements.create_achievement(session, course.id, data, scope.person_id, _now())
+    except BadgerError as err:
+        if err.status_code >= 500:
+            raise
+        session.rollback()
+        return _render_designer(course, None, dict(request.form), err, status=err.status_code)
+    return _go("instructor.criteria", achievement_id=achievement.id)
+
+
+@bp.route("/badges/<int:achievement_id>/edit", methods=["GET", "POST"])
+@require_scope(ROLE_INSTRUCTOR)
+def edit_badge(achievement_id: int):
+    scope = current_scope()
+    session = db()
+    course = queries.get_course(session, scope)
+    achievement = queries.get_achievement(session, scope, achievement_id)
+    version = achievement.current_version
+    if request.method == "GET":
+        return _render_designer(course, achievement, _designer_values(version))
+    try:
+        data = forms.designer_data(request.form, *_upload(), previous_details=version.details if version else None)
+        achievements.update_achievement(session, course.id, achievement.id, data, scope.person_id, _now())
+    except BadgerError as err:
+        if err.status_code >= 500:
+            raise
+        session.rollback()
+        return _render_designer(course, achievement, dict(request.form), err, status=err.status_code)
+    return _go("instructor.badges", saved=achievement.id)
+
+
+@bp.post("/badges/<int:achievement_id>/state")
+@require_scope(ROLE_INSTRUCTOR)
+def change_state(achievement_id: int):
+    scope = current_scope()
+    session = db()
+    achievement = queries.get_achievement(session, scope, achievement_id)
+    action = request.form.get("action")
+    now = _now()
+    if action == "activate":
+        achievements.activate(session, scope.course_id, achievement.id, now)
+        awards.on_activate(session, achievement, now, actor=awards.Actor.user(scope.person_id))
+    elif action == "archive":
+        achievements.archive(session, scope.course_id, achievement.id, now)
+    else:
+        raise BadInput("unknown action: choose activate or archive")
+    return _go("instructor.badges", saved=achievement.id)
+
+
+# --- criteria builder ------------------------------------------------------------------------
+
+def _course_structure(session, course_id: int):
+    modules = session.query(Module).filter(Module.course_id == course_id).order_by(Module.position, Module.id).all()
+    loose = session.query(Activity).filter(Activity.course_id == course_id, Activity.module_id.is_(None)) \
+        .order_by(Activity.position, Activity.id).all()
+    return modules, loose
+
+
+def _criteria_page(course, achievement, values, *, rule=None, error=None, result=None, warnings=(), status=200):
+    session = db()
+    modules, loose = _course_structure(session, course.id)
+    others = [a for a in achievements.list_achievements(session, course.id, include_archived=False) if a.id != achievement.id]
+    current_rule = achievement.current_version.rule if achievement.current_version else {}
+    holders = queries.live_award_count(session, achievement.id)
+    people = queries.person_names(session, result) if result else {}
+    return render_template(
+        "instructor/criteria.html", course=course, achievement=achievement, v=values or {}, modules=modules,
+        loose=loose, others=others, rule=rule, rule_json=json.dumps(rule, indent=2) if rule else None,
+        current_json=json.dumps(current_rule, indent=2) if current_rule else None, error=error, result=result,
+        warnings=warnings, holders=holders, people=people, policies=awards.EDIT_POLICIES,
+        hand_written=values is None), status
+
+
+def _ids(session, course_id: int):
+    modules, loose = _course_structure(session, course_id)
+    activity_ids = [a.lms_id for m in modules for a in m.activities] + [a.lms_id for a in loose]
+    module_ids = [m.lms_id for m in modules]
+    badge_ids = [a.id for a in achievements.list_achievements(session, course_id)]
+    return activity_ids, module_ids, badge_ids
+
+
+def _lint(session, course_id: int, rule: dict, now: datetime) -> list:
+    return lint(session, course_id, rule, now)
+
+
+@bp.route("/badges/<int:achievement_id>/criteria", methods=["GET", "POST"])
+@require_scope(ROLE_INSTRUCTOR)
+def criteria(achievement_id: int):
+    scope = current_scope()
+    session = db()
+    course = queries.get_course(session, scope)
+    achievement = queries.get_achievement(session, scope, achievement_id)
+    version = achievement.current_version
+    if request.method == "GET":
+        return _criteria_page(course, achievement, forms.form_from_rule(version.rule if version else None))
+    action = request.form.get("action", "preview")
+    values = dict(request.form)
+    try:
+        if action in ("save", "save_activate") and request.form.get("rule_json"):
+            rule = json.loads(request.form["rule_json"])
+        else:
+            rule = forms.rule_from_form(request.form, *_ids(session, course.id))
+        validate_rule(rule)
+        now = _now()
+        if action == "preview":
+            result = preview_rule(session, course.id, rule, now, current_version=achievement)
+            return _criteria_page(course, achievement, values, rule=rule, result=result,
+                                  warnings=_lint(session, course.id, rule, now))
+        if action not in ("save", "save_activate"):
+            raise BadInput("unknown action")
+        policy = request.form.get("edit_policy", awards.EDIT_KEEP)
+        if policy not in awards.EDIT_POLICIES:
+            raise BadInput("choose what happens to earlier earners")
+        narrative = (request.form.get("criteria_narrative") or "").strip()
+        data = {"rule": rule}
+        if narrative:
+            data["criteria_narrative"] = narrative
+        previous = version.rule if version else None
+        achievements.update_achievement(session, course.id, achievement.id, data, scope.person_id, now)
+        actor = awards.Actor.user(scope.person_id)
+        if achievement.state == STATE_ACTIVE and previous and canonical_json(previous) != canonical_json(rule):
+            awards.apply_edit_policy(session, achievement, policy, now, actor=actor)
+        if action == "save_activate" and achievement.state != STATE_ACTIVE:
+            achievements.activate(session, course.id, achievement.id, now)
+            awards.on_activate(session, achievement, now, actor=actor)
+    except (BadgerError, json.JSONDecodeError) as err:
+        if isinstance(err, BadgerError) and err.status_code >= 500:
+            raise
+        session.rollback()
+        if isinstance(err, json.JSONDecodeError):
+            err = BadInput(f"the rule is not valid JSON: {err}")
+        return _criteria_page(course, achievement, values, error=err, status=err.status_code)
+    return _go("instructor.badges", saved=achievement.id)
+
+
+# --- earners and progress ----------------------------------------------------------------------
+
+@bp.get("/earners")
+@require_scope(ROLE_INSTRUCTOR)
+def earners():
+    scope = current_scope()
+    session = db()
+    course = queries.get_course(session, scope)
+    rows = queries.list_badges(session, scope)
+    award_dates = queries.award_dates(session, scope)
+    weekly = charts.awards_per_week(award_dates, today=_now().date())
+    funnel_badge, funnel = _funnel(session, course.id, rows, request.args.get("funnel", type=int))
+    return render_template(
+        "instructor/earners.html", course=course, badges=rows, learners=queries.list_learners(session, scope),
+        awards=queries.awards_by_person(session, scope), weekly=weekly,
+        weekly_svg=charts.bar_chart_svg(weekly), funnel_badge=funnel_badge, funnel=funnel,
+        funnel_svg=charts.bar_chart_svg(funnel, horizontal=True, height=40 + 34 * len(funnel.labels)) if funnel else None)
+
+
+def _funnel(session, course_id, rows, wanted: int | None):
+    """How many learners meet each top-level requirement of one badge's rule."""
+    candidates = [r for r in rows if r.version and r.version.rule]
+    if not candidates:
+        return None, None
+    chosen = next((r for r in candidates if r.achievement.id == wanted), candidates[0])
+    result = preview_rule(session, course_id, chosen.version.rule, _now(), current_version=chosen.achievement)
+    decisions = list(result.decisions.values())
+    if not decisions:
+        return chosen, charts.Series(_("learners meeting each requirement"), [], [])
+    top = decisions[0].explanation
+    parts = list(top.children) if top.children and top.type in ("all", "any", "at_least") else [top]
+    labels = [p.label or p.title or p.reason for p in parts]
+    index = range(len(parts))
+    counts = [0] * len(parts)
+    for d in decisions:
+        kids = d.explanation.children if len(parts) > 1 or parts[0] is not top else (d.explanation,)
+        for i in index:
+            if i < len(kids) and kids[i].met:
+                counts[i] += 1
+    labels.append(_("whole badge"))
+    counts.append(sum(1 for d in decisions if d.met))
+    return chosen, charts.Series(_("learners meeting each requirement"), labels, counts)
+
+
+@bp.get("/earners/<int:person_id>/<int:achievement_id>")
+@require_scope(ROLE_INSTRUCTOR)
+def explanation(person_id: int, achievement_id: int):
+    scope = current_scope()
+    session = db()
+    course = queries.get_course(session, scope)
+    person = queries.get_course_person(session, scope, person_id)
+    achievement = queries.get_achievement(session, scope, achievement_id)
+    decision = None
+    if achievement.current_version and achievement.current_version.rule:
+        snapshot = load_snapshot(session, course.id, person.id, structure=load_structure(session, course.id))
+        decision = evaluate(achievement.current_version.rule, snapshot, _now())
+    award = queries.awards_by_person(session, scope, person.id).get((person.id, achievement.id))
+    return render_template("instructor/explanation.html", course=course, person=person, achievement=achievement,
+                           decision=decision, award=award, for_learner=False)
+
+
+@bp.post("/awards")
+@require_scope(ROLE_INSTRUCTOR)
+def manual_award():
+    scope = current_scope()
+    session = db()
+    person = queries.get_course_person(session, scope, request.form.get("person_id", type=int) or 0)
+    achievement = queries.get_achievement(session, scope, request.form.get("achievement_id", type=int) or 0)
+    awards.award_manually(session, scope.course_id, achievement.id, person.id, scope.person_id,
+                          request.form.get("reason", ""), _now())
+    return _go("instructor.explanation", person_id=person.id, achievement_id=achievement.id)
+
+
+@bp.post("/awards/<int:award_id>/<any(revoke, suspend, reinstate):action>")
+@require_scope(ROLE_INSTRUCTOR)
+def change_award(award_id: int, action: str):
+    scope = current_scope()
+    session = db()
+    award = queries.get_award(session, scope, award_id)
+    verb = {"revoke": awards.revoke, "suspend": awards.suspend, "reinstate": awards.reinstate}[action]
+    verb(session, scope.course_id, award.id, scope.person_id, request.form.get("reason", ""), _now())
+    if request.form.get("back") == "review":
+        return _go("instructor.review")
+    return _go("instructor.explanation", person_id=award.person_id, achievement_id=award.achievement_id)
+
+
+@bp.get("/review")
+@require_scope(ROLE_INSTRUCTOR)
+def review():
+    scope = current_scope()
+    session = db()
+    course = queries.get_course(session, scope)
+    items = session.query(Award).filter(Award.course_id == course.id) \
+        .filter((Award.needs_review.is_(True)) | (Award.status == AWARD_SUSPENDED)) \
+        .order_by(Award.status_changed_at.desc().nulls_last(), Award.id).all()
+    return render_template("instructor/review.html", course=course, items=items)
+
+
+@bp.get("/earners.csv")
+@require_scope(ROLE_INSTRUCTOR)
+def export_csv():
+    scope = current_scope()
+    session = db()
+    course = queries.get_course(session, scope)
+    badges = queries.list_badges(session, scope)
+    held = queries.awards_by_person(session, scope)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["learner", "email", "lti_user_id", "badge", "status", "awarded_at", "valid_until", "awarded_by", "reason"])
+    for person, _enrollment in queries.list_learners(session, scope):
+        for row in badges:
+            award = held.get((person.id, row.achievement.id))
+            name = row.version.name if row.version else ""
+            writer.writerow([person.name, person.email or "", person.sub, name,
+                             award.status if award else "not_earned",
+                             award.awarded_at.isoformat() if award else "",
+                             award.valid_until.isoformat() if award and award.valid_until else "",
+                             award.awarded_by if award else "", award.reason or "" if award else ""])
+    filename = f"earners-{course.context_id}.csv".replace('"', "")
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/badges/<int:achievement_id>/image")
+@require_scope()
+def badge_image(achievement_id: int):
+    """The current image of a badge of the launched course (learners see it too)."""
+    scope = current_scope()
+    achievement = queries.get_achievement(db(), scope, achievement_id)
+    version = achievement.current_version
+    if version is None:
+        abort(404)
+    if version.image:
+        data, media_type = version.image, version.image_type
+    else:
+        image = forms.images.generate_svg("circle", "#0a4f8f", forms.initials(version.name))
+        data, media_type = image.data, image.media_type
+    response = Response(data, mimetype=media_type)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response

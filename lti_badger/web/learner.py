@@ -1,5 +1,172 @@
-"""Blueprint: learner pages and endpoints."""
+"""Blueprint: learner pages (launched from a course): each badge with progress and "why not
+yet" (never showing unreleased grades), earned badges with downloads, the verification link,
+LinkedIn Add-to-Profile, a wallet QR code, and the privacy choice for public pages."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("learner", __name__)
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+import segno
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from ..criteria.evaluate import Decision, evaluate
+from ..criteria.snapshots import load_snapshot, load_structure
+from ..deliveries.outbox import latest_credential
+from ..errors import NotFound
+from ..models import Achievement, Award, Credential, Enrollment
+from ..models.achievement import STATE_ACTIVE
+from ..models.award import AWARD_ACTIVE, AWARD_SUSPENDED
+from ..privacy import PUBLIC_DISPLAY_CHOICES, set_public_display
+from . import queries
+from .auth import current_scope, require_scope
+from .db import db
+from .templating import scoped_url
+
+bp = Blueprint("learner", __name__, url_prefix="/me")
+
+LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
+
+
+@dataclass
+class LearnerBadge:
+    achievement: Achievement
+    award: Award | None
+    decision: Decision | None
+    done: int
+    total: int
+    credential: Credential | None = None
+
+    @property
+    def earned(self) -> bool:
+        return self.award is not None and self.award.status in (AWARD_ACTIVE, AWARD_SUSPENDED)
+
+
+def _progress(decision: Decision | None) -> tuple[int, int]:
+    """Requirements met out of requirements needed, from the top of the explanation."""
+    if decision is None:
+        return 0, 0
+    top = decision.explanation
+    if decision.met:
+        n = max(len(top.children), 1) if top.type == "all" else 1
+        return n, n
+    if top.type == "all" and top.children:
+        return sum(1 for c in top.children if c.met), len(top.children)
+    if top.type == "at_least" and top.children:
+        need = int(top.threshold or len(top.children))
+        return min(sum(1 for c in top.children if c.met), need), need
+    return 0, 1
+
+
+def _badges(session, scope, only: int | None = None) -> list[LearnerBadge]:
+    course_id = scope.course_id
+    held = queries.awards_by_person(session, scope, scope.person_id)
+    stmt = select(Achievement).where(Achievement.course_id == course_id).order_by(Achievement.created_at, Achievement.id)
+    if only is not None:
+        stmt = stmt.where(Achievement.id == only)
+    structure = load_structure(session, course_id)
+    snapshot = None
+    now = datetime.now(timezone.utc)
+    out = []
+    for achievement in session.execute(stmt).scalars():
+        award = held.get((scope.person_id, achievement.id))
+        visible = achievement.state == STATE_ACTIVE or award is not None
+        if not visible or achievement.current_version is None:
+            continue
+        decision = None
+        rule = achievement.current_version.rule
+        if rule:
+            if snapshot is None:
+                snapshot = load_snapshot(session, course_id, scope.person_id, structure=structure)
+            decision = evaluate(rule, snapshot, now).for_learner()
+        done, total = _progress(decision)
+        credential = latest_credential(session, award.id) if award is not None else None
+        out.append(LearnerBadge(achievement, award, decision, done, total, credential))
+    return out
+
+
+@bp.get("/badges")
+@require_scope()
+def my_badges():
+    scope = current_scope()
+    session = db()
+    course = queries.get_course(session, scope)
+    return render_template("learner/badges.html", course=course, items=_badges(session, scope))
+
+
+def public_url(endpoint: str, **values) -> str | None:
+    """An absolute URL of a public page (credential, verify, downloads), None if that page
+    is not part of this installation."""
+    try:
+        path = url_for(endpoint, **values)
+    except BuildError:
+        return None
+    return current_app.extensions["lti_badger"].settings.public_base_url + path
+
+
+def linkedin_url(*, name: str, organization: str, issued: datetime, cert_url: str | None, cert_id: str,
+                 expires: datetime | None = None) -> str:
+    """LinkedIn's Add-to-Profile link for a certification, with every field prefilled."""
+    params = {"startTask": "CERTIFICATION_NAME", "name": name, "organizationName": organization,
+              "issueYear": issued.year, "issueMonth": issued.month, "certId": cert_id}
+    if cert_url:
+        params["certUrl"] = cert_url
+    if expires is not None:
+        params["expirationYear"], params["expirationMonth"] = expires.year, expires.month
+    return f"{LINKEDIN_ADD}?{urlencode(params)}"
+
+
+def qr_svg(data: str, title: str) -> Markup:
+    qr = segno.make(data, error="m")
+    svg = qr.svg_inline(scale=4, dark="#000000", light="#ffffff", title=title, svgclass="qr-code", lineclass=None)
+    return Markup(svg)
+
+
+@bp.get("/badges/<int:achievement_id>")
+@require_scope()
+def badge(achievement_id: int):
+    scope = current_scope()
+    session = db()
+    course = queries.get_course(session, scope)
+    queries.get_achievement(session, scope, achievement_id)
+    items = _badges(session, scope, only=achievement_id)
+    if not items:
+        raise NotFound("no such badge in this course")
+    item = items[0]
+    share = None
+    if item.earned and item.credential is not None:
+        settings = current_app.extensions["lti_badger"].settings
+        cid = item.credential.id
+        page = public_url("public.credential_page", credential_id=cid)
+        share = {
+            "page": page,
+            "json": public_url("public.credential_json", credential_id=cid),
+            "png": public_url("public.credential_png", credential_id=cid),
+            "svg": public_url("public.credential_svg", credential_id=cid),
+            "verify": public_url("public.verify_page"),
+        }
+        share["linkedin"] = linkedin_url(
+            name=item.achievement.current_version.name, organization=settings.issuer_name,
+            issued=item.award.awarded_at, cert_url=page, cert_id=cid, expires=item.award.valid_until)
+        wallet_target = share["json"] or page
+        share["qr"] = qr_svg(wallet_target, "QR code of the credential link") if wallet_target else None
+    enrollment = session.scalar(select(Enrollment).where(Enrollment.course_id == scope.course_id,
+                                                         Enrollment.person_id == scope.person_id))
+    return render_template("learner/badge.html", course=course, item=item, share=share,
+                           public_display=enrollment.public_display if enrollment else "name",
+                           choices=PUBLIC_DISPLAY_CHOICES, saved=request.args.get("saved"))
+
+
+@bp.post("/privacy")
+@require_scope()
+def privacy():
+    scope = current_scope()
+    set_public_display(db(), scope.course_id, scope.person_id, request.form.get("public_display", ""))
+    back = request.form.get("achievement_id", type=int)
+    if back:
+        return redirect(scoped_url("learner.badge", achievement_id=back, saved="privacy"), code=303)
+    return redirect(scoped_url("learner.my_badges"), code=303)

@@ -1,0 +1,218 @@
+"""Form parsing for the instructor pages: the badge designer's fields into the achievement
+data `criteria.achievements` takes, and the criteria builder's rows into a rule (and back).
+Plain functions over a mapping of form values; every bad value is a BadInput naming the field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..credentials import images
+from ..errors import BadInput
+
+ACHIEVEMENT_TYPE_CHOICES = ("Badge", "MicroCredential", "Certificate", "CertificateOfCompletion", "Competency")
+EQF_LEVELS = tuple(str(n) for n in range(1, 9))
+ASSESSMENT_TYPES = ("", "exam", "project", "portfolio", "quiz", "practical", "peer", "self")
+PARTICIPATION = ("", "online", "onsite", "blended")
+REQUIREMENTS = ("", "completed", "score")
+MODULE_REQUIREMENTS = ("", "completed", "score")
+
+
+def _number(form: Mapping[str, str], name: str, *, lo: float, hi: float, integer: bool = False) -> float | int | None:
+    raw = (form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError as e:
+        raise BadInput(f"{name.replace('_', ' ')} must be a number", detail={"field": name}) from e
+    if not lo <= value <= hi:
+        raise BadInput(f"{name.replace('_', ' ')} must be between {lo:g} and {hi:g}", detail={"field": name})
+    return value
+
+
+def _choice(form: Mapping[str, str], name: str, choices: tuple[str, ...], default: str = "") -> str:
+    value = (form.get(name) or default).strip()
+    if value not in choices:
+        raise BadInput(f"{name.replace('_', ' ')}: unknown choice {value!r}", detail={"field": name})
+    return value
+
+
+def parse_alignments(text: str) -> list[dict[str, str]]:
+    """One skill per line: `name | framework | url` (framework and url optional)."""
+    out = []
+    for n, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if not parts[0]:
+            raise BadInput(f"skills line {n}: the skill name is missing", detail={"field": "skills"})
+        item = {"targetName": parts[0][:300]}
+        if len(parts) > 1 and parts[1]:
+            item["targetFramework"] = parts[1][:300]
+        if len(parts) > 2 and parts[2]:
+            if not parts[2].startswith(("https://", "http://")):
+                raise BadInput(f"skills line {n}: the link must start with https://", detail={"field": "skills"})
+            item["targetUrl"] = parts[2][:1000]
+        out.append(item)
+    if len(out) > 50:
+        raise BadInput("at most 50 skills", detail={"field": "skills"})
+    return out
+
+
+def format_alignments(items: list[dict[str, str]] | None) -> str:
+    lines = []
+    for item in items or []:
+        parts = [item.get("targetName", ""), item.get("targetFramework", ""), item.get("targetUrl", "")]
+        while parts and not parts[-1]:
+            parts.pop()
+        lines.append(" | ".join(parts))
+    return "\n".join(lines)
+
+
+def designer_data(form: Mapping[str, str], upload: bytes | None, upload_name: str | None,
+                  previous_details: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The designer form -> achievement data (name, description, image, details, validity...)."""
+    details: dict[str, Any] = dict(previous_details or {})
+    tags = [t.strip() for t in (form.get("tags") or "").split(",") if t.strip()]
+    details["tags"] = tags[:30]
+    details["alignments"] = parse_alignments(form.get("skills", ""))
+    eu = {
+        "workload_hours": _number(form, "workload_hours", lo=0, hi=10000),
+        "eqf_level": _choice(form, "eqf_level", ("",) + EQF_LEVELS),
+        "assessment_type": _choice(form, "assessment_type", ASSESSMENT_TYPES),
+        "quality_assurance": (form.get("quality_assurance") or "").strip()[:1000],
+        "participation": _choice(form, "participation", PARTICIPATION),
+        "prerequisites": (form.get("prerequisites_text") or "").strip()[:1000],
+    }
+    details["micro_credential"] = {k: v for k, v in eu.items() if v not in (None, "")}
+    details["evidence"] = {
+        "include_grades": form.get("evidence_grades") == "on",
+        "include_activities": form.get("evidence_activities") == "on",
+        "include_narrative": form.get("evidence_narrative") == "on",
+    }
+    language = (form.get("language") or "").strip()
+    if language:
+        details["language"] = language[:35]
+    data: dict[str, Any] = {
+        "name": (form.get("name") or "").strip(),
+        "description": form.get("description") or "",
+        "criteria_narrative": form.get("criteria_narrative") or "",
+        "achievement_type": _choice(form, "achievement_type", ACHIEVEMENT_TYPE_CHOICES, "Badge"),
+        "validity_days": _number(form, "validity_days", lo=1, hi=36500, integer=True),
+        "regression_policy": _choice(form, "regression_policy", ("none", "suspend"), "none"),
+    }
+    if not data["name"]:
+        raise BadInput("the badge needs a name", detail={"field": "name"})
+    source = _choice(form, "image_source", ("keep", "upload", "generate"), "keep")
+    if source == "upload":
+        if not upload:
+            raise BadInput("choose a PNG or SVG file to upload", detail={"field": "image_file"})
+        image = images.sanitise_upload(upload, upload_name)
+        data["image"], data["image_type"] = image.data, image.media_type
+        details.pop("image_template", None)
+    elif source == "generate":
+        template = _choice(form, "image_template", images.TEMPLATES, "circle")
+        colour = (form.get("image_colour") or "#0a4f8f").strip()
+        text = (form.get("image_text") or "").strip() or initials(data["name"])
+        image = images.generate_png(template, colour, text)
+        data["image"], data["image_type"] = image.data, image.media_type
+        details["image_template"] = {"template": template, "colour": colour.lower(), "text": text}
+    data["details"] = details
+    return data
+
+
+def initials(name: str) -> str:
+    words = [w for w in name.split() if w[:1].isalnum()]
+    return "".join(w[0].upper() for w in words[:3]) or "?"
+
+
+# --- criteria builder --------------------------------------------------------------------
+
+def rule_from_form(form: Mapping[str, str], activity_ids: list[str], module_ids: list[str],
+                   badge_ids: list[int]) -> dict[str, Any]:
+    """Rows of the builder -> a rule: each activity / module / badge / course-grade requirement
+    is a node; they combine with all / any / at least N; optional opening and closing dates."""
+    nodes: list[dict[str, Any]] = []
+    for lms_id in module_ids:
+        need = _choice(form, f"module:{lms_id}", MODULE_REQUIREMENTS)
+        if need == "completed":
+            nodes.append({"type": "module_completed", "module": lms_id})
+        elif need == "score":
+            pct = _number(form, f"module_pct:{lms_id}", lo=0, hi=100)
+            if pct is None:
+                raise BadInput("a module score requirement needs a minimum percent", detail={"field": f"module_pct:{lms_id}"})
+            nodes.append({"type": "module_score", "module": lms_id, "min_percent": pct})
+    for lms_id in activity_ids:
+        need = _choice(form, f"activity:{lms_id}", REQUIREMENTS)
+        if need == "completed":
+            nodes.append({"type": "activity_completed", "activity": lms_id})
+        elif need == "score":
+            pct = _number(form, f"activity_pct:{lms_id}", lo=0, hi=100)
+            if pct is None:
+                raise BadInput("a score requirement needs a minimum percent", detail={"field": f"activity_pct:{lms_id}"})
+            nodes.append({"type": "activity_score", "activity": lms_id, "min_percent": pct})
+    grade = _number(form, "course_grade", lo=0, hi=100)
+    if grade is not None:
+        nodes.append({"type": "course_grade", "min_percent": grade})
+    for badge_id in badge_ids:
+        if form.get(f"badge:{badge_id}") == "on":
+            nodes.append({"type": "badge_earned", "achievement": badge_id})
+    if not nodes:
+        raise BadInput("choose at least one requirement (an activity, a module, a grade or a badge)")
+    combine = _choice(form, "combine", ("all", "any", "at_least"), "all")
+    if combine == "at_least":
+        count = _number(form, "at_least", lo=1, hi=len(nodes), integer=True)
+        if count is None:
+            raise BadInput("say how many of the requirements are needed", detail={"field": "at_least"})
+        rule: dict[str, Any] = {"type": "at_least", "count": count, "rules": nodes}
+    elif len(nodes) == 1:
+        rule = nodes[0]
+    else:
+        rule = {"type": combine, "rules": nodes}
+    closes = (form.get("closes") or "").strip()
+    opens = (form.get("opens") or "").strip()
+    if closes:
+        rule = {"type": "before", "date": closes, "rule": rule}
+    if opens:
+        rule = {"type": "after", "date": opens, "rule": rule}
+    return rule
+
+
+def form_from_rule(rule: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """The builder's values for a rule it could have produced; None if the rule was written by
+    hand in a shape the builder cannot show (the JSON view still shows it)."""
+    values: dict[str, str] = {"combine": "all"}
+    if not rule:
+        return values
+    node: Mapping[str, Any] = rule
+    for kind, key in (("after", "opens"), ("before", "closes")):
+        if node.get("type") == kind and "rule" in node:
+            values[key] = str(node["date"])[:10]
+            node = node["rule"]
+    if node.get("type") in ("all", "any", "at_least"):
+        values["combine"] = node["type"]
+        if node["type"] == "at_least":
+            values["at_least"] = str(node["count"])
+        leaves = list(node["rules"])
+    else:
+        leaves = [node]
+    for leaf in leaves:
+        kind = leaf.get("type")
+        if kind == "activity_completed" and not leaf.get("require_pass"):
+            values[f"activity:{leaf['activity']}"] = "completed"
+        elif kind == "activity_score" and "min_percent" in leaf:
+            values[f"activity:{leaf['activity']}"] = "score"
+            values[f"activity_pct:{leaf['activity']}"] = f"{leaf['min_percent']:g}"
+        elif kind == "module_completed" and leaf.get("mode", "requirements") == "requirements":
+            values[f"module:{leaf['module']}"] = "completed"
+        elif kind == "module_score" and "min_percent" in leaf and leaf.get("aggregate", "average") == "average":
+            values[f"module:{leaf['module']}"] = "score"
+            values[f"module_pct:{leaf['module']}"] = f"{leaf['min_percent']:g}"
+        elif kind == "course_grade":
+            values["course_grade"] = f"{leaf['min_percent']:g}"
+        elif kind == "badge_earned":
+            values[f"badge:{leaf['achievement']}"] = "on"
+        else:
+            return None
+    return values

@@ -1,0 +1,63 @@
+"""Template helpers shared by every page: links and forms that carry the launch token (so
+the session survives inside an LMS iframe without third-party cookies), and small filters."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Flask, g, url_for
+from flask_babel import format_datetime
+from markupsafe import Markup, escape
+
+from ..errors import BadgerError
+from .auth import find_scope
+from .csrf import FIELD, generate_csrf_token
+
+
+def _launch_token() -> str | None:
+    try:
+        find_scope()
+    except BadgerError:
+        return None
+    return g.get("launch_token")
+
+
+def scoped_url(endpoint: str, **values) -> str:
+    """url_for plus the launch token, for links inside a launched session."""
+    token = _launch_token()
+    if token and "lt" not in values:
+        values["lt"] = token
+    return url_for(endpoint, **values)
+
+
+def form_fields() -> Markup:
+    """Hidden fields every POST form of a launched page needs: launch token and CSRF token."""
+    token = _launch_token()
+    parts = []
+    if token:
+        parts.append(f'<input type="hidden" name="lt" value="{escape(token)}">')
+        parts.append(f'<input type="hidden" name="{FIELD}" value="{escape(generate_csrf_token())}">')
+    return Markup("".join(parts))
+
+
+def when(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return format_datetime(value, fmt)
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.globals.update(surl=scoped_url, form_fields=form_fields, current_scope_or_none=_scope_or_none)
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["zip"] = lambda a, b: list(zip(a, b))
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def _scope_or_none():
+    try:
+        return find_scope()
+    except BadgerError:
+        return None

@@ -1,0 +1,81 @@
+"""Layout, CSRF and language: every page gets the stylesheet and the landmarks, forms carry a
+CSRF token bound to the launch, and the launch's locale picks the language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lti_badger.web.auth import Scope
+from lti_badger.web.csrf import generate_csrf_token, validate_csrf_token, CsrfError
+from tests.factories_web import token_for, two_courses
+
+
+@pytest.fixture
+def world(app):
+    return two_courses(app)
+
+
+def test_static_css_and_js_are_served_with_csp(client):
+    css = client.get("/assets/app.css")
+    assert css.status_code == 200 and b":focus-visible" in css.data
+    js = client.get("/assets/app.js")
+    assert js.status_code == 200
+    assert "script-src 'self'" in css.headers["Content-Security-Policy"]
+
+
+def test_page_has_landmarks_skip_link_and_no_inline_script(app, client, world):
+    a, _ = world
+    lt = token_for(app, a, a.instructor, "instructor")
+    page = client.get(f"/course/badges?lt={lt}").get_data(as_text=True)
+    assert '<a class="skip-link" href="#main">' in page
+    assert '<main id="main"' in page and "<header" in page and '<nav aria-label=' in page
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page), "inline scripts are forbidden by the CSP"
+    assert " style=" not in page
+
+
+def test_links_carry_the_launch_token(app, client, world):
+    a, _ = world
+    lt = token_for(app, a, a.instructor, "instructor")
+    page = client.get(f"/course/badges?lt={lt}").get_data(as_text=True)
+    assert f"/course/earners?lt={lt}" in page
+
+
+def test_locale_from_launch_then_accept_language(app, client, world):
+    a, _ = world
+    es = token_for(app, a, a.instructor, "instructor", locale="es-ES")
+    page = client.get(f"/course/badges?lt={es}").get_data(as_text=True)
+    assert '<html lang="es">' in page and "Insignias" in page
+    en = token_for(app, a, a.instructor, "instructor", locale="en-US")
+    page = client.get(f"/course/badges?lt={en}", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert '<html lang="en">' in page
+    anon = client.get("/course/badges", headers={"Accept-Language": "es-MX,es;q=0.9"})
+    assert anon.status_code == 401 and '<html lang="es">' in anon.get_data(as_text=True)
+
+
+def test_csrf_token_is_bound_to_the_launch(app):
+    one = Scope(1, 1, 1, "instructor")
+    other = Scope(1, 2, 1, "instructor")
+    with app.test_request_context():
+        token = generate_csrf_token(one, now=1000)
+        validate_csrf_token(token, one, now=1100)
+        with pytest.raises(CsrfError, match="does not match"):
+            validate_csrf_token(token, other, now=1100)
+        with pytest.raises(CsrfError, match="expired"):
+            validate_csrf_token(token, one, now=1000 + 9 * 3600)
+        with pytest.raises(CsrfError, match="missing"):
+            validate_csrf_token("", one)
+        with pytest.raises(CsrfError, match="malformed"):
+            validate_csrf_token("abc.def", one)
+
+
+def test_post_without_csrf_token_is_refused_and_with_it_passes_the_check(app, client, world):
+    a, _ = world
+    lt = token_for(app, a, a.learners[0], "learner")
+    refused = client.post("/me/privacy", data={"lt": lt, "public_display": "initials"})
+    assert refused.status_code == 400 and b"security token" in refused.data
+    with app.test_request_context(f"/?lt={lt}"):
+        csrf = generate_csrf_token()
+    ok = client.post("/me/privacy", data={"lt": lt, "csrf_token": csrf, "public_display": "initials"})
+    assert ok.status_code in (200, 302, 303)
