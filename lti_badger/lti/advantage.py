@@ -1,0 +1,231 @@
+"""LTI Advantage service client for background work (no launch needed): an OAuth2 access
+token from a `client_credentials` grant with a JWT client assertion (RFC 7523, signed with the
+tool's current LTI key), cached per (platform, scopes) in the shared cache until shortly before
+it expires; Assignment and Grade Services 2.0 (line items, scores, results) and Names and Role
+Provisioning 2.0 (members), following `Link: <...>; rel="next"` pages. Failures raise
+`UpstreamError` with the LMS's `status_code`, `retry_after` and message."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import jwt
+import requests
+from sqlalchemy.orm import Session
+
+from ..errors import UpstreamError
+from ..keys import KIND_LTI, KeyStore
+from ..models import Platform
+from . import claims as c
+from .cache import Cache, make_cache
+
+log = logging.getLogger(__name__)
+
+ASSERTION_LIFETIME = 300  # seconds: a client assertion is used once, right away
+TOKEN_EXPIRY_MARGIN = 60  # stop using a cached token this long before the LMS says it expires
+HTTP_TIMEOUT = 30
+MAX_PAGES = 1000
+
+
+def _with_query(url: str, **params: Any) -> str:
+    """`url` with extra query parameters (keeping those it has, e.g. Moodle's `type_id`)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query += [(k, str(v)) for k, v in params.items() if v is not None]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _sub_resource(lineitem_url: str, name: str) -> str:
+    """`{lineitem}/scores` or `/results`, inserted before the line item URL's query (AGS §3.4)."""
+    parts = urlsplit(lineitem_url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + name))
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - now)
+
+
+def _lms_message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500].strip() or response.reason or ""
+    if isinstance(body, dict):
+        for key in ("message", "error_description", "error", "errors"):
+            if body.get(key):
+                value = body[key]
+                return value if isinstance(value, str) else json.dumps(value)[:500]
+    return json.dumps(body)[:500]
+
+
+class AdvantageClient:
+    """AGS and NRPS calls to one platform, on behalf of the tool (not of a launch)."""
+
+    def __init__(self, session: Session, platform: Platform, keys: KeyStore, http: requests.Session | None = None,
+                 *, redis_url: str = "", cache: Cache | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.session = session
+        self.platform = platform
+        self.keys = keys
+        self.http = http if http is not None else requests.Session()
+        self.cache = cache if cache is not None else make_cache(session, redis_url)
+        self.clock = clock
+
+    # -- OAuth2 ------------------------------------------------------------------------
+
+    def _token_key(self, scopes: list[str]) -> str:
+        digest = hashlib.sha256("|".join(scopes).encode()).hexdigest()[:32]
+        return f"lti-access-token:{self.platform.id}:{digest}"
+
+    def client_assertion(self) -> str:
+        """RFC 7523 §2.2: iss = sub = client_id, aud = the token endpoint, unique jti, short exp."""
+        key = self.keys.current(KIND_LTI)
+        now = int(self.clock())
+        claims = {
+            "iss": self.platform.client_id,
+            "sub": self.platform.client_id,
+            "aud": self.platform.auth_audience or self.platform.auth_token_url,
+            "iat": now,
+            "exp": now + ASSERTION_LIFETIME,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, key.private, algorithm="RS256", headers={"kid": key.kid})
+
+    def access_token(self, scopes: Iterable[str]) -> str:
+        """A bearer token for these scopes: from the shared cache, or freshly granted."""
+        wanted = sorted(set(scopes))
+        cache_key = self._token_key(wanted)
+        cached = self.cache.get(cache_key)
+        if isinstance(cached, dict) and cached.get("access_token"):
+            return cached["access_token"]
+        response = self._send("POST", self.platform.auth_token_url, data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": c.CLIENT_ASSERTION_TYPE,
+            "client_assertion": self.client_assertion(),
+            "scope": " ".join(wanted),
+        }, headers={"Accept": "application/json"})
+        try:
+            body = response.json()
+            token = body["access_token"]
+            expires_in = int(body.get("expires_in", 3600))
+        except (ValueError, KeyError, TypeError) as e:
+            raise UpstreamError("the LMS token endpoint answered without an access_token",
+                                status_code=response.status_code) from e
+        ttl = expires_in - TOKEN_EXPIRY_MARGIN
+        if ttl > 0:
+            self.cache.set(cache_key, {"access_token": token}, ttl)
+        log.info("LTI access token granted", extra={"platform_id": self.platform.id, "scopes": wanted,
+                                                    "expires_in": expires_in})
+        return token
+
+    # -- HTTP --------------------------------------------------------------------------
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        try:
+            response = self.http.request(method, url, timeout=HTTP_TIMEOUT, **kwargs)
+        except requests.RequestException as e:
+            raise UpstreamError(f"the LMS did not answer {method} {url}: {e}") from e
+        if response.status_code >= 400:
+            message = _lms_message(response)
+            raise UpstreamError(f"the LMS answered {response.status_code} to {method} {url}: {message}",
+                                status_code=response.status_code,
+                                retry_after=_retry_after(response.headers.get("Retry-After"), self.clock()),
+                                detail={"lms_status": response.status_code, "lms_message": message})
+        return response
+
+    def _call(self, method: str, url: str, scopes: list[str], *, accept: str, content_type: str | None = None,
+              body: Any = None) -> requests.Response:
+        """One service request; a 401 (token revoked or expired early) gets one retry with a new token."""
+        for attempt in (1, 2):
+            headers = {"Authorization": f"Bearer {self.access_token(scopes)}", "Accept": accept}
+            data = None
+            if content_type is not None:
+                headers["Content-Type"] = content_type
+                data = json.dumps(body)
+            try:
+                return self._send(method, url, headers=headers, data=data)
+            except UpstreamError as err:
+                if err.status_code != 401 or attempt == 2:
+                    raise
+                self.cache.delete(self._token_key(sorted(set(scopes))))
+        raise AssertionError("unreachable")
+
+    def _pages(self, url: str, scopes: list[str], accept: str, items_of: Callable[[Any], list]) -> list[dict]:
+        """Every item of a paged collection, following `Link: <...>; rel="next"`."""
+        items: list[dict] = []
+        seen: set[str] = set()
+        next_url: str | None = url
+        while next_url and next_url not in seen and len(seen) < MAX_PAGES:
+            seen.add(next_url)
+            response = self._call("GET", next_url, scopes, accept=accept)
+            try:
+                items.extend(items_of(response.json()))
+            except (ValueError, TypeError, KeyError) as e:
+                raise UpstreamError(f"the LMS answered {next_url} with an unreadable body",
+                                    status_code=response.status_code) from e
+            next_url = response.links.get("next", {}).get("url")
+        return items
+
+    # -- AGS ---------------------------------------------------------------------------
+
+    def list_line_items(self, lineitems_url: str, *, resource_id: str | None = None, tag: str | None = None,
+                        resource_link_id: str | None = None) -> list[dict]:
+        url = _with_query(lineitems_url, resource_id=resource_id, tag=tag, resource_link_id=resource_link_id)
+        items = self._pages(url, [c.SCOPE_LINEITEM], c.MEDIA_LINEITEM_CONTAINER,
+                            lambda body: body if isinstance(body, list) else [])
+        # Some LMSs ignore the filters: apply them here too.
+        return [i for i in items if isinstance(i, dict)
+                and (resource_id is None or i.get("resourceId") == resource_id)
+                and (tag is None or i.get("tag") == tag)
+                and (resource_link_id is None or i.get("resourceLinkId") == resource_link_id)]
+
+    def find_or_create_line_item(self, lineitems_url: str, label: str, resource_id: str, tag: str,
+                                 score_maximum: float) -> dict:
+        """The course's line item for (resource_id, tag), created once."""
+        existing = self.list_line_items(lineitems_url, resource_id=resource_id, tag=tag)
+        if existing:
+            return existing[0]
+        body = {"label": label, "scoreMaximum": score_maximum, "resourceId": resource_id, "tag": tag}
+        response = self._call("POST", lineitems_url, [c.SCOPE_LINEITEM], accept=c.MEDIA_LINEITEM,
+                              content_type=c.MEDIA_LINEITEM, body=body)
+        created = response.json()
+        log.info("AGS line item created", extra={"platform_id": self.platform.id, "lineitem": created.get("id")})
+        return created
+
+    def post_score(self, lineitem_url: str, score: dict) -> None:
+        """Publish one learner's score (AGS §3.4); `timestamp` defaults to now."""
+        body = dict(score)
+        body.setdefault("timestamp", datetime.fromtimestamp(self.clock(), timezone.utc).isoformat())
+        self._call("POST", _sub_resource(lineitem_url, "scores"), [c.SCOPE_SCORE], accept="application/json",
+                   content_type=c.MEDIA_SCORE, body=body)
+
+    def results(self, lineitem_url: str, *, user_id: str | None = None) -> list[dict]:
+        url = _with_query(_sub_resource(lineitem_url, "results"), user_id=user_id)
+        return self._pages(url, [c.SCOPE_RESULT_READONLY], c.MEDIA_RESULT_CONTAINER,
+                           lambda body: body if isinstance(body, list) else [])
+
+    # -- NRPS --------------------------------------------------------------------------
+
+    def members(self, nrps_url: str) -> list[dict]:
+        """Every member of the course (NRPS 2.0 membership container, all pages)."""
+        return self._pages(nrps_url, [c.SCOPE_NRPS], c.MEDIA_MEMBERSHIP_CONTAINER,
+                           lambda body: list(body["members"]))
