@@ -88,7 +88,7 @@ _register_awards_and_deliveries()
 
 
 def _register_platform_and_demo() -> None:
-    from .devtools.demo import demo
+    from .devtools.cli import demo
     from .lti.cli import platform
 
     main.add_command(platform)

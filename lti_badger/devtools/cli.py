@@ -1,0 +1,71 @@
+"""`lti-badger demo` (the command; the scenario lives in `devtools.demo`)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from ..cli import Context, pass_ctx
+from ..errors import BadInput
+from .demo import (
+    DEMO_COURSE_TITLE,
+    DemoRun,
+    ToolServer,
+    base_summary,
+    headless_scenario,
+    prepare_instance,
+    register_platform,
+    seed_simulator,
+)
+from .lms_sim import LmsSimulator
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address for both servers.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port of the tool (0: any free port).")
+@click.option("--lms-port", default=0, type=int, help="Port of the LMS simulator (default: any free port).")
+@click.option("--lms", "product_family", type=click.Choice(["canvas", "moodle"]), default="canvas",
+              show_default=True, help="Which LMS the simulator pretends to be.")
+@click.option("--headless", is_flag=True, help="Run the scenario without a browser and exit.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Where --headless writes summary.json.")
+@pass_ctx
+def demo(ctx: Context, host: str, port: int, lms_port: int, product_family: str, headless: bool,
+         out: Path | None) -> None:
+    """Start the tool and a built-in LMS simulator with a demo course, and show how to launch."""
+    if headless and out is None:
+        raise BadInput("--headless needs --out DIR for summary.json")
+    prepare_instance(ctx)
+    tool = ToolServer(ctx.settings, host, port)
+    sim = LmsSimulator(product_family=product_family, host=host, port=lms_port)
+    try:
+        tool.start()
+        sim.start()
+        activities = seed_simulator(sim, tool.url)
+        platform_id = register_platform(tool.app.extensions["lti_badger"].sessions, sim)
+        run = DemoRun(tool.settings, tool.app, tool.url, sim, platform_id, activities, out)
+        run.summary = base_summary(run)
+        if headless:
+            summary = headless_scenario(run)
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+            click.echo(f"demo scenario {'passed' if summary['ok'] else 'FAILED'}: {out / 'summary.json'}")
+            if not summary["ok"]:
+                raise click.exceptions.Exit(1)
+            return
+        links = run.summary["links"]
+        click.echo(f"lti_badger (tool)   {tool.url}")
+        click.echo(f"LMS simulator       {links['lms']}  ({product_family}, course {DEMO_COURSE_TITLE})")
+        click.echo(f"\nOpen as instructor:  {links['instructor_launch']}")
+        click.echo(f"Open as a learner:   {links['learner_launch']}")
+        click.echo("\nEvery person of the course has a launch link on the LMS page. Ctrl-C stops the demo.")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            click.echo("\nstopping")
+    finally:
+        sim.stop()
+        tool.stop()
