@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..credentials import IssuerProfile, issue_credential, set_status
 from ..deliveries.outbox import (
     ACTION_AWARD, ACTION_REINSTATE, ACTION_REVOKE, ACTION_SUSPEND, enqueue_award_change,
 )
@@ -103,22 +104,14 @@ def _require_learner(session: Session, course_id: int, person_id: int) -> Person
     return session.get(Person, person_id)
 
 
-def _issue(session: Session, award: Award, now: datetime) -> Credential | None:
-    try:
-        from ..credentials import IssuerProfile, issue_credential
-    except ImportError:  # the credentials part has not landed in this tree yet
-        return None
+def _issue(session: Session, award: Award, now: datetime) -> Credential:
     ctx = get_context(session)
     return issue_credential(session, award, IssuerProfile.from_settings(ctx.settings), ctx.keys, now)
 
 
-def _set_credential_bits(session: Session, award: Award, purpose: str, bit: bool) -> None:
-    try:
-        from ..credentials import set_status
-    except ImportError:  # the credentials part has not landed in this tree yet
-        return
+def _set_credential_bits(session: Session, award: Award, purpose: str, bit: bool, now: datetime) -> None:
     for credential in session.scalars(select(Credential).where(Credential.award_id == award.id)):
-        set_status(session, credential, purpose, bit)
+        set_status(session, credential, purpose, bit, now=now)
 
 
 def _insert_award(session: Session, award: Award) -> Award | None:
@@ -187,7 +180,8 @@ def award_from_rule(session: Session, achievement: Achievement, version: Achieve
     reason = f"criteria of version {version.number} met"
     return _create_award(session, achievement, version, person_id, now,
                          actor=Actor.rule(f"{achievement.public_id}@v{version.number}"), awarded_by="rule",
-                         reason=reason, evidence=_evidence(decision))
+                         reason=reason, evidence={"version": version.number, "rule_hash": version.rule_hash,
+                                                  **_evidence(decision)})
 
 
 def award_manually(session: Session, course_id: int, achievement_id: int, person_id: int,
@@ -245,7 +239,7 @@ def revoke(session: Session, course_id: int, award_id: int, actor_person_id: int
     award = get_award(session, course_id, award_id)
     if award.status not in LIVE_STATUSES:
         raise Conflict(f"this award is {award.status}, it cannot be revoked")
-    _set_credential_bits(session, award, PURPOSE_REVOCATION, True)
+    _set_credential_bits(session, award, PURPOSE_REVOCATION, True, now)
     return _change(session, award, actor=_actor(actor, actor_person_id), action=ACTION_REVOKE, reason=reason,
                    now=now, new_status=AWARD_REVOKED, needs_review=False)
 
@@ -257,7 +251,7 @@ def suspend(session: Session, course_id: int, award_id: int, actor_person_id: in
     award = get_award(session, course_id, award_id)
     if award.status != AWARD_ACTIVE:
         raise Conflict(f"this award is {award.status}, it cannot be suspended")
-    _set_credential_bits(session, award, PURPOSE_SUSPENSION, True)
+    _set_credential_bits(session, award, PURPOSE_SUSPENSION, True, now)
     return _change(session, award, actor=_actor(actor, actor_person_id), action=ACTION_SUSPEND, reason=reason,
                    now=now, new_status=AWARD_SUSPENDED, needs_review=needs_review)
 
@@ -269,7 +263,7 @@ def reinstate(session: Session, course_id: int, award_id: int, actor_person_id: 
     award = get_award(session, course_id, award_id)
     if award.status != AWARD_SUSPENDED:
         raise Conflict(f"this award is {award.status}, only a suspended award can be reinstated")
-    _set_credential_bits(session, award, PURPOSE_SUSPENSION, False)
+    _set_credential_bits(session, award, PURPOSE_SUSPENSION, False, now)
     return _change(session, award, actor=_actor(actor, actor_person_id), action=ACTION_REINSTATE,
                    reason=reason, now=now, new_status=AWARD_ACTIVE, needs_review=False)
 
@@ -328,13 +322,23 @@ class EditOutcome:
     flagged: list[int]
 
 
+def _qualifies_under_current_rule(session: Session, achievement: Achievement,
+                                 now: datetime) -> Callable[[Award], bool]:
+    from ..criteria import qualifies
+
+    version = achievement.current_version
+    if version is None or not version.rule:  # awarded by hand: nobody fails a rule
+        return lambda award: True
+    return lambda award: qualifies(session, achievement.course_id, version.rule, award.person_id, now)
+
+
 def apply_edit_policy(session: Session, achievement: Achievement, policy: str, now: datetime, *,
                       actor: Actor | None = None,
                       still_qualifies: Callable[[Award], bool] | None = None) -> EditOutcome:
     """After the criteria changed: "keep" earners as they are (default), "award_new" to learners
     who qualify now, or "flag" earners who would no longer qualify for review. Nothing is ever
-    revoked silently. `still_qualifies(award)` decides for "flag" (the criteria part evaluates
-    the new rule for that learner)."""
+    revoked silently. For "flag", `still_qualifies(award)` decides (default: the current
+    version's rule evaluated for that learner by the criteria part)."""
     if policy not in EDIT_POLICIES:
         raise BadInput(f"unknown edit policy {policy!r} (use {', '.join(EDIT_POLICIES)})")
     awarded: list[int] = []
@@ -343,7 +347,7 @@ def apply_edit_policy(session: Session, achievement: Achievement, policy: str, n
         awarded = [a.id for a in _reevaluate(session, achievement, now)]
     elif policy == EDIT_FLAG:
         if still_qualifies is None:
-            raise BadInput("the flag policy needs a way to evaluate the new rule")
+            still_qualifies = _qualifies_under_current_rule(session, achievement, now)
         live = session.scalars(select(Award).where(Award.achievement_id == achievement.id,
                                                    Award.status.in_(LIVE_STATUSES)).order_by(Award.id))
         for award in list(live):

@@ -26,7 +26,7 @@ def test_rule_award_is_created_once_with_outbox_and_audit(adb):
     learner = w.learners[0]
     award = services.award_from_rule(adb, w.achievement, w.version, learner.id, {"met": True}, NOW)
     assert award is not None and award.status == "active" and award.awarded_by == "rule"
-    assert award.evidence == {"met": True}
+    assert award.evidence == {"version": 1, "rule_hash": "", "met": True}
     # The same completion again (another source, a replay): nothing new.
     assert services.award_from_rule(adb, w.achievement, w.version, learner.id, {"met": True}, NOW) is None
     assert adb.scalars(select(Award).where(Award.person_id == learner.id)).all() == [award]

@@ -1,0 +1,81 @@
+"""Awards driven by the real criteria part: retroactive award when a badge is enabled, the
+"award_new" and "flag" edit policies, and grade regressions through `reevaluate(on_unmet=...)`."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from lti_badger.awards import services
+from lti_badger.criteria import reevaluate
+from lti_badger.criteria.achievements import activate, create_achievement, update_achievement
+from lti_badger.models import AuditEvent, Award, Progress
+from tests.factories_awards import NOW, make_world
+from tests.factories_progress import make_activity
+
+
+def _score(db, course, activity, person, score):
+    row = db.scalar(select(Progress).where(Progress.activity_id == activity.id, Progress.person_id == person.id))
+    if row is None:
+        row = Progress(course_id=course.id, activity_id=activity.id, person_id=person.id, occurred_at=NOW,
+                       source="test")
+        db.add(row)
+    row.score, row.max_score, row.completed, row.occurred_at = score, 10.0, True, NOW
+    db.flush()
+
+
+def _setup(db, **kw):
+    w = make_world(db, learners=3)
+    quiz = make_activity(db, w.course, "quiz-1")
+    ach = create_achievement(db, w.course.id, {"name": "Quiz master", "rule": {
+        "type": "activity_score", "activity": "quiz-1", "min_percent": 80}, **kw}, w.instructor.id, NOW)
+    return w, quiz, ach
+
+
+def test_enabling_a_badge_awards_current_qualifiers_retroactively(adb):
+    w, quiz, ach = _setup(adb)
+    _score(adb, w.course, quiz, w.learners[0], 9)
+    _score(adb, w.course, quiz, w.learners[1], 5)
+    _score(adb, w.course, quiz, w.learners[2], 8)
+    assert services.award_from_rule(adb, ach, ach.current_version, w.learners[0].id, None, NOW) is None  # draft
+    activate(adb, w.course.id, ach.id, NOW)
+    created = services.on_activate(adb, ach, NOW, actor=services.Actor.user(w.instructor.id))
+    assert sorted(a.person_id for a in created) == [w.learners[0].id, w.learners[2].id]
+    assert all(a.evidence["met"] and a.evidence["rule_hash"] == ach.current_version.rule_hash for a in created)
+    event = adb.scalars(select(AuditEvent).where(AuditEvent.action == "achievement.activate")).one()
+    assert event.actor_type == "user" and sorted(event.after["awarded"]) == sorted(a.id for a in created)
+
+
+def test_edit_policies_award_new_and_flag_never_revoke(adb):
+    w, quiz, ach = _setup(adb)
+    activate(adb, w.course.id, ach.id, NOW)
+    for person, score in zip(w.learners, (9, 7, 5)):
+        _score(adb, w.course, quiz, person, score)
+    [holder] = services.on_activate(adb, ach, NOW)
+    # Stricter rule: the holder (90 %) would no longer qualify at 95 %; flag for review only.
+    update_achievement(adb, w.course.id, ach.id, {"rule": {"type": "activity_score", "activity": "quiz-1",
+                                                            "min_percent": 95}}, w.instructor.id, NOW)
+    out = services.apply_edit_policy(adb, ach, "flag", NOW)
+    assert out.flagged == [holder.id] and holder.needs_review and holder.status == "active"
+    # Looser rule with award_new: the 70 % learner qualifies now and is awarded.
+    update_achievement(adb, w.course.id, ach.id, {"rule": {"type": "activity_score", "activity": "quiz-1",
+                                                            "min_percent": 70}}, w.instructor.id, NOW)
+    out = services.apply_edit_policy(adb, ach, "award_new", NOW)
+    new = adb.get(Award, out.awarded[0])
+    assert len(out.awarded) == 1 and new.person_id == w.learners[1].id and new.version.number == 3
+
+
+def test_grade_regression_suspends_and_opens_review_under_suspend_policy(adb):
+    w, quiz, ach = _setup(adb, regression_policy="suspend")
+    activate(adb, w.course.id, ach.id, NOW)
+    _score(adb, w.course, quiz, w.learners[0], 9)
+    reevaluate(adb, w.course.id, [w.learners[0].id], NOW, on_met=services.award_from_rule,
+               on_unmet=services.handle_regression)
+    award = services.find_live_award(adb, ach.id, w.learners[0].id)
+    assert award.status == "active"
+    _score(adb, w.course, quiz, w.learners[0], 3)  # regraded
+    later = NOW + timedelta(hours=1)
+    reevaluate(adb, w.course.id, [w.learners[0].id], later, on_met=services.award_from_rule,
+               on_unmet=services.handle_regression)
+    assert award.status == "suspended" and award.needs_review
+    services.revoke(adb, w.course.id, award.id, w.instructor.id, "confirmed after review", later)
+    assert award.status == "revoked" and not award.needs_review
