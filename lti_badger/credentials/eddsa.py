@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from nacl.exceptions import BadSignatureError
@@ -32,11 +33,11 @@ class Signer:
     seed: bytes
     verification_method: str
 
-    @property
+    @cached_property
     def signing_key(self) -> SigningKey:
         return SigningKey(self.seed)
 
-    @property
+    @cached_property
     def public_key(self) -> bytes:
         return bytes(self.signing_key.verify_key)
 

@@ -162,15 +162,25 @@ def _iri_rules() -> tuple[re.Pattern[str], frozenset[str]]:
     return pattern, frozenset(k for k in keys if pattern.match(k))
 
 
+# Shape tokens: ints, so they never collide with the key strings around them. STRUCT, JSON
+# and VALUE are followed by the value they stand for.
+_OPEN_D, _CLOSE_D, _OPEN_L, _CLOSE_L, _STRUCT, _JSON, _VALUE, _IRI, _TEXT = range(9)
+
+
 class _Template:
-    """RDF quads of one shape; each component is a fixed string, a blank node label
-    (`_:...`), or an int slot pointing at `renderers`."""
+    """The RDF quads of one shape: lines without blank nodes or slots, format strings for
+    lines with slots (`{i}` = leaf i), and quads with blank nodes whose components are
+    strings or int slots."""
 
-    __slots__ = ("quads", "renderers")
+    __slots__ = ("fixed", "slotted", "bnode_quads", "slots", "size")
 
-    def __init__(self, quads: list[tuple], renderers: dict[int, tuple[str, str]]) -> None:
-        self.quads = quads
-        self.renderers = renderers
+    def __init__(self, fixed: list[str], slotted: list[str], bnode_quads: list[tuple],
+                 slots: list[tuple[int, int, str]], size: int) -> None:
+        self.fixed = fixed
+        self.slotted = slotted
+        self.bnode_quads = bnode_quads
+        self.slots = slots
+        self.size = size
 
 
 class _Shape:
@@ -182,72 +192,118 @@ class _Shape:
         self.usable = True
 
 
-def _walk(node: Any, key: str | None, shape: list, leaves: list, iri_re: re.Pattern[str],
-          iri_terms: frozenset[str]) -> None:
-    kind = type(node)
-    if kind is str:
-        if key in _STRUCTURAL_KEYS:
-            shape.append("s:" + node)
-        elif iri_re.match(node) and node not in iri_terms:
-            shape.append("I")
-            leaves.append(node)
+def _frozen(value: Any) -> Any:
+    if type(value) is list and all(type(v) is str for v in value):
+        return tuple(value)
+    return json.dumps(value, sort_keys=True)
+
+
+def _shape_of(document: dict) -> tuple[tuple, list[str]]:
+    """(shape key, string leaves in document order)."""
+    iri_re, iri_terms = _iri_rules()
+    match = iri_re.match
+    structural = _STRUCTURAL_KEYS
+    shape: list = []
+    leaves: list[str] = []
+    add = shape.append
+    leaf = leaves.append
+
+    def string(v: str) -> None:
+        if match(v) and v not in iri_terms:
+            add(_IRI)
         else:
-            shape.append("T")
-            leaves.append(node)
-    elif kind is dict:
-        shape.append("{")
-        for k in sorted(node):
-            shape.append("k:" + k)
-            value = node[k]
-            if k in _STRUCTURAL_KEYS and type(value) is not str:
-                shape.append("j:" + json.dumps(value, sort_keys=True))
+            add(_TEXT)
+        leaf(v)
+
+    def walk_dict(node: dict) -> None:
+        add(_OPEN_D)
+        for k, v in node.items():
+            add(k)
+            t = type(v)
+            if t is str:
+                if k in structural:
+                    add(_STRUCT)
+                    add(v)
+                else:
+                    string(v)
+            elif k in structural:
+                add(_JSON)
+                add(_frozen(v))
+            elif t is dict:
+                walk_dict(v)
+            elif t is list:
+                walk_list(v)
             else:
-                _walk(value, k, shape, leaves, iri_re, iri_terms)
-        shape.append("}")
-    elif kind is list:
-        shape.append("[")
-        for item in node:
-            _walk(item, key, shape, leaves, iri_re, iri_terms)
-        shape.append("]")
-    else:
-        shape.append("v:" + json.dumps(node))
+                add(_VALUE)
+                add(repr(v))
+        add(_CLOSE_D)
+
+    def walk_list(node: list) -> None:
+        add(_OPEN_L)
+        for v in node:
+            t = type(v)
+            if t is str:
+                string(v)
+            elif t is dict:
+                walk_dict(v)
+            elif t is list:
+                walk_list(v)
+            else:
+                add(_VALUE)
+                add(repr(v))
+        add(_CLOSE_L)
+
+    walk_dict(document)
+    return tuple(shape), leaves
 
 
-def _skeleton(node: Any, key: str | None, leaves: list, classes: list, keep: frozenset[int],
-              counter: list[int]) -> Any:
-    """The document with every non-structural leaf i replaced by marker i (or kept)."""
-    kind = type(node)
-    if kind is str:
-        if key in _STRUCTURAL_KEYS:
-            return node
+def _marker(index: int, cls: int) -> str:
+    return f"urn:ltibmk{index}z" if cls == _IRI else f"ltibmk{index}z"
+
+
+def _skeleton(document: dict, classes: list[int], keep: frozenset[int]) -> dict:
+    """The document with every leaf i replaced by marker i, except the leaves in `keep`."""
+    counter = [0]
+    structural = _STRUCTURAL_KEYS
+
+    def string(v: str) -> str:
         i = counter[0]
         counter[0] += 1
-        if i in keep:
-            return node
-        return f"urn:ltibmk{i}z" if classes[i] == "I" else f"ltibmk{i}z"
-    if kind is dict:
+        return v if i in keep else _marker(i, classes[i])
+
+    def sk_dict(node: dict) -> dict:
         out = {}
-        for k in sorted(node):
-            value = node[k]
-            if k in _STRUCTURAL_KEYS and type(value) is not str:
-                out[k] = value
+        for k, v in node.items():
+            t = type(v)
+            if t is str:
+                out[k] = v if k in structural else string(v)
+            elif k in structural:
+                out[k] = v
+            elif t is dict:
+                out[k] = sk_dict(v)
+            elif t is list:
+                out[k] = sk_list(v)
             else:
-                out[k] = _skeleton(value, k, leaves, classes, keep, counter)
+                out[k] = v
         return out
-    if kind is list:
-        return [_skeleton(item, key, leaves, classes, keep, counter) for item in node]
-    return node
+
+    def sk_list(node: list) -> list:
+        out = []
+        for v in node:
+            t = type(v)
+            out.append(string(v) if t is str else sk_dict(v) if t is dict else sk_list(v) if t is list else v)
+        return out
+
+    return sk_dict(document)
 
 
-def _compile(document: dict, leaves: list[str], classes: list[str], keep: frozenset[int]
+def _compile(document: dict, leaves: list[str], classes: list[int], keep: frozenset[int]
              ) -> tuple[_Template | None, set[int]]:
-    """Convert the marked skeleton to RDF; returns the template and the leaves that must be
-    kept as real values (their marker did not come out as a whole literal or IRI)."""
-    skeleton = _skeleton(document, None, leaves, classes, keep, [0])
-    dataset = _to_dataset(skeleton)
+    """Convert the marked skeleton to RDF; returns the template, or None and the leaves that
+    must be kept as real values (their marker did not come out as a whole literal or IRI)."""
+    dataset = _to_dataset(_skeleton(document, classes, keep))
     bad: set[int] = set()
-    seen: set[int] = set()
-    renderers: dict[int, tuple[str, str]] = {}
+    kinds: dict[int, tuple[int, str]] = {}
 
     def component(c: dict[str, Any]) -> Any:
         kind, value = c["type"], c["value"]
@@ -256,21 +312,14 @@ def _compile(document: dict, leaves: list[str], classes: list[str], keep: frozen
         exact = None
         for m in _MARKER_RE.finditer(value):
             index = int(m.group(1))
-            whole = f"urn:ltibmk{index}z" if classes[index] == "I" else f"ltibmk{index}z"
-            if value == whole:
+            if index < len(classes) and value == _marker(index, classes[index]):
                 exact = index
-            else:
+            elif index < len(classes):
                 bad.add(index)
         if exact is not None:
-            if exact in seen and renderers[exact][0] != ("iri" if kind == "IRI" else "lit"):
+            form = (_IRI, "") if kind == "IRI" else (_TEXT, _literal_suffix(c))
+            if kinds.setdefault(exact, form) != form:
                 bad.add(exact)
-            seen.add(exact)
-            if kind == "IRI":
-                renderers.setdefault(exact, ("iri", ""))
-            else:
-                renderers.setdefault(exact, ("lit", _literal_suffix(c)))
-                if renderers[exact] != ("lit", _literal_suffix(c)):
-                    bad.add(exact)
             return exact
         if kind == "IRI":
             return "<" + escape_iri(value) + ">"
@@ -288,12 +337,28 @@ def _compile(document: dict, leaves: list[str], classes: list[str], keep: frozen
             quads.append((component(t["subject"]), "<" + escape_iri(t["predicate"]["value"]) + ">",
                           component(t["object"]), g))
     # a leaf whose marker vanished (a relative IRI, an undefined term) is kept as a real value
-    missing = {i for i in range(len(leaves)) if i not in keep and i not in seen}
-    bad |= missing
+    bad |= {i for i in range(len(leaves)) if i not in keep and i not in kinds}
     if bad - keep:
         return None, bad
-    return _Template(quads, renderers), set()
 
+    def brace(c: Any) -> str:
+        return "{%d}" % c if type(c) is int else c.replace("{", "{{").replace("}", "}}")
+
+    fixed, slotted, bnode_quads = [], [], []
+    for quad in quads:
+        s, p, o, g = quad
+        if any(type(c) is str and c[:2] == "_:" for c in (s, o, g)):
+            bnode_quads.append(quad)
+        elif any(type(c) is int for c in quad):
+            slotted.append(f"{brace(s)} {brace(p)} {brace(o)}{' ' + brace(g) if g != '' else ''} .\n")
+        else:
+            fixed.append(f"{s} {p} {o}{' ' + g if g else ''} .\n")
+    slots = [(i, kind, suffix) for i, (kind, suffix) in sorted(kinds.items())]
+    return _Template(fixed, slotted, bnode_quads, slots, len(leaves)), set()
+
+
+# How often `canonicalize` had to use the reference path (read by tests and the benchmark).
+fallbacks = 0
 
 _shapes: dict[tuple, _Shape] = {}
 _shapes_lock = threading.Lock()
@@ -301,15 +366,11 @@ MAX_SHAPES = 512
 
 
 def _template_for(document: dict) -> tuple[_Template, list[str]] | None:
-    iri_re, iri_terms = _iri_rules()
-    shape_parts: list = []
-    leaves: list[str] = []
-    _walk(document, None, shape_parts, leaves, iri_re, iri_terms)
-    shape_key = tuple(shape_parts)
+    shape_key, leaves = _shape_of(document)
     shape = _shapes.get(shape_key)
     if shape is None:
         shape = _Shape()
-        classes = [p for p in shape_parts if p in ("I", "T")]
+        classes = [t for t in shape_key if type(t) is int and (t == _IRI or t == _TEXT)]
         keep: frozenset[int] = frozenset()
         for _ in range(3):
             template, bad = _compile(document, leaves, classes, keep)
@@ -329,8 +390,8 @@ def _template_for(document: dict) -> tuple[_Template, list[str]] | None:
     values_key = tuple(leaves[i] for i in shape.structural)
     template = shape.templates.get(values_key)
     if template is None:
-        classes = [p for p in shape_parts if p in ("I", "T")]
-        template, bad = _compile(document, leaves, classes, frozenset(shape.structural))
+        classes = [t for t in shape_key if type(t) is int and (t == _IRI or t == _TEXT)]
+        template, _bad = _compile(document, leaves, classes, frozenset(shape.structural))
         if template is None:
             return None
         if len(shape.templates) < 64:
@@ -352,46 +413,58 @@ def _hash_first_degree(node: str, quads: list[tuple]) -> str:
     return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
+def _fallback(document: dict[str, Any]) -> str:
+    global fallbacks
+    fallbacks += 1
+    return canonicalize_reference(document)
+
+
 def canonicalize(document: dict[str, Any]) -> str:
     """RDFC-1.0 canonical N-Quads of `document` (fast path; see the module docstring)."""
+    if type(document) is not dict:
+        return _fallback(document)
     found = _template_for(document)
     if found is None:
-        return canonicalize_reference(document)
+        return _fallback(document)
     template, leaves = found
     if any("ltibmk" in value for value in leaves):
-        return canonicalize_reference(document)
-    rendered: dict[int, str] = {}
-    for index, (kind, suffix) in template.renderers.items():
+        return _fallback(document)
+    vals = [""] * template.size
+    search = _LIT_ESCAPE_RE.search
+    for index, kind, suffix in template.slots:
         value = leaves[index]
-        rendered[index] = "<" + value + ">" if kind == "iri" else '"' + escape_literal(value) + '"' + suffix
-    quads = list(dict.fromkeys(
-        tuple(rendered[c] if type(c) is int else c for c in quad) for quad in template.quads
-    ))
-    by_node: dict[str, list[tuple]] = {}
-    for quad in quads:
-        for c in (quad[0], quad[2], quad[3]):
-            if c[:2] == "_:":
-                lst = by_node.setdefault(c, [])
-                if not lst or lst[-1] is not quad:
-                    lst.append(quad)
-    labels: dict[str, str] = {}
-    if by_node:
+        if kind == _IRI:
+            vals[index] = "<" + value + ">"
+        else:
+            vals[index] = '"' + (escape_literal(value) if search(value) else value) + '"' + suffix
+    lines = set(template.fixed)
+    lines.update([fmt.format(*vals) for fmt in template.slotted])
+    quads = list(dict.fromkeys([
+        tuple([vals[c] if type(c) is int else c for c in quad]) for quad in template.bnode_quads
+    ]))
+    if quads:
+        by_node: dict[str, list[tuple]] = {}
+        for quad in quads:
+            s, _p, o, g = quad
+            if s[:2] == "_:":
+                by_node.setdefault(s, []).append(quad)
+            if o[:2] == "_:" and o != s:
+                by_node.setdefault(o, []).append(quad)
+            if g[:2] == "_:" and g != s and g != o:
+                by_node.setdefault(g, []).append(quad)
         hashes = {node: _hash_first_degree(node, qs) for node, qs in by_node.items()}
         if len(set(hashes.values())) != len(hashes):
-            return canonicalize_reference(document)
-        for i, node in enumerate(sorted(hashes, key=hashes.__getitem__)):
-            labels[node] = f"_:c14n{i}"
-    lines = []
-    for s, p, o, g in quads:
-        if s[:2] == "_:":
-            s = labels[s]
-        if o[:2] == "_:":
-            o = labels[o]
-        if g:
-            if g[:2] == "_:":
-                g = labels[g]
-            lines.append(f"{s} {p} {o} {g} .\n")
-        else:
-            lines.append(f"{s} {p} {o} .\n")
-    lines.sort()
-    return "".join(lines)
+            return _fallback(document)
+        labels = {node: f"_:c14n{i}" for i, node in enumerate(sorted(hashes, key=hashes.__getitem__))}
+        for s, p, o, g in quads:
+            if s[:2] == "_:":
+                s = labels[s]
+            if o[:2] == "_:":
+                o = labels[o]
+            if g:
+                if g[:2] == "_:":
+                    g = labels[g]
+                lines.add(f"{s} {p} {o} {g} .\n")
+            else:
+                lines.add(f"{s} {p} {o} .\n")
+    return "".join(sorted(lines))

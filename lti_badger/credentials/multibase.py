@@ -14,6 +14,7 @@ from ..errors import BadInput
 
 BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(BASE58_ALPHABET)}
+_B58_CHUNK = 58**10
 
 ED25519_PUB_PREFIX = b"\xed\x01"  # multicodec ed25519-pub, varint encoded
 ED25519_PRIV_PREFIX = b"\x80\x26"  # multicodec ed25519-priv, varint encoded
@@ -24,10 +25,13 @@ def b58encode(data: bytes) -> str:
     zeros = len(data) - len(data.lstrip(b"\0"))
     num = int.from_bytes(data, "big")
     out = []
-    while num:
-        num, rem = divmod(num, 58)
-        out.append(BASE58_ALPHABET[rem])
-    return "1" * zeros + "".join(reversed(out))
+    while num:  # ten digits per big-int division
+        num, chunk = divmod(num, _B58_CHUNK)
+        for _ in range(10):
+            chunk, rem = divmod(chunk, 58)
+            out.append(BASE58_ALPHABET[rem])
+    text = "".join(reversed(out)).lstrip("1")
+    return "1" * zeros + text
 
 
 def b58decode(text: str) -> bytes:
