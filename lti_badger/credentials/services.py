@@ -106,7 +106,7 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
     valid_until = _valid_until(award, session.get(AchievementVersion, award.version_id), now)
 
     # persist the row first so that status entries can reference it (same transaction)
-    credential = Credential(id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), award_id=award.id,
+    credential = Credential(id=str(uuid.uuid4()), award_id=award.id,
                             document="", key_id=signer.verification_method, issued_at=now,
                             valid_from=now, valid_until=valid_until)
     session.add(credential)
