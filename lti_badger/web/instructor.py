@@ -41,6 +41,17 @@ def _go(endpoint: str, **values) -> Response:
     return redirect(scoped_url(endpoint, **values), code=303)
 
 
+@bp.get("/")
+@require_scope(ROLE_INSTRUCTOR)
+def home():
+    """Where a launch lands: the badge a deep link points at, else the badge list."""
+    scope = current_scope()
+    if request.args.get("view") == "badge" and request.args.get("achievement", type=int):
+        achievement = queries.get_achievement(db(), scope, request.args.get("achievement", type=int))
+        return _go("instructor.criteria", achievement_id=achievement.id)
+    return _go("instructor.badges")
+
+
 @bp.get("/badges")
 @require_scope(ROLE_INSTRUCTOR)
 def badges():

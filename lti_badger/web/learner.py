@@ -89,6 +89,18 @@ def _badges(session, scope, only: int | None = None) -> list[LearnerBadge]:
     return out
 
 
+@bp.get("/")
+@require_scope()
+def home():
+    """Where a learner's launch lands: the badge a deep link points at, else all badges."""
+    scope = current_scope()
+    wanted = request.args.get("achievement", type=int)
+    if request.args.get("view") == "badge" and wanted:
+        achievement = queries.get_achievement(db(), scope, wanted)
+        return redirect(scoped_url("learner.badge", achievement_id=achievement.id), code=303)
+    return redirect(scoped_url("learner.my_badges"), code=303)
+
+
 @bp.get("/badges")
 @require_scope()
 def my_badges():

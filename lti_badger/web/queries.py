@@ -82,7 +82,7 @@ def list_learners(session: Session, scope: Scope) -> list[tuple[Person, Enrollme
         select(Person, Enrollment).join(Enrollment, Enrollment.person_id == Person.id)
         .where(Enrollment.course_id == scope.course_id, Enrollment.role == "learner")
         .order_by(Person.family_name, Person.name, Person.id)
-    ).tuples())
+    ).all())
 
 
 def awards_by_person(session: Session, scope: Scope, person_id: int | None = None) -> dict[tuple[int, int], Award]:
