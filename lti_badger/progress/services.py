@@ -300,7 +300,25 @@ def _current_states(session: Session, keys: list[tuple[int, int]]) -> dict[tuple
     return current
 
 
+def _merge_observations(accepted: list, result: IngestResult) -> list:
+    """One observation per (learner, activity): what several views of the LMS say together
+    (Canvas's module item says completed, its submission gives the score)."""
+    merged: dict[tuple[int, int], tuple] = {}
+    for e, course, person, activity in accepted:
+        key = (activity, person)
+        if key not in merged:
+            merged[key] = (e, course, person, activity)
+            continue
+        first = merged[key][0]
+        values = {f: getattr(e, f) for f in (*_STATE_FIELDS, "grades_released") if getattr(e, f) is not None}
+        merged[key] = (replace(first, source_event_id=f"{first.source_event_id}+{e.source_event_id}"[:200],
+                               raw={**first.raw, **e.raw}, **values), course, person, activity)
+        result.duplicates += 1
+    return list(merged.values())
+
+
 def _drop_unchanged(session: Session, accepted: list, now: datetime, result: IngestResult) -> list:
+    accepted = _merge_observations(accepted, result)
     current = _current_states(session, sorted({(a, p) for _e, _c, p, a in accepted}))
     kept = []
     for e, course, person, activity in accepted:

@@ -552,4 +552,10 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
                   spec.DR_TOOL_CONFIGURATION: {**config, "deployment_id": deployment_id}}
         return jsonify(answer)
 
+    # The LMS's own APIs read by the progress pulls (Canvas REST, Moodle Web Services).
+    from .canvas_rest import register_canvas_rest
+    from .moodle_ws import register_moodle_ws
+
+    register_canvas_rest(app, sim)
+    register_moodle_ws(app, sim)
     return app

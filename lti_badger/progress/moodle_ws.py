@@ -1,0 +1,178 @@
+"""Moodle Web Services pull with an admin-provided token (`source add moodle-ws`), over the
+REST protocol (`/webservice/rest/server.php`, `moodlewsrestformat=json`).
+
+Per course (Moodle's LTI context id is its course id, so no map is needed):
+1. `core_course_get_contents`: sections become Modules (LMS id = section id), course
+   modules become activities (LMS id = cmid, the id xAPI statements also resolve to), with
+   the module type, link, due date (the `dates` entry `duedate`) and whether completion is
+   tracked (`completion` > 0).
+2. per learner (`Person.lms_user_id`, which is Moodle's user id and LTI `sub`):
+   - `core_completion_get_activities_completion_status`: state 1 complete, 2 complete and
+     passed, 3 complete and failed, 0 incomplete;
+   - `gradereport_user_get_grade_items`: `graderaw` of `grademax` per module grade item
+     (`cmid`) and the course total (activity `course-grade`, kind `course_grade`); a hidden
+     grade (`gradeishidden`) flags the activity as grades not released;
+   - `core_completion_get_course_completion_status`: activity `course-completion`
+     (kind "course"), skipped when completion is not enabled in the course.
+Moodle reports errors with HTTP 200 and an `exception` object: they become `UpstreamError`.
+Everything is ingested as observations (only changes are stored, at the sync time)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import UpstreamError
+from ..models import Course, Enrollment, Person, ProgressSource
+from ..models.course import ENROLLMENT_ACTIVE, ROLE_LEARNER
+from . import ids
+from .canvas_rest import PullResult
+from .http import request_json
+from .services import SOURCE_MOODLE_WS, ProgressEventIn, ingest
+from .sources import lms_course_map, touch
+from .structure import ActivityIn, ModuleIn, sync_structure
+
+ENDPOINT = "/webservice/rest/server.php"
+COURSE_GRADE = "course-grade"
+COURSE_COMPLETION = "course-completion"
+
+
+class MoodleClient:
+    def __init__(self, base_url: str, token: str, http: requests.Session | None = None) -> None:
+        self.url = base_url.rstrip("/") + ENDPOINT
+        self.token = token
+        self.http = http or requests.Session()
+
+    def call(self, function: str, **params: Any) -> Any:
+        data = {"wstoken": self.token, "wsfunction": function, "moodlewsrestformat": "json", **params}
+        body, _ = request_json(self.http, "POST", self.url, f"Moodle {function}", data=data)
+        if isinstance(body, dict) and "exception" in body:
+            err = UpstreamError(f"Moodle {function}: {body.get('errorcode')}: {body.get('message')}")
+            err.detail = {"errorcode": body.get("errorcode")}
+            raise err
+        return body
+
+
+def structure_of(sections: list[dict[str, Any]], grade_max: dict[str, float]) -> tuple[list[ModuleIn], list[ActivityIn]]:
+    mods, acts = [], []
+    for section in sections:
+        if not isinstance(section, dict) or section.get("id") is None:
+            continue
+        sid = str(section["id"])
+        modules = [m for m in section.get("modules") or [] if isinstance(m, dict) and m.get("id") is not None]
+        name = section.get("name") or f"Section {section.get('section', sid)}"
+        mods.append(ModuleIn(sid, str(name), int(section.get("section") or 0),
+                             any(int(m.get("completion") or 0) > 0 for m in modules)))
+        for position, m in enumerate(modules):
+            cmid = str(m["id"])
+            due = next((d.get("timestamp") for d in m.get("dates") or []
+                        if isinstance(d, dict) and d.get("dataid") in ("duedate", "timeclose")), None)
+            acts.append(ActivityIn(cmid, str(m.get("name") or cmid), kind=str(m.get("modname") or "activity"),
+                                   module_lms_id=sid, position=position, max_points=grade_max.get(cmid),
+                                   due_at=ids.parse_epoch(due, "due date"), deep_link=m.get("url"),
+                                   completion_required=int(m.get("completion") or 0) > 0))
+    return mods, acts
+
+
+def completion_events(statuses: list[dict[str, Any]], course: Course, user: str, now: datetime) -> list[ProgressEventIn]:
+    events = []
+    for st in statuses:
+        if not isinstance(st, dict) or st.get("cmid") is None:
+            continue
+        state = int(st.get("state") or 0)
+        events.append(ProgressEventIn(
+            source=SOURCE_MOODLE_WS, source_event_id=f"completion:{st['cmid']}:{user}", occurred_at=now,
+            activity_lms_id=str(st["cmid"]), course_id=course.id, learner_lms_id=user, completed=state in (1, 2, 3),
+            passed={2: True, 3: False}.get(state), raw=st))
+    return events
+
+
+def grade_events(items: list[dict[str, Any]], course: Course, user: str, now: datetime) -> list[ProgressEventIn]:
+    events = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if item.get("itemtype") == "course":
+            lms_id = COURSE_GRADE
+        elif item.get("itemtype") == "mod" and item.get("cmid") is not None:
+            lms_id = str(item["cmid"])
+        else:
+            continue
+        raw = item.get("graderaw")
+        if not isinstance(raw, (int, float)):
+            continue
+        top = item.get("grademax")
+        events.append(ProgressEventIn(
+            source=SOURCE_MOODLE_WS, source_event_id=f"grade:{item.get('id')}:{user}", occurred_at=now,
+            activity_lms_id=lms_id, course_id=course.id, learner_lms_id=user, score=float(raw),
+            max_score=float(top) if isinstance(top, (int, float)) else None,
+            grades_released=not bool(item.get("gradeishidden")), raw=item))
+    return events
+
+
+def _learners(session: Session, course: Course) -> list[str]:
+    return sorted(set(session.scalars(select(Person.lms_user_id).join(Enrollment, Enrollment.person_id == Person.id).where(
+        Enrollment.course_id == course.id, Enrollment.status == ENROLLMENT_ACTIVE, Enrollment.role == ROLE_LEARNER,
+        Person.lms_user_id.is_not(None)))))
+
+
+def _courses(session: Session, source: ProgressSource) -> list[tuple[str, Course]]:
+    mapping = {ctx: lms for lms, ctx in lms_course_map(source).items()}
+    return [(mapping.get(c.context_id, c.context_id), c) for c in session.scalars(
+        select(Course).where(Course.platform_id == source.platform_id).order_by(Course.id))
+        if not mapping or c.context_id in mapping]
+
+
+def sync_moodle(session: Session, source: ProgressSource, now: datetime, *,
+                http: requests.Session | None = None) -> PullResult:
+    client = MoodleClient(source.settings["base_url"], source.settings["token"], http)
+    result = PullResult()
+    for moodle_id, course in _courses(session, source):
+        try:
+            learners = _learners(session, course)
+            grades: dict[str, list[dict[str, Any]]] = {}
+            for user in learners:
+                report = client.call("gradereport_user_get_grade_items", courseid=moodle_id, userid=user)
+                grades[user] = [i for ug in report.get("usergrades") or [] for i in ug.get("gradeitems") or []]
+            grade_max = {str(i["cmid"]): float(i["grademax"]) for items in grades.values() for i in items
+                         if i.get("itemtype") == "mod" and i.get("cmid") is not None
+                         and isinstance(i.get("grademax"), (int, float))}
+            sections = client.call("core_course_get_contents", courseid=moodle_id)
+            mods, acts = structure_of(sections if isinstance(sections, list) else [], grade_max)
+            if any(i.get("itemtype") == "course" for items in grades.values() for i in items):
+                acts.append(ActivityIn(COURSE_GRADE, "Course total", kind="course_grade", completion_required=False))
+            events: list[ProgressEventIn] = []
+            completion_enabled = True
+            for user in learners:
+                statuses = client.call("core_completion_get_activities_completion_status", courseid=moodle_id,
+                                       userid=user)
+                events.extend(completion_events(statuses.get("statuses") or [], course, user, now))
+                events.extend(grade_events(grades[user], course, user, now))
+                if completion_enabled:
+                    try:
+                        status = client.call("core_completion_get_course_completion_status", courseid=moodle_id,
+                                             userid=user)
+                    except UpstreamError as e:
+                        if (e.detail or {}).get("errorcode") != "nocriteriaset":
+                            raise
+                        completion_enabled = False
+                        continue
+                    done = (status.get("completionstatus") or {}).get("completed")
+                    events.append(ProgressEventIn(
+                        source=SOURCE_MOODLE_WS, source_event_id=f"course-completion:{user}", occurred_at=now,
+                        activity_lms_id=COURSE_COMPLETION, course_id=course.id, learner_lms_id=user,
+                        completed=bool(done), raw=status))
+            if completion_enabled and learners:
+                acts.append(ActivityIn(COURSE_COMPLETION, "Course completion", kind="course", completion_required=False))
+            result.structure.append(sync_structure(session, course.id, mods, acts, SOURCE_MOODLE_WS))
+            result.progress.append(ingest(session, source.platform_id, events, now, observed=True))
+            result.courses += 1
+        except UpstreamError as e:
+            result.errors.append(f"Moodle course {moodle_id}: {e.message}")
+    touch(source, now, synced=True, error="; ".join(result.errors) or None)
+    session.flush()
+    return result
