@@ -41,12 +41,6 @@ def _adapter() -> LtiAdapter:
                       secure=svc.settings.public_base_url.startswith("https://"), now=utcnow)
 
 
-def _home_endpoint(role_is_instructor: bool) -> str:
-    """The audience's home page; the minimal launch page until the web pages exist."""
-    wanted = "instructor.home" if role_is_instructor else "learner.home"
-    return wanted if wanted in current_app.view_functions else "lti.home"
-
-
 @bp.route("/lti/login", methods=["GET", "POST"])
 def login():
     """OIDC third-party-initiated login (LTI 1.3 Core §5.1.1): answer with the auth redirect."""
@@ -87,21 +81,8 @@ def launch():
                                                      ResourceLink.resource_link_id == link_id))
     if link is not None and link.target.get("view") == VIEW_BADGE:
         params.update(view=VIEW_BADGE, achievement=link.target["achievement"])
-    return redirect(url_for(_home_endpoint(scope.is_instructor), **params), code=303)
-
-
-@bp.get("/lti/home")
-@require_scope()
-def home():
-    """Who you are and in which course: the page a launch lands on until the web pages exist."""
-    scope = current_scope()
-    session = db()
-    achievement = None
-    if request.args.get("view") == VIEW_BADGE:
-        achievement = session.scalar(select(Achievement).where(
-            Achievement.id == request.args.get("achievement", type=int), Achievement.course_id == scope.course_id))
-    return render_template("lti/home.html", scope=scope, course=session.get(Course, scope.course_id),
-                           person=session.get(Person, scope.person_id), achievement=achievement)
+    home = "instructor.home" if scope.is_instructor else "learner.home"
+    return redirect(url_for(home, **params), code=303)
 
 
 @bp.post("/lti/deep_link")
