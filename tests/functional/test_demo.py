@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from lti_badger.cli import main
-from lti_badger.devtools.demo import DEMO_CONTEXT_ID, LEARNERS
+from lti_badger.devtools.demo import DEMO_CONTEXT_ID
 from lti_badger.devtools.lms_sim import parse_form
 from lti_badger.models import Course, Platform
 
@@ -43,8 +43,7 @@ def test_headless_demo_launches_everyone_and_writes_a_summary(app_settings, sess
     assert [launch["role"] for launch in launches] == ["instructor"] + ["learner"] * 5
     for launch in launches:
         assert launch["ok"] and launch["status"] == 200, launch
-        assert launch["landed"].startswith(summary["tool_url"])
-        assert launch["shows_course"] and launch["shows_name"]
+        assert launch["landed"].startswith(summary["tool_url"]) and not launch["landed"].endswith("/lti/launch")
     assert summary["tool"]["people"] == 6
     assert summary["tool"]["enrollments"] == {"instructor": 1, "learner": 5}
     assert [s["name"] for s in summary["steps"]][:3] == ["launch_instructor", "launch_learners", "tool_records"]
@@ -88,16 +87,19 @@ def test_interactive_demo_prints_links_that_launch_and_stops_on_ctrl_c(tmp_path)
             line = proc.stdout.readline()
             if not line:
                 break
-            if line.startswith("Open as instructor:"):
+            if line.startswith("lti_badger (tool)"):
+                links["tool"] = line.split()[-1]
+            elif line.startswith("Open as instructor:"):
                 links["instructor"] = line.split(":", 1)[1].strip()
             elif line.startswith("Open as a learner:"):
                 links["learner"] = line.split(":", 1)[1].strip()
-        assert set(links) == {"instructor", "learner"}, "the demo did not print its launch links"
+        assert set(links) == {"tool", "instructor", "learner"}, "the demo did not print its launch links"
 
-        teacher = _browser_launch(links["instructor"])
-        assert teacher.status_code == 200 and "Ada Lovelace" in teacher.text
-        learner = _browser_launch(links["learner"])
-        assert learner.status_code == 200 and LEARNERS[0][1] in learner.text
+        tool_url = links["tool"]
+        for who in ("instructor", "learner"):
+            landed = _browser_launch(links[who])
+            assert landed.status_code == 200 and landed.url.startswith(tool_url), (who, landed.url)
+            assert not landed.url.endswith("/lti/launch")  # redirected past the launch to a page of the tool
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=15) == 0

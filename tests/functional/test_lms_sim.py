@@ -475,3 +475,32 @@ def test_dynamic_registration(sim, tool):
     again = requests.post(config["registration_endpoint"], json=_registration(tool), headers=bearer(reg_token),
                           timeout=5)
     assert again.status_code == 401  # the registration token is single use
+
+
+def test_deep_linked_items_become_launchable_links_with_their_line_item(sim, tool):
+    claims = sim.launch(requests.Session(), "teacher", "c1", message_type="LtiDeepLinkingRequest").json()
+    settings = claims[spec.CLAIM_DL_SETTINGS]
+    item = {"type": "ltiResourceLink", "title": "Cells badge", "url": f"{tool.url}/lti/launch",
+            "custom": {"view": "badge", "badge": "7"},
+            "lineItem": {"scoreMaximum": 1, "label": "Badge: Cells", "resourceId": "badge-7", "tag": "badge"}}
+    token = _deep_link_response(sim, tool, settings, **{spec.CLAIM_DL_CONTENT_ITEMS: [item, {"type": "html",
+                                                                                           "html": "<p>x</p>"}]})
+    assert requests.post(f"{sim.url}/deep_links", data={"JWT": token}, timeout=5).status_code == 200
+
+    (placement,) = [p for (ctx, _), p in sim.placements.items() if ctx == "c1"]
+    (line_item,) = sim.line_items("c1")
+    assert line_item["resourceLinkId"] == placement.resource_link_id and line_item["resourceId"] == "badge-7"
+    launched = sim.launch(requests.Session(), "learner0", "c1", resource_link_id=placement.resource_link_id).json()
+    assert launched[spec.CLAIM_RESOURCE_LINK] == {"id": placement.resource_link_id, "title": "Cells badge",
+                                                  "description": "Placed by deep linking"}
+    assert launched[spec.CLAIM_CUSTOM]["view"] == "badge" and launched[spec.CLAIM_CUSTOM]["badge"] == "7"
+    assert launched[spec.CLAIM_AGS]["lineitem"] == line_item["id"]
+    assert "Cells badge" in requests.get(sim.url + "/", timeout=5).text
+
+
+def test_parse_form_submits_what_a_browser_would():
+    page = """<form action="/go"><input name="a" value="1"><input type="radio" name="v" value="x">
+    <input type="radio" name="v" value="y" checked><input type="radio" name="v" value="z" disabled>
+    <input type="checkbox" name="c" checked><input type="submit" name="s" value="Go"></form>
+    <form action="/other"><input name="b" value="2"></form>"""
+    assert parse_form(page) == ("/go", {"a": "1", "v": "y", "c": "on"})

@@ -117,6 +117,18 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
                             f"<td>{html.escape(role)}</td><td>{links}</td></tr>")
             parts.append("<table><tr><th>Name</th><th>E-mail</th><th>Role</th><th></th></tr>"
                          + "".join(rows) + "</table>")
+            placed = [p for (ctx, _), p in sim.placements.items() if ctx == course.context_id]
+            if placed:
+                teacher = next((e.sub for e in members[course.context_id] if spec.ROLE_INSTRUCTOR in e.roles), None)
+                learner = next((e.sub for e in members[course.context_id] if spec.ROLE_LEARNER in e.roles), None)
+                items = []
+                for placement in placed:
+                    urls = [(sub, sim.launch_page_url(sub, course.context_id,
+                                                      resource_link_id=placement.resource_link_id))
+                            for sub in (teacher, learner) if sub]
+                    links = [f'<a href="{html.escape(url)}">as {html.escape(users[sub].name)}</a>' for sub, url in urls]
+                    items.append(f"<li>{html.escape(placement.title)}: {' · '.join(links)}</li>")
+                parts.append("<p>Placed by deep linking:</p><ul>" + "".join(items) + "</ul>")
             for module in course.modules:
                 labels = [sim.line_items_by_id[i].label for i in module.line_item_ids]
                 parts.append(f"<p><b>{html.escape(module.title)}</b>: {html.escape(', '.join(labels))}</p>")
@@ -137,7 +149,8 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
     @app.get("/return")
     def launch_return() -> str:
         message = request.args.get("lti_msg") or request.args.get("lti_errormsg") or ""
-        return _page("Back in the LMS", f"<h1>Back in the LMS</h1><p>{html.escape(message)}</p>")
+        return _page("Back in the LMS", f"<h1>Back in the LMS</h1><p>{html.escape(message)}</p>"
+                                        '<p><a href="/">Course list</a></p>')
 
     @app.get("/jwks")
     def jwks() -> Response:
@@ -468,10 +481,13 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
             raise SimError(400, "invalid_request", "data does not echo the deep_linking_settings of a request")
         with sim.lock:
             sim.deep_links.append(DeepLinkReturn(tool.client_id, context_id, claims, items))
+        if context_id is not None:
+            sim.place_items(tool.client_id, context_id, items)
         listing = "".join(f"<li>{html.escape(str(i.get('title') or i.get('url') or i['type']))}</li>" for i in items)
         message = claims.get(spec.CLAIM_DL_MSG, "")
         return Response(_page("Content added", f"<h1>{len(items)} item(s) added</h1><ul>{listing}</ul>"
-                                               f"<p>{html.escape(str(message))}</p>"), mimetype="text/html")
+                                               f"<p>{html.escape(str(message))}</p>"
+                                               '<p><a href="/">Back to the course</a></p>'), mimetype="text/html")
 
     # -- Dynamic registration (LTI DR 1.0) -----------------------------------------------
 

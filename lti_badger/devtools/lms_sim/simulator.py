@@ -39,6 +39,7 @@ from .state import (
     LaunchRequest,
     LineItem,
     Module,
+    Placement,
     Received,
     Score,
     Tool,
@@ -85,17 +86,27 @@ class _FormParser(HTMLParser):
         super().__init__()
         self.action: str | None = None
         self.fields: dict[str, str] = {}
+        self._state = "before"  # before, inside or after the first form
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k: v or "" for k, v in attrs}
-        if tag == "form" and self.action is None:
-            self.action = values.get("action", "")
-        elif tag == "input" and values.get("name"):
-            self.fields[values["name"]] = values.get("value", "")
+        if tag == "form" and self._state == "before":
+            self.action, self._state = values.get("action", ""), "inside"
+        elif tag == "input" and self._state == "inside" and values.get("name") and "disabled" not in values:
+            if values.get("type", "").lower() in ("radio", "checkbox") and "checked" not in values:
+                return
+            if values.get("type", "").lower() in ("submit", "button", "image", "reset"):
+                return
+            self.fields[values["name"]] = values.get("value", "on" if values.get("type") == "checkbox" else "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self._state == "inside":
+            self._state = "after"
 
 
 def parse_form(page: str) -> tuple[str | None, dict[str, str]]:
-    """The first form's action and every named input of an HTML page."""
+    """The first form's action and the inputs a browser would submit with it (checked radios and
+    checkboxes only, no disabled fields or buttons)."""
     parser = _FormParser()
     parser.feed(page)
     return parser.action, parser.fields
@@ -131,6 +142,7 @@ class LmsSimulator:
         self.deep_links: list[DeepLinkReturn] = []
         self.registration_tokens: set[str] = set()
         self.deep_link_data: dict[str, str | None] = {}  # `data` sent in a request -> its course
+        self.placements: dict[tuple[str, str], Placement] = {}  # (context id, resource link id)
         self.launch_requests: dict[str, LaunchRequest] = {}
         self.last_launch: LaunchForm | None = None
         self._next_line_item = 0
@@ -406,6 +418,29 @@ class LmsSimulator:
             return [item for r in self.deep_links if context_id is None or r.context_id == context_id
                     for item in r.items]
 
+    def place_items(self, client_id: str, context_id: str, items: list[dict[str, Any]]) -> list[Placement]:
+        """Put the `ltiResourceLink` items of a deep linking response into the course, as an LMS
+        does: each becomes a resource link (with its line item when the item asks for one)."""
+        placed = []
+        with self.lock:
+            for item in items:
+                if item.get("type") != "ltiResourceLink":
+                    continue
+                link_id = f"dl-{len(self.placements) + 1}"
+                custom = item.get("custom") if isinstance(item.get("custom"), dict) else {}
+                placement = Placement(link_id, context_id, client_id, str(item.get("title") or "Tool link"),
+                                      item.get("url") if isinstance(item.get("url"), str) else None,
+                                      {str(k): str(v) for k, v in custom.items()})
+                self.placements[(context_id, link_id)] = placement
+                wanted = item.get("lineItem")
+                if isinstance(wanted, dict) and isinstance(wanted.get("scoreMaximum"), (int, float)):
+                    self.add_line_item(context_id, str(wanted.get("label") or placement.title), wanted["scoreMaximum"],
+                                       resource_id=str(wanted.get("resourceId") or ""),
+                                       tag=str(wanted.get("tag") or ""), resource_link_id=link_id,
+                                       client_id=client_id)
+                placed.append(placement)
+        return placed
+
     def expire_tokens(self) -> None:
         """Make every issued access token invalid (the tool must fetch a new one)."""
         with self.lock:
@@ -432,6 +467,9 @@ class LmsSimulator:
             self.launch_requests[hint] = LaunchRequest(sub, context_id, tool.client_id, deployment_id, message_type,
                                                        resource_link_id, overrides, sign)
         target = tool.deep_link_uri if message_type == spec.MSG_DEEP_LINKING else tool.target_link_uri
+        placement = self.placements.get((context_id, resource_link_id)) if context_id else None
+        if placement is not None and placement.url and message_type != spec.MSG_DEEP_LINKING:
+            target = placement.url
         params = {
             "iss": self.issuer,
             "login_hint": sub,
@@ -507,9 +545,12 @@ class LmsSimulator:
             bound_item = next((i for i in self.line_items_by_id.values()
                                if course and i.context_id == course.context_id
                                and i.resource_link_id == request.resource_link_id), None)
+            placement = self.placements.get((request.context_id, request.resource_link_id)) if course else None
         roles = list(dict.fromkeys([*(enrollment.roles if enrollment else []), *user.roles]))
         is_deep_link = request.message_type == spec.MSG_DEEP_LINKING
         target = tool.deep_link_uri if is_deep_link else tool.target_link_uri
+        if placement is not None and placement.url and not is_deep_link:
+            target = placement.url
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "aud": tool.client_id,
@@ -544,7 +585,8 @@ class LmsSimulator:
                 "height": 600,
                 "width": 800,
             },
-            spec.CLAIM_CUSTOM: {"context_id": request.context_id or "", "user_sub": user.sub},
+            spec.CLAIM_CUSTOM: {"context_id": request.context_id or "", "user_sub": user.sub,
+                                **(placement.custom if placement is not None and not is_deep_link else {})},
             spec.CLAIM_LIS: {"person_sourcedid": f"sis-{user.sub}",
                              "course_section_sourcedid": f"sis-{request.context_id}" if course else ""},
         }
@@ -574,9 +616,10 @@ class LmsSimulator:
                 "data": data,
             }
         else:
-            claims[spec.CLAIM_RESOURCE_LINK] = {"id": request.resource_link_id,
-                                                "title": f"lti_badger ({request.resource_link_id})",
-                                                "description": "Badges of this course"}
+            claims[spec.CLAIM_RESOURCE_LINK] = {
+                "id": request.resource_link_id,
+                "title": placement.title if placement is not None else f"lti_badger ({request.resource_link_id})",
+                "description": "Placed by deep linking" if placement is not None else "Badges of this course"}
         for key, value in request.overrides.items():
             if value is None:
                 claims.pop(key, None)

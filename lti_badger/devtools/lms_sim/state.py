@@ -140,3 +140,15 @@ class DeepLinkReturn:
     context_id: str | None
     claims: dict[str, Any]
     items: list[dict[str, Any]]
+
+
+@dataclass
+class Placement:
+    """A resource link placed in a course (by deep linking): what a launch of it carries."""
+
+    resource_link_id: str
+    context_id: str
+    client_id: str
+    title: str
+    url: str | None
+    custom: dict[str, Any]
