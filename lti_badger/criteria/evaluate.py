@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from .rules import parse_date, pointer
 
@@ -125,9 +125,9 @@ class CourseStructure:
         return cls(acts, mods, dict(achievements or {}), grade_activity)
 
 
-@dataclass(frozen=True, slots=True)
-class ActivityProgress:
-    """A learner's latest state on one activity."""
+class ActivityProgress(NamedTuple):
+    """A learner's latest state on one activity (a named tuple: a million of them are built
+    for a large preview, and they must stay immutable)."""
 
     score: float | None = None
     max_score: float | None = None
@@ -149,8 +149,10 @@ class Snapshot:
     person_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Explanation:
+class Explanation(NamedTuple):
+    """One node of the explanation tree (immutable; a named tuple because a preview builds
+    hundreds of thousands of them)."""
+
     type: str
     pointer: str
     met: bool
@@ -175,8 +177,8 @@ class Explanation:
         and threshold stay, so the learner still sees what is missing."""
         kids = tuple(c.for_learner() for c in self.children)
         if self.hidden:
-            return replace(self, observed=None, children=kids)
-        return replace(self, children=kids) if kids else self
+            return self._replace(observed=None, children=kids)
+        return self._replace(children=kids) if kids else self
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type, "pointer": self.pointer, "met": self.met, "reason": self.reason,
@@ -220,31 +222,38 @@ class Decision:
 
 def evaluate(rule: Mapping[str, Any], snapshot: Snapshot, now: datetime) -> Decision:
     """Decide whether the learner meets the (validated) rule now, and explain why."""
-    ctx = _Ctx(snapshot, now, None, None)
+    ctx = _Ctx(snapshot, now, None, None, snapshot.progress.get)
     exp = _eval(rule, (), ctx)
     return Decision(exp.met, exp, now)
 
 
 # ---------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class _Ctx:
+class _Ctx(NamedTuple):
     snap: Snapshot
     now: datetime
     after: datetime | None  # progress must have happened at or after
     before: datetime | None  # progress must have happened strictly before
+    progress: Callable[[str], ActivityProgress | None]  # the learner's progress, within the window
 
-    def progress(self, lms_id: str) -> ActivityProgress | None:
-        p = self.snap.progress.get(lms_id)
-        if p is None or (self.after is None and self.before is None):
+    def within(self, after: datetime | None, before: datetime | None) -> _Ctx:
+        """The same learner seen only through progress that happened in [after, before)."""
+        get = self.snap.progress.get
+
+        def windowed(lms_id: str) -> ActivityProgress | None:
+            p = get(lms_id)
+            if p is None:
+                return None
+            at = p.occurred_at
+            if at is None or (after is not None and at < after) or (before is not None and at >= before):
+                return None
             return p
-        at = p.occurred_at
-        if at is None or (self.after is not None and at < self.after) or (self.before is not None and at >= self.before):
-            return None
-        return p
+
+        return _Ctx(self.snap, self.now, after, before, windowed)
 
 
 _date = lru_cache(maxsize=1024)(parse_date)
+pointer = lru_cache(maxsize=4096)(pointer)
 
 
 def _eval(node: Mapping[str, Any], path: tuple[str | int, ...], ctx: _Ctx) -> Explanation:
@@ -261,19 +270,20 @@ def _activity_fields(info: ActivityInfo) -> dict[str, Any]:
 
 def _activity_completed(node, path, ctx) -> Explanation:
     lms_id = node["activity"]
-    ptr, label = pointer(path), node.get("label")
     info = ctx.snap.structure.activities.get(lms_id)
     if info is None:
-        return Explanation("activity_completed", ptr, False, "activity.unknown", activity=lms_id, label=label,
-                           steps_remaining=None)
-    require_pass = bool(node.get("require_pass"))
-    p = ctx.progress(lms_id)
-    common = _activity_fields(info)
+        return Explanation("activity_completed", pointer(path), False, "activity.unknown", activity=lms_id,
+                           label=node.get("label"), steps_remaining=None)
+    return _completion(info, ctx.progress(lms_id), pointer(path), bool(node.get("require_pass")), node.get("label"))
+
+
+def _completion(info: ActivityInfo, p: ActivityProgress | None, ptr: str, require_pass: bool,
+                label: str | None) -> Explanation:
+    """The completion state of one activity (also each item of a module)."""
     threshold = "passed" if require_pass else "completed"
     if p is None:
-        return Explanation("activity_completed", ptr, False, "activity.not_started", threshold=threshold, label=label,
-                           steps_remaining=1, **common)
-    hidden = require_pass and not (p.released and info.released)
+        return Explanation("activity_completed", ptr, False, "activity.not_started", None, threshold, None, None,
+                           None, info.lms_id, None, None, info.title or None, label, info.deep_link, 1)
     if require_pass:
         observed = "passed" if p.passed else ("failed" if p.passed is False else
                                               ("completed" if p.completed else "in_progress"))
@@ -285,9 +295,10 @@ def _activity_completed(node, path, ctx) -> Explanation:
         reason, met = "activity.not_passed", False
     else:
         reason, met = ("activity.passed" if require_pass else "activity.completed"), True
-    return Explanation("activity_completed", ptr, met, reason, observed=observed, threshold=threshold,
-                       source=p.source or None, as_of=p.occurred_at, label=label, hidden=hidden,
-                       steps_remaining=0 if met else 1, **common)
+    hidden = require_pass and not (p.released and info.released)
+    return Explanation("activity_completed", ptr, met, reason, observed, threshold, None, p.source or None,
+                       p.occurred_at, info.lms_id, None, None, info.title or None, label, info.deep_link,
+                       0 if met else 1, hidden)
 
 
 def _score_explanation(kind: str, ptr: str, node, info: ActivityInfo, p: ActivityProgress | None,
@@ -339,31 +350,42 @@ def _module_completed(node, path, ctx) -> Explanation:
     if mod is None:
         return Explanation("module_completed", ptr, False, "module.unknown", module=mod_id, label=label,
                            steps_remaining=None)
-    required = [structure.activities[a] for a in mod.activities
-                if a in structure.activities and structure.activities[a].completion_required]
-    kids = tuple(
-        _activity_completed({"type": "activity_completed", "activity": a.lms_id}, path, ctx) for a in required
-    )
-    done = sum(1 for k in kids if k.met)
+    acts, get = structure.activities, ctx.progress
+    kids = []
+    done = 0
+    latest: ActivityProgress | None = None
+    for lms_id in mod.activities:
+        info = acts.get(lms_id)
+        if info is None or not info.completion_required:
+            continue
+        p = get(lms_id)
+        kid = _completion(info, p, ptr, False, None)
+        kids.append(kid)
+        if kid.met:
+            done += 1
+        if p is not None and p.occurred_at is not None and (latest is None or p.occurred_at > latest.occurred_at):
+            latest = p
     remaining = len(kids) - done
-    common = {"module": mod_id, "title": mod.title or None, "label": label}
+    title = mod.title or None
     if node.get("mode") == "lms":
         if mod.completion_activity is None:
-            return Explanation("module_completed", ptr, False, "module.no_lms_completion", steps_remaining=None,
-                               children=kids, **common)
-        p = ctx.progress(mod.completion_activity)
+            return Explanation("module_completed", ptr, False, "module.no_lms_completion", module=mod_id, title=title,
+                               label=label, steps_remaining=None, children=tuple(kids))
+        p = get(mod.completion_activity)
         met = p is not None and p.completed
         return Explanation("module_completed", ptr, met, "module.completed" if met else "module.not_completed",
                            observed="completed" if met else "not_completed", threshold="completed",
-                           source=p.source if p else None, as_of=p.occurred_at if p else None,
-                           steps_remaining=0 if met else max(1, remaining), children=kids, **common)
+                           source=p.source if p else None, as_of=p.occurred_at if p else None, module=mod_id,
+                           title=title, label=label, steps_remaining=0 if met else max(1, remaining),
+                           children=tuple(kids))
     if not kids:
-        return Explanation("module_completed", ptr, False, "module.no_requirements", steps_remaining=None, **common)
-    source, as_of = _latest(ctx.progress(k.activity) for k in kids)
+        return Explanation("module_completed", ptr, False, "module.no_requirements", module=mod_id, title=title,
+                           label=label, steps_remaining=None)
     met = remaining == 0
     return Explanation("module_completed", ptr, met, "module.completed" if met else "module.not_completed",
-                       observed=done, threshold=len(kids), unit="items", source=source, as_of=as_of,
-                       steps_remaining=remaining, children=kids, **common)
+                       observed=done, threshold=len(kids), unit="items",
+                       source=latest.source or None if latest else None, as_of=latest.occurred_at if latest else None,
+                       module=mod_id, title=title, label=label, steps_remaining=remaining, children=tuple(kids))
 
 
 def _graded(structure: CourseStructure, ids: Iterable[str], ctx: _Ctx) -> list[tuple[ActivityInfo, ActivityProgress | None, float]]:
@@ -494,10 +516,10 @@ def _dated(node, path, ctx: _Ctx) -> Explanation:
                            threshold=when.isoformat(), unit="date", label=label, steps_remaining=0 if met else 1)
     if kind == "before":
         bound = when if ctx.before is None else min(when, ctx.before)
-        inner = replace(ctx, before=bound)
+        inner = ctx.within(ctx.after, bound)
     else:
         bound = when if ctx.after is None else max(when, ctx.after)
-        inner = replace(ctx, after=bound)
+        inner = ctx.within(bound, ctx.before)
     child = _eval(node["rule"], path + ("rule",), inner)
     if child.met:
         reason, steps = "window.met", 0

@@ -6,9 +6,11 @@ evaluate in memory with the pure `evaluate`."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -26,6 +28,20 @@ from .rules import References, references, rule_hash, validate_rule
 from .snapshots import LIVE_AWARD_STATES, active_learners, load_snapshot, load_snapshots, load_structure
 
 log = logging.getLogger(__name__)
+
+@contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """A preview allocates a few hundred thousand small immutable objects and frees none of
+    them until it ends; the cyclic collector would rescan them over and over (measured: half
+    of the evaluation time). Reference counting still frees everything."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
 
 OnMet = Callable[[Session, Achievement, AchievementVersion, int, Decision, datetime], Any]
 
@@ -92,19 +108,20 @@ def preview(session: Session, course_id: int, rule_or_achievement_draft: Any, no
     learners = active_learners(session, course_id)
     badge_ids = set(refs.achievements) | ({achievement.id} if achievement else set())
     structure = load_structure(session, course_id)
-    snapshots = load_snapshots(session, course_id, learners, structure=structure, refs=refs, badge_ids=badge_ids)
     earn, keep, lose, near = [], [], [], []
     decisions: dict[int, Decision] = {}
-    for pid, snap in snapshots.items():
-        decision = evaluate(rule, snap, now)
-        decisions[pid] = decision
-        holder = achievement is not None and achievement.id in snap.earned_badges
-        if decision.met:
-            (keep if holder else earn).append(pid)
-        elif holder:
-            lose.append(pid)
-        elif decision.explanation.steps_remaining == 1:
-            near.append(pid)
+    with _no_gc_pauses():
+        snapshots = load_snapshots(session, course_id, learners, structure=structure, refs=refs, badge_ids=badge_ids)
+        for pid, snap in snapshots.items():
+            decision = evaluate(rule, snap, now)
+            decisions[pid] = decision
+            holder = achievement is not None and achievement.id in snap.earned_badges
+            if decision.met:
+                (keep if holder else earn).append(pid)
+            elif holder:
+                lose.append(pid)
+            elif decision.explanation.steps_remaining == 1:
+                near.append(pid)
     result = PreviewResult(rule_hash(rule), len(snapshots), sorted(earn), sorted(keep), sorted(lose), sorted(near),
                            decisions, round((time.perf_counter() - started) * 1000, 1))
     log.info("criteria preview", extra={"course_id": course_id, **result.counts, "elapsed_ms": result.elapsed_ms})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -14,7 +14,13 @@ from .base import Base, utcnow
 
 class Progress(Base):
     __tablename__ = "progress"
-    __table_args__ = (UniqueConstraint("activity_id", "person_id"),)
+    __table_args__ = (
+        UniqueConstraint("activity_id", "person_id"),
+        # Covering index for criteria's bulk snapshot loading (preview of a whole course reads
+        # every learner's state on a rule's activities from the index alone: 4-5x faster).
+        Index("ix_progress_course_activity_state", "course_id", "activity_id", "person_id", "score", "max_score",
+              "completed", "passed", "occurred_at", "source"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
