@@ -96,3 +96,12 @@ def _register_platform_and_demo() -> None:
 
 
 _register_platform_and_demo()
+
+
+def _register_progress() -> None:
+    from .progress.cli import source
+
+    main.add_command(source)
+
+
+_register_progress()
