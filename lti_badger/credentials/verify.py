@@ -9,6 +9,7 @@ The verdict line matches the independent verifier's wording (`VERIFIED` or
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -191,6 +192,25 @@ def _check_signature(document: dict[str, Any], issuer: str | None, source: Docum
     return found
 
 
+_LIST_CACHE: dict[str, _ProofCheck] = {}
+_LIST_CACHE_MAX = 64
+
+
+def _check_list_signature(listing: dict[str, Any], source: DocumentSource) -> _ProofCheck:
+    """Status lists are shared by thousands of credentials: a list verified once (same bytes,
+    same issuer key document) is not verified again."""
+    issuer = _issuer_id(listing)
+    did_doc = source.get(issuer) if issuer else None
+    key = json.dumps([listing, did_doc], sort_keys=True)
+    found = _LIST_CACHE.get(key)
+    if found is None:
+        found = _check_signature(listing, issuer, source)
+        if len(_LIST_CACHE) >= _LIST_CACHE_MAX:
+            _LIST_CACHE.clear()
+        _LIST_CACHE[key] = found
+    return found
+
+
 def _check_status(document: dict[str, Any], issuer: str | None, source: DocumentSource, now: datetime,
                   result: Verification) -> None:
     entries = document.get("credentialStatus")
@@ -214,7 +234,7 @@ def _check_status(document: dict[str, Any], issuer: str | None, source: Document
         if listing is None:
             result.add("status", False, f"the {purpose} status list {url} is not available")
             continue
-        list_check = _check_signature(listing, _issuer_id(listing), source)
+        list_check = _check_list_signature(listing, source)
         if not list_check.signature_ok:
             result.add("status", False, f"the {purpose} status list does not verify "
                                         f"({list_check.key_message}; {list_check.signature_message})")
