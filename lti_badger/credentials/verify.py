@@ -19,6 +19,7 @@ from ..errors import BadInput
 from .compose import xsd_datetime
 from .eddsa import CRYPTOSUITE, PROOF_PURPOSE, PROOF_TYPE, proofs_of, verify_proof
 from .multibase import ed25519_public_from_multikey
+from .safety import MAX_DEPTH, depth_of
 from .schema import schema_errors
 from .status import bit_at, decode_list
 
@@ -272,6 +273,9 @@ def verify_credential(document: Any, *, status_source: DocumentSource, now: date
     result = Verification()
     if not isinstance(document, dict):
         result.add("format", False, "the credential is not a JSON object")
+        return result
+    if depth_of(document) > MAX_DEPTH:
+        result.add("format", False, f"the credential is nested more than {MAX_DEPTH} levels deep")
         return result
     result.credential_id = document.get("id") if isinstance(document.get("id"), str) else None
     issuer = _issuer_id(document)

@@ -1,0 +1,188 @@
+"""Baked badges (Open Badges 3.0 §5.3 "Baking"): the signed credential embedded in the badge
+image, and read back for verification.
+
+- PNG: one `iTXt` chunk with keyword `openbadgecredential`, uncompressed, holding the JSON;
+  any earlier such chunk is replaced.
+- SVG: an `<openbadges:credential>` element (namespace https://purl.imsglobal.org/ob/v3p0)
+  right inside the root `<svg>`, the JSON in CDATA.
+
+Reading is for files from strangers: sizes, chunk counts and decompressed text are capped
+(decompression bombs), SVG is parsed with defusedxml (no DTD, entities or external
+references), and the JSON goes through `safe_json`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import struct
+import zlib
+from typing import Any
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as safe_fromstring
+
+from ..errors import BadInput, PayloadTooLarge
+from .images import PNG, PNG_MAGIC, SVG, BadgeImage, generate_png, generate_svg, sanitise_svg
+from .safety import MAX_DOCUMENT_BYTES, parse_json
+
+OB_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
+PNG_KEYWORD = b"openbadgecredential"
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_PNG_CHUNKS = 10_000
+DEFAULT_COLOUR = "#1f5fa8"
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    if not data.startswith(PNG_MAGIC):
+        raise BadInput("not a PNG file")
+    if len(data) > MAX_FILE_BYTES:
+        raise PayloadTooLarge(f"the image is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    chunks, pos = [], len(PNG_MAGIC)
+    while pos < len(data):
+        if len(chunks) >= MAX_PNG_CHUNKS:
+            raise BadInput("the PNG has too many chunks")
+        if pos + 8 > len(data):
+            raise BadInput("the PNG is truncated")
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        end = pos + 8 + length + 4
+        if end > len(data):
+            raise BadInput("the PNG is truncated")
+        body = data[pos + 8:pos + 8 + length]
+        if struct.unpack(">I", data[end - 4:end])[0] != zlib.crc32(kind + body) & 0xFFFFFFFF:
+            raise BadInput(f"the PNG chunk {kind!r} has a bad checksum")
+        chunks.append((kind, body))
+        pos = end
+        if kind == b"IEND":
+            break
+    if not chunks or chunks[0][0] != b"IHDR" or chunks[-1][0] != b"IEND":
+        raise BadInput("the PNG is missing its header or end chunk")
+    return chunks
+
+
+def _is_credential_chunk(kind: bytes, body: bytes) -> bool:
+    return kind == b"iTXt" and body.split(b"\0", 1)[0] == PNG_KEYWORD
+
+
+def bake_png(image: bytes, credential_json: str) -> bytes:
+    """The PNG with the credential in an iTXt chunk (placed before IEND)."""
+    chunks = [(k, b) for k, b in _png_chunks(image) if not _is_credential_chunk(k, b)]
+    # keyword, NUL, compression flag 0, method 0, empty language tag NUL, empty translated keyword NUL, text
+    itxt = PNG_KEYWORD + b"\0\0\0" + b"\0" + b"\0" + credential_json.encode("utf-8")
+    out = [PNG_MAGIC]
+    for kind, body in chunks:
+        if kind == b"IEND":
+            out.append(_chunk(b"iTXt", itxt))
+        out.append(_chunk(kind, body))
+    return b"".join(out)
+
+
+def extract_png(data: bytes) -> str:
+    for kind, body in _png_chunks(data):
+        if not _is_credential_chunk(kind, body):
+            continue
+        rest = body[len(PNG_KEYWORD) + 1:]
+        if len(rest) < 2:
+            raise BadInput("the baked PNG chunk is malformed")
+        compressed, method = rest[0], rest[1]
+        rest = rest[2:]
+        parts = rest.split(b"\0", 2)
+        if len(parts) != 3:
+            raise BadInput("the baked PNG chunk is malformed")
+        text = parts[2]
+        if compressed:
+            if method != 0:
+                raise BadInput("unknown compression in the baked PNG chunk")
+            inflater = zlib.decompressobj()
+            try:
+                text = inflater.decompress(text, MAX_DOCUMENT_BYTES + 1)
+            except zlib.error as e:
+                raise BadInput("the baked PNG chunk is not valid zlib data") from e
+            if len(text) > MAX_DOCUMENT_BYTES or inflater.unconsumed_tail:
+                raise PayloadTooLarge("the credential in the PNG is too large once decompressed")
+        try:
+            return text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise BadInput("the baked credential is not UTF-8") from e
+    raise BadInput("the PNG holds no Open Badges credential (no iTXt chunk 'openbadgecredential')")
+
+
+_SVG_ROOT = re.compile(rb"<svg\b[^>]*>", re.IGNORECASE)
+
+
+def bake_svg(image: bytes, credential_json: str) -> bytes:
+    """The SVG with an <openbadges:credential> element holding the credential."""
+    clean = sanitise_svg(image).data  # re-serialised, no earlier credential element survives
+    match = _SVG_ROOT.search(clean)
+    if match is None:
+        raise BadInput("the SVG has no root element")
+    start_tag = match.group(0)
+    if b"xmlns:openbadges=" not in start_tag:
+        start_tag = start_tag[:-1].rstrip(b"/") + f' xmlns:openbadges="{OB_NAMESPACE}">'.encode()
+    cdata = credential_json.replace("]]>", "]]]]><![CDATA[>")
+    element = f"<openbadges:credential><![CDATA[{cdata}]]></openbadges:credential>".encode("utf-8")
+    return clean[:match.start()] + start_tag + element + clean[match.end():]
+
+
+def extract_svg(data: bytes) -> str:
+    if len(data) > MAX_FILE_BYTES:
+        raise PayloadTooLarge(f"the image is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    try:
+        root = safe_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as e:
+        raise BadInput("the SVG declares a DTD, entities or external references, which are not allowed") from e
+    except Exception as e:  # ElementTree.ParseError, expat errors
+        raise BadInput(f"the SVG is not well-formed XML: {e}") from e
+    element = root.find(f"{{{OB_NAMESPACE}}}credential")
+    if element is None:
+        element = next(iter(root.iter(f"{{{OB_NAMESPACE}}}credential")), None)
+    if element is None or not (element.text or "").strip():
+        raise BadInput("the SVG holds no Open Badges credential (no openbadges:credential element)")
+    return element.text.strip()
+
+
+def extract(data: bytes) -> dict[str, Any]:
+    """The credential in a JSON file, a baked PNG or a baked SVG, parsed with limits."""
+    if len(data) > MAX_FILE_BYTES:
+        raise PayloadTooLarge(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    if data.startswith(PNG_MAGIC):
+        return parse_json(extract_png(data).encode("utf-8"))
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<"):
+        return parse_json(extract_svg(data).encode("utf-8"))
+    if head.startswith(b"{"):
+        return parse_json(data)
+    raise BadInput("expected a credential as JSON, a baked PNG or a baked SVG")
+
+
+def _initials(name: str) -> str:
+    words = [w for w in re.split(r"\s+", name) if w[:1].isalnum()]
+    text = "".join(w[0].upper() for w in words[:3]) or "OB"
+    return text[:24]
+
+
+def badge_images(name: str, image: bytes | None, image_type: str | None) -> tuple[BadgeImage, BadgeImage]:
+    """(PNG, SVG) to bake into: the achievement's own image where it has that format; a PNG
+    image is wrapped into an SVG; otherwise a generated badge with the name's initials."""
+    png = BadgeImage(PNG, image) if image and (image_type == PNG or image.startswith(PNG_MAGIC)) else None
+    svg = BadgeImage(SVG, image) if image and not png and (image_type == SVG or image.lstrip()[:1] == b"<") else None
+    if svg is None and png is not None:
+        encoded = base64.b64encode(png.data).decode("ascii")
+        svg = BadgeImage(SVG, (
+            '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="256" '
+            f'height="256" viewBox="0 0 256 256"><image width="256" height="256" '
+            f'xlink:href="data:image/png;base64,{encoded}"/></svg>').encode())
+    if svg is None:
+        svg = generate_svg("circle", DEFAULT_COLOUR, _initials(name))
+    if png is None:
+        png = generate_png("circle", DEFAULT_COLOUR, _initials(name))
+    return png, svg
+
+
+def credential_json(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2)
