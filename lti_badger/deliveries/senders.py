@@ -165,6 +165,12 @@ class AgsSender:
             client = AdvantageClient(session, platform, ctx.keys)
             try:
                 if not achievement.lineitem_url:
+                    # One column per badge: the row lock (PostgreSQL) makes concurrent first
+                    # deliveries wait here and then reuse the column the first one created.
+                    achievement = session.scalars(
+                        select(Achievement).where(Achievement.id == achievement.id).with_for_update()
+                        .execution_options(populate_existing=True)).one()
+                if not achievement.lineitem_url:
                     item = client.find_or_create_line_item(
                         course.ags_lineitems_url, label=f"Badge: {achievement.current_version.name if achievement.current_version else name}",
                         resource_id=achievement.public_id, tag=LINEITEM_TAG, score_maximum=1,

@@ -1,0 +1,268 @@
+"""End-to-end latency benchmark (issue 6): from "event accepted" (the tool answered 200 to an
+xAPI statement that completes a badge for one learner) to "score received" (the LMS simulator
+got the learner's badge score over AGS), at a fixed open-loop rate.
+
+The tool runs as separate processes exactly as in production: `gunicorn` web workers
+(`lti-badger serve --workers N` uses the same config) and `lti-badger worker` delivery
+processes; the LMS simulator and the load generator run in this process, so both ends of the
+measured interval share one clock. Each event is a new learner completing the badge's one
+required activity, so every event means: store the event, re-evaluate, award, compose + sign
++ self-verify the OB3 credential, write the outbox, claim, create/find the line item, post the
+score.
+
+    .venv/bin/python bench/e2e.py --db postgresql --rate 100 --duration 60
+    .venv/bin/python bench/e2e.py --db sqlite --rate 20 --duration 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+from sqlalchemy import create_engine, insert, make_url, text  # noqa: E402
+
+from lti_badger.app import build_services  # noqa: E402
+from lti_badger.criteria.achievements import activate, create_achievement  # noqa: E402
+from lti_badger.db import transaction  # noqa: E402
+from lti_badger.devtools.lms_sim import LmsSimulator  # noqa: E402
+from lti_badger.lti.platforms import add_platform  # noqa: E402
+from lti_badger.models import Course, Enrollment, Person  # noqa: E402
+from lti_badger.progress.sources import add_source  # noqa: E402
+from lti_badger.settings import load_settings  # noqa: E402
+
+CTX = "101"
+MOODLE = "https://moodle.example.edu"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class TimedLog(list):
+    """The simulator's score log, stamping each score's arrival on this process's clock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived: dict[str, float] = {}
+
+    def append(self, score) -> None:  # noqa: ANN001
+        user = score.body.get("userId") if isinstance(getattr(score, "body", None), dict) else None
+        if user and user not in self.arrived:
+            self.arrived[user] = time.monotonic()
+        super().append(score)
+
+
+def statement(sub: str) -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "actor": {"name": sub, "account": {"homePage": MOODLE, "name": sub}},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"en": "completed"}},
+        "object": {"id": f"{MOODLE}/mod/page/view.php?id=12", "objectType": "Activity",
+                   "definition": {"name": {"en": "Safety briefing"}}},
+        "result": {"completion": True},
+        "timestamp": datetime.now(timezone.utc).isoformat(),
+        "context": {"contextActivities": {"grouping": [{"id": f"{MOODLE}/course/view.php?id={CTX}"}]}},
+    }
+
+
+def make_database(kind: str, instance: Path, pg_server: str) -> tuple[str, callable]:
+    if kind == "sqlite":
+        return f"sqlite:///{instance / 'lti_badger.sqlite'}", lambda: None
+    name = f"lti_badger_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(pg_server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(pg_server).set(database=name).render_as_string(hide_password=False), drop
+
+
+def seed(settings, sim: LmsSimulator, tool_url: str, learners: int) -> tuple[str, str]:
+    svc = build_services(settings)
+    sim.register_tool(tool_url)
+    sim.add_course(CTX, "Chemistry 101")
+    for i in range(learners):
+        sim.add_user(f"b{i}", f"Learner {i}", f"b{i}@example.edu")
+        sim.enroll(CTX, f"b{i}", ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"])
+    now = datetime.now(timezone.utc)
+    with transaction(svc.sessions) as s:
+        platform = add_platform(s, issuer=sim.issuer, client_id="lti-badger-sim", auth_login_url=sim.auth_url,
+                                auth_token_url=sim.token_url, key_set_url=sim.jwks_url, deployment_ids=("d1",),
+                                name="Simulator")
+        course = Course(platform_id=platform.id, context_id=CTX, title="Chemistry 101",
+                        ags_lineitems_url=sim.lineitems_url(CTX))
+        s.add(course)
+        s.flush()
+        s.execute(insert(Person), [{"platform_id": platform.id, "sub": f"b{i}", "name": f"Learner {i}",
+                                    "created_at": now} for i in range(learners)])
+        ids = dict(s.execute(text("SELECT sub, id FROM person WHERE platform_id = :p"), {"p": platform.id}).all())
+        s.execute(insert(Enrollment), [{"course_id": course.id, "person_id": ids[f"b{i}"], "role": "learner",
+                                        "status": "active"} for i in range(learners)])
+        ach = create_achievement(s, course.id, {"name": "Lab Safety", "description": "Knows the lab rules.",
+                                                "rule": {"type": "activity_completed", "activity": "12"}}, None, now)
+        activate(s, course.id, ach.id, now)
+        src = add_source(s, platform.id, "xapi", now=now)
+        key, secret = src.key, src.secret
+    svc.engine.dispose()
+    return key, secret
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[k]
+
+
+def run(args: argparse.Namespace) -> dict:
+    instance = Path(tempfile.mkdtemp(prefix="lti-badger-bench-"))
+    db_url, drop = make_database(args.db, instance, args.pg)
+    port = free_port()
+    tool_url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "LTI_BADGER_DATABASE_URL": db_url, "LTI_BADGER_INSTANCE_PATH": str(instance),
+           "LTI_BADGER_BASE_URL": tool_url, "LTI_BADGER_IN_PROCESS_WORKER": "false", "LTI_BADGER_MAIL_BACKEND": "file"}
+    if args.redis:
+        env["LTI_BADGER_REDIS_URL"] = args.redis
+    cli = [sys.executable, "-m", "lti_badger"]
+    subprocess.run([*cli, "init"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    settings = load_settings(environ=env)
+
+    sim = LmsSimulator().start()
+    log = TimedLog()
+    sim.score_log = log
+    total = int(args.rate * args.duration)
+    key, secret = seed(settings, sim, tool_url, total)
+    procs: list[subprocess.Popen] = []
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    try:
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py"), "-w",
+             str(args.web_workers), "--threads", "8", "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
+            env=env, cwd=ROOT, **quiet))
+        for _ in range(args.delivery_workers):
+            procs.append(subprocess.Popen([*cli, "worker", "--poll-seconds", "0.02", "--threads", str(args.threads),
+                                           "--batch-size", "4"], env=env, cwd=ROOT, **quiet))
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{tool_url}/xapi/about", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the tool did not start")
+            time.sleep(0.2)
+
+        accepted: dict[str, float] = {}
+        post_ms: list[float] = []
+        errors: list[str] = []
+        local = threading.local()
+
+        def send(i: int) -> None:
+            http = getattr(local, "http", None) or requests.Session()
+            local.http = http
+            sub = f"b{i}"
+            started = time.monotonic()
+            try:
+                resp = http.post(f"{tool_url}/xapi/statements", json=statement(sub), auth=(key, secret),
+                                 headers={"X-Experience-API-Version": "1.0.3"}, timeout=30)
+            except requests.RequestException as err:
+                errors.append(str(err))
+                return
+            done = time.monotonic()
+            if resp.status_code == 200:
+                accepted[sub] = done
+                post_ms.append((done - started) * 1000)
+            else:
+                errors.append(f"{resp.status_code} {resp.text[:200]}")
+
+        print(f"{args.db}: {total} events at {args.rate}/s ...", file=sys.stderr)
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(max_workers=args.clients) as pool:
+            for i in range(total):
+                delay = t0 + i / args.rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                pool.submit(send, i)
+            send_lag = time.monotonic() - (t0 + (total - 1) / args.rate)
+        sent_in = time.monotonic() - t0
+        wait_until = time.monotonic() + args.drain
+        while time.monotonic() < wait_until and len(set(accepted) - set(log.arrived)) > 0:
+            time.sleep(0.1)
+        latencies = [log.arrived[s] - accepted[s] for s in accepted if s in log.arrived]
+        missing = len(set(accepted) - set(log.arrived))
+        line_items = [i for i in sim.line_items(CTX) if i.get("tag") == "lti_badger"]
+        result = {
+            "db": args.db, "rate": args.rate, "duration_s": args.duration, "events": total,
+            "accepted": len(accepted), "errors": len(errors), "first_errors": errors[:3],
+            "scores_received": len(latencies), "missing": missing, "badge_line_items": len(line_items),
+            "send_window_s": round(sent_in, 2), "generator_lag_s": round(send_lag, 3),
+            "web_workers": args.web_workers, "delivery_workers": args.delivery_workers, "threads": args.threads,
+            "accept_ms_p50": round(statistics.median(post_ms), 1) if post_ms else None,
+            "accept_ms_p99": round(percentile(post_ms, 99), 1) if post_ms else None,
+        }
+        engine = create_engine(db_url)
+        with engine.connect() as conn:
+            result["deliveries"] = {f"{st}": n for st, n in conn.execute(
+                text("SELECT status, count(*) FROM delivery GROUP BY status")).all()}
+            result["awards"] = conn.execute(text("SELECT count(*) FROM award")).scalar()
+            errs = conn.execute(text("SELECT last_error FROM delivery WHERE last_error IS NOT NULL LIMIT 3")).all()
+            result["delivery_errors"] = [e[0][:300] for e in errs]
+        engine.dispose()
+        if latencies:
+            result.update({f"latency_s_p{q}": round(percentile(latencies, q), 3) for q in (50, 95, 99)})
+            result["latency_s_max"] = round(max(latencies), 3)
+        return result
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        sim.stop()
+        drop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--pg", default=os.environ.get("LTI_BADGER_BENCH_PG", DEFAULT_PG),
+                        help="PostgreSQL server URL (a scratch database is created and dropped)")
+    parser.add_argument("--redis", default="", help="Redis URL for launch state / token cache (optional)")
+    parser.add_argument("--rate", type=float, default=100.0, help="events per second")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
+    parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--delivery-workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2, help="sending threads per delivery worker")
+    parser.add_argument("--clients", type=int, default=64, help="concurrent HTTP clients of the load generator")
+    parser.add_argument("--drain", type=float, default=60.0, help="seconds to wait for the last scores")
+    print(json.dumps(run(parser.parse_args()), indent=2))
+
+
+if __name__ == "__main__":
+    main()
