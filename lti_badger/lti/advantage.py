@@ -93,8 +93,11 @@ class AdvantageClient:
     # -- OAuth2 ------------------------------------------------------------------------
 
     def _token_key(self, scopes: list[str]) -> str:
-        digest = hashlib.sha256("|".join(scopes).encode()).hexdigest()[:32]
-        return f"lti-access-token:{self.platform.id}:{digest}"
+        """Per platform and scopes; the platform's identity is part of the key so a token never
+        outlives a re-registered platform that happens to reuse the row id."""
+        p = self.platform
+        digest = hashlib.sha256("|".join([p.issuer, p.client_id, p.auth_token_url, *scopes]).encode()).hexdigest()
+        return f"lti-access-token:{p.id}:{digest[:40]}"
 
     def client_assertion(self) -> str:
         """RFC 7523 §2.2: iss = sub = client_id, aud = the token endpoint, unique jti, short exp."""
