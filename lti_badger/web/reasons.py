@@ -1,0 +1,58 @@
+"""The criteria explanation reasons (codes from `criteria.evaluate.REASONS`) in the
+reader's language; an unknown code falls back to the English text, then to the code."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from ..criteria.evaluate import REASONS
+
+TEXTS = {
+    "activity.completed": _l("the activity is completed"),
+    "activity.passed": _l("the activity is completed and passed"),
+    "activity.not_started": _l("no progress recorded for the activity yet"),
+    "activity.not_completed": _l("the activity is not completed yet"),
+    "activity.not_passed": _l("the activity is not passed yet"),
+    "activity.unknown": _l("the activity is not (or no longer) in the course"),
+    "score.met": _l("the score reaches the threshold"),
+    "score.missing": _l("no score recorded yet"),
+    "score.below_threshold": _l("the score is below the threshold"),
+    "score.no_max": _l("the activity has no maximum score, so a percentage cannot be computed"),
+    "score.above_max": _l("the threshold is above the maximum possible score"),
+    "module.completed": _l("the module is completed"),
+    "module.not_completed": _l("some required items of the module are not completed"),
+    "module.unknown": _l("the module is not (or no longer) in the course"),
+    "module.no_requirements": _l("the module has no items that require completion"),
+    "module.no_lms_completion": _l("the LMS does not report completion for this module"),
+    "module.no_graded_items": _l("the module has no graded items"),
+    "grade.met": _l("the course grade reaches the threshold"),
+    "grade.below_threshold": _l("the course grade is below the threshold"),
+    "grade.missing": _l("no course grade available yet"),
+    "all.met": _l("every condition is met"),
+    "all.not_met": _l("some conditions are not met"),
+    "any.met": _l("at least one condition is met"),
+    "any.not_met": _l("none of the conditions is met"),
+    "at_least.met": _l("enough conditions are met"),
+    "at_least.not_met": _l("not enough conditions are met"),
+    "at_least.impossible": _l("asks for more conditions than there are"),
+    "date.open": _l("the date has not passed yet"),
+    "date.closed": _l("the date has passed"),
+    "date.not_yet": _l("the date has not come yet"),
+    "date.reached": _l("the date has come"),
+    "window.met": _l("met within the time window"),
+    "window.not_met": _l("not met within the time window"),
+    "window.closed": _l("not met before the deadline, which has passed"),
+    "badge.earned": _l("the required badge is earned"),
+    "badge.not_earned": _l("the required badge is not earned yet"),
+    "enrolment.days_met": _l("enrolled long enough"),
+    "enrolment.too_recent": _l("not enrolled long enough yet"),
+    "enrolment.unknown": _l("enrolment date unknown"),
+}
+
+
+def reason_text(code: str | None) -> str:
+    if not code:
+        return ""
+    if code in TEXTS:
+        return str(TEXTS[code])
+    return REASONS.get(code, code)

@@ -1,0 +1,126 @@
+"""The whole flow in Chromium through the LMS simulator's launch: an instructor designs a
+badge with criteria in the UI, previews and activates it; a learner's progress arrives from
+the LMS gradebook; the learner sees progress, then the earned badge and its downloads; the
+instructor revokes it. axe runs on every page on the way; screenshots go to tests/artifacts/."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from lti_badger.devtools.demo import DEMO_CONTEXT_ID, INSTRUCTOR, LEARNERS
+from lti_badger.devtools.lms_sim import ROLE_INST_ADMIN
+from lti_badger.lti.advantage import AdvantageClient
+from lti_badger.models import Award, Course, Platform
+from lti_badger.progress.lti_sync import sync_course
+
+BADGE = "Cell biologist"
+
+
+def launch(stack, page, sub: str, landing: str) -> None:
+    page.goto(stack.sim.launch_page_url(sub, DEMO_CONTEXT_ID, resource_link_id="demo-badges"))
+    page.wait_for_url(stack.tool.url + landing + "**")
+
+
+def sync_gradebook(stack) -> None:
+    """What the tool does after launches and on schedule: pull line items and results (AGS)."""
+    tool = stack.tool
+    with tool.sessions() as s:
+        course = s.scalar(select(Course).where(Course.context_id == DEMO_CONTEXT_ID))
+        client = AdvantageClient(s, s.get(Platform, course.platform_id), tool.app.extensions["lti_badger"].keys)
+        outcome = sync_course(s, course, client, datetime.now(timezone.utc), force=True)
+        s.commit()
+    assert not outcome.errors, outcome.errors
+
+
+def test_design_preview_activate_progress_award_revoke(stack, new_page, check):
+    teacher = new_page()
+    launch(stack, teacher, INSTRUCTOR[0], "/course/badges")
+    check(teacher, "01-instructor-badges-empty")
+    sync_gradebook(stack)
+
+    # Design the badge: generated image, skills, EU fields.
+    teacher.get_by_role("link", name="Design a new badge").click()
+    check(teacher, "02-designer")
+    teacher.get_by_label(re.compile(r"^Name")).fill(BADGE)
+    teacher.get_by_label("Description", exact=True).fill("Knows the parts of a cell.")
+    teacher.get_by_label("Criteria in words", exact=True).fill("Score at least 80% in the quiz on the parts of a cell.")
+    teacher.get_by_label("Generate an image").check()
+    teacher.get_by_label("Text on the image").fill("CELL")
+    teacher.get_by_label("Skills", exact=True).fill("Cell structure | ESCO")
+    teacher.get_by_label("Workload in hours").fill("6")
+    teacher.get_by_role("button", name="Create badge and set criteria").click()
+    teacher.wait_for_url("**/criteria**")
+
+    # Criteria: the quiz at 80%, preview, then save and activate.
+    check(teacher, "03-criteria-builder")
+    teacher.get_by_label("Requirement for Quiz: Parts of a cell").select_option("score")
+    teacher.get_by_label("Minimum percent for Quiz: Parts of a cell").fill("80")
+    teacher.get_by_role("button", name="Preview who would earn it").click()
+    status = teacher.get_by_role("status").first.inner_text()
+    assert "Of 5 learners: 2 would earn it now" in status, status
+    assert teacher.get_by_role("link", name=LEARNERS[0][1]).is_visible()
+    check(teacher, "04-criteria-preview")
+    teacher.get_by_role("button", name="Save and activate").click()
+    teacher.wait_for_url("**/course/badges**")
+    row = teacher.get_by_role("row").filter(has_text=BADGE)
+    assert "Active" in row.inner_text() and re.search(r"\b2\b", row.inner_text())
+    check(teacher, "05-instructor-badges")
+
+    # A learner below the threshold sees progress and why not yet.
+    sub3, name3, _ = LEARNERS[2]
+    learner = new_page(viewport={"width": 360, "height": 800})
+    launch(stack, learner, sub3, "/me/badges")
+    card = learner.get_by_role("listitem").filter(has_text=BADGE)
+    assert "Not yet" in card.inner_text() and "0 of 1" in card.inner_text()
+    learner.get_by_text("Why not yet?").click()
+    assert "observed 55%, needed 80%" in card.inner_text()
+    check(learner, "06-learner-not-yet-360")
+
+    # Their new grade arrives from the LMS; the rule awards the badge.
+    stack.sim.grade(DEMO_CONTEXT_ID, stack.activities["cells-quiz"], sub3, 18.0)
+    sync_gradebook(stack)
+    learner.reload()
+    card = learner.get_by_role("listitem").filter(has_text=BADGE)
+    assert "Earned" in card.inner_text()
+    learner.get_by_role("link", name=BADGE).click()
+    learner.wait_for_url("**/me/badges/**")
+    assert learner.get_by_role("heading", name="Your credential").is_visible()
+    check(learner, "07-learner-earned-360")
+    learner.get_by_label("My initials only").check()
+    learner.get_by_role("button", name="Save privacy choice").click()
+    assert learner.get_by_role("status").filter(has_text="Your choice is saved.").is_visible()
+
+    # The instructor sees it, opens the explanation, and revokes with a reason.
+    teacher.get_by_role("link", name="Earners").click()
+    check(teacher, "08-earners")
+    teacher.get_by_role("link", name=f"details for {name3}").click()
+    assert "Meets the criteria." in teacher.content()
+    check(teacher, "09-explanation")
+    teacher.get_by_label("Reason for revoking").fill("Exam irregularity")
+    teacher.on("dialog", lambda dialog: dialog.accept())
+    teacher.get_by_role("button", name="Revoke").click()
+    teacher.wait_for_url("**/course/earners/**")
+    assert "Revoked" in teacher.get_by_role("definition").first.inner_text()
+    with stack.tool.sessions() as s:
+        award = s.scalars(select(Award).join(Award.person).where(Award.person.has(sub=sub3))).one()
+        assert award.status == "revoked" and award.status_reason == "Exam irregularity"
+    teacher.get_by_role("link", name="Review").click()
+    check(teacher, "10-review")
+
+
+def test_admin_pages_pass_axe(stack, new_page, check):
+    stack.sim.add_user("demo-admin", "Ada Admin", "admin@example.edu")
+    stack.sim.enroll(DEMO_CONTEXT_ID, "demo-admin", [ROLE_INST_ADMIN])
+    page = new_page()
+    launch(stack, page, "demo-admin", "/course/badges")
+    page.get_by_role("link", name="Admin", exact=True).click()
+    check(page, "20-admin-health")
+    for name, shot in (("Platform", "21-admin-platform"), ("Progress sources", "22-admin-sources"),
+                       ("Issuer", "23-admin-issuer"), ("Keys", "24-admin-keys"), ("Deliveries", "25-admin-deliveries"),
+                       ("Audit log", "26-admin-audit")):
+        page.get_by_role("navigation", name="Administration").get_by_role("link", name=name, exact=True).click()
+        page.wait_for_load_state()
+        check(page, shot)
