@@ -43,14 +43,14 @@ class MiniTool:
                      "prompt": "none", "client_id": p["client_id"], "redirect_uri": f"{self.url}/lti/launch",
                      "login_hint": p["login_hint"], "lti_message_hint": p["lti_message_hint"],
                      "state": state, "nonce": nonce}
-            return redirect(f"{p['iss']}/auth?{urlencode(query)}")
+            return redirect(f"{self.auth_url}?{urlencode(query)}")
 
         @app.post("/lti/launch")
         def launch():
             nonce = self.states.pop(request.form["state"], None)
             token = request.form["id_token"]
             kid = jwt.get_unverified_header(token)["kid"]
-            keys = requests.get(f"{self.platform}/jwks", timeout=5).json()["keys"]
+            keys = requests.get(self.jwks_url, timeout=5).json()["keys"]
             jwk = next(k for k in keys if k["kid"] == kid)
             claims = jwt.decode(token, jwt.PyJWK(jwk).key, algorithms=["RS256"], audience=CLIENT_ID)
             assert claims["nonce"] == nonce
@@ -62,7 +62,10 @@ class MiniTool:
 
         self.server = LiveServer(app).start()
         self.url = self.server.url
-        self.platform = ""
+        self.auth_url = self.jwks_url = ""
+
+    def use(self, sim: LmsSimulator) -> None:
+        self.auth_url, self.jwks_url = sim.auth_url, sim.jwks_url
 
     def assertion(self, aud: str, **changes) -> str:
         now = int(time.time())
@@ -82,7 +85,7 @@ def tool():
 @pytest.fixture
 def sim(tool):
     with LmsSimulator(page_size=2) as sim:
-        tool.platform = sim.url
+        tool.use(sim)
         sim.register_tool(tool.url, client_id=CLIENT_ID, deployment_ids=("d1", "d2"))
         sim.add_course("c1", "Biology 101")
         sim.add_course("c2", "Chemistry")
@@ -151,17 +154,41 @@ def test_bound_line_item_appears_in_the_launch(sim, tool):
     assert claims[spec.CLAIM_AGS]["lineitem"] == sim.lineitem_url(item)
 
 
-def test_moodle_flavour(tool):
+def test_moodle_flavour_uses_moodle_paths_and_type_id(tool):
     with LmsSimulator(product_family="moodle") as sim:
-        tool.platform = sim.url
+        tool.use(sim)
         sim.register_tool(tool.url, client_id=CLIENT_ID)
         sim.add_course("c1", "C")
         sim.add_user("u", "U", "u@example.org")
         sim.enroll("c1", "u", [ROLE_LEARNER])
+        assert sim.auth_url.endswith("/mod/lti/auth.php") and sim.token_url.endswith("/mod/lti/token.php")
         claims = sim.launch(requests.Session(), "u", "c1").json()
         assert claims[spec.CLAIM_TOOL_PLATFORM]["product_family_code"] == "moodle"
+        lineitems = claims[spec.CLAIM_AGS]["lineitems"]
+        assert lineitems == f"{sim.url}/mod/lti/services.php/c1/lineitems?type_id=1"
+        assert claims[spec.CLAIM_NRPS]["context_memberships_url"].endswith("/CourseSection/c1/bindings/1/memberships")
         config = requests.get(sim.openid_configuration_url, timeout=5).json()
         assert config[spec.DR_PLATFORM_CONFIGURATION]["product_family_code"] == "moodle"
+        assert config["token_endpoint"] == sim.token_url and config["jwks_uri"] == sim.jwks_url
+
+        token = token_for(sim, tool)
+        created = requests.post(lineitems, json={"label": "Badge", "scoreMaximum": 1},
+                                headers=bearer(token, **{"Content-Type": spec.MEDIA_LINEITEM}), timeout=5).json()
+        assert created["id"].endswith("/lineitem?type_id=1")
+        score = {"userId": "u", "scoreGiven": 1, "scoreMaximum": 1, "activityProgress": "Completed",
+                 "gradingProgress": "FullyGraded", "timestamp": "2026-01-01T00:00:00Z"}
+        headers = bearer(token, **{"Content-Type": spec.MEDIA_SCORE})
+        scores_url = created["id"].replace("/lineitem?", "/lineitem/scores?")
+        assert requests.post(scores_url, json=score, headers=headers, timeout=5).status_code == 200
+        # A client that appends /scores to the whole URL (query included) loses the type_id.
+        naive = requests.post(created["id"] + "/scores", json=score, headers=headers, timeout=5)
+        assert 400 <= naive.status_code < 500
+        assert len(sim.scores("c1")) == 1
+        results = requests.get(created["id"].replace("/lineitem?", "/lineitem/results?"), headers=bearer(token),
+                               timeout=5).json()
+        assert results[0]["resultScore"] == 1 and "/lineitem/results?type_id=1" in results[0]["id"]
+        members = requests.get(sim.nrps_url("c1"), headers=bearer(token), timeout=5).json()["members"]
+        assert [m["user_id"] for m in members] == ["u"]
 
 
 def _auth_query(sim, tool, **changes):

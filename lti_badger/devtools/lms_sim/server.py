@@ -16,7 +16,7 @@ import jwt
 from flask import Flask, Response, jsonify, request
 
 from . import spec
-from .simulator import LmsSimulator, ToolKeysUnavailable
+from .simulator import MOODLE_TYPE_ID, LmsSimulator, ToolKeysUnavailable
 from .state import AccessToken, DeepLinkReturn, LineItem, Received, Score, Tool
 
 
@@ -398,7 +398,7 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
                 raise SimError(409, "conflict", "the score's timestamp is older than the last score received")
             sim.score_log.append(Score(context_id, item.id, body, access.client_id))
             sim.results[(item.id, user_id)] = body
-        return jsonify({"resultUrl": f"{sim.lineitem_url(item)}/results?user_id={user_id}"})
+        return jsonify({"resultUrl": sim.lineitem_sub_url(item, "results", user_id=user_id)})
 
     @app.get("/api/lti/courses/<context_id>/line_items/<item_id>/results")
     def results(context_id: str, item_id: str) -> Response:
@@ -410,7 +410,7 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
             latest = [(sub, body) for sub, body in latest if sub == request.args["user_id"]]
         rows = []
         for sub, body in latest:
-            row: dict[str, Any] = {"id": f"{sim.lineitem_url(item)}/results/{sub}", "scoreOf": sim.lineitem_url(item),
+            row: dict[str, Any] = {"id": sim.lineitem_sub_url(item, "results", user_id=sub), "scoreOf": sim.lineitem_url(item),
                                    "userId": sub}
             if body.get("scoreGiven") is not None:
                 row["resultScore"] = body["scoreGiven"]
@@ -567,6 +567,29 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
         answer = {**body, "client_id": client_id, "registration_client_uri": f"{sim.url}/register/{client_id}",
                   spec.DR_TOOL_CONFIGURATION: {**config, "deployment_id": deployment_id}}
         return jsonify(answer)
+
+    # Moodle's paths for the same services: mod/lti/auth.php, token.php, certs.php, and AGS / NRPS
+    # under mod/lti/services.php with the tool type id in the query (as Moodle 4.x answers).
+    def with_type_id(view):
+        def checked(**kwargs):
+            if request.args.get("type_id") != MOODLE_TYPE_ID:
+                raise SimError(400, "invalid_request", "type_id is missing from the query of this Moodle service URL")
+            return view(**kwargs)
+        return checked
+
+    moodle = "/mod/lti/services.php/<context_id>/lineitems"
+    for rule, endpoint, view, methods in (
+        ("/mod/lti/auth.php", "moodle_auth", auth, ["GET", "POST"]),
+        ("/mod/lti/token.php", "moodle_token", token, ["POST"]),
+        ("/mod/lti/certs.php", "moodle_jwks", jwks, ["GET"]),
+        (moodle, "moodle_line_items", with_type_id(line_items), ["GET", "POST"]),
+        (f"{moodle}/<item_id>/lineitem", "moodle_line_item", with_type_id(line_item), ["GET", "PUT", "DELETE"]),
+        (f"{moodle}/<item_id>/lineitem/scores", "moodle_scores", with_type_id(scores), ["POST"]),
+        (f"{moodle}/<item_id>/lineitem/results", "moodle_results", with_type_id(results), ["GET"]),
+        (f"/mod/lti/services.php/CourseSection/<context_id>/bindings/{MOODLE_TYPE_ID}/memberships",
+         "moodle_memberships", names_and_roles, ["GET"]),
+    ):
+        app.add_url_rule(rule, endpoint, view, methods=methods)
 
     # The LMS's own APIs read by the progress pulls (Canvas REST, Moodle Web Services).
     from .canvas_rest import register_canvas_rest

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any, Callable, Iterable
-from urllib.parse import urlencode, urljoin
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import jwt
 import requests
@@ -47,6 +47,7 @@ from .state import (
 )
 
 ID_TOKEN_TTL = 300
+MOODLE_TYPE_ID = "1"  # Moodle's id of the tool type, carried in its service URLs
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -183,28 +184,46 @@ class LmsSimulator:
         return self.url
 
     @property
+    def is_moodle(self) -> bool:
+        """Moodle flavour: Moodle's endpoint paths, and AGS URLs carrying `?type_id=` as Moodle's do."""
+        return self.product_family == "moodle"
+
+    @property
     def auth_url(self) -> str:
-        return f"{self.url}/auth"
+        return f"{self.url}/mod/lti/auth.php" if self.is_moodle else f"{self.url}/auth"
 
     @property
     def token_url(self) -> str:
-        return f"{self.url}/token"
+        return f"{self.url}/mod/lti/token.php" if self.is_moodle else f"{self.url}/token"
 
     @property
     def jwks_url(self) -> str:
-        return f"{self.url}/jwks"
+        return f"{self.url}/mod/lti/certs.php" if self.is_moodle else f"{self.url}/jwks"
 
     @property
     def openid_configuration_url(self) -> str:
         return f"{self.url}/.well-known/openid-configuration"
 
     def lineitems_url(self, context_id: str) -> str:
+        if self.is_moodle:
+            return f"{self.url}/mod/lti/services.php/{context_id}/lineitems?type_id={MOODLE_TYPE_ID}"
         return f"{self.url}/api/lti/courses/{context_id}/line_items"
 
     def lineitem_url(self, item: LineItem) -> str:
+        if self.is_moodle:
+            return (f"{self.url}/mod/lti/services.php/{item.context_id}/lineitems/{item.id}/lineitem"
+                    f"?type_id={MOODLE_TYPE_ID}")
         return f"{self.lineitems_url(item.context_id)}/{item.id}"
 
+    def lineitem_sub_url(self, item: LineItem, name: str, **query: str) -> str:
+        """`{lineitem}/scores` or `/results`, the path extended before the query (AGS 2.0 §3.4)."""
+        parts = urlsplit(self.lineitem_url(item))
+        pairs = parse_qsl(parts.query) + list(query.items())
+        return urlunsplit(parts._replace(path=f"{parts.path}/{name}", query=urlencode(pairs)))
+
     def nrps_url(self, context_id: str) -> str:
+        if self.is_moodle:
+            return f"{self.url}/mod/lti/services.php/CourseSection/{context_id}/bindings/{MOODLE_TYPE_ID}/memberships"
         return f"{self.url}/api/lti/courses/{context_id}/names_and_roles"
 
     # -- keys ----------------------------------------------------------------------------
