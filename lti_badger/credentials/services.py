@@ -16,19 +16,19 @@ from sqlalchemy.orm import Session
 
 from ..errors import NotFound, SigningError
 from ..keys import KIND_ISSUER, Key, KeyStore
-from ..models import Achievement, AchievementVersion, Award, Course, Credential, Person, Platform
+from ..models import Achievement, AchievementVersion, Award, Course, Credential, Person, Platform, StatusList
 from ..models.credential import PURPOSE_REVOCATION, PURPOSE_SUSPENSION
 from ..settings import Settings
 from .compose import CredentialFacts, IssuerFacts, StatusRef, compose_credential, xsd_datetime
-from .did import did_web, signer_for
+from .did import did_document, did_document_url, did_web, signer_for
 from .eddsa import Signer, sign, verify_proof
 from .schema import schema_errors
-from .status import allocate_status, set_status, status_list_url
+from .status import allocate_status, set_status, status_list_credential, status_list_url
 
 log = logging.getLogger(__name__)
 
 __all__ = ["IssuerProfile", "issue_credential", "set_status", "facts_from_award", "get_credential",
-           "credential_document", "current_signer"]
+           "credential_document", "current_signer", "LocalSource"]
 
 
 @dataclass(frozen=True)
@@ -152,3 +152,26 @@ def get_credential(session: Session, credential_id: str) -> Credential:
 
 def credential_document(credential: Credential) -> dict[str, Any]:
     return json.loads(credential.document)
+
+
+class LocalSource:
+    """DID document and status lists straight from our own keys and database, for verifying
+    our credentials offline (public page, `POST /verify`, `lti-badger verify`)."""
+
+    def __init__(self, session: Session, issuer: IssuerProfile, keys: KeyStore) -> None:
+        self.session = session
+        self.issuer = issuer
+        self.keys = keys
+
+    def get(self, url: str) -> dict[str, Any] | None:
+        if url in (self.issuer.did, did_document_url(self.issuer.base_url)):
+            return did_document(self.issuer.did, self.keys)
+        prefix = f"{self.issuer.base_url}/status/"
+        if url.startswith(prefix) and url[len(prefix):].isdigit():
+            found = self.session.get(StatusList, int(url[len(prefix):]))
+            if found is None:
+                return None
+            signer, _key = current_signer(self.issuer, self.keys)
+            return status_list_credential(found, base_url=self.issuer.base_url, signer=signer,
+                                          issuer_did=self.issuer.did)
+        return None

@@ -1,5 +1,266 @@
-"""Blueprint: public pages and endpoints."""
+"""Blueprint: public pages and endpoints anyone may call — the issuer's DID document, each
+credential (HTML for people with OpenGraph tags, JSON-LD for machines, baked PNG and SVG),
+status list credentials, achievement (criteria) pages, and verification (page + JSON API).
+Views parse, call one credentials service, and render."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from sqlalchemy import select
+
+from ..credentials import baking
+from ..credentials.compose import CREDENTIAL_CONTEXTS, CredentialFacts, compose_achievement
+from ..credentials.did import did_document
+from ..credentials.safety import MAX_DOCUMENT_BYTES
+from ..credentials.services import (
+    IssuerProfile, LocalSource, credential_document, current_signer, get_credential,
+)
+from ..credentials.status import etag_of, get_status_list, status_list_credential, status_of
+from ..credentials.verify import verify_credential
+from ..errors import BadInput, NotFound, PayloadTooLarge
+from ..models import Achievement, AchievementVersion, Award, Enrollment, Person
+from ..privacy import display_name
+from .db import db
 
 bp = Blueprint("public", __name__)
+
+LD_JSON = "application/ld+json"
+VC_MEDIA = "application/vc"
+DID_JSON = "application/did+json"
+MAX_VERIFY_BYTES = 2 * 1024 * 1024
+
+
+def _services():
+    return current_app.extensions["lti_badger"]
+
+
+def _issuer() -> IssuerProfile:
+    return IssuerProfile.from_settings(_services().settings)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _json_response(body: Any, media_type: str = "application/json", *, max_age: int | None = None) -> Response:
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, indent=2)
+    response = Response(text, mimetype=media_type)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    if max_age is not None:
+        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    return response
+
+
+def _wants_machine() -> str | None:
+    """The JSON media type the client prefers to HTML, if any (`*/*` and browsers get HTML)."""
+    accept = request.accept_mimetypes
+    html = accept["text/html"]
+    best, best_q = None, html
+    for media in (LD_JSON, VC_MEDIA, "application/vc+ld+json", "application/json"):
+        if accept[media] > best_q:
+            best, best_q = media, accept[media]
+    return best
+
+
+# --- DID document ----------------------------------------------------------------------------
+
+@bp.get("/.well-known/did.json")
+@bp.get("/did.json")
+def did_json():
+    issuer = _issuer()
+    return _json_response(did_document(issuer.did, _services().keys), max_age=300)
+
+
+# --- credentials ------------------------------------------------------------------------------
+
+def _credential_and_document(credential_id) -> tuple[Any, dict[str, Any]]:
+    credential = get_credential(db(), str(credential_id))
+    return credential, credential_document(credential)
+
+
+def _images(credential) -> tuple[Any, Any]:
+    award = db().get(Award, credential.award_id)
+    version = db().get(AchievementVersion, award.version_id) if award else None
+    if version is None:
+        raise NotFound("credential not found")
+    return baking.badge_images(version.name, version.image, version.image_type)
+
+
+@bp.get("/credentials/<uuid:credential_id>")
+def credential_page(credential_id):
+    credential, document = _credential_and_document(credential_id)
+    machine = _wants_machine()
+    if machine:
+        return _json_response(credential.document, LD_JSON if machine == "application/json" else machine)
+    session = db()
+    award = session.get(Award, credential.award_id)
+    person = session.get(Person, award.person_id)
+    enrollment = session.scalar(select(Enrollment).where(Enrollment.course_id == award.course_id,
+                                                         Enrollment.person_id == award.person_id))
+    recipient = display_name(person, enrollment.public_display if enrollment else "name")
+    status = status_of(session, credential)
+    base = _issuer().base_url
+    subject = document.get("credentialSubject", {})
+    achievement = subject.get("achievement", {})
+    urls = {
+        "page": base + url_for("public.credential_page", credential_id=credential_id),
+        "json": base + url_for("public.credential_json", credential_id=credential_id),
+        "png": base + url_for("public.credential_png", credential_id=credential_id),
+        "svg": base + url_for("public.credential_svg", credential_id=credential_id),
+        "verify": url_for("public.verify_page", credential=str(credential_id)),
+    }
+    return render_template("public/credential.html", document=document, achievement=achievement,
+                           recipient=recipient, status=status, urls=urls, credential=credential,
+                           issuer=document.get("issuer", {}))
+
+
+@bp.get("/credentials/<uuid:credential_id>.json")
+def credential_json(credential_id):
+    credential, _document = _credential_and_document(credential_id)
+    return _json_response(credential.document, LD_JSON)
+
+
+@bp.get("/credentials/<uuid:credential_id>.png")
+def credential_png(credential_id):
+    credential, _document = _credential_and_document(credential_id)
+    png, _svg = _images(credential)
+    response = Response(baking.bake_png(png.data, credential.document), mimetype="image/png")
+    response.headers["Content-Disposition"] = f'inline; filename="badge-{credential_id}.png"'
+    return response
+
+
+@bp.get("/credentials/<uuid:credential_id>.svg")
+def credential_svg(credential_id):
+    credential, _document = _credential_and_document(credential_id)
+    _png, svg = _images(credential)
+    response = Response(baking.bake_svg(svg.data, credential.document), mimetype="image/svg+xml")
+    response.headers["Content-Disposition"] = f'inline; filename="badge-{credential_id}.svg"'
+    return response
+
+
+# --- status lists -----------------------------------------------------------------------------
+
+@bp.get("/status/<int:list_id>")
+def status_list(list_id: int):
+    issuer = _issuer()
+    status = get_status_list(db(), list_id)
+    signer, key = current_signer(issuer, _services().keys)
+    etag = etag_of(status, signer.verification_method)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        document = status_list_credential(status, base_url=issuer.base_url, signer=signer, issuer_did=issuer.did)
+        response = _json_response(document, LD_JSON)
+    response.set_etag(etag)
+    # short: a revocation must reach verifiers within a minute
+    response.headers["Cache-Control"] = "public, max-age=60, must-revalidate"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# --- achievements -----------------------------------------------------------------------------
+
+def _achievement_json(achievement: Achievement, version: AchievementVersion) -> dict[str, Any]:
+    issuer = _issuer()
+    facts = CredentialFacts(
+        base_url=issuer.base_url, achievement_public_id=achievement.public_id, version_number=version.number,
+        name=version.name, description=version.description or "", criteria_narrative=version.criteria_narrative or "",
+        achievement_type=version.achievement_type or "Badge", rule_hash=version.rule_hash or "",
+        details=dict(version.details or {}),
+    )
+    return {"@context": list(CREDENTIAL_CONTEXTS), **compose_achievement(facts, issuer.facts())}
+
+
+def _find_version(public_id: str, number: int | None) -> tuple[Achievement, AchievementVersion]:
+    session = db()
+    achievement = session.scalar(select(Achievement).where(Achievement.public_id == public_id))
+    if achievement is None:
+        raise NotFound("achievement not found")
+    if number is None:
+        version = achievement.current_version or (achievement.versions[-1] if achievement.versions else None)
+    else:
+        version = session.scalar(select(AchievementVersion).where(AchievementVersion.achievement_id == achievement.id,
+                                                                  AchievementVersion.number == number))
+    if version is None:
+        raise NotFound("achievement version not found")
+    return achievement, version
+
+
+def _achievement_response(public_id: str, number: int | None):
+    achievement, version = _find_version(public_id, number)
+    body = _achievement_json(achievement, version)
+    if _wants_machine():
+        return _json_response(body, LD_JSON, max_age=300)
+    return render_template("public/achievement.html", achievement=body, version=version,
+                           image_url=url_for("public.achievement_image", public_id=public_id, number=version.number))
+
+
+@bp.get("/achievements/<public_id>")
+def achievement_page(public_id: str):
+    return _achievement_response(public_id, None)
+
+
+@bp.get("/achievements/<public_id>/versions/<int:number>")
+def achievement_version_page(public_id: str, number: int):
+    return _achievement_response(public_id, number)
+
+
+@bp.get("/achievements/<public_id>/versions/<int:number>/image")
+def achievement_image(public_id: str, number: int):
+    _achievement, version = _find_version(public_id, number)
+    png, svg = baking.badge_images(version.name, version.image, version.image_type)
+    image = svg if version.image_type == "image/svg+xml" else png
+    response = Response(image.data, mimetype=image.media_type)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    return response
+
+
+# --- verification -----------------------------------------------------------------------------
+
+def _uploaded_bytes() -> bytes:
+    if request.content_length and request.content_length > MAX_VERIFY_BYTES:
+        raise PayloadTooLarge(f"the upload is larger than {MAX_VERIFY_BYTES // (1024 * 1024)} MiB")
+    if request.files.get("file"):
+        data = request.files["file"].read(MAX_VERIFY_BYTES + 1)
+    elif request.form.get("credential"):
+        data = request.form["credential"].encode("utf-8")
+    else:
+        data = request.get_data(cache=False)[: MAX_VERIFY_BYTES + 1]
+    if not data:
+        raise BadInput("send a credential: a JSON document, a baked PNG or a baked SVG")
+    if len(data) > MAX_VERIFY_BYTES:
+        raise PayloadTooLarge(f"the upload is larger than {MAX_VERIFY_BYTES // (1024 * 1024)} MiB")
+    return data
+
+
+def _verify(document: dict[str, Any]):
+    issuer = _issuer()
+    source = LocalSource(db(), issuer, _services().keys)
+    return verify_credential(document, status_source=source, now=_now())
+
+
+@bp.post("/verify")
+def verify_api():
+    """Verify a credential sent as JSON (raw body or field `credential`) or as a file
+    (`file`: JSON, baked PNG or baked SVG). JSON answer for API clients, a page for people."""
+    document = baking.extract(_uploaded_bytes())
+    result = _verify(document)
+    if request.form or request.files:
+        if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "text/html":
+            return render_template("public/verify.html", result=result, max_kib=MAX_DOCUMENT_BYTES // 1024)
+    return _json_response(result.to_dict())
+
+
+@bp.get("/verify")
+def verify_page():
+    result = None
+    credential_id = request.args.get("credential")
+    if credential_id:
+        _credential, document = _credential_and_document(credential_id)
+        result = _verify(document)
+    return render_template("public/verify.html", result=result, max_kib=MAX_DOCUMENT_BYTES // 1024)

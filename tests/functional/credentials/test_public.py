@@ -1,0 +1,147 @@
+"""The public routes over HTTP (Flask test client): DID document, credential content
+negotiation, baked downloads, status lists with caching headers, achievement pages, and the
+verify page and API with hostile input."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from lti_badger.credentials import IssuerProfile, issue_credential, set_status
+from lti_badger.credentials.baking import extract
+from lti_badger.db import transaction
+from lti_badger.keys import KIND_ISSUER
+from lti_badger.models import Credential
+from tests.factories_credentials import make_award, ob3_verify
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@pytest.fixture
+def issued(app):
+    services = app.extensions["lti_badger"]
+    services.keys.ensure(KIND_ISSUER)
+    issuer = IssuerProfile.from_settings(services.settings)
+    with transaction(services.sessions) as session:
+        award = make_award(session, awarded_at=NOW)
+        credential = issue_credential(session, award, issuer, services.keys, NOW)
+        public_id = award.achievement.public_id
+    return {"id": credential.id, "document": json.loads(credential.document), "issuer": issuer,
+            "achievement": public_id}
+
+
+def _set(app, credential_id, purpose, bit):
+    services = app.extensions["lti_badger"]
+    with transaction(services.sessions) as session:
+        set_status(session, session.get(Credential, credential_id), purpose, bit)
+
+
+def test_did_document(client, issued):
+    response = client.get("/.well-known/did.json")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["id"] == "did:web:127.0.0.1%3A5000" == issued["document"]["issuer"]["id"]
+    assert body["assertionMethod"] == [f"{body['id']}#key-1"]
+    assert body["verificationMethod"][0]["type"] == "Multikey"
+
+
+def test_credential_content_negotiation(client, issued):
+    cid = issued["id"]
+    html = client.get(f"/credentials/{cid}", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert html.status_code == 200 and html.mimetype == "text/html"
+    page = html.get_data(as_text=True)
+    assert 'property="og:image"' in page and f"/credentials/{cid}.png" in page
+    assert "Python Basics" in page and "Not revoked or suspended" in page
+    for media in ("application/ld+json", "application/vc"):
+        response = client.get(f"/credentials/{cid}", headers={"Accept": media})
+        assert response.mimetype == media and json.loads(response.data) == issued["document"]
+    assert client.get(f"/credentials/{cid}.json").get_json() == issued["document"]
+    assert client.get("/credentials/00000000-0000-4000-8000-000000000000").status_code == 404
+    assert client.get("/credentials/not-a-uuid").status_code == 404
+
+
+def test_baked_downloads_carry_the_credential(client, issued):
+    cid = issued["id"]
+    png = client.get(f"/credentials/{cid}.png")
+    svg = client.get(f"/credentials/{cid}.svg")
+    assert png.mimetype == "image/png" and svg.mimetype == "image/svg+xml"
+    assert extract(png.data) == issued["document"]
+    assert extract(svg.data) == issued["document"]
+
+
+def test_status_list_is_signed_and_cacheable(client, issued):
+    url = issued["document"]["credentialStatus"][0]["statusListCredential"]
+    path = url.split("5000", 1)[1]
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "max-age=60" in response.headers["Cache-Control"]
+    etag = response.headers["ETag"]
+    body = response.get_json()
+    assert body["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert body["credentialSubject"]["encodedList"].startswith("u")
+    assert body["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    _set(client.application, issued["id"], "revocation", True)
+    changed = client.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert client.get("/status/999999").status_code == 404
+
+
+def test_served_documents_pass_the_independent_verifier(client, issued, tmp_path):
+    document = client.get(f"/credentials/{issued['id']}.json").get_json()
+    docs = {issued["issuer"].did: client.get("/.well-known/did.json").get_json()}
+    for entry in document["credentialStatus"]:
+        url = entry["statusListCredential"]
+        docs[url] = client.get(url.split("5000", 1)[1]).get_json()
+    ok, line = ob3_verify(document, docs, tmp_path, now=datetime.now(timezone.utc))
+    assert ok, line
+
+
+def test_achievement_pages(client, issued):
+    public_id = issued["achievement"]
+    assert "Criteria" in client.get(f"/achievements/{public_id}").get_data(as_text=True)
+    body = client.get(f"/achievements/{public_id}/versions/1", headers={"Accept": "application/ld+json"}).get_json()
+    assert body["id"] == issued["document"]["credentialSubject"]["achievement"]["id"]
+    assert body["type"] == ["Achievement"]
+    image = client.get(f"/achievements/{public_id}/versions/1/image")
+    assert image.status_code == 200 and image.mimetype in ("image/png", "image/svg+xml")
+    assert client.get("/achievements/nope").status_code == 404
+
+
+def test_verify_api_and_page(client, issued):
+    cid = issued["id"]
+    ok = client.post("/verify", data=json.dumps(issued["document"]), content_type="application/json")
+    assert ok.status_code == 200 and ok.get_json()["valid"] is True
+    assert ok.get_json()["verdict"] == "VERIFIED"
+    png = client.get(f"/credentials/{cid}.png").data
+    upload = client.post("/verify", data={"file": (__import__("io").BytesIO(png), "badge.png")},
+                         headers={"Accept": "application/json"})
+    assert upload.get_json()["valid"] is True
+    page = client.post("/verify", data={"credential": json.dumps(issued["document"])}, headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "Valid credential" in page.get_data(as_text=True)
+    assert client.get("/verify").status_code == 200
+    assert "VERIFIED" in client.get(f"/verify?credential={cid}").get_data(as_text=True)
+
+    tampered = json.loads(json.dumps(issued["document"]))
+    tampered["name"] = "Forged"
+    bad = client.post("/verify", data=json.dumps(tampered), content_type="application/json").get_json()
+    assert bad["valid"] is False and "signature invalid" in bad["verdict"]
+
+    _set(client.application, cid, "revocation", True)
+    revoked = client.post("/verify", data=json.dumps(issued["document"]), content_type="application/json").get_json()
+    assert revoked["verdict"] == "FAILED: credential is revoked"
+
+
+@pytest.mark.parametrize("body,content_type,status", [
+    (b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg>&x;</svg>', "image/svg+xml", 400),
+    (b'{"a": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "application/json", 400),
+    (b"{" + b" " * (3 * 1024 * 1024) + b"}", "application/json", 413),
+    (b"not a credential", "text/plain", 400),
+    (b"", "application/json", 400),
+])
+def test_hostile_input_gets_a_clear_4xx(client, issued, body, content_type, status):
+    response = client.post("/verify", data=body, content_type=content_type, headers={"Accept": "application/json"})
+    assert response.status_code == status
+    assert response.get_json()["message"]
