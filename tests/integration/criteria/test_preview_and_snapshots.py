@@ -27,6 +27,8 @@ def test_snapshot_holds_progress_structure_enrolment_and_badges(db):
     assert snap.person_id == me.id and snap.enrolled_at == NOW - timedelta(days=30)
     assert snap.progress["quiz1"].score == 7 and snap.progress["quiz1"].source == "ags"
     assert snap.progress["quiz1"].max_score == 10 and snap.progress["quiz1"].released
+    assert snap.progress["quiz1"].occurred_at == NOW - timedelta(days=1)  # aware UTC on every backend
+    assert snap.progress["quiz1"].occurred_at.utcoffset() == timedelta(0)
     assert snap.progress["exam"].released is False
     assert snap.structure.modules["m1"].activities == ("quiz1", "essay", "page")
     assert snap.structure.modules["m1"].completion_activity == "m1-done"
