@@ -231,12 +231,16 @@ def headless_scenario(run: DemoRun) -> dict[str, Any]:
         ("launch_learners", step_launch_learners),
         ("tool_records", step_tool_records),
     ]
+    from .demo_awards import AWARD_STEPS
+
+    steps += AWARD_STEPS
     for name, step in steps:
         started = time.monotonic()
         step(run)
         run.summary["steps"].append({"name": name, "seconds": round(time.monotonic() - started, 3)})
         log.info("demo step done", extra={"step": name})
-    run.summary["ok"] = all(launch["ok"] for launch in run.summary["launches"])
+    run.summary["ok"] = (all(launch["ok"] for launch in run.summary["launches"])
+                         and run.summary.get("awards", {}).get("ok", True))
     return run.summary
 
 
