@@ -46,6 +46,11 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_content_length,
         PREFERRED_URL_SCHEME="https" if settings.public_base_url.startswith("https") else "http",
         SESSION_COOKIE_NAME="lti_badger_session",
+        # Pages live in the LMS iframe: over https the session cookie must be a third-party
+        # cookie (SameSite=None needs Secure; Partitioned keeps it under CHIPS). Plain http
+        # (loopback development) keeps the browser defaults; the launch token covers the rest.
+        **({"SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_SAMESITE": "None", "SESSION_COOKIE_PARTITIONED": True}
+           if settings.public_base_url.startswith("https://") else {}),
     )
     app.extensions["lti_badger"] = build_services(settings)
 

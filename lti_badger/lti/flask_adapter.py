@@ -5,22 +5,35 @@ nonce usable once. Every pylti1p3 failure becomes our `LaunchError`."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import jwt
+import requests
 from flask import Response
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.exception import LtiException, OIDCException
+from pylti1p3.launch_data_storage.base import DisableSessionId
 
 from ..errors import LaunchError
 from ..models.base import utcnow
 from .tool_conf import LaunchDataStorage, NonceLedger, SqlToolConf, nonce_expiry
 
 LAUNCH_DATA_LIFETIME = 2 * 3600  # how long state, nonce and launch data are kept
+PLATFORM_JWKS_LIFETIME = 3600  # how long a platform's JWKS is reused between launches
 STATE_COOKIE_PATH = "/lti"
+HTTP_TIMEOUT = 10
+
+
+class TimeoutSession(requests.Session):
+    """pylti1p3 fetches the platform's JWKS without a timeout; a hanging LMS must not hang us."""
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", HTTP_TIMEOUT)
+        return super().request(method, url, *args, **kwargs)
 
 
 class IframeCookieService(FlaskCookieService):
@@ -50,6 +63,25 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self._now = now
         self.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat"]})
         self.set_launch_data_lifetime(LAUNCH_DATA_LIFETIME)
+        storage = kwargs.get("launch_data_storage")
+        if storage is not None:
+            self.set_public_key_caching(storage, PLATFORM_JWKS_LIFETIME)
+
+    def get_public_key(self) -> tuple[str, str]:
+        """The platform key for the token's kid; a kid missing from the cached JWKS (the
+        platform rotated its keys) refetches the JWKS once."""
+        try:
+            return super().get_public_key()
+        except LtiException:
+            registration = self._registration
+            url = registration.get_key_set_url() if registration is not None else None
+            if self._public_key_cache_data_storage is None or not url:
+                raise
+            cache_key = "key-set-url-" + hashlib.md5(url.encode("utf-8")).hexdigest()
+            with DisableSessionId(self._public_key_cache_data_storage):
+                self._public_key_cache_data_storage.set_value(cache_key, None, 1)
+            registration.set_key_set(None)
+            return super().get_public_key()
 
     def get_client_id(self) -> str:
         """Our client_id from `aud`: a string, a one-element list, or (several audiences) `azp`."""
@@ -108,7 +140,7 @@ class LtiAdapter:
         self.nonce_ledger = nonce_ledger
         self.secure = secure
         self.now = now
-        self.http = http
+        self.http = http if http is not None else TimeoutSession()
         self.request = FlaskRequest(request_is_secure=secure)
         self.cookies = IframeCookieService(self.request, secure)
 

@@ -66,3 +66,28 @@ def test_the_launch_token_alone_opens_the_page_without_any_cookie(tool, sim, pla
     assert fresh.status_code == 200 and "Biology 101" in fresh.text
     without_token = requests.get(url.split("?")[0], headers={"Accept": "text/html"})
     assert without_token.status_code == 401
+
+
+def test_platform_jwks_is_reused_between_launches_and_refetched_after_the_platform_rotates(tool, sim, platform_id):
+    assert sim.launch(requests.Session(), LEARNER, CONTEXT_ID, follow_redirects=False).status_code == 303
+    assert sim.launch(requests.Session(), LEARNER, CONTEXT_ID, follow_redirects=False).status_code == 303
+    assert len(sim.requests_to("/jwks")) == 1
+    sim.rotate_key(keep_old=False)
+    assert sim.launch(requests.Session(), LEARNER, CONTEXT_ID, follow_redirects=False).status_code == 303
+    assert len(sim.requests_to("/jwks")) == 2
+
+
+def test_a_launch_updates_what_changed_in_the_lms(tool, sim, platform_id):
+    sim.launch(requests.Session(), LEARNER, CONTEXT_ID, follow_redirects=False)
+    sim.add_course(CONTEXT_ID, "Biology 101 (2027)", "BIO101")
+    sim.add_user(LEARNER, "Grace B. Hopper", "grace.hopper@example.edu")
+    sim.enroll(CONTEXT_ID, LEARNER, [spec.ROLE_TEACHING_ASSISTANT])
+    answer = sim.launch(requests.Session(), LEARNER, CONTEXT_ID, follow_redirects=False)
+    assert answer.headers["Location"].startswith("/course/")
+    with tool.sessions() as s:
+        [course] = s.scalars(select(Course)).all()
+        [person] = s.scalars(select(Person)).all()
+        [enrollment] = s.scalars(select(Enrollment)).all()
+    assert course.title == "Biology 101 (2027)"
+    assert (person.name, person.email) == ("Grace B. Hopper", "grace.hopper@example.edu")
+    assert enrollment.role == "instructor"

@@ -1,0 +1,69 @@
+"""Cookies for the LMS iframe: over https the state, launch-storage and session cookies are
+`SameSite=None; Secure; Partitioned`, and the https launch works with them; over plain http
+(loopback) they are plain cookies."""
+
+from __future__ import annotations
+
+import requests
+
+from lti_badger.app import create_app
+from lti_badger.devtools.lms_sim import spec
+from lti_badger.devtools.lms_sim.simulator import parse_form
+from lti_badger.keys import KIND_LTI
+from lti_badger.lti.platforms import add_platform
+
+from .conftest import CONTEXT_ID, LEARNER
+
+TOOL = "https://tool.test"
+
+
+def _set_cookies(response) -> dict[str, str]:
+    return {h.split("=", 1)[0]: h for h in response.headers.getlist("Set-Cookie")}
+
+
+def test_https_launch_uses_partitioned_third_party_cookies(app_settings, sim):
+    app = create_app({**app_settings, "base_url": TOOL})
+    app.testing = True
+    svc = app.extensions["lti_badger"]
+    svc.keys.ensure(KIND_LTI)
+    with svc.sessions() as s:
+        add_platform(s, issuer=sim.issuer, client_id="lti-badger-sim", auth_login_url=sim.auth_url,
+                     auth_token_url=sim.token_url, key_set_url=sim.jwks_url, deployment_ids=["d1"])
+        s.commit()
+    sim.register_tool(TOOL)
+    sim.add_course(CONTEXT_ID, "Biology 101")
+    sim.add_user(LEARNER, "Grace Hopper", "grace@example.edu")
+    sim.enroll(CONTEXT_ID, LEARNER, [spec.ROLE_LEARNER])
+    browser = app.test_client()
+
+    _, params = sim.login_initiation(LEARNER, CONTEXT_ID)
+    login = browser.post("/lti/login", data=params, base_url=TOOL)
+    assert login.status_code == 302 and login.headers["Location"].startswith(sim.auth_url)
+    cookies = _set_cookies(login)
+    assert {"lti1p3-session-id"} <= set(cookies) and any(n.startswith("lti1p3-state-") for n in cookies)
+    for header in cookies.values():
+        for attribute in ("Secure", "SameSite=None", "Partitioned", "HttpOnly", "Path=/lti"):
+            assert attribute in header, header
+
+    auth = requests.get(login.headers["Location"])  # the LMS's auth endpoint answers the form
+    action, fields = parse_form(auth.text)
+    assert action == f"{TOOL}/lti/launch"
+    launch = browser.post("/lti/launch", data=fields, base_url=TOOL)
+    assert launch.status_code == 303, launch.text[:500]
+    session_cookie = _set_cookies(launch)["lti_badger_session"]
+    for attribute in ("Secure", "SameSite=None", "Partitioned", "HttpOnly"):
+        assert attribute in session_cookie, session_cookie
+
+    # Without the launch-storage cookie (another browser) the same form is refused.
+    other = app.test_client()
+    assert other.post("/lti/launch", data=fields, base_url=TOOL).status_code == 400
+    app.extensions["lti_badger"].engine.dispose()
+
+
+def test_plain_http_loopback_uses_plain_cookies(tool, sim, platform_id):
+    _, params = sim.login_initiation(LEARNER, CONTEXT_ID)
+    login = requests.post(f"{tool.url}/lti/login", data=params, allow_redirects=False)
+    assert login.status_code == 302
+    [state_cookie] = [h for h in login.raw.headers.getlist("Set-Cookie") if h.startswith("lti1p3-state-")]
+    assert "Secure" not in state_cookie and "SameSite=None" not in state_cookie and "Partitioned" not in state_cookie
+    assert "lti1p3-session-id" not in login.headers.get("Set-Cookie", "")  # no session binding needed on loopback
