@@ -369,6 +369,13 @@ def test_line_items_create_filter_page_update_delete(sim, tool):
     by_tag = requests.get(items_url, params={"tag": "badge", "limit": 10}, headers=bearer(token), timeout=5).json()
     assert [i["label"] for i in by_tag] == ["Badge 1", "Badge 3"]
 
+    dated = requests.post(items_url, json={"label": "Dated", "scoreMaximum": 5, "endDateTime": "2026-12-01T00:00:00Z"},
+                          headers=bearer(token, **media), timeout=5).json()
+    assert dated["endDateTime"] == "2026-12-01T00:00:00Z"
+    assert requests.post(items_url, json={"label": "x", "scoreMaximum": 5, "startDateTime": "soon"},
+                         headers=bearer(token, **media), timeout=5).status_code == 400
+    assert requests.delete(dated["id"], headers=bearer(token), timeout=5).status_code == 204
+
     one = created[1]["id"]
     assert requests.get(one, headers=bearer(token), timeout=5).json()["label"] == "Badge 1"
     put = requests.put(one, json={"label": "Renamed", "scoreMaximum": 2}, headers=bearer(token, **media), timeout=5)

@@ -311,6 +311,13 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
                 if not isinstance(body[key], str):
                     raise SimError(400, "invalid_request", f"{key} must be a string")
                 fields[attr] = body[key]
+        for key, attr in (("startDateTime", "start_date_time"), ("endDateTime", "end_date_time")):
+            if body.get(key) is not None:
+                try:
+                    _parse_time(body[key])
+                except ValueError as e:
+                    raise SimError(400, "invalid_request", f"{key} must be an ISO 8601 date-time") from e
+                fields[attr] = body[key]
         return fields
 
     @app.route("/api/lti/courses/<context_id>/line_items", methods=["GET", "POST"])
@@ -321,8 +328,6 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
             fields = line_item_fields(require_media(spec.MEDIA_LINEITEM, "application/json"))
             item = sim.add_line_item(context_id, fields.pop("label"), fields.pop("score_maximum"),
                                      client_id=access.client_id, **fields)
-            body = dict(request.get_json(force=True))
-            item.start_date_time, item.end_date_time = body.get("startDateTime"), body.get("endDateTime")
             response = jsonify(sim.line_item_json(item))
             response.status_code = 201
             response.headers["Content-Type"] = spec.MEDIA_LINEITEM
@@ -346,7 +351,7 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
             fields = line_item_fields(require_media(spec.MEDIA_LINEITEM, "application/json"))
             with sim.lock:
                 item.label, item.score_maximum = fields["label"], fields["score_maximum"]
-                for attr in ("resource_id", "tag", "resource_link_id"):
+                for attr in ("resource_id", "tag", "resource_link_id", "start_date_time", "end_date_time"):
                     if attr in fields:
                         setattr(item, attr, fields[attr])
         else:

@@ -338,14 +338,15 @@ class LmsSimulator:
 
     def add_line_item(self, context_id: str, label: str, score_maximum: float, *, resource_id: str = "",
                       tag: str = "", resource_link_id: str = "", module_id: str | None = None,
-                      client_id: str | None = None) -> LineItem:
+                      client_id: str | None = None, start_date_time: str | None = None,
+                      end_date_time: str | None = None) -> LineItem:
         """A gradebook column, as the LMS (or a tool, through AGS) creates it."""
         with self.lock:
             if context_id not in self.courses:
                 raise KeyError(f"unknown course {context_id!r}")
             self._next_line_item += 1
             item = LineItem(str(self._next_line_item), context_id, label, float(score_maximum), resource_id, tag,
-                            resource_link_id, client_id=client_id)
+                            resource_link_id, start_date_time, end_date_time, client_id)
             self.line_items_by_id[item.id] = item
             if module_id is not None:
                 module = next(m for m in self.courses[context_id].modules if m.module_id == module_id)
