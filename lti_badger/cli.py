@@ -105,3 +105,13 @@ def _register_progress() -> None:
 
 
 _register_progress()
+
+
+def _register_credentials() -> None:
+    from .credentials.cli import keys, verify
+
+    main.add_command(verify)
+    main.add_command(keys)
+
+
+_register_credentials()

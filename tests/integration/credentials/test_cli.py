@@ -1,0 +1,128 @@
+"""`lti-badger verify` (JSON, baked PNG, baked SVG; --status files; exit codes) and
+`lti-badger keys rotate|list`, through Click's runner against a real instance."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+from click.testing import CliRunner
+
+from lti_badger.app import build_services
+from lti_badger.cli import main
+from lti_badger.credentials import IssuerProfile, issue_credential, set_status
+from lti_badger.credentials.baking import badge_images, bake_png, bake_svg
+from lti_badger.credentials.services import LocalSource
+from lti_badger.db import transaction
+from lti_badger.keys import KIND_ISSUER
+from lti_badger.models import Credential
+from lti_badger.settings import load_settings
+from tests.conftest import wipe
+from tests.factories_credentials import make_award
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@pytest.fixture
+def instance(tmp_path, database_url, engine, monkeypatch):
+    wipe(engine)
+    env = {"LTI_BADGER_DATABASE_URL": database_url, "LTI_BADGER_INSTANCE_PATH": str(tmp_path / "instance"),
+           "LTI_BADGER_BASE_URL": "https://badges.example.edu"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    services = build_services(load_settings())
+    services.keys.ensure(KIND_ISSUER)
+    yield services
+    services.engine.dispose()
+
+
+def _issue(services):
+    issuer = IssuerProfile.from_settings(services.settings)
+    with transaction(services.sessions) as session:
+        credential = issue_credential(session, make_award(session, awarded_at=NOW), issuer, services.keys, NOW)
+        version = credential.award.version
+        png, svg = badge_images(version.name, version.image, version.image_type)
+    return credential, png, svg
+
+
+def test_verify_json_png_and_svg(instance, tmp_path):
+    credential, png, svg = _issue(instance)
+    files = {"c.json": credential.document.encode(), "c.png": bake_png(png.data, credential.document),
+             "c.svg": bake_svg(svg.data, credential.document)}
+    runner = CliRunner()
+    for name, data in files.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        result = runner.invoke(main, ["verify", str(path)])
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("VERIFIED")
+        assert "not revoked as of" in result.output and "not suspended as of" in result.output
+
+
+def test_verify_fails_with_exit_1_when_revoked_tampered_or_expired(instance, tmp_path):
+    credential, _png, _svg = _issue(instance)
+    path = tmp_path / "c.json"
+    path.write_text(credential.document)
+    runner = CliRunner()
+    expired = runner.invoke(main, ["verify", str(path), "--now", "2099-01-01T00:00:00Z"])
+    assert expired.exit_code == 0  # no validUntil: it never expires
+    tampered = json.loads(credential.document)
+    tampered["name"] = "Forged"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(tampered))
+    result = runner.invoke(main, ["verify", str(bad)])
+    assert result.exit_code == 1 and "signature invalid" in result.output
+    with transaction(instance.sessions) as session:
+        set_status(session, session.get(Credential, credential.id), "revocation", True)
+    result = runner.invoke(main, ["verify", str(path)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == "FAILED: credential is revoked"
+
+
+def test_verify_offline_with_status_files(instance, tmp_path):
+    credential, _png, _svg = _issue(instance)
+    document = json.loads(credential.document)
+    issuer = IssuerProfile.from_settings(instance.settings)
+    with transaction(instance.sessions) as session:
+        source = LocalSource(session, issuer, instance.keys)
+        lists = [source.get(e["statusListCredential"]) for e in document["credentialStatus"]]
+        set_status(session, session.get(Credential, credential.id), "suspension", True)
+    args = ["verify", str(tmp_path / "c.json")]
+    (tmp_path / "c.json").write_text(credential.document)
+    for i, listing in enumerate(lists):
+        (tmp_path / f"s{i}.json").write_text(json.dumps(listing))
+        args += ["--status", str(tmp_path / f"s{i}.json")]
+    # the files were fetched before the suspension: as of then, it was valid
+    result = CliRunner().invoke(main, args + ["--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["suspended"] is False
+    result = CliRunner().invoke(main, ["verify", str(tmp_path / "c.json")])
+    assert result.exit_code == 1 and "credential is suspended" in result.output
+
+
+def test_verify_rejects_hostile_files(instance, tmp_path):
+    path = tmp_path / "evil.svg"
+    path.write_bytes(b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg>&x;</svg>')
+    result = CliRunner().invoke(main, ["verify", str(path)])
+    assert result.exit_code == 1 and "DTD, entities or external" in result.output
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a": ' + "[" * 10_000 + "]" * 10_000 + "}")
+    result = CliRunner().invoke(main, ["verify", str(deep)])
+    assert result.exit_code == 1 and "nested" in result.output
+
+
+def test_keys_rotate_keeps_old_credentials_verifiable(instance, tmp_path):
+    credential, _png, _svg = _issue(instance)
+    runner = CliRunner()
+    result = runner.invoke(main, ["keys", "rotate"])
+    assert result.exit_code == 0 and "new issuer key: key-2" in result.output
+    assert "did:web:badges.example.edu#key-2" in result.output
+    listing = runner.invoke(main, ["keys", "list"]).output
+    assert "key-1" in listing and "retired" in listing and "current" in listing
+    (tmp_path / "c.json").write_text(credential.document)
+    assert runner.invoke(main, ["verify", str(tmp_path / "c.json")]).exit_code == 0
+    _new, _png, _svg = _issue(instance)
+    assert json.loads(_new.document)["proof"][0]["verificationMethod"].endswith("#key-2")
+    lti = runner.invoke(main, ["keys", "rotate", "--kind", "lti"])
+    assert lti.exit_code == 0 and "new lti key" in lti.output
