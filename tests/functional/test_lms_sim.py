@@ -148,6 +148,14 @@ def test_overrides_replace_or_remove_claims_and_sign_replaces_the_signature(sim,
     assert forged.id_token.endswith(".")
 
 
+def test_login_initiation_by_get_and_a_launch_without_a_course(sim, tool):
+    answer = sim.launch(requests.Session(), "teacher", None, login_method="GET")
+    assert answer.status_code == 200
+    claims = answer.json()
+    assert spec.CLAIM_CONTEXT not in claims and spec.CLAIM_AGS not in claims and spec.CLAIM_NRPS not in claims
+    assert sim.requests_to("/auth", "GET")
+
+
 def test_bound_line_item_appears_in_the_launch(sim, tool):
     item = sim.add_line_item("c1", "Quiz", 10, resource_link_id="rl1")
     claims = sim.login(requests.Session(), "learner0", "c1").claims
