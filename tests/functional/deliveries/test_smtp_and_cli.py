@@ -1,0 +1,147 @@
+"""E-mail over real SMTP (a tiny loopback SMTP receiver), `lti-badger audit export`, and
+`lti-badger serve` (development server and gunicorn) answering over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from lti_badger.awards import services
+from lti_badger.cli import main
+from lti_badger.db import transaction
+from lti_badger.models import Delivery
+from tests.factories_awards import make_world
+from tests.functional.deliveries.test_worker import _award, _drain, _worker
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+class SmtpSink(socketserver.ThreadingTCPServer):
+    """Just enough SMTP for smtplib: EHLO, MAIL, RCPT (refuses *@refused.invalid), DATA, QUIT."""
+
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+        sink = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                w = lambda line: self.wfile.write(line.encode() + b"\r\n")  # noqa: E731
+                w("220 sink ready")
+                rcpt: list[str] = []
+                while True:
+                    line = self.rfile.readline().decode().strip()
+                    verb = line[:4].upper()
+                    if verb in ("EHLO", "HELO"):
+                        w("250 sink")
+                    elif verb == "MAIL":
+                        w("250 ok")
+                    elif verb == "RCPT":
+                        addr = line.split(":", 1)[1].strip("<> ")
+                        if addr.endswith("@refused.invalid"):
+                            w("550 no such user")
+                        else:
+                            rcpt.append(addr)
+                            w("250 ok")
+                    elif verb == "DATA":
+                        w("354 go")
+                        data = b""
+                        while not data.endswith(b"\r\n.\r\n"):
+                            data += self.rfile.readline()
+                        sink.messages.append({"to": rcpt, "data": data.decode()})
+                        w("250 queued")
+                    elif verb == "QUIT" or not line:
+                        w("221 bye")
+                        return
+                    else:
+                        w("250 ok")
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpSink()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_email_over_smtp_and_refused_recipient_is_dead(sessions, worker_settings, keys, smtp):
+    settings = replace(worker_settings, mail_backend="smtp", smtp_host="127.0.0.1", smtp_port=smtp.server_address[1])
+    _, address = _award(sessions)
+    with transaction(sessions) as s:
+        w = make_world(s, lineitems_url=None)
+        w.learners[0].email = "nobody@refused.invalid"
+        s.flush()
+        services.award_from_rule(s, w.achievement, w.version, w.learners[0].id, None, datetime.now(timezone.utc))
+    _drain(_worker(sessions, settings, keys), sessions)
+    [msg] = smtp.messages
+    assert msg["to"] == [address] and "You earned the badge Python Basics" in msg["data"]
+    with transaction(sessions) as s:
+        statuses = sorted(d.status for d in s.scalars(select(Delivery).where(Delivery.destination == "email")))
+        dead = s.scalars(select(Delivery).where(Delivery.status == "dead")).one()
+    assert statuses == ["dead", "done"] and "refused" in dead.last_error
+
+
+def _env(settings) -> dict[str, str]:
+    return {"LTI_BADGER_DATABASE_URL": settings.database_url, "LTI_BADGER_INSTANCE_PATH": settings.instance_path,
+            "LTI_BADGER_BASE_URL": settings.base_url, "LTI_BADGER_IN_PROCESS_WORKER": "false"}
+
+
+def test_audit_export_cli_json_and_csv(sessions, worker_settings, tmp_path):
+    _award(sessions)
+    runner = CliRunner()
+    out = runner.invoke(main, ["audit", "export"], env=_env(worker_settings))
+    assert out.exit_code == 0, out.output
+    [event] = json.loads(out.output)
+    assert event["action"] == "award.create" and event["actor_type"] == "rule"
+    target = tmp_path / "audit.csv"
+    out = runner.invoke(main, ["audit", "export", "--format", "csv", "--out", str(target)], env=_env(worker_settings))
+    assert out.exit_code == 0 and target.read_text().splitlines()[0].startswith("id,at,platform_id,course_id")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("extra", [[], ["--workers", "2"]], ids=["dev-server", "gunicorn"])
+def test_serve_answers_http(sessions, worker_settings, extra):
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "lti_badger", "serve", "--port", str(port), *extra], cwd=ROOT,
+                            env={**os.environ, **_env(worker_settings)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                resp = requests.get(f"http://127.0.0.1:{port}/xapi/about", timeout=1)
+                break
+            except requests.RequestException:
+                assert proc.poll() is None, "serve exited"
+                assert time.monotonic() < deadline, "serve did not answer"
+                time.sleep(0.2)
+        assert resp.status_code == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(15)
