@@ -232,15 +232,18 @@ def headless_scenario(run: DemoRun) -> dict[str, Any]:
         ("tool_records", step_tool_records),
     ]
     from .demo_awards import AWARD_STEPS
+    from .demo_credentials import CREDENTIAL_STEPS
 
     steps += AWARD_STEPS
+    steps += CREDENTIAL_STEPS
     for name, step in steps:
         started = time.monotonic()
         step(run)
         run.summary["steps"].append({"name": name, "seconds": round(time.monotonic() - started, 3)})
         log.info("demo step done", extra={"step": name})
     run.summary["ok"] = (all(launch["ok"] for launch in run.summary["launches"])
-                         and run.summary.get("awards", {}).get("ok", True))
+                         and run.summary.get("awards", {}).get("ok", True)
+                         and run.summary.get("credentials", {}).get("ok", True))
     return run.summary
 
 

@@ -1,0 +1,71 @@
+"""Demo step of the credentials part: after the awards steps, write every issued credential
+(JSON, baked PNG and SVG), every status list credential, and an ob3-verify `--docs` map so
+the whole output can be checked offline by the independent verifier:
+
+    DIR/credentials/<id>.json|.png|.svg   DIR/status/<list id>.json   DIR/docs.json
+
+    node $OB3_VERIFY_DIR/verify.mjs DIR/credentials/<id>.json --docs DIR/docs.json --strict --require-status
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from ..credentials.baking import badge_images, bake_png, bake_svg
+from ..credentials.did import did_document, did_document_url
+from ..credentials.services import IssuerProfile, LocalSource
+from ..credentials.status import status_list_url
+from ..credentials.verify import verify_credential
+from ..models import AchievementVersion, Award, Credential, StatusList
+
+if TYPE_CHECKING:
+    from .demo import DemoRun
+
+EXPECTED_VERDICTS = ("VERIFIED", "FAILED: credential is revoked", "FAILED: credential is suspended")
+
+
+def step_write_credentials(run: "DemoRun") -> None:
+    issuer = IssuerProfile.from_settings(run.settings)
+    out: dict[str, Any] = {"issuer": issuer.did, "credentials": [], "status_lists": []}
+    files: dict[str, bytes] = {}
+    docs: dict[str, Any] = {}
+    with run.sessions() as session:
+        source = LocalSource(session, issuer, run.keys)
+        now = datetime.now(timezone.utc)
+        for credential in session.scalars(select(Credential).order_by(Credential.issued_at, Credential.id)):
+            if not credential.document:
+                continue
+            award = session.get(Award, credential.award_id)
+            version = session.get(AchievementVersion, award.version_id)
+            png, svg = badge_images(version.name, version.image, version.image_type)
+            files[f"credentials/{credential.id}.json"] = credential.document.encode("utf-8")
+            files[f"credentials/{credential.id}.png"] = bake_png(png.data, credential.document)
+            files[f"credentials/{credential.id}.svg"] = bake_svg(svg.data, credential.document)
+            verdict = verify_credential(json.loads(credential.document), status_source=source, now=now).verdict
+            out["credentials"].append({"id": credential.id, "award_id": award.id, "achievement": version.name,
+                                       "award_status": award.status, "verdict": verdict})
+        did_doc = did_document(issuer.did, run.keys)
+        docs[issuer.did] = did_doc
+        docs[did_document_url(issuer.base_url)] = did_doc
+        for status_list in session.scalars(select(StatusList).order_by(StatusList.id)):
+            url = status_list_url(issuer.base_url, status_list.id)
+            document = source.get(url)
+            docs[url] = document
+            files[f"status/{status_list.id}.json"] = json.dumps(document, indent=2).encode("utf-8")
+            out["status_lists"].append({"id": status_list.id, "url": url, "purpose": status_list.purpose})
+    files["docs.json"] = json.dumps(docs, indent=2).encode("utf-8")
+    if run.out is not None:
+        for name, data in files.items():
+            path = run.out / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    out["count"] = len(out["credentials"])
+    out["ok"] = out["count"] > 0 and all(c["verdict"] in EXPECTED_VERDICTS for c in out["credentials"])
+    run.summary["credentials"] = out
+
+
+CREDENTIAL_STEPS = [("write_credentials", step_write_credentials)]

@@ -1,0 +1,38 @@
+"""The demo's credentials contract: `lti-badger demo --headless --out DIR` writes every
+issued credential (JSON, baked PNG, baked SVG), every status list and an ob3-verify docs map;
+the independent verifier agrees with the verdicts in summary.json."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from lti_badger.credentials.baking import extract
+from tests.factories_credentials import OB3_VERIFY_DIR
+from tests.functional.test_demo import run_headless
+
+
+def test_headless_demo_writes_verifiable_credentials(app_settings, tmp_path):
+    out = tmp_path / "out"
+    answer = run_headless(app_settings, out)
+    assert answer.exit_code == 0, answer.output
+    summary = json.loads((out / "summary.json").read_text())
+    creds = summary["credentials"]
+    assert creds["ok"] is True and creds["count"] >= 1
+    docs = json.loads((out / "docs.json").read_text())
+    assert creds["issuer"] in docs
+    for entry in creds["status_lists"]:
+        assert (out / "status" / f"{entry['id']}.json").exists() and entry["url"] in docs
+    verdicts = set()
+    for entry in creds["credentials"]:
+        base = out / "credentials" / entry["id"]
+        document = json.loads(base.with_suffix(".json").read_text())
+        assert extract(base.with_suffix(".png").read_bytes()) == document
+        assert extract(base.with_suffix(".svg").read_bytes()) == document
+        proc = subprocess.run(["node", str(OB3_VERIFY_DIR / "verify.mjs"), str(base.with_suffix(".json")),
+                               "--docs", str(out / "docs.json"), "--strict", "--require-status", "-q"],
+                              capture_output=True, text=True, timeout=120)
+        theirs = proc.stdout.strip()
+        assert theirs.split(" (index")[0] == entry["verdict"], (theirs, entry)
+        verdicts.add(entry["verdict"])
+    assert "VERIFIED" in verdicts
