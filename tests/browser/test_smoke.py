@@ -60,3 +60,48 @@ def test_launch_with_every_tool_cookie_blocked(stack, cookieless_page):
     page.goto(stack.sim.launch_page_url(INSTRUCTOR[0], DEMO_CONTEXT_ID, resource_link_id="demo-badges"))
     page.wait_for_url(stack.tool.url + "/course/badges**", timeout=5000)
     assert stack.tool.cookie_headers == []
+
+
+def tab_to(page, text: str, limit: int = 60) -> None:
+    """Press Tab until the focused element's accessible text contains `text`."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        label = page.evaluate("(() => { const e = document.activeElement; return (e.innerText || e.value || "
+                              "(e.labels && e.labels[0] && e.labels[0].innerText) || '').trim(); })()")
+        if text in label:
+            return
+    raise AssertionError(f"could not reach {text!r} with the keyboard")
+
+
+def test_keyboard_only_skip_link_focus_ring_and_design_a_badge(stack, new_page):
+    page = new_page()
+    page.goto(stack.sim.launch_page_url(INSTRUCTOR[0], DEMO_CONTEXT_ID, resource_link_id="demo-badges"))
+    page.wait_for_url(stack.tool.url + "/course/badges**")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    assert page.evaluate("getComputedStyle(document.activeElement).left") != "-999px"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    tab_to(page, "Design a new badge")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), "focused links must show a focus ring"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/badges/new**")
+    tab_to(page, "Name")
+    page.keyboard.type("Keyboard badge")
+    page.keyboard.press("Enter")  # submits the form
+    page.wait_for_url("**/criteria**")
+    assert "Keyboard badge" in page.get_by_role("heading", level=1).inner_text()
+
+
+def test_spanish_launch_locale(stack, new_page, check):
+    stack.sim.add_user("es-learner", "Lucía Pérez", "lucia@example.edu", locale="es-ES")
+    from lti_badger.devtools.lms_sim import ROLE_LEARNER
+
+    stack.sim.enroll(DEMO_CONTEXT_ID, "es-learner", [ROLE_LEARNER])
+    page = new_page(locale="en-GB")  # the launch's locale claim wins over the browser's language
+    page.goto(stack.sim.launch_page_url("es-learner", DEMO_CONTEXT_ID, resource_link_id="demo-badges"))
+    page.wait_for_url(stack.tool.url + "/me/badges**")
+    assert page.evaluate("document.documentElement.lang") == "es"
+    assert "Mis insignias" in page.get_by_role("heading", level=1).inner_text()
+    check(page, "learner-badges-es")
