@@ -35,7 +35,7 @@ def sync_gradebook(stack) -> None:
     assert not outcome.errors, outcome.errors
 
 
-def test_design_preview_activate_progress_award_revoke(stack, new_page, check):
+def test_design_preview_activate_progress_award_revoke(stack, new_page, check, tmp_path):
     teacher = new_page()
     launch(stack, teacher, INSTRUCTOR[0], "/course/badges")
     check(teacher, "01-instructor-badges-empty")
@@ -93,6 +93,29 @@ def test_design_preview_activate_progress_award_revoke(stack, new_page, check):
     learner.get_by_role("button", name="Save privacy choice").click()
     assert learner.get_by_role("status").filter(has_text="Your choice is saved.").is_visible()
 
+    # Download the baked PNG; the verify page accepts it and says valid.
+    with learner.expect_download() as download:
+        learner.get_by_role("link", name="Badge image with credential (PNG)").click()
+    png = tmp_path / "badge.png"
+    download.value.save_as(png)
+    assert png.read_bytes().startswith(b"\x89PNG")
+    linkedin = learner.get_by_role("link", name="Add to LinkedIn profile").get_attribute("href")
+    assert linkedin.startswith("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME")
+    assert learner.locator(".qr svg").count() == 1
+    public_page = learner.get_by_label("Verification link").input_value()
+
+    verifier = new_page()
+    verifier.goto(stack.tool.url + "/verify")
+    check(verifier, "11-verify-empty")
+    verifier.get_by_label("A credential file").set_input_files(str(png))
+    verifier.get_by_role("button", name="Verify", exact=True).click()
+    verdict = verifier.get_by_role("status").first
+    assert "Valid credential" in verdict.inner_text(), verdict.inner_text()
+    check(verifier, "12-verify-valid")
+    verifier.goto(public_page)
+    assert "K.J." in verifier.content() and "Katherine" not in verifier.content()  # initials, as chosen
+    check(verifier, "13-public-credential")
+
     # The instructor sees it, opens the explanation, and revokes with a reason.
     teacher.get_by_role("link", name="Earners").click()
     check(teacher, "08-earners")
@@ -109,6 +132,16 @@ def test_design_preview_activate_progress_award_revoke(stack, new_page, check):
         assert award.status == "revoked" and award.status_reason == "Exam irregularity"
     teacher.get_by_role("link", name="Review").click()
     check(teacher, "10-review")
+
+    # The same PNG now verifies as revoked.
+    verifier.goto(stack.tool.url + "/verify")
+    verifier.get_by_label("A credential file").set_input_files(str(png))
+    verifier.get_by_role("button", name="Verify", exact=True).click()
+    verdict = verifier.get_by_role("status").first.inner_text()
+    assert "Not valid" in verdict and "revoked" in verdict.lower(), verdict
+    check(verifier, "14-verify-revoked")
+    verifier.goto(public_page)
+    assert "This credential has been revoked." in verifier.content()
 
 
 def test_admin_pages_pass_axe(stack, new_page, check):
