@@ -37,6 +37,7 @@ EQF_FRAMEWORK = "European Qualifications Framework"
 EQF_URL = "https://europa.eu/europass/en/description-eight-eqf-levels"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_WEB_URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 _LANG = re.compile(r"^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")
 
 
@@ -112,9 +113,14 @@ def image_url(facts: CredentialFacts) -> str:
     return f"{facts.achievement_id}/image"
 
 
+def web_url(value: Any) -> bool:
+    """Only http(s) URLs end up in links (no `javascript:` or `data:` from a form field)."""
+    return isinstance(value, str) and bool(_WEB_URL.match(value))
+
+
 def _alignment(item: dict[str, Any]) -> dict[str, Any] | None:
     name, url = item.get("targetName"), item.get("targetUrl")
-    if not name or not url:
+    if not name or not web_url(url):
         return None
     out: dict[str, Any] = {"type": ["Alignment"], "targetName": clean_text(name), "targetUrl": clean_text(url)}
     for key in ("targetDescription", "targetFramework", "targetCode", "targetType"):

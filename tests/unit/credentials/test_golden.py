@@ -63,3 +63,19 @@ def test_golden_credential():
     assert verify_proof(signed, signed["proof"][0], Signer(SEED, "").public_key)
     unsigned = {k: v for k, v in signed.items() if k != "proof"}
     assert canonicalize(unsigned) == canonicalize_reference(unsigned)
+
+
+def test_alignments_need_a_web_url_and_text_loses_control_characters():
+    from dataclasses import replace
+
+    facts = replace(_facts(), name="Bell\x07 and\ttab", details={"alignments": [
+        {"targetName": "XSS", "targetUrl": "javascript:alert(1)"},
+        {"targetName": "Data", "targetUrl": "data:text/html,<script>x</script>"},
+        {"targetName": "Fine", "targetUrl": "https://skills.example.org/ok"},
+    ]})
+    issuer = IssuerFacts(did="did:web:badges.example.edu", name="U")
+    document = compose_credential(facts, issuer, credential_id="https://badges.example.edu/credentials/x",
+                                  valid_from=NOW, valid_until=None, salt="00", status=[])
+    achievement = document["credentialSubject"]["achievement"]
+    assert [a["targetName"] for a in achievement["alignment"]] == ["Fine"]
+    assert achievement["name"] == document["name"] == "Bell and\ttab"
