@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from lti_badger.devtools.demo import DEMO_CONTEXT_ID, INSTRUCTOR, LEARNERS
@@ -105,3 +107,31 @@ def test_spanish_launch_locale(stack, new_page, check):
     assert page.evaluate("document.documentElement.lang") == "es"
     assert "Mis insignias" in page.get_by_role("heading", level=1).inner_text()
     check(page, "learner-badges-es")
+
+
+def test_error_pages_and_badge_edit_pass_axe(stack, new_page, check):
+    page = new_page()
+    response = page.goto(stack.tool.url + "/course/badges")
+    assert response.status == 401
+    check(page, "error-401")
+    page.goto(stack.sim.launch_page_url(INSTRUCTOR[0], DEMO_CONTEXT_ID, resource_link_id="demo-badges"))
+    page.wait_for_url(stack.tool.url + "/course/badges**")
+    lt = page.url.split("lt=", 1)[1]
+    response = page.goto(f"{stack.tool.url}/course/badges/999999/edit?lt={lt}")
+    assert response.status == 404
+    check(page, "error-404")
+    page.goto(f"{stack.tool.url}/course/badges/new?lt={lt}")
+    page.get_by_label(re.compile(r"^Name")).fill("Edited later")
+    page.get_by_label("Upload a PNG or SVG").check()
+    page.get_by_label("Image file").set_input_files(files=[{"name": "x.svg", "mimeType": "image/svg+xml",
+                                                            "buffer": b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'}])
+    page.get_by_role("button", name="Create badge and set criteria").click()
+    assert "event handler" in page.get_by_role("alert").inner_text()
+    check(page, "designer-upload-refused")
+    page.get_by_label("Generate an image").check()
+    page.get_by_role("button", name="Create badge and set criteria").click()
+    page.wait_for_url("**/criteria**")
+    page.get_by_role("link", name="Back to badges").click()
+    page.get_by_role("link", name="Design Edited later").click()
+    assert page.get_by_role("img", name="Current image").is_visible()
+    check(page, "designer-edit")

@@ -210,3 +210,31 @@ def test_learner_gets_403_on_every_instructor_page(app, courses, as_person, cour
 def test_no_launch_is_401(client):
     assert client.get("/course/badges").status_code == 401
     assert client.get("/me/badges").status_code == 401
+
+
+def test_course_isolation_over_real_http(app, courses, as_person, course_b_objects):
+    """The same 404s through a real socket (the WSGI server, headers and redirects as a browser sees them)."""
+    import requests
+
+    from tests.conftest import LiveServer
+
+    a, _ = courses
+    teacher_a = as_person(a, a.instructor, "instructor")
+    server = LiveServer(app).start()
+    try:
+        http = requests.Session()
+        ach_b, person_b, award_b = course_b_objects
+        gets, posts = _instructor_routes(ach_b, person_b, award_b)
+        for path in gets:
+            sep = "&" if "?" in path else "?"
+            status = http.get(f"{server.url}{path}{sep}lt={teacher_a.token}", allow_redirects=False).status_code
+            expected = 200 if path in ("/course/badges", "/course/badges/new", "/course/earners", "/course/review",
+                                       "/course/earners.csv") else 404
+            assert status == expected, path
+        for path, data in posts:
+            body = {**data, "lt": teacher_a.token, "csrf_token": teacher_a.csrf()}
+            assert http.post(f"{server.url}{path}", data=body, allow_redirects=False).status_code == 404, path
+            no_csrf = {**data, "lt": teacher_a.token}
+            assert http.post(f"{server.url}{path}", data=no_csrf, allow_redirects=False).status_code == 400, path
+    finally:
+        server.stop()
