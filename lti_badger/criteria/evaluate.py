@@ -19,7 +19,8 @@ from .rules import parse_date, pointer
 # Activities that are not learner work but the LMS's own aggregate state.
 KIND_MODULE_COMPLETION = "module"
 KIND_COURSE_GRADE = "course_grade"
-AGGREGATE_KINDS = frozenset({KIND_MODULE_COMPLETION, KIND_COURSE_GRADE})
+KIND_COURSE_COMPLETION = "course"
+AGGREGATE_KINDS = frozenset({KIND_MODULE_COMPLETION, KIND_COURSE_GRADE, KIND_COURSE_COMPLETION})
 
 # Stable reason codes: the UI translates them, tests and API clients match on them.
 REASONS = {
@@ -115,7 +116,7 @@ class CourseStructure:
                 grade_activity = grade_activity or a.lms_id
             elif a.module is not None and a.kind == KIND_MODULE_COMPLETION:
                 completion.setdefault(a.module, a.lms_id)
-            elif a.module is not None:
+            elif a.module is not None and a.kind not in AGGREGATE_KINDS:
                 items.setdefault(a.module, []).append(a.lms_id)
         mods = {}
         for m in modules:
