@@ -12,6 +12,7 @@ import json
 import os
 import smtplib
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -144,25 +145,40 @@ class AgsSender:
     public id, tag lti_badger), created once and remembered on the Achievement; per learner the
     score of their current award state."""
 
+    def __init__(self) -> None:
+        self._local = threading.local()  # one keep-alive HTTP session per sending thread
+
+    def _http(self) -> requests.Session:
+        http = getattr(self._local, "http", None)
+        if http is None:
+            http = self._local.http = requests.Session()
+        return http
+
     def send(self, job: Job, ctx: SendContext) -> str:
         from ..lti.advantage import AdvantageClient
 
         with transaction(ctx.sessions) as session:
             award = session.get(Award, job.award_id)
-            achievement = session.get(Achievement, award.achievement_id)
-            course = session.get(Course, award.course_id)
-            platform = session.get(Platform, course.platform_id)
-            person = session.get(Person, award.person_id)
-            if not course.ags_lineitems_url:
-                raise DeliveryError("the course has no AGS line items endpoint (launch without AGS)", retryable=False)
+            # The learner's current state of this badge: the newest award (a re-award after a
+            # revocation supersedes the old one, whose late retries must not undo it).
             current = session.scalars(
                 select(Award).where(Award.person_id == award.person_id, Award.achievement_id == award.achievement_id)
                 .order_by(Award.id.desc()).limit(1)
             ).one()
+            row = session.execute(
+                select(Achievement, Course, Platform, Person)
+                .join(Course, Course.id == Achievement.course_id)
+                .join(Platform, Platform.id == Course.platform_id)
+                .join(Person, Person.id == current.person_id)
+                .where(Achievement.id == current.achievement_id)
+            ).one()
+            achievement, course, platform, person = row
+            if not course.ags_lineitems_url:
+                raise DeliveryError("the course has no AGS line items endpoint (launch without AGS)", retryable=False)
             credential = latest_credential(session, current.id)
             link = verify_url(ctx.settings.public_base_url, credential.id) if credential else None
             name = current.version.name
-            client = AdvantageClient(session, platform, ctx.keys)
+            client = AdvantageClient(session, platform, ctx.keys, http=self._http(), redis_url=ctx.settings.redis_url)
             try:
                 if not achievement.lineitem_url:
                     # One column per badge: the row lock (PostgreSQL) makes concurrent first

@@ -89,6 +89,10 @@ class Worker:
     # -- claim -------------------------------------------------------------------------------
     def claim(self, limit: int | None = None) -> list[int]:
         """Lease up to `limit` due deliveries in one statement; returns their ids."""
+        return [job.id for job in self.claim_jobs(limit)]
+
+    def claim_jobs(self, limit: int | None = None) -> list[Job]:
+        """Lease up to `limit` due deliveries in one statement; returns what sending needs."""
         now = self.clock()
         due = (
             select(Delivery.id)
@@ -103,20 +107,26 @@ class Worker:
             .where(Delivery.id.in_(due.scalar_subquery()),
                    or_(Delivery.leased_until.is_(None), Delivery.leased_until < now))
             .values(leased_by=self.worker_id, leased_until=now + self.lease)
-            .returning(Delivery.id)
+            .returning(Delivery.id, Delivery.award_id, Delivery.destination, Delivery.action, Delivery.payload)
             .execution_options(synchronize_session=False)
         )
         with transaction(self.sessions) as session:
-            return sorted(session.scalars(stmt).all())
+            rows = session.execute(stmt).all()
+        return sorted((Job(r.id, r.award_id, r.destination, r.action, dict(r.payload)) for r in rows),
+                      key=lambda job: job.id)
 
     # -- process -----------------------------------------------------------------------------
-    def process(self, delivery_id: int) -> str:
-        """Send one claimed delivery and record the outcome; returns the new status."""
-        with transaction(self.sessions) as session:
-            d = session.get(Delivery, delivery_id)
-            if d is None or d.status != DELIVERY_PENDING:
-                return d.status if d else "gone"
-            job = Job(d.id, d.award_id, d.destination, d.action, dict(d.payload))
+    def process(self, delivery: int | Job) -> str:
+        """Send one claimed delivery (a Job from `claim_jobs`, or an id) and record the outcome;
+        returns the new status."""
+        if isinstance(delivery, Job):
+            job = delivery
+        else:
+            with transaction(self.sessions) as session:
+                d = session.get(Delivery, delivery)
+                if d is None or d.status != DELIVERY_PENDING:
+                    return d.status if d else "gone"
+                job = Job(d.id, d.award_id, d.destination, d.action, dict(d.payload))
         sender = self.senders.get(job.destination)
         started = time.monotonic()
         error: DeliveryError | None = None
@@ -167,12 +177,12 @@ class Worker:
     def run_once(self) -> int:
         """Claim a batch and process it; returns how many deliveries were handled."""
         self._maybe_expire()
-        ids = self.claim()
-        for delivery_id in ids:
+        jobs = self.claim_jobs()
+        for job in jobs:
             if self.stop_event.is_set():
                 break
-            self.process(delivery_id)
-        return len(ids)
+            self.process(job)
+        return len(jobs)
 
     def _maybe_expire(self) -> None:
         if time.monotonic() - self._last_expiry < self.expiry_every:
