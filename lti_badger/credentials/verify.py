@@ -57,12 +57,26 @@ class ChainSource:
     def __init__(self, *sources: DocumentSource) -> None:
         self.sources = sources
 
-    def get(self, url: str) -> dict[str, Any] | None:
+    def _first(self, url: str) -> tuple[DocumentSource | None, dict[str, Any] | None]:
         for source in self.sources:
             found = source.get(url)
             if found is not None:
-                return found
-        return None
+                return source, found
+        return None, None
+
+    def get(self, url: str) -> dict[str, Any] | None:
+        return self._first(url)[1]
+
+    def as_of(self, url: str) -> datetime | None:
+        source, _found = self._first(url)
+        return _as_of(source, url) if source is not None else None
+
+
+def _as_of(source: Any, url: str) -> datetime | None:
+    """When a live source (our database) read the status; None for a document from a file,
+    whose own validFrom says when it was issued."""
+    as_of = getattr(source, "as_of", None)
+    return as_of(url) if callable(as_of) else None
 
 
 @dataclass(frozen=True)
@@ -252,7 +266,7 @@ def _check_status(document: dict[str, Any], issuer: str | None, source: Document
         except BadInput as e:
             result.add("status", False, f"the {purpose} status list is unreadable: {e.message}")
             continue
-        known = _parse_date(listing.get("validFrom")) or now
+        known = _as_of(source, url) or _parse_date(listing.get("validFrom")) or now
         as_of = known if as_of is None else min(as_of, known)
         when = xsd_datetime(known)
         if purpose == "revocation":

@@ -93,10 +93,12 @@ def test_verify_offline_with_status_files(instance, tmp_path):
     for i, listing in enumerate(lists):
         (tmp_path / f"s{i}.json").write_text(json.dumps(listing))
         args += ["--status", str(tmp_path / f"s{i}.json")]
-    # the files were fetched before the suspension: as of then, it was valid
+    # the files were fetched before the suspension: as of then (their validFrom), it was valid
     result = CliRunner().invoke(main, args + ["--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["suspended"] is False
+    answer = json.loads(result.output)
+    assert answer["suspended"] is False
+    assert answer["status_as_of"] == lists[0]["validFrom"]
     result = CliRunner().invoke(main, ["verify", str(tmp_path / "c.json")])
     assert result.exit_code == 1 and "credential is suspended" in result.output
 

@@ -58,8 +58,8 @@ def test_issued_credential_is_valid_everywhere(db, tmp_path):
     assert achievement["creditsAvailable"] == 2.5 and achievement["inLanguage"] == "en"
     assert any(a["targetFramework"] == "European Qualifications Framework" for a in achievement["alignment"])
     assert "Type of assessment" in achievement["criteria"]["narrative"]
-    assert "Quiz 1 (module Week 1): met on 2026-11-20" in document["evidence"][0]["narrative"] or \
-        "Quiz 1 (module Week 1): met" in document["evidence"][0]["narrative"]
+    assert "- Quiz 1 (module Week 1): met on 2026-11-20" in document["evidence"][0]["narrative"]
+    assert f"Rule version: sha256:{'ab' * 32}" in document["evidence"][0]["narrative"]
     assert "observed 85" in document["evidence"][0]["narrative"]  # include_grades is on
     purposes = [s["statusPurpose"] for s in document["credentialStatus"]]
     assert purposes == ["revocation", "suspension"]
@@ -164,7 +164,8 @@ def test_status_indexes_collide_and_retry(db, tmp_path):
     issuer = make_issuer(tmp_path)
     first = issue_credential(db, make_award(db), issuer.profile, issuer.keys, NOW, rng=_Scripted([7, 7]))
     second = issue_credential(db, make_award(db), issuer.profile, issuer.keys, NOW, rng=_Scripted([7, 7, 7, 7, 9, 9]))
-    entries = {(e.credential_id, e.purpose): e.index for e in db.scalars(select(StatusEntry))}
+    entries = {(e.credential_id, e.purpose): e.index
+               for e in db.scalars(select(StatusEntry).where(StatusEntry.credential_id.in_([first.id, second.id])))}
     assert entries[(first.id, "revocation")] == 7 and entries[(first.id, "suspension")] == 7
     assert entries[(second.id, "revocation")] == 9  # 7 was taken: the unique constraint made it retry
     lists = db.scalars(select(StatusList).order_by(StatusList.id)).all()
@@ -187,9 +188,10 @@ def test_a_full_list_opens_a_new_one(db, tmp_path):
 def test_indexes_are_random_and_bits_flip_only_their_own(db, tmp_path):
     issuer = make_issuer(tmp_path)
     creds = [issue_credential(db, make_award(db), issuer.profile, issuer.keys, NOW) for _ in range(5)]
-    entries = db.scalars(select(StatusEntry).where(StatusEntry.purpose == "revocation")).all()
+    entries = db.scalars(select(StatusEntry).where(StatusEntry.purpose == "revocation",
+                                                   StatusEntry.credential_id.in_([c.id for c in creds]))).all()
     indexes = [e.index for e in entries]
-    assert len(set(indexes)) == 5 and indexes != sorted(indexes) or max(indexes) > 1000
+    assert len(set(indexes)) == 5 and max(indexes) > 1000  # five picks below 1000 of 131072: ~never
     set_status(db, creds[2], "revocation", True)
     mine = {e.credential_id: e for e in entries}
     for c in creds:
