@@ -26,15 +26,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import Select, select, tuple_, update
+from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import criteria
 from ..awards import services as award_services
 from ..errors import BadInput
-from ..models import Activity, Course, Enrollment, Person, Progress, ProgressEvent
-from ..models.course import ENROLLMENT_ACTIVE, ROLE_LEARNER
+from ..models import Activity, Course, Person, Progress, ProgressEvent
 
 log = logging.getLogger(__name__)
 
@@ -164,21 +163,27 @@ def _courses_of_activities(session: Session, platform_id: int, events: list[Prog
 
 
 def _resolve_people(session: Session, platform_id: int, events: list[ProgressEventIn]) -> tuple[dict, dict, dict]:
+    """Learners by LTI sub, LMS user id and e-mail, in one query per chunk."""
     subs = sorted({e.learner_sub for e in events if e.learner_sub})
     lms_ids = sorted({e.learner_lms_id for e in events if e.learner_lms_id})
     emails = sorted({e.learner_email.lower() for e in events if e.learner_email})
     by_sub: dict[str, int] = {}
     by_lms: dict[str, int] = {}
     by_email: dict[str, int] = {}
-    for values, column, target in ((subs, Person.sub, by_sub), (lms_ids, Person.lms_user_id, by_lms)):
-        for part in _chunks(values):
-            for pid, value in session.execute(select(Person.id, column).where(
-                    Person.platform_id == platform_id, column.in_(part)).order_by(Person.id)):
-                target.setdefault(value, pid)
-    for part in _chunks(emails):
-        for pid, email in session.execute(select(Person.id, Person.email).where(
-                Person.platform_id == platform_id, Person.email.in_(part)).order_by(Person.id)):
-            by_email.setdefault(email.lower(), pid)
+    size = max(len(subs), len(lms_ids), len(emails))
+    for i in range(0, size, _CHUNK):
+        wanted = []
+        for values, column in ((subs, Person.sub), (lms_ids, Person.lms_user_id), (emails, Person.email)):
+            if values[i:i + _CHUNK]:
+                wanted.append(column.in_(values[i:i + _CHUNK]))
+        rows = session.execute(select(Person.id, Person.sub, Person.lms_user_id, Person.email).where(
+            Person.platform_id == platform_id, or_(*wanted)).order_by(Person.id))
+        for pid, sub, lms_id, email in rows:
+            by_sub.setdefault(sub, pid)
+            if lms_id is not None:
+                by_lms.setdefault(lms_id, pid)
+            if email:
+                by_email.setdefault(email.lower(), pid)
     return by_sub, by_lms, by_email
 
 
@@ -199,9 +204,9 @@ def _create_activities(session: Session, wanted: dict[tuple[int, str], ProgressE
     rows = [{"course_id": c, "lms_id": lms_id, "title": (e.activity_title or lms_id)[:500],
              "kind": (e.activity_kind or "activity")[:60], "position": 0, "completion_required": True,
              "grades_released": True, "source": e.source} for (c, lms_id), e in sorted(wanted.items())]
+    stmt = _insert(session, Activity.__table__).on_conflict_do_nothing(index_elements=["course_id", "lms_id"])
     for part in _chunks(rows):
-        session.execute(_insert(session, Activity).values(part).on_conflict_do_nothing(
-            index_elements=["course_id", "lms_id"]))
+        session.execute(stmt, part)
     return _resolve_activities(session, set(wanted))
 
 
@@ -368,11 +373,12 @@ def _store_events(session: Session, platform_id: int, accepted: list, now: datet
             for (e, course, _p, _a) in seen.values()]
     inserted: set[tuple[str, str]] = set()
     table = ProgressEvent.__table__
+    # executemany form: one cached statement, sent by SQLAlchemy's "insertmanyvalues" batching.
+    stmt = (_insert(session, table)
+            .on_conflict_do_nothing(index_elements=["platform_id", "source", "source_event_id"])
+            .returning(table.c.source, table.c.source_event_id))
     for part in _chunks(rows):
-        stmt = (_insert(session, table).values(part)
-                .on_conflict_do_nothing(index_elements=["platform_id", "source", "source_event_id"])
-                .returning(table.c.source, table.c.source_event_id))
-        inserted.update((s, sid) for s, sid in session.execute(stmt))
+        inserted.update((s, sid) for s, sid in session.execute(stmt, part))
     result.stored = len(inserted)
     result.duplicates += len(seen) - len(inserted)
     return [item for key, item in seen.items() if key in inserted]
@@ -418,55 +424,41 @@ def _apply(session: Session, fresh: list, now: datetime, result: IngestResult) -
                            "occurred_at": state["occurred_at"], "source": state["source"],
                            "source_event_id": state["source_event_id"], "recorded_at": now})
 
+    # A fixed order of row locks, so concurrent batches on PostgreSQL cannot deadlock.
+    states.sort(key=lambda r: (r["activity_id"], r["person_id"]))
     table = Progress.__table__
+    ins = _insert(session, table)
+    ex = ins.excluded
+    stmt = ins.on_conflict_do_update(
+        index_elements=["activity_id", "person_id"],
+        set_={"score": ex.score, "max_score": ex.max_score, "completed": ex.completed, "passed": ex.passed,
+              "occurred_at": ex.occurred_at, "source": ex.source, "source_event_id": ex.source_event_id,
+              "recorded_at": ex.recorded_at},
+        where=table.c.occurred_at <= ex.occurred_at,
+    ).returning(table.c.course_id, table.c.person_id, table.c.activity_id)
     for part in _chunks(states):
-        ins = _insert(session, table).values(part)
-        ex = ins.excluded
-        stmt = ins.on_conflict_do_update(
-            index_elements=["activity_id", "person_id"],
-            set_={"score": ex.score, "max_score": ex.max_score, "completed": ex.completed, "passed": ex.passed,
-                  "occurred_at": ex.occurred_at, "source": ex.source, "source_event_id": ex.source_event_id,
-                  "recorded_at": ex.recorded_at},
-            where=table.c.occurred_at <= ex.occurred_at,
-        ).returning(table.c.course_id, table.c.person_id, table.c.activity_id)
-        for course, person, activity in session.execute(stmt):
+        for course, person, activity in session.execute(stmt, part):
             result.affected.add((course, person, activity))
     result.applied = len(result.affected)
 
 
 # --- hand-off to the criteria engine -------------------------------------------------------
 
-def active_learners(session: Session, course_id: int, person_ids: Iterable[int]) -> list[int]:
-    """Learners who left the course (NRPS Inactive/Deleted) stop being evaluated."""
-    ids = sorted(set(person_ids))
-    if not ids:
-        return []
-    q: Select = select(Enrollment.person_id).where(
-        Enrollment.course_id == course_id, Enrollment.status == ENROLLMENT_ACTIVE,
-        Enrollment.role == ROLE_LEARNER, Enrollment.person_id.in_(ids))
-    return sorted(session.scalars(q))
-
-
 def reevaluate_affected(session: Session, affected: set[tuple[int, int, int]], now: datetime) -> int:
-    """Re-evaluate only what the new progress can change: per course, its active learners
-    with changed states, restricted to the activities that changed. A met rule becomes an
-    award (`awards.services.award_from_rule`); a holder who no longer meets it goes through
-    the badge's regression policy (`handle_regression`). Returns how many courses were
-    re-evaluated."""
+    """Re-evaluate only what the new progress can change: per course, the learners with
+    changed states (the criteria engine skips those whose enrolment is not active: learners
+    who left are not evaluated), restricted to the activities that changed. A met rule
+    becomes an award (`awards.services.award_from_rule`); a holder who no longer meets it
+    goes through the badge's regression policy (`handle_regression`). Returns how many
+    courses were re-evaluated."""
     by_course: dict[int, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
     for course, person, activity in affected:
         by_course[course][0].add(person)
         by_course[course][1].add(activity)
-    done = 0
     for course, (people, acts) in sorted(by_course.items()):
-        learners = active_learners(session, course, people)
-        if not learners:
-            continue
-        criteria.reevaluate(session, course, learners, now, activity_ids=sorted(acts),
+        criteria.reevaluate(session, course, sorted(people), now, activity_ids=sorted(acts),
                             on_met=award_services.award_from_rule, on_unmet=award_services.handle_regression)
-        done += 1
-    return done
+    return len(by_course)
 
 
-__all__ = ["CREATES_ACTIVITIES", "IngestResult", "ProgressEventIn", "Rejection", "active_learners", "ingest",
-           "reevaluate_affected"]
+__all__ = ["CREATES_ACTIVITIES", "IngestResult", "ProgressEventIn", "Rejection", "ingest", "reevaluate_affected"]
