@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Flask, g, url_for
+from flask import Flask, g, request, url_for
 from flask_babel import format_datetime
 from markupsafe import Markup, escape
 
@@ -41,6 +41,14 @@ def form_fields() -> Markup:
     return Markup("".join(parts))
 
 
+def current_link(*endpoints: str) -> Markup:
+    """aria-current on the navigation link of the page being shown (names ending in "." match
+    a whole blueprint)."""
+    endpoint = request.endpoint or ""
+    hit = any(endpoint == e or (e.endswith(".") and endpoint.startswith(e)) for e in endpoints)
+    return Markup(' aria-current="page"') if hit else Markup("")
+
+
 def when(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return "—"
@@ -50,7 +58,7 @@ def when(value: datetime | None, fmt: str = "medium") -> str:
 
 
 def init_templating(app: Flask) -> None:
-    app.jinja_env.globals.update(surl=scoped_url, form_fields=form_fields, current_scope_or_none=_scope_or_none)
+    app.jinja_env.globals.update(surl=scoped_url, current_link=current_link, form_fields=form_fields, current_scope_or_none=_scope_or_none)
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["reason"] = reason_text
     app.jinja_env.filters["zip"] = lambda a, b: list(zip(a, b))

@@ -5,6 +5,7 @@ learners get 403; an instructor of course A gets 404 for every page and action o
 from __future__ import annotations
 
 import csv
+import re
 import io
 import json
 from datetime import datetime, timezone
@@ -238,3 +239,37 @@ def test_course_isolation_over_real_http(app, courses, as_person, course_b_objec
             assert http.post(f"{server.url}{path}", data=no_csrf, allow_redirects=False).status_code == 400, path
     finally:
         server.stop()
+
+
+def test_review_queue_suspend_and_reinstate_and_funnel(app, courses, as_person):
+    a, _ = courses
+    teacher = as_person(a, a.instructor, "instructor")
+    design(teacher, name="Two quizzes")
+    ach = achievement_of(app, "Two quizzes")
+    q1, q2 = a.activities[0].lms_id, a.activities[1].lms_id
+    rule = {"type": "all", "rules": [{"type": "activity_completed", "activity": q1},
+                                     {"type": "activity_completed", "activity": q2}]}
+    assert teacher.post(f"/course/badges/{ach.id}/criteria",
+                        {"rule_json": json.dumps(rule), "action": "save_activate"}).status_code == 303
+    add_progress(app, a, a.learners[0], 0, 9.0)
+    add_progress(app, a, a.learners[1], 0, 9.0)
+    add_progress(app, a, a.learners[1], 1, 9.0)
+    # The funnel: 2 learners completed quiz 1.1, 1 completed quiz 1.2, 0 hold the badge (progress came in
+    # without an ingest, so the rule has not awarded anyone yet).
+    page = teacher.get(f"/course/earners?funnel={ach.id}").get_data(as_text=True)
+    assert re.search(r"<td>Quiz 1\.1</td><td class=\"num\">2</td>", page), page
+    assert re.search(r"<td>Quiz 1\.2</td><td class=\"num\">1</td>", page)
+    assert re.search(r"<td>whole badge</td><td class=\"num\">1</td>", page)
+    assert 'aria-current="page"' in page
+
+    assert teacher.post("/course/awards", {"person_id": a.learners[1].id, "achievement_id": ach.id,
+                                           "reason": "checked"}).status_code == 303
+    with app.extensions["lti_badger"].sessions() as s:
+        award = s.scalars(select(Award).where(Award.achievement_id == ach.id)).one()
+    assert teacher.post(f"/course/awards/{award.id}/suspend", {"reason": "integrity check"}).status_code == 303
+    queue = teacher.get("/course/review").get_data(as_text=True)
+    assert "integrity check" in queue and a.learners[1].name in queue and "Suspended" in queue
+    assert teacher.post(f"/course/awards/{award.id}/reinstate", {"reason": "cleared", "back": "review"}).status_code == 303
+    assert "Nothing to review." in teacher.get("/course/review").get_data(as_text=True)
+    with app.extensions["lti_badger"].sessions() as s:
+        assert s.get(Award, award.id).status == "active"
