@@ -36,7 +36,7 @@ from lti_badger.criteria import preview, rule_hash  # noqa: E402
 from lti_badger.db import make_engine  # noqa: E402
 from lti_badger.migrate import upgrade  # noqa: E402
 from lti_badger.models import (  # noqa: E402
-    Achievement, AchievementVersion, Activity, Award, Course, Enrollment, Module, Person, Platform, Progress,
+    Achievement, AchievementVersion, Activity, Award, Course, Enrollment, Module, Person, Platform,
 )
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)

@@ -230,3 +230,13 @@ def test_to_dict_is_json_ready():
                              act("enrolled_days", min_days=1)])
     body = json.loads(json.dumps(evaluate(rule, SNAP, NOW).to_dict()))
     assert body["met"] is True and body["explanation"]["children"][0]["as_of"] == EARLY.isoformat()
+
+
+def test_structure_keeps_lms_aggregates_out_of_module_items():
+    s = CourseStructure.build([
+        ActivityInfo("a", module="m"), ActivityInfo("module:m", module="m", kind="module"),
+        ActivityInfo("done", module="m", kind="course", completion_required=False),
+        ActivityInfo("grade", kind="course_grade", max_points=100)], [ModuleInfo("m")])
+    assert s.modules["m"].activities == ("a",)
+    assert s.modules["m"].completion_activity == "module:m"
+    assert s.course_grade_activity == "grade"

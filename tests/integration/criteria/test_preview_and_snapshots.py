@@ -125,3 +125,25 @@ def test_explain_for_the_learner_hides_unreleased_grades(db):
     mine = explain(db, w.course.id, ach.id, me.id, NOW)
     assert mine.explanation.reason == "score.below_threshold" and mine.explanation.observed is None
     assert explain(db, w.course.id, ach.id, me.id, NOW, for_learner=False).explanation.observed == 64.0
+
+
+def test_synced_course_total_is_the_course_grade_and_the_only_row_read(db):
+    from lti_badger.criteria import references
+    from lti_badger.criteria.snapshots import activity_ids_for
+    from lti_badger.models import Activity
+
+    w = make_course(db, learners=2)
+    total = Activity(course_id=w.course.id, lms_id="course-grade", title="Course total", kind="course_grade",
+                     max_points=100.0, completion_required=False)
+    db.add(total)
+    db.flush()
+    w.activities["course-grade"] = total
+    set_progress(db, w, w.learners[0], "course-grade", score=81, source="moodle-ws")
+    set_progress(db, w, w.learners[1], "lab", score=20, completed=True)  # full marks, but not the LMS total
+    rule = {"type": "course_grade", "min_percent": 80}
+    assert activity_ids_for(db, w.course.id, references(rule)) == [total.id]
+    result = preview(db, w.course.id, rule, NOW)
+    assert result.would_earn == [w.learners[0].id]
+    exp = result.decisions[w.learners[0].id].explanation
+    assert (exp.observed, exp.source) == (81.0, "moodle-ws")
+    assert result.decisions[w.learners[1].id].explanation.reason == "grade.missing"
