@@ -31,6 +31,9 @@ OB_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
 PNG_KEYWORD = b"openbadgecredential"
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_PNG_CHUNKS = 10_000
+MAX_PIXELS = 4096 * 4096
+# Elements and attributes that make an SVG active content: refused even though we only read it.
+_ACTIVE_SVG = frozenset({"script", "foreignObject", "iframe", "embed", "object", "handler", "listener"})
 DEFAULT_COLOUR = "#1f5fa8"
 
 
@@ -60,8 +63,11 @@ def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
         pos = end
         if kind == b"IEND":
             break
-    if not chunks or chunks[0][0] != b"IHDR" or chunks[-1][0] != b"IEND":
+    if not chunks or chunks[0][0] != b"IHDR" or chunks[-1][0] != b"IEND" or len(chunks[0][1]) != 13:
         raise BadInput("the PNG is missing its header or end chunk")
+    width, height = struct.unpack(">II", chunks[0][1][:8])
+    if width * height > MAX_PIXELS:
+        raise BadInput(f"the PNG claims {width}x{height} pixels: refused as a decompression bomb")
     return chunks
 
 
@@ -138,6 +144,10 @@ def extract_svg(data: bytes) -> str:
         raise BadInput("the SVG declares a DTD, entities or external references, which are not allowed") from e
     except Exception as e:  # ElementTree.ParseError, expat errors
         raise BadInput(f"the SVG is not well-formed XML: {e}") from e
+    for node in root.iter():
+        tag = node.tag.rsplit("}", 1)[-1] if isinstance(node.tag, str) else ""
+        if tag in _ACTIVE_SVG or any(name.rsplit("}", 1)[-1].lower().startswith("on") for name in node.attrib):
+            raise BadInput("the SVG contains a script or an event handler, which is not allowed")
     element = root.find(f"{{{OB_NAMESPACE}}}credential")
     if element is None:
         element = next(iter(root.iter(f"{{{OB_NAMESPACE}}}credential")), None)

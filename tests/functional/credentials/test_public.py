@@ -139,6 +139,8 @@ def test_verify_api_and_page(client, issued):
     (b'{"a": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "application/json", 400),
     (b"{" + b" " * (3 * 1024 * 1024) + b"}", "application/json", 413),
     (b"not a credential", "text/plain", 400),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "image/svg+xml", 400),
+    (__import__("tests.unit.credentials.test_baking", fromlist=["_bomb_png"])._bomb_png(), "image/png", 400),
     (b"", "application/json", 400),
 ])
 def test_hostile_input_gets_a_clear_4xx(client, issued, body, content_type, status):

@@ -108,3 +108,29 @@ def test_nested_and_oversized_json_are_refused():
         parse_json(b"[1, 2]")
     with pytest.raises(BadInput, match="not valid JSON"):
         parse_json(b"{nope")
+
+
+def _bomb_png() -> bytes:
+    """A few hundred bytes that claim 100000 x 100000 pixels of zeros."""
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\0" * (1024 * 1024), 9)
+    return (b"\x89PNG\r\n\x1a\n" + baking._chunk(b"IHDR", ihdr) + baking._chunk(b"IDAT", idat)
+            + baking._chunk(b"iTXt", baking.PNG_KEYWORD + b"\0\0\0\0\0" + TEXT.encode()) + baking._chunk(b"IEND", b""))
+
+
+def test_png_claiming_huge_dimensions_is_refused():
+    with pytest.raises(BadInput, match="decompression bomb"):
+        baking.extract(_bomb_png())
+
+
+@pytest.mark.parametrize("active", [
+    b"<script>alert(1)</script>",
+    b'<rect width="1" height="1" onload="alert(1)"/>',
+    b'<foreignObject><div xmlns="http://www.w3.org/1999/xhtml">x</div></foreignObject>',
+])
+def test_svg_with_scripts_is_refused(active):
+    svg = (b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0">'
+           + active + b"<openbadges:credential><![CDATA[" + TEXT.replace("]]>", "]]]]><![CDATA[>").encode()
+           + b"]]></openbadges:credential></svg>")
+    with pytest.raises(BadInput, match="script or an event handler"):
+        baking.extract(svg)
