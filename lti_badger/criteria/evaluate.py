@@ -254,7 +254,7 @@ class _Ctx(NamedTuple):
 
 
 _date = lru_cache(maxsize=1024)(parse_date)
-pointer = lru_cache(maxsize=4096)(pointer)
+_pointer = lru_cache(maxsize=4096)(pointer)  # paths repeat for every learner
 
 
 def _eval(node: Mapping[str, Any], path: tuple[str | int, ...], ctx: _Ctx) -> Explanation:
@@ -273,9 +273,9 @@ def _activity_completed(node, path, ctx) -> Explanation:
     lms_id = node["activity"]
     info = ctx.snap.structure.activities.get(lms_id)
     if info is None:
-        return Explanation("activity_completed", pointer(path), False, "activity.unknown", activity=lms_id,
+        return Explanation("activity_completed", _pointer(path), False, "activity.unknown", activity=lms_id,
                            label=node.get("label"), steps_remaining=None)
-    return _completion(info, ctx.progress(lms_id), pointer(path), bool(node.get("require_pass")), node.get("label"))
+    return _completion(info, ctx.progress(lms_id), _pointer(path), bool(node.get("require_pass")), node.get("label"))
 
 
 def _completion(info: ActivityInfo, p: ActivityProgress | None, ptr: str, require_pass: bool,
@@ -331,9 +331,9 @@ def _activity_score(node, path, ctx) -> Explanation:
     lms_id = node["activity"]
     info = ctx.snap.structure.activities.get(lms_id)
     if info is None:
-        return Explanation("activity_score", pointer(path), False, "activity.unknown", activity=lms_id,
+        return Explanation("activity_score", _pointer(path), False, "activity.unknown", activity=lms_id,
                            label=node.get("label"), steps_remaining=None)
-    return _score_explanation("activity_score", pointer(path), node, info, ctx.progress(lms_id), node.get("label"))
+    return _score_explanation("activity_score", _pointer(path), node, info, ctx.progress(lms_id), node.get("label"))
 
 
 def _latest(progress: Iterable[ActivityProgress | None]) -> tuple[str | None, datetime | None]:
@@ -345,7 +345,7 @@ def _latest(progress: Iterable[ActivityProgress | None]) -> tuple[str | None, da
 
 
 def _module_completed(node, path, ctx) -> Explanation:
-    ptr, label, mod_id = pointer(path), node.get("label"), node["module"]
+    ptr, label, mod_id = _pointer(path), node.get("label"), node["module"]
     structure = ctx.snap.structure
     mod = structure.modules.get(mod_id)
     if mod is None:
@@ -403,7 +403,7 @@ def _graded(structure: CourseStructure, ids: Iterable[str], ctx: _Ctx) -> list[t
 
 
 def _module_score(node, path, ctx) -> Explanation:
-    ptr, label, mod_id = pointer(path), node.get("label"), node["module"]
+    ptr, label, mod_id = _pointer(path), node.get("label"), node["module"]
     structure = ctx.snap.structure
     mod = structure.modules.get(mod_id)
     if mod is None:
@@ -443,7 +443,7 @@ def _module_score(node, path, ctx) -> Explanation:
 
 
 def _course_grade(node, path, ctx) -> Explanation:
-    ptr, label = pointer(path), node.get("label")
+    ptr, label = _pointer(path), node.get("label")
     structure = ctx.snap.structure
     threshold = float(node["min_percent"])
     if structure.course_grade_activity is not None:
@@ -499,12 +499,12 @@ def _group(node, path, ctx) -> Explanation:
         reason = "at_least.impossible"
     else:
         reason = f"{kind}.{'met' if met else 'not_met'}"
-    return Explanation(kind, pointer(path), met, reason, observed=met_count, threshold=need, unit="rules",
+    return Explanation(kind, _pointer(path), met, reason, observed=met_count, threshold=need, unit="rules",
                        label=node.get("label"), steps_remaining=steps, children=kids)
 
 
 def _dated(node, path, ctx: _Ctx) -> Explanation:
-    kind, ptr, label = node["type"], pointer(path), node.get("label")
+    kind, ptr, label = node["type"], _pointer(path), node.get("label")
     when = _date(node["date"])
     if "rule" not in node:
         if kind == "before":
@@ -535,13 +535,13 @@ def _dated(node, path, ctx: _Ctx) -> Explanation:
 def _badge_earned(node, path, ctx) -> Explanation:
     target = int(node["achievement"])
     met = target in ctx.snap.earned_badges
-    return Explanation("badge_earned", pointer(path), met, "badge.earned" if met else "badge.not_earned",
+    return Explanation("badge_earned", _pointer(path), met, "badge.earned" if met else "badge.not_earned",
                        achievement=target, title=ctx.snap.structure.achievements.get(target),
                        label=node.get("label"), steps_remaining=0 if met else 1)
 
 
 def _enrolled_days(node, path, ctx) -> Explanation:
-    ptr, label, need = pointer(path), node.get("label"), int(node["min_days"])
+    ptr, label, need = _pointer(path), node.get("label"), int(node["min_days"])
     if ctx.snap.enrolled_at is None:
         return Explanation("enrolled_days", ptr, False, "enrolment.unknown", threshold=need, unit="days",
                            label=label, steps_remaining=None)
