@@ -273,3 +273,22 @@ def test_review_queue_suspend_and_reinstate_and_funnel(app, courses, as_person):
     assert "Nothing to review." in teacher.get("/course/review").get_data(as_text=True)
     with app.extensions["lti_badger"].sessions() as s:
         assert s.get(Award, award.id).status == "active"
+
+
+def test_activate_and_archive_from_the_badge_list(app, courses, as_person):
+    a, _ = courses
+    teacher = as_person(a, a.instructor, "instructor")
+    design(teacher, name="Toggle")
+    ach = achievement_of(app, "Toggle")
+    listing = teacher.get("/course/badges").get_data(as_text=True)
+    assert f"/course/badges/{ach.id}/state" not in listing  # no rule yet: nothing to activate
+    rule = {"type": "activity_completed", "activity": a.activities[0].lms_id}
+    assert teacher.post(f"/course/badges/{ach.id}/criteria", {"rule_json": json.dumps(rule), "action": "save"}).status_code == 303
+    assert ">Activate<" in teacher.get("/course/badges").get_data(as_text=True)
+    assert teacher.post(f"/course/badges/{ach.id}/state", {"action": "activate"}).status_code == 303
+    assert teacher.post(f"/course/badges/{ach.id}/state", {"action": "archive"}).status_code == 303
+    assert teacher.post(f"/course/badges/{ach.id}/state", {"action": "explode"}).status_code == 400
+    with app.extensions["lti_badger"].sessions() as s:
+        assert s.get(Achievement, ach.id).state == "archived"
+    page = teacher.get(f"/course/badges?saved={ach.id}").get_data(as_text=True)
+    assert "Archived" in page and "Saved." in page
