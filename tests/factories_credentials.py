@@ -79,10 +79,19 @@ def _settings(base_url: str):
     return Settings(base_url=base_url)
 
 
-def make_award(db: Session, *, name: str = "Python Basics", description: str = "Writes small Python programs.",
+@dataclass
+class World:
+    platform: Platform
+    course: Course
+    person: Person
+    achievement: Achievement
+    version: AchievementVersion
+
+
+def make_world(db: Session, *, name: str = "Python Basics", description: str = "Writes small Python programs.",
                details: dict[str, Any] | None = None, email: str | None = "auto", validity_days: int | None = None,
-               evidence: dict[str, Any] | None = None, awarded_at: datetime = NOW, image: bytes | None = None,
-               image_type: str | None = None, achievement_type: str = "Badge") -> Award:
+               image: bytes | None = None, image_type: str | None = None, achievement_type: str = "Badge") -> World:
+    """A platform, a course, an enrolled learner and an active achievement with one version."""
     n = next(_seq)
     issuer = f"https://lms{n}.example"
     platform = Platform(issuer=issuer, client_id=f"client-{n}", auth_login_url=f"{issuer}/auth",
@@ -106,9 +115,17 @@ def make_award(db: Session, *, name: str = "Python Basics", description: str = "
     db.add(version)
     db.flush()
     achievement.current_version_id = version.id
-    award = Award(course_id=course.id, achievement_id=achievement.id, version_id=version.id, person_id=person.id,
-                  evidence=DECISION if evidence is None else evidence, awarded_at=awarded_at,
-                  valid_until=None)
+    db.flush()
+    return World(platform, course, person, achievement, version)
+
+
+def make_award(db: Session, *, evidence: dict[str, Any] | None = None, awarded_at: datetime = NOW,
+               **world_kw: Any) -> Award:
+    """An active award of a fresh world's achievement to its learner (rows built directly)."""
+    world = make_world(db, **world_kw)
+    award = Award(course_id=world.course.id, achievement_id=world.achievement.id, version_id=world.version.id,
+                  person_id=world.person.id, evidence=DECISION if evidence is None else evidence,
+                  awarded_at=awarded_at, valid_until=None)
     db.add(award)
     db.flush()
     return award
