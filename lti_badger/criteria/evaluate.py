@@ -21,6 +21,8 @@ KIND_MODULE_COMPLETION = "module"
 KIND_COURSE_GRADE = "course_grade"
 KIND_COURSE_COMPLETION = "course"
 AGGREGATE_KINDS = frozenset({KIND_MODULE_COMPLETION, KIND_COURSE_GRADE, KIND_COURSE_COMPLETION})
+# The source named for a course grade that we computed from the activities' scores.
+SOURCE_COMPUTED = "computed"
 
 # Stable reason codes: the UI translates them, tests and API clients match on them.
 REASONS = {
@@ -148,6 +150,10 @@ class Snapshot:
     enrolled_at: datetime | None = None
     earned_badges: frozenset[int] = frozenset()
     person_id: int | None = None
+    # The computed course grade summed by the database (score and max over every graded
+    # activity, latest time, released unless a graded item is not): set by the bulk loader so
+    # a course_grade rule need not read every progress row. None: computed from `progress`.
+    course_total: ActivityProgress | None = None
 
 
 class Explanation(NamedTuple):
@@ -459,18 +465,25 @@ def _course_grade(node, path, ctx) -> Explanation:
                            observed=observed, threshold=threshold, unit="percent", source=p.source or None,
                            as_of=p.occurred_at, label=label, hidden=not (p.released and info.released),
                            deep_link=info.deep_link, steps_remaining=0 if met else 1)
-    graded = _graded(structure, structure.activities, ctx)
-    if not graded:
+    # Computed: total points over every graded activity, missing scores counting as 0.
+    summed = ctx.snap.course_total
+    if summed is not None and ctx.after is None and ctx.before is None:
+        total, maximum, as_of, hidden = summed.score or 0.0, summed.max_score or 0.0, summed.occurred_at, \
+            not summed.released
+    else:
+        graded = _graded(structure, structure.activities, ctx)
+        total = sum(p.score for _i, p, _m in graded if p is not None and p.score is not None)
+        maximum = sum(m for _i, _p, m in graded)
+        hidden = any(not (info.released and (p is None or p.released)) for info, p, _m in graded)
+        as_of = _latest(p for _i, p, _m in graded)[1]
+    if not maximum:
         return Explanation("course_grade", ptr, False, "grade.missing", threshold=threshold, unit="percent",
                            label=label, steps_remaining=None)
-    total = sum(p.score for _i, p, _m in graded if p is not None and p.score is not None)
-    observed = _pct(total, sum(m for _i, _p, m in graded))
-    hidden = any(not (info.released and (p is None or p.released)) for info, p, _m in graded)
-    source, as_of = _latest(p for _i, p, _m in graded)
+    observed = _pct(total, maximum)
     met = observed >= threshold
     return Explanation("course_grade", ptr, met, "grade.met" if met else "grade.below_threshold", observed=observed,
-                       threshold=threshold, unit="percent", source=source, as_of=as_of, label=label, hidden=hidden,
-                       steps_remaining=0 if met else 1)
+                       threshold=threshold, unit="percent", source=SOURCE_COMPUTED, as_of=as_of, label=label,
+                       hidden=hidden, steps_remaining=0 if met else 1)
 
 
 def _group(node, path, ctx) -> Explanation:

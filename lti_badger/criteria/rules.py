@@ -96,6 +96,9 @@ class References:
     modules: frozenset[str] = frozenset()
     achievements: frozenset[int] = frozenset()
     course_grade: bool = False
+    # A course_grade inside before/after with a rule needs every progress row (the window
+    # filters them); otherwise a computed course grade can be summed by the database.
+    course_grade_windowed: bool = False
     time_based: bool = False
     enrolment: bool = False
 
@@ -104,8 +107,8 @@ def references(rule: Mapping[str, Any]) -> References:
     activities: set[str] = set()
     modules: set[str] = set()
     achievements: set[int] = set()
-    course_grade = time_based = enrolment = False
-    for _path, node in walk(rule):
+    course_grade = windowed = time_based = enrolment = False
+    for path, node in walk(rule):
         kind = node["type"]
         if kind in ("activity_completed", "activity_score"):
             activities.add(node["activity"])
@@ -115,12 +118,13 @@ def references(rule: Mapping[str, Any]) -> References:
             achievements.add(int(node["achievement"]))
         elif kind == "course_grade":
             course_grade = True
+            windowed = windowed or "rule" in path
         elif kind in DATE_TYPES:
             time_based = True
         elif kind == "enrolled_days":
             enrolment = time_based = True
     return References(frozenset(activities), frozenset(modules), frozenset(achievements),
-                      course_grade, time_based, enrolment)
+                      course_grade, windowed, time_based, enrolment)
 
 
 def validate_rule(

@@ -5,10 +5,11 @@ look at, so previewing a rule over a large course is a handful of queries plus i
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String, select, type_coerce
+from sqlalchemy import DateTime, String, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from lti_badger.errors import NotFound
@@ -16,7 +17,10 @@ from lti_badger.models import Achievement, AchievementVersion, Activity, Award, 
 from lti_badger.models.award import AWARD_ACTIVE, AWARD_SUSPENDED
 from lti_badger.models.course import ENROLLMENT_ACTIVE, ROLE_LEARNER
 
-from .evaluate import KIND_COURSE_GRADE, ActivityInfo, ActivityProgress, CourseStructure, ModuleInfo, Snapshot
+from .evaluate import (
+    AGGREGATE_KINDS, KIND_COURSE_GRADE, SOURCE_COMPUTED, ActivityInfo, ActivityProgress, CourseStructure, ModuleInfo,
+    Snapshot,
+)
 from .rules import References
 
 LIVE_AWARD_STATES = (AWARD_ACTIVE, AWARD_SUSPENDED)
@@ -125,7 +129,11 @@ def load_snapshots(
     # activity database id -> (LMS id, grades released), so no join is needed per row.
     lookup = {aid: (lms_id, structure.activities[lms_id].released if lms_id in structure.activities else True)
               for aid, (lms_id, _m, _k) in keys.items()}
-    activity_ids = activity_ids_for(session, course_id, refs, keys)
+    # A computed course grade (no LMS total synced, not inside a date window) is summed by the
+    # database: one row per learner instead of every progress row of the course.
+    summed = (refs is not None and refs.course_grade and not refs.course_grade_windowed
+              and structure.course_grade_activity is None)
+    activity_ids = activity_ids_for(session, course_id, replace(refs, course_grade=False) if summed else refs, keys)
     # Not the model's UTCDateTime decorator: up to a million rows go through here. SQLite keeps
     # naive UTC text, parsed below by the C ISO parser with the zone appended (half the cost of
     # parse-then-replace); PostgreSQL returns aware datetimes. Every column comes from the
@@ -153,6 +161,10 @@ def load_snapshots(
                     at = parse(at + "+00:00")
                 lms_id, released = lookup[activity_id]
                 mine[lms_id] = ActivityProgress(score, max_score, bool(completed), passed, at, source, released)
+    totals: dict[int, ActivityProgress] = {}
+    nobody: ActivityProgress | None = None
+    if summed:
+        totals, nobody = _course_totals(session, course_id, structure, None if everyone else list(enrolments))
     if badge_ids is not None and not badge_ids:
         earned: dict[int, set[int]] = {}
     else:
@@ -160,9 +172,37 @@ def load_snapshots(
     empty: frozenset[int] = frozenset()
     return {
         pid: Snapshot(structure, progress[pid], enrolled_at,
-                      frozenset(earned[pid]) if pid in earned else empty, pid)
+                      frozenset(earned[pid]) if pid in earned else empty, pid, totals.get(pid, nobody))
         for pid, enrolled_at in enrolments.items()
     }
+
+
+def _course_totals(session: Session, course_id: int, structure: CourseStructure,
+                   person_ids: list[int] | None) -> tuple[dict[int, ActivityProgress], ActivityProgress]:
+    """Per learner, what `evaluate` would sum for a computed course grade: the scores and
+    maxima (the progress row's maximum, else the activity's) over every graded activity, the
+    latest time, and whether a grade behind it is unreleased. Also the value for a learner
+    with no graded progress at all."""
+    graded = [a for a in structure.activities.values() if a.kind not in AGGREGATE_KINDS and a.max_points]
+    static_max = float(sum(a.max_points for a in graded))
+    static_hidden = any(not a.released for a in graded)
+    has_max = or_(Progress.max_score > 0, Activity.max_points > 0)
+    stmt = (select(Progress.person_id,
+                   func.sum(case((has_max, func.coalesce(Progress.score, 0.0)), else_=0.0)),
+                   func.sum(case((Progress.max_score > 0, Progress.max_score - func.coalesce(Activity.max_points, 0.0)),
+                                 else_=0.0)),
+                   func.max(case((has_max, Progress.occurred_at), else_=None)),
+                   func.max(case((and_(Progress.max_score > 0, Activity.grades_released.is_(False)), 1), else_=0)))
+            .join(Activity, Activity.id == Progress.activity_id)
+            .where(Progress.course_id == course_id, Activity.kind.not_in(sorted(AGGREGATE_KINDS)))
+            .group_by(Progress.person_id))
+    out: dict[int, ActivityProgress] = {}
+    for chunk in ([None] if person_ids is None else _chunks(person_ids)):
+        query = stmt if chunk is None else stmt.where(Progress.person_id.in_(chunk))
+        for pid, score, extra_max, latest, unreleased in session.execute(query):
+            out[pid] = ActivityProgress(float(score or 0.0), static_max + float(extra_max or 0.0), False, None, latest,
+                                        SOURCE_COMPUTED, not (static_hidden or bool(unreleased)))
+    return out, ActivityProgress(0.0, static_max, False, None, None, SOURCE_COMPUTED, not static_hidden)
 
 
 def load_snapshot(session: Session, course_id: int, person_id: int, *,

@@ -147,3 +147,49 @@ def test_synced_course_total_is_the_course_grade_and_the_only_row_read(db):
     exp = result.decisions[w.learners[0].id].explanation
     assert (exp.observed, exp.source) == (81.0, "moodle-ws")
     assert result.decisions[w.learners[1].id].explanation.reason == "grade.missing"
+
+
+def test_course_grade_summed_by_the_database_equals_the_in_memory_sum(db):
+    from lti_badger.criteria import evaluate, references
+    from lti_badger.criteria.snapshots import active_learners, load_snapshots
+    from lti_badger.models import Activity
+
+    w = make_course(db, learners=5)
+    # An activity with no maximum of its own whose progress reports one (and is unreleased).
+    odd = Activity(course_id=w.course.id, module_id=w.modules["m3"].id, lms_id="odd", kind="quiz",
+                   grades_released=False)
+    db.add(odd)
+    db.flush()
+    w.activities["odd"] = odd
+    l0, l1, l2, l3, _nobody = w.learners
+    set_progress(db, w, l0, "quiz1", score=9, completed=True, at=NOW - timedelta(days=3))
+    set_progress(db, w, l0, "essay", score=40, completed=True, at=NOW - timedelta(days=2))
+    set_progress(db, w, l0, "lab", score=18)
+    set_progress(db, w, l1, "exam", score=95, completed=True)
+    row = set_progress(db, w, l2, "odd", score=4)
+    row.max_score = 5.0
+    row = set_progress(db, w, l3, "essay", score=30)
+    row.max_score = 60.0  # the LMS's maximum changed since the activity was synced
+    set_progress(db, w, l3, "page", completed=True)
+    db.flush()
+    learners = active_learners(db, w.course.id)
+    for rule in ({"type": "course_grade", "min_percent": 20},
+                 {"type": "all", "rules": [{"type": "course_grade", "min_percent": 5},
+                                           {"type": "activity_completed", "activity": "page"}]}):
+        summed = load_snapshots(db, w.course.id, learners, refs=references(rule))
+        full = load_snapshots(db, w.course.id, learners)
+        assert all(s.course_total is not None for s in summed.values())
+        assert all(s.course_total is None for s in full.values())
+        assert len(summed[l0.id].progress) <= 1  # only what other nodes read
+        for pid in learners:
+            a, b = evaluate(rule, summed[pid], NOW), evaluate(rule, full[pid], NOW)
+            assert a == b, pid
+    grade = evaluate({"type": "course_grade", "min_percent": 20}, summed[l2.id], NOW).explanation
+    assert grade.hidden and grade.observed == round(4 * 100 / 185, 2)
+    # Inside a date window every row is read and the window applies.
+    windowed = {"type": "before", "date": (NOW - timedelta(days=2, hours=12)).isoformat(),
+                "rule": {"type": "course_grade", "min_percent": 1}}
+    snaps = load_snapshots(db, w.course.id, learners, refs=references(windowed))
+    assert snaps[l0.id].course_total is None
+    exp = evaluate(windowed, snaps[l0.id], NOW).explanation.children[0]
+    assert exp.observed == round(9 * 100 / 180, 2)  # only the quiz happened before the deadline
