@@ -196,3 +196,13 @@ def cookieless_page(playwright_instance, tmp_path):
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(autouse=True)
+def _leave_nothing_behind(request):
+    """Browser tests commit for real; empty the tables afterwards (see tests/functional/web)."""
+    yield
+    if "app_settings" in request.fixturenames:
+        from tests.conftest import wipe
+
+        wipe(request.getfixturevalue("engine"))
