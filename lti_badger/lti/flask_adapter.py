@@ -144,6 +144,10 @@ class LtiAdapter:
         self.request = FlaskRequest(request_is_secure=secure)
         self.cookies = IframeCookieService(self.request, secure)
 
+    def purge_expired(self) -> None:
+        """Drop expired launch state (the database cache only: Redis expires keys itself)."""
+        self.storage.cache.purge_expired()
+
     def login(self) -> FlaskOIDCLogin:
         login = FlaskOIDCLogin(self.request, self.tool_conf, cookie_service=self.cookies)
         return login.set_launch_data_storage(self.storage).set_launch_data_lifetime(LAUNCH_DATA_LIFETIME)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..errors import LaunchError
+from ..errors import BadInput, LaunchError, NotFound
 from ..models import Achievement, Course, Deployment, Enrollment, Person, Platform, ResourceLink
 from ..models.course import ENROLLMENT_ACTIVE
 from ..scope import Scope
@@ -160,16 +160,45 @@ def find_resource_link(session: Session, scope: Scope, resource_link_id: str) ->
         ResourceLink.course_id == scope.course_id, ResourceLink.resource_link_id == resource_link_id))
 
 
+def landing_view(session: Session, scope: Scope, resource_link_id: str | None) -> dict[str, Any]:
+    """Query parameters of the home page a resource link opens (its deep-linked view)."""
+    link = find_resource_link(session, scope, resource_link_id) if resource_link_id else None
+    if link is not None and link.target.get("view") == VIEW_BADGE:
+        return {"view": VIEW_BADGE, "achievement": link.target["achievement"]}
+    return {}
+
+
+def find_course_achievement(session: Session, scope: Scope, achievement_id: int | None) -> Achievement | None:
+    if achievement_id is None:
+        return None
+    return session.scalar(select(Achievement).where(
+        Achievement.id == achievement_id, Achievement.course_id == scope.course_id))
+
+
+def _achievement_name(achievement: Achievement) -> str:
+    return achievement.current_version.name if achievement.current_version else f"Badge {achievement.id}"
+
+
 def list_course_achievements(session: Session, scope: Scope) -> list[tuple[Achievement, str]]:
     """The course's achievements that are not archived, with their current names (deep linking picker)."""
     rows = session.scalars(select(Achievement).where(
         Achievement.course_id == scope.course_id, Achievement.state != "archived").order_by(Achievement.id)).all()
-    return [(a, a.current_version.name if a.current_version else f"Badge {a.id}") for a in rows]
+    return [(a, _achievement_name(a)) for a in rows]
 
 
-def deep_link_items(base_url: str, view: str, achievement: Achievement | None, title: str) -> list[dict[str, Any]]:
-    """The content items one picker choice becomes (LtiResourceLink items, Deep Linking 2.0 §3.4)."""
+def deep_link_items(session: Session, scope: Scope, base_url: str, view: str,
+                    achievement_id: int | None) -> list[dict[str, Any]]:
+    """The LtiResourceLink content items (Deep Linking 2.0 §3.4) an instructor's choice becomes:
+    the link launches the tool and its custom parameters say which view it opens."""
     custom = {c.CUSTOM_VIEW: view}
-    if achievement is not None:
+    if view == VIEW_BADGE:
+        achievement = find_course_achievement(session, scope, achievement_id)
+        if achievement is None:
+            raise NotFound("choose one of this course's badges")
         custom[c.CUSTOM_ACHIEVEMENT] = achievement.public_id
-    return [{"title": title, "url": f"{base_url}/lti/launch", "custom": custom}]
+        title = f"Progress: {_achievement_name(achievement)}"
+    elif view == VIEW_BADGES:
+        title = "Badges of this course"
+    else:
+        raise BadInput("choose what the link should show")
+    return [{"type": "ltiResourceLink", "title": title, "url": f"{base_url}/lti/launch", "custom": custom}]

@@ -101,6 +101,7 @@ class LaunchDataStorage(CacheDataStorage):
     def __init__(self, cache: Cache) -> None:
         super().__init__()
         self._cache = cache
+        self.cache = cache
 
 
 class NonceLedger:

@@ -3,21 +3,19 @@ OIDC login, launch, deep linking response, JWKS, Canvas JSON config, dynamic reg
 
 from __future__ import annotations
 
-from typing import Any
 
 import requests
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from pylti1p3.deep_link_resource import DeepLinkResource
-from sqlalchemy import select
 
-from ..errors import BadInput, Forbidden, LaunchError, NotFound
+from ..errors import BadInput, Forbidden, LaunchError
 from ..lti import claims as c
-from ..lti.cache import DbCache, make_cache
+from ..lti.cache import make_cache
 from ..lti.flask_adapter import LtiAdapter, launch_errors
 from ..lti.registration import ToolUrls, canvas_config, register_platform
-from ..lti.services import VIEW_BADGE, VIEW_BADGES, deep_link_items, list_course_achievements, record_launch
+from ..lti.services import VIEW_BADGES, deep_link_items, landing_view, list_course_achievements, record_launch
 from ..lti.tool_conf import LaunchDataStorage, NonceLedger, SqlToolConf
-from ..models import Achievement, Course, Person, ResourceLink
+from ..models import Course, Person
 from ..models.base import utcnow
 from .auth import current_scope, login_scope, require_scope
 from .db import db
@@ -46,8 +44,7 @@ def login():
     """OIDC third-party-initiated login (LTI 1.3 Core §5.1.1): answer with the auth redirect."""
     with launch_errors():
         adapter = _adapter()
-        if isinstance(adapter.storage._cache, DbCache):
-            adapter.storage._cache.purge_expired()
+        adapter.purge_expired()
         redirect_obj = adapter.login().get_redirect_object(_urls().launch)
     response = redirect_obj.do_redirect()
     response.headers["Cache-Control"] = "no-store"
@@ -75,12 +72,7 @@ def launch():
         return render_template("lti/deep_link_picker.html", course=course, lt=token,
                                launch_id=message_launch.get_launch_id(),
                                achievements=list_course_achievements(session, scope))
-    params: dict[str, Any] = {"lt": token}
-    link_id = (claims.get(c.RESOURCE_LINK) or {}).get("id")
-    link = session.scalar(select(ResourceLink).where(ResourceLink.course_id == scope.course_id,
-                                                     ResourceLink.resource_link_id == link_id))
-    if link is not None and link.target.get("view") == VIEW_BADGE:
-        params.update(view=VIEW_BADGE, achievement=link.target["achievement"])
+    params = {"lt": token, **landing_view(session, scope, (claims.get(c.RESOURCE_LINK) or {}).get("id"))}
     home = "instructor.home" if scope.is_instructor else "learner.home"
     return redirect(url_for(home, **params), code=303)
 
@@ -103,28 +95,15 @@ def deep_link_response():
     if (platform is None or platform.id != scope.platform_id or claims.get(c.MESSAGE_TYPE) != c.MSG_DEEP_LINKING
             or (claims.get(c.CONTEXT) or {}).get("id") != course.context_id or claims.get("sub") != person.sub):
         raise Forbidden("this deep linking request belongs to another launch")
-    view = request.form.get("view", VIEW_BADGES)
-    achievement = None
-    if view == VIEW_BADGE:
-        achievement = session.scalar(select(Achievement).where(
-            Achievement.id == request.form.get("achievement", type=int), Achievement.course_id == scope.course_id))
-        if achievement is None:
-            raise NotFound("choose one of this course's badges")
-        name = achievement.current_version.name if achievement.current_version else f"Badge {achievement.id}"
-        title = f"Progress: {name}"
-    elif view == VIEW_BADGES:
-        title = "Badges of this course"
-    else:
-        raise BadInput("choose what the link should show")
-    resources = []
-    for item in deep_link_items(_urls().base_url, view, achievement, title):
-        resources.append(DeepLinkResource().set_url(item["url"]).set_title(item["title"])
-                         .set_custom_params(item["custom"]))
+    items = deep_link_items(session, scope, _urls().base_url, request.form.get("view", VIEW_BADGES),
+                            request.form.get("achievement", type=int))
+    resources = [DeepLinkResource().set_url(i["url"]).set_title(i["title"]).set_custom_params(i["custom"])
+                 for i in items]
     with launch_errors():
         deep_link = restored.get_deep_link()
         jwt_value = deep_link.get_response_jwt(resources)
     return_url = claims[c.DL_SETTINGS]["deep_link_return_url"]
-    return render_template("lti/deep_link_return.html", action=return_url, jwt=jwt_value, title=title)
+    return render_template("lti/deep_link_return.html", action=return_url, jwt=jwt_value, title=items[0]["title"])
 
 
 @bp.get("/.well-known/jwks.json")

@@ -54,8 +54,8 @@ def test_a_launch_creates_and_a_later_launch_updates(db, platform):
     assert again.role == "learner"
     assert db.get(Course, scope.course_id).title == "Algebra II"
     assert db.get(Course, scope.course_id).label == "ALG"  # absent claims keep what we knew
-    assert len(db.scalars(select(Enrollment)).all()) == 1
-    assert len(db.scalars(select(ResourceLink)).all()) == 1
+    assert len(db.scalars(select(Enrollment).where(Enrollment.course_id == scope.course_id)).all()) == 1
+    assert len(db.scalars(select(ResourceLink).where(ResourceLink.course_id == scope.course_id)).all()) == 1
 
 
 @pytest.mark.parametrize("override,reason", [
