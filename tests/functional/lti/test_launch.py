@@ -91,3 +91,16 @@ def test_a_launch_updates_what_changed_in_the_lms(tool, sim, platform_id):
     assert course.title == "Biology 101 (2027)"
     assert (person.name, person.email) == ("Grace B. Hopper", "grace.hopper@example.edu")
     assert enrollment.role == "instructor"
+
+
+def test_login_initiation_by_get_works_too(tool, sim, platform_id):
+    answer = sim.launch(requests.Session(), LEARNER, CONTEXT_ID, login_method="GET", follow_redirects=False)
+    assert answer.status_code == 303
+
+
+def test_audience_as_a_list_with_azp_naming_us_is_accepted(tool, sim, platform_id):
+    single = sim.launch(requests.Session(), LEARNER, CONTEXT_ID, aud=["lti-badger-sim"], follow_redirects=False)
+    assert single.status_code == 303
+    several = sim.launch(requests.Session(), LEARNER, CONTEXT_ID, aud=["other-tool", "lti-badger-sim"],
+                         azp="lti-badger-sim", follow_redirects=False)
+    assert several.status_code == 303, several.text[:300]
