@@ -11,6 +11,8 @@ for 1,000 learners x 100 activities, from several threads. Rows:
   who meet a rule);
 - one statement per request (the per-request ceiling of this server).
 Afterwards the stored events and progress rows are counted to check nothing was lost.
+"cpu s" is this process's CPU time (server threads, client threads, database driver; not the
+PostgreSQL server's): on a loaded machine it is the steadier figure.
 
     .venv/bin/python bench/ingest.py [--sqlite-only | --postgres-only] [--events N]
     .venv/bin/python bench/criteria.py ingest      # the same, as a part of the criteria bench
@@ -101,7 +103,7 @@ def _statement(n: int, rng_state: list[int]) -> dict:
     }
 
 
-def _run(url: str, auth: tuple[str, str], events: int, batch: int, threads: int) -> float:
+def _run(url: str, auth: tuple[str, str], events: int, batch: int, threads: int) -> tuple[float, float]:
     """Post `events` statements in batches from `threads` clients; the bodies are encoded
     before the clock starts, so the figure is the server's, not the client's JSON encoding."""
     state = [12345]
@@ -126,13 +128,13 @@ def _run(url: str, auth: tuple[str, str], events: int, batch: int, threads: int)
                 errors.append(f"{r.status_code} {r.text[:200]}")
                 return
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(worker, range(threads)))
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     if errors:
         raise RuntimeError(f"the endpoint refused a batch: {errors[0]}")
-    return elapsed
+    return elapsed, cpu
 
 
 def _one(db_url: str, label: str, events: int, badges: int, batch: int, threads: int) -> tuple:
@@ -149,7 +151,7 @@ def _one(db_url: str, label: str, events: int, badges: int, batch: int, threads:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            elapsed = _run(f"http://127.0.0.1:{server.server_port}", (key, secret), events, batch, threads)
+            elapsed, cpu = _run(f"http://127.0.0.1:{server.server_port}", (key, secret), events, batch, threads)
         finally:
             server.shutdown()
             thread.join(5)
@@ -161,9 +163,9 @@ def _one(db_url: str, label: str, events: int, badges: int, batch: int, threads:
     sent = events // batch * batch
     if stored != sent:
         raise RuntimeError(f"{label}: sent {sent} statements, {stored} stored")
-    row = (label, batch, badges, sent, elapsed, sent / elapsed, states, awards)
-    print(f"{label:<11} {batch:>5} {badges:>6} {sent:>8,} {elapsed:>8.2f} {sent / elapsed:>10,.0f} {states:>9,} {awards:>7,}",
-          flush=True)
+    row = (label, batch, badges, sent, elapsed, sent / elapsed, cpu, sent / cpu, states, awards)
+    print(f"{label:<11} {batch:>5} {badges:>6} {sent:>8,} {elapsed:>8.2f} {sent / elapsed:>10,.0f} {cpu:>8.2f} "
+          f"{sent / cpu:>11,.0f} {states:>9,} {awards:>7,}", flush=True)
     return row
 
 
@@ -198,8 +200,8 @@ def bench_ingest(*, sqlite: bool = True, postgres: bool = True, events: int = 20
     """Events per second through POST /xapi/statements into stored progress."""
     print(f"\nProgress ingest through POST /xapi/statements ({LEARNERS:,} learners x {ACTIVITIES} activities, "
           f"{threads} client threads, werkzeug threaded server in-process)")
-    print(f"{'database':<11} {'batch':>5} {'badges':>6} {'events':>8} {'seconds':>8} {'events/s':>10} "
-          f"{'progress':>9} {'awards':>7}")
+    print(f"{'database':<11} {'batch':>5} {'badges':>6} {'events':>8} {'seconds':>8} {'events/s':>10} {'cpu s':>8} "
+          f"{'events/cpu-s':>11} {'progress':>9} {'awards':>7}")
     rows = []
     kinds = (["SQLite"] if sqlite else []) + (["PostgreSQL"] if postgres else [])
     plan = [(100, 0, events), (100, BADGES, events), (1, 0, max(events // 10, 100))]
