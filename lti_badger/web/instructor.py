@@ -332,6 +332,35 @@ def change_award(award_id: int, action: str):
     return _go("instructor.explanation", person_id=award.person_id, achievement_id=award.achievement_id)
 
 
+@bp.route("/awards/bulk", methods=["GET", "POST"])
+@require_scope(ROLE_INSTRUCTOR)
+def bulk():
+    """Award or revoke one badge for many learners from CSV rows `learner (id or e-mail), reason`."""
+    scope = current_scope()
+    session = db()
+    course = queries.get_course(session, scope)
+    badges = [r for r in queries.list_badges(session, scope) if r.version]
+    outcomes = None
+    if request.method == "POST":
+        achievement = queries.get_achievement(session, scope, request.form.get("achievement_id", type=int) or 0)
+        text = request.form.get("rows", "")
+        upload = request.files.get("file")
+        if upload is not None and upload.filename:
+            raw = upload.read(512 * 1024 + 1)
+            if len(raw) > 512 * 1024:
+                raise BadInput("the CSV file is larger than 512 KiB")
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError as e:
+                raise BadInput("the CSV file must be UTF-8 text") from e
+        if not text.strip():
+            raise BadInput("give at least one row: learner id or e-mail, then a reason")
+        outcomes = awards.bulk_csv(session, course.id, achievement.id, text, request.form.get("action", ""),
+                                   scope.person_id, _now(), default_reason=request.form.get("reason", "").strip())
+    return render_template("instructor/bulk.html", course=course, badges=badges, outcomes=outcomes,
+                           v=dict(request.form))
+
+
 @bp.get("/review")
 @require_scope(ROLE_INSTRUCTOR)
 def review():

@@ -119,6 +119,9 @@ def test_design_preview_activate_progress_award_revoke(stack, new_page, check, t
     # The instructor sees it, opens the explanation, and revokes with a reason.
     teacher.get_by_role("link", name="Earners").click()
     check(teacher, "08-earners")
+    teacher.get_by_role("link", name="Award or revoke in bulk").click()
+    check(teacher, "08b-bulk")
+    teacher.go_back()
     teacher.get_by_role("link", name=f"details for {name3}").click()
     assert "Meets the criteria." in teacher.content()
     check(teacher, "09-explanation")

@@ -152,14 +152,15 @@ def _instructor_routes(a_ach: int, a_person: int, a_award: int):
     """Every instructor route, with ids from the course the test aims at."""
     gets = ["/course/badges", "/course/badges/new", f"/course/badges/{a_ach}/edit", f"/course/badges/{a_ach}/criteria",
             "/course/earners", f"/course/earners/{a_person}/{a_ach}", "/course/review", "/course/earners.csv",
-            f"/course/badges/{a_ach}/image"]
+            f"/course/badges/{a_ach}/image", "/course/awards/bulk", "/course/"]
     posts = [(f"/course/badges/{a_ach}/edit", {"name": "x", "image_source": "keep"}),
              (f"/course/badges/{a_ach}/state", {"action": "archive"}),
              (f"/course/badges/{a_ach}/criteria", {"combine": "all", "action": "preview"}),
              ("/course/awards", {"person_id": a_person, "achievement_id": a_ach, "reason": "r"}),
              (f"/course/awards/{a_award}/revoke", {"reason": "r"}),
              (f"/course/awards/{a_award}/suspend", {"reason": "r"}),
-             (f"/course/awards/{a_award}/reinstate", {"reason": "r"})]
+             (f"/course/awards/{a_award}/reinstate", {"reason": "r"}),
+             ("/course/awards/bulk", {"achievement_id": a_ach, "action": "award", "rows": "someone"})]
     return gets, posts
 
 
@@ -181,11 +182,12 @@ def test_instructor_of_course_a_gets_404_for_everything_of_course_b(app, courses
     teacher_a = as_person(a, a.instructor, "instructor")
     ach_b, person_b, award_b = course_b_objects
     gets, posts = _instructor_routes(ach_b, person_b, award_b)
-    course_wide = {"/course/badges", "/course/badges/new", "/course/earners", "/course/review", "/course/earners.csv"}
+    course_wide = {"/course/badges", "/course/badges/new", "/course/earners", "/course/review", "/course/earners.csv",
+                   "/course/awards/bulk", "/course/"}
     for path in gets:
         response = teacher_a.get(path)
         if path in course_wide:
-            assert response.status_code == 200, path
+            assert response.status_code == (303 if path == "/course/" else 200), path
             assert b"B badge" not in response.data and b"Learner1 B" not in response.data, path
         else:
             assert response.status_code == 404, path
@@ -229,8 +231,12 @@ def test_course_isolation_over_real_http(app, courses, as_person, course_b_objec
         for path in gets:
             sep = "&" if "?" in path else "?"
             status = http.get(f"{server.url}{path}{sep}lt={teacher_a.token}", allow_redirects=False).status_code
-            expected = 200 if path in ("/course/badges", "/course/badges/new", "/course/earners", "/course/review",
-                                       "/course/earners.csv") else 404
+            expected = 404
+            if path in ("/course/badges", "/course/badges/new", "/course/earners", "/course/review",
+                        "/course/earners.csv", "/course/awards/bulk"):
+                expected = 200
+            elif path == "/course/":
+                expected = 303
             assert status == expected, path
         for path, data in posts:
             body = {**data, "lt": teacher_a.token, "csrf_token": teacher_a.csrf()}
@@ -292,3 +298,25 @@ def test_activate_and_archive_from_the_badge_list(app, courses, as_person):
         assert s.get(Achievement, ach.id).state == "archived"
     page = teacher.get(f"/course/badges?saved={ach.id}").get_data(as_text=True)
     assert "Archived" in page and "Saved." in page
+
+
+def test_bulk_award_and_revoke_from_csv(app, courses, as_person):
+    a, b = courses
+    teacher = as_person(a, a.instructor, "instructor")
+    design(teacher, name="Bulk")
+    ach = achievement_of(app, "Bulk")
+    rows = f"{a.learners[0].email},attended\n{a.learners[1].sub}\n{b.learners[0].email},other course\n"
+    page = teacher.post("/course/awards/bulk", {"achievement_id": ach.id, "action": "award", "rows": rows,
+                                                "reason": "workshop"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "3 rows processed." in text
+    assert text.count(">awarded<") == 2 and ">not found<" in text
+    with app.extensions["lti_badger"].sessions() as s:
+        reasons = sorted(s.scalars(select(Award.reason).where(Award.achievement_id == ach.id)).all())
+    assert reasons == ["attended", "workshop"]
+    csv_file = (io.BytesIO(f"{a.learners[0].email},left\n".encode()), "rows.csv")
+    revoked = teacher.post("/course/awards/bulk", {"achievement_id": ach.id, "action": "revoke", "file": csv_file},
+                           content_type="multipart/form-data")
+    assert ">revoked<" in revoked.get_data(as_text=True)
+    b_teacher = as_person(b, b.instructor, "instructor")
+    assert b_teacher.post("/course/awards/bulk", {"achievement_id": ach.id, "action": "award", "rows": "x"}).status_code == 404
