@@ -208,6 +208,7 @@ def reevaluate(session: Session, course_id: int, person_ids: Iterable[int], now:
         activities=frozenset().union(*(rules[a].activities for a in targets)),
         modules=frozenset().union(*(rules[a].modules for a in targets)),
         course_grade=any(rules[a].course_grade for a in targets),
+        course_grade_windowed=any(rules[a].course_grade_windowed for a in targets),
     )
     badge_ids = set(targets).union(*(rules[a].achievements for a in targets))
     snapshots = load_snapshots(session, course_id, learners, refs=merged, badge_ids=badge_ids)

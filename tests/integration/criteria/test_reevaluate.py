@@ -151,3 +151,19 @@ def test_hand_off_to_the_real_awards_service(db, tmp_path):
     awards = db.scalars(select(Award).where(Award.person_id == me.id).order_by(Award.id)).all()
     assert [(a.achievement_id, a.status) for a in awards] == [(bronze.id, "active"), (silver.id, "active")]
     assert awards[0].evidence["met"] is True
+
+
+def test_course_grade_badges_with_and_without_a_deadline_in_one_pass(db):
+    from datetime import timedelta
+
+    w = make_course(db, learners=1)
+    me = w.learners[0]
+    plain = _badge(db, w, "Grade", {"type": "course_grade", "min_percent": 10})
+    early = _badge(db, w, "Early grade", {"type": "before", "date": (NOW - timedelta(days=5)).isoformat(),
+                                          "rule": {"type": "course_grade", "min_percent": 10}})
+    set_progress(db, w, me, "exam", score=30, completed=True, at=NOW - timedelta(days=10))  # 30/180: 16.67 %
+    set_progress(db, w, me, "lab", score=0, at=NOW - timedelta(days=1))
+    rec = Recorder()
+    reevaluate(db, w.course.id, [me.id], NOW, activity_ids=[w.activities["lab"].id], on_met=rec)
+    # The deadline badge needs the rows themselves (the exam counted, it came before the deadline).
+    assert sorted(c[0] for c in rec.calls) == sorted([plain.id, early.id])
