@@ -97,6 +97,14 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LtiException("the id_token has several audiences and no azp naming one of them")
         raise LtiException('"aud" is missing or malformed')
 
+    def validate_deployment(self) -> "ToolMessageLaunch":
+        try:
+            return super().validate_deployment()
+        except LtiException as e:
+            deployment_id = self._get_jwt_body().get("https://purl.imsglobal.org/spec/lti/claim/deployment_id")
+            raise LtiException(f"Unable to find deployment {deployment_id!r} of this platform (an admin adds it with "
+                               f"`lti-badger platform add-deployment`)") from e
+
     def validate_message(self) -> "ToolMessageLaunch":
         super().validate_message()
         body = self._get_jwt_body()
