@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from ..awards import services as awards
 from ..criteria import achievements
@@ -163,9 +164,10 @@ def change_state(achievement_id: int):
 # --- criteria builder ------------------------------------------------------------------------
 
 def _course_structure(session, course_id: int):
-    modules = session.query(Module).filter(Module.course_id == course_id).order_by(Module.position, Module.id).all()
-    loose = session.query(Activity).filter(Activity.course_id == course_id, Activity.module_id.is_(None)) \
-        .order_by(Activity.position, Activity.id).all()
+    modules = list(session.scalars(select(Module).where(Module.course_id == course_id)
+                                   .order_by(Module.position, Module.id)))
+    loose = list(session.scalars(select(Activity).where(Activity.course_id == course_id, Activity.module_id.is_(None))
+                                 .order_by(Activity.position, Activity.id)))
     return modules, loose
 
 
@@ -192,10 +194,6 @@ def _ids(session, course_id: int):
     return activity_ids, module_ids, badge_ids
 
 
-def _lint(session, course_id: int, rule: dict, now: datetime) -> list:
-    return lint(session, course_id, rule, now)
-
-
 @bp.route("/badges/<int:achievement_id>/criteria", methods=["GET", "POST"])
 @require_scope(ROLE_INSTRUCTOR)
 def criteria(achievement_id: int):
@@ -218,7 +216,7 @@ def criteria(achievement_id: int):
         if action == "preview":
             result = preview_rule(session, course.id, rule, now, current_version=achievement)
             return _criteria_page(course, achievement, values, rule=rule, result=result,
-                                  warnings=_lint(session, course.id, rule, now))
+                                  warnings=lint(session, course.id, rule, now))
         if action not in ("save", "save_activate"):
             raise BadInput("unknown action")
         policy = request.form.get("edit_policy", awards.EDIT_KEEP)
@@ -367,9 +365,10 @@ def review():
     scope = current_scope()
     session = db()
     course = queries.get_course(session, scope)
-    items = session.query(Award).filter(Award.course_id == course.id) \
-        .filter((Award.needs_review.is_(True)) | (Award.status == AWARD_SUSPENDED)) \
-        .order_by(Award.status_changed_at.desc().nulls_last(), Award.id).all()
+    items = list(session.scalars(
+        select(Award).where(Award.course_id == course.id,
+                            (Award.needs_review.is_(True)) | (Award.status == AWARD_SUSPENDED))
+        .order_by(Award.status_changed_at.desc().nulls_last(), Award.id)))
     return render_template("instructor/review.html", course=course, items=items)
 
 
