@@ -10,12 +10,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import click
-from sqlalchemy import select
-
 from ..cli import Context, pass_ctx
 from ..db import transaction
 from ..errors import BadInput
-from ..models import Course, Platform, ProgressSource
 from . import sources
 
 ENDPOINTS = {
@@ -123,38 +120,13 @@ def list_(ctx: Context, platform_id: int | None, as_json: bool) -> None:
 @pass_ctx
 def sync(ctx: Context, platform_id: int | None) -> None:
     """Pull now: Canvas REST and Moodle WS sources, then AGS + NRPS of every course with them."""
-    from ..lti.advantage import AdvantageClient
-    from .canvas_rest import sync_canvas
-    from .lti_sync import sync_course
-    from .moodle_ws import sync_moodle
+    from .schedule import sync_all
 
-    pulls = {sources.KIND_CANVAS_REST: sync_canvas, sources.KIND_MOODLE_WS: sync_moodle}
-    failed = False
-    with ctx.services.sessions() as s:
-        ids = [src.id for src in sources.list_sources(s, platform_id) if src.kind in pulls and src.enabled]
-        q = select(Course.id).where((Course.ags_lineitems_url.is_not(None)) | (Course.nrps_url.is_not(None)))
-        if platform_id is not None:
-            q = q.where(Course.platform_id == platform_id)
-        course_ids = list(s.scalars(q.order_by(Course.id)))
-    for source_id in ids:
-        with transaction(ctx.services.sessions) as s:
-            src = s.get(ProgressSource, source_id)
-            result = pulls[src.kind](s, src, _now())
-        failed |= bool(result.errors)
-        click.echo(f"source {source_id} ({src.kind}): {result.courses} course(s), {result.stored} change(s) stored"
-                   + "".join(f"\n  error: {e}" for e in result.errors))
-    for course_id in course_ids:
-        with transaction(ctx.services.sessions) as s:
-            course = s.get(Course, course_id)
-            client = AdvantageClient(s, s.get(Platform, course.platform_id), ctx.services.keys,
-                                     redis_url=ctx.settings.redis_url)
-            outcome = sync_course(s, course, client, _now(), force=True)
-        stored = outcome.progress.stored if outcome.progress else 0
-        members = (outcome.roster.people_created + outcome.roster.enrollments_created) if outcome.roster else 0
-        failed |= bool(outcome.errors)
-        click.echo(f"course {course_id} ({course.context_id}): AGS {stored} change(s), roster {members} new"
-                   + "".join(f"\n  error: {e}" for e in outcome.errors))
-    if not ids and not course_ids:
+    lines = sync_all(ctx.services.sessions, ctx.services.keys, _now, redis_url=ctx.settings.redis_url,
+                     platform_id=platform_id)
+    for line in lines:
+        click.echo(str(line))
+    if not lines:
         click.echo("nothing to pull")
-    if failed:
+    if any(line.errors for line in lines):
         raise click.exceptions.Exit(1)

@@ -100,3 +100,17 @@ def test_lms_errors_are_recorded_not_fatal(tool, sim, course_id):
     outcome = run_sync(tool, course_id, force=True)
     assert outcome.errors and outcome.errors[0].startswith("NRPS")
     assert outcome.structure is not None
+
+
+def test_launch_sync_is_throttled(tool, sim, course_id):
+    from lti_badger.progress.schedule import sync_course_on_launch
+
+    quiz = sim.add_line_item(CTX, "Quiz 1", 10)
+    sim.grade(CTX, quiz, "s1", 7)
+    keys = tool.app.extensions["lti_badger"].keys
+    with tool.sessions() as s:
+        first = sync_course_on_launch(s, course_id, keys, NOW)
+        s.commit()
+        assert first is not None and first.progress.stored == 1
+        assert sync_course_on_launch(s, course_id, keys, NOW + timedelta(minutes=5)) is None
+        assert sync_course_on_launch(s, course_id, keys, NOW + timedelta(minutes=20)) is not None

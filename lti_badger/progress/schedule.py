@@ -1,0 +1,81 @@
+"""When pulls run: on a course launch (throttled per course) and on a schedule (every pull
+source and every course with AGS or NRPS endpoints). Each unit of work gets its own
+transaction, so one LMS failing does not undo another's progress."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..db import transaction
+from ..keys import KeyStore
+from ..models import Course, Platform, ProgressSource
+from . import sources
+from .canvas_rest import sync_canvas
+from .lti_sync import LAUNCH_SYNC_INTERVAL, CourseSync, sync_course
+from .moodle_ws import sync_moodle
+
+log = logging.getLogger(__name__)
+
+PULLS = {sources.KIND_CANVAS_REST: sync_canvas, sources.KIND_MOODLE_WS: sync_moodle}
+
+
+@dataclass(frozen=True)
+class SyncLine:
+    """One line of a scheduled sync's report."""
+
+    what: str
+    stored: int
+    errors: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.stored} change(s) stored" + "".join(f"\n  error: {e}" for e in self.errors)
+
+
+def _client(session: Session, course: Course, keys: KeyStore, redis_url: str):
+    from ..lti.advantage import AdvantageClient
+
+    return AdvantageClient(session, session.get(Platform, course.platform_id), keys, redis_url=redis_url)
+
+
+def sync_course_on_launch(session: Session, course_id: int, keys: KeyStore, now: datetime, *, redis_url: str = "",
+                          min_interval: timedelta = LAUNCH_SYNC_INTERVAL) -> CourseSync | None:
+    """Roster and grades of a course that was just launched, unless synced within
+    `min_interval` (then None). LMS errors are in the result, never raised."""
+    course = session.get(Course, course_id)
+    if course is None or not (course.ags_lineitems_url or course.nrps_url):
+        return None
+    if course.last_synced_at is not None and now - course.last_synced_at < min_interval:
+        return None
+    return sync_course(session, course, _client(session, course, keys, redis_url), now, force=True)
+
+
+def sync_all(sessions: sessionmaker[Session], keys: KeyStore, clock: Callable[[], datetime], *,
+             redis_url: str = "", platform_id: int | None = None) -> list[SyncLine]:
+    """Every enabled pull source, then AGS + NRPS of every course that has the endpoints."""
+    with sessions() as s:
+        source_ids = [src.id for src in sources.list_sources(s, platform_id) if src.kind in PULLS and src.enabled]
+        q = select(Course.id).where(Course.ags_lineitems_url.is_not(None) | Course.nrps_url.is_not(None))
+        if platform_id is not None:
+            q = q.where(Course.platform_id == platform_id)
+        course_ids = list(s.scalars(q.order_by(Course.id)))
+    lines = []
+    for source_id in source_ids:
+        with transaction(sessions) as s:
+            src = s.get(ProgressSource, source_id)
+            result = PULLS[src.kind](s, src, clock())
+            lines.append(SyncLine(f"source {source_id} ({src.kind}, {result.courses} course(s))", result.stored,
+                                  tuple(result.errors)))
+    for course_id in course_ids:
+        with transaction(sessions) as s:
+            course = s.get(Course, course_id)
+            outcome = sync_course(s, course, _client(s, course, keys, redis_url), clock(), force=True)
+            lines.append(SyncLine(f"course {course_id} ({course.context_id}, AGS + NRPS)",
+                                  outcome.progress.stored if outcome.progress else 0, tuple(outcome.errors)))
+    log.info("pull sync done", extra={"sources": len(source_ids), "courses": len(course_ids)})
+    return lines
