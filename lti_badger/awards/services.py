@@ -160,12 +160,13 @@ def _create_award(session: Session, achievement: Achievement, version: Achieveme
     ))
     if award is None:
         return None
-    _issue(session, award, now)
+    credential = _issue(session, award, now)
     course = session.get(Course, achievement.course_id)
     record(session, actor=actor, action="award.create", subject_type="award", subject_id=award.id, now=now,
            reason=reason, before=None, after=award_state(award), course_id=course.id,
            platform_id=course.platform_id)
-    enqueue_award_change(session, award, ACTION_AWARD, now, base_url=get_context(session).base_url, reason=reason)
+    enqueue_award_change(session, award, ACTION_AWARD, now, base_url=get_context(session).base_url, reason=reason,
+                         credential=credential)
     log.info("award created", extra={"award_id": award.id, "achievement_id": achievement.id,
                                      "person_id": person_id, "by": awarded_by})
     return award

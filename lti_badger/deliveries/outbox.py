@@ -38,10 +38,11 @@ def latest_credential(session: Session, award_id: int) -> Credential | None:
     ).first()
 
 
-def award_payload(session: Session, award: Award, action: str, *, base_url: str, reason: str | None) -> dict[str, Any]:
+def award_payload(session: Session, award: Award, action: str, *, base_url: str, reason: str | None,
+                  credential: Credential | None = None) -> dict[str, Any]:
     course = session.get(Course, award.course_id)
     person = session.get(Person, award.person_id)
-    credential = latest_credential(session, award.id)
+    credential = credential or latest_credential(session, award.id)
     return {
         "event": f"award.{action}",
         "action": action,
@@ -62,7 +63,8 @@ def award_payload(session: Session, award: Award, action: str, *, base_url: str,
 
 
 def enqueue_award_change(
-    session: Session, award: Award, action: str, now: datetime, *, base_url: str, reason: str | None = None
+    session: Session, award: Award, action: str, now: datetime, *, base_url: str, reason: str | None = None,
+    credential: Credential | None = None,
 ) -> list[Delivery]:
     """Write the deliveries of one award change (caller's transaction): the course gradebook
     when the launch gave us AGS, e-mail when the learner has an address, and every enabled
@@ -71,7 +73,7 @@ def enqueue_award_change(
         raise ValueError(f"unknown delivery action {action!r}")
     course = session.get(Course, award.course_id)
     person = session.get(Person, award.person_id)
-    payload = award_payload(session, award, action, base_url=base_url, reason=reason)
+    payload = award_payload(session, award, action, base_url=base_url, reason=reason, credential=credential)
     rows: list[Delivery] = []
     if course.ags_lineitems_url:
         rows.append(Delivery(award_id=award.id, destination=DEST_AGS, action=action, payload=payload,
