@@ -26,6 +26,7 @@ LAUNCH_DATA_LIFETIME = 2 * 3600  # how long state, nonce and launch data are kep
 PLATFORM_JWKS_LIFETIME = 3600  # how long a platform's JWKS is reused between launches
 STATE_COOKIE_PATH = "/lti"
 HTTP_TIMEOUT = 10
+CLOCK_SKEW = 30  # seconds of exp/iat tolerance between the LMS's clock and ours
 
 
 class TimeoutSession(requests.Session):
@@ -96,6 +97,17 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 return azp
             raise LtiException("the id_token has several audiences and no azp naming one of them")
         raise LtiException('"aud" is missing or malformed')
+
+    def validate_jwt_signature(self) -> "ToolMessageLaunch":
+        """pylti1p3's check, with a small allowance for the LMS's clock running ahead or behind
+        (without it a platform one second ahead fails with "not yet valid (iat)")."""
+        public_key, key_alg = self.get_public_key()
+        try:
+            jwt.decode(self._get_id_token(), public_key, algorithms=[key_alg], options=self._jwt_verify_options,
+                       leeway=CLOCK_SKEW)
+        except jwt.InvalidTokenError as e:
+            raise LtiException(f"Can't decode id_token: {e}") from e
+        return self
 
     def validate_deployment(self) -> "ToolMessageLaunch":
         try:

@@ -104,3 +104,11 @@ def test_audience_as_a_list_with_azp_naming_us_is_accepted(tool, sim, platform_i
     several = sim.launch(requests.Session(), LEARNER, CONTEXT_ID, aud=["other-tool", "lti-badger-sim"],
                          azp="lti-badger-sim", follow_redirects=False)
     assert several.status_code == 303, several.text[:300]
+
+
+def test_a_platform_clock_a_few_seconds_ahead_is_tolerated(tool, sim, platform_id):
+    import time
+
+    now = int(time.time())
+    answer = sim.launch(requests.Session(), LEARNER, CONTEXT_ID, iat=now + 10, exp=now + 310, follow_redirects=False)
+    assert answer.status_code == 303
