@@ -22,14 +22,16 @@ from ..criteria.lint import lint
 from ..criteria.rules import canonical_json, validate_rule
 from ..criteria.services import preview as preview_rule
 from ..criteria.snapshots import load_snapshot, load_structure
+from ..deliveries.outbox import latest_credential
 from ..errors import BadgerError, BadInput
 from ..models import Activity, Award, Module
 from ..models.achievement import STATE_ACTIVE
 from ..models.award import AWARD_SUSPENDED
 from . import charts, forms, queries
 from .auth import ROLE_INSTRUCTOR, current_scope, require_scope
+from .reasons import reason_text
 from .db import db
-from .templating import scoped_url
+from .templating import public_url, scoped_url
 
 bp = Blueprint("instructor", __name__, url_prefix="/course")
 
@@ -275,7 +277,7 @@ def _funnel(session, course_id, rows, wanted: int | None):
         return chosen, charts.Series(_("learners meeting each requirement"), [], [])
     top = decisions[0].explanation
     parts = list(top.children) if top.children and top.type in ("all", "any", "at_least") else [top]
-    labels = [p.label or p.title or p.reason for p in parts]
+    labels = [p.label or p.title or reason_text(p.reason) for p in parts]
     index = range(len(parts))
     counts = [0] * len(parts)
     for d in decisions:
@@ -301,8 +303,10 @@ def explanation(person_id: int, achievement_id: int):
         snapshot = load_snapshot(session, course.id, person.id, structure=load_structure(session, course.id))
         decision = evaluate(achievement.current_version.rule, snapshot, _now())
     award = queries.awards_by_person(session, scope, person.id).get((person.id, achievement.id))
+    credential = latest_credential(session, award.id) if award is not None else None
+    credential_page = public_url("public.credential_page", credential_id=credential.id) if credential else None
     return render_template("instructor/explanation.html", course=course, person=person, achievement=achievement,
-                           decision=decision, award=award, for_learner=False)
+                           decision=decision, award=award, credential_page=credential_page)
 
 
 @bp.post("/awards")

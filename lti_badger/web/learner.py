@@ -9,10 +9,9 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 import segno
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request
 from markupsafe import Markup
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 
 from ..criteria.evaluate import Decision, evaluate
 from ..criteria.snapshots import load_snapshot, load_structure
@@ -25,7 +24,7 @@ from ..privacy import PUBLIC_DISPLAY_CHOICES, set_public_display
 from . import queries
 from .auth import current_scope, require_scope
 from .db import db
-from .templating import scoped_url
+from .templating import public_url, scoped_url
 
 bp = Blueprint("learner", __name__, url_prefix="/me")
 
@@ -108,16 +107,6 @@ def my_badges():
     session = db()
     course = queries.get_course(session, scope)
     return render_template("learner/badges.html", course=course, items=_badges(session, scope))
-
-
-def public_url(endpoint: str, **values) -> str | None:
-    """An absolute URL of a public page (credential, verify, downloads), None if that page
-    is not part of this installation."""
-    try:
-        path = url_for(endpoint, **values)
-    except BuildError:
-        return None
-    return current_app.extensions["lti_badger"].settings.public_base_url + path
 
 
 def linkedin_url(*, name: str, organization: str, issued: datetime, cert_url: str | None, cert_id: str,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Flask, g, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_datetime
 from markupsafe import Markup, escape
+from werkzeug.routing import BuildError
 
 from ..errors import BadgerError
 from .auth import find_scope
@@ -29,6 +30,16 @@ def scoped_url(endpoint: str, **values) -> str:
     if token and "lt" not in values:
         values["lt"] = token
     return url_for(endpoint, **values)
+
+
+def public_url(endpoint: str, **values) -> str | None:
+    """An absolute URL of a public page (credential, verify, downloads), None if that page
+    is not part of this installation."""
+    try:
+        path = url_for(endpoint, **values)
+    except BuildError:
+        return None
+    return current_app.extensions["lti_badger"].settings.public_base_url + path
 
 
 def form_fields() -> Markup:
