@@ -141,6 +141,20 @@ class ActivityProgress(NamedTuple):
     released: bool = True
 
 
+class ModuleTotals(NamedTuple):
+    """A learner's state on one module as the database summed it (for a preview of a whole
+    course): the same numbers evaluation derives from the item rows, without the items."""
+
+    done: int  # items requiring completion that are completed
+    required_as_of: datetime | None  # latest progress on those items
+    graded: int  # items with a maximum score
+    pct_sum: float  # sum of their percentages (missing scores count as 0)
+    score_sum: float
+    max_sum: float
+    graded_as_of: datetime | None
+    released: bool  # no grade behind the sums is unreleased
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything evaluation may know about one learner in one course."""
@@ -154,6 +168,9 @@ class Snapshot:
     # activity, latest time, released unless a graded item is not): set by the bulk loader so
     # a course_grade rule need not read every progress row. None: computed from `progress`.
     course_total: ActivityProgress | None = None
+    # Per module LMS id, sums used instead of item rows (set by the preview loader; module
+    # nodes then explain without per-item children). None: computed from `progress`.
+    module_totals: Mapping[str, ModuleTotals] | None = None
 
 
 class Explanation(NamedTuple):
@@ -358,6 +375,18 @@ def _module_completed(node, path, ctx) -> Explanation:
         return Explanation("module_completed", ptr, False, "module.unknown", module=mod_id, label=label,
                            steps_remaining=None)
     acts, get = structure.activities, ctx.progress
+    summed = ctx.snap.module_totals.get(mod_id) if ctx.snap.module_totals and ctx.after is None \
+        and ctx.before is None and node.get("mode") != "lms" else None
+    if summed is not None:
+        required = sum(1 for a in mod.activities if a in acts and acts[a].completion_required)
+        if not required:
+            return Explanation("module_completed", ptr, False, "module.no_requirements", module=mod_id,
+                               title=mod.title or None, label=label, steps_remaining=None)
+        remaining = required - summed.done
+        return Explanation("module_completed", ptr, remaining == 0,
+                           "module.completed" if remaining == 0 else "module.not_completed", observed=summed.done,
+                           threshold=required, unit="items", as_of=summed.required_as_of, module=mod_id,
+                           title=mod.title or None, label=label, steps_remaining=remaining)
     kids = []
     done = 0
     latest: ActivityProgress | None = None
@@ -416,28 +445,36 @@ def _module_score(node, path, ctx) -> Explanation:
         return Explanation("module_score", ptr, False, "module.unknown", module=mod_id, label=label,
                            steps_remaining=None)
     common = {"module": mod_id, "title": mod.title or None, "label": label}
-    graded = _graded(structure, mod.activities, ctx)
-    pct_node = {"min_percent": 0}
-    kids = tuple(_score_explanation("activity_score", ptr, pct_node, info, p, None) for info, p, _m in graded)
     if "min_percent" in node:
         threshold, unit = float(node["min_percent"]), "percent"
     else:
         threshold, unit = float(node["min_points"]), "points"
-    if not graded:
+    summed = ctx.snap.module_totals.get(mod_id) if ctx.snap.module_totals and ctx.after is None \
+        and ctx.before is None else None
+    kids: tuple[Explanation, ...] = ()
+    if summed is not None:
+        count, pct_sum, score_sum, max_sum = summed.graded, summed.pct_sum, summed.score_sum, summed.max_sum
+        hidden, source, as_of = not summed.released, None, summed.graded_as_of
+    else:
+        graded = _graded(structure, mod.activities, ctx)
+        pct_node = {"min_percent": 0}
+        kids = tuple(_score_explanation("activity_score", ptr, pct_node, info, p, None) for info, p, _m in graded)
+        scores = [(p.score if p is not None and p.score is not None else 0.0) for _i, p, _m in graded]
+        count, max_sum = len(graded), sum(m for _i, _p, m in graded)
+        pct_sum = sum(s * 100.0 / m for s, (_i, _p, m) in zip(scores, graded))
+        score_sum = sum(scores)
+        hidden = any(not (info.released and (p is None or p.released)) for info, p, _m in graded)
+        source, as_of = _latest(p for _i, p, _m in graded)
+    if not count:
         return Explanation("module_score", ptr, False, "module.no_graded_items", threshold=threshold, unit=unit,
                            steps_remaining=None, **common)
-    scores = [(p.score if p is not None and p.score is not None else 0.0) for _i, p, _m in graded]
-    maxima = [m for _i, _p, m in graded]
     if node.get("aggregate") == "sum":
-        best = sum(maxima) if unit == "points" else 100.0
-        observed = round(sum(scores), 2) if unit == "points" else _pct(sum(scores), sum(maxima))
+        best = max_sum if unit == "points" else 100.0
+        observed = round(score_sum, 2) if unit == "points" else _pct(score_sum, max_sum)
+    elif unit == "percent":
+        best, observed = 100.0, round(pct_sum / count, 2)
     else:
-        if unit == "percent":
-            best, observed = 100.0, round(sum(s * 100.0 / m for s, m in zip(scores, maxima)) / len(graded), 2)
-        else:
-            best, observed = sum(maxima) / len(graded), round(sum(scores) / len(graded), 2)
-    hidden = any(not (info.released and (p is None or p.released)) for info, p, _m in graded)
-    source, as_of = _latest(p for _i, p, _m in graded)
+        best, observed = max_sum / count, round(score_sum / count, 2)
     if threshold > best:
         return Explanation("module_score", ptr, False, "score.above_max", observed=observed, threshold=threshold,
                            unit=unit, source=source, as_of=as_of, hidden=hidden, steps_remaining=None,

@@ -101,12 +101,16 @@ class References:
     course_grade_windowed: bool = False
     time_based: bool = False
     enrolment: bool = False
+    # Modules whose items must be read row by row (inside a date window, or the LMS's own
+    # completion); the others can be summed by the database for a preview.
+    modules_rowwise: frozenset[str] = frozenset()
 
 
 def references(rule: Mapping[str, Any]) -> References:
     activities: set[str] = set()
     modules: set[str] = set()
     achievements: set[int] = set()
+    rowwise: set[str] = set()
     course_grade = windowed = time_based = enrolment = False
     for path, node in walk(rule):
         kind = node["type"]
@@ -114,6 +118,8 @@ def references(rule: Mapping[str, Any]) -> References:
             activities.add(node["activity"])
         elif kind in ("module_completed", "module_score"):
             modules.add(node["module"])
+            if "rule" in path or node.get("mode") == "lms":
+                rowwise.add(node["module"])
         elif kind == "badge_earned":
             achievements.add(int(node["achievement"]))
         elif kind == "course_grade":
@@ -124,7 +130,7 @@ def references(rule: Mapping[str, Any]) -> References:
         elif kind == "enrolled_days":
             enrolment = time_based = True
     return References(frozenset(activities), frozenset(modules), frozenset(achievements),
-                      course_grade, windowed, time_based, enrolment)
+                      course_grade, windowed, time_based, enrolment, frozenset(rowwise))
 
 
 def validate_rule(

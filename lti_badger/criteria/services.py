@@ -111,7 +111,8 @@ def preview(session: Session, course_id: int, rule_or_achievement_draft: Any, no
     earn, keep, lose, near = [], [], [], []
     decisions: dict[int, Decision] = {}
     with _no_gc_pauses():
-        snapshots = load_snapshots(session, course_id, learners, structure=structure, refs=refs, badge_ids=badge_ids)
+        snapshots = load_snapshots(session, course_id, learners, structure=structure, refs=refs, badge_ids=badge_ids,
+                                   summarise_modules=True)
         for pid, snap in snapshots.items():
             decision = evaluate(rule, snap, now)
             decisions[pid] = decision

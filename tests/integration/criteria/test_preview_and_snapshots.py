@@ -193,3 +193,68 @@ def test_course_grade_summed_by_the_database_equals_the_in_memory_sum(db):
     assert snaps[l0.id].course_total is None
     exp = evaluate(windowed, snaps[l0.id], NOW).explanation.children[0]
     assert exp.observed == round(9 * 100 / 180, 2)  # only the quiz happened before the deadline
+
+
+def _same_decision(a, b):
+    """Equal up to what a summarised module leaves out (its per-item children and source)."""
+    fields = ("type", "pointer", "met", "reason", "observed", "threshold", "unit", "as_of", "steps_remaining",
+              "hidden", "module", "title", "label")
+    assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields], (a, b)
+    if a.type in ("module_completed", "module_score") and not a.children:
+        return
+    assert len(a.children) == len(b.children)
+    for x, y in zip(a.children, b.children):
+        _same_decision(x, y)
+
+
+def test_preview_module_sums_match_evaluation_from_item_rows(db):
+    from lti_badger.criteria import evaluate
+    from lti_badger.criteria.snapshots import active_learners, load_snapshots
+    from lti_badger.models import Activity
+
+    w = make_course(db, learners=6)
+    odd = Activity(course_id=w.course.id, module_id=w.modules["m2"].id, lms_id="odd", kind="quiz")
+    optional = Activity(course_id=w.course.id, module_id=w.modules["m1"].id, lms_id="optional", kind="page",
+                        completion_required=False)
+    db.add_all([odd, optional])
+    db.flush()
+    w.activities["odd"], w.activities["optional"] = odd, optional
+    l0, l1, l2, l3, l4, _none = w.learners
+    for person in (l1, l3):
+        set_progress(db, w, person, "optional", completed=True, at=NOW - timedelta(hours=1))
+    for lms_id, score in (("quiz1", 9), ("essay", 35), ("page", None)):
+        set_progress(db, w, l0, lms_id, score=score, completed=True, at=NOW - timedelta(days=4))
+    set_progress(db, w, l1, "quiz1", score=4, completed=True)
+    set_progress(db, w, l1, "exam", score=88, completed=True)  # unreleased
+    set_progress(db, w, l2, "lab", score=20, completed=True, at=NOW - timedelta(days=9))
+    row = set_progress(db, w, l2, "odd", score=3, completed=False)
+    row.max_score = 4.0  # graded only through its progress
+    set_progress(db, w, l3, "essay", score=None, completed=True)
+    row = set_progress(db, w, l4, "quiz1", score=15, completed=True)
+    row.max_score = 20.0
+    db.flush()
+    rules = [
+        {"type": "module_completed", "module": "m1"},
+        {"type": "module_completed", "module": "m3"},
+        {"type": "module_score", "module": "m1", "min_percent": 50},
+        {"type": "module_score", "module": "m2", "min_points": 10},
+        {"type": "module_score", "module": "m2", "aggregate": "sum", "min_percent": 40},
+        {"type": "module_score", "module": "m1", "aggregate": "sum", "min_points": 44},
+        {"type": "module_score", "module": "m3", "min_percent": 1},
+        {"type": "at_least", "count": 2, "rules": [
+            {"type": "module_completed", "module": "m1"}, {"type": "module_completed", "module": "m2"},
+            {"type": "module_score", "module": "m2", "min_percent": 10},
+            {"type": "before", "date": (NOW - timedelta(days=5)).isoformat(),
+             "rule": {"type": "module_completed", "module": "m2"}},
+            {"type": "module_completed", "module": "m1", "mode": "lms"}]},
+    ]
+    learners = active_learners(db, w.course.id)
+    full = load_snapshots(db, w.course.id, learners)
+    for rule in rules:
+        result = preview(db, w.course.id, rule, NOW)
+        for pid in learners:
+            _same_decision(result.decisions[pid].explanation, evaluate(rule, full[pid], NOW).explanation)
+    summed = preview(db, w.course.id, rules[0], NOW).decisions[l0.id].explanation
+    assert summed.children == () and summed.met  # summarised: no per-item rows were read
+    mixed = preview(db, w.course.id, rules[-1], NOW).decisions[l2.id].explanation
+    assert mixed.children[3].children[0].children  # inside a date window the items are read
