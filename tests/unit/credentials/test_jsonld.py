@@ -137,28 +137,3 @@ def test_literals_are_escaped_as_rdfc_requires():
     # jsonld.js (rdf-canonize) and RDFC-1.0 escape other C0 controls; PyLD 3 does not
     assert jsonld.escape_literal("\b\f\x01\x7f") == "\\b\\f\\u0001\\u007F"
 
-
-def test_fast_schema_check_never_accepts_what_the_official_validator_rejects():
-    import copy
-
-    from lti_badger.credentials import schema
-
-    rng = random.Random(11)
-    for _ in range(30):
-        document = random_credential(rng)
-        document["proof"] = [{"type": "DataIntegrityProof", "created": "2025-01-01T00:00:00Z"}]
-        mutations = [lambda d: d["credentialSubject"]["achievement"].pop("criteria"),
-                     lambda d: d.update(type=["VerifiableCredential"]),
-                     lambda d: d["credentialSubject"].update(identifier=[{"type": "IdentityObject"}]),
-                     lambda d: d.update(proof=d["proof"][0]),
-                     lambda d: d["issuer"].pop("id"),
-                     lambda d: d.update({"@context": ["https://www.w3.org/ns/credentials/v2"]})]
-        for mutate in [lambda d: None, *mutations]:
-            changed = copy.deepcopy(document)
-            mutate(changed)
-            single = {**changed, "credentialStatus": changed["credentialStatus"][0]}
-            if schema._fast_ok(single):
-                assert schema._slow_errors(single) == []
-            else:
-                assert mutate is not None
-        assert schema.schema_errors(document) == []

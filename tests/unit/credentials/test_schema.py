@@ -1,0 +1,51 @@
+"""The OB 3.0 JSON schema check: the fast compiled validator never accepts what the official
+validator rejects, and a status array is checked entry by entry against the official
+CredentialStatus definition (the one documented relaxation)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from .samples import random_credential
+
+
+def test_fast_schema_check_never_accepts_what_the_official_validator_rejects():
+    import copy
+
+    from lti_badger.credentials import schema
+
+    rng = random.Random(11)
+    for _ in range(30):
+        document = random_credential(rng)
+        document["proof"] = [{"type": "DataIntegrityProof", "created": "2025-01-01T00:00:00Z"}]
+        mutations = [lambda d: d["credentialSubject"]["achievement"].pop("criteria"),
+                     lambda d: d.update(type=["VerifiableCredential"]),
+                     lambda d: d["credentialSubject"].update(identifier=[{"type": "IdentityObject"}]),
+                     lambda d: d.update(proof=d["proof"][0]),
+                     lambda d: d["issuer"].pop("id"),
+                     lambda d: d.update({"@context": ["https://www.w3.org/ns/credentials/v2"]})]
+        for mutate in [lambda d: None, *mutations]:
+            changed = copy.deepcopy(document)
+            mutate(changed)
+            single = {**changed, "credentialStatus": changed["credentialStatus"][0]}
+            if schema._fast_ok(single):
+                assert schema._slow_errors(single) == []
+            else:
+                assert mutate is not None
+        assert schema.schema_errors(document) == []
+
+
+def test_status_array_entries_are_each_checked_against_the_official_definition():
+    from pathlib import Path
+
+    from lti_badger.credentials.schema import schema_errors
+
+    document = json.loads((Path(__file__).parent / "golden" / "credential.json").read_text())
+    assert schema_errors(document) == []
+    document["credentialStatus"][1] = {"type": "BitstringStatusListEntry"}
+    assert schema_errors(document) == ["credentialStatus/1: 'id' is a required property"]
+    document["credentialStatus"][0] = {"id": "https://x.example/status/1#1"}
+    assert "credentialStatus/0: 'type' is a required property" in schema_errors(document)
+    document["credentialStatus"] = []
+    assert schema_errors(document) == ["credentialStatus: must not be an empty array"]
