@@ -83,6 +83,8 @@ def canonicalize_reference(document: dict[str, Any]) -> str:
         return jsonld.normalize(document, _options())
     except jsonld.JsonLdError as e:
         raise _jsonld_error(e) from e
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as e:
+        raise BadInput(f"document is not valid JSON-LD: {type(e).__name__}") from e
 
 
 def _to_dataset(document: dict[str, Any]) -> dict[str, list[dict]]:
@@ -90,6 +92,8 @@ def _to_dataset(document: dict[str, Any]) -> dict[str, list[dict]]:
         return jsonld.to_rdf(document, {"base": None, "documentLoader": load_document})
     except jsonld.JsonLdError as e:
         raise _jsonld_error(e) from e
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as e:
+        raise BadInput(f"document is not valid JSON-LD: {type(e).__name__}") from e
 
 
 # --- RDFC-1.0 canonical N-Quads escaping ---------------------------------------------------

@@ -49,3 +49,44 @@ def test_status_array_entries_are_each_checked_against_the_official_definition()
     assert "credentialStatus/0: 'type' is a required property" in schema_errors(document)
     document["credentialStatus"] = []
     assert schema_errors(document) == ["credentialStatus: must not be an empty array"]
+
+
+def test_verifier_never_raises_on_mangled_credentials():
+    """A fuzz: values replaced by other JSON types and JSON-LD keywords give a verdict (or a
+    domain error), never an unexpected exception."""
+    import copy
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from lti_badger.credentials.verify import MapSource, verify_credential
+    from lti_badger.errors import BadgerError
+
+    golden = json.loads((Path(__file__).parent / "golden" / "credential.json").read_text())
+    values = [None, 1, 1.5, True, "", "x", "@id", "_:b0", "http://x", [], {}, {"@id": 3},
+              {"@value": 1, "@type": "x"}, {"@context": {"a": "@type"}}, {"@list": [1]}, "did:web:x#y"]
+
+    def paths(node, prefix=()):
+        if prefix:
+            yield prefix
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            yield from paths(value, prefix + (key,))
+
+    every = list(paths(golden))
+    rng = random.Random(0)
+    for _ in range(300):
+        document = copy.deepcopy(golden)
+        for _ in range(rng.randint(1, 3)):
+            path = rng.choice(every)
+            target = document
+            try:
+                for key in path[:-1]:
+                    target = target[key]
+                target[path[-1]] = rng.choice(values)
+            except (KeyError, IndexError, TypeError):
+                continue
+        try:
+            result = verify_credential(document, status_source=MapSource({}), now=datetime.now(timezone.utc))
+        except BadgerError:
+            continue
+        assert not result.valid
