@@ -29,6 +29,7 @@ from .snapshots import LIVE_AWARD_STATES, active_learners, load_snapshot, load_s
 
 log = logging.getLogger(__name__)
 
+
 @contextmanager
 def _no_gc_pauses() -> Iterator[None]:
     """A preview allocates a few hundred thousand small immutable objects and frees none of
