@@ -25,7 +25,7 @@ from ..lti.roles import map_roles
 from ..models import Course, Enrollment, Person, Platform
 from ..models.course import ENROLLMENT_ACTIVE, ENROLLMENT_DELETED, ENROLLMENT_INACTIVE
 from . import ids
-from .services import SOURCE_AGS, IngestResult, ProgressEventIn, _chunks, ingest
+from .services import SOURCE_AGS, IngestResult, ProgressEventIn, chunked, ingest
 from .structure import ActivityIn, StructureResult, sync_structure
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def sync_roster(session: Session, course: Course, client: AdvantageCalls, now: d
     result = RosterResult()
     subs = sorted({str(m["user_id"]) for m in members})
     people: dict[str, Person] = {}
-    for part in _chunks(subs):
+    for part in chunked(subs):
         for person in session.scalars(select(Person).where(Person.platform_id == course.platform_id,
                                                            Person.sub.in_(part))):
             people[person.sub] = person

@@ -114,7 +114,8 @@ class IngestResult:
                 "rejected": [r.to_dict() for r in self.rejected]}
 
 
-def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
+def chunked(items: list, size: int = _CHUNK) -> Iterable[list]:
+    """`items` in slices small enough for any driver's parameter limit."""
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
@@ -140,11 +141,11 @@ def _resolve_courses(session: Session, platform_id: int, events: list[ProgressEv
     ids = sorted({e.course_id for e in events if e.course_id is not None})
     by_context: dict[str, int] = {}
     by_id: dict[int, int] = {}
-    for part in _chunks(contexts):
+    for part in chunked(contexts):
         for cid, ctx in session.execute(select(Course.id, Course.context_id).where(
                 Course.platform_id == platform_id, Course.context_id.in_(part))):
             by_context[ctx] = cid
-    for part in _chunks(ids):
+    for part in chunked(ids):
         for (cid,) in session.execute(select(Course.id).where(Course.platform_id == platform_id, Course.id.in_(part))):
             by_id[cid] = cid
     return by_context, by_id
@@ -155,7 +156,7 @@ def _courses_of_activities(session: Session, platform_id: int, events: list[Prog
     platform that has an activity with that LMS id. Ambiguous ids resolve to nothing."""
     wanted = sorted({e.activity_lms_id for e in events if not e.course_context and e.course_id is None})
     found: dict[str, set[int]] = defaultdict(set)
-    for part in _chunks(wanted):
+    for part in chunked(wanted):
         for cid, lms_id in session.execute(select(Activity.course_id, Activity.lms_id).join(
                 Course, Course.id == Activity.course_id).where(Course.platform_id == platform_id,
                                                              Activity.lms_id.in_(part))):
@@ -194,7 +195,7 @@ def _resolve_activities(session: Session, pairs: set[tuple[int, str]]) -> dict[t
     for course_id, lms_id in pairs:
         by_course[course_id].append(lms_id)
     for course_id, lms_ids in by_course.items():
-        for part in _chunks(sorted(lms_ids)):
+        for part in chunked(sorted(lms_ids)):
             for aid, lms_id in session.execute(select(Activity.id, Activity.lms_id).where(
                     Activity.course_id == course_id, Activity.lms_id.in_(part))):
                 found[(course_id, lms_id)] = aid
@@ -206,7 +207,7 @@ def _create_activities(session: Session, wanted: dict[tuple[int, str], ProgressE
              "kind": (e.activity_kind or "activity")[:60], "position": 0, "completion_required": True,
              "grades_released": True, "source": e.source} for (c, lms_id), e in sorted(wanted.items())]
     stmt = _insert(session, Activity.__table__).on_conflict_do_nothing(index_elements=["course_id", "lms_id"])
-    for part in _chunks(rows):
+    for part in chunked(rows):
         session.execute(stmt, part)
     return _resolve_activities(session, set(wanted))
 
@@ -288,6 +289,9 @@ def ingest(session: Session, platform_id: int, events: list[ProgressEventIn], no
     fresh = _store_events(session, platform_id, accepted, now, result)
     _apply(session, fresh, now, result)
     session.flush()
+    log.info("progress ingested", extra={"platform_id": platform_id, "events": len(events), "stored": result.stored,
+                                         "duplicates": result.duplicates, "stale": result.stale,
+                                         "applied": result.applied, "rejected": len(result.rejected)})
     if reevaluate and result.affected:
         reevaluate_affected(session, result.affected, now)
     return result
@@ -300,7 +304,7 @@ def _current_states(session: Session, keys: list[tuple[int, int]]) -> dict[tuple
     cols = (Progress.activity_id, Progress.person_id, Progress.score, Progress.max_score, Progress.completed,
             Progress.passed, Progress.occurred_at, Progress.source, Progress.source_event_id)
     current: dict[tuple[int, int], dict[str, Any]] = {}
-    for part in _chunks(keys):
+    for part in chunked(keys):
         for row in session.execute(select(*cols).where(tuple_(Progress.activity_id, Progress.person_id).in_(part))):
             current[(row.activity_id, row.person_id)] = row._asdict()
     return current
@@ -353,7 +357,7 @@ def _flag_unreleased(session: Session, accepted: list) -> None:
                 latest[activity] = (when, e.grades_released)
     for flag in (True, False):
         ids = sorted(a for a, (_w, released) in latest.items() if released is flag)
-        for part in _chunks(ids):
+        for part in chunked(ids):
             session.execute(update(Activity).where(Activity.id.in_(part), Activity.grades_released.is_not(flag))
                             .values(grades_released=flag))
 
@@ -378,7 +382,7 @@ def _store_events(session: Session, platform_id: int, accepted: list, now: datet
     stmt = (_insert(session, table)
             .on_conflict_do_nothing(index_elements=["platform_id", "source", "source_event_id"])
             .returning(table.c.source, table.c.source_event_id))
-    for part in _chunks(rows):
+    for part in chunked(rows):
         inserted.update((s, sid) for s, sid in session.execute(stmt, part))
     result.stored = len(inserted)
     result.duplicates += len(seen) - len(inserted)
@@ -437,7 +441,7 @@ def _apply(session: Session, fresh: list, now: datetime, result: IngestResult) -
               "recorded_at": ex.recorded_at},
         where=table.c.occurred_at <= ex.occurred_at,
     ).returning(table.c.course_id, table.c.person_id, table.c.activity_id)
-    for part in _chunks(states):
+    for part in chunked(states):
         for course, person, activity in session.execute(stmt, part):
             result.affected.add((course, person, activity))
     result.applied = len(result.affected)
