@@ -376,6 +376,7 @@ def _store_events(session: Session, platform_id: int, accepted: list, now: datet
     rows = [{"platform_id": platform_id, "course_id": course, "source": e.source,
              "source_event_id": e.source_event_id, "payload": e.raw or _payload_of(e), "received_at": now}
             for (e, course, _p, _a) in seen.values()]
+    rows.sort(key=lambda r: r["source_event_id"])  # one lock order for overlapping concurrent batches
     inserted: set[tuple[str, str]] = set()
     table = ProgressEvent.__table__
     # executemany form: one cached statement, sent by SQLAlchemy's "insertmanyvalues" batching.
