@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 import subprocess
 
+from click.testing import CliRunner
+
+from lti_badger.cli import main
 from lti_badger.credentials.baking import extract
 from tests.factories_credentials import OB3_VERIFY_DIR
 from tests.functional.test_demo import run_headless
@@ -34,5 +37,12 @@ def test_headless_demo_writes_verifiable_credentials(app_settings, tmp_path):
                               capture_output=True, text=True, timeout=120)
         theirs = proc.stdout.strip()
         assert theirs.split(" (index")[0] == entry["verdict"], (theirs, entry)
+        # our CLI, fed only the files (no database: a verifier on another machine)
+        ours = CliRunner().invoke(main, ["verify", str(base.with_suffix(".png")), "--docs", str(out / "docs.json")],
+                                  env={"LTI_BADGER_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite'}",
+                                       "LTI_BADGER_INSTANCE_PATH": str(tmp_path / "elsewhere"),
+                                       "LTI_BADGER_BASE_URL": "https://elsewhere.example"})
+        assert ours.output.splitlines()[0] == entry["verdict"], ours.output
+        assert ours.exit_code == (0 if entry["verdict"] == "VERIFIED" else 1)
         verdicts.add(entry["verdict"])
     assert "VERIFIED" in verdicts
