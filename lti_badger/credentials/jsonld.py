@@ -77,10 +77,15 @@ def _jsonld_error(e: jsonld.JsonLdError) -> BadInput:
     return BadInput(f"document is not valid JSON-LD: {e}")
 
 
+# PyLD keeps module-level LRU caches (cachetools, not thread-safe); web servers run threads.
+_pyld_lock = threading.RLock()
+
+
 def canonicalize_reference(document: dict[str, Any]) -> str:
     """RDFC-1.0 N-Quads of `document` computed by PyLD alone (slow; the yardstick)."""
     try:
-        return jsonld.normalize(document, _options())
+        with _pyld_lock:
+            return jsonld.normalize(document, _options())
     except jsonld.JsonLdError as e:
         raise _jsonld_error(e) from e
     except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as e:
@@ -89,7 +94,8 @@ def canonicalize_reference(document: dict[str, Any]) -> str:
 
 def _to_dataset(document: dict[str, Any]) -> dict[str, list[dict]]:
     try:
-        return jsonld.to_rdf(document, {"base": None, "documentLoader": load_document})
+        with _pyld_lock:
+            return jsonld.to_rdf(document, {"base": None, "documentLoader": load_document})
     except jsonld.JsonLdError as e:
         raise _jsonld_error(e) from e
     except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as e:

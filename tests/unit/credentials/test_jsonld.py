@@ -137,3 +137,28 @@ def test_literals_are_escaped_as_rdfc_requires():
     # jsonld.js (rdf-canonize) and RDFC-1.0 escape other C0 controls; PyLD 3 does not
     assert jsonld.escape_literal("\b\f\x01\x7f") == "\\b\\f\\u0001\\u007F"
 
+
+
+def test_threads_compiling_and_rendering_at_once_agree_with_pyld():
+    import threading
+
+    documents = [random_credential(random.Random(1000 + i)) for i in range(24)]
+    expected = [canonicalize_reference(d) for d in documents]
+    jsonld._shapes.clear()
+    problems: list = []
+
+    def work(offset: int) -> None:
+        for i in range(len(documents)):
+            index = (i * 5 + offset) % len(documents)
+            try:
+                if canonicalize(documents[index]) != expected[index]:
+                    problems.append(index)
+            except Exception as e:  # pragma: no cover - reported by the assert
+                problems.append(repr(e))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert problems == []
