@@ -1,6 +1,9 @@
-"""Issuing credentials, as explicit steps: gather facts -> compose -> sign -> verify our own
-output -> persist and allocate status indexes. Also the issuer profile and lookups used by
-the public pages. No Flask here; base URLs and the clock are passed in."""
+"""Issuing credentials, as explicit steps: gather facts -> persist the row and allocate status
+indexes (the indexes are part of what gets signed, so they come first, in the same
+transaction) -> compose -> sign -> verify our own output -> store the signed document. A
+failure anywhere raises, and the caller's transaction stores nothing. Also the issuer
+profile and the local document source used by the public pages and the CLI. No Flask here;
+base URLs and the clock are passed in."""
 
 from __future__ import annotations
 
