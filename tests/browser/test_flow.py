@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lti_badger.devtools.demo import DEMO_CONTEXT_ID, INSTRUCTOR, LEARNERS
@@ -43,6 +44,7 @@ def test_design_preview_activate_progress_award_revoke(stack, new_page, check, t
 
     # Design the badge: generated image, skills, EU fields.
     teacher.get_by_role("link", name="Design a new badge").click()
+    teacher.wait_for_url("**/course/badges/new**")
     check(teacher, "02-designer")
     teacher.get_by_label(re.compile(r"^Name")).fill(BADGE)
     teacher.get_by_label("Description", exact=True).fill("Knows the parts of a cell.")
@@ -61,7 +63,7 @@ def test_design_preview_activate_progress_award_revoke(stack, new_page, check, t
     teacher.get_by_role("button", name="Preview who would earn it").click()
     status = teacher.get_by_role("status").first.inner_text()
     assert "Of 5 learners: 2 would earn it now" in status, status
-    assert teacher.get_by_role("link", name=LEARNERS[0][1]).is_visible()
+    expect(teacher.get_by_role("link", name=LEARNERS[0][1])).to_be_visible()
     check(teacher, "04-criteria-preview")
     teacher.get_by_role("button", name="Save and activate").click()
     teacher.wait_for_url("**/course/badges**")
@@ -86,12 +88,12 @@ def test_design_preview_activate_progress_award_revoke(stack, new_page, check, t
     card = learner.get_by_role("listitem").filter(has_text=BADGE)
     assert "Earned" in card.inner_text()
     learner.get_by_role("link", name=BADGE).click()
-    learner.wait_for_url("**/me/badges/**")
-    assert learner.get_by_role("heading", name="Your credential").is_visible()
+    learner.wait_for_url("**/me/badges/*?**")
+    expect(learner.get_by_role("heading", name="Your credential")).to_be_visible()
     check(learner, "07-learner-earned-360")
     learner.get_by_label("My initials only").check()
     learner.get_by_role("button", name="Save privacy choice").click()
-    assert learner.get_by_role("status").filter(has_text="Your choice is saved.").is_visible()
+    expect(learner.get_by_role("status").filter(has_text="Your choice is saved.")).to_be_visible()
 
     # Download the baked PNG; the verify page accepts it and says valid.
     with learner.expect_download() as download:
@@ -118,11 +120,15 @@ def test_design_preview_activate_progress_award_revoke(stack, new_page, check, t
 
     # The instructor sees it, opens the explanation, and revokes with a reason.
     teacher.get_by_role("link", name="Earners").click()
+    teacher.wait_for_url("**/course/earners?**")
     check(teacher, "08-earners")
     teacher.get_by_role("link", name="Award or revoke in bulk").click()
+    teacher.wait_for_url("**/course/awards/bulk**")
     check(teacher, "08b-bulk")
     teacher.go_back()
+    teacher.wait_for_url("**/course/earners?**")
     teacher.get_by_role("link", name=f"details for {name3}").click()
+    teacher.wait_for_url("**/course/earners/*/*")
     assert "Meets the criteria." in teacher.content()
     check(teacher, "09-explanation")
     teacher.get_by_label("Reason for revoking").fill("Exam irregularity")
@@ -134,6 +140,7 @@ def test_design_preview_activate_progress_award_revoke(stack, new_page, check, t
         award = s.scalars(select(Award).join(Award.person).where(Award.person.has(sub=sub3))).one()
         assert award.status == "revoked" and award.status_reason == "Exam irregularity"
     teacher.get_by_role("link", name="Review").click()
+    teacher.wait_for_url("**/course/review**")
     check(teacher, "10-review")
 
     # The same PNG now verifies as revoked.
@@ -153,10 +160,12 @@ def test_admin_pages_pass_axe(stack, new_page, check):
     page = new_page()
     launch(stack, page, "demo-admin", "/course/badges")
     page.get_by_role("link", name="Admin", exact=True).click()
+    page.wait_for_url("**/admin/?**")
     check(page, "20-admin-health")
-    for name, shot in (("Platform", "21-admin-platform"), ("Progress sources", "22-admin-sources"),
-                       ("Issuer", "23-admin-issuer"), ("Keys", "24-admin-keys"), ("Deliveries", "25-admin-deliveries"),
-                       ("Audit log", "26-admin-audit")):
+    for name, path, shot in (("Platform", "platform", "21-admin-platform"),
+                             ("Progress sources", "sources", "22-admin-sources"), ("Issuer", "issuer", "23-admin-issuer"),
+                             ("Keys", "keys", "24-admin-keys"), ("Deliveries", "deliveries", "25-admin-deliveries"),
+                             ("Audit log", "audit", "26-admin-audit")):
         page.get_by_role("navigation", name="Administration").get_by_role("link", name=name, exact=True).click()
-        page.wait_for_load_state()
+        page.wait_for_url(f"**/admin/{path}?**")
         check(page, shot)
