@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..errors import PayloadTooLarge
+from ..errors import BadInput, PayloadTooLarge
 from ..progress import receive
 from ..progress.xapi import VERSION_HEADER
 from .db import db
@@ -68,8 +68,11 @@ def xapi_statement_put():
     auth = request.authorization
     data = _body()
     statement = receive.parse_json(data)
-    if isinstance(statement, dict) and request.args.get("statementId"):
-        statement.setdefault("id", request.args["statementId"])
+    wanted = request.args.get("statementId")
+    if not wanted or not isinstance(statement, dict):
+        raise BadInput("PUT /xapi/statements takes one statement and its statementId parameter")
+    if statement.setdefault("id", wanted) != wanted:
+        raise BadInput("the statement's id differs from the statementId parameter")
     receive.receive_xapi(db(), auth.username if auth and auth.type == "basic" else None,
                          auth.password if auth and auth.type == "basic" else None,
                          request.headers.get(VERSION_HEADER), json.dumps(statement).encode(), _now())

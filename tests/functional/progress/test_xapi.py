@@ -156,3 +156,14 @@ def test_put_statement(live, seeded, sessions):
     assert r.status_code == 204
     with sessions() as s:
         assert s.scalar(select(ProgressEvent.source_event_id)) == sid
+
+
+def test_put_refusals(live, seeded, sessions):
+    src = new_source(sessions, seeded.platform_id, "xapi")
+    put = lambda params, body: requests.put(f"{live.url}/xapi/statements", params=params, json=body,  # noqa: E731
+                                            headers=HEADERS, auth=(src.key, src.secret), timeout=10)
+    st = statement()
+    assert put({}, st).status_code == 400
+    assert put({"statementId": str(uuid.uuid4())}, st).status_code == 400
+    assert put({"statementId": st["id"]}, [st]).status_code == 400
+    assert count(sessions, ProgressEvent) == 0
