@@ -320,3 +320,25 @@ def test_bulk_award_and_revoke_from_csv(app, courses, as_person):
     assert ">revoked<" in revoked.get_data(as_text=True)
     b_teacher = as_person(b, b.instructor, "instructor")
     assert b_teacher.post("/course/awards/bulk", {"achievement_id": ach.id, "action": "award", "rows": "x"}).status_code == 404
+
+
+def test_edit_policy_flag_puts_holders_who_no_longer_qualify_in_review(app, courses, as_person):
+    a, _ = courses
+    teacher = as_person(a, a.instructor, "instructor")
+    design(teacher, name="Flagged")
+    ach = achievement_of(app, "Flagged")
+    act = a.activities[0].lms_id
+    add_progress(app, a, a.learners[0], 0, 7.0)  # 70%
+    easy = {"type": "activity_score", "activity": act, "min_percent": 60}
+    assert teacher.post(f"/course/badges/{ach.id}/criteria", {"rule_json": json.dumps(easy),
+                                                              "action": "save_activate"}).status_code == 303
+    form = {f"activity:{act}": "score", f"activity_pct:{act}": "90", "action": "preview"}
+    preview = teacher.post(f"/course/badges/{ach.id}/criteria", form).get_data(as_text=True)
+    assert "1 hold it but would not meet the new rule" in preview and 'name="edit_policy"' in preview
+    hard = {"type": "activity_score", "activity": act, "min_percent": 90}
+    assert teacher.post(f"/course/badges/{ach.id}/criteria", {"rule_json": json.dumps(hard), "action": "save",
+                                                              "edit_policy": "flag"}).status_code == 303
+    queue = teacher.get("/course/review").get_data(as_text=True)
+    assert a.learners[0].name in queue and "needs review" in queue and ">Suspend<" in queue
+    assert teacher.post(f"/course/badges/{ach.id}/criteria", {"rule_json": json.dumps(hard), "action": "save",
+                                                              "edit_policy": "shrug"}).status_code == 400
