@@ -145,3 +145,22 @@ def test_error_pages_and_badge_edit_pass_axe(stack, new_page, check):
     page.wait_for_url("**/edit?**")
     expect(page.get_by_role("img", name="Current image")).to_be_visible()
     check(page, "designer-edit")
+
+
+def test_instructor_pages_fit_360px(stack, new_page, check):
+    page = new_page(viewport={"width": 360, "height": 740})
+    page.goto(stack.sim.launch_page_url(INSTRUCTOR[0], DEMO_CONTEXT_ID, resource_link_id="demo-badges"))
+    page.wait_for_url(stack.tool.url + "/course/badges**")
+    fits = "document.documentElement.scrollWidth <= window.innerWidth + 1"
+    page.get_by_role("link", name="Design a new badge").click()
+    page.wait_for_url("**/badges/new**")
+    assert page.evaluate(fits)
+    page.get_by_label(re.compile(r"^Name")).fill("Small screen")
+    page.get_by_role("button", name="Create badge and set criteria").click()
+    page.wait_for_url("**/criteria**")
+    assert page.evaluate(fits)
+    check(page, "criteria-360")
+    page.get_by_role("link", name="Earners").click()
+    page.wait_for_url("**/course/earners?**")
+    assert page.evaluate(fits)
+    check(page, "earners-360")
