@@ -79,3 +79,25 @@ def test_post_without_csrf_token_is_refused_and_with_it_passes_the_check(app, cl
         csrf = generate_csrf_token()
     ok = client.post("/me/privacy", data={"lt": lt, "csrf_token": csrf, "public_display": "initials"})
     assert ok.status_code in (200, 302, 303)
+
+
+def test_every_state_changing_page_route_requires_the_csrf_token(app, client, world):
+    """Walks the URL map: any POST/PUT/PATCH/DELETE route outside the exempt blueprints (LTI
+    messages, event feeds, public verification) refuses a launched user without the token."""
+    from lti_badger.web.csrf import EXEMPT_BLUEPRINTS
+
+    a, _ = world
+    lt = token_for(app, a, a.admin, "admin")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        methods = set(rule.methods) - {"GET", "HEAD", "OPTIONS"}
+        blueprint = rule.endpoint.split(".", 1)[0]
+        if not methods or blueprint in EXEMPT_BLUEPRINTS:
+            continue
+        path = re.sub(r"<any\(([^,)]+)[^>]*>", r"\1", rule.rule)
+        path = re.sub(r"<(?:[^:<>]+:)?[^:<>]+>", "1", path)
+        for method in methods:
+            response = client.open(path, method=method, data={"lt": lt})
+            assert response.status_code == 400 and b"security token" in response.data, (method, path)
+            checked += 1
+    assert checked >= 12
