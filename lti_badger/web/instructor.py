@@ -406,10 +406,13 @@ def export_csv():
 def badge_image(achievement_id: int):
     """The current image of a badge of the launched course (learners see it too)."""
     scope = current_scope()
-    achievement = queries.get_achievement(db(), scope, achievement_id)
+    session = db()
+    achievement = queries.get_achievement(session, scope, achievement_id)
     version = achievement.current_version
-    if version is None:
-        abort(404)
+    hidden = (not scope.is_instructor and achievement.state != STATE_ACTIVE
+              and (scope.person_id, achievement.id) not in queries.awards_by_person(session, scope, scope.person_id))
+    if version is None or hidden:
+        abort(404)  # drafts stay private to the course's instructors
     if version.image:
         data, media_type = version.image, version.image_type
     else:

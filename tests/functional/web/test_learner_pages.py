@@ -86,3 +86,14 @@ def test_linkedin_url_has_every_field():
     assert q == {"startTask": "CERTIFICATION_NAME", "name": "Cell biologist", "organizationName": "Example University",
                  "issueYear": "2026", "issueMonth": "3", "certUrl": "https://tool.example/credentials/abc",
                  "certId": "abc", "expirationYear": "2027", "expirationMonth": "3"}
+
+
+def test_draft_badge_images_are_for_instructors_only(app, courses, as_person):
+    a, _ = courses
+    draft = make_badge(app, a, {"type": "course_grade", "min_percent": 50}, name="Secret draft", state="draft")
+    active = make_badge(app, a, {"type": "course_grade", "min_percent": 50}, name="Public one")
+    learner = as_person(a, a.learners[0], "learner")
+    teacher = as_person(a, a.instructor, "instructor")
+    assert learner.get(f"/course/badges/{draft}/image").status_code == 404
+    assert learner.get(f"/course/badges/{active}/image").status_code == 200
+    assert teacher.get(f"/course/badges/{draft}/image").status_code == 200
