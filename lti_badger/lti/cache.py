@@ -26,6 +26,7 @@ class Cache(Protocol):
     def set(self, key: str, value: Any, exp: int | None = None) -> None: ...
     def add(self, key: str, value: Any, exp: int | None = None) -> bool: ...
     def delete(self, key: str) -> None: ...
+    def pop(self, key: str) -> Any | None: ...
     def purge_expired(self) -> int: ...
 
 
@@ -80,6 +81,19 @@ class DbCache:
     def delete(self, key: str) -> None:
         self.session.execute(delete(CacheEntry).where(CacheEntry.key == key))
 
+    def pop(self, key: str) -> Any | None:
+        """Read and delete in one step: of two requests popping the same key, only the one
+        whose DELETE removed the row gets the value (the other waits on the row lock, then
+        deletes nothing)."""
+        entry = self.session.get(CacheEntry, key, populate_existing=True)
+        if entry is None or entry.expires_at <= self.now():
+            return None
+        value = json.loads(entry.value)
+        self.session.expunge(entry)
+        result = self.session.execute(delete(CacheEntry).where(CacheEntry.key == key,
+                                                               CacheEntry.expires_at > self.now()))
+        return value if result.rowcount == 1 else None
+
     def purge_expired(self) -> int:
         result = self.session.execute(delete(CacheEntry).where(CacheEntry.expires_at <= self.now()))
         return result.rowcount or 0
@@ -104,6 +118,14 @@ class RedisCache:
 
     def delete(self, key: str) -> None:
         self.client.delete(self.prefix + key)
+
+    def pop(self, key: str) -> Any | None:
+        """GET and DEL in one MULTI transaction: only one caller ever sees the value."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.get(self.prefix + key)
+        pipe.delete(self.prefix + key)
+        raw, _ = pipe.execute()
+        return None if raw is None else json.loads(raw)
 
     def purge_expired(self) -> int:
         return 0

@@ -1,7 +1,9 @@
 """pylti1p3's Flask classes, adjusted to our rules: launch state in our shared cache, cookies
 that survive an LMS iframe (`SameSite=None; Secure; Partitioned` over https, plain cookies on
 plain-http loopback), aud/azp checked per LTI 1.3 Core §5.1.2, exp and iat required, and each
-nonce usable once. Every pylti1p3 failure becomes our `LaunchError`."""
+nonce usable once. A launch whose state cookie did not come back (third-party cookies blocked
+in the LMS iframe) is checked against the server-side state record instead (`launch_state`).
+Every pylti1p3 failure becomes our `LaunchError`."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import requests
@@ -20,6 +23,7 @@ from pylti1p3.launch_data_storage.base import DisableSessionId
 
 from ..errors import LaunchError
 from ..models.base import utcnow
+from .launch_state import LaunchStates, StateRecord
 from .tool_conf import LaunchDataStorage, NonceLedger, SqlToolConf, nonce_expiry
 
 LAUNCH_DATA_LIFETIME = 2 * 3600  # how long state, nonce and launch data are kept
@@ -54,11 +58,35 @@ class IframeCookieService(FlaskCookieService):
                                 partitioned=self.secure)
 
 
+class ToolOIDCLogin(FlaskOIDCLogin):
+    """pylti1p3's login that also records each state server-side (nonce, target link URI,
+    storage session), for launches whose state cookie does not come back."""
+
+    def __init__(self, *args: Any, launch_states: LaunchStates, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._launch_states = launch_states
+
+    def _prepare_redirect_url(self, launch_url: str) -> str:
+        url = super()._prepare_redirect_url(launch_url)
+        query = parse_qs(urlsplit(url).query)
+        self._launch_states.record(query["state"][0], StateRecord(
+            nonce=query["nonce"][0], target_link_uri=self._get_request_param("target_link_uri") or "",
+            issuer=self._get_request_param("iss") or "",
+            session_id=self._session_service.data_storage.get_session_id()))
+        return url
+
+
 class ToolMessageLaunch(FlaskMessageLaunch):
     """pylti1p3's launch plus the checks it leaves to the tool."""
 
+    _state_record: StateRecord | None = None
+
     def __init__(self, *args: Any, nonce_ledger: NonceLedger | None = None,
-                 now: Callable[[], datetime] = utcnow, **kwargs: Any) -> None:
+                 now: Callable[[], datetime] = utcnow, launch_states: LaunchStates | None = None,
+                 restore_launch_id: str | None = None, **kwargs: Any) -> None:
+        # Read by set_launch_data_storage, which pylti1p3's constructor calls.
+        self._launch_states = launch_states
+        self._restore_launch_id = restore_launch_id
         super().__init__(*args, **kwargs)
         self._nonce_ledger = nonce_ledger
         self._now = now
@@ -67,6 +95,62 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         storage = kwargs.get("launch_data_storage")
         if storage is not None:
             self.set_public_key_caching(storage, PLATFORM_JWKS_LIFETIME)
+
+    def set_launch_data_storage(self, data_storage: LaunchDataStorage) -> "ToolMessageLaunch":  # type: ignore[override]
+        """Over https pylti1p3 keys the launch storage by a session cookie. Without cookies the
+        session id comes from the state record (a launch) or from the launch's own record
+        (restoring a cookie-less launch for deep linking)."""
+        data_storage.set_request(self._request)
+        name = data_storage.get_session_cookie_name()
+        if name and not self._cookie_service.get_cookie(name) and self._launch_states is not None:
+            session_id = None
+            if self._restore_launch_id:
+                session_id = self._launch_states.launch_session(self._restore_launch_id)
+            elif self._get_request_param("state"):
+                record = self._launch_states.peek(self._get_request_param("state"))
+                session_id = record.session_id if record is not None else None
+            if not session_id and self._restore_launch_id:
+                raise LtiException(f"no {name} cookie came back and this launch is unknown or has expired: "
+                                   "start again from the LMS")
+            if not session_id:
+                raise LtiException(f"no {name} cookie came back and this state was never issued, has expired or was "
+                                   "already used: start the launch again from the LMS")
+            data_storage.set_session_id(session_id)
+            self._session_service.set_data_storage(data_storage)
+            return self
+        super().set_launch_data_storage(data_storage)
+        return self
+
+    def validate_state(self) -> "ToolMessageLaunch":
+        """With the state cookie: pylti1p3's check (the cookie must match). Without it: the
+        server-side record of that state, used up now; its nonce is compared in validate_nonce."""
+        state = self._get_request_param("state")
+        if not state:
+            raise LtiException("Missing state param")
+        if self._launch_states is None or self._cookie_service.get_cookie(state) is not None:
+            super().validate_state()
+            if self._launch_states is not None:
+                self._launch_states.consume(state)  # the cookie path uses the record up too
+            return self
+        record = self._launch_states.consume(state)
+        if record is None:
+            raise LtiException("no state cookie came back and this state was never issued, has expired or was "
+                               "already used: start the launch again from the LMS")
+        self._state_record = record
+        return self
+
+    def validate_nonce(self) -> "ToolMessageLaunch":
+        if self._state_record is not None and self._get_jwt_body().get("nonce") != self._state_record.nonce:
+            raise LtiException("the id_token's nonce is not the one issued with this state")
+        super().validate_nonce()
+        return self
+
+    def save_launch_data(self) -> "ToolMessageLaunch":
+        super().save_launch_data()
+        session_id = self._session_service.data_storage.get_session_id()
+        if self._state_record is not None and self._launch_states is not None and session_id:
+            self._launch_states.remember_launch_session(self._launch_id, session_id, LAUNCH_DATA_LIFETIME)
+        return self
 
     def get_public_key(self) -> tuple[str, str]:
         """The platform key for the token's kid; a kid missing from the cached JWKS (the
@@ -127,6 +211,13 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         message_type = body.get("https://purl.imsglobal.org/spec/lti/claim/message_type")
         if message_type not in ("LtiResourceLinkRequest", "LtiDeepLinkingRequest"):
             raise LtiException(f"unsupported message type {message_type!r}")
+        record = self._state_record
+        if record is not None:
+            if record.issuer and record.issuer != self.get_iss():
+                raise LtiException("the id_token comes from another issuer than the login of this state")
+            target = body.get("https://purl.imsglobal.org/spec/lti/claim/target_link_uri")
+            if record.target_link_uri and target != record.target_link_uri:
+                raise LtiException("the id_token's target_link_uri is not the one of the login of this state")
         # Single use: the signature, issuer and deployment are known good, so record the nonce now.
         if self._nonce_ledger is None:
             raise LtiException("no nonce ledger: cannot accept a new launch")
@@ -158,6 +249,7 @@ class LtiAdapter:
         self.tool_conf = tool_conf
         self.storage = storage
         self.nonce_ledger = nonce_ledger
+        self.launch_states = LaunchStates(storage.cache)
         self.secure = secure
         self.now = now
         self.http = http if http is not None else TimeoutSession()
@@ -169,16 +261,22 @@ class LtiAdapter:
         self.storage.cache.purge_expired()
 
     def login(self) -> FlaskOIDCLogin:
-        login = FlaskOIDCLogin(self.request, self.tool_conf, cookie_service=self.cookies)
+        login = ToolOIDCLogin(self.request, self.tool_conf, cookie_service=self.cookies,
+                              launch_states=self.launch_states)
         return login.set_launch_data_storage(self.storage).set_launch_data_lifetime(LAUNCH_DATA_LIFETIME)
 
     def message_launch(self) -> ToolMessageLaunch:
         return ToolMessageLaunch(self.request, self.tool_conf, cookie_service=self.cookies,
                                  launch_data_storage=self.storage, requests_session=self.http,
-                                 nonce_ledger=self.nonce_ledger, now=self.now)
+                                 nonce_ledger=self.nonce_ledger, now=self.now, launch_states=self.launch_states)
 
     def restore_launch(self, launch_id: str) -> ToolMessageLaunch:
         """A launch validated earlier in this browser (pylti1p3's launch data cache)."""
-        launch = ToolMessageLaunch.from_cache(launch_id, self.request, self.tool_conf, cookie_service=self.cookies,
-                                              launch_data_storage=self.storage, requests_session=self.http)
-        return launch  # type: ignore[return-value]
+        launch = ToolMessageLaunch(self.request, self.tool_conf, cookie_service=self.cookies,
+                                   launch_data_storage=self.storage, requests_session=self.http,
+                                   launch_states=self.launch_states, restore_launch_id=launch_id)
+        launch_data = launch.get_session_service().get_launch_data(launch_id)
+        if not launch_data:
+            raise LtiException("Launch data not found")
+        launch.set_launch_id(launch_id).set_auto_validation(enable=False).set_jwt({"body": launch_data})
+        return launch.set_restored().validate_registration()  # type: ignore[return-value]

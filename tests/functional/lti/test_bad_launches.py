@@ -101,7 +101,7 @@ def test_state_mismatch_is_refused(tool, sim, platform_id):
     http = requests.Session()
     form = sim.login(http, INSTRUCTOR, CONTEXT_ID)
     answer = http.post(form.action, data={**form.fields, "state": "state-forged"}, allow_redirects=False)
-    _refused(answer, "state not found")
+    _refused(answer, "this state was never issued")
     assert tool.counts() == NOTHING
 
 
@@ -114,8 +114,11 @@ def test_missing_state_is_refused(tool, sim, platform_id):
 
 
 def test_state_is_bound_to_the_browser_that_logged_in(tool, sim, platform_id):
+    """A browser that sends a state cookie must send the one of this state; without any state
+    cookie the server-side record decides (tests/functional/lti/test_cookieless_launch.py)."""
     form = sim.login(requests.Session(), INSTRUCTOR, CONTEXT_ID)
     other_browser = requests.Session()
+    other_browser.cookies.set(f"lti1p3-{form.state}", "state-of-another-login", path="/lti")
     _refused(other_browser.post(form.action, data=form.fields, allow_redirects=False), "state not found")
     assert tool.counts() == NOTHING
 
@@ -144,4 +147,4 @@ def test_errors_are_json_for_api_clients(tool, sim, platform_id):
     answer = http.post(form.action, data={**form.fields, "state": "state-x"}, headers={"Accept": "application/json"},
                        allow_redirects=False)
     assert answer.status_code == 400
-    assert answer.json()["error"] == "launch_error" and "State not found" in answer.json()["message"]
+    assert answer.json()["error"] == "launch_error" and "state was never issued" in answer.json()["message"]
