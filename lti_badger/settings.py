@@ -14,6 +14,9 @@ DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "config" / "default.tom
 ENV_PREFIX = "LTI_BADGER_"
 
 
+DYNAMIC_REGISTRATION_VALUES = ("open", "closed")
+
+
 @dataclass(frozen=True)
 class Settings:
     base_url: str = "http://127.0.0.1:5000"
@@ -31,6 +34,7 @@ class Settings:
     smtp_host: str = "localhost"
     smtp_port: int = 25
     max_content_length: int = 5 * 1024 * 1024
+    dynamic_registration: str = "open"  # "open": /lti/register accepts any LMS; "closed": refused
 
     @property
     def instance_dir(self) -> Path:
@@ -83,4 +87,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
     unknown = set(values) - known
     if unknown:
         raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    if values.get("dynamic_registration", "open") not in DYNAMIC_REGISTRATION_VALUES:
+        raise ValueError(f"dynamic_registration must be one of {', '.join(DYNAMIC_REGISTRATION_VALUES)}, "
+                         f"not {values['dynamic_registration']!r}")
     return replace(Settings(), **{k: _coerce(k, v) for k, v in values.items()})

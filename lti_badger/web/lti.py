@@ -122,7 +122,12 @@ def canvas_json():
 
 @bp.get("/lti/register")
 def register():
-    """LTI Dynamic Registration 1.0: the LMS opens this in a window or iframe."""
+    """LTI Dynamic Registration 1.0: the LMS opens this in a window or iframe. It fetches the
+    URL it is given, so an admin can close it (`dynamic_registration = "closed"`)."""
+    if _services().settings.dynamic_registration == "closed":
+        raise Forbidden("dynamic registration is turned off on this tool: an admin sets dynamic_registration = "
+                        "\"open\" in the configuration file (or LTI_BADGER_DYNAMIC_REGISTRATION=open) and restarts "
+                        "it, or registers the LMS with `lti-badger platform add`")
     openid_configuration = request.args.get("openid_configuration", "")
     if not openid_configuration:
         raise BadInput("openid_configuration is required: start the registration from the LMS")
