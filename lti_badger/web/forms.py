@@ -77,15 +77,24 @@ def designer_data(form: Mapping[str, str], upload: bytes | None, upload_name: st
     tags = [t.strip() for t in (form.get("tags") or "").split(",") if t.strip()]
     details["tags"] = tags[:30]
     details["alignments"] = parse_alignments(form.get("skills", ""))
-    eu = {
+    # European micro-credential elements, under the keys the credential composer reads.
+    level = _choice(form, "eqf_level", ("",) + EQF_LEVELS)
+    eu: dict[str, Any] = {
+        "eqf_level": int(level) if level else None,
+        "credits_ects": _number(form, "credits_ects", lo=0, hi=600),
         "workload_hours": _number(form, "workload_hours", lo=0, hi=10000),
-        "eqf_level": _choice(form, "eqf_level", ("",) + EQF_LEVELS),
-        "assessment_type": _choice(form, "assessment_type", ASSESSMENT_TYPES),
+        "assessment": _choice(form, "assessment_type", ASSESSMENT_TYPES),
         "quality_assurance": (form.get("quality_assurance") or "").strip()[:1000],
         "participation": _choice(form, "participation", PARTICIPATION),
         "prerequisites": (form.get("prerequisites_text") or "").strip()[:1000],
+        "field_of_study": (form.get("field_of_study") or "").strip()[:300],
     }
-    details["micro_credential"] = {k: v for k, v in eu.items() if v not in (None, "")}
+    for key, value in eu.items():
+        if value in (None, ""):
+            details.pop(key, None)
+        else:
+            details[key] = value
+    details.pop("micro_credential", None)
     details["evidence"] = {
         "include_grades": form.get("evidence_grades") == "on",
         "include_activities": form.get("evidence_activities") == "on",

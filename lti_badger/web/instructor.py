@@ -67,21 +67,26 @@ def badges():
 
 # --- designer ------------------------------------------------------------------------------
 
+def _plain(number) -> str:
+    """A stored number as the form shows it: 6.0 -> "6", None -> ""."""
+    return "" if number is None else f"{number:g}"
+
+
 def _designer_values(version) -> dict:
     if version is None:
         return {"achievement_type": "Badge", "image_source": "generate", "image_template": "circle",
                 "image_colour": "#0a4f8f", "evidence_activities": "on", "evidence_narrative": "on"}
     d = version.details or {}
-    eu = d.get("micro_credential", {})
     ev = d.get("evidence", {})
     gen = d.get("image_template", {})
     return {
         "name": version.name, "description": version.description, "criteria_narrative": version.criteria_narrative,
         "achievement_type": version.achievement_type, "validity_days": version.validity_days or "",
         "tags": ", ".join(d.get("tags", [])), "skills": forms.format_alignments(d.get("alignments")),
-        "workload_hours": eu.get("workload_hours", ""), "eqf_level": eu.get("eqf_level", ""),
-        "assessment_type": eu.get("assessment_type", ""), "quality_assurance": eu.get("quality_assurance", ""),
-        "participation": eu.get("participation", ""), "prerequisites_text": eu.get("prerequisites", ""),
+        "workload_hours": _plain(d.get("workload_hours")), "credits_ects": _plain(d.get("credits_ects")),
+        "eqf_level": str(d.get("eqf_level") or ""), "assessment_type": d.get("assessment", ""),
+        "quality_assurance": d.get("quality_assurance", ""), "participation": d.get("participation", ""),
+        "prerequisites_text": d.get("prerequisites", ""), "field_of_study": d.get("field_of_study", ""),
         "evidence_grades": "on" if ev.get("include_grades") else "",
         "evidence_activities": "on" if ev.get("include_activities") else "",
         "evidence_narrative": "on" if ev.get("include_narrative") else "",

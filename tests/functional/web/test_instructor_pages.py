@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from lti_badger.models import Achievement, Activity, Award, Progress
+from lti_badger.models import Achievement, Activity, Award, Credential, Progress
 
 SVG_WITH_SCRIPT = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
@@ -52,7 +52,8 @@ def test_design_criteria_preview_activate_and_manual_actions(app, courses, as_pe
     ach = achievement_of(app, "Quiz master")
     version = ach.current_version
     assert version.image_type == "image/png" and version.details["alignments"][0]["targetFramework"] == "ESCO"
-    assert version.details["micro_credential"]["eqf_level"] == "5" and version.validity_days == 365
+    assert version.details["eqf_level"] == 5 and version.details["assessment"] == "quiz"
+    assert version.validity_days == 365
 
     image = teacher.get(f"/course/badges/{ach.id}/image")
     assert image.status_code == 200 and image.mimetype == "image/png"
@@ -76,6 +77,12 @@ def test_design_criteria_preview_activate_and_manual_actions(app, courses, as_pe
         assert fresh.state == "active" and fresh.current_version.rule["min_percent"] == 80.0
         holders = s.scalars(select(Award.person_id).where(Award.achievement_id == ach.id)).all()
     assert holders == [a.learners[0].id]  # retroactive award on activation
+    with app.extensions["lti_badger"].sessions() as s:
+        document = json.loads(s.scalars(select(Credential.document)).one())
+    achievement = document["credentialSubject"]["achievement"]
+    assert achievement["name"] == "Quiz master" and achievement["tag"] == ["maths", "quiz"]
+    assert {a["targetName"] for a in achievement["alignment"]} == {"Algebra", "EQF level 5"}
+    assert "Type of assessment: quiz" in achievement["criteria"]["narrative"]
 
     earners = teacher.get("/course/earners").get_data(as_text=True)
     assert "Awards over time" in earners and "<svg" in earners and "Earned" in earners

@@ -61,7 +61,8 @@ def test_designer_fields_and_skills():
     assert data["name"] == "Data skills" and data["validity_days"] == 30 and data["image_type"] == "image/png"
     assert data["details"]["alignments"] == [
         {"targetName": "SQL", "targetFramework": "ESCO", "targetUrl": "https://esco.example/sql"}, {"targetName": "Python"}]
-    assert data["details"]["micro_credential"] == {"workload_hours": 12.5, "eqf_level": "6"}
+    assert {k: data["details"][k] for k in ("workload_hours", "eqf_level")} == {"workload_hours": 12.5, "eqf_level": 6}
+    assert "assessment" not in data["details"] and "credits_ects" not in data["details"]
     assert data["details"]["image_template"] == {"template": "hexagon", "colour": "#336699", "text": "DS"}
     assert forms.format_alignments(data["details"]["alignments"]) == "SQL | ESCO | https://esco.example/sql\nPython"
     with pytest.raises(BadInput, match="https"):
