@@ -29,6 +29,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -131,6 +132,20 @@ def seed(settings, sim: LmsSimulator, tool_url: str, learners: int) -> tuple[str
     return key, secret
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children still alive (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            total += cpu_seconds(int(child))
+    except (OSError, IndexError, ValueError):
+        pass
+    return total
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
@@ -157,6 +172,7 @@ def run(args: argparse.Namespace) -> dict:
     key, secret = seed(settings, sim, tool_url, total)
     procs: list[subprocess.Popen] = []
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # run the cleanup below on `timeout`/kill
     try:
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py"), "-w",
@@ -199,24 +215,34 @@ def run(args: argparse.Namespace) -> dict:
             else:
                 errors.append(f"{resp.status_code} {resp.text[:200]}")
 
+        web_cpu0 = cpu_seconds(procs[0].pid)
+        worker_cpu0 = sum(cpu_seconds(p.pid) for p in procs[1:])
         print(f"{args.db}: {total} events at {args.rate}/s ...", file=sys.stderr)
         t0 = time.monotonic()
-        with ThreadPoolExecutor(max_workers=args.clients) as pool:
-            for i in range(total):
-                delay = t0 + i / args.rate - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                pool.submit(send, i)
-            send_lag = time.monotonic() - (t0 + (total - 1) / args.rate)
+        give_up = t0 + args.duration + args.drain
+        pool = ThreadPoolExecutor(max_workers=args.clients)
+        futures = []
+        for i in range(total):
+            delay = t0 + i / args.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            futures.append(pool.submit(send, i))
+        send_lag = time.monotonic() - (t0 + (total - 1) / args.rate)
+        wait_futures(futures, timeout=max(0.0, give_up - time.monotonic()))
+        pool.shutdown(wait=False, cancel_futures=True)
         sent_in = time.monotonic() - t0
-        wait_until = time.monotonic() + args.drain
+        wait_until = min(give_up, time.monotonic() + args.drain)
         while time.monotonic() < wait_until and len(set(accepted) - set(log.arrived)) > 0:
             time.sleep(0.1)
         latencies = [log.arrived[s] - accepted[s] for s in accepted if s in log.arrived]
         missing = len(set(accepted) - set(log.arrived))
         line_items = [i for i in sim.line_items(CTX) if i.get("tag") == "lti_badger"]
+        stamps = sorted(accepted.values())
+        achieved = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 and stamps[-1] > stamps[0] else None
         result = {
             "db": args.db, "rate": args.rate, "duration_s": args.duration, "events": total,
+            "accepted_per_s": round(achieved, 1) if achieved else None,
+            "load_average_1m": round(os.getloadavg()[0], 1), "cpus": os.cpu_count(),
             "accepted": len(accepted), "errors": len(errors), "first_errors": errors[:3],
             "scores_received": len(latencies), "missing": missing, "badge_line_items": len(line_items),
             "send_window_s": round(sent_in, 2), "generator_lag_s": round(send_lag, 3),
@@ -224,6 +250,11 @@ def run(args: argparse.Namespace) -> dict:
             "accept_ms_p50": round(statistics.median(post_ms), 1) if post_ms else None,
             "accept_ms_p99": round(percentile(post_ms, 99), 1) if post_ms else None,
         }
+        web_cpu = cpu_seconds(procs[0].pid) - web_cpu0
+        worker_cpu = sum(cpu_seconds(p.pid) for p in procs[1:]) - worker_cpu0
+        if accepted:
+            result["web_cpu_ms_per_event"] = round(web_cpu * 1000 / len(accepted), 1)
+            result["delivery_cpu_ms_per_event"] = round(worker_cpu * 1000 / len(accepted), 1)
         engine = create_engine(db_url)
         with engine.connect() as conn:
             result["deliveries"] = {f"{st}": n for st, n in conn.execute(
@@ -260,7 +291,8 @@ def main() -> None:
     parser.add_argument("--delivery-workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2, help="sending threads per delivery worker")
     parser.add_argument("--clients", type=int, default=64, help="concurrent HTTP clients of the load generator")
-    parser.add_argument("--drain", type=float, default=60.0, help="seconds to wait for the last scores")
+    parser.add_argument("--drain", type=float, default=60.0,
+                        help="seconds after the load window to wait for the backlog and the last scores")
     print(json.dumps(run(parser.parse_args()), indent=2))
 
 
