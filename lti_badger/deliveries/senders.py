@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from pathlib import Path
 from typing import Any, Protocol
 
 import requests
@@ -29,7 +28,7 @@ from ..db import transaction
 from ..errors import UpstreamError
 from ..keys import KeyStore
 from ..models import Achievement, Award, Course, Person, Platform, WebhookEndpoint
-from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_REVOKED, AWARD_SUSPENDED
+from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_SUSPENDED
 from ..settings import Settings
 from .outbox import DEST_AGS, DEST_EMAIL, DEST_WEBHOOK, latest_credential, verify_url
 
