@@ -12,9 +12,11 @@ for 1,000 learners x 100 activities, from several threads. Rows:
 - one statement per request (the per-request ceiling of this server).
 Afterwards the stored events and progress rows are counted to check nothing was lost.
 "cpu s" is this process's CPU time (server threads, client threads, database driver; not the
-PostgreSQL server's): on a loaded machine it is the steadier figure.
+PostgreSQL server's): on a loaded machine it is the steadier figure. With `--gunicorn N` the
+tool runs as in production (gunicorn, N gthread worker processes, socket bound to port 0 and
+inherited) and "cpu s" is the gunicorn processes' CPU time.
 
-    .venv/bin/python bench/ingest.py [--sqlite-only | --postgres-only] [--events N]
+    .venv/bin/python bench/ingest.py [--sqlite-only | --postgres-only] [--events N] [--gunicorn WORKERS]
     .venv/bin/python bench/criteria.py ingest      # the same, as a part of the criteria bench
 """
 
@@ -24,6 +26,8 @@ import argparse
 import json
 import logging
 import os
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -137,24 +141,76 @@ def _run(url: str, auth: tuple[str, str], events: int, batch: int, threads: int)
     return elapsed, cpu
 
 
-def _one(db_url: str, label: str, events: int, badges: int, batch: int, threads: int) -> tuple:
+@contextmanager
+def _gunicorn(tmp: str, settings: dict, workers: int):
+    """The tool under gunicorn (gthread workers), on a loopback socket bound to port 0 here and
+    handed to gunicorn as an inherited file descriptor."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    env = {**os.environ, **{f"LTI_BADGER_{k.upper()}": str(v) for k, v in settings.items()}}
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "--bind", f"fd://{sock.fileno()}", "--workers", str(workers),
+         "--worker-class", "gthread", "--threads", "4", "--log-level", "warning", "lti_badger.wsgi:app"],
+        env=env, pass_fds=(sock.fileno(),), cwd=tmp, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    try:
+        for _ in range(120):
+            try:
+                requests.get(f"{url}/xapi/about", timeout=5)
+                break
+            except requests.RequestException:
+                time.sleep(0.5)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        sock.close()
+
+
+def _children_cpu(pid: int) -> float:
+    """CPU seconds of a process and its children so far (Linux /proc)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _one(db_url: str, label: str, events: int, badges: int, batch: int, threads: int, workers: int = 0) -> tuple:
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"database_url": db_url, "instance_path": tmp, "secret_key": "bench-" + uuid.uuid4().hex,
-                          "in_process_worker": False})
+        settings = {"database_url": db_url, "instance_path": tmp, "secret_key": "bench-" + uuid.uuid4().hex,
+                    "in_process_worker": False}
+        app = create_app(settings)
         services = app.extensions["lti_badger"]
         for noisy in ("werkzeug", "lti_badger"):  # per-request and per-evaluation log lines
             logging.getLogger(noisy).setLevel(logging.WARNING)
         upgrade(services.engine)
         services.keys.ensure(KIND_ISSUER)
         key, secret = _seed(app, badges)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            elapsed, cpu = _run(f"http://127.0.0.1:{server.server_port}", (key, secret), events, batch, threads)
-        finally:
-            server.shutdown()
-            thread.join(5)
+        if workers:
+            label = f"{label} g{workers}"
+            with _gunicorn(tmp, settings, workers) as (url, pid):
+                before = _children_cpu(pid)
+                elapsed, cpu = _run(url, (key, secret), events, batch, threads)
+                cpu = _children_cpu(pid) - before  # the server's CPU, not this (client) process's
+        else:
+            server = make_server("127.0.0.1", 0, app, threaded=True)
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            try:
+                elapsed, cpu = _run(f"http://127.0.0.1:{server.server_port}", (key, secret), events, batch, threads)
+            finally:
+                server.shutdown()
+                thread.join(5)
         with services.sessions() as s:
             stored = s.scalar(select(func.count()).select_from(ProgressEvent))
             states = s.scalar(select(func.count()).select_from(Progress))
@@ -196,10 +252,12 @@ def _database(kind: str):
         admin.dispose()
 
 
-def bench_ingest(*, sqlite: bool = True, postgres: bool = True, events: int = 20_000, threads: int = 4) -> list[tuple]:
+def bench_ingest(*, sqlite: bool = True, postgres: bool = True, events: int = 20_000, threads: int = 4,
+                 workers: int = 0) -> list[tuple]:
     """Events per second through POST /xapi/statements into stored progress."""
+    server = f"gunicorn, {workers} gthread workers" if workers else "werkzeug threaded server in-process"
     print(f"\nProgress ingest through POST /xapi/statements ({LEARNERS:,} learners x {ACTIVITIES} activities, "
-          f"{threads} client threads, werkzeug threaded server in-process)")
+          f"{threads} client threads, {server})")
     print(f"{'database':<11} {'batch':>5} {'badges':>6} {'events':>8} {'seconds':>8} {'events/s':>10} {'cpu s':>8} "
           f"{'events/cpu-s':>11} {'progress':>9} {'awards':>7}")
     rows = []
@@ -210,7 +268,7 @@ def bench_ingest(*, sqlite: bool = True, postgres: bool = True, events: int = 20
             with _database(kind) as db_url:
                 if db_url is None:
                     break
-                rows.append(_one(db_url, kind, n, badges, batch, threads))
+                rows.append(_one(db_url, kind, n, badges, batch, threads, workers))
     return rows
 
 
@@ -220,9 +278,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-only", action="store_true")
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--gunicorn", type=int, default=0, metavar="WORKERS",
+                        help="serve with gunicorn and this many worker processes instead of werkzeug in-process")
     args = parser.parse_args(argv)
     bench_ingest(sqlite=not args.postgres_only, postgres=not args.sqlite_only, events=args.events,
-                 threads=args.threads)
+                 threads=args.threads, workers=args.gunicorn)
     return 0
 
 
