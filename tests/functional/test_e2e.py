@@ -8,6 +8,7 @@ the simulator received the revocation score."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 import uuid
@@ -25,7 +26,7 @@ from lti_badger.db import transaction
 from lti_badger.deliveries.worker import Worker, start_worker_threads
 from lti_badger.devtools.lms_sim import spec
 from lti_badger.lti.advantage import AdvantageClient
-from lti_badger.models import Award, Course, Credential, Person, Platform
+from lti_badger.models import AuditEvent, Award, Course, Credential, Person, Platform
 from lti_badger.progress.lti_sync import sync_course
 from lti_badger.progress.sources import add_source
 from tests.factories_credentials import OB3_VERIFY_DIR, Issuer, docs_map, ob3_verify
@@ -79,9 +80,11 @@ def test_launch_progress_award_deliver_verify_revoke(tool, sim, tmp_path):  # no
     quiz = sim.add_line_item(CTX, "Quiz 1", 10)
 
     # 1. Both launch from the LMS: the tool learns the course, its AGS endpoint and the people.
+    pages = {}
     for sub in (TEACHER, LEARNER):
         resp = sim.launch(requests.Session(), sub, CTX)
         assert resp.status_code == 200, resp.text[:300]
+        pages[sub] = resp.text
     with transaction(svc.sessions) as s:
         course = s.scalars(select(Course).where(Course.context_id == CTX)).one()
         teacher = s.scalars(select(Person).where(Person.sub == TEACHER)).one()
@@ -143,9 +146,15 @@ def test_launch_progress_award_deliver_verify_revoke(tool, sim, tmp_path):  # no
             ok, line = ob3_verify(document, docs_map(s, issuer, document), tmp_path, now=check_at)
         assert ok and line == "VERIFIED", line
 
-        # 6. The instructor revokes: status list bit, verifier verdict, revocation score at the LMS.
-        with transaction(svc.sessions) as s:
-            awards.revoke(s, course_id, award_id, teacher_id, "safety rules broken in the lab", _now())
+        # 6. The instructor revokes from the tool's pages (launch token + CSRF token, as inside the
+        # LMS iframe): status list bit, verifier verdict, revocation score at the LMS.
+        lt = re.search(r"[?&]lt=([\w.\-]+)", pages[TEACHER]).group(1)
+        form = requests.get(f"{tool.url}/course/badges/new", params={"lt": lt}, timeout=10).text
+        csrf = re.search(r'name="csrf_token"\s+value="([^"]+)"|value="([^"]+)"\s+name="csrf_token"', form)
+        resp = requests.post(f"{tool.url}/course/awards/{award_id}/revoke", timeout=10, allow_redirects=False,
+                             data={"lt": lt, "csrf_token": csrf.group(1) or csrf.group(2),
+                                   "reason": "safety rules broken in the lab"})
+        assert resp.status_code == 303, resp.text[:300]
         with transaction(svc.sessions) as s:
             assert status_of(s, s.get(Credential, credential_id))["revocation"] is True
             ok, line = ob3_verify(document, docs_map(s, issuer, document), tmp_path, now=check_at)
@@ -154,6 +163,9 @@ def test_launch_progress_award_deliver_verify_revoke(tool, sim, tmp_path):  # no
         assert "revoked" in revoked[-1]["comment"] and "safety rules broken" in revoked[-1]["comment"]
         with transaction(svc.sessions) as s:
             assert s.get(Award, award_id).status == "revoked"
+            event = s.scalars(select(AuditEvent).where(AuditEvent.action == "award.revoke")).one()
+            assert (event.actor_type, event.actor_id) == ("user", str(teacher_id))
+            assert event.reason == "safety rules broken in the lab" and event.after["status"] == "revoked"
     finally:
         for w in workers:
             w.stop()
