@@ -177,9 +177,11 @@ class Worker:
     def run_once(self) -> int:
         """Claim a batch and process it; returns how many deliveries were handled."""
         self._maybe_expire()
+        lease_ends = time.monotonic() + self.lease.total_seconds() * 0.9
         jobs = self.claim_jobs()
         for job in jobs:
-            if self.stop_event.is_set():
+            # Past our lease another worker may already have the rest of the batch: leave it.
+            if self.stop_event.is_set() or time.monotonic() > lease_ends:
                 break
             self.process(job)
         return len(jobs)
