@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -13,7 +14,8 @@ from lti_badger.models.course import ENROLLMENT_ACTIVE, ROLE_LEARNER
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 
 
-def make_platform(db: Session, issuer: str = "https://moodle.example.edu", client_id: str = "c1") -> Platform:
+def make_platform(db: Session, issuer: str = "https://moodle.example.edu", client_id: str | None = None) -> Platform:
+    client_id = client_id or f"client-{uuid.uuid4().hex[:8]}"  # unique: other tests' rows may be committed
     platform = Platform(name=issuer, issuer=issuer, client_id=client_id, auth_login_url=f"{issuer}/auth",
                         auth_token_url=f"{issuer}/token", key_set_url=f"{issuer}/jwks")
     db.add(platform)

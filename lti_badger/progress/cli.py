@@ -52,11 +52,17 @@ def source() -> None:
 @click.option("--root-account-uuid", help="canvas-events: tells apart Canvas instances that share signing keys")
 @click.option("--course", "course_pairs", multiple=True, metavar="LMS_ID=CONTEXT_ID",
               help="map an LMS course id to its LTI context id (Canvas; repeatable)")
+@click.option("--skip-unknown-courses", is_flag=True,
+              help="xapi / caliper: acknowledge, without storing, events of courses that never launched the tool "
+                   "(a site-wide feed such as Moodle's logstore_xapi) instead of refusing the batch")
 @pass_ctx
 def add(ctx: Context, kind: str, platform_id: int, name: str, base_url: str | None, token: str | None,
-        jwks_file: Path | None, root_account_uuid: str | None, course_pairs: tuple[str, ...]) -> None:
+        jwks_file: Path | None, root_account_uuid: str | None, course_pairs: tuple[str, ...],
+        skip_unknown_courses: bool) -> None:
     """Add a source; push sources get credentials, shown once."""
     settings: dict = {}
+    if skip_unknown_courses:
+        settings["skip_unknown_courses"] = True
     if base_url:
         settings["base_url"] = base_url
     if token:

@@ -36,7 +36,8 @@ def receive_xapi(session: Session, username: str | None, password: str | None, v
     source = authenticate(session, KIND_XAPI, username, password)
     xapi.check_version(version)
     batch = xapi.parse_statements(parse_json(data), now, course_map=lms_course_map(source))
-    ingest(session, source.platform_id, batch.events, now, all_or_nothing=True)
+    ingest(session, source.platform_id, batch.events, now, all_or_nothing=True,
+           skip_unknown_courses=bool(source.settings.get("skip_unknown_courses")))
     touch(source, now)
     return batch.ids
 
@@ -47,7 +48,8 @@ def receive_caliper(session: Session, authorization: str | None, data: bytes, no
         raise Unauthorized("a Caliper sensor must send Authorization: Bearer <token>")
     source = authenticate_bearer(session, KIND_CALIPER, token.strip())
     received, events = caliper.parse_envelope(parse_json(data), course_map=lms_course_map(source))
-    result = ingest(session, source.platform_id, events, now, all_or_nothing=True)
+    result = ingest(session, source.platform_id, events, now, all_or_nothing=True,
+                    skip_unknown_courses=bool(source.settings.get("skip_unknown_courses")))
     touch(source, now)
     return {"received": received, "stored": result.stored, "duplicates": result.duplicates}
 

@@ -95,12 +95,14 @@ class Rejection:
 
 @dataclass
 class IngestResult:
-    """What happened to a batch. stored + duplicates + rejected == len(events); `stale` of
-    the stored ones were older than the learner's state and changed nothing; `applied`
-    (learner, activity) states changed."""
+    """What happened to a batch. stored + duplicates + skipped + rejected == len(events);
+    `stale` of the stored ones were older than the learner's state and changed nothing;
+    `applied` (learner, activity) states changed; `skipped` events were about courses this
+    platform has not launched the tool in, acknowledged without storing (opt-in per source)."""
 
     stored: int = 0
     duplicates: int = 0
+    skipped: int = 0
     stale: int = 0
     applied: int = 0
     created_activities: int = 0
@@ -109,7 +111,7 @@ class IngestResult:
     affected: set[tuple[int, int, int]] = field(default_factory=set)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stored": self.stored, "duplicates": self.duplicates, "stale": self.stale,
+        return {"stored": self.stored, "duplicates": self.duplicates, "skipped": self.skipped, "stale": self.stale,
                 "applied": self.applied, "created_activities": self.created_activities,
                 "rejected": [r.to_dict() for r in self.rejected]}
 
@@ -215,7 +217,8 @@ def _create_activities(session: Session, wanted: dict[tuple[int, str], ProgressE
 # --- the one entry point -------------------------------------------------------------------
 
 def ingest(session: Session, platform_id: int, events: list[ProgressEventIn], now: datetime, *,
-           all_or_nothing: bool = False, observed: bool = False, reevaluate: bool = True) -> IngestResult:
+           all_or_nothing: bool = False, observed: bool = False, skip_unknown_courses: bool = False,
+           reevaluate: bool = True) -> IngestResult:
     """Store `events` of one platform and move learners' progress forward.
 
     With `all_or_nothing` (the HTTP endpoints), one rejected event rejects the whole batch
@@ -225,7 +228,11 @@ def ingest(session: Session, platform_id: int, events: list[ProgressEventIn], no
     `observed` is for pulls (AGS, Canvas REST, Moodle WS): each event is what the LMS shows
     *now*, not a change. An observation equal to the stored state is a duplicate and leaves
     no trace; a different one is stored under its id suffixed with the sync time, so a state
-    that flips back (completed, not, completed again) is still recorded each time."""
+    that flips back (completed, not, completed again) is still recorded each time.
+
+    `skip_unknown_courses` (a source setting) acknowledges events about courses unknown on
+    this platform without storing them instead of rejecting them: Moodle's logstore_xapi
+    sends the statements of every course of the site, most of which never use the tool."""
     if len(events) > MAX_BATCH:
         raise BadInput(f"at most {MAX_BATCH} events per batch, got {len(events)}")
     result = IngestResult()
@@ -244,6 +251,9 @@ def ingest(session: Session, platform_id: int, events: list[ProgressEventIn], no
             course = by_id.get(e.course_id)
         else:
             course = by_activity.get(e.activity_lms_id)
+        if course is None and skip_unknown_courses:
+            result.skipped += 1
+            continue
         if course is None:
             ref = e.course_context or e.course_id or f"of activity {e.activity_lms_id}"
             result.rejected.append(Rejection(i, e.source_event_id, f"unknown course {ref!r} on this platform"))
@@ -289,7 +299,7 @@ def ingest(session: Session, platform_id: int, events: list[ProgressEventIn], no
     fresh = _store_events(session, platform_id, accepted, now, result)
     _apply(session, fresh, now, result)
     session.flush()
-    log.info("progress ingested", extra={"platform_id": platform_id, "events": len(events), "stored": result.stored,
+    log.info("progress ingested", extra={"platform_id": platform_id, "events": len(events), "stored": result.stored, "skipped": result.skipped,
                                          "duplicates": result.duplicates, "stale": result.stale,
                                          "applied": result.applied, "rejected": len(result.rejected)})
     if reevaluate and result.affected:

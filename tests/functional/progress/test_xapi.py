@@ -167,3 +167,12 @@ def test_put_refusals(live, seeded, sessions):
     assert put({"statementId": str(uuid.uuid4())}, st).status_code == 400
     assert put({"statementId": st["id"]}, [st]).status_code == 400
     assert count(sessions, ProgressEvent) == 0
+
+
+def test_site_wide_feed_may_skip_unknown_courses(live, seeded, sessions):
+    src = new_source(sessions, seeded.platform_id, "xapi", skip_unknown_courses=True)
+    other_course = statement(course="999", cmid="77")
+    r = post(live, src, [statement(), other_course])
+    assert r.status_code == 200 and r.json()[1] == other_course["id"]
+    assert count(sessions, ProgressEvent) == 1  # only the known course's statement is stored
+    assert post(live, src, [statement(user="9")]).status_code == 400  # unknown learners are still refused

@@ -27,8 +27,10 @@ def progress(db, world, learner=0, act=0) -> Progress | None:
                                             Progress.activity_id == world.activities[act].id))
 
 
-def count(db, model) -> int:
-    return db.scalar(select(func.count()).select_from(model))
+def count(db, model, w) -> int:
+    """Rows of this test's world only (functional tests elsewhere commit rows of their own)."""
+    scope = ProgressEvent.platform_id == w.platform.id if model is ProgressEvent else Progress.course_id == w.course.id
+    return db.scalar(select(func.count()).select_from(model).where(scope))
 
 
 def test_stores_event_and_progress(db):
@@ -38,7 +40,7 @@ def test_stores_event_and_progress(db):
     p = progress(db, w)
     assert (p.score, p.max_score, p.completed, p.passed, p.source, p.source_event_id) == (8, 10, True, True, "xapi", "ev-1")
     assert p.occurred_at == T0
-    stored = db.scalar(select(ProgressEvent))
+    stored = db.scalar(select(ProgressEvent).where(ProgressEvent.platform_id == w.platform.id))
     assert (stored.platform_id, stored.course_id, stored.source_event_id) == (w.platform.id, w.course.id, "ev-1")
     assert r.affected == {(w.course.id, w.learners[0].id, w.activities[0].id)}
 
@@ -50,7 +52,7 @@ def test_same_event_twice_changes_nothing(db):
     before = progress(db, w).recorded_at
     r = ingest(db, w.platform.id, [e, e], NOW + timedelta(hours=1))
     assert (r.stored, r.duplicates, r.applied) == (0, 2, 0)
-    assert count(db, ProgressEvent) == 1
+    assert count(db, ProgressEvent, w) == 1
     assert progress(db, w).recorded_at == before
 
 
@@ -60,7 +62,7 @@ def test_older_event_never_overwrites_newer_state(db):
     r = ingest(db, w.platform.id, [ev(w, 1, at=T0, score=3, max_score=10)], NOW)
     assert (r.stored, r.stale, r.applied) == (1, 1, 0)
     assert progress(db, w).score == 9
-    assert count(db, ProgressEvent) == 2  # the old event is kept in the log
+    assert count(db, ProgressEvent, w) == 2  # the old event is kept in the log
 
 
 def test_batch_out_of_order_ends_at_newest(db):
@@ -101,7 +103,7 @@ def test_foreign_platform_is_rejected_and_nothing_stored(db):
     r = ingest(db, w.platform.id, events, NOW)
     assert r.stored == 0 and [x.index for x in r.rejected] == [0, 1, 2]
     assert "unknown course" in r.rejected[0].reason and "unknown learner" in r.rejected[1].reason
-    assert count(db, ProgressEvent) == 0 and count(db, Progress) == 0
+    assert count(db, ProgressEvent, w) == 0 and count(db, Progress, w) == 0
 
 
 def test_all_or_nothing_raises_before_writing(db):
@@ -110,8 +112,8 @@ def test_all_or_nothing_raises_before_writing(db):
         ingest(db, w.platform.id, [ev(w, 1), ev(w, 2, course_context="nope"), ev(w, 3, act="new-activity")],
                NOW, all_or_nothing=True)
     assert info.value.detail["rejected"][0]["index"] == 1
-    assert count(db, ProgressEvent) == 0 and count(db, Progress) == 0
-    assert db.scalar(select(Activity).where(Activity.lms_id == "new-activity")) is None
+    assert count(db, ProgressEvent, w) == 0 and count(db, Progress, w) == 0
+    assert db.scalar(select(Activity).where(Activity.course_id == w.course.id, Activity.lms_id == "new-activity")) is None
 
 
 def test_push_sources_create_unknown_activities_pull_sources_do_not(db):
@@ -119,7 +121,7 @@ def test_push_sources_create_unknown_activities_pull_sources_do_not(db):
     r = ingest(db, w.platform.id, [ev(w, 1, act="https://moodle.example.edu/mod/page/view.php?id=77",
                                       activity_title="Reading", activity_kind="page", completed=True)], NOW)
     assert r.created_activities == 1 and r.applied == 1
-    created = db.scalar(select(Activity).where(Activity.lms_id.like("%id=77")))
+    created = db.scalar(select(Activity).where(Activity.course_id == w.course.id, Activity.lms_id.like("%id=77")))
     assert (created.title, created.kind, created.source, created.course_id) == ("Reading", "page", "xapi", w.course.id)
     r = ingest(db, w.platform.id, [ev(w, 2, act="unknown-item", source="moodle-ws")], NOW)
     assert r.stored == 0 and "unknown activity" in r.rejected[0].reason
@@ -181,4 +183,4 @@ def test_observed_states_store_only_changes_and_flips(db):
     assert observe(False, T0 + timedelta(hours=2)).stored == 1
     assert observe(True, T0 + timedelta(hours=3)).stored == 1  # flipped back: recorded again
     assert progress(db, w).completed is True
-    assert count(db, ProgressEvent) == 3
+    assert count(db, ProgressEvent, w) == 3
