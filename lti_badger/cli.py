@@ -78,9 +78,9 @@ def init(ctx: Context) -> None:
 
 def _register_awards_and_deliveries() -> None:
     from .awards.cli import audit
-    from .deliveries.cli import deliveries, serve, worker
+    from .deliveries.cli import deliveries, serve, webhooks, worker
 
-    for command in (worker, deliveries, serve, audit):
+    for command in (worker, deliveries, webhooks, serve, audit):
         main.add_command(command)
 
 

@@ -101,6 +101,45 @@ def retry_cmd(ctx: Context, delivery_id: int | None, all_dead: bool) -> None:
         click.echo(f"requeued delivery {delivery_id}")
 
 
+@click.group()
+def webhooks() -> None:
+    """Institution URLs that receive signed award notifications (HMAC-SHA256)."""
+
+
+@webhooks.command("add")
+@click.argument("platform_id", type=int)
+@click.argument("url")
+@pass_ctx
+def webhook_add(ctx: Context, platform_id: int, url: str) -> None:
+    """Notify URL of every award change in PLATFORM_ID's courses; prints the signing secret once."""
+    with transaction(ctx.services.sessions) as session:
+        endpoint = outbox.add_webhook(session, platform_id, url, datetime.now(timezone.utc))
+        click.echo(f"webhook {endpoint.id} -> {endpoint.url}")
+        click.echo(f"signing secret (shown once): {endpoint.secret}")
+
+
+@webhooks.command("list")
+@pass_ctx
+def webhook_list(ctx: Context) -> None:
+    """List the registered webhooks."""
+    with transaction(ctx.services.sessions) as session:
+        rows = outbox.list_webhooks(session)
+        if not rows:
+            click.echo("no webhooks")
+        for e in rows:
+            click.echo(f"{e.id:>4}  platform={e.platform_id}  {'enabled' if e.enabled else 'disabled'}  {e.url}")
+
+
+@webhooks.command("remove")
+@click.argument("endpoint_id", type=int)
+@pass_ctx
+def webhook_remove(ctx: Context, endpoint_id: int) -> None:
+    """Stop notifying a webhook (its pending deliveries go dead)."""
+    with transaction(ctx.services.sessions) as session:
+        outbox.remove_webhook(session, endpoint_id)
+    click.echo(f"removed webhook {endpoint_id}")
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

@@ -6,13 +6,16 @@ stale grade back."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Award, Course, Credential, Delivery, Person, WebhookEndpoint
+from ..errors import BadInput, NotFound
+from ..models import Award, Course, Credential, Delivery, Person, Platform, WebhookEndpoint
 from ..models.delivery import DELIVERY_DEAD, DELIVERY_PENDING
 
 DEST_AGS = "ags"
@@ -116,3 +119,32 @@ def retry_dead(session: Session, now: datetime) -> list[Delivery]:
     for delivery in dead:
         retry_delivery(session, delivery, now)
     return dead
+
+
+def add_webhook(session: Session, platform_id: int, url: str, now: datetime, *, secret: str | None = None) -> WebhookEndpoint:
+    """Register an institution's URL for signed award notifications of one platform; the
+    secret (generated unless given) is shown once to whoever registers it."""
+    if session.get(Platform, platform_id) is None:
+        raise NotFound(f"no platform {platform_id}")
+    parts = urlsplit(url)
+    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme not in ("https", "http") or not parts.hostname or (parts.scheme == "http" and not loopback):
+        raise BadInput("a webhook URL must be https:// (http:// only for loopback)")
+    endpoint = WebhookEndpoint(platform_id=platform_id, url=url, secret=secret or secrets.token_urlsafe(32),
+                               enabled=True, created_at=now)
+    session.add(endpoint)
+    session.flush()
+    return endpoint
+
+
+def list_webhooks(session: Session) -> list[WebhookEndpoint]:
+    return list(session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)))
+
+
+def remove_webhook(session: Session, endpoint_id: int) -> None:
+    """Stop notifying the URL; its pending deliveries go dead with a clear message when tried."""
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None:
+        raise NotFound(f"no webhook {endpoint_id}")
+    session.delete(endpoint)
+    session.flush()

@@ -24,7 +24,8 @@ from sqlalchemy import select
 from lti_badger.awards import services
 from lti_badger.cli import main
 from lti_badger.db import transaction
-from lti_badger.models import Delivery
+from lti_badger.deliveries.senders import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_webhook
+from lti_badger.models import Achievement, Delivery
 from tests.factories_awards import make_world
 from tests.functional.deliveries.test_worker import _award, _drain, _worker
 
@@ -145,3 +146,26 @@ def test_serve_answers_http(sessions, worker_settings, extra):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(15)
+
+
+def test_webhook_registered_from_the_cli_receives_signed_awards(sessions, worker_settings, keys, receiver):
+    with transaction(sessions) as s:
+        w = make_world(s, lineitems_url=None, learners=1)
+        w.learners[0].email = None
+        platform_id, ach_id, person_id = w.platform.id, w.achievement.id, w.learners[0].id
+    runner, env = CliRunner(), _env(worker_settings)
+    assert runner.invoke(main, ["webhooks", "add", str(platform_id), "http://example.org/hook"], env=env).exit_code == 1
+    assert "no platform" in runner.invoke(main, ["webhooks", "add", "999999", receiver.url], env=env).output
+    added = runner.invoke(main, ["webhooks", "add", str(platform_id), receiver.url], env=env)
+    assert added.exit_code == 0, added.output
+    secret = added.output.split("signing secret (shown once): ")[1].strip()
+    assert receiver.url in runner.invoke(main, ["webhooks", "list"], env=env).output
+    with transaction(sessions) as s:
+        ach = s.get(Achievement, ach_id)
+        services.award_from_rule(s, ach, ach.current_version, person_id, None, datetime.now(timezone.utc))
+    _drain(_worker(sessions, worker_settings, keys), sessions)
+    [req] = receiver.requests
+    assert verify_webhook(secret, req["headers"][TIMESTAMP_HEADER], req["body"], req["headers"][SIGNATURE_HEADER])
+    endpoint_id = added.output.split()[1]
+    assert runner.invoke(main, ["webhooks", "remove", endpoint_id], env=env).exit_code == 0
+    assert "no webhooks" in runner.invoke(main, ["webhooks", "list"], env=env).output
