@@ -166,3 +166,25 @@ def test_backoff_grows_has_jitter_and_respects_retry_after():
     assert backoff_seconds(4, base=2, cap=60, rand=lambda: 1.0) == 16.0
     assert backoff_seconds(20, base=2, cap=60, rand=lambda: 1.0) == 60.0
     assert backoff_seconds(1, base=2, cap=60, retry_after=30, rand=lambda: 0.5) == 30
+
+
+def test_worker_expires_awards_whose_validity_ended(sessions, worker_settings, keys):
+    from datetime import timedelta
+
+    from lti_badger.models import AuditEvent, Award
+
+    with transaction(sessions) as s:
+        w = make_world(s, lineitems_url=None, validity_days=30)
+        award = services.award_from_rule(s, w.achievement, w.version, w.learners[0].id, None,
+                                         datetime.now(timezone.utc))
+        award_id = award.id
+    soon = _worker(sessions, worker_settings, keys, clock=lambda: datetime.now(timezone.utc) + timedelta(days=29))
+    soon.run_once()
+    with transaction(sessions) as s:
+        assert s.get(Award, award_id).status == "active"
+    later = _worker(sessions, worker_settings, keys, clock=lambda: datetime.now(timezone.utc) + timedelta(days=31))
+    later.run_once()
+    with transaction(sessions) as s:
+        assert s.get(Award, award_id).status == "expired"
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "award.expire")).one()
+        assert event.actor_type == "system" and event.subject_id == str(award_id)

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from lti_badger.awards import services
 from lti_badger.awards.audit import Actor, export_audit
 from lti_badger.errors import BadInput, Conflict, NotFound
-from lti_badger.models import AuditEvent, Award, Delivery
+from lti_badger.credentials.status import status_of
+from lti_badger.models import AuditEvent, Award, Credential, Delivery
 from tests.factories_awards import NOW, add_webhook, make_world
 
 
@@ -83,6 +84,10 @@ def test_revoke_then_reaward_issues_a_new_award(adb):
     later = NOW + timedelta(days=3)
     second = services.award_from_rule(adb, w.achievement, w.version, learner.id, None, later)
     assert second is not None and second.id != first.id and second.status == "active"
+    old_cred, new_cred = (adb.scalars(select(Credential).where(Credential.award_id == a.id)).one() for a in (first, second))
+    assert old_cred.id != new_cred.id and new_cred.issued_at == later
+    assert status_of(adb, old_cred) == {"revocation": True, "suspension": False}
+    assert status_of(adb, new_cred) == {"revocation": False, "suspension": False}
     event = adb.scalars(select(AuditEvent).where(AuditEvent.action == "award.revoke")).one()
     assert event.before["status"] == "active" and event.after["status"] == "revoked"
     assert event.reason == "academic integrity case"
