@@ -41,6 +41,34 @@ def _auto_post_form(action: str, fields: dict[str, str], title: str) -> str:
                         '<script>document.getElementById("f").submit()</script>')
 
 
+# LTI Client Side postMessages, platform side: data is kept per sending origin in this page.
+PLATFORM_STORAGE_JS = """(function () {
+  var store = {};
+  window.addEventListener("message", function (event) {
+    var m = event.data;
+    if (!m || typeof m !== "object" || typeof m.subject !== "string" || !event.source) { return; }
+    var reply = {subject: m.subject + ".response", message_id: m.message_id};
+    if (m.subject === "lti.capabilities") {
+      reply.supported_messages = [{subject: "lti.capabilities"}, {subject: "lti.put_data"}, {subject: "lti.get_data"}];
+    } else if (m.subject === "lti.put_data") {
+      store[event.origin + " " + m.key] = m.value;
+      reply.key = m.key; reply.value = m.value;
+    } else if (m.subject === "lti.get_data") {
+      reply.key = m.key;
+      if (Object.prototype.hasOwnProperty.call(store, event.origin + " " + m.key)) {
+        reply.value = store[event.origin + " " + m.key];
+      } else {
+        reply.error = {code: "bad_request", message: "no value for this key"};
+      }
+    } else {
+      return;
+    }
+    event.source.postMessage(reply, event.origin);
+  });
+})();
+"""
+
+
 def _media_type() -> str:
     return (request.content_type or "").split(";")[0].strip().lower()
 
@@ -141,10 +169,24 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
         try:
             login_url, params = sim.login_initiation(
                 sub, context_id, request.args.get("message_type", spec.MSG_RESOURCE_LINK),
-                request.args.get("resource_link_id", "rl1"), client_id=request.args.get("client_id") or None)
+                request.args.get("resource_link_id", "rl1"), client_id=request.args.get("client_id") or None,
+                storage_target=request.args.get("storage_target") or None)
         except (KeyError, LookupError) as e:
             raise SimError(400, "invalid_request", f"cannot launch: {e}") from e
         return Response(_auto_post_form(login_url, params, "Launching the tool"), mimetype="text/html")
+
+    @app.get("/course_frame")
+    def course_frame() -> Response:
+        """A course page with the tool in an iframe; platform_storage.js is the storage target."""
+        query = {k: v for k, v in request.args.items() if k in ("sub", "context_id", "resource_link_id")}
+        launch = f"/launch?{urlencode({**query, 'storage_target': '_parent'})}"
+        return Response(_page("Course", '<h1>Course</h1><script src="/platform_storage.js"></script>'
+                                        f'<iframe id="tool" title="Tool" src="{html.escape(launch)}" '
+                                        'width="1100" height="800"></iframe>'), mimetype="text/html")
+
+    @app.get("/platform_storage.js")
+    def platform_storage_js() -> Response:
+        return Response(PLATFORM_STORAGE_JS, mimetype="text/javascript")
 
     @app.get("/return")
     def launch_return() -> str:
@@ -192,6 +234,10 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
         fields = {"id_token": id_token}
         if params.get("state") is not None:
             fields["state"] = params["state"]
+        with sim.lock:
+            storage_target = sim.storage_targets.get(params.get("lti_message_hint", ""))
+        if storage_target:
+            fields["lti_storage_target"] = storage_target
         return Response(_auto_post_form(params["redirect_uri"], fields, "Signing in to the tool"),
                         mimetype="text/html")
 

@@ -145,6 +145,7 @@ class LmsSimulator:
         self.deep_link_data: dict[str, str | None] = {}  # `data` sent in a request -> its course
         self.placements: dict[tuple[str, str], Placement] = {}  # (context id, resource link id)
         self.launch_requests: dict[str, LaunchRequest] = {}
+        self.storage_targets: dict[str, str] = {}  # lti_message_hint -> lti_storage_target offered at login
         self.last_launch: LaunchForm | None = None
         self._next_line_item = 0
         self._server = None
@@ -470,10 +471,12 @@ class LmsSimulator:
 
     def login_initiation(self, sub: str, context_id: str | None, message_type: str = spec.MSG_RESOURCE_LINK,
                          resource_link_id: str = "rl1", *, client_id: str | None = None,
-                         sign: Callable[[dict[str, Any]], str] | None = None,
+                         sign: Callable[[dict[str, Any]], str] | None = None, storage_target: str | None = None,
                          **overrides: Any) -> tuple[str, dict[str, str]]:
         """The tool's login URL and the parameters of a third-party-initiated login (LTI 1.3
-        Core 5.1.1). The launch itself is remembered under an opaque `lti_message_hint`."""
+        Core 5.1.1). The launch itself is remembered under an opaque `lti_message_hint`. With
+        `storage_target` the login (and the auth response) carry `lti_storage_target` (LTI
+        Client Side postMessages)."""
         tool = self.tool(client_id)
         with self.lock:
             if sub not in self.users:
@@ -498,15 +501,30 @@ class LmsSimulator:
             "client_id": tool.client_id,
             "lti_deployment_id": str(deployment_id),
         }
+        if storage_target:
+            params["lti_storage_target"] = storage_target
+            with self.lock:
+                self.storage_targets[hint] = storage_target
         return tool.initiate_login_uri, params
 
     def launch_page_url(self, sub: str, context_id: str | None, message_type: str = spec.MSG_RESOURCE_LINK,
-                        resource_link_id: str = "rl1") -> str:
-        """A page of the simulator that starts a browser launch of `sub` in `context_id`."""
+                        resource_link_id: str = "rl1", *, storage_target: str | None = None) -> str:
+        """A page of the simulator that starts a browser launch of `sub` in `context_id`. With
+        `storage_target` the login offers LTI Client Side postMessage storage (`lti_storage_target`)."""
         query = {"sub": sub, "message_type": message_type, "resource_link_id": resource_link_id}
         if context_id is not None:
             query["context_id"] = context_id
+        if storage_target:
+            query["storage_target"] = storage_target
         return f"{self.url}/launch?{urlencode(query)}"
+
+    def course_frame_url(self, sub: str, context_id: str | None, resource_link_id: str = "rl1") -> str:
+        """An LMS course page that frames the tool's launch and answers its LTI Client Side
+        postMessages (`lti.capabilities`, `lti.put_data`, `lti.get_data`) as platform storage."""
+        query = {"sub": sub, "resource_link_id": resource_link_id}
+        if context_id is not None:
+            query["context_id"] = context_id
+        return f"{self.url}/course_frame?{urlencode(query)}"
 
     def login(self, http: requests.Session, sub: str, context_id: str | None,
               message_type: str = spec.MSG_RESOURCE_LINK, resource_link_id: str = "rl1", *,
