@@ -8,8 +8,12 @@ Every pylti1p3 failure becomes our `LaunchError`."""
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -58,9 +62,32 @@ class IframeCookieService(FlaskCookieService):
                                 partitioned=self.secure)
 
 
+STORAGE_TARGET = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")  # a frame name, or "_parent"
+
+
+@dataclass(frozen=True)
+class StoragePut:
+    """What the login page needs to store the state in the platform's frame, then go on."""
+
+    target: str
+    origin: str
+    state: str
+    nonce: str
+    secret: str
+    next: str
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class ToolOIDCLogin(FlaskOIDCLogin):
     """pylti1p3's login that also records each state server-side (nonce, target link URI,
-    storage session), for launches whose state cookie does not come back."""
+    storage session), for launches whose state cookie does not come back. When the LMS offers
+    `lti_storage_target`, `storage_put` says what the login page stores there."""
+
+    storage_put: StoragePut | None = None
 
     def __init__(self, *args: Any, launch_states: LaunchStates, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -69,10 +96,17 @@ class ToolOIDCLogin(FlaskOIDCLogin):
     def _prepare_redirect_url(self, launch_url: str) -> str:
         url = super()._prepare_redirect_url(launch_url)
         query = parse_qs(urlsplit(url).query)
-        self._launch_states.record(query["state"][0], StateRecord(
-            nonce=query["nonce"][0], target_link_uri=self._get_request_param("target_link_uri") or "",
+        state, nonce = query["state"][0], query["nonce"][0]
+        target = self._get_request_param("lti_storage_target") or ""
+        secret = origin = None
+        if STORAGE_TARGET.match(target) and self._registration is not None:
+            secret, origin = secrets.token_urlsafe(32), origin_of(self._registration.get_auth_login_url() or url)
+            self.storage_put = StoragePut(target, origin, state, nonce, secret, url)
+        self._launch_states.record(state, StateRecord(
+            nonce=nonce, target_link_uri=self._get_request_param("target_link_uri") or "",
             issuer=self._get_request_param("iss") or "",
-            session_id=self._session_service.data_storage.get_session_id()))
+            session_id=self._session_service.data_storage.get_session_id(),
+            storage_secret=secret, storage_origin=origin))
         return url
 
 
@@ -136,6 +170,14 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if record is None:
             raise LtiException("no state cookie came back and this state was never issued, has expired or was "
                                "already used: start the launch again from the LMS")
+        if record.storage_secret is not None:
+            secret = self._get_request_param("lti_storage_secret") or ""
+            if not hmac.compare_digest(secret.encode(), record.storage_secret.encode()):
+                raise LtiException("the LMS's storage (lti_storage_target) did not give back this launch's state: "
+                                   "start the launch again from the LMS")
+            if self._get_request_param("lti_storage_nonce") != record.nonce:
+                raise LtiException("the LMS's storage (lti_storage_target) did not give back this launch's nonce: "
+                                   "start the launch again from the LMS")
         self._state_record = record
         return self
 

@@ -22,13 +22,22 @@ class StateRecord:
     target_link_uri: str
     issuer: str
     session_id: str | None = None
+    # Set when the LMS offered LTI Client Side postMessage storage (`lti_storage_target`): the
+    # login page stored this secret in the platform's frame, and a cookie-less launch must
+    # bring it back from there (which binds the launch to the browser that logged in).
+    storage_secret: str | None = None
+    storage_origin: str | None = None
 
     @classmethod
     def from_value(cls, value: Any) -> "StateRecord | None":
         if not isinstance(value, dict) or not isinstance(value.get("nonce"), str):
             return None
+
+        def text(name: str) -> str | None:
+            return value.get(name) if isinstance(value.get(name), str) else None
+
         return cls(value["nonce"], str(value.get("target_link_uri") or ""), str(value.get("issuer") or ""),
-                   value.get("session_id") if isinstance(value.get("session_id"), str) else None)
+                   text("session_id"), text("storage_secret"), text("storage_origin"))
 
 
 class LaunchStates:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 import requests
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
 from pylti1p3.deep_link_resource import DeepLinkResource
 
 from ..errors import BadInput, Forbidden, LaunchError
@@ -45,8 +45,13 @@ def login():
     with launch_errors():
         adapter = _adapter()
         adapter.purge_expired()
-        redirect_obj = adapter.login().get_redirect_object(_urls().launch)
-    response = redirect_obj.do_redirect()
+        oidc_login = adapter.login()
+        redirect_obj = oidc_login.get_redirect_object(_urls().launch)
+    if oidc_login.storage_put is not None:  # the LMS offers postMessage storage: store, then go on
+        response = make_response(render_template("lti/storage_login.html", page=oidc_login.storage_put))
+        adapter.cookies.update_response(response)
+    else:
+        response = redirect_obj.do_redirect()
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -55,6 +60,9 @@ def login():
 def launch():
     """Validate the id_token, record the launch, bind the session and send the user on."""
     adapter = _adapter()
+    storage_page = _storage_launch_page(adapter)
+    if storage_page is not None:
+        return storage_page
     with launch_errors():
         message_launch = adapter.message_launch()
         message_launch.validate()
@@ -75,6 +83,24 @@ def launch():
     params = {"lt": token, **landing_view(session, scope, (claims.get(c.RESOURCE_LINK) or {}).get("id"))}
     home = "instructor.home" if scope.is_instructor else "learner.home"
     return redirect(url_for(home, **params), code=303)
+
+
+def _storage_launch_page(adapter: LtiAdapter):
+    """No state cookie came back, and the login stored the state in the LMS's frame
+    (`lti_storage_target`): a page that reads it back from there and posts the launch again."""
+    form = request.form
+    state = form.get("state", "")
+    if (not form.get("lti_storage_target") or "lti_storage_secret" in form or not state
+            or adapter.cookies.get_cookie(state) is not None):
+        return None
+    record = adapter.launch_states.peek(state)
+    if record is None or record.storage_secret is None:
+        return None
+    response = make_response(render_template(
+        "lti/storage_launch.html", action=_urls().launch, target=form["lti_storage_target"],
+        origin=record.storage_origin, state=state, nonce=record.nonce, id_token=form.get("id_token", "")))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/lti/deep_link")

@@ -7,6 +7,7 @@ navigation inside the frame keeps working."""
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -74,3 +75,22 @@ def test_learner_launch_in_a_cross_site_iframe_with_third_party_cookies_blocked(
     frame = _tool_frame(page, stack, "/me/badges")
     assert "lt=" in frame.url and frame.get_by_role("heading", level=1).inner_text()
     assert stack.tool.cookie_headers == []
+
+
+def test_launch_through_the_lms_post_message_storage(stack, third_party_blocking_page, check):
+    """The LMS offers LTI Client Side postMessage storage (`lti_storage_target`, as Canvas does):
+    the tool's login page stores the state there and its launch page reads it back, so the
+    launch is bound to this browser without any cookie."""
+    page = third_party_blocking_page
+    launches: list[dict] = []
+    page.on("request", lambda r: launches.append(parse_qs(r.post_data or "")) if r.method == "POST"
+            and r.url == stack.tool.url + "/lti/launch" else None)
+    page.goto(stack.sim.course_frame_url(INSTRUCTOR[0], DEMO_CONTEXT_ID, resource_link_id="demo-badges"))
+    frame = _tool_frame(page, stack, "/course/badges")
+    assert frame.get_by_role("heading", level=1).inner_text().startswith("Badges of")
+    assert stack.tool.cookie_headers == []
+    # The first POST (from the LMS) has no secret; the tool's page read it back and posted again.
+    assert len(launches) == 2 and "lti_storage_secret" not in launches[0], launches
+    assert launches[0]["lti_storage_target"] == ["_parent"]
+    assert launches[1]["lti_storage_secret"][0] and launches[1]["lti_storage_nonce"][0]
+    check(page, "instructor-after-post-message-storage-launch")
