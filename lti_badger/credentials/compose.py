@@ -239,7 +239,8 @@ def _trace_lines(node: dict[str, Any], with_grades: bool, depth: int = 0) -> lis
     line = f"- {where}: met"
     if node.get("as_of"):
         line += f" on {clean_text(node['as_of'])[:10]}"
-    if with_grades and node.get("observed") is not None:
+    # A grade the LMS has not released to the learner never goes into a public document.
+    if with_grades and node.get("observed") is not None and not node.get("hidden"):
         line += f", observed {clean_text(node['observed'])}"
         if node.get("threshold") is not None:
             line += f" (needed {clean_text(node['threshold'])}{clean_text(node.get('unit') or '')})"

@@ -79,3 +79,16 @@ def test_alignments_need_a_web_url_and_text_loses_control_characters():
     achievement = document["credentialSubject"]["achievement"]
     assert [a["targetName"] for a in achievement["alignment"]] == ["Fine"]
     assert achievement["name"] == document["name"] == "Bell and\ttab"
+
+
+def test_unreleased_grade_never_reaches_the_evidence():
+    facts = _facts()
+    quiz = facts.evidence["explanation"]["children"][0]
+    quiz["hidden"] = True  # the LMS has not released this grade to the learner
+    issuer = IssuerFacts(did="did:web:badges.example.edu", name="Example University", url="https://example.edu/",
+                         email="", image="")
+    document = compose_credential(facts, issuer, credential_id="https://badges.example.edu/credentials/x",
+                                  valid_from=NOW, valid_until=None, salt="00", status=[])
+    narrative = document["evidence"][0]["narrative"]
+    assert "Quiz 4 (module Week 4): met" in narrative
+    assert "92" not in narrative and "observed" not in narrative
