@@ -14,7 +14,7 @@ from sqlalchemy import select
 from lti_badger.devtools.demo import DEMO_CONTEXT_ID, INSTRUCTOR, LEARNERS
 from lti_badger.devtools.lms_sim import ROLE_INST_ADMIN
 from lti_badger.lti.advantage import AdvantageClient
-from lti_badger.models import Award, Course, Platform
+from lti_badger.models import Achievement, Award, Course, Platform
 from lti_badger.progress.lti_sync import sync_course
 
 BADGE = "Cell biologist"
@@ -117,6 +117,11 @@ def test_design_preview_activate_progress_award_revoke(stack, new_page, check, t
     verifier.goto(public_page)
     assert "K.J." in verifier.content() and "Katherine" not in verifier.content()  # initials, as chosen
     check(verifier, "13-public-credential")
+    with stack.tool.sessions() as s:
+        public_id = s.scalar(select(Achievement.public_id))
+    verifier.goto(f"{stack.tool.url}/achievements/{public_id}")
+    assert BADGE in verifier.get_by_role("heading", level=1).inner_text()
+    check(verifier, "13b-public-achievement")
 
     # The instructor sees it, opens the explanation, and revokes with a reason.
     teacher.get_by_role("link", name="Earners").click()
