@@ -305,6 +305,28 @@ def _reevaluate(session: Session, achievement: Achievement, now: datetime) -> li
     return created
 
 
+def reevaluate_clock_rules(session: Session, now: datetime) -> int:
+    """Rules with an `after` date or an `enrolled_days` condition can become true with no new
+    progress at all, only because time passed; the worker calls this periodically so those
+    learners are awarded without waiting for their next event. Returns the courses re-run."""
+    from ..criteria import reevaluate
+    from ..criteria.rules import references
+
+    def depends_on_clock(rule: dict[str, Any]) -> bool:
+        refs = references(rule)
+        return refs.time_based or refs.enrolment
+
+    courses = sorted({
+        ach.course_id for ach in session.scalars(select(Achievement).where(
+            Achievement.state == STATE_ACTIVE, Achievement.current_version_id.is_not(None)))
+        if ach.current_version.rule and depends_on_clock(ach.current_version.rule)
+    })
+    for course_id in courses:
+        reevaluate(session, course_id, course_learner_ids(session, course_id), now,
+                   on_met=award_from_rule, on_unmet=handle_regression)
+    return len(courses)
+
+
 def on_activate(session: Session, achievement: Achievement, now: datetime, *, actor: Actor | None = None) -> list[Award]:
     """Enabling a badge awards it retroactively to every current learner who already qualifies."""
     course = session.get(Course, achievement.course_id)

@@ -26,7 +26,7 @@ from typing import Callable
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..awards.services import expire_due
+from ..awards.services import expire_due, reevaluate_clock_rules
 from ..db import transaction
 from ..keys import KeyStore
 from ..models import Delivery, DeliveryAttempt
@@ -193,8 +193,9 @@ class Worker:
         try:
             with transaction(self.sessions) as session:
                 expire_due(session, self.clock())
+                reevaluate_clock_rules(session, self.clock())
         except Exception:
-            log.exception("expiring awards failed")
+            log.exception("periodic expiry and re-evaluation failed")
 
     def run(self, *, until_idle: bool = False) -> None:
         """Loop until stopped (or, with `until_idle`, until nothing is due)."""

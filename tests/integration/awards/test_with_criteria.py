@@ -8,7 +8,7 @@ from sqlalchemy import select
 from lti_badger.awards import services
 from lti_badger.criteria import reevaluate
 from lti_badger.criteria.achievements import activate, create_achievement, update_achievement
-from lti_badger.models import AuditEvent, Award, Progress
+from lti_badger.models import AuditEvent, Award, Enrollment, Progress
 from tests.factories_awards import NOW, make_world
 from tests.factories_progress import make_activity
 
@@ -79,3 +79,22 @@ def test_grade_regression_suspends_and_opens_review_under_suspend_policy(adb):
     assert award.status == "suspended" and award.needs_review
     services.revoke(adb, w.course.id, award.id, w.instructor.id, "confirmed after review", later)
     assert award.status == "revoked" and not award.needs_review
+
+
+def test_clock_rules_award_when_time_alone_makes_them_true(adb):
+    """`enrolled_days` turns true with no new event: the worker's periodic pass awards it."""
+    w = make_world(adb, learners=2)
+    quiz = make_activity(adb, w.course, "quiz-1")
+    ach = create_achievement(adb, w.course.id, {"name": "Stayed a week", "rule": {"type": "all", "rules": [
+        {"type": "activity_completed", "activity": "quiz-1"}, {"type": "enrolled_days", "min_days": 7}]}},
+        w.instructor.id, NOW)
+    activate(adb, w.course.id, ach.id, NOW)
+    for enrollment in adb.scalars(select(Enrollment).where(Enrollment.course_id == w.course.id)):
+        enrollment.enrolled_at = NOW
+    for person in w.learners:
+        _score(adb, w.course, quiz, person, 9)
+    assert services.on_activate(adb, ach, NOW) == []  # enrolled today: not yet
+    assert services.reevaluate_clock_rules(adb, NOW + timedelta(days=1)) == 1
+    assert adb.scalars(select(Award)).all() == []
+    services.reevaluate_clock_rules(adb, NOW + timedelta(days=8))
+    assert sorted(a.person_id for a in adb.scalars(select(Award))) == sorted(p.id for p in w.learners)
