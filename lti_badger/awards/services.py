@@ -269,6 +269,24 @@ def reinstate(session: Session, course_id: int, award_id: int, actor_person_id: 
                    reason=reason, now=now, new_status=AWARD_ACTIVE, needs_review=False)
 
 
+def clear_review(session: Session, course_id: int, award_id: int, actor: Actor, reason: str,
+                 now: datetime) -> Award:
+    """The instructor keeps a flagged award as it is: the review item closes, the status, the
+    credential and the LMS stay untouched, and the audit trail records who decided and why."""
+    reason = _reason(reason, "keep a flagged badge")
+    award = get_award(session, course_id, award_id)
+    if not award.needs_review:
+        raise Conflict("this award is not waiting for review")
+    before = award_state(award)
+    award.needs_review = False
+    session.flush()
+    course = session.get(Course, award.course_id)
+    record(session, actor=actor, action="award.review_cleared", subject_type="award", subject_id=award.id,
+           now=now, reason=reason, before=before, after=award_state(award), course_id=course.id,
+           platform_id=course.platform_id)
+    return award
+
+
 def handle_regression(session: Session, achievement: Achievement, version: AchievementVersion | None,
                       person_id: int, decision: Any, now: datetime) -> Award | None:
     """A learner who holds the badge no longer meets its rule (regrade, integrity case). Policy
