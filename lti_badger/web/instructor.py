@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..awards import services as awards
+from ..awards.audit import Actor
 from ..criteria import achievements
 from ..criteria.evaluate import evaluate
 from ..criteria.lint import lint
@@ -326,14 +327,18 @@ def manual_award():
     return _go("instructor.explanation", person_id=person.id, achievement_id=achievement.id)
 
 
-@bp.post("/awards/<int:award_id>/<any(revoke, suspend, reinstate):action>")
+@bp.post("/awards/<int:award_id>/<any(revoke, suspend, reinstate, keep):action>")
 @require_scope(ROLE_INSTRUCTOR)
 def change_award(award_id: int, action: str):
     scope = current_scope()
     session = db()
     award = queries.get_award(session, scope, award_id)
-    verb = {"revoke": awards.revoke, "suspend": awards.suspend, "reinstate": awards.reinstate}[action]
-    verb(session, scope.course_id, award.id, scope.person_id, request.form.get("reason", ""), _now())
+    reason = request.form.get("reason", "")
+    if action == "keep":  # a flagged award stays as it is; only the review item closes
+        awards.clear_review(session, scope.course_id, award.id, Actor.user(scope.person_id), reason, _now())
+    else:
+        verb = {"revoke": awards.revoke, "suspend": awards.suspend, "reinstate": awards.reinstate}[action]
+        verb(session, scope.course_id, award.id, scope.person_id, reason, _now())
     if request.form.get("back") == "review":
         return _go("instructor.review")
     return _go("instructor.explanation", person_id=award.person_id, achievement_id=award.achievement_id)

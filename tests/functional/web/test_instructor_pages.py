@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from lti_badger.models import Achievement, Activity, Award, Credential, Progress
+from lti_badger.models import Achievement, Activity, AuditEvent, Award, Credential, Progress
 
 SVG_WITH_SCRIPT = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
@@ -167,6 +167,7 @@ def _instructor_routes(a_ach: int, a_person: int, a_award: int):
              (f"/course/awards/{a_award}/revoke", {"reason": "r"}),
              (f"/course/awards/{a_award}/suspend", {"reason": "r"}),
              (f"/course/awards/{a_award}/reinstate", {"reason": "r"}),
+             (f"/course/awards/{a_award}/keep", {"reason": "r"}),
              ("/course/awards/bulk", {"achievement_id": a_ach, "action": "award", "rows": "someone"})]
     return gets, posts
 
@@ -347,5 +348,22 @@ def test_edit_policy_flag_puts_holders_who_no_longer_qualify_in_review(app, cour
                                                               "edit_policy": "flag"}).status_code == 303
     queue = teacher.get("/course/review").get_data(as_text=True)
     assert a.learners[0].name in queue and "needs review" in queue and ">Suspend<" in queue
+    assert ">Keep (clear the flag)<" in queue
+    with app.extensions["lti_badger"].sessions() as s:
+        flagged = s.scalars(select(Award).where(Award.achievement_id == ach.id)).one()
+    assert teacher.post(f"/course/awards/{flagged.id}/keep", {"reason": "", "back": "review"}).status_code == 400
+    assert teacher.post(f"/course/awards/{flagged.id}/keep", {"reason": "fine as it is"}, csrf=False).status_code == 400
+    with app.extensions["lti_badger"].sessions() as s:
+        assert s.get(Award, flagged.id).needs_review
+    kept = teacher.post(f"/course/awards/{flagged.id}/keep", {"reason": "fine as it is", "back": "review"})
+    assert kept.status_code == 303 and kept.headers["Location"].split("?")[0].endswith("/course/review")
+    assert "Nothing to review." in teacher.get("/course/review").get_data(as_text=True)
+    with app.extensions["lti_badger"].sessions() as s:
+        award = s.get(Award, flagged.id)
+        assert award.status == "active" and not award.needs_review
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "award.review_cleared")).one()
+        assert event.reason == "fine as it is" and event.actor_id == str(a.instructor.id)
+    # Nothing flagged any more: keeping again is a conflict.
+    assert teacher.post(f"/course/awards/{flagged.id}/keep", {"reason": "again"}).status_code == 409
     assert teacher.post(f"/course/badges/{ach.id}/criteria", {"rule_json": json.dumps(hard), "action": "save",
                                                               "edit_policy": "shrug"}).status_code == 400
