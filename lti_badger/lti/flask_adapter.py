@@ -62,7 +62,7 @@ class IframeCookieService(FlaskCookieService):
                                 partitioned=self.secure)
 
 
-STORAGE_TARGET = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")  # a frame name, or "_parent"
+STORAGE_TARGET = re.compile(r"[A-Za-z0-9_.-]{1,100}")  # a frame name, or "_parent"
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class ToolOIDCLogin(FlaskOIDCLogin):
         state, nonce = query["state"][0], query["nonce"][0]
         target = self._get_request_param("lti_storage_target") or ""
         secret = origin = None
-        if STORAGE_TARGET.match(target) and self._registration is not None:
+        if STORAGE_TARGET.fullmatch(target) and self._registration is not None:
             secret, origin = secrets.token_urlsafe(32), origin_of(self._registration.get_auth_login_url() or url)
             self.storage_put = StoragePut(target, origin, state, nonce, secret, url)
         self._launch_states.record(state, StateRecord(
