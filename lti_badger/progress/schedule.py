@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..db import transaction
 from ..keys import KeyStore
-from ..models import Course, Platform, ProgressSource
+from ..models import Course, Enrollment, Platform, ProgressSource
 from . import sources
 from .canvas_rest import sync_canvas
 from .lti_sync import LAUNCH_SYNC_INTERVAL, CourseSync, sync_course
@@ -53,6 +53,28 @@ def sync_course_on_launch(session: Session, course_id: int, keys: KeyStore, now:
     if course.last_synced_at is not None and now - course.last_synced_at < min_interval:
         return None
     return sync_course(session, course, _client(session, course, keys, redis_url), now, force=True)
+
+
+def sync_launched_courses(sessions: sessionmaker[Session], keys: KeyStore, clock: Callable[[], datetime], *,
+                          redis_url: str = "", min_interval: timedelta = LAUNCH_SYNC_INTERVAL) -> int:
+    """Roster and grades of every course launched since its last sync (throttled per course).
+    The worker runs this right after launches, so a launch never waits on the LMS. Returns
+    how many courses were synced."""
+    last_launch = (select(Enrollment.course_id, func.max(Enrollment.last_launch_at).label("at"))
+                   .group_by(Enrollment.course_id).subquery())
+    with sessions() as s:
+        course_ids = list(s.scalars(
+            select(Course.id).join(last_launch, last_launch.c.course_id == Course.id)
+            .where(Course.ags_lineitems_url.is_not(None) | Course.nrps_url.is_not(None),
+                   Course.last_synced_at.is_(None) | (last_launch.c.at > Course.last_synced_at))
+            .order_by(Course.id)))
+    synced = 0
+    for course_id in course_ids:
+        with transaction(sessions) as s:
+            if sync_course_on_launch(s, course_id, keys, clock(), redis_url=redis_url,
+                                     min_interval=min_interval) is not None:
+                synced += 1
+    return synced
 
 
 def sync_all(sessions: sessionmaker[Session], keys: KeyStore, clock: Callable[[], datetime], *,

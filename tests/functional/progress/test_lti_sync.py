@@ -114,3 +114,21 @@ def test_launch_sync_is_throttled(tool, sim, course_id):
         assert first is not None and first.progress.stored == 1
         assert sync_course_on_launch(s, course_id, keys, NOW + timedelta(minutes=5)) is None
         assert sync_course_on_launch(s, course_id, keys, NOW + timedelta(minutes=20)) is not None
+
+
+def test_launched_courses_are_synced_after_the_launch(tool, sim, course_id):
+    """A launch only records who came; the worker's pass pulls that course's grades right after."""
+    import requests
+
+    from lti_badger.progress.schedule import sync_launched_courses
+
+    quiz = sim.add_line_item(CTX, "Quiz 1", 10)
+    sim.grade(CTX, quiz, "s1", 9)
+    svc = tool.app.extensions["lti_badger"]
+    clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+    assert sync_launched_courses(svc.sessions, svc.keys, clock) == 0  # nobody launched yet
+    assert sim.launch(requests.Session(), "s1", CTX).status_code == 200
+    assert sync_launched_courses(svc.sessions, svc.keys, clock) == 1
+    with svc.sessions() as s:
+        assert s.scalars(select(Progress.score)).all() == [9]
+    assert sync_launched_courses(svc.sessions, svc.keys, clock) == 0  # synced since the launch
