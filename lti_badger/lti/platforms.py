@@ -82,6 +82,30 @@ def add_platform(session: Session, *, issuer: str, client_id: str, auth_login_ur
     return platform
 
 
+def update_platform(session: Session, platform: Platform, *, name: str, auth_login_url: str, auth_token_url: str,
+                    key_set_url: str, auth_audience: str | None = None) -> Platform:
+    """Change what an admin may change: the shown name and the LMS's endpoints (an LMS moved or
+    rotated its key set URL). Issuer and client_id identify the platform in every launch, so
+    they never change; register a new platform instead."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise BadInput("the name must be 1 to 200 characters")
+    urls = {"auth_login_url": check_url(auth_login_url, "auth login URL"),
+            "auth_token_url": check_url(auth_token_url, "auth token URL"),
+            "key_set_url": check_url(key_set_url, "key set URL")}
+    audience = (auth_audience or "").strip() or None
+    if audience is not None and len(audience) > 1000:
+        raise BadInput("the auth audience must be at most 1000 characters")
+    for field, value in urls.items():
+        if len(value) > 1000:
+            raise BadInput(f"{field.replace('_', ' ')} must be at most 1000 characters")
+    platform.name, platform.auth_audience = name, audience
+    for field, value in urls.items():
+        setattr(platform, field, value)
+    session.flush()
+    return platform
+
+
 def remove_platform(session: Session, platform_id: int) -> None:
     """Forget an LMS and everything recorded from it (courses, people, awards cascade)."""
     session.delete(get_platform(session, platform_id))

@@ -1,5 +1,6 @@
 """Blueprint: admin pages (an LMS administrator launching the tool, role "admin"): the
-platform and its deployments, progress sources with last sync and lag, the issuer profile,
+platform and its deployments (add a client registration of the same LMS, edit, remove, dynamic
+registration status), progress sources with last sync and lag, the issuer profile,
 signing keys with rotation, deliveries (pending, failed, dead; retry), the audit log with
 filters, and health. An LMS admin sees their own platform's data only."""
 
@@ -10,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 from flask import Blueprint, current_app, redirect, render_template, request
 from sqlalchemy import func, select, text
 
-from ..awards.audit import list_audit
+from ..awards.audit import Actor, list_audit, record
 from ..deliveries.outbox import retry_delivery
-from ..errors import BadInput, NotFound
+from ..errors import BadgerError, BadInput, Forbidden, NotFound
 from ..keys import KIND_ISSUER, KIND_LTI
 from ..lti import platforms
 from ..models import Award, Course, Delivery
@@ -84,22 +85,156 @@ def health_json():
     return {"ok": all(ok for _, ok, _ in checks), "checks": [{"name": n, "ok": ok, "detail": d} for n, ok, d in checks]}
 
 
+PLATFORM_FIELDS = ("name", "auth_login_url", "auth_token_url", "key_set_url", "auth_audience")
+
+
+def _own_platform(platform_id: int):
+    """The admin's own platform; any other id is 404 (an LMS admin manages the platform they
+    launched from, nothing else)."""
+    scope = current_scope()
+    if platform_id != scope.platform_id:
+        raise NotFound("no such platform")
+    return platforms.get_platform(db(), scope.platform_id)
+
+
+def _audit_platform(action: str, platform_, *, before: dict | None = None, after: dict | None = None,
+                    reason: str | None = None) -> None:
+    scope = current_scope()
+    record(db(), actor=Actor.user(scope.person_id), action=f"platform.{action}", subject_type="platform",
+           subject_id=platform_.id, now=_now(), reason=reason, before=before, after=after,
+           platform_id=platform_.id)
+
+
+def _platform_state(platform_) -> dict:
+    return {"name": platform_.name, "issuer": platform_.issuer, "client_id": platform_.client_id,
+            "auth_login_url": platform_.auth_login_url, "auth_token_url": platform_.auth_token_url,
+            "key_set_url": platform_.key_set_url, "auth_audience": platform_.auth_audience,
+            "deployment_ids": [d.deployment_id for d in platform_.deployments]}
+
+
+def _registration_facts(platform_) -> list[tuple[str, str]]:
+    """What dynamic registration recorded, in a few lines an admin can check against the LMS."""
+    reg = platform_.registration or {}
+    config = reg.get("openid_configuration") or {}
+    client = reg.get("client") or {}
+    platform_conf = config.get("https://purl.imsglobal.org/spec/lti-platform-configuration") or {}
+    tool_conf = client.get("https://purl.imsglobal.org/spec/lti-tool-configuration") or {}
+    facts = [
+        ("client_id", client.get("client_id")),
+        ("deployment_id", tool_conf.get("deployment_id") if isinstance(tool_conf, dict) else None),
+        ("product", " ".join(str(platform_conf.get(k) or "") for k in ("product_family_code", "version")).strip()
+         if isinstance(platform_conf, dict) else None),
+        ("registration_endpoint", config.get("registration_endpoint")),
+        ("scope", client.get("scope")),
+    ]
+    return [(k, str(v)) for k, v in facts if v]
+
+
+def _platform_page(platform_, *, error=None, values=None, status=200):
+    return render_template("admin/platform.html", platform=platform_, error=error,
+                           v=values or {f: getattr(platform_, f) or "" for f in PLATFORM_FIELDS},
+                           registration=_registration_facts(platform_),
+                           base_url=_services().settings.public_base_url), status
+
+
 @bp.get("/platform")
 @require_scope(ROLE_ADMIN)
 def platform():
     scope = current_scope()
-    return render_template("admin/platform.html", platform=platforms.get_platform(db(), scope.platform_id),
-                           base_url=_services().settings.public_base_url)
+    return _platform_page(platforms.get_platform(db(), scope.platform_id))
 
 
-@bp.post("/platform/deployments")
+@bp.get("/platforms/<int:platform_id>")
 @require_scope(ROLE_ADMIN)
-def deployments():
+def platform_by_id(platform_id: int):
+    return _platform_page(_own_platform(platform_id))
+
+
+@bp.post("/platforms/<int:platform_id>/edit")
+@require_scope(ROLE_ADMIN)
+def edit_platform(platform_id: int):
+    platform_ = _own_platform(platform_id)
+    values = {f: request.form.get(f, "") for f in PLATFORM_FIELDS}
+    before = _platform_state(platform_)
+    try:
+        platforms.update_platform(db(), platform_, **values)
+    except BadgerError as err:
+        if err.status_code >= 500:
+            raise
+        db().rollback()
+        return _platform_page(platforms.get_platform(db(), platform_id), error=err, values=values,
+                              status=err.status_code)
+    _audit_platform("edit", platform_, before=before, after=_platform_state(platform_))
+    return _go("admin.platform", saved=1)
+
+
+@bp.route("/platforms/new", methods=["GET", "POST"])
+@require_scope(ROLE_ADMIN)
+def new_platform():
+    """Another client registration of the admin's own LMS (same issuer), with the fields of
+    `lti-badger platform add`. Other LMSs are registered by the tool's operator (CLI or dynamic
+    registration): an LMS admin speaks for their own LMS only."""
     scope = current_scope()
     session = db()
-    platform_ = platforms.get_platform(session, scope.platform_id)
+    own = platforms.get_platform(session, scope.platform_id)
+    fields = ("issuer", "client_id", "auth_login_url", "auth_token_url", "key_set_url", "deployment_ids", "name",
+              "auth_audience")
+    values = {f: request.form.get(f, "") for f in fields} if request.method == "POST" else {"issuer": own.issuer}
+    added, error = None, None
+    if request.method == "POST":
+        try:
+            issuer = platforms.check_url(values["issuer"], "issuer")
+            if issuer != own.issuer:
+                raise Forbidden(f"you can add client registrations of your own LMS only (issuer {own.issuer}); "
+                                "other LMSs are registered with `lti-badger platform add` or dynamic registration")
+            deployment_ids = [d.strip() for d in values["deployment_ids"].replace(",", "\n").splitlines() if d.strip()]
+            if not deployment_ids:
+                raise BadInput("give at least one deployment id")
+            added = platforms.add_platform(
+                session, issuer=issuer, client_id=values["client_id"], auth_login_url=values["auth_login_url"],
+                auth_token_url=values["auth_token_url"], key_set_url=values["key_set_url"],
+                deployment_ids=deployment_ids, name=values["name"].strip(),
+                auth_audience=values["auth_audience"].strip() or None, registered_via="manual")
+        except BadgerError as err:
+            if err.status_code >= 500:
+                raise
+            session.rollback()
+            error = err
+        else:
+            _audit_platform("add", added, after=_platform_state(added))
+    return render_template("admin/platform_new.html", v=values, error=error, added=added,
+                           own=own), (error.status_code if error else 200)
+
+
+@bp.route("/platforms/<int:platform_id>/remove", methods=["GET", "POST"])
+@require_scope(ROLE_ADMIN)
+def remove_platform(platform_id: int):
+    """Removing deletes everything recorded from the LMS, so it takes an explicit confirmation
+    (a checked box), not just a click."""
+    platform_ = _own_platform(platform_id)
+    error = None
+    if request.method == "POST":
+        if request.form.get("confirm") == "yes":
+            _audit_platform("remove", platform_, before=_platform_state(platform_),
+                            reason=(request.form.get("reason") or "").strip() or None)
+            name = platform_.name
+            platforms.remove_platform(db(), platform_.id)
+            return render_template("admin/platform_removed.html", name=name)
+        error = BadInput("tick the box to confirm that everything recorded from this platform is deleted")
+    counts = {
+        "courses": db().scalar(select(func.count(Course.id)).where(Course.platform_id == platform_.id)) or 0,
+        "awards": db().scalar(select(func.count(Award.id)).join(Course, Course.id == Award.course_id)
+                              .where(Course.platform_id == platform_.id)) or 0,
+    }
+    return render_template("admin/platform_remove.html", platform=platform_, counts=counts,
+                           error=error), (400 if error else 200)
+
+
+def _change_deployments(platform_):
+    session = db()
     action = request.form.get("action")
-    deployment_id = request.form.get("deployment_id", "")
+    deployment_id = (request.form.get("deployment_id") or "").strip()
+    before = _platform_state(platform_)
     if action == "add":
         platforms.add_deployment(session, platform_, deployment_id)
     elif action == "remove":
@@ -108,7 +243,21 @@ def deployments():
         platforms.remove_deployment(session, platform_, deployment_id)
     else:
         raise BadInput("unknown action: add or remove")
+    _audit_platform(f"deployment_{action}", platform_, before=before, after=_platform_state(platform_))
     return _go("admin.platform")
+
+
+@bp.post("/platform/deployments")
+@require_scope(ROLE_ADMIN)
+def deployments():
+    scope = current_scope()
+    return _change_deployments(platforms.get_platform(db(), scope.platform_id))
+
+
+@bp.post("/platforms/<int:platform_id>/deployments")
+@require_scope(ROLE_ADMIN)
+def platform_deployments(platform_id: int):
+    return _change_deployments(_own_platform(platform_id))
 
 
 @bp.route("/sources", methods=["GET", "POST"])
