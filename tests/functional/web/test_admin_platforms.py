@@ -189,3 +189,28 @@ def test_dynamic_registration_status_is_shown(app, courses, as_person):
     page = as_person(a, a.admin, "admin").get("/admin/platform").get_data(as_text=True)
     assert "Registered dynamically" in page and "Not registered dynamically" not in page
     assert "https://lms.example/register" in page and "moodle 4.3" in page and "lti-ags/scope/score" in page
+
+
+def test_other_platform_404_over_real_http(app, courses, as_person):
+    """The same refusals through a real socket, with and without the CSRF token."""
+    import requests
+
+    from tests.conftest import LiveServer
+
+    a, _ = courses
+    other = _other_platform(app)
+    admin = as_person(a, a.admin, "admin")
+    server = LiveServer(app).start()
+    try:
+        http = requests.Session()
+        assert http.get(f"{server.url}/admin/platforms/{other}?lt={admin.token}").status_code == 404
+        assert http.get(f"{server.url}/admin/platforms/{a.platform.id}?lt={admin.token}").status_code == 200
+        for path, data in ((f"/admin/platforms/{other}/edit", GOOD), (f"/admin/platforms/{other}/remove", {"confirm": "yes"})):
+            body = {**data, "lt": admin.token, "csrf_token": admin.csrf()}
+            assert http.post(server.url + path, data=body, allow_redirects=False).status_code == 404, path
+        own = {**GOOD, "lt": admin.token}
+        assert http.post(f"{server.url}/admin/platforms/{a.platform.id}/edit", data=own,
+                         allow_redirects=False).status_code == 400  # no CSRF token
+    finally:
+        server.stop()
+    assert _snapshot(app, other)[0] == "Example LMS" and _snapshot(app, a.platform.id)[0] == "Example LMS"
