@@ -39,14 +39,6 @@ def _get(entity: Any, key: str) -> Any:
     return entity.get(key) if isinstance(entity, dict) else None
 
 
-def _number(value: Any, where: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadInput(f"{where} must be a number")
-    return float(value)
-
-
 def parse_event(event: Any, index: int, course_map: dict[str, str]) -> ProgressEventIn | None:
     where = f"data[{index}]"
     if not isinstance(event, dict):
@@ -60,16 +52,16 @@ def parse_event(event: Any, index: int, course_map: dict[str, str]) -> ProgressE
     if kind == "GradeEvent":
         learner, activity = _get(obj, "assignee"), _get(obj, "assignable")
         generated = event.get("generated") or {}
-        score = _number(_get(generated, "scoreGiven"), f"{where}.generated.scoreGiven")
-        top = _number(_get(generated, "maxScore") if _get(generated, "maxScore") is not None
-                      else _get(activity, "maxScore"), f"{where}.generated.maxScore")
+        score = ids.parse_number(_get(generated, "scoreGiven"), f"{where}.generated.scoreGiven")
+        top = ids.parse_number(_get(generated, "maxScore") if _get(generated, "maxScore") is not None
+                                 else _get(activity, "maxScore"), f"{where}.generated.maxScore")
         completed = None
         if learner is None or activity is None:
             raise BadInput(f"{where}: a GradeEvent's object must be an Attempt with assignee and assignable")
     elif action in COMPLETING.get(kind, ()) or action in TOUCHING.get(kind, ()):
         learner, activity = event.get("actor"), obj
         score = None
-        top = _number(_get(activity, "maxScore"), f"{where}.object.maxScore")
+        top = ids.parse_number(_get(activity, "maxScore"), f"{where}.object.maxScore")
         completed = True if action in COMPLETING[kind] else None
     else:
         _id(event.get("actor"), f"{where}.actor")

@@ -95,3 +95,13 @@ def parse_epoch(value: object, what: str = "time") -> datetime | None:
         return datetime.fromtimestamp(int(value), tz=timezone.utc)
     except (TypeError, ValueError, OverflowError) as e:
         raise BadInput(f"{what} is not a Unix time: {value!r}") from e
+
+
+def parse_number(value: object, what: str) -> float | None:
+    """A JSON number as a float, None meaning "not given"; booleans and strings are `BadInput`
+    (a statement's `true` is not a score of 1)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadInput(f"{what} must be a number")
+    return float(value)

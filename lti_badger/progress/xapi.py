@@ -75,14 +75,6 @@ def _name(definition: dict) -> str | None:
     return None
 
 
-def _number(value: Any, where: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadInput(f"{where} must be a number")
-    return float(value)
-
-
 def statement_id(statement: dict) -> str:
     given = statement.get("id")
     if given is not None:
@@ -141,8 +133,9 @@ def parse_statement(statement: Any, index: int, received_at: datetime) -> tuple[
     result = st.get("result") or {}
     result = _obj(result, f"{where}: result")
     score = _obj(result.get("score") or {}, f"{where}: result.score")
-    raw, top = _number(score.get("raw"), f"{where}: score.raw"), _number(score.get("max"), f"{where}: score.max")
-    scaled = _number(score.get("scaled"), f"{where}: score.scaled")
+    raw = ids.parse_number(score.get("raw"), f"{where}: score.raw")
+    top = ids.parse_number(score.get("max"), f"{where}: score.max")
+    scaled = ids.parse_number(score.get("scaled"), f"{where}: score.scaled")
     if raw is None and scaled is not None:
         raw, top = scaled * 100.0, 100.0
     completion, success = result.get("completion"), result.get("success")
