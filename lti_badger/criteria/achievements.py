@@ -118,17 +118,17 @@ def update_achievement(session: Session, course_id: int, achievement_id: int, da
 
 def activate(session: Session, course_id: int, achievement_id: int, now: datetime) -> Achievement:
     """From now on the rule awards automatically."""
-    achievement = get_achievement(session, course_id, achievement_id)
-    achievement.state = STATE_ACTIVE
-    achievement.updated_at = now
-    session.flush()
-    return achievement
+    return _set_state(session, course_id, achievement_id, STATE_ACTIVE, now)
 
 
 def archive(session: Session, course_id: int, achievement_id: int, now: datetime) -> Achievement:
     """Stop awarding; existing awards and credentials stay valid."""
+    return _set_state(session, course_id, achievement_id, STATE_ARCHIVED, now)
+
+
+def _set_state(session: Session, course_id: int, achievement_id: int, state: str, now: datetime) -> Achievement:
     achievement = get_achievement(session, course_id, achievement_id)
-    achievement.state = STATE_ARCHIVED
+    achievement.state = state
     achievement.updated_at = now
     session.flush()
     return achievement
