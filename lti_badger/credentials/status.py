@@ -1,8 +1,10 @@
 """Bitstring Status Lists: one bit per credential per purpose (revocation, suspension) at a
 randomly chosen index, so the position says nothing about when or to whom a credential was
 issued. Indexes are guarded by the unique constraint on `StatusEntry(status_list_id, index)`:
-a collision (two issuers picking the same index at once) is retried with a new index, never
-checked-then-inserted. The list credential is served signed with eddsa-rdfc-2022.
+a collision (an index taken, or two issuers picking the same index at once) is retried with a
+new index, never checked-then-inserted. Allocation updates no shared row (no counter), so
+issuing does not serialise on the open lists; `allocated` is a rarely refreshed count whose
+only use is to close a full list. The list credential is served signed with eddsa-rdfc-2022.
 
 Spec: https://www.w3.org/TR/vc-bitstring-status-list/
 """
@@ -17,9 +19,9 @@ import random
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ..errors import BadInput, Conflict, NotFound
 from ..models.base import utcnow
@@ -29,6 +31,7 @@ from .eddsa import Signer, sign
 from .multibase import decode_base64url, encode_base64url
 
 log = logging.getLogger(__name__)
+_sample = random.Random()  # sampling only (when to count), never for indexes
 
 PURPOSES = (PURPOSE_REVOCATION, PURPOSE_SUSPENSION)
 # The spec's minimum (16 KiB of bits) gives group privacy; a list counts as full at 3/4, so
@@ -36,6 +39,7 @@ PURPOSES = (PURPOSE_REVOCATION, PURPOSE_SUSPENSION)
 LIST_SIZE = 131_072
 FULL_AT = LIST_SIZE * 3 // 4
 MAX_ATTEMPTS = 32
+COUNT_EVERY = 16  # count a list's entries after 1 collision in COUNT_EVERY
 MAX_ENCODED_LIST = 2 * 1024 * 1024  # decompressed bytes we accept from a status list
 
 
@@ -76,40 +80,68 @@ def with_bit(bits: bytes, index: int, value: bool) -> bytes:
     return bytes(data)
 
 
-def _open_list(session: Session, purpose: str, now: datetime) -> StatusList:
-    found = session.scalars(
-        select(StatusList).where(StatusList.purpose == purpose, StatusList.allocated < FULL_AT)
+def _open_list(session: Session, purpose: str, now: datetime) -> tuple[int, int]:
+    """(id, size) of the oldest open list of `purpose`, creating one if none is open. Reads
+    two columns only: the 16 KiB of bits are not needed to allocate."""
+    found = session.execute(
+        select(StatusList.id, StatusList.size).where(StatusList.purpose == purpose, StatusList.allocated < FULL_AT)
         .order_by(StatusList.id).limit(1)
     ).first()
     if found is not None:
-        return found
+        return found.id, found.size
     created = StatusList(purpose=purpose, size=LIST_SIZE, bits=bytes(LIST_SIZE // 8), allocated=0, updated_at=now)
     session.add(created)
     session.flush()
     log.info("status list created", extra={"status_list_id": created.id, "purpose": purpose})
-    return created
+    return created.id, created.size
+
+
+def _insert_entry(session: Session, values: dict[str, Any]) -> int | None:
+    """INSERT ... ON CONFLICT (status_list_id, index) DO NOTHING RETURNING id: the id, or None
+    when the index is taken. No savepoint, and a conflict does not abort the transaction."""
+    table = StatusEntry.__table__
+    ins = postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
+    stmt = ins.values(**values).on_conflict_do_nothing(index_elements=["status_list_id", "index"]).returning(table.c.id)
+    return session.execute(stmt).scalar()
+
+
+def _close_if_full(session: Session, list_id: int) -> None:
+    """Count the list's entries and mark it full (`allocated` >= FULL_AT) if it is. Only run
+    after a collision, itself sampled (see allocate_status), so the count and the write to the
+    shared list row are rare, and no award transaction updates a hot counter."""
+    count = session.scalar(select(func.count()).select_from(StatusEntry).where(StatusEntry.status_list_id == list_id))
+    if count >= FULL_AT:
+        session.execute(update(StatusList).where(StatusList.id == list_id, StatusList.allocated < FULL_AT)
+                        .values(allocated=count).execution_options(synchronize_session=False))
+        log.info("status list full", extra={"status_list_id": list_id, "entries": count})
 
 
 def allocate_status(session: Session, credential: Credential, purpose: str, now: datetime,
                     rng: random.Random | None = None) -> StatusEntry:
-    """Reserve a random free index for `credential` in an open list of `purpose`."""
+    """Reserve a random free index for `credential` in an open list of `purpose`.
+
+    Nothing shared is updated on the way: the unique constraint on (status_list_id, index)
+    arbitrates between concurrent issuers. Whether a list is full is decided without a
+    counter: a collision means the list is at least partly used (at fill fraction f a pick
+    collides with probability f), so after a collision, with probability 1/COUNT_EVERY, the
+    entries are counted and a list past FULL_AT is marked full. Past 3/4 that happens within
+    a few dozen issues; below it, counting is rare."""
     if purpose not in PURPOSES:
         raise BadInput(f"unknown status purpose {purpose!r}")
     rng = rng or random.SystemRandom()
-    status_list = _open_list(session, purpose, now)
+    list_id, size = _open_list(session, purpose, now)
     for _ in range(MAX_ATTEMPTS):
-        entry = StatusEntry(status_list_id=status_list.id, index=rng.randrange(status_list.size),
-                            credential_id=credential.id, purpose=purpose)
-        try:
-            with session.begin_nested():
-                session.add(entry)
-                session.flush()
-        except IntegrityError:
-            log.info("status index collision, retrying", extra={"status_list_id": status_list.id})
-            continue
-        session.execute(update(StatusList).where(StatusList.id == status_list.id)
-                        .values(allocated=StatusList.allocated + 1))
-        return entry
+        index = rng.randrange(size)
+        values = {"status_list_id": list_id, "index": index, "credential_id": credential.id, "purpose": purpose}
+        entry_id = _insert_entry(session, values)
+        if entry_id is not None:
+            entry = StatusEntry(id=entry_id, **values)
+            make_transient_to_detached(entry)  # the row exists: attach it without another SELECT
+            session.add(entry)
+            return entry
+        log.info("status index collision, retrying", extra={"status_list_id": list_id})
+        if _sample.random() < 1 / COUNT_EVERY:
+            _close_if_full(session, list_id)
     raise Conflict("could not reserve a status list index; try again")
 
 
