@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..cli import Context, pass_ctx
 from ..errors import BadInput
@@ -14,13 +16,24 @@ from .demo import (
     DEMO_COURSE_TITLE,
     DemoRun,
     ToolServer,
+    gradebook_version,
     base_summary,
     headless_scenario,
     prepare_instance,
     register_platform,
     seed_simulator,
+    seed_tool,
+    what_to_try,
 )
+from .demo_awards import deliver_pending, pull_grades
 from .lms_sim import LmsSimulator
+
+log = logging.getLogger(__name__)
+
+# How often the interactive demo pulls grades from the LMS (what `lti-badger source sync` on a
+# schedule does in production); it also pulls within a second of a grade entered on the LMS page
+# (the simulator runs in this process), so the badge shows up while the newcomer watches.
+PULL_SECONDS = 60.0
 
 
 @click.command()
@@ -55,15 +68,27 @@ def demo(ctx: Context, host: str, port: int, lms_port: int, product_family: str,
             if not summary["ok"]:
                 raise click.exceptions.Exit(1)
             return
+        seed_tool(run)
         links = run.summary["links"]
         click.echo(f"lti_badger (tool)   {tool.url}")
         click.echo(f"LMS simulator       {links['lms']}  ({product_family}, course {DEMO_COURSE_TITLE})")
         click.echo(f"\nOpen as instructor:  {links['instructor_launch']}")
         click.echo(f"Open as a learner:   {links['learner_launch']}")
+        click.echo(what_to_try(run))
         click.echo("\nEvery person of the course has a launch link on the LMS page. Ctrl-C stops the demo.")
         try:
+            seen, last_pull = gradebook_version(sim), time.monotonic()
             while True:
                 time.sleep(1)
+                changed = gradebook_version(sim) != seen
+                if not changed and time.monotonic() - last_pull < PULL_SECONDS:
+                    continue
+                seen, last_pull = gradebook_version(sim), time.monotonic()
+                try:
+                    pull_grades(run)
+                    deliver_pending(run, timeout=0)
+                except SQLAlchemyError:  # e.g. SQLite busy while a launch writes: next round
+                    log.warning("demo pull failed; retrying", exc_info=True)
         except KeyboardInterrupt:
             click.echo("\nstopping")
     finally:

@@ -44,6 +44,10 @@ LEARNERS = (
     ("demo-learner-4", "Tim Berners-Lee", "tim.berners-lee@example.edu"),
     ("demo-learner-5", "Margaret Hamilton", "margaret.hamilton@example.edu"),
 )
+# The learner whose launch link the demo prints: one badge earned, others still to earn.
+FEATURED_LEARNER = LEARNERS[1]
+# The learner one step away from a badge (the quiz at 55 %, 75 % needed): the "what to try".
+NEARLY_THERE = LEARNERS[2]
 # Two modules of activities: (module id, title, [(activity id, label, points)]).
 MODULES = (
     ("m1", "Module 1: Cells", (("cells-reading", "Reading: The cell", 10), ("cells-quiz", "Quiz: Parts of a cell", 20))),
@@ -223,28 +227,71 @@ def step_tool_records(run: DemoRun) -> None:
         run.summary["tool"]["enrollments"] = roles
 
 
-def headless_scenario(run: DemoRun) -> dict[str, Any]:
-    """The demo without a browser. Each step reads and extends `run.summary`; later parts
-    (progress, criteria, awards, credentials, deliveries) add their own steps to this list."""
-    steps: list[tuple[str, Callable[[DemoRun], None]]] = [
-        ("launch_instructor", step_launch_instructor),
-        ("launch_learners", step_launch_learners),
-        ("tool_records", step_tool_records),
-    ]
-    from .demo_awards import AWARD_STEPS
-    from .demo_credentials import CREDENTIAL_STEPS
-
-    steps += AWARD_STEPS
-    steps += CREDENTIAL_STEPS
+def run_steps(run: DemoRun, steps) -> None:
+    """Run demo steps in order, timing each into `run.summary["steps"]`."""
     for name, step in steps:
         started = time.monotonic()
         step(run)
         run.summary["steps"].append({"name": name, "seconds": round(time.monotonic() - started, 3)})
         log.info("demo step done", extra={"step": name})
+
+
+def seed_steps() -> list[tuple[str, Callable[[DemoRun], None]]]:
+    """What both modes do first: everyone launches once (the tool learns the course and its
+    AGS/NRPS endpoints), the grades the LMS holds are pulled, the badges are designed and enabled."""
+    from .demo_awards import SEED_STEPS
+
+    return [
+        ("launch_instructor", step_launch_instructor),
+        ("launch_learners", step_launch_learners),
+        ("tool_records", step_tool_records),
+        *SEED_STEPS,
+    ]
+
+
+def seed_tool(run: DemoRun) -> dict[str, Any]:
+    """The interactive demo's starting state: the seed steps, then the gradebook columns and
+    scores of the retroactive awards delivered to the LMS."""
+    from .demo_awards import step_deliver
+
+    run_steps(run, [*seed_steps(), ("deliver", step_deliver)])
+    run.summary["ok"] = all(launch["ok"] for launch in run.summary["launches"])
+    return run.summary
+
+
+def headless_scenario(run: DemoRun) -> dict[str, Any]:
+    """The demo without a browser. Each step reads and extends `run.summary`; later parts
+    (progress, criteria, awards, credentials, deliveries) add their own steps to this list."""
+    from .demo_awards import AWARD_STEPS
+    from .demo_credentials import CREDENTIAL_STEPS
+
+    run_steps(run, [*seed_steps(), *AWARD_STEPS, *CREDENTIAL_STEPS])
     run.summary["ok"] = (all(launch["ok"] for launch in run.summary["launches"])
                          and run.summary.get("awards", {}).get("ok", True)
                          and run.summary.get("credentials", {}).get("ok", True))
     return run.summary
+
+
+def gradebook_version(sim: LmsSimulator) -> int:
+    """Changes whenever a grade is entered in the simulator or a tool posts a score."""
+    with sim.lock:
+        return len(sim.score_log)
+
+
+def what_to_try(run: DemoRun) -> str:
+    """The interactive demo's short tour, printed under the launch links."""
+    quiz = run.activities["cells-quiz"]
+    return "\n".join([
+        "\nWhat to try:",
+        "  - As instructor: the course's badges with their earners; open one for its earners, the"
+        " awards chart and the criteria funnel; revoke or award by hand; the review queue.",
+        f"  - As {FEATURED_LEARNER[1]}: an earned badge (download PNG / SVG / JSON, verification link) and"
+        " the \"why not yet\" checklist of the others.",
+        f"  - On the LMS page ({run.sim.url}/), enter a grade for {NEARLY_THERE[1]}: {quiz.label} ="
+        f" {quiz.score_maximum * 0.9:g} of {quiz.score_maximum:g} -> within seconds the tool pulls it, awards"
+        " \"Cell Explorer\" and posts the badge score back to the LMS gradebook.",
+        "  - Verify a downloaded badge file on the tool's verify page: " + run.tool_url + "/verify",
+    ])
 
 
 def base_summary(run: DemoRun) -> dict[str, Any]:
@@ -268,7 +315,8 @@ def base_summary(run: DemoRun) -> dict[str, Any]:
         "links": {
             "lms": run.sim.url + "/",
             "instructor_launch": run.sim.launch_page_url(INSTRUCTOR[0], DEMO_CONTEXT_ID, resource_link_id="demo-badges"),
-            "learner_launch": run.sim.launch_page_url(LEARNERS[0][0], DEMO_CONTEXT_ID, resource_link_id="demo-badges"),
+            "learner_launch": run.sim.launch_page_url(FEATURED_LEARNER[0], DEMO_CONTEXT_ID,
+                                                      resource_link_id="demo-badges"),
         },
         "steps": [],
         "launches": [],

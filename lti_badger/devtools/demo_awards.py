@@ -1,6 +1,7 @@
-"""Demo steps for the awards flow, run by `lti-badger demo --headless` after the launches: pull
-the grades the LMS already holds (AGS results), design two badges with real criteria, enable them
-(retroactive awards), let a new grade arrive (an award by rule), revoke one award as the
+"""Demo steps for the awards flow. Both demo modes seed with `SEED_STEPS` after the launches:
+pull the grades the LMS already holds (AGS results), design three badges with real criteria
+(two per module, one pathway stacking them), enable them (retroactive awards). The headless
+scenario goes on with `AWARD_STEPS`: let a new grade arrive (an award by rule), revoke one award as the
 instructor, wait until the LMS gradebook has every score, and write `gradebook.json` (what the
 simulator's AGS received) and `audit.json` (every decision) beside `summary.json`."""
 
@@ -38,7 +39,9 @@ def _ids(run: "DemoRun") -> tuple[int, dict[str, int], int]:
         return course.id, people, people[INSTRUCTOR[0]]
 
 
-def _sync(run: "DemoRun") -> dict[str, Any]:
+def pull_grades(run: "DemoRun") -> dict[str, Any]:
+    """Roster and grades of the demo course through the real LTI Advantage sync (NRPS + AGS
+    results): ingesting them awards by rule whoever now qualifies."""
     from ..lti.advantage import AdvantageClient
     from ..models import Course, Platform
     from ..progress.lti_sync import sync_course
@@ -52,27 +55,71 @@ def _sync(run: "DemoRun") -> dict[str, Any]:
 
 
 def step_sync_grades(run: "DemoRun") -> None:
-    run.summary.setdefault("awards", {})["sync"] = _sync(run)
+    run.summary.setdefault("awards", {})["sync"] = pull_grades(run)
+
+
+# The demo's badges as an instructor would design them: real criteria over the synced
+# activities, a generated image, skills and European micro-credential details.
+# (name, image colour, image text, criteria narrative)
+BADGES: tuple[tuple[str, str, str, str], ...] = (
+    ("Cell Explorer", "#1b6e3a", "CELL", "Finished the reading on cells and scored at least 75 % on the quiz."),
+    ("Genetics Lab Pro", "#7a2e8c", "LAB", "Scored at least 80 % on the pea plant lab report."),
+    ("Biology 101 Pathway", "#0a4f8f", "BIO 101", "Earned both module badges of Biology 101."),
+)
+SKILLS = {
+    "Cell Explorer": [{"targetName": "Cell structure", "targetFramework": "ESCO"}],
+    "Genetics Lab Pro": [{"targetName": "Laboratory techniques", "targetFramework": "ESCO"},
+                         {"targetName": "Mendelian inheritance"}],
+    "Biology 101 Pathway": [{"targetName": "Biology fundamentals", "targetFramework": "ESCO"}],
+}
+
+
+def _rule(run: "DemoRun", name: str, ids: dict[str, int]) -> dict[str, Any]:
+    url = lambda a: run.sim.lineitem_url(run.activities[a])  # noqa: E731
+    if name == "Cell Explorer":
+        return {"type": "all", "rules": [
+            {"type": "activity_score", "activity": url("cells-reading"), "min_percent": 100},
+            {"type": "activity_score", "activity": url("cells-quiz"), "min_percent": 75}]}
+    if name == "Genetics Lab Pro":
+        return {"type": "activity_score", "activity": url("genetics-lab"), "min_percent": 80}
+    return {"type": "all", "rules": [{"type": "badge_earned", "achievement": ids["Cell Explorer"]},
+                                     {"type": "badge_earned", "achievement": ids["Genetics Lab Pro"]}]}
+
+
+def _badge_data(run: "DemoRun", name: str, colour: str, text: str, narrative: str,
+                ids: dict[str, int]) -> dict[str, Any]:
+    from ..credentials.images import generate_png
+
+    image = generate_png("hexagon" if "Pathway" in name else "circle", colour, text)
+    return {"name": name, "description": f"{name}: a demo badge of Biology 101.", "criteria_narrative": narrative,
+            "rule": _rule(run, name, ids), "image": image.data, "image_type": image.media_type,
+            "achievement_type": "MicroCredential" if "Pathway" in name else "Badge",
+            "details": {"alignments": SKILLS[name], "tags": ["biology", "demo"], "language": "en",
+                        "eqf_level": 4, "workload_hours": 30 if "Pathway" in name else 10,
+                        "credits_ects": 1 if "Pathway" in name else None,
+                        "assessment": "quiz", "participation": "online",
+                        "quality_assurance": "Reviewed by the Biology 101 teaching team (demo)",
+                        "image_template": {"template": "hexagon" if "Pathway" in name else "circle",
+                                           "colour": colour, "text": text},
+                        "evidence": {"include_grades": False, "include_activities": True,
+                                     "include_narrative": True}}}
 
 
 def step_design_badges(run: "DemoRun") -> None:
-    """Two badges as an instructor would write them, then enabled: current qualifiers earn them."""
+    """Three badges as an instructor would design them, then enabled: current qualifiers earn
+    them (the pathway badge stacks the two others)."""
     from ..criteria.achievements import activate, create_achievement
 
-    url = lambda a: run.sim.lineitem_url(run.activities[a])  # noqa: E731
     course_id, _, instructor_id = _ids(run)
-    badges = {
-        "Cell Explorer": {"type": "all", "rules": [
-            {"type": "activity_score", "activity": url("cells-reading"), "min_percent": 100},
-            {"type": "activity_score", "activity": url("cells-quiz"), "min_percent": 75}]},
-        "Genetics Lab Pro": {"type": "activity_score", "activity": url("genetics-lab"), "min_percent": 80},
-    }
     out = run.summary.setdefault("awards", {})
     out["badges"] = {}
+    ids: dict[str, int] = {}
     with transaction(run.sessions) as s:
-        for name, rule in badges.items():
-            ach = create_achievement(s, course_id, {"name": name, "description": f"{name} (demo badge)",
-                                                    "rule": rule}, instructor_id, _now())
+        for name, colour, text, narrative in BADGES:
+            data = _badge_data(run, name, colour, text, narrative, ids)
+            data["details"] = {k: v for k, v in data["details"].items() if v is not None}
+            ach = create_achievement(s, course_id, data, instructor_id, _now())
+            ids[name] = ach.id
             activate(s, course_id, ach.id, _now())
             created = awards.on_activate(s, ach, _now(), actor=awards.Actor.user(instructor_id))
             out["badges"][name] = {"id": ach.id, "public_id": ach.public_id,
@@ -85,10 +132,10 @@ def step_new_grade(run: "DemoRun") -> None:
 
     item = run.activities["cells-quiz"]
     run.sim.grade(DEMO_CONTEXT_ID, item, "demo-learner-3", round(item.score_maximum * 0.9, 2))
-    run.summary["awards"]["after_new_grade"] = _sync(run)
+    run.summary["awards"]["after_new_grade"] = pull_grades(run)
 
 
-def _deliver_all(run: "DemoRun", timeout: float = 30.0) -> dict[str, int]:
+def deliver_pending(run: "DemoRun", timeout: float = 30.0) -> dict[str, int]:
     """Wait for the worker (the in-process one, or one run here when it is off) to send everything."""
     from ..deliveries.runner import EXTENSION_KEY
     from ..deliveries.worker import Worker
@@ -108,7 +155,7 @@ def _deliver_all(run: "DemoRun", timeout: float = 30.0) -> dict[str, int]:
 
 
 def step_deliver(run: "DemoRun") -> None:
-    run.summary["awards"]["deliveries_after_awards"] = _deliver_all(run)
+    run.summary["awards"]["deliveries_after_awards"] = deliver_pending(run)
 
 
 def step_revoke(run: "DemoRun") -> None:
@@ -120,7 +167,7 @@ def step_revoke(run: "DemoRun") -> None:
         if award is not None:
             awards.revoke(s, course_id, award.id, instructor_id, REVOKE_REASON, _now())
     run.summary["awards"]["revoked"] = award is not None
-    run.summary["awards"]["deliveries_after_revoke"] = _deliver_all(run)
+    run.summary["awards"]["deliveries_after_revoke"] = deliver_pending(run)
 
 
 def step_write_outputs(run: "DemoRun") -> None:
@@ -149,9 +196,13 @@ def step_write_outputs(run: "DemoRun") -> None:
         (run.out / "audit.json").write_text(json.dumps(audit, indent=2))
 
 
-AWARD_STEPS = (
+# What both demo modes seed (after the launches): grades pulled from the LMS, badges enabled.
+SEED_STEPS = (
     ("sync_grades", step_sync_grades),
     ("design_badges", step_design_badges),
+)
+# What the headless scenario goes on with.
+AWARD_STEPS = (
     ("new_grade", step_new_grade),
     ("deliver", step_deliver),
     ("revoke", step_revoke),

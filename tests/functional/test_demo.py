@@ -1,10 +1,13 @@
 """`lti-badger demo`: headless it launches every demo person through the simulator and writes a
-summary; interactive it prints browser links that really launch the tool, and stops on Ctrl-C."""
+summary; interactive it seeds the same badges and awards, prints browser links that really launch
+the tool (badges with earners, a learner with an earned badge and others to go), pulls a grade
+entered on the LMS page, and stops on Ctrl-C."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -74,7 +77,30 @@ def _browser_launch(link: str) -> requests.Response:
     return page
 
 
-def test_interactive_demo_prints_links_that_launch_and_stops_on_ctrl_c(tmp_path):
+def _badge_rows(page: str) -> dict[str, int]:
+    """The instructor's badge list: badge name -> earners."""
+    rows = re.findall(r'<th scope="row">\s*([^<\n]+?)\s*<.*?<td class="num">\s*(\d+)\s*</td>', page, re.S)
+    return {name: int(n) for name, n in rows}
+
+
+def _learner_badges(page: str) -> dict[str, bool]:
+    """The learner's badges: name -> earned."""
+    cards = re.findall(r"<h2><a [^>]*>([^<]+)</a></h2>\s*<p>(.*?)</p>", page, re.S)
+    return {name.strip(): "Earned" in state for name, state in cards}
+
+
+def _line_item_id(lms: str, label: str) -> str:
+    page = requests.get(lms + "/", timeout=5).text
+    [value] = re.findall(r'<option value="([^"]+)">' + re.escape(label) + r" \(max", page)
+    return value
+
+
+def _gradebook_row(page: str, name: str) -> str:
+    match = re.search(r"<tr><th scope=row>" + re.escape(name) + r"</th>(.*?)</tr>", page)
+    return match.group(1) if match else ""
+
+
+def test_interactive_demo_is_seeded_prints_links_that_launch_and_stops_on_ctrl_c(tmp_path):
     env = {**os.environ, "LTI_BADGER_INSTANCE_PATH": str(tmp_path / "instance"),
            "LTI_BADGER_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite'}", "PYTHONUNBUFFERED": "1"}
     env.pop("LTI_BADGER_REDIS_URL", None)
@@ -96,10 +122,34 @@ def test_interactive_demo_prints_links_that_launch_and_stops_on_ctrl_c(tmp_path)
         assert set(links) == {"tool", "instructor", "learner"}, "the demo did not print its launch links"
 
         tool_url = links["tool"]
+        pages = {}
         for who in ("instructor", "learner"):
-            landed = _browser_launch(links[who])
+            landed = pages[who] = _browser_launch(links[who])
             assert landed.status_code == 200 and landed.url.startswith(tool_url), (who, landed.url)
             assert not landed.url.endswith("/lti/launch")  # redirected past the launch to a page of the tool
+
+        # Seeded like the headless scenario: badges with earners for the instructor...
+        badges = _badge_rows(pages["instructor"].text)
+        assert {"Cell Explorer", "Genetics Lab Pro", "Biology 101 Pathway"} <= set(badges), badges
+        assert badges["Cell Explorer"] == 2 and all(n >= 1 for n in badges.values()), badges
+        # ...and for the learner one badge earned and others with their "why not yet".
+        learner = pages["learner"].text
+        assert "There are no badges" not in learner
+        earned = _learner_badges(learner)
+        assert earned["Cell Explorer"] is True and earned["Genetics Lab Pro"] is False, earned
+        assert "Why not yet" in learner and "Lab report: Pea plants" in learner
+
+        # A grade entered on the LMS page reaches the tool by a pull and comes back as a badge score.
+        lms = links["instructor"].split("/launch", 1)[0]
+        page = requests.post(f"{lms}/courses/{DEMO_CONTEXT_ID}/grades", timeout=10,
+                             data={"sub": "demo-learner-3", "line_item": _line_item_id(lms, "Quiz: Parts of a cell"),
+                                   "score": "18"})
+        assert page.status_code == 200 and "Gradebook" in page.text
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _gradebook_row(requests.get(lms + "/", timeout=5).text,
+                                                            "Katherine Johnson").count("1 / 1") < 1:
+            time.sleep(0.5)
+        assert _gradebook_row(requests.get(lms + "/", timeout=5).text, "Katherine Johnson").count("1 / 1") == 1
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=15) == 0

@@ -33,6 +33,39 @@ def _page(title: str, body: str) -> str:
             f"<body>{body}</body></html>")
 
 
+def _gradebook(sim: LmsSimulator, context_id: str, members: list[Any], users: dict[str, Any]) -> str:
+    """The course's gradebook: the LMS's own columns (editable with the form below it) and the
+    columns tools created, with the latest score each tool posted."""
+    with sim.lock:
+        items = [i for i in sim.line_items_by_id.values() if i.context_id == context_id]
+        results = dict(sim.results)
+    learners = [e.sub for e in members if spec.ROLE_LEARNER in e.roles]
+    if not items or not learners:
+        return ""
+    own = [i for i in items if i.client_id is None]
+    tools = [i for i in items if i.client_id is not None]
+
+    def cell(item: LineItem, sub: str) -> str:
+        body = results.get((item.id, sub)) or {}
+        given = body.get("scoreGiven")
+        return f"<td>{'' if given is None else f'{given:g} / {item.score_maximum:g}'}</td>"
+
+    head = "".join(f"<th scope=col>{html.escape(i.label)}</th>" for i in own + tools)
+    rows = "".join(f"<tr><th scope=row>{html.escape(users[sub].name)}</th>"
+                   + "".join(cell(i, sub) for i in own + tools) + "</tr>" for sub in learners)
+    people = "".join(f'<option value="{html.escape(sub)}">{html.escape(users[sub].name)}</option>' for sub in learners)
+    columns = "".join(f'<option value="{html.escape(i.id)}">{html.escape(i.label)} (max {i.score_maximum:g})</option>'
+                      for i in own)
+    form = (f'<form method="post" action="/courses/{html.escape(context_id)}/grades">'
+            f'<label>Learner <select name="sub">{people}</select></label> '
+            f'<label>Activity <select name="line_item">{columns}</select></label> '
+            '<label>Score <input name="score" type="number" min="0" step="any" required size="5"></label> '
+            '<button type="submit">Enter grade</button></form>')
+    return (f'<h3 id="gradebook-{html.escape(context_id)}">Gradebook</h3>'
+            f"<table><tr><th>Learner</th>{head}</tr>{rows}</table>"
+            "<p>Columns created by tools show the score they posted (a badge: 1 earned, 0 revoked).</p>" + form)
+
+
 def _auto_post_form(action: str, fields: dict[str, str], title: str) -> str:
     inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(str(v))}">'
                      for k, v in fields.items())
@@ -160,7 +193,24 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
             for module in course.modules:
                 labels = [sim.line_items_by_id[i].label for i in module.line_item_ids]
                 parts.append(f"<p><b>{html.escape(module.title)}</b>: {html.escape(', '.join(labels))}</p>")
+            parts.append(_gradebook(sim, course.context_id, members[course.context_id], users))
         return _page("LMS simulator", "".join(parts))
+
+    @app.post("/courses/<context_id>/grades")
+    def enter_grade(context_id: str) -> Response:
+        """The teacher enters a grade in the gradebook (what a tool then reads as AGS results)."""
+        item = sim.line_items_by_id.get(request.form.get("line_item", ""))
+        sub = request.form.get("sub", "")
+        if item is None or item.context_id != context_id or (context_id, sub) not in sim.enrollments:
+            raise SimError(400, "invalid_request", "unknown line item or learner")
+        try:
+            score = float(request.form.get("score", ""))
+        except ValueError as e:
+            raise SimError(400, "invalid_request", "the score must be a number") from e
+        if not 0 <= score <= item.score_maximum:
+            raise SimError(400, "invalid_request", f"the score must be between 0 and {item.score_maximum:g}")
+        sim.grade(context_id, item, sub, score)
+        return Response(status=303, headers={"Location": f"/#gradebook-{context_id}"})
 
     @app.get("/launch")
     def start_launch() -> Response:
