@@ -56,6 +56,19 @@ def _assign(row: object, values: dict) -> bool:
     return changed
 
 
+def _upsert(session: Session, existing: dict[str, Module | Activity], model: type[Module] | type[Activity],
+            course_id: int, lms_id: str, values: dict) -> tuple[int, int]:
+    """Add the row for `lms_id` or update the one in `existing`: (1, 0) when created, (0, 1) when
+    something changed, (0, 0) when it was already so."""
+    row = existing.get(lms_id)
+    if row is None:
+        row = model(course_id=course_id, lms_id=lms_id[:255], **values)
+        session.add(row)
+        existing[lms_id] = row
+        return 1, 0
+    return 0, int(_assign(row, values))
+
+
 def sync_structure(session: Session, course_id: int, modules: list[ModuleIn], activities: list[ActivityIn],
                    source: str) -> StructureResult:
     """Create or update the course's modules and activities as the source describes them."""
@@ -63,14 +76,9 @@ def sync_structure(session: Session, course_id: int, modules: list[ModuleIn], ac
     existing_modules = {m.lms_id: m for m in session.scalars(select(Module).where(Module.course_id == course_id))}
     for m in modules:
         values = {"title": m.title[:500], "position": m.position, "has_completion": m.has_completion, "source": source}
-        row = existing_modules.get(m.lms_id)
-        if row is None:
-            row = Module(course_id=course_id, lms_id=m.lms_id[:255], **values)
-            session.add(row)
-            existing_modules[m.lms_id] = row
-            result.modules_created += 1
-        elif _assign(row, values):
-            result.modules_updated += 1
+        created, updated = _upsert(session, existing_modules, Module, course_id, m.lms_id, values)
+        result.modules_created += created
+        result.modules_updated += updated
     session.flush()
 
     existing = {a.lms_id: a for a in session.scalars(select(Activity).where(Activity.course_id == course_id))}
@@ -85,13 +93,8 @@ def sync_structure(session: Session, course_id: int, modules: list[ModuleIn], ac
             values["grades_released"] = a.grades_released
         if a.lineitem_url:
             values["lineitem_url"] = a.lineitem_url[:1000]
-        row = existing.get(a.lms_id)
-        if row is None:
-            row = Activity(course_id=course_id, lms_id=a.lms_id[:255], **values)
-            session.add(row)
-            existing[a.lms_id] = row
-            result.activities_created += 1
-        elif _assign(row, values):
-            result.activities_updated += 1
+        created, updated = _upsert(session, existing, Activity, course_id, a.lms_id, values)
+        result.activities_created += created
+        result.activities_updated += updated
     session.flush()
     return result
