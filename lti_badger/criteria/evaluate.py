@@ -388,19 +388,15 @@ def _module_completed(node, path, ctx) -> Explanation:
                            threshold=required, unit="items", as_of=summed.required_as_of, module=mod_id,
                            title=mod.title or None, label=label, steps_remaining=remaining)
     kids = []
-    done = 0
-    latest: ActivityProgress | None = None
+    seen: list[ActivityProgress | None] = []
     for lms_id in mod.activities:
         info = acts.get(lms_id)
         if info is None or not info.completion_required:
             continue
         p = get(lms_id)
-        kid = _completion(info, p, ptr, False, None)
-        kids.append(kid)
-        if kid.met:
-            done += 1
-        if p is not None and p.occurred_at is not None and (latest is None or p.occurred_at > latest.occurred_at):
-            latest = p
+        seen.append(p)
+        kids.append(_completion(info, p, ptr, False, None))
+    done = sum(1 for kid in kids if kid.met)
     remaining = len(kids) - done
     title = mod.title or None
     if node.get("mode") == "lms":
@@ -418,10 +414,10 @@ def _module_completed(node, path, ctx) -> Explanation:
         return Explanation("module_completed", ptr, False, "module.no_requirements", module=mod_id, title=title,
                            label=label, steps_remaining=None)
     met = remaining == 0
+    source, as_of = _latest(seen)
     return Explanation("module_completed", ptr, met, "module.completed" if met else "module.not_completed",
-                       observed=done, threshold=len(kids), unit="items",
-                       source=latest.source or None if latest else None, as_of=latest.occurred_at if latest else None,
-                       module=mod_id, title=title, label=label, steps_remaining=remaining, children=tuple(kids))
+                       observed=done, threshold=len(kids), unit="items", source=source, as_of=as_of, module=mod_id,
+                       title=title, label=label, steps_remaining=remaining, children=tuple(kids))
 
 
 def _graded(structure: CourseStructure, ids: Iterable[str], ctx: _Ctx) -> list[tuple[ActivityInfo, ActivityProgress | None, float]]:
