@@ -128,17 +128,20 @@ def credential_json(credential_id):
 def credential_png(credential_id):
     credential, _document = _credential_and_document(credential_id)
     png, _svg = _images(credential)
-    response = Response(baking.bake_png(png.data, credential.document), mimetype="image/png")
-    response.headers["Content-Disposition"] = f'inline; filename="badge-{credential_id}.png"'
-    return response
+    return _baked(baking.bake_png(png.data, credential.document), "image/png", f"badge-{credential_id}.png")
 
 
 @bp.get("/credentials/<uuid:credential_id>.svg")
 def credential_svg(credential_id):
     credential, _document = _credential_and_document(credential_id)
     _png, svg = _images(credential)
-    response = Response(baking.bake_svg(svg.data, credential.document), mimetype="image/svg+xml")
-    response.headers["Content-Disposition"] = f'inline; filename="badge-{credential_id}.svg"'
+    return _baked(baking.bake_svg(svg.data, credential.document), "image/svg+xml", f"badge-{credential_id}.svg")
+
+
+def _baked(data: bytes, mimetype: str, filename: str) -> Response:
+    """A baked badge shown in the browser, saved under a name that says which credential it carries."""
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
 
