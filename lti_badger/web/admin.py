@@ -20,7 +20,7 @@ from ..models import Award, Course, Delivery
 from ..models.delivery import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
 from ..progress import sources as progress_sources
 from .auth import ROLE_ADMIN, current_scope, require_scope
-from .db import db
+from .db import db, rollback_refusal
 from .templating import scoped_url
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -159,9 +159,7 @@ def edit_platform(platform_id: int):
     try:
         platforms.update_platform(db(), platform_, **values)
     except BadgerError as err:
-        if err.status_code >= 500:
-            raise
-        db().rollback()
+        rollback_refusal(err)
         return _platform_page(platforms.get_platform(db(), platform_id), error=err, values=values,
                               status=err.status_code)
     _audit_platform("edit", platform_, before=before, after=_platform_state(platform_))
@@ -196,9 +194,7 @@ def new_platform():
                 deployment_ids=deployment_ids, name=values["name"].strip(),
                 auth_audience=values["auth_audience"].strip() or None, registered_via="manual")
         except BadgerError as err:
-            if err.status_code >= 500:
-                raise
-            session.rollback()
+            rollback_refusal(err)
             error = err
         else:
             _audit_platform("add", added, after=_platform_state(added))

@@ -6,11 +6,22 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, g
 from sqlalchemy.orm import Session
 
+from ..errors import BadgerError
+
 
 def db() -> Session:
     if "db" not in g:
         g.db = current_app.extensions["lti_badger"].sessions()
     return g.db
+
+
+def rollback_refusal(err: Exception) -> None:
+    """A form that shows a refusal (4xx) on its own page again first undoes what the attempt
+    wrote, so the page reads the database as it was. A server fault (5xx) is not an answer to
+    the form: it is raised on to the error handlers."""
+    if isinstance(err, BadgerError) and err.status_code >= 500:
+        raise err
+    db().rollback()
 
 
 def init_db_session(app: Flask) -> None:

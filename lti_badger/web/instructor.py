@@ -31,7 +31,7 @@ from ..models.award import AWARD_SUSPENDED
 from . import charts, forms, queries
 from .auth import ROLE_INSTRUCTOR, current_scope, require_scope
 from .reasons import reason_text
-from .db import db
+from .db import db, rollback_refusal
 from .templating import public_url, scoped_url
 
 bp = Blueprint("instructor", __name__, url_prefix="/course")
@@ -123,9 +123,7 @@ def new_badge():
         data = forms.designer_data(request.form, *_upload())
         achievement = achievements.create_achievement(session, course.id, data, scope.person_id, _now())
     except BadgerError as err:
-        if err.status_code >= 500:
-            raise
-        session.rollback()
+        rollback_refusal(err)
         return _render_designer(course, None, dict(request.form), err, status=err.status_code)
     return _go("instructor.criteria", achievement_id=achievement.id)
 
@@ -144,9 +142,7 @@ def edit_badge(achievement_id: int):
         data = forms.designer_data(request.form, *_upload(), previous_details=version.details if version else None)
         achievements.update_achievement(session, course.id, achievement.id, data, scope.person_id, _now())
     except BadgerError as err:
-        if err.status_code >= 500:
-            raise
-        session.rollback()
+        rollback_refusal(err)
         return _render_designer(course, achievement, dict(request.form), err, status=err.status_code)
     return _go("instructor.badges", saved=achievement.id)
 
@@ -243,9 +239,7 @@ def criteria(achievement_id: int):
             achievements.activate(session, course.id, achievement.id, now)
             awards.on_activate(session, achievement, now, actor=actor)
     except (BadgerError, json.JSONDecodeError) as err:
-        if isinstance(err, BadgerError) and err.status_code >= 500:
-            raise
-        session.rollback()
+        rollback_refusal(err)
         if isinstance(err, json.JSONDecodeError):
             err = BadInput(f"the rule is not valid JSON: {err}")
         return _criteria_page(course, achievement, values, error=err, status=err.status_code)
