@@ -138,29 +138,31 @@ def initials(name: str) -> str:
 
 # --- criteria builder --------------------------------------------------------------------
 
+def _requirement(form: Mapping[str, str], kind: str, lms_id: str, choices: tuple[str, ...],
+                 what: str) -> dict[str, Any] | None:
+    """One row of the builder for a module or an activity (`kind`): completed, a minimum
+    percent (`<kind>_pct:<id>`), or nothing asked."""
+    need = _choice(form, f"{kind}:{lms_id}", choices)
+    if need == "completed":
+        return {"type": f"{kind}_completed", kind: lms_id}
+    if need == "score":
+        field = f"{kind}_pct:{lms_id}"
+        pct = _number(form, field, lo=0, hi=100)
+        if pct is None:
+            raise BadInput(f"{what} needs a minimum percent", detail={"field": field})
+        return {"type": f"{kind}_score", kind: lms_id, "min_percent": pct}
+    return None
+
+
 def rule_from_form(form: Mapping[str, str], activity_ids: list[str], module_ids: list[str],
                    badge_ids: list[int]) -> dict[str, Any]:
     """Rows of the builder -> a rule: each activity / module / badge / course-grade requirement
     is a node; they combine with all / any / at least N; optional opening and closing dates."""
-    nodes: list[dict[str, Any]] = []
-    for lms_id in module_ids:
-        need = _choice(form, f"module:{lms_id}", MODULE_REQUIREMENTS)
-        if need == "completed":
-            nodes.append({"type": "module_completed", "module": lms_id})
-        elif need == "score":
-            pct = _number(form, f"module_pct:{lms_id}", lo=0, hi=100)
-            if pct is None:
-                raise BadInput("a module score requirement needs a minimum percent", detail={"field": f"module_pct:{lms_id}"})
-            nodes.append({"type": "module_score", "module": lms_id, "min_percent": pct})
-    for lms_id in activity_ids:
-        need = _choice(form, f"activity:{lms_id}", REQUIREMENTS)
-        if need == "completed":
-            nodes.append({"type": "activity_completed", "activity": lms_id})
-        elif need == "score":
-            pct = _number(form, f"activity_pct:{lms_id}", lo=0, hi=100)
-            if pct is None:
-                raise BadInput("a score requirement needs a minimum percent", detail={"field": f"activity_pct:{lms_id}"})
-            nodes.append({"type": "activity_score", "activity": lms_id, "min_percent": pct})
+    modules = (_requirement(form, "module", lms_id, MODULE_REQUIREMENTS, "a module score requirement")
+               for lms_id in module_ids)
+    activities = (_requirement(form, "activity", lms_id, REQUIREMENTS, "a score requirement")
+                  for lms_id in activity_ids)
+    nodes: list[dict[str, Any]] = [node for node in (*modules, *activities) if node is not None]
     grade = _number(form, "course_grade", lo=0, hi=100)
     if grade is not None:
         nodes.append({"type": "course_grade", "min_percent": grade})
