@@ -41,6 +41,9 @@ def worker(ctx: Context, lease_seconds: float, poll_seconds: float, batch_size: 
     if until_idle:
         make().run(until_idle=True)
         return
+    from .wakeup import ensure_listener
+
+    ensure_listener(svc.engine)  # PostgreSQL: wake on NOTIFY instead of waiting for the next poll
     extra = start_worker_threads(make, threads - 1) if threads > 1 else []
     try:
         run_worker_process(make())

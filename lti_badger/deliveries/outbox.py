@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..errors import BadInput, NotFound
 from ..models import Award, Course, Credential, Delivery, Person, Platform, WebhookEndpoint
 from ..models.delivery import DELIVERY_DEAD, DELIVERY_PENDING
+from .wakeup import announce_deliveries
 
 DEST_AGS = "ags"
 DEST_EMAIL = "email"
@@ -94,6 +95,8 @@ def enqueue_award_change(
                              next_attempt_at=now, created_at=now))
     session.add_all(rows)
     session.flush()
+    if rows:
+        announce_deliveries(session)
     return rows
 
 
@@ -111,6 +114,7 @@ def retry_delivery(session: Session, delivery: Delivery, now: datetime) -> Deliv
     delivery.next_attempt_at = now
     delivery.leased_until = None
     delivery.leased_by = None
+    announce_deliveries(session)
     return delivery
 
 

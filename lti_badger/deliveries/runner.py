@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from .wakeup import ensure_listener
 from .worker import Worker, start_worker_threads
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,7 @@ EXTENSION_KEY = "lti_badger.workers"
 def start_in_process_worker(app: Flask, *, threads: int = 1, **options: Any) -> list[Worker]:
     """Deliveries sent by daemon threads of the web process; stopped with `stop_in_process_worker`."""
     svc = app.extensions["lti_badger"]
+    ensure_listener(svc.engine)  # deliveries written by other processes (PostgreSQL NOTIFY)
     workers = start_worker_threads(lambda: Worker(svc.sessions, svc.settings, svc.keys, **options), threads)
     app.extensions[EXTENSION_KEY] = workers
     log.info("in-process delivery worker started", extra={"threads": threads})

@@ -33,6 +33,7 @@ from ..models import Delivery, DeliveryAttempt
 from ..models.delivery import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
 from ..settings import Settings
 from .senders import DeliveryError, Job, SendContext, Sender, default_senders
+from .wakeup import wake_event
 
 log = logging.getLogger(__name__)
 
@@ -210,10 +211,18 @@ class Worker:
             if handled == 0:
                 if until_idle:
                     return
-                self.stop_event.wait(self.poll_seconds)
+                self._idle(self.poll_seconds)
+
+    def _idle(self, seconds: float) -> None:
+        """Wait for a new delivery to be committed (see `wakeup`), a stop, or the poll interval."""
+        wake = wake_event()
+        if not self.stop_event.is_set():
+            wake.wait(seconds)
+        wake.clear()
 
     def stop(self) -> None:
         self.stop_event.set()
+        wake_event().set()  # interrupt an idle wait at once
 
 
 def start_worker_threads(worker_factory: Callable[[], Worker], threads: int = 1) -> list[Worker]:
