@@ -160,8 +160,11 @@ def _create_award(session: Session, achievement: Achievement, version: Achieveme
     ))
     if award is None:
         return None
-    credential = _issue(session, award, now)
+    # Held while issuing and writing the outbox, which read them too: one SELECT each (the
+    # session's identity map only keeps objects something still references).
     course = session.get(Course, achievement.course_id)
+    learner = session.get(Person, person_id)
+    credential = _issue(session, award, now)
     record(session, actor=actor, action="award.create", subject_type="award", subject_id=award.id, now=now,
            reason=reason, before=None, after=award_state(award), course_id=course.id,
            platform_id=course.platform_id)
@@ -169,6 +172,7 @@ def _create_award(session: Session, achievement: Achievement, version: Achieveme
                          credential=credential)
     log.info("award created", extra={"award_id": award.id, "achievement_id": achievement.id,
                                      "person_id": person_id, "by": awarded_by})
+    del learner
     return award
 
 
