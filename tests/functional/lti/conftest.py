@@ -75,6 +75,25 @@ def register_sim(tool: Tool, sim: LmsSimulator, client_id: str = "lti-badger-sim
         return platform.id
 
 
+def https_app(settings: dict, sim: LmsSimulator, tool_url: str, sub: str, name: str, email: str, role: str) -> Flask:
+    """The tool under an https base URL, driven through Flask's test client (a loopback server
+    speaks plain http), registered with the simulator, with one person enrolled in the course.
+    The caller disposes of its engine."""
+    app = create_app({**settings, "base_url": tool_url})
+    app.testing = True
+    svc = app.extensions["lti_badger"]
+    svc.keys.ensure(KIND_LTI)
+    with svc.sessions() as s:
+        add_platform(s, issuer=sim.issuer, client_id="lti-badger-sim", auth_login_url=sim.auth_url,
+                     auth_token_url=sim.token_url, key_set_url=sim.jwks_url, deployment_ids=["d1"])
+        s.commit()
+    sim.register_tool(tool_url)
+    sim.add_course(CONTEXT_ID, "Biology 101")
+    sim.add_user(sub, name, email)
+    sim.enroll(CONTEXT_ID, sub, [role])
+    return app
+
+
 @pytest.fixture
 def platform_id(tool: Tool, sim: LmsSimulator) -> int:
     """The simulator registered with the tool (both sides), with a course, an instructor and a learner."""

@@ -10,13 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from lti_badger.app import create_app
 from lti_badger.devtools.lms_sim import spec
 from lti_badger.devtools.lms_sim.simulator import parse_form
-from lti_badger.keys import KIND_LTI
-from lti_badger.lti.platforms import add_platform
 
-from .conftest import CONTEXT_ID, INSTRUCTOR, LEARNER
+from .conftest import CONTEXT_ID, INSTRUCTOR, LEARNER, https_app
 
 NOTHING = {"Course": 0, "Person": 0, "Enrollment": 0}
 
@@ -100,18 +97,7 @@ def test_https_launch_and_deep_linking_without_any_cookie(app_settings, sim):
     """Over https pylti1p3 also keys its launch storage by a session cookie: a cookie-less
     browser finds it through the state record, and deep linking through the launch's record."""
     tool = "https://tool.test"
-    app = create_app({**app_settings, "base_url": tool})
-    app.testing = True
-    svc = app.extensions["lti_badger"]
-    svc.keys.ensure(KIND_LTI)
-    with svc.sessions() as s:
-        add_platform(s, issuer=sim.issuer, client_id="lti-badger-sim", auth_login_url=sim.auth_url,
-                     auth_token_url=sim.token_url, key_set_url=sim.jwks_url, deployment_ids=["d1"])
-        s.commit()
-    sim.register_tool(tool)
-    sim.add_course(CONTEXT_ID, "Biology 101")
-    sim.add_user(INSTRUCTOR, "Ada Lovelace", "ada@example.edu")
-    sim.enroll(CONTEXT_ID, INSTRUCTOR, [spec.ROLE_INSTRUCTOR])
+    app = https_app(app_settings, sim, tool, INSTRUCTOR, "Ada Lovelace", "ada@example.edu", spec.ROLE_INSTRUCTOR)
     browser = app.test_client(use_cookies=False)
 
     def login(message_type: str) -> dict[str, str]:
@@ -139,4 +125,4 @@ def test_https_launch_and_deep_linking_without_any_cookie(app_settings, sim):
 
     _refused_text = browser.post("/lti/launch", data=fields, base_url=tool)
     assert _refused_text.status_code == 400 and "already used" in _refused_text.get_data(as_text=True)
-    svc.engine.dispose()
+    app.extensions["lti_badger"].engine.dispose()

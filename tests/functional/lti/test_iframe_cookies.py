@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import requests
 
-from lti_badger.app import create_app
 from lti_badger.devtools.lms_sim import spec
 from lti_badger.devtools.lms_sim.simulator import parse_form
-from lti_badger.keys import KIND_LTI
-from lti_badger.lti.platforms import add_platform
 
-from .conftest import CONTEXT_ID, LEARNER
+from .conftest import CONTEXT_ID, LEARNER, https_app
 
 TOOL = "https://tool.test"
 
@@ -22,18 +19,7 @@ def _set_cookies(response) -> dict[str, str]:
 
 
 def test_https_launch_uses_partitioned_third_party_cookies(app_settings, sim):
-    app = create_app({**app_settings, "base_url": TOOL})
-    app.testing = True
-    svc = app.extensions["lti_badger"]
-    svc.keys.ensure(KIND_LTI)
-    with svc.sessions() as s:
-        add_platform(s, issuer=sim.issuer, client_id="lti-badger-sim", auth_login_url=sim.auth_url,
-                     auth_token_url=sim.token_url, key_set_url=sim.jwks_url, deployment_ids=["d1"])
-        s.commit()
-    sim.register_tool(TOOL)
-    sim.add_course(CONTEXT_ID, "Biology 101")
-    sim.add_user(LEARNER, "Grace Hopper", "grace@example.edu")
-    sim.enroll(CONTEXT_ID, LEARNER, [spec.ROLE_LEARNER])
+    app = https_app(app_settings, sim, TOOL, LEARNER, "Grace Hopper", "grace@example.edu", spec.ROLE_LEARNER)
     browser = app.test_client()
 
     _, params = sim.login_initiation(LEARNER, CONTEXT_ID)
