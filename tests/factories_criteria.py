@@ -8,12 +8,26 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.orm import Session
 
+from lti_badger.awards.context import bind_context
+from lti_badger.keys import KIND_ISSUER, KIND_LTI, FileKeyStore
 from lti_badger.models import (
     Activity, Award, Course, Enrollment, Module, Person, Platform, Progress, ProgressSource,
 )
+from lti_badger.settings import load_settings
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 _seq = itertools.count(1)
+
+
+def bind_issuing(db: Session, tmp_path) -> None:
+    """Bind settings and fresh keys to the test session as create_app does, so that the real
+    awards service (the hand-off's `on_met`) can issue credentials in it."""
+    settings = load_settings({"instance_path": str(tmp_path / "instance"), "base_url": "https://badges.test",
+                              "in_process_worker": False})
+    keys = FileKeyStore(settings.instance_dir / "keys")
+    keys.ensure(KIND_ISSUER)
+    keys.ensure(KIND_LTI)
+    bind_context(db, settings, keys)
 
 
 @dataclass

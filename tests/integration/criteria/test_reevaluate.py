@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lti_badger.awards.context import bind_context
 from lti_badger.awards.services import award_from_rule
 from lti_badger.criteria import Decision, reevaluate
 from lti_badger.criteria.achievements import activate, archive, create_achievement
-from lti_badger.keys import KIND_ISSUER, KIND_LTI, FileKeyStore
 from lti_badger.models import Award
-from lti_badger.settings import load_settings
-from tests.factories_criteria import NOW, add_person, give_award, make_course, set_progress
+from tests.factories_criteria import NOW, add_person, bind_issuing, give_award, make_course, set_progress
 
 
 class Recorder:
@@ -133,12 +130,7 @@ def test_regressions_are_reported_to_on_unmet(db):
 
 
 def test_hand_off_to_the_real_awards_service(db, tmp_path):
-    settings = load_settings({"instance_path": str(tmp_path / "instance"), "base_url": "https://badges.test",
-                              "in_process_worker": False})
-    keys = FileKeyStore(settings.instance_dir / "keys")
-    keys.ensure(KIND_ISSUER)
-    keys.ensure(KIND_LTI)
-    bind_context(db, settings, keys)
+    bind_issuing(db, tmp_path)
     w = make_course(db, learners=1)
     me = w.learners[0]
     bronze = _badge(db, w, "Bronze", {"type": "activity_completed", "activity": "quiz1"})

@@ -6,24 +6,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from lti_badger.awards.context import bind_context
 from lti_badger.criteria.achievements import activate, create_achievement
-from lti_badger.keys import KIND_ISSUER, KIND_LTI, FileKeyStore
 from lti_badger.models import Award
 from lti_badger.models.course import ENROLLMENT_DELETED
 from lti_badger.models import Enrollment
 from lti_badger.progress.services import ProgressEventIn, ingest
-from lti_badger.settings import load_settings
+from tests.factories_criteria import bind_issuing
 from tests.factories_progress import T0, make_world
-
-
-def _bind(db, tmp_path):
-    settings = load_settings({"instance_path": str(tmp_path / "instance"), "base_url": "https://badges.test",
-                              "in_process_worker": False})
-    keys = FileKeyStore(settings.instance_dir / "keys")
-    keys.ensure(KIND_ISSUER)
-    keys.ensure(KIND_LTI)
-    bind_context(db, settings, keys)
 
 
 def _event(w, n, sub, score):
@@ -33,7 +22,7 @@ def _event(w, n, sub, score):
 
 
 def test_met_rule_awards_once_and_left_learners_are_skipped(db, tmp_path):
-    _bind(db, tmp_path)
+    bind_issuing(db, tmp_path)
     w = make_world(db, learners=3)
     ach = create_achievement(db, w.course.id, {"name": "Quiz master", "rule": {
         "type": "activity_score", "activity": w.activities[0].lms_id, "min_percent": 80}}, None, T0)
