@@ -250,11 +250,11 @@ def seed_steps() -> list[tuple[str, Callable[[DemoRun], None]]]:
 
 
 def seed_tool(run: DemoRun) -> dict[str, Any]:
-    """The interactive demo's starting state: the seed steps, then the gradebook columns and
-    scores of the retroactive awards delivered to the LMS."""
-    from .demo_awards import step_deliver
+    """The interactive demo's starting state: the seed steps, one award suspended for review
+    (so the review queue has an item), then the gradebook columns and scores delivered to the LMS."""
+    from .demo_awards import step_deliver, step_suspend_for_review
 
-    run_steps(run, [*seed_steps(), ("deliver", step_deliver)])
+    run_steps(run, [*seed_steps(), ("suspend_for_review", step_suspend_for_review), ("deliver", step_deliver)])
     run.summary["ok"] = all(launch["ok"] for launch in run.summary["launches"])
     return run.summary
 
@@ -283,8 +283,9 @@ def what_to_try(run: DemoRun) -> str:
     quiz = run.activities["cells-quiz"]
     return "\n".join([
         "\nWhat to try:",
-        "  - As instructor: the course's badges with their earners; open one for its earners, the"
-        " awards chart and the criteria funnel; revoke or award by hand; the review queue.",
+        "  - As instructor: the course's badges with their earners; Earners for everyone's status, the"
+        " awards chart and the criteria funnel (open a cell to award or revoke by hand); Review for an"
+        " award suspended pending review.",
         f"  - As {FEATURED_LEARNER[1]}: an earned badge (download PNG / SVG / JSON, verification link) and"
         " the \"why not yet\" checklist of the others.",
         f"  - On the LMS page ({run.sim.url}/), enter a grade for {NEARLY_THERE[1]}: {quiz.label} ="

@@ -72,6 +72,11 @@ SKILLS = {
                          {"targetName": "Mendelian inheritance"}],
     "Biology 101 Pathway": [{"targetName": "Biology fundamentals", "targetFramework": "ESCO"}],
 }
+DESCRIPTIONS = {
+    "Cell Explorer": "Can name the parts of a cell and explain what each does (Module 1 of Biology 101).",
+    "Genetics Lab Pro": "Designed, ran and reported a pea plant inheritance experiment (Module 2 of Biology 101).",
+    "Biology 101 Pathway": "Completed the Biology 101 pathway: cells and genetics, theory and lab work.",
+}
 
 
 def _rule(run: "DemoRun", name: str, ids: dict[str, int]) -> dict[str, Any]:
@@ -91,7 +96,7 @@ def _badge_data(run: "DemoRun", name: str, colour: str, text: str, narrative: st
     from ..credentials.images import generate_png
 
     image = generate_png("hexagon" if "Pathway" in name else "circle", colour, text)
-    return {"name": name, "description": f"{name}: a demo badge of Biology 101.", "criteria_narrative": narrative,
+    return {"name": name, "description": DESCRIPTIONS[name], "criteria_narrative": narrative,
             "rule": _rule(run, name, ids), "image": image.data, "image_type": image.media_type,
             "achievement_type": "MicroCredential" if "Pathway" in name else "Badge",
             "details": {"alignments": SKILLS[name], "tags": ["biology", "demo"], "language": "en",
@@ -108,14 +113,21 @@ def _badge_data(run: "DemoRun", name: str, colour: str, text: str, narrative: st
 def step_design_badges(run: "DemoRun") -> None:
     """Three badges as an instructor would design them, then enabled: current qualifiers earn
     them (the pathway badge stacks the two others)."""
-    from ..criteria.achievements import activate, create_achievement
+    from ..criteria.achievements import activate, create_achievement, list_achievements
 
     course_id, _, instructor_id = _ids(run)
     out = run.summary.setdefault("awards", {})
     out["badges"] = {}
     ids: dict[str, int] = {}
     with transaction(run.sessions) as s:
+        # A demo run again on the same database and LMS port finds its course: keep its badges.
+        existing = {a.current_version.name: a for a in list_achievements(s, course_id) if a.current_version}
         for name, colour, text, narrative in BADGES:
+            if name in existing:
+                ach = existing[name]
+                ids[name] = ach.id
+                out["badges"][name] = {"id": ach.id, "public_id": ach.public_id, "retroactive_awards": 0}
+                continue
             data = _badge_data(run, name, colour, text, narrative, ids)
             data["details"] = {k: v for k, v in data["details"].items() if v is not None}
             ach = create_achievement(s, course_id, data, instructor_id, _now())
@@ -168,6 +180,21 @@ def step_revoke(run: "DemoRun") -> None:
             awards.revoke(s, course_id, award.id, instructor_id, REVOKE_REASON, _now())
     run.summary["awards"]["revoked"] = award is not None
     run.summary["awards"]["deliveries_after_revoke"] = deliver_pending(run)
+
+
+SUSPEND_REASON = "demo: the lab report is being checked for plagiarism"
+
+
+def step_suspend_for_review(run: "DemoRun") -> None:
+    """The interactive demo's review queue is not empty: one award is suspended pending review."""
+    course_id, people, instructor_id = _ids(run)
+    badge = run.summary["awards"]["badges"]["Genetics Lab Pro"]
+    with transaction(run.sessions) as s:
+        award = awards.find_live_award(s, badge["id"], people["demo-learner-1"])
+        fresh = award is not None and award.status == "active"  # not already suspended by an earlier run
+        if fresh:
+            awards.suspend(s, course_id, award.id, instructor_id, SUSPEND_REASON, _now(), needs_review=True)
+    run.summary["awards"]["suspended_for_review"] = fresh
 
 
 def step_write_outputs(run: "DemoRun") -> None:

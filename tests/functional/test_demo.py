@@ -66,9 +66,9 @@ def test_headless_needs_an_output_folder(app_settings):
     assert answer.exit_code == 1 and "--out" in answer.output
 
 
-def _browser_launch(link: str) -> requests.Response:
+def _browser_launch(link: str, http: requests.Session | None = None) -> requests.Response:
     """What a browser does with the printed link: run the auto-submitting forms."""
-    http = requests.Session()
+    http = http or requests.Session()
     page = http.get(link, timeout=10)
     for _ in range(2):  # LMS -> tool login -> LMS auth -> tool launch
         action, fields = parse_form(page.text)
@@ -100,10 +100,13 @@ def _gradebook_row(page: str, name: str) -> str:
     return match.group(1) if match else ""
 
 
-def test_interactive_demo_is_seeded_prints_links_that_launch_and_stops_on_ctrl_c(tmp_path):
-    env = {**os.environ, "LTI_BADGER_INSTANCE_PATH": str(tmp_path / "instance"),
-           "LTI_BADGER_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite'}", "PYTHONUNBUFFERED": "1"}
+def test_interactive_demo_is_seeded_prints_links_that_launch_and_stops_on_ctrl_c(app_settings):
+    # The test database (SQLite or PostgreSQL, as the run is configured), migrated by the demo itself.
+    env = {**os.environ, "LTI_BADGER_INSTANCE_PATH": app_settings["instance_path"],
+           "LTI_BADGER_DATABASE_URL": app_settings["database_url"], "PYTHONUNBUFFERED": "1"}
     env.pop("LTI_BADGER_REDIS_URL", None)
+    if app_settings["redis_url"]:
+        env["LTI_BADGER_REDIS_URL"] = app_settings["redis_url"]
     proc = subprocess.Popen([sys.executable, "-m", "lti_badger", "demo", "--port", "0"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
@@ -122,9 +125,10 @@ def test_interactive_demo_is_seeded_prints_links_that_launch_and_stops_on_ctrl_c
         assert set(links) == {"tool", "instructor", "learner"}, "the demo did not print its launch links"
 
         tool_url = links["tool"]
-        pages = {}
+        pages, browsers = {}, {}
         for who in ("instructor", "learner"):
-            landed = pages[who] = _browser_launch(links[who])
+            browsers[who] = requests.Session()
+            landed = pages[who] = _browser_launch(links[who], browsers[who])
             assert landed.status_code == 200 and landed.url.startswith(tool_url), (who, landed.url)
             assert not landed.url.endswith("/lti/launch")  # redirected past the launch to a page of the tool
 
@@ -132,6 +136,12 @@ def test_interactive_demo_is_seeded_prints_links_that_launch_and_stops_on_ctrl_c
         badges = _badge_rows(pages["instructor"].text)
         assert {"Cell Explorer", "Genetics Lab Pro", "Biology 101 Pathway"} <= set(badges), badges
         assert badges["Cell Explorer"] == 2 and all(n >= 1 for n in badges.values()), badges
+        # the earners page with its chart, and the review queue with the award suspended for review
+        teacher, badges_url = browsers["instructor"], pages["instructor"].url
+        earners = teacher.get(badges_url.replace("/course/badges", "/course/earners"), timeout=10)
+        assert earners.status_code == 200 and "Awards over time" in earners.text and "Earned" in earners.text
+        review = teacher.get(badges_url.replace("/course/badges", "/course/review"), timeout=10)
+        assert review.status_code == 200 and "Grace Hopper" in review.text and "plagiarism" in review.text
         # ...and for the learner one badge earned and others with their "why not yet".
         learner = pages["learner"].text
         assert "There are no badges" not in learner

@@ -48,7 +48,7 @@ def _gradebook(sim: LmsSimulator, context_id: str, members: list[Any], users: di
     def cell(item: LineItem, sub: str) -> str:
         body = results.get((item.id, sub)) or {}
         given = body.get("scoreGiven")
-        return f"<td>{'' if given is None else f'{given:g} / {item.score_maximum:g}'}</td>"
+        return f"<td style=white-space:nowrap>{'' if given is None else f'{given:g} / {item.score_maximum:g}'}</td>"
 
     head = "".join(f"<th scope=col>{html.escape(i.label)}</th>" for i in own + tools)
     rows = "".join(f"<tr><th scope=row>{html.escape(users[sub].name)}</th>"
