@@ -33,8 +33,7 @@ from sqlalchemy.orm import Session
 from .. import criteria
 from ..awards import services as award_services
 from ..errors import BadInput
-from ..models import Achievement, AchievementVersion, Activity, Course, Person, Progress, ProgressEvent
-from ..models.achievement import STATE_ACTIVE
+from ..models import Activity, Course, Person, Progress, ProgressEvent
 
 log = logging.getLogger(__name__)
 
@@ -472,14 +471,8 @@ def reevaluate_affected(session: Session, affected: set[tuple[int, int, int]], n
         by_course[course][0].add(person)
         by_course[course][1].add(activity)
     for course, (people, acts) in sorted(by_course.items()):
-        # The current versions of the course's active badges in one query: held here, they
-        # are in the session's identity map when the engine reads `achievement.current_version`.
-        versions = session.scalars(select(AchievementVersion).join(
-            Achievement, Achievement.current_version_id == AchievementVersion.id).where(
-            Achievement.course_id == course, Achievement.state == STATE_ACTIVE)).all()
         criteria.reevaluate(session, course, sorted(people), now, activity_ids=sorted(acts),
                             on_met=award_services.award_from_rule, on_unmet=award_services.handle_regression)
-        del versions
     return len(by_course)
 
 
