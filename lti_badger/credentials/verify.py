@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ..errors import BadInput
@@ -326,7 +326,3 @@ def verify_credential(document: Any, *, status_source: DocumentSource, now: date
 
     _check_status(document, issuer, status_source, now, result)
     return result
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)

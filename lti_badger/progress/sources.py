@@ -122,13 +122,6 @@ def list_sources(session: Session, platform_id: int | None = None) -> list[Progr
     return list(session.scalars(q))
 
 
-def get_source(session: Session, source_id: int) -> ProgressSource:
-    source = session.get(ProgressSource, source_id)
-    if source is None:
-        raise NotFound(f"no progress source {source_id}")
-    return source
-
-
 def authenticate(session: Session, kind: str, key: str | None, secret: str | None) -> ProgressSource:
     """The enabled source of `kind` whose key and secret these are, or `Unauthorized`."""
     if not key or not secret:
