@@ -127,6 +127,22 @@ def _courses(session: Session, source: ProgressSource) -> list[tuple[str, Course
         if not mapping or c.context_id in mapping]
 
 
+def _course_completion(client: MoodleClient, moodle_id: str, course: Course, user: str,
+                       now: datetime) -> ProgressEventIn | None:
+    """The learner's course completion, or None when the course has no completion criteria
+    (Moodle answers `nocriteriaset`, the same for every learner)."""
+    try:
+        status = client.call("core_completion_get_course_completion_status", courseid=moodle_id, userid=user)
+    except UpstreamError as e:
+        if (e.detail or {}).get("errorcode") != "nocriteriaset":
+            raise
+        return None
+    done = (status.get("completionstatus") or {}).get("completed")
+    return ProgressEventIn(source=SOURCE_MOODLE_WS, source_event_id=f"course-completion:{user}", occurred_at=now,
+                           activity_lms_id=COURSE_COMPLETION, course_id=course.id, learner_lms_id=user,
+                           completed=bool(done), raw=status)
+
+
 def sync_moodle(session: Session, source: ProgressSource, now: datetime, *,
                 http: requests.Session | None = None) -> PullResult:
     client = MoodleClient(source.settings["base_url"], source.settings["token"], http)
@@ -153,19 +169,10 @@ def sync_moodle(session: Session, source: ProgressSource, now: datetime, *,
                 events.extend(completion_events(statuses.get("statuses") or [], course, user, now))
                 events.extend(grade_events(grades[user], course, user, now))
                 if completion_enabled:
-                    try:
-                        status = client.call("core_completion_get_course_completion_status", courseid=moodle_id,
-                                             userid=user)
-                    except UpstreamError as e:
-                        if (e.detail or {}).get("errorcode") != "nocriteriaset":
-                            raise
-                        completion_enabled = False
-                        continue
-                    done = (status.get("completionstatus") or {}).get("completed")
-                    events.append(ProgressEventIn(
-                        source=SOURCE_MOODLE_WS, source_event_id=f"course-completion:{user}", occurred_at=now,
-                        activity_lms_id=COURSE_COMPLETION, course_id=course.id, learner_lms_id=user,
-                        completed=bool(done), raw=status))
+                    completion = _course_completion(client, moodle_id, course, user, now)
+                    completion_enabled = completion is not None
+                    if completion is not None:
+                        events.append(completion)
             if completion_enabled and learners:
                 acts.append(ActivityIn(COURSE_COMPLETION, "Course completion", kind="course", completion_required=False))
             result.structure.append(sync_structure(session, course.id, mods, acts, SOURCE_MOODLE_WS))
