@@ -193,6 +193,19 @@ def load_snapshots(
     }
 
 
+def _graded_sums(has_max) -> tuple:
+    """The aggregates module and course totals share, over a learner's graded rows: the score
+    sum, what the rows' own maxima add to the activities' maxima, the latest graded time, and
+    whether a grade behind them is unreleased (1) or not (0)."""
+    return (
+        func.sum(case((has_max, func.coalesce(Progress.score, 0.0)), else_=0.0)),
+        func.sum(case((Progress.max_score > 0, Progress.max_score - func.coalesce(Activity.max_points, 0.0)),
+                      else_=0.0)),
+        func.max(case((has_max, Progress.occurred_at), else_=None)),
+        func.max(case((and_(Progress.max_score > 0, Activity.grades_released.is_(False)), 1), else_=0)),
+    )
+
+
 def _module_totals(session: Session, course_id: int, structure: CourseStructure, modules: frozenset[str],
                    person_ids: list[int] | None) -> tuple[dict[int, dict[str, ModuleTotals]], dict[str, ModuleTotals]]:
     """Per learner and module, what `evaluate` would derive from the module's item rows
@@ -214,11 +227,7 @@ def _module_totals(session: Session, course_id: int, structure: CourseStructure,
         func.max(case((required, Progress.occurred_at), else_=None)),
         func.sum(case((and_(Progress.max_score > 0, func.coalesce(Activity.max_points, 0.0) <= 0), 1), else_=0)),
         func.sum(case((has_max, func.coalesce(Progress.score, 0.0) * 100.0 / effective_max), else_=0.0)),
-        func.sum(case((has_max, func.coalesce(Progress.score, 0.0)), else_=0.0)),
-        func.sum(case((Progress.max_score > 0, Progress.max_score - func.coalesce(Activity.max_points, 0.0)),
-                      else_=0.0)),
-        func.max(case((has_max, Progress.occurred_at), else_=None)),
-        func.max(case((and_(Progress.max_score > 0, Activity.grades_released.is_(False)), 1), else_=0)))
+        *_graded_sums(has_max))
         .join(Activity, Activity.id == Progress.activity_id)
         .where(Progress.course_id == course_id, Activity.module_id.in_(sorted(ids)),
                Activity.kind.not_in(sorted(AGGREGATE_KINDS)))
@@ -248,12 +257,7 @@ def _course_totals(session: Session, course_id: int, structure: CourseStructure,
     static_max = float(sum(a.max_points for a in graded))
     static_hidden = any(not a.released for a in graded)
     has_max = or_(Progress.max_score > 0, Activity.max_points > 0)
-    stmt = (select(Progress.person_id,
-                   func.sum(case((has_max, func.coalesce(Progress.score, 0.0)), else_=0.0)),
-                   func.sum(case((Progress.max_score > 0, Progress.max_score - func.coalesce(Activity.max_points, 0.0)),
-                                 else_=0.0)),
-                   func.max(case((has_max, Progress.occurred_at), else_=None)),
-                   func.max(case((and_(Progress.max_score > 0, Activity.grades_released.is_(False)), 1), else_=0)))
+    stmt = (select(Progress.person_id, *_graded_sums(has_max))
             .join(Activity, Activity.id == Progress.activity_id)
             .where(Progress.course_id == course_id, Activity.kind.not_in(sorted(AGGREGATE_KINDS)))
             .group_by(Progress.person_id))
