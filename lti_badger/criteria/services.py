@@ -22,7 +22,7 @@ from lti_badger.errors import BadInput, NotFound
 from lti_badger.models import Achievement, AchievementVersion, Activity, Award, Module
 from lti_badger.models.achievement import STATE_ACTIVE
 
-from .achievements import badge_graph
+from .achievements import badge_graph, get_achievement
 from .evaluate import Decision, evaluate
 from .rules import References, references, rule_hash, validate_rule
 from .snapshots import LIVE_AWARD_STATES, active_learners, load_snapshot, load_snapshots, load_structure
@@ -85,11 +85,7 @@ def _achievement_of(session: Session, course_id: int, current: Any) -> Achieveme
         achievement_id = current.id
     else:
         achievement_id = int(current)
-    achievement = session.scalar(select(Achievement).where(
-        Achievement.id == achievement_id, Achievement.course_id == course_id))
-    if achievement is None:
-        raise NotFound("no such badge in this course")
-    return achievement
+    return get_achievement(session, course_id, achievement_id)
 
 
 def preview(session: Session, course_id: int, rule_or_achievement_draft: Any, now: datetime, *,
