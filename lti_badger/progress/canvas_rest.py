@@ -31,12 +31,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import UpstreamError
-from ..models import Course, Enrollment, Person, ProgressSource
-from ..models.course import ENROLLMENT_ACTIVE, ROLE_LEARNER
+from ..models import Course, ProgressSource
 from . import ids
 from .http import get_pages
 from .services import SOURCE_CANVAS_REST, IngestResult, ProgressEventIn, ingest
-from .sources import lms_course_map, touch
+from .sources import learner_lms_ids, lms_course_map, touch
 from .structure import ActivityIn, ModuleIn, StructureResult, sync_structure
 
 SUBMITTED = ("submitted", "graded", "pending_review")
@@ -148,12 +147,6 @@ def submission_events(submissions: list[dict[str, Any]], course: Course, known: 
     return events
 
 
-def _learners(session: Session, course: Course) -> list[str]:
-    return sorted(set(session.scalars(select(Person.lms_user_id).join(Enrollment, Enrollment.person_id == Person.id).where(
-        Enrollment.course_id == course.id, Enrollment.status == ENROLLMENT_ACTIVE, Enrollment.role == ROLE_LEARNER,
-        Person.lms_user_id.is_not(None)))))
-
-
 def _courses(session: Session, source: ProgressSource) -> list[tuple[str, Course | None]]:
     mapping = lms_course_map(source)
     if mapping:
@@ -180,7 +173,7 @@ def sync_canvas(session: Session, source: ProgressSource, now: datetime, *,
             mods, acts = structure_of(modules)
             result.structure.append(sync_structure(session, course.id, mods, acts, SOURCE_CANVAS_REST))
             known = {a.lms_id for a in acts}
-            learners = _learners(session, course)
+            learners = learner_lms_ids(session, course)
             events: list[ProgressEventIn] = []
             for user_id in learners:
                 progress = get_pages(http, url, "Canvas module progress", headers=headers,

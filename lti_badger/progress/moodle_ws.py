@@ -27,13 +27,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import UpstreamError
-from ..models import Course, Enrollment, Person, ProgressSource
-from ..models.course import ENROLLMENT_ACTIVE, ROLE_LEARNER
+from ..models import Course, ProgressSource
 from . import ids
 from .canvas_rest import PullResult
 from .http import request_json
 from .services import SOURCE_MOODLE_WS, ProgressEventIn, ingest
-from .sources import lms_course_map, touch
+from .sources import learner_lms_ids, lms_course_map, touch
 from .structure import ActivityIn, ModuleIn, sync_structure
 
 ENDPOINT = "/webservice/rest/server.php"
@@ -114,12 +113,6 @@ def grade_events(items: list[dict[str, Any]], course: Course, user: str, now: da
     return events
 
 
-def _learners(session: Session, course: Course) -> list[str]:
-    return sorted(set(session.scalars(select(Person.lms_user_id).join(Enrollment, Enrollment.person_id == Person.id).where(
-        Enrollment.course_id == course.id, Enrollment.status == ENROLLMENT_ACTIVE, Enrollment.role == ROLE_LEARNER,
-        Person.lms_user_id.is_not(None)))))
-
-
 def _courses(session: Session, source: ProgressSource) -> list[tuple[str, Course]]:
     mapping = {ctx: lms for lms, ctx in lms_course_map(source).items()}
     return [(mapping.get(c.context_id, c.context_id), c) for c in session.scalars(
@@ -149,7 +142,7 @@ def sync_moodle(session: Session, source: ProgressSource, now: datetime, *,
     result = PullResult()
     for moodle_id, course in _courses(session, source):
         try:
-            learners = _learners(session, course)
+            learners = learner_lms_ids(session, course)
             grades: dict[str, list[dict[str, Any]]] = {}
             for user in learners:
                 report = client.call("gradereport_user_get_grade_items", courseid=moodle_id, userid=user)

@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import BadInput, Conflict, NotFound, Unauthorized
-from ..models import Platform, ProgressSource
+from ..models import Course, Enrollment, Person, Platform, ProgressSource
+from ..models.course import ENROLLMENT_ACTIVE, ROLE_LEARNER
 
 KIND_XAPI = "xapi"
 KIND_CALIPER = "caliper"
@@ -160,3 +161,11 @@ def lms_course_map(source: ProgressSource) -> dict[str, str]:
     by default they are equal; Canvas's context id is opaque and needs the mapping
     (`source add canvas-rest --course CANVAS_ID=CONTEXT_ID`)."""
     return {str(k): str(v) for k, v in (source.settings or {}).get("courses", {}).items()}
+
+
+def learner_lms_ids(session: Session, course: Course) -> list[str]:
+    """The LMS user ids of the course's actively enrolled learners: whom a pull source asks
+    the LMS about."""
+    return sorted(set(session.scalars(select(Person.lms_user_id).join(Enrollment, Enrollment.person_id == Person.id).where(
+        Enrollment.course_id == course.id, Enrollment.status == ENROLLMENT_ACTIVE, Enrollment.role == ROLE_LEARNER,
+        Person.lms_user_id.is_not(None)))))
