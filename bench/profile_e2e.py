@@ -13,9 +13,11 @@ import argparse
 import cProfile
 import os
 import pstats
+import base64
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -24,7 +26,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from e2e import DEFAULT_PG, free_port, make_database, seed, statement  # noqa: E402
-import threading  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from lti_badger.app import create_app  # noqa: E402
@@ -61,7 +62,6 @@ def main() -> None:
         client = app.test_client()
         server = make_server("127.0.0.1", port, app, threaded=True)  # the LMS reads our JWKS
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        import base64
         auth = {"Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode(),
                 "X-Experience-API-Version": "1.0.3"}
         # warm up (first award creates status lists, line item, token)
@@ -102,7 +102,6 @@ def main() -> None:
             pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)
 
         prof2 = cProfile.Profile() if args.profile else None
-        sim_cpu0 = time.thread_time()  # noqa: F841
         c0 = time.process_time()
         if prof2:
             prof2.enable()
