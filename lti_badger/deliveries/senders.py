@@ -135,7 +135,8 @@ def _upstream(err: UpstreamError) -> DeliveryError:
     status = err.__dict__.get("status_code")
     if status is None and isinstance(err.detail, dict):
         status = err.detail.get("status_code")
-    return DeliveryError(err.message, retryable=is_retryable_status(status), status_code=status,
+    retryable = is_retryable_status(status) or bool(err.detail.get("token_endpoint"))
+    return DeliveryError(err.message, retryable=retryable, status_code=status,
                          retry_after=getattr(err, "retry_after", None))
 
 

@@ -120,12 +120,19 @@ class AdvantageClient:
         cached = self.cache.get(cache_key)
         if isinstance(cached, dict) and cached.get("access_token"):
             return cached["access_token"]
-        response = self._send("POST", self.platform.auth_token_url, data={
-            "grant_type": "client_credentials",
-            "client_assertion_type": c.CLIENT_ASSERTION_TYPE,
-            "client_assertion": self.client_assertion(),
-            "scope": " ".join(wanted),
-        }, headers={"Accept": "application/json"})
+        try:
+            response = self._send("POST", self.platform.auth_token_url, data={
+                "grant_type": "client_credentials",
+                "client_assertion_type": c.CLIENT_ASSERTION_TYPE,
+                "client_assertion": self.client_assertion(),
+                "scope": " ".join(wanted),
+            }, headers={"Accept": "application/json"})
+        except UpstreamError as e:
+            # The LMS checks our assertion against our JWKS, fetched from us: a refusal can be
+            # passing (our keyset answered too slowly, a rotated key not yet seen), so callers
+            # may retry it like a 5xx.
+            e.detail["token_endpoint"] = True
+            raise
         try:
             body = response.json()
             token = body["access_token"]

@@ -120,6 +120,16 @@ def test_5xx_then_success(tool, sim, ags):  # noqa: F811
     assert sim.scores(CONTEXT_ID)[0]["scoreGiven"] == 1
 
 
+def test_refused_token_is_retried_not_dead(tool, sim, ags):  # noqa: F811
+    """The LMS refuses our client assertion when it could not fetch our keyset in time: retry."""
+    sim.fail_next("/token", 401, body={"error": "invalid_client"})
+    _award(tool, ags)
+    _drain(_worker(tool), tool.sessions)
+    d, attempts = _ags_delivery(tool.sessions)
+    assert d.status == "done" and [(a.ok, a.status_code) for a in attempts] == [(False, 401), (True, None)]
+    assert sim.scores(CONTEXT_ID)[0]["scoreGiven"] == 1
+
+
 def test_429_honours_retry_after(tool, sim, ags):  # noqa: F811
     sim.fail_next(f"/api/lti/courses/{CONTEXT_ID}/line_items", 429, retry_after=2)
     _award(tool, ags)
