@@ -12,20 +12,14 @@ from sqlalchemy import select
 
 from lti_badger.awards import services as awards
 from lti_badger.devtools.demo import DEMO_CONTEXT_ID, INSTRUCTOR, LEARNERS
-from lti_badger.devtools.lms_sim import ROLE_INST_ADMIN
 from lti_badger.models import Award, Course, Person, Platform
 from tests.factories_awards import make_achievement
 
-from .test_flow import launch
+from .test_flow import launch, open_admin
 
 
 def _admin_page(stack, new_page):
-    stack.sim.add_user("demo-admin", "Ada Admin", "admin@example.edu")
-    stack.sim.enroll(DEMO_CONTEXT_ID, "demo-admin", [ROLE_INST_ADMIN])
-    page = new_page()
-    launch(stack, page, "demo-admin", "/course/badges")
-    page.get_by_role("link", name="Admin", exact=True).click()
-    page.wait_for_url("**/admin/?**")
+    page = open_admin(stack, new_page)
     page.get_by_role("navigation", name="Administration").get_by_role("link", name="Platform", exact=True).click()
     page.wait_for_url("**/admin/platform?**")
     return page

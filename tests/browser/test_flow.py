@@ -25,6 +25,17 @@ def launch(stack, page, sub: str, landing: str) -> None:
     page.wait_for_url(stack.tool.url + landing + "**")
 
 
+def open_admin(stack, new_page):
+    """An LMS administrator of the demo course launches the tool and opens its Admin area."""
+    stack.sim.add_user("demo-admin", "Ada Admin", "admin@example.edu")
+    stack.sim.enroll(DEMO_CONTEXT_ID, "demo-admin", [ROLE_INST_ADMIN])
+    page = new_page()
+    launch(stack, page, "demo-admin", "/course/badges")
+    page.get_by_role("link", name="Admin", exact=True).click()
+    page.wait_for_url("**/admin/?**")
+    return page
+
+
 def sync_gradebook(stack) -> None:
     """What the tool does after launches and on schedule: pull line items and results (AGS)."""
     tool = stack.tool
@@ -160,12 +171,7 @@ def test_design_preview_activate_progress_award_revoke(stack, new_page, check, t
 
 
 def test_admin_pages_pass_axe(stack, new_page, check):
-    stack.sim.add_user("demo-admin", "Ada Admin", "admin@example.edu")
-    stack.sim.enroll(DEMO_CONTEXT_ID, "demo-admin", [ROLE_INST_ADMIN])
-    page = new_page()
-    launch(stack, page, "demo-admin", "/course/badges")
-    page.get_by_role("link", name="Admin", exact=True).click()
-    page.wait_for_url("**/admin/?**")
+    page = open_admin(stack, new_page)
     check(page, "20-admin-health")
     for name, path, shot in (("Platform", "platform", "21-admin-platform"),
                              ("Progress sources", "sources", "22-admin-sources"), ("Issuer", "issuer", "23-admin-issuer"),
