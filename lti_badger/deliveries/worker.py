@@ -14,6 +14,7 @@ claim takes the delivery again, and senders are idempotent, so nothing is lost."
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import socket
@@ -31,6 +32,7 @@ from ..db import transaction
 from ..keys import KeyStore
 from ..models import Delivery, DeliveryAttempt
 from ..models.delivery import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
+from ..progress.schedule import sync_all, sync_launched_courses
 from ..settings import Settings
 from .senders import DeliveryError, Job, SendContext, Sender, default_senders
 from .wakeup import wake_event
@@ -70,6 +72,8 @@ class Worker:
         senders: dict[str, Sender] | None = None,
         clock: Callable[[], datetime] = utcnow,
         expiry_every: float = 60.0,
+        launch_sync_every: float = 10.0,
+        full_sync_every: float = 3600.0,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
@@ -83,8 +87,16 @@ class Worker:
         self.backoff_cap = backoff_cap
         self.senders = senders or default_senders()
         self.clock = clock
-        self.expiry_every = expiry_every
-        self._last_expiry = 0.0
+        # Housekeeping between deliveries: (every seconds, task), each in its own transaction.
+        # An infinite period switches a task off.
+        self.periodic: list[tuple[float, Callable[[], object]]] = [
+            (every, task) for every, task in ((expiry_every, self._expire_and_reevaluate),
+                                              (launch_sync_every, self._sync_launched_courses),
+                                              (full_sync_every, self._sync_everything))
+            if math.isfinite(every)
+        ]
+        # The first full pull waits one period (a restart must not pull every course at once).
+        self._last_run: dict[Callable[[], object], float] = {self._sync_everything: time.monotonic()}
         self.stop_event = threading.Event()
 
     # -- claim -------------------------------------------------------------------------------
@@ -177,7 +189,7 @@ class Worker:
     # -- loop --------------------------------------------------------------------------------
     def run_once(self) -> int:
         """Claim a batch and process it; returns how many deliveries were handled."""
-        self._maybe_expire()
+        self._run_periodic()
         lease_ends = time.monotonic() + self.lease.total_seconds() * 0.9
         jobs = self.claim_jobs()
         for job in jobs:
@@ -187,16 +199,30 @@ class Worker:
             self.process(job)
         return len(jobs)
 
-    def _maybe_expire(self) -> None:
-        if time.monotonic() - self._last_expiry < self.expiry_every:
-            return
-        self._last_expiry = time.monotonic()
-        try:
-            with transaction(self.sessions) as session:
-                expire_due(session, self.clock())
-                reevaluate_clock_rules(session, self.clock())
-        except Exception:
-            log.exception("periodic expiry and re-evaluation failed")
+    def _run_periodic(self) -> None:
+        for every, task in self.periodic:
+            last = self._last_run.get(task)
+            if last is not None and time.monotonic() - last < every:
+                continue
+            self._last_run[task] = time.monotonic()
+            try:
+                task()
+            except Exception:
+                log.exception("periodic task failed", extra={"task": task.__name__, "worker": self.worker_id})
+
+    def _expire_and_reevaluate(self) -> None:
+        """Awards whose validity ended, and rules that time alone can make true."""
+        with transaction(self.sessions) as session:
+            expire_due(session, self.clock())
+            reevaluate_clock_rules(session, self.clock())
+
+    def _sync_launched_courses(self) -> None:
+        """Roster and grades of courses launched since their last pull (launches never wait on the LMS)."""
+        sync_launched_courses(self.sessions, self.keys, self.clock, redis_url=self.settings.redis_url)
+
+    def _sync_everything(self) -> None:
+        """The scheduled pull of every source and every course with AGS/NRPS endpoints."""
+        sync_all(self.sessions, self.keys, self.clock, redis_url=self.settings.redis_url)
 
     def run(self, *, until_idle: bool = False) -> None:
         """Loop until stopped (or, with `until_idle`, until nothing is due)."""

@@ -132,3 +132,19 @@ def test_launched_courses_are_synced_after_the_launch(tool, sim, course_id):
     with svc.sessions() as s:
         assert s.scalars(select(Progress.score)).all() == [9]
     assert sync_launched_courses(svc.sessions, svc.keys, clock) == 0  # synced since the launch
+
+
+def test_the_worker_pulls_a_launched_course_between_deliveries(tool, sim, course_id):
+    import requests
+
+    from lti_badger.deliveries.worker import Worker
+
+    quiz = sim.add_line_item(CTX, "Quiz 1", 10)
+    sim.grade(CTX, quiz, "s2", 6)
+    svc = tool.app.extensions["lti_badger"]
+    worker = Worker(svc.sessions, svc.settings, svc.keys)
+    assert sim.launch(requests.Session(), "s2", CTX).status_code == 200
+    worker.run_once()
+    with svc.sessions() as s:
+        assert s.scalars(select(Progress.score)).all() == [6]
+        assert s.get(Course, course_id).last_synced_at is not None
