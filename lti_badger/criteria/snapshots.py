@@ -163,7 +163,8 @@ def load_snapshots(
     conn = session.connection()
     parse = datetime.fromisoformat
     for query in queries:
-        for pid, activity_id, score, max_score, completed, passed, at, source in conn.execute(query):
+        # fetchall: one driver call for the whole result instead of one per row.
+        for pid, activity_id, score, max_score, completed, passed, at, source in conn.execute(query).fetchall():
             mine = wanted(pid)
             if mine is not None:
                 if as_text and at is not None:
