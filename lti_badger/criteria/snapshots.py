@@ -194,17 +194,29 @@ def load_snapshots(
     }
 
 
-def _graded_sums(has_max) -> tuple:
+def _latest_at(session: Session, condition):
+    """max(occurred_at) over the rows meeting `condition`, and how to turn it into an aware
+    datetime: on SQLite the naive UTC text is parsed by the C ISO parser (not the column
+    type's per-row regex and replace), PostgreSQL returns aware datetimes."""
+    if session.get_bind().dialect.name == "sqlite":
+        parse = datetime.fromisoformat
+        return (func.max(case((condition, type_coerce(Progress.occurred_at, String)), else_=None)),
+                lambda at: None if at is None else parse(at + "+00:00"))
+    return func.max(case((condition, Progress.occurred_at), else_=None)), lambda at: at
+
+
+def _graded_sums(session: Session, has_max) -> tuple:
     """The aggregates module and course totals share, over a learner's graded rows: the score
     sum, what the rows' own maxima add to the activities' maxima, the latest graded time, and
-    whether a grade behind them is unreleased (1) or not (0)."""
+    whether a grade behind them is unreleased (1) or not (0); and the parser of that time."""
+    latest, parse = _latest_at(session, has_max)
     return (
         func.sum(case((has_max, func.coalesce(Progress.score, 0.0)), else_=0.0)),
         func.sum(case((Progress.max_score > 0, Progress.max_score - func.coalesce(Activity.max_points, 0.0)),
                       else_=0.0)),
-        func.max(case((has_max, Progress.occurred_at), else_=None)),
+        latest,
         func.max(case((and_(Progress.max_score > 0, Activity.grades_released.is_(False)), 1), else_=0)),
-    )
+    ), parse
 
 
 def _module_totals(session: Session, course_id: int, structure: CourseStructure, modules: frozenset[str],
@@ -222,13 +234,15 @@ def _module_totals(session: Session, course_id: int, structure: CourseStructure,
     has_max = or_(Progress.max_score > 0, Activity.max_points > 0)
     effective_max = case((Progress.max_score > 0, Progress.max_score), else_=Activity.max_points)
     required = Activity.completion_required.is_(True)
+    required_latest, parse = _latest_at(session, required)
+    graded_sums, _same = _graded_sums(session, has_max)
     stmt = (select(
         Progress.person_id, Activity.module_id,
         func.sum(case((and_(required, Progress.completed.is_(True)), 1), else_=0)),
-        func.max(case((required, Progress.occurred_at), else_=None)),
+        required_latest,
         func.sum(case((and_(Progress.max_score > 0, func.coalesce(Activity.max_points, 0.0) <= 0), 1), else_=0)),
         func.sum(case((has_max, func.coalesce(Progress.score, 0.0) * 100.0 / effective_max), else_=0.0)),
-        *_graded_sums(has_max))
+        *graded_sums)
         .join(Activity, Activity.id == Progress.activity_id)
         .where(Progress.course_id == course_id, Activity.module_id.in_(sorted(ids)),
                Activity.kind.not_in(sorted(AGGREGATE_KINDS)))
@@ -237,12 +251,13 @@ def _module_totals(session: Session, course_id: int, structure: CourseStructure,
     for chunk in ([None] if person_ids is None else _chunks(person_ids)):
         query = stmt if chunk is None else stmt.where(Progress.person_id.in_(chunk))
         for pid, module_id, done, req_at, extra, pct_sum, score_sum, extra_max, graded_at, unreleased in \
-                session.execute(query):
+                session.execute(query).fetchall():
             lms_id = ids[module_id]
             count, max_sum, hidden = static[lms_id]
             out.setdefault(pid, {})[lms_id] = ModuleTotals(
-                int(done or 0), req_at, count + int(extra or 0), float(pct_sum or 0.0), float(score_sum or 0.0),
-                max_sum + float(extra_max or 0.0), graded_at, not (hidden or bool(unreleased)))
+                int(done or 0), parse(req_at), count + int(extra or 0), float(pct_sum or 0.0),
+                float(score_sum or 0.0), max_sum + float(extra_max or 0.0), parse(graded_at),
+                not (hidden or bool(unreleased)))
     defaults = {lms_id: ModuleTotals(0, None, count, 0.0, 0.0, max_sum, None, not hidden)
                 for lms_id, (count, max_sum, hidden) in static.items()}
     return out, defaults
@@ -258,15 +273,17 @@ def _course_totals(session: Session, course_id: int, structure: CourseStructure,
     static_max = float(sum(a.max_points for a in graded))
     static_hidden = any(not a.released for a in graded)
     has_max = or_(Progress.max_score > 0, Activity.max_points > 0)
-    stmt = (select(Progress.person_id, *_graded_sums(has_max))
+    graded_sums, parse = _graded_sums(session, has_max)
+    stmt = (select(Progress.person_id, *graded_sums)
             .join(Activity, Activity.id == Progress.activity_id)
             .where(Progress.course_id == course_id, Activity.kind.not_in(sorted(AGGREGATE_KINDS)))
             .group_by(Progress.person_id))
     out: dict[int, ActivityProgress] = {}
     for chunk in ([None] if person_ids is None else _chunks(person_ids)):
         query = stmt if chunk is None else stmt.where(Progress.person_id.in_(chunk))
-        for pid, score, extra_max, latest, unreleased in session.execute(query):
-            out[pid] = ActivityProgress(float(score or 0.0), static_max + float(extra_max or 0.0), False, None, latest,
+        for pid, score, extra_max, latest, unreleased in session.execute(query).fetchall():
+            out[pid] = ActivityProgress(float(score or 0.0), static_max + float(extra_max or 0.0), False, None,
+                                        parse(latest),
                                         SOURCE_COMPUTED, not (static_hidden or bool(unreleased)))
     return out, ActivityProgress(0.0, static_max, False, None, None, SOURCE_COMPUTED, not static_hidden)
 
