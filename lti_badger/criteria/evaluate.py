@@ -367,6 +367,26 @@ def _latest(progress: Iterable[ActivityProgress | None]) -> tuple[str | None, da
     return (best.source or None, best.occurred_at) if best else (None, None)
 
 
+_REQUIRED: dict[tuple[int, str], tuple[CourseStructure, int]] = {}
+
+
+def _required_count(structure: CourseStructure, mod_id: str) -> int:
+    """How many items of the module require completion: the same for every learner of a
+    preview, so counted once per structure, not once per learner. (A structure holds dicts,
+    so it is not hashable: the cache is keyed by identity and keeps the structure alive,
+    so an identity is never reused while its entry exists.)"""
+    key = (id(structure), mod_id)
+    hit = _REQUIRED.get(key)
+    if hit is not None and hit[0] is structure:
+        return hit[1]
+    acts = structure.activities
+    count = sum(1 for a in structure.modules[mod_id].activities if a in acts and acts[a].completion_required)
+    if len(_REQUIRED) >= 256:
+        _REQUIRED.clear()
+    _REQUIRED[key] = (structure, count)
+    return count
+
+
 def _module_completed(node, path, ctx) -> Explanation:
     ptr, label, mod_id = _pointer(path), node.get("label"), node["module"]
     structure = ctx.snap.structure
@@ -378,7 +398,7 @@ def _module_completed(node, path, ctx) -> Explanation:
     summed = ctx.snap.module_totals.get(mod_id) if ctx.snap.module_totals and ctx.after is None \
         and ctx.before is None and node.get("mode") != "lms" else None
     if summed is not None:
-        required = sum(1 for a in mod.activities if a in acts and acts[a].completion_required)
+        required = _required_count(structure, mod_id)
         if not required:
             return Explanation("module_completed", ptr, False, "module.no_requirements", module=mod_id,
                                title=mod.title or None, label=label, steps_remaining=None)
