@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import DateTime, String, and_, case, func, or_, select, type_coerce
+from sqlalchemy import DateTime, String, and_, case, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from lti_badger.errors import NotFound
@@ -194,27 +194,56 @@ def load_snapshots(
     }
 
 
+def _when(condition, value, otherwise):
+    """CASE WHEN condition THEN value ELSE otherwise, or just `value` when the condition is
+    known to hold for every row (None): the database then skips one test per row."""
+    return value if condition is None else case((condition, value), else_=otherwise)
+
+
+class _Facts(NamedTuple):
+    """What holds for every activity a sum covers, so that its per-row tests can be dropped
+    (read from the same activity rows the sum joins, not from a possibly stale structure)."""
+
+    graded: bool  # every activity has a positive maximum
+    required: bool  # every activity requires completion
+    released: bool  # no activity's grades are held back
+
+
+def _facts(session: Session, *where) -> _Facts:
+    rows = session.execute(select(Activity.max_points, Activity.completion_required, Activity.grades_released)
+                           .where(*where)).all()
+    return _Facts(all(m is not None and m > 0 for m, _r, _g in rows), all(r is True for _m, r, _g in rows),
+                  not any(g is False for _m, _r, g in rows))
+
+
 def _latest_at(session: Session, condition):
     """max(occurred_at) over the rows meeting `condition`, and how to turn it into an aware
     datetime: on SQLite the naive UTC text is parsed by the C ISO parser (not the column
     type's per-row regex and replace), PostgreSQL returns aware datetimes."""
     if session.get_bind().dialect.name == "sqlite":
         parse = datetime.fromisoformat
-        return (func.max(case((condition, type_coerce(Progress.occurred_at, String)), else_=None)),
+        return (func.max(_when(condition, type_coerce(Progress.occurred_at, String), None)),
                 lambda at: None if at is None else parse(at + "+00:00"))
-    return func.max(case((condition, Progress.occurred_at), else_=None)), lambda at: at
+    return func.max(_when(condition, Progress.occurred_at, None)), lambda at: at
 
 
-def _graded_sums(session: Session, has_max) -> tuple:
+def _has_max(facts: _Facts):
+    """Rows with a maximum score (their own, else the activity's); None: every row."""
+    return None if facts.graded else or_(Progress.max_score > 0, Activity.max_points > 0)
+
+
+def _graded_sums(session: Session, facts: _Facts) -> tuple:
     """The aggregates module and course totals share, over a learner's graded rows: the score
     sum, what the rows' own maxima add to the activities' maxima, the latest graded time, and
     whether a grade behind them is unreleased (1) or not (0); and the parser of that time."""
+    has_max = _has_max(facts)
     latest, parse = _latest_at(session, has_max)
+    activity_max = Activity.max_points if facts.graded else func.coalesce(Activity.max_points, 0.0)
     return (
-        func.sum(case((has_max, func.coalesce(Progress.score, 0.0)), else_=0.0)),
-        func.sum(case((Progress.max_score > 0, Progress.max_score - func.coalesce(Activity.max_points, 0.0)),
-                      else_=0.0)),
+        func.sum(_when(has_max, func.coalesce(Progress.score, 0.0), 0.0)),
+        func.sum(case((Progress.max_score > 0, Progress.max_score - activity_max), else_=0.0)),
         latest,
+        literal(0) if facts.released else
         func.max(case((and_(Progress.max_score > 0, Activity.grades_released.is_(False)), 1), else_=0)),
     ), parse
 
@@ -231,21 +260,25 @@ def _module_totals(session: Session, course_id: int, structure: CourseStructure,
         items = [structure.activities[a] for a in structure.modules[lms_id].activities if a in structure.activities]
         graded = [a for a in items if a.max_points]
         static[lms_id] = (len(graded), float(sum(a.max_points for a in graded)), any(not a.released for a in graded))
-    has_max = or_(Progress.max_score > 0, Activity.max_points > 0)
+    covered = (Activity.course_id == course_id, Activity.module_id.in_(sorted(ids)),
+               Activity.kind.not_in(sorted(AGGREGATE_KINDS)))
+    facts = _facts(session, *covered)
+    has_max = _has_max(facts)
     effective_max = case((Progress.max_score > 0, Progress.max_score), else_=Activity.max_points)
-    required = Activity.completion_required.is_(True)
+    required = None if facts.required else Activity.completion_required.is_(True)
+    completed = Progress.completed.is_(True)
     required_latest, parse = _latest_at(session, required)
-    graded_sums, _same = _graded_sums(session, has_max)
+    graded_sums, _same = _graded_sums(session, facts)
     stmt = (select(
         Progress.person_id, Activity.module_id,
-        func.sum(case((and_(required, Progress.completed.is_(True)), 1), else_=0)),
+        func.sum(case((completed if required is None else and_(required, completed), 1), else_=0)),
         required_latest,
+        literal(0) if facts.graded else  # no row can have a maximum its activity lacks
         func.sum(case((and_(Progress.max_score > 0, func.coalesce(Activity.max_points, 0.0) <= 0), 1), else_=0)),
-        func.sum(case((has_max, func.coalesce(Progress.score, 0.0) * 100.0 / effective_max), else_=0.0)),
+        func.sum(_when(has_max, func.coalesce(Progress.score, 0.0) * 100.0 / effective_max, 0.0)),
         *graded_sums)
         .join(Activity, Activity.id == Progress.activity_id)
-        .where(Progress.course_id == course_id, Activity.module_id.in_(sorted(ids)),
-               Activity.kind.not_in(sorted(AGGREGATE_KINDS)))
+        .where(Progress.course_id == course_id, *covered[1:])
         .group_by(Progress.person_id, Activity.module_id))
     out: dict[int, dict[str, ModuleTotals]] = {}
     for chunk in ([None] if person_ids is None else _chunks(person_ids)):
@@ -272,8 +305,8 @@ def _course_totals(session: Session, course_id: int, structure: CourseStructure,
     graded = [a for a in structure.activities.values() if a.kind not in AGGREGATE_KINDS and a.max_points]
     static_max = float(sum(a.max_points for a in graded))
     static_hidden = any(not a.released for a in graded)
-    has_max = or_(Progress.max_score > 0, Activity.max_points > 0)
-    graded_sums, parse = _graded_sums(session, has_max)
+    facts = _facts(session, Activity.course_id == course_id, Activity.kind.not_in(sorted(AGGREGATE_KINDS)))
+    graded_sums, parse = _graded_sums(session, facts)
     stmt = (select(Progress.person_id, *graded_sums)
             .join(Activity, Activity.id == Progress.activity_id)
             .where(Progress.course_id == course_id, Activity.kind.not_in(sorted(AGGREGATE_KINDS)))

@@ -258,3 +258,43 @@ def test_preview_module_sums_match_evaluation_from_item_rows(db):
     assert summed.children == () and summed.met  # summarised: no per-item rows were read
     mixed = preview(db, w.course.id, rules[-1], NOW).decisions[l2.id].explanation
     assert mixed.children[3].children[0].children  # inside a date window the items are read
+
+
+def test_preview_sums_over_uniform_activities_match_evaluation_from_item_rows(db):
+    """When every activity is graded, required and released, the sums drop those per-row
+    tests in SQL; the decisions must stay those computed from the item rows."""
+    from lti_badger.criteria import evaluate
+    from lti_badger.criteria.snapshots import active_learners, load_snapshots
+
+    w = make_course(db, learners=5)
+    for a in w.activities.values():
+        if a.kind != "module":
+            a.max_points, a.completion_required, a.grades_released = a.max_points or 5.0, True, True
+    db.flush()
+    l0, l1, l2, l3, _none = w.learners
+    for lms_id, score in (("quiz1", 9), ("essay", 35), ("page", 5), ("extra", 1)):
+        set_progress(db, w, l0, lms_id, score=score, completed=True, at=NOW - timedelta(days=4))
+    set_progress(db, w, l1, "quiz1", score=None, completed=True)
+    set_progress(db, w, l1, "exam", score=88, completed=False, at=NOW - timedelta(days=2))
+    row = set_progress(db, w, l2, "lab", score=15, completed=True)
+    row.max_score = 30.0  # the LMS's maximum changed since the activity was synced
+    set_progress(db, w, l3, "page", completed=True, at=NOW - timedelta(hours=3))
+    db.flush()
+    rules = [
+        {"type": "module_completed", "module": "m1"},
+        {"type": "module_completed", "module": "m3"},
+        {"type": "module_score", "module": "m1", "min_percent": 50},
+        {"type": "module_score", "module": "m2", "aggregate": "sum", "min_points": 10},
+        {"type": "at_least", "count": 1, "rules": [{"type": "module_completed", "module": "m2"},
+                                                   {"type": "module_score", "module": "m3", "min_percent": 10}]},
+        {"type": "course_grade", "min_percent": 10},
+    ]
+    learners = active_learners(db, w.course.id)
+    full = load_snapshots(db, w.course.id, learners)
+    for rule in rules:
+        result = preview(db, w.course.id, rule, NOW)
+        for pid in learners:
+            _same_decision(result.decisions[pid].explanation, evaluate(rule, full[pid], NOW).explanation)
+    assert preview(db, w.course.id, rules[0], NOW).decisions[l0.id].explanation.met
+    grade = preview(db, w.course.id, rules[-1], NOW).decisions[l2.id].explanation
+    assert grade.observed == round(15 * 100 / (10 + 50 + 5 + 100 + 30 + 5), 2) and not grade.hidden
