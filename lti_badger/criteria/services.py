@@ -120,7 +120,11 @@ def preview(session: Session, course_id: int, rule_or_achievement_draft: Any, no
                 lose.append(pid)
             elif decision.explanation.steps_remaining == 1:
                 near.append(pid)
-    result = PreviewResult(rule_hash(rule), len(snapshots), sorted(earn), sorted(keep), sorted(lose), sorted(near),
+        # Free the snapshots (every progress row read) while the collector is still paused:
+        # when it resumes, its first pass then scans only the decisions that are kept.
+        count = len(snapshots)
+        snapshots.clear()
+    result = PreviewResult(rule_hash(rule), count, sorted(earn), sorted(keep), sorted(lose), sorted(near),
                            decisions, round((time.perf_counter() - started) * 1000, 1))
     log.info("criteria preview", extra={"course_id": course_id, **result.counts, "elapsed_ms": result.elapsed_ms})
     return result
