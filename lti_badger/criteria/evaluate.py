@@ -367,12 +367,12 @@ def _latest(progress: Iterable[ActivityProgress | None]) -> tuple[str | None, da
     return (best.source or None, best.occurred_at) if best else (None, None)
 
 
-_REQUIRED: dict[tuple[int, str], tuple[CourseStructure, int]] = {}
+_REQUIRED: dict[tuple[int, str], tuple[CourseStructure, tuple[ActivityInfo, ...]]] = {}
 
 
-def _required_count(structure: CourseStructure, mod_id: str) -> int:
-    """How many items of the module require completion: the same for every learner of a
-    preview, so counted once per structure, not once per learner. (A structure holds dicts,
+def _required_items(structure: CourseStructure, mod_id: str) -> tuple[ActivityInfo, ...]:
+    """The module's items that require completion, in order: the same for every learner of a
+    preview, so listed once per structure, not once per learner. (A structure holds dicts,
     so it is not hashable: the cache is keyed by identity and keeps the structure alive,
     so an identity is never reused while its entry exists.)"""
     key = (id(structure), mod_id)
@@ -380,11 +380,11 @@ def _required_count(structure: CourseStructure, mod_id: str) -> int:
     if hit is not None and hit[0] is structure:
         return hit[1]
     acts = structure.activities
-    count = sum(1 for a in structure.modules[mod_id].activities if a in acts and acts[a].completion_required)
+    items = tuple(acts[a] for a in structure.modules[mod_id].activities if a in acts and acts[a].completion_required)
     if len(_REQUIRED) >= 256:
         _REQUIRED.clear()
-    _REQUIRED[key] = (structure, count)
-    return count
+    _REQUIRED[key] = (structure, items)
+    return items
 
 
 def _module_completed(node, path, ctx) -> Explanation:
@@ -394,11 +394,11 @@ def _module_completed(node, path, ctx) -> Explanation:
     if mod is None:
         return Explanation("module_completed", ptr, False, "module.unknown", module=mod_id, label=label,
                            steps_remaining=None)
-    acts, get = structure.activities, ctx.progress
+    get = ctx.progress
     summed = ctx.snap.module_totals.get(mod_id) if ctx.snap.module_totals and ctx.after is None \
         and ctx.before is None and node.get("mode") != "lms" else None
     if summed is not None:
-        required = _required_count(structure, mod_id)
+        required = len(_required_items(structure, mod_id))
         if not required:
             return Explanation("module_completed", ptr, False, "module.no_requirements", module=mod_id,
                                title=mod.title or None, label=label, steps_remaining=None)
@@ -407,15 +407,9 @@ def _module_completed(node, path, ctx) -> Explanation:
                            "module.completed" if remaining == 0 else "module.not_completed", observed=summed.done,
                            threshold=required, unit="items", as_of=summed.required_as_of, module=mod_id,
                            title=mod.title or None, label=label, steps_remaining=remaining)
-    kids = []
-    seen: list[ActivityProgress | None] = []
-    for lms_id in mod.activities:
-        info = acts.get(lms_id)
-        if info is None or not info.completion_required:
-            continue
-        p = get(lms_id)
-        seen.append(p)
-        kids.append(_completion(info, p, ptr, False, None))
+    items = _required_items(structure, mod_id)
+    seen = [get(info.lms_id) for info in items]
+    kids = [_completion(info, p, ptr, False, None) for info, p in zip(items, seen)]
     done = sum(1 for kid in kids if kid.met)
     remaining = len(kids) - done
     title = mod.title or None
