@@ -533,12 +533,28 @@ def _course_grade(node, path, ctx) -> Explanation:
                        hidden=hidden, steps_remaining=0 if met else 1)
 
 
+@lru_cache(maxsize=4096)
+def _child_paths(path: tuple[str | int, ...], count: int) -> tuple[tuple[str | int, ...], ...]:
+    """The paths of a group's children (the same for every learner of a preview)."""
+    return tuple(path + ("rules", i) for i in range(count))
+
+
 def _group(node, path, ctx) -> Explanation:
     kind = node["type"]
-    kids = tuple(_eval(child, path + ("rules", i), ctx) for i, child in enumerate(node["rules"]))
-    met_count = sum(1 for k in kids if k.met)
-    unmet_steps = sorted(k.steps_remaining for k in kids if not k.met and k.steps_remaining is not None)
-    unmet_impossible = sum(1 for k in kids if not k.met and k.steps_remaining is None)
+    rules = node["rules"]
+    evaluators = _EVALUATORS
+    kids = tuple([evaluators[child["type"]](child, child_path, ctx)
+                  for child, child_path in zip(rules, _child_paths(path, len(rules)))])
+    met_count = unmet_impossible = 0
+    unmet_steps = []
+    for k in kids:
+        if k.met:
+            met_count += 1
+        elif k.steps_remaining is None:
+            unmet_impossible += 1
+        else:
+            unmet_steps.append(k.steps_remaining)
+    unmet_steps.sort()
     if kind == "all":
         need = len(kids)
     elif kind == "any":
