@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..db import transaction
 from ..errors import UpstreamError
 from ..keys import KeyStore
+from ..lti.advantage import parse_retry_after
 from ..models import Achievement, Award, Course, Person, Platform, WebhookEndpoint
 from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_SUSPENDED
 from ..settings import Settings
@@ -56,22 +57,6 @@ def is_retryable_status(status_code: int | None) -> bool:
     """Timeouts and connection failures (no status), 5xx, 408, 425 and 429 may pass later;
     any other 4xx means the request itself is wrong and goes to the dead letters at once."""
     return status_code is None or status_code >= 500 or status_code in RETRYABLE_STATUS
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Retry-After in seconds (RFC 9110: delay-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    from email.utils import parsedate_to_datetime
-
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
 @dataclass(frozen=True)

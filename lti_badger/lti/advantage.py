@@ -50,7 +50,8 @@ def _sub_resource(lineitem_url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + name))
 
 
-def _retry_after(value: str | None, now: float) -> float | None:
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After in seconds (RFC 9110: delay-seconds or an HTTP date), None when absent or unreadable."""
     if not value:
         return None
     value = value.strip()
@@ -62,7 +63,7 @@ def _retry_after(value: str | None, now: float) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - now)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def _lms_message(response: requests.Response) -> str:
@@ -158,7 +159,7 @@ class AdvantageClient:
             message = _lms_message(response)
             raise UpstreamError(f"the LMS answered {response.status_code} to {method} {url}: {message}",
                                 status_code=response.status_code,
-                                retry_after=_retry_after(response.headers.get("Retry-After"), self.clock()),
+                                retry_after=parse_retry_after(response.headers.get("Retry-After"), self.clock()),
                                 detail={"lms_status": response.status_code, "lms_message": message})
         return response
 

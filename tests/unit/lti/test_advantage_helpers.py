@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
-from lti_badger.lti.advantage import _retry_after, _sub_resource, _with_query
+from lti_badger.lti.advantage import _sub_resource, _with_query, parse_retry_after
 from lti_badger.lti.tool_conf import nonce_expiry
 
 
@@ -24,10 +24,10 @@ def test_filters_are_added_to_an_existing_query():
 
 def test_retry_after_seconds_and_http_date():
     now = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
-    assert _retry_after("120", now) == 120
+    assert parse_retry_after("120", now) == 120
     later = format_datetime(datetime(2026, 1, 1, 0, 2, tzinfo=timezone.utc), usegmt=True)
-    assert _retry_after(later, now) == 120
-    assert _retry_after(None, now) is None and _retry_after("soon", now) is None
+    assert parse_retry_after(later, now) == 120
+    assert parse_retry_after(None, now) is None and parse_retry_after("soon", now) is None
 
 
 def test_used_nonces_are_kept_while_the_token_or_the_issued_nonce_lives():
