@@ -162,6 +162,8 @@ def load_snapshots(
                                        [stmt.where(Progress.person_id.in_(c)) for c in _chunks(enrolments)])
     conn = session.connection()
     parse = datetime.fromisoformat
+    # What ActivityProgress(...) does, without its Python-level __new__ (a call per row).
+    build, kind = tuple.__new__, ActivityProgress
     for query in queries:
         # fetchall: one driver call for the whole result instead of one per row.
         for pid, activity_id, score, max_score, completed, passed, at, source in conn.execute(query).fetchall():
@@ -170,7 +172,7 @@ def load_snapshots(
                 if as_text and at is not None:
                     at = parse(at + "+00:00")
                 lms_id, released = lookup[activity_id]
-                mine[lms_id] = ActivityProgress(score, max_score, bool(completed), passed, at, source, released)
+                mine[lms_id] = build(kind, (score, max_score, bool(completed), passed, at, source, released))
     totals: dict[int, ActivityProgress] = {}
     nobody: ActivityProgress | None = None
     if summed:
