@@ -8,6 +8,7 @@ typical rules and for the worst case that reads every progress row of the course
 
     .venv/bin/python bench/criteria.py                 # every part present, SQLite (+ PostgreSQL if up)
     .venv/bin/python bench/criteria.py preview --sqlite-only
+    .venv/bin/python bench/criteria.py preview --sqlite-only --cases 3,4   # only some rules (table order)
     LTI_BADGER_BENCH_PG=postgresql+psycopg://postgres@127.0.0.1/postgres .venv/bin/python bench/criteria.py preview
 
 `main()` runs every `bench_*` function defined in this module (the ingest part lives beside).
@@ -170,12 +171,12 @@ def _bulk_progress(s: Session, rows: list[tuple]) -> None:
 # --- the preview benchmark ----------------------------------------------------------------
 
 CASES = [
-    ("module_completed (1 module, 100k rows read)", 0),
-    ("module_score average (1 module)", 10),
-    ("pathway: badge + score + 3 of 5", 15),
-    ("2 of 3 modules completed (300k rows)", 16),
-    ("before date + module completed", 17),
-    ("course_grade computed over 100 activities (1M, SQL sum)", 19),
+    ("module_completed, 1 module (100k, SQL sum)", 0),
+    ("module_score average, 1 module (100k, SQL sum)", 10),
+    ("pathway: badge + score + 3 of 5 (60k rows read)", 15),
+    ("2 of 3 modules completed (300k, SQL sum)", 16),
+    ("before date + module_completed (100k rows read)", 17),
+    ("course_grade over 100 activities (1M, SQL sum)", 19),
 ]
 
 
@@ -196,7 +197,7 @@ def _time_preview(engine, course: dict, index: int, repeat: int) -> tuple[float,
     return statistics.median(times), min(times), statistics.median(cpu), result.counts
 
 
-def run_preview(engine, label: str, repeat: int = 3) -> list[tuple]:
+def run_preview(engine, label: str, repeat: int = 3, cases: list[int] | None = None) -> list[tuple]:
     print(f"\n(machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})")
     print(f"\n== preview on {label}: {LEARNERS:,} learners x {MODULES * PER_MODULE} activities x {BADGES} badges ==",
           flush=True)
@@ -205,7 +206,7 @@ def run_preview(engine, label: str, repeat: int = 3) -> list[tuple]:
           flush=True)
     rows = []
     print(f"{'rule':<50} {'median s':>9} {'best s':>8} {'cpu s':>7}  would_earn / keep / lose / one_step_away")
-    for name, index in CASES:
+    for name, index in (CASES if cases is None else [CASES[i] for i in cases]):
         median, best, cpu, counts = _time_preview(engine, course, index, repeat)
         rows.append((label, name, median, best, cpu, counts))
         print(f"{name:<50} {median:>9.3f} {best:>8.3f} {cpu:>7.3f}  {counts['would_earn']:,} / "
@@ -232,14 +233,15 @@ def _drop_pg(server_url: str, name: str) -> None:
     admin.dispose()
 
 
-def bench_preview(*, sqlite: bool = True, postgres: bool = True, repeat: int = 3) -> list[tuple]:
+def bench_preview(*, sqlite: bool = True, postgres: bool = True, repeat: int = 3,
+                  cases: list[int] | None = None) -> list[tuple]:
     """Preview time over the synthetic course, on SQLite and (if reachable) PostgreSQL."""
     results: list[tuple] = []
     if sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             engine = make_engine(f"sqlite:///{tmp}/bench.sqlite")
             upgrade(engine)
-            results += run_preview(engine, "SQLite", repeat)
+            results += run_preview(engine, "SQLite", repeat, cases)
             engine.dispose()
     if postgres:
         server = os.environ.get("LTI_BADGER_BENCH_PG", DEFAULT_PG)
@@ -251,7 +253,7 @@ def bench_preview(*, sqlite: bool = True, postgres: bool = True, repeat: int = 3
             engine = make_engine(url.render_as_string(hide_password=False))
             try:
                 upgrade(engine)
-                results += run_preview(engine, "PostgreSQL", repeat)
+                results += run_preview(engine, "PostgreSQL", repeat, cases)
             finally:
                 engine.dispose()
                 _drop_pg(server, name)
@@ -264,13 +266,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--postgres-only", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cases", type=lambda v: [int(i) for i in v.split(",")], default=None,
+                        help="preview: only these rules, by position in the table (0-5, comma-separated)")
     args = parser.parse_args(argv)
     parts = {name[len("bench_"):]: fn for name, fn in globals().items() if name.startswith("bench_") and callable(fn)}
     chosen = args.parts or sorted(parts)
     unknown = [p for p in chosen if p not in parts]
     if unknown:
         parser.error(f"unknown part(s) {', '.join(unknown)}; present: {', '.join(sorted(parts))}")
-    offered = {"sqlite": not args.postgres_only, "postgres": not args.sqlite_only, "repeat": args.repeat}
+    offered = {"sqlite": not args.postgres_only, "postgres": not args.sqlite_only, "repeat": args.repeat,
+               "cases": args.cases}
     for name in chosen:
         accepted = inspect.signature(parts[name]).parameters
         parts[name](**{k: v for k, v in offered.items() if k in accepted})
