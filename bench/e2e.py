@@ -234,8 +234,10 @@ def run(args: argparse.Namespace) -> dict:
         wait_until = min(give_up, time.monotonic() + args.drain)
         while time.monotonic() < wait_until and len(set(accepted) - set(log.arrived)) > 0:
             time.sleep(0.1)
-        latencies = [log.arrived[s] - accepted[s] for s in accepted if s in log.arrived]
-        missing = len(set(accepted) - set(log.arrived))
+        # Requests given up on may still be answering: read both sides once.
+        accepted, arrived = dict(accepted), dict(log.arrived)
+        latencies = [arrived[s] - accepted[s] for s in accepted if s in arrived]
+        missing = len(set(accepted) - set(arrived))
         line_items = [i for i in sim.line_items(CTX) if i.get("tag") == "lti_badger"]
         stamps = sorted(accepted.values())
         achieved = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 and stamps[-1] > stamps[0] else None
