@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..credentials import IssuerProfile, issue_credential, set_status
 from ..deliveries.outbox import (
-    ACTION_AWARD, ACTION_REINSTATE, ACTION_REVOKE, ACTION_SUSPEND, enqueue_award_change,
+    ACTION_AWARD, ACTION_EXPIRE, ACTION_REINSTATE, ACTION_REVOKE, ACTION_SUSPEND, enqueue_award_change,
 )
 from ..errors import BadgerError, BadInput, Conflict, NotFound
 from ..models import Achievement, AchievementVersion, Award, Course, Credential, Enrollment, Person
@@ -143,6 +143,8 @@ def expire_due(session: Session, now: datetime, *, achievement_id: int | None = 
                subject_id=award.id, now=now, reason="validity period ended", before=before,
                after=award_state(award), course_id=award.course_id,
                platform_id=session.get(Course, award.course_id).platform_id)
+        enqueue_award_change(session, award, ACTION_EXPIRE, now, base_url=get_context(session).base_url,
+                             reason="validity period ended")
     session.flush()
     return expired
 

@@ -203,6 +203,7 @@ _SUBJECTS = {
     "revoke": "Your badge {name} was revoked",
     "suspend": "Your badge {name} is suspended",
     "reinstate": "Your badge {name} is valid again",
+    "expire": "Your badge {name} has expired",
 }
 
 
@@ -223,6 +224,8 @@ def build_email(job: Job, settings: Settings) -> EmailMessage:
         lines.append(f"Your badge \"{name}\" in {course} was revoked.")
     elif job.action == "suspend":
         lines.append(f"Your badge \"{name}\" in {course} is suspended while it is reviewed.")
+    elif job.action == "expire":
+        lines.append(f"Your badge \"{name}\" in {course} has expired; meeting its criteria again renews it.")
     else:
         lines.append(f"Your badge \"{name}\" in {course} is valid again.")
     if p.get("reason"):

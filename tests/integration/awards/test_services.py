@@ -138,6 +138,15 @@ def test_expiry_and_renewal(adb):
         "award.create", "award.expire", "award.create"]
 
 
+def test_expiry_reaches_every_destination(adb):
+    w = make_world(adb, validity_days=30)
+    add_webhook(adb, w.platform, "https://hooks.example/badges")
+    award = services.award_from_rule(adb, w.achievement, w.version, w.learners[0].id, None, NOW)
+    assert services.expire_due(adb, NOW + timedelta(days=31)) == [award]
+    assert _deliveries(adb, award) == [("ags", "award"), ("ags", "expire"), ("email", "award"), ("email", "expire"),
+                                       ("webhook", "award"), ("webhook", "expire")]
+
+
 def test_bulk_csv_award_and_revoke_report_each_row(adb):
     w = make_world(adb, learners=3)
     a, b, c = w.learners

@@ -50,3 +50,12 @@ def test_email_text_has_badge_links_and_reason():
     body = msg.get_content()
     assert msg["To"] == "g@x.edu" and msg["Subject"] == "Your badge Python was revoked"
     assert "Reason: duplicate" in body and "https://b/credentials/1" in body and "Hello Grace" in body
+
+
+def test_expiry_email_says_how_to_renew():
+    job = Job(8, 1, "email", "expire", {
+        "achievement": {"name": "Python", "description": ""}, "learner": {"sub": "u1", "name": "Grace", "email": "g@x.edu"},
+        "course": {"context_id": "c1", "title": "Intro"}, "reason": "validity period ended"})
+    msg = build_email(job, Settings(mail_from="badges@x.edu"))
+    assert msg["Subject"] == "Your badge Python has expired"
+    assert "has expired; meeting its criteria again renews it" in msg.get_content()
