@@ -24,8 +24,8 @@ class CourseWorld:
     activities: list[Activity] = field(default_factory=list)
 
 
-def make_platform(session: Session, issuer: str = "https://lms.example") -> Platform:
-    platform = Platform(name="Example LMS", issuer=issuer, client_id="tool-1", auth_login_url=f"{issuer}/auth",
+def make_platform(session: Session, issuer: str = "https://lms.example", client_id: str = "tool-1") -> Platform:
+    platform = Platform(name="Example LMS", issuer=issuer, client_id=client_id, auth_login_url=f"{issuer}/auth",
                         auth_token_url=f"{issuer}/token", key_set_url=f"{issuer}/jwks")
     session.add(platform)
     session.flush()

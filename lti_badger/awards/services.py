@@ -18,7 +18,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..credentials import IssuerProfile, issue_credential, set_status
+from ..credentials import issue_credential, set_status
+from ..credentials.issuer_profiles import issuer_profile_for_course
 from ..deliveries.outbox import (
     ACTION_AWARD, ACTION_EXPIRE, ACTION_REINSTATE, ACTION_REVOKE, ACTION_SUSPEND, enqueue_award_change,
 )
@@ -106,7 +107,8 @@ def _require_learner(session: Session, course_id: int, person_id: int) -> Person
 
 def _issue(session: Session, award: Award, now: datetime) -> Credential:
     ctx = get_context(session)
-    return issue_credential(session, award, IssuerProfile.from_settings(ctx.settings), ctx.keys, now)
+    issuer = issuer_profile_for_course(session, ctx.settings, award.course_id)
+    return issue_credential(session, award, issuer, ctx.keys, now)
 
 
 def _set_credential_bits(session: Session, award: Award, purpose: str, bit: bool, now: datetime) -> None:

@@ -65,6 +65,7 @@ class IssuerFacts:
     url: str = ""
     email: str = ""
     image: str = ""
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def compose_achievement(facts: CredentialFacts, issuer: IssuerFacts) -> dict[str
         "name": clean_text(facts.name),
         "description": clean_text(facts.description) or clean_text(facts.name),
         "criteria": {"id": f"{facts.achievement_id}#criteria", "narrative": _criteria_narrative(facts)},
-        "creator": _profile(issuer),
+        "creator": compose_profile(issuer),
         "version": str(facts.version_number),
     }
     if facts.has_image:
@@ -200,12 +201,15 @@ def compose_achievement(facts: CredentialFacts, issuer: IssuerFacts) -> dict[str
     return achievement
 
 
-def _profile(issuer: IssuerFacts) -> dict[str, Any]:
+def compose_profile(issuer: IssuerFacts) -> dict[str, Any]:
+    """The issuer `Profile` as credentials carry it (also the admin page's preview)."""
     profile: dict[str, Any] = {"id": issuer.did, "type": ["Profile"], "name": clean_text(issuer.name)}
     if issuer.url:
         profile["url"] = issuer.url
     if issuer.email:
         profile["email"] = issuer.email
+    if issuer.description:
+        profile["description"] = clean_text(issuer.description)
     if issuer.image:
         profile["image"] = {"id": issuer.image, "type": "Image"}
     return profile
@@ -285,7 +289,7 @@ def compose_credential(facts: CredentialFacts, issuer: IssuerFacts, *, credentia
         "id": credential_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": clean_text(facts.name),
-        "issuer": _profile(issuer),
+        "issuer": compose_profile(issuer),
         "validFrom": xsd_datetime(valid_from),
     }
     if valid_until is not None:

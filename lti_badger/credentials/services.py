@@ -44,6 +44,7 @@ class IssuerProfile:
     url: str = ""
     email: str = ""
     image: str = ""
+    description: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IssuerProfile:
@@ -52,7 +53,8 @@ class IssuerProfile:
                    url=settings.issuer_url or base, email=settings.issuer_email, image=settings.issuer_image)
 
     def facts(self) -> IssuerFacts:
-        return IssuerFacts(did=self.did, name=self.name, url=self.url, email=self.email, image=self.image)
+        return IssuerFacts(did=self.did, name=self.name, url=self.url, email=self.email, image=self.image,
+                           description=self.description)
 
 
 def current_signer(issuer: IssuerProfile, keys: KeyStore) -> tuple[Signer, Key]:

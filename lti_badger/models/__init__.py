@@ -6,13 +6,14 @@ from .base import Base
 from .course import Activity, Course, Enrollment, Module, Person, ResourceLink
 from .credential import Credential, StatusEntry, StatusList
 from .delivery import Delivery, DeliveryAttempt, WebhookEndpoint
+from .issuer import IssuerProfileRecord
 from .lti_state import CacheEntry, UsedNonce
 from .platform import Deployment, Platform
 from .progress import Progress, ProgressEvent, ProgressSource
 
 __all__ = [
     "Achievement", "AchievementVersion", "Activity", "AuditEvent", "Award", "Base", "CacheEntry",
-    "Course", "Credential", "Delivery", "DeliveryAttempt", "Deployment", "Enrollment", "Module",
+    "Course", "Credential", "Delivery", "DeliveryAttempt", "Deployment", "Enrollment", "IssuerProfileRecord", "Module",
     "Person", "Platform", "Progress", "ProgressEvent", "ProgressSource", "ResourceLink",
     "StatusEntry", "StatusList", "UsedNonce", "WebhookEndpoint",
 ]

@@ -1,6 +1,6 @@
 """Blueprint: admin pages (an LMS administrator launching the tool, role "admin"): the
 platform and its deployments (add a client registration of the same LMS, edit, remove, dynamic
-registration status), progress sources with last sync and lag, the issuer profile,
+registration status), progress sources with last sync and lag, the LMS's issuer profile,
 signing keys with rotation, deliveries (pending, failed, dead; retry), the audit log with
 filters, and health. An LMS admin sees their own platform's data only."""
 
@@ -12,6 +12,9 @@ from flask import Blueprint, current_app, redirect, render_template, request
 from sqlalchemy import func, select, text
 
 from ..awards.audit import Actor, list_audit, record
+from ..credentials import issuer_profiles
+from ..credentials.compose import compose_profile
+from ..credentials.services import IssuerProfile
 from ..deliveries.outbox import retry_delivery
 from ..errors import BadgerError, BadInput, Forbidden, NotFound
 from ..keys import KIND_ISSUER, KIND_LTI
@@ -21,6 +24,7 @@ from ..models.delivery import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
 from ..progress import sources as progress_sources
 from .auth import ROLE_ADMIN, current_scope, require_scope
 from .db import db, rollback_refusal
+from .forms import read_upload
 from .templating import scoped_url
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -272,10 +276,49 @@ def sources():
                            base_url=_services().settings.public_base_url)
 
 
+ISSUER_FIELDS = ("name", "url", "email", "description")
+
+
+def _issuer_page(platform_, *, error=None, values=None, status=200):
+    """The LMS's issuer profile as a form, the configured defaults beside each field, and a
+    preview of the `issuer` object the next credential of this LMS will carry."""
+    session, settings = db(), _services().settings
+    record = issuer_profiles.find_profile_record(session, platform_.issuer)
+    profile = issuer_profiles.issuer_profile_for(session, settings, platform_.issuer)
+    return render_template("admin/issuer.html", platform=platform_, record=record, profile=profile,
+                           preview=compose_profile(profile.facts()), defaults=IssuerProfile.from_settings(settings),
+                           v=values or {f: (getattr(record, f) if record else None) or "" for f in ISSUER_FIELDS},
+                           error=error), status
+
+
 @bp.get("/issuer")
 @require_scope(ROLE_ADMIN)
 def issuer():
-    return render_template("admin/issuer.html", settings=_services().settings)
+    scope = current_scope()
+    return _issuer_page(platforms.get_platform(db(), scope.platform_id))
+
+
+@bp.post("/platforms/<int:platform_id>/issuer")
+@require_scope(ROLE_ADMIN)
+def edit_issuer(platform_id: int):
+    """Save the issuer profile of the admin's LMS (shared by its client registrations)."""
+    platform_ = _own_platform(platform_id)
+    session = db()
+    values = {f: request.form.get(f, "") for f in ISSUER_FIELDS}
+    image, image_name = read_upload(request.files, "image_file")
+    changes = issuer_profiles.ProfileChanges(**values, image=image, image_name=image_name,
+                                             remove_image=request.form.get("remove_image") == "yes")
+    before = issuer_profiles.profile_state(issuer_profiles.find_profile_record(session, platform_.issuer))
+    try:
+        saved = issuer_profiles.save_issuer_profile(session, platform_.issuer, changes, _now())
+    except BadgerError as err:
+        rollback_refusal(err)
+        return _issuer_page(platforms.get_platform(db(), platform_id), error=err, values=values,
+                            status=err.status_code)
+    record(session, actor=Actor.user(current_scope().person_id), action="issuer_profile.edit",
+           subject_type="issuer_profile", subject_id=saved.public_id, now=_now(), before=before or None,
+           after=issuer_profiles.profile_state(saved), platform_id=platform_.id)
+    return _go("admin.issuer", saved=1)
 
 
 @bp.route("/keys", methods=["GET", "POST"])

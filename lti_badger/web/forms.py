@@ -131,6 +131,15 @@ def designer_data(form: Mapping[str, str], upload: bytes | None, upload_name: st
     return data
 
 
+def read_upload(files: Mapping[str, Any], field: str) -> tuple[bytes | None, str | None]:
+    """An uploaded image's bytes and file name, or (None, None) when no file was chosen. Reads one
+    byte past the limit at most, enough for the sanitiser to refuse it as too large."""
+    file = files.get(field)
+    if file is None or not file.filename:
+        return None, None
+    return file.read(images.MAX_UPLOAD_BYTES + 1), file.filename
+
+
 def initials(name: str) -> str:
     words = [w for w in name.split() if w[:1].isalnum()]
     return "".join(w[0].upper() for w in words[:3]) or "?"

@@ -104,13 +104,6 @@ def _render_designer(course, achievement, values, error=None, status=200):
                            templates=forms.images.TEMPLATES), status
 
 
-def _upload() -> tuple[bytes | None, str | None]:
-    file = request.files.get("image_file")
-    if file is None or not file.filename:
-        return None, None
-    return file.read(forms.images.MAX_UPLOAD_BYTES + 1), file.filename
-
-
 @bp.route("/badges/new", methods=["GET", "POST"])
 @require_scope(ROLE_INSTRUCTOR)
 def new_badge():
@@ -120,7 +113,7 @@ def new_badge():
     if request.method == "GET":
         return _render_designer(course, None, _designer_values(None))
     try:
-        data = forms.designer_data(request.form, *_upload())
+        data = forms.designer_data(request.form, *forms.read_upload(request.files, "image_file"))
         achievement = achievements.create_achievement(session, course.id, data, scope.person_id, _now())
     except BadgerError as err:
         rollback_refusal(err)
@@ -139,7 +132,8 @@ def edit_badge(achievement_id: int):
     if request.method == "GET":
         return _render_designer(course, achievement, _designer_values(version))
     try:
-        data = forms.designer_data(request.form, *_upload(), previous_details=version.details if version else None)
+        data = forms.designer_data(request.form, *forms.read_upload(request.files, "image_file"),
+                                   previous_details=version.details if version else None)
         achievements.update_achievement(session, course.id, achievement.id, data, scope.person_id, _now())
     except BadgerError as err:
         rollback_refusal(err)

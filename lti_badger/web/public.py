@@ -15,6 +15,8 @@ from sqlalchemy import select
 from ..credentials import baking
 from ..credentials.compose import CREDENTIAL_CONTEXTS, CredentialFacts, compose_achievement
 from ..credentials.did import did_document
+from ..credentials.images import BadgeImage
+from ..credentials.issuer_profiles import get_issuer_image, issuer_profile_for_course
 from ..credentials.safety import MAX_DOCUMENT_BYTES
 from ..credentials.services import (
     IssuerProfile, LocalSource, credential_document, current_signer, get_credential,
@@ -168,7 +170,8 @@ def status_list(list_id: int):
 # --- achievements -----------------------------------------------------------------------------
 
 def _achievement_json(achievement: Achievement, version: AchievementVersion) -> dict[str, Any]:
-    issuer = _issuer()
+    """The achievement with the creator its credentials name: the profile of the course's LMS."""
+    issuer = issuer_profile_for_course(db(), _services().settings, achievement.course_id)
     facts = CredentialFacts(
         base_url=issuer.base_url, achievement_public_id=achievement.public_id, version_number=version.number,
         name=version.name, description=version.description or "", criteria_narrative=version.criteria_narrative or "",
@@ -216,9 +219,20 @@ def achievement_version_page(public_id: str, number: int):
 def achievement_image(public_id: str, number: int):
     _achievement, version = _find_version(public_id, number)
     png, svg = baking.badge_images(version.name, version.image, version.image_type)
-    image = svg if version.image_type == "image/svg+xml" else png
+    return _image_response(svg if version.image_type == "image/svg+xml" else png, max_age=3600)
+
+
+@bp.get("/issuers/<public_id>/image")
+def issuer_image(public_id: str):
+    """The image an LMS admin set for their institution (credentials' `issuer.image`). The
+    admin can replace it, so caches keep it for minutes, not hours."""
+    return _image_response(get_issuer_image(db(), public_id), max_age=300)
+
+
+def _image_response(image: BadgeImage, *, max_age: int) -> Response:
+    """A sanitised image; the CSP keeps an SVG opened on its own from loading or running anything."""
     response = Response(image.data, mimetype=image.media_type)
-    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
     return response
 

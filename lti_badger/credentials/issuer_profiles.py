@@ -1,0 +1,136 @@
+"""The issuer profile per LMS: an LMS admin sets the name, web site, e-mail, description and
+image that credentials of their LMS's courses show; every field left empty falls back to the
+configuration. The signing identity stays the tool's one did:web for every LMS (one key, one
+DID document, one set of status lists); only the display profile is per institution.
+
+A profile is keyed by the platform's `issuer` string, so every client registration of one LMS
+shares it. Credentials already issued keep the profile they were signed with; the image is
+served at a stable URL (`/issuers/<public_id>/image`), so it shows the current logo.
+No Flask here: the web layer passes plain values and the uploaded bytes in."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import BadInput, NotFound
+from ..lti.platforms import check_url
+from ..models import Course, IssuerProfileRecord, Platform
+from ..settings import Settings
+from .images import BadgeImage, sanitise_upload
+from .services import IssuerProfile
+
+MAX_NAME = 200
+MAX_EMAIL = 320
+MAX_DESCRIPTION = 2000
+# Deliberately loose (one @, a dot in the domain, no spaces or markup): the address is shown
+# to people, never used to send mail.
+_EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"'.]+$")
+
+
+@dataclass(frozen=True)
+class ProfileChanges:
+    """What the admin's form sends: the text fields as typed (empty = use the configured
+    default), an uploaded image (sanitised here) or a request to remove the current one."""
+
+    name: str
+    url: str = ""
+    email: str = ""
+    description: str = ""
+    image: bytes | None = None
+    image_name: str | None = None
+    remove_image: bool = False
+
+
+def issuer_image_url(base_url: str, public_id: str) -> str:
+    return f"{base_url.rstrip('/')}/issuers/{public_id}/image"
+
+
+def find_profile_record(session: Session, platform_issuer: str) -> IssuerProfileRecord | None:
+    return session.scalar(select(IssuerProfileRecord).where(IssuerProfileRecord.platform_issuer == platform_issuer))
+
+
+def issuer_profile_for(session: Session, settings: Settings, platform_issuer: str) -> IssuerProfile:
+    """The configured profile with the LMS's own fields laid over it; the DID is always ours."""
+    default = IssuerProfile.from_settings(settings)
+    record = find_profile_record(session, platform_issuer) if platform_issuer else None
+    if record is None:
+        return default
+    return dataclasses.replace(
+        default, name=record.name or default.name, url=record.url or default.url,
+        email=record.email or default.email, description=record.description or default.description,
+        image=issuer_image_url(default.base_url, record.public_id) if record.image else default.image)
+
+
+def issuer_profile_for_course(session: Session, settings: Settings, course_id: int) -> IssuerProfile:
+    """The profile of the LMS a course belongs to."""
+    issuer = session.scalar(select(Platform.issuer).join(Course, Course.platform_id == Platform.id)
+                            .where(Course.id == course_id))
+    return issuer_profile_for(session, settings, issuer or "")
+
+
+def _checked(changes: ProfileChanges) -> tuple[dict[str, str | None], BadgeImage | None]:
+    """Every field validated before anything is written: a refusal changes nothing."""
+    name = " ".join(changes.name.split())
+    if not name:
+        raise BadInput("the issuer needs a name", detail={"field": "name"})
+    if len(name) > MAX_NAME:
+        raise BadInput(f"the name is longer than {MAX_NAME} characters", detail={"field": "name"})
+    url = changes.url.strip()
+    if url:
+        try:
+            url = check_url(url, "the web site")
+        except BadInput as e:
+            raise BadInput(e.message, detail={"field": "url"}) from e
+    email = changes.email.strip()
+    if email and (len(email) > MAX_EMAIL or not _EMAIL.match(email)):
+        raise BadInput(f"{email!r} is not an e-mail address", detail={"field": "email"})
+    description = changes.description.strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise BadInput(f"the description is longer than {MAX_DESCRIPTION} characters", detail={"field": "description"})
+    if changes.image and changes.remove_image:
+        raise BadInput("either upload a new image or remove the current one, not both", detail={"field": "image_file"})
+    image = sanitise_upload(changes.image, changes.image_name) if changes.image else None
+    return {"name": name, "url": url or None, "email": email or None, "description": description or None}, image
+
+
+def save_issuer_profile(session: Session, platform_issuer: str, changes: ProfileChanges,
+                        now: datetime) -> IssuerProfileRecord:
+    """Create or update the profile of the LMS `platform_issuer`. Flushes, never commits."""
+    fields, image = _checked(changes)
+    record = find_profile_record(session, platform_issuer)
+    if record is None:
+        record = IssuerProfileRecord(platform_issuer=platform_issuer)
+        session.add(record)
+    for key, value in fields.items():
+        setattr(record, key, value)
+    if image is not None:
+        record.image, record.image_type = image.data, image.media_type
+    elif changes.remove_image:
+        record.image, record.image_type = None, None
+    record.updated_at = now
+    session.flush()
+    return record
+
+
+def profile_state(record: IssuerProfileRecord | None) -> dict[str, Any]:
+    """The profile as the audit log keeps it (the image by type and digest, not its bytes)."""
+    if record is None:
+        return {}
+    image = {"type": record.image_type, "sha256": hashlib.sha256(record.image).hexdigest()} if record.image else None
+    return {"name": record.name, "url": record.url, "email": record.email, "description": record.description,
+            "image": image}
+
+
+def get_issuer_image(session: Session, public_id: str) -> BadgeImage:
+    record = session.scalar(select(IssuerProfileRecord).where(IssuerProfileRecord.public_id == public_id[:36]))
+    if record is None or not record.image or not record.image_type:
+        raise NotFound("no such issuer image")
+    return BadgeImage(record.image_type, record.image)

@@ -1,0 +1,33 @@
+"""The issuer profile an LMS admin sets for their institution: the name, web site, e-mail,
+description and image that credentials of that LMS's courses show. Keyed by the platform's
+`issuer` string, so every client registration of one LMS shares it; any field left empty
+falls back to the configuration (`issuer_name`, ...). The signing identity (did:web) is not
+here: it is the tool's, one for all LMSs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, new_uuid, utcnow
+
+
+class IssuerProfileRecord(Base):
+    __tablename__ = "issuer_profile"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # In the public image URL; the issuer string is a URL itself and stays out of paths.
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    platform_issuer: Mapped[str] = mapped_column(String(500), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    email: Mapped[str | None] = mapped_column(String(320))
+    description: Mapped[str | None] = mapped_column(Text)
+    image_type: Mapped[str | None] = mapped_column(String(40))
+    image: Mapped[bytes | None] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<IssuerProfileRecord {self.id} {self.platform_issuer}>"
