@@ -9,10 +9,11 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 import segno
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, redirect, render_template, request
 from markupsafe import Markup
 from sqlalchemy import select
 
+from ..credentials.services import credential_document
 from ..criteria.evaluate import Decision, evaluate
 from ..criteria.snapshots import load_snapshot, load_structure
 from ..deliveries.outbox import latest_credential
@@ -140,7 +141,6 @@ def badge(achievement_id: int):
     item = items[0]
     share = None
     if item.earned and item.credential is not None:
-        settings = current_app.extensions["lti_badger"].settings
         cid = item.credential.id
         page = public_url("public.credential_page", credential_id=cid)
         share = {
@@ -151,7 +151,8 @@ def badge(achievement_id: int):
             "verify": public_url("public.verify_page"),
         }
         share["linkedin"] = linkedin_url(
-            name=item.achievement.current_version.name, organization=settings.issuer_name,
+            name=item.achievement.current_version.name,
+            organization=credential_document(item.credential)["issuer"]["name"],
             issued=item.award.awarded_at, cert_url=page, cert_id=cid, expires=item.award.valid_until)
         wallet_target = share["json"] or page
         share["qr"] = qr_svg(wallet_target, "QR code of the credential link") if wallet_target else None

@@ -1,8 +1,9 @@
 """The issuer profile per LMS over HTTP: an LMS admin edits name, web site, e-mail, description
 and image; the next credential of that LMS's courses carries them (schema-valid, VERIFIED by
 ob3-verify) while another LMS's credentials keep the configured profile; client registrations
-of one LMS share the profile; bad input is a 4xx that changes nothing; an admin of another
-LMS gets 404, instructors and learners 403, a form without CSRF token 400."""
+of one LMS share the profile, and the learner's LinkedIn link names it too; bad input is a 4xx
+that changes nothing; an admin of another LMS gets 404, instructors and learners 403, a form
+without CSRF token 400."""
 
 from __future__ import annotations
 
@@ -68,8 +69,8 @@ def _save(admin, platform_id, data, **kw):
     return admin.post(f"/admin/platforms/{platform_id}/issuer", data, content_type="multipart/form-data", **kw)
 
 
-def _issue(app, as_person, world) -> dict:
-    """An instructor of `world` awards a badge by hand; the credential it issued."""
+def _issue(app, as_person, world) -> tuple[dict, int]:
+    """An instructor of `world` awards a badge by hand; the credential it issued and the badge's id."""
     with _sessions(app) as s:
         ach, _ = make_achievement(s, world.course, name=f"Badge of {world.course.title}")
         s.commit()
@@ -80,7 +81,7 @@ def _issue(app, as_person, world) -> dict:
                                            "reason": "oral exam"}).status_code == 303
     with _sessions(app) as s:
         award = s.scalar(select(Award).where(Award.achievement_id == ach_id))
-        return json.loads(s.scalar(select(Credential.document).where(Credential.award_id == award.id)))
+        return json.loads(s.scalar(select(Credential.document).where(Credential.award_id == award.id))), ach_id
 
 
 def _lms(app, issuer, context_id, client_id="tool-1"):
@@ -97,7 +98,7 @@ def test_edited_profile_is_in_the_next_credential_of_that_lms_only(app, courses,
     services.keys.ensure(KIND_ISSUER)
     other = _lms(app, "https://other-lms.example", "X")
     sibling = _lms(app, "https://lms.example", "S", client_id="tool-2")  # another registration of LMS A
-    before = _issue(app, as_person, a)
+    before, _ = _issue(app, as_person, a)
     assert before["issuer"]["name"] == "Badge Tool" and before["issuer"]["url"] == "https://tool.example/"
 
     admin = as_person(a, a.admin, "admin")
@@ -117,13 +118,15 @@ def test_edited_profile_is_in_the_next_credential_of_that_lms_only(app, courses,
 
     image_url = f"{services.settings.public_base_url}/issuers/{public_id}/image"
     for world in (a, sibling):
-        issuer = _issue(app, as_person, world)["issuer"]
+        issuer = _issue(app, as_person, world)[0]["issuer"]
         assert issuer == {"id": before["issuer"]["id"], "type": ["Profile"], "name": GOOD["name"], "url": GOOD["url"],
                           "email": GOOD["email"], "description": GOOD["description"],
                           "image": {"id": image_url, "type": "Image"}}
-    document = _issue(app, as_person, a)
+    document, ach_id = _issue(app, as_person, a)
     assert document["credentialSubject"]["achievement"]["creator"]["name"] == GOOD["name"]
     assert schema_errors(document) == []
+    badge_page = as_person(a, a.learners[0], "learner").get(f"/me/badges/{ach_id}").get_data(as_text=True)
+    assert "organizationName=Universidad+de+Ejemplo" in badge_page  # the LinkedIn link names the same issuer
     with _sessions(app) as s:
         ok, line = ob3_verify(document, docs_map(s, Issuer(IssuerProfile.from_settings(services.settings), services.keys),
                                                  document), tmp_path,
@@ -135,7 +138,7 @@ def test_edited_profile_is_in_the_next_credential_of_that_lms_only(app, courses,
     assert "default-src 'none'" in served.headers["Content-Security-Policy"]
     assert client.get("/issuers/no-such-profile/image").status_code == 404
 
-    elsewhere = _issue(app, as_person, other)["issuer"]
+    elsewhere = _issue(app, as_person, other)[0]["issuer"]
     assert elsewhere["name"] == "Badge Tool" and "image" not in elsewhere and "description" not in elsewhere
     # already-issued credentials are signed and stay as they were
     with _sessions(app) as s:
