@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..errors import BadInput, Conflict, NotFound
-from ..models import Deployment, Platform
+from ..models import Deployment, IssuerProfileRecord, Platform
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -107,9 +107,13 @@ def update_platform(session: Session, platform: Platform, *, name: str, auth_log
 
 
 def remove_platform(session: Session, platform_id: int) -> None:
-    """Forget an LMS and everything recorded from it (courses, people, awards cascade)."""
-    session.delete(get_platform(session, platform_id))
+    """Forget an LMS and everything recorded from it (courses, people, awards cascade). Its
+    issuer profile goes with the last client registration of that issuer."""
+    platform = get_platform(session, platform_id)
+    session.delete(platform)
     session.flush()
+    if session.scalar(select(Platform.id).where(Platform.issuer == platform.issuer).limit(1)) is None:
+        session.execute(delete(IssuerProfileRecord).where(IssuerProfileRecord.platform_issuer == platform.issuer))
 
 
 def remove_deployment(session: Session, platform: Platform, deployment_id: str) -> None:

@@ -218,3 +218,15 @@ def test_spanish_page(app, courses):
     admin = PageClient(app, app.test_client(), token_for(app, a, a.admin, "admin", "es"))
     page = admin.get("/admin/issuer").get_data(as_text=True)
     assert "Cómo aparece el emisor en una credencial" in page and "Guardar el perfil del emisor" in page
+
+
+def test_the_profile_goes_with_the_last_registration_of_the_lms(app, courses, as_person):
+    a, _ = courses
+    sibling = _lms(app, "https://lms.example", "S", client_id="tool-2")
+    assert _save(as_person(a, a.admin, "admin"), a.platform.id, GOOD).status_code == 303
+    assert as_person(a, a.admin, "admin").post(f"/admin/platforms/{a.platform.id}/remove",
+                                               {"confirm": "yes"}).status_code == 200
+    assert _record(app)[0] == GOOD["name"]  # the LMS's other client registration still uses it
+    assert as_person(sibling, sibling.admin, "admin").post(f"/admin/platforms/{sibling.platform.id}/remove",
+                                                           {"confirm": "yes"}).status_code == 200
+    assert _record(app) is None
