@@ -47,6 +47,13 @@ class Conflict(BadgerError):
     code = "conflict"
 
 
+class Gone(BadgerError):
+    """Something that existed but is no more (an expired one-time link)."""
+
+    status_code = 410
+    code = "gone"
+
+
 class PayloadTooLarge(BadgerError):
     status_code = 413
     code = "payload_too_large"

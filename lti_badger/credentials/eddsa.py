@@ -96,6 +96,14 @@ def verify_proof(document: dict[str, Any], proof: dict[str, Any], public_key: by
     """True when `proof` is a valid eddsa-rdfc-2022 signature of `document` by `public_key`."""
     if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
         return False
+    return verify_signature(document, proof, public_key, canon=canon)
+
+
+def verify_signature(document: dict[str, Any], proof: dict[str, Any], public_key: bytes, *,
+                     canon: Canonicalizer = canonicalize) -> bool:
+    """The Ed25519 check over the hashes of proof options and document that eddsa-rdfc-2022
+    shares with the older Ed25519Signature2020 suite (wallets still sign with it); the
+    caller has checked which suite the proof names."""
     try:
         signature = decode_base58btc(proof.get("proofValue", ""))
     except BadInput:

@@ -10,10 +10,11 @@ from .issuer import IssuerProfileRecord
 from .lti_state import CacheEntry, UsedNonce
 from .platform import Deployment, Platform
 from .progress import Progress, ProgressEvent, ProgressSource
+from .wallet import WalletExchange
 
 __all__ = [
     "Achievement", "AchievementVersion", "Activity", "AuditEvent", "Award", "Base", "CacheEntry",
     "Course", "Credential", "Delivery", "DeliveryAttempt", "Deployment", "Enrollment", "IssuerProfileRecord", "Module",
     "Person", "Platform", "Progress", "ProgressEvent", "ProgressSource", "ResourceLink",
-    "StatusEntry", "StatusList", "UsedNonce", "WebhookEndpoint",
+    "StatusEntry", "StatusList", "UsedNonce", "WalletExchange", "WebhookEndpoint",
 ]

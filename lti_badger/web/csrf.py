@@ -4,8 +4,9 @@ The token is an HMAC over the launch scope (platform, course, person, role) and 
 time, keyed with the app secret, so it is tied to who launched and works without cookies
 (the launch token travels in the page, the CSRF token beside it). Requests that are
 authenticated otherwise are exempt: LTI login/launch POSTs from the LMS (signed id_token),
-event feeds (their own credentials), public read-only endpoints (verify), and JSON bodies
-(a browser cannot send those cross-site without a CORS preflight we never grant)."""
+event feeds (their own credentials), public read-only endpoints (verify), wallet exchanges
+(a one-time secret and the wallet's DID authentication), and JSON bodies (a browser cannot
+send those cross-site without a CORS preflight, which only the wallet exchange grants)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from .auth import TOKEN_MAX_AGE, Scope, find_scope
 
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
-EXEMPT_BLUEPRINTS = frozenset({"lti", "events", "public"})
+EXEMPT_BLUEPRINTS = frozenset({"lti", "events", "public", "wallet"})
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _exempt_views: set[str] = set()
 

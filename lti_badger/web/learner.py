@@ -1,6 +1,7 @@
 """Blueprint: learner pages (launched from a course): each badge with progress and "why not
 yet" (never showing unreleased grades), earned badges with downloads, the verification link,
-LinkedIn Add-to-Profile, a wallet QR code, and the privacy choice for public pages."""
+LinkedIn Add-to-Profile, a one-time wallet link (VC-API exchange) with its QR code, and the
+privacy choice for public pages."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from urllib.parse import urlencode
 
 import segno
 from flask import Blueprint, redirect, render_template, request
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
+from ..credentials.exchanges import open_exchange
 from ..credentials.services import credential_document
 from ..criteria.evaluate import Decision, evaluate
 from ..criteria.snapshots import load_snapshot, load_structure
@@ -26,6 +29,7 @@ from . import queries
 from .auth import current_scope, require_scope
 from .db import db
 from .templating import public_url, scoped_url
+from .wallet import wallet_links
 
 bp = Blueprint("learner", __name__, url_prefix="/me")
 
@@ -131,6 +135,28 @@ def qr_svg(data: str, title: str) -> Markup:
 @bp.get("/badges/<int:achievement_id>")
 @require_scope()
 def badge(achievement_id: int):
+    return _badge_page(achievement_id)
+
+
+@bp.post("/badges/<int:achievement_id>/wallet")
+@require_scope()
+def wallet(achievement_id: int):
+    """A one-time link for a wallet app to collect the credential, shown on the badge page
+    this response renders (the secret never goes into a URL the browser keeps)."""
+    scope = current_scope()
+    session = db()
+    queries.get_achievement(session, scope, achievement_id)
+    award = queries.awards_by_person(session, scope, scope.person_id).get((scope.person_id, achievement_id))
+    if award is None:
+        raise NotFound("you have not earned this badge")
+    opened = open_exchange(session, award.id, scope.person_id, datetime.now(timezone.utc))
+    links = wallet_links(opened.secret)
+    exchange = {**links, "expires_at": opened.expires_at,
+                "qr": qr_svg(links["lcw"], _("QR code that opens the Learner Credential Wallet"))}
+    return _badge_page(achievement_id, exchange=exchange)
+
+
+def _badge_page(achievement_id: int, *, exchange: dict | None = None):
     scope = current_scope()
     session = db()
     course = queries.get_course(session, scope)
@@ -154,11 +180,9 @@ def badge(achievement_id: int):
             name=item.achievement.current_version.name,
             organization=credential_document(item.credential)["issuer"]["name"],
             issued=item.award.awarded_at, cert_url=page, cert_id=cid, expires=item.award.valid_until)
-        wallet_target = share["json"] or page
-        share["qr"] = qr_svg(wallet_target, "QR code of the credential link") if wallet_target else None
     enrollment = session.scalar(select(Enrollment).where(Enrollment.course_id == scope.course_id,
                                                          Enrollment.person_id == scope.person_id))
-    return render_template("learner/badge.html", course=course, item=item, share=share,
+    return render_template("learner/badge.html", course=course, item=item, share=share, exchange=exchange,
                            public_display=enrollment.public_display if enrollment else "name",
                            choices=PUBLIC_DISPLAY_CHOICES, saved=request.args.get("saved"))
 

@@ -1,7 +1,7 @@
 """The whole flow in Chromium through the LMS simulator's launch: an instructor designs a
 badge with criteria in the UI, previews and activates it; a learner's progress arrives from
-the LMS gradebook; the learner sees progress, then the earned badge and its downloads; the
-instructor revokes it. axe runs on every page on the way; screenshots go to tests/artifacts/."""
+the LMS gradebook; the learner sees progress, then the earned badge, its downloads and a
+one-time wallet link; the instructor revokes it. axe runs on every page on the way; screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -114,7 +114,12 @@ def test_design_preview_activate_progress_award_revoke(stack, new_page, check, t
     assert png.read_bytes().startswith(b"\x89PNG")
     linkedin = learner.get_by_role("link", name="Add to LinkedIn profile").get_attribute("href")
     assert linkedin.startswith("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME")
+    assert learner.locator(".qr svg").count() == 0
+    learner.get_by_role("button", name="Add to a wallet").click()
+    expect(learner.get_by_role("link", name="Open in Learner Credential Wallet")).to_be_visible()
     assert learner.locator(".qr svg").count() == 1
+    assert learner.get_by_label("Wallet link (VC-API interaction URL)").input_value().endswith("?iuv=1")
+    check(learner, "07b-learner-wallet-link-360")
     public_page = learner.get_by_label("Verification link").input_value()
 
     verifier = new_page()
