@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from ..awards.audit import Actor, record
@@ -39,6 +39,7 @@ from .did_auth import ACCEPTED_CRYPTOSUITES, verify_did_auth
 from .status import status_of
 
 EXCHANGE_TTL = timedelta(minutes=15)
+PURGE_AFTER = timedelta(days=1)
 PRESENTATION_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 LCW_REQUEST = "https://lcw.app/request"
 
@@ -150,6 +151,12 @@ def exchange_step(session: Session, secret: str, message: Any, *, exchange_url: 
         "type": ["VerifiablePresentation"],
         "verifiableCredential": [json.loads(credential.document)],
     }}
+
+
+def purge_exchanges(session: Session, now: datetime) -> int:
+    """Delete exchanges a day past their expiry: they can no longer be used, and a collection
+    is kept in the audit trail. Run by the worker's periodic housekeeping."""
+    return session.execute(delete(WalletExchange).where(WalletExchange.expires_at < now - PURGE_AFTER)).rowcount
 
 
 def protocols(exchange_url: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..awards.services import expire_due, reevaluate_clock_rules
+from ..credentials.exchanges import purge_exchanges
 from ..db import transaction
 from ..keys import KeyStore
 from ..models import Delivery, DeliveryAttempt
@@ -211,10 +212,12 @@ class Worker:
                 log.exception("periodic task failed", extra={"task": task.__name__, "worker": self.worker_id})
 
     def _expire_and_reevaluate(self) -> None:
-        """Awards whose validity ended, and rules that time alone can make true."""
+        """Awards whose validity ended, rules that time alone can make true, and wallet
+        exchanges long expired."""
         with transaction(self.sessions) as session:
             expire_due(session, self.clock())
             reevaluate_clock_rules(session, self.clock())
+            purge_exchanges(session, self.clock())
 
     def _sync_launched_courses(self) -> None:
         """Roster and grades of courses launched since their last pull (launches never wait on the LMS)."""

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lti_badger.credentials import issue_credential, set_status
-from lti_badger.credentials.exchanges import EXCHANGE_TTL, exchange_step, open_exchange
+from lti_badger.credentials.exchanges import EXCHANGE_TTL, exchange_step, open_exchange, purge_exchanges
 from lti_badger.errors import Conflict, NotFound
 from lti_badger.models import Person, WalletExchange
 from tests.factories_credentials import NOW, make_award, make_issuer
@@ -79,3 +79,12 @@ def test_a_credential_replaced_after_the_link_was_made_is_not_handed_out(db, iss
         exchange_step(db, opened.secret, {"verifiablePresentation": vp}, exchange_url="https://x.example/e",
                       domain="badges.example.edu", now=NOW + timedelta(minutes=2))
     assert exchange.collected_at is None
+
+
+def test_exchanges_a_day_past_their_expiry_are_purged(db, issued):
+    award, _credential, _issuer = issued
+    open_exchange(db, award.id, award.person_id, NOW)
+    open_exchange(db, award.id, award.person_id, NOW + timedelta(days=1))
+    assert purge_exchanges(db, NOW + EXCHANGE_TTL + timedelta(hours=23)) == 0
+    assert purge_exchanges(db, NOW + EXCHANGE_TTL + timedelta(days=1, seconds=1)) == 1
+    assert _stored(db) == 1
