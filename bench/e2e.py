@@ -5,12 +5,17 @@ got the learner's badge score over AGS), at a fixed open-loop rate.
 The tool runs as separate processes exactly as in production: `gunicorn` web workers
 (`lti-badger serve --workers N` uses the same config) and `lti-badger worker` delivery
 processes; the LMS simulator and the load generator run in this process, so both ends of the
-measured interval share one clock. Each event is a new learner completing the badge's one
-required activity, so every event means: store the event, re-evaluate, award, compose + sign
-+ self-verify the OB3 credential, write the outbox, claim, create/find the line item, post the
-score.
+measured interval share one clock. By default each event is a new learner completing the
+badge's one required activity, so every event means: store the event, re-evaluate, award,
+compose + sign + self-verify the OB3 credential, write the outbox, claim, create/find the line
+item, post the score (the worst case). With `--steps K` the badge needs K activities and each
+learner sends K completions, so one event in K earns a badge, as in a course where learners
+work through several activities; latency is then measured from the learner's last event.
+CPU is reported per event for each tier: web, delivery workers, the PostgreSQL server, and
+this process (load generator + LMS simulator), whose sum against the cores shows saturation.
 
     .venv/bin/python bench/e2e.py --db postgresql --rate 100 --duration 60
+    .venv/bin/python bench/e2e.py --db postgresql --rate 100 --duration 60 --steps 4
     .venv/bin/python bench/e2e.py --db sqlite --rate 20 --duration 60
 """
 
@@ -73,13 +78,13 @@ class TimedLog(list):
         super().append(score)
 
 
-def statement(sub: str) -> dict:
+def statement(sub: str, activity: int = 12) -> dict:
     return {
         "id": str(uuid.uuid4()),
         "actor": {"name": sub, "account": {"homePage": MOODLE, "name": sub}},
         "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"en": "completed"}},
-        "object": {"id": f"{MOODLE}/mod/page/view.php?id=12", "objectType": "Activity",
-                   "definition": {"name": {"en": "Safety briefing"}}},
+        "object": {"id": f"{MOODLE}/mod/page/view.php?id={activity}", "objectType": "Activity",
+                   "definition": {"name": {"en": f"Safety briefing {activity}"}}},
         "result": {"completion": True},
         "timestamp": datetime.now(timezone.utc).isoformat(),
         "context": {"contextActivities": {"grouping": [{"id": f"{MOODLE}/course/view.php?id={CTX}"}]}},
@@ -102,7 +107,17 @@ def make_database(kind: str, instance: Path, pg_server: str) -> tuple[str, calla
     return make_url(pg_server).set(database=name).render_as_string(hide_password=False), drop
 
 
-def seed(settings, sim: LmsSimulator, tool_url: str, learners: int) -> tuple[str, str]:
+def activities(steps: int) -> list[int]:
+    """The badge's required activities: the lone "12" of the worst case, or 12, 13, ... for --steps."""
+    return [12 + n for n in range(steps)]
+
+
+def badge_rule(steps: int) -> dict:
+    required = [{"type": "activity_completed", "activity": str(a)} for a in activities(steps)]
+    return required[0] if steps == 1 else {"type": "all", "rules": required}
+
+
+def seed(settings, sim: LmsSimulator, tool_url: str, learners: int, steps: int = 1) -> tuple[str, str]:
     svc = build_services(settings)
     sim.register_tool(tool_url)
     sim.add_course(CTX, "Chemistry 101")
@@ -124,7 +139,7 @@ def seed(settings, sim: LmsSimulator, tool_url: str, learners: int) -> tuple[str
         s.execute(insert(Enrollment), [{"course_id": course.id, "person_id": ids[f"b{i}"], "role": "learner",
                                         "status": "active"} for i in range(learners)])
         ach = create_achievement(s, course.id, {"name": "Lab Safety", "description": "Knows the lab rules.",
-                                                "rule": {"type": "activity_completed", "activity": "12"}}, None, now)
+                                                "rule": badge_rule(steps)}, None, now)
         activate(s, course.id, ach.id, now)
         src = add_source(s, platform.id, "xapi", now=now)
         key, secret = src.key, src.secret
@@ -143,6 +158,20 @@ def cpu_seconds(pid: int) -> float:
             total += cpu_seconds(int(child))
     except (OSError, IndexError, ValueError):
         pass
+    return total
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU of every PostgreSQL server process (the database's share of the work)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, IndexError, ValueError):
+            continue
+        if name in ("postgres", "postmaster"):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
 
 
@@ -169,7 +198,7 @@ def run(args: argparse.Namespace) -> dict:
     log = TimedLog()
     sim.score_log = log
     total = int(args.rate * args.duration)
-    key, secret = seed(settings, sim, tool_url, total)
+    key, secret = seed(settings, sim, tool_url, -(-total // args.steps), args.steps)
     procs: list[subprocess.Popen] = []
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # run the cleanup below on `timeout`/kill
@@ -192,31 +221,39 @@ def run(args: argparse.Namespace) -> dict:
                 raise RuntimeError("the tool did not start")
             time.sleep(0.2)
 
-        accepted: dict[str, float] = {}
+        # Event i is step i % steps of learner i // steps; a learner's badge is earned by
+        # whichever of their events is stored last, so latency runs from that event's 200.
+        accepted_events: dict[str, list[float]] = {}
         post_ms: list[float] = []
         errors: list[str] = []
         local = threading.local()
+        steps = activities(args.steps)
 
         def send(i: int) -> None:
             http = getattr(local, "http", None) or requests.Session()
             local.http = http
-            sub = f"b{i}"
+            sub = f"b{i // args.steps}"
             started = time.monotonic()
             try:
-                resp = http.post(f"{tool_url}/xapi/statements", json=statement(sub), auth=(key, secret),
-                                 headers={"X-Experience-API-Version": "1.0.3"}, timeout=30)
+                resp = http.post(f"{tool_url}/xapi/statements", json=statement(sub, steps[i % args.steps]),
+                                 auth=(key, secret), headers={"X-Experience-API-Version": "1.0.3"}, timeout=30)
             except requests.RequestException as err:
                 errors.append(str(err))
                 return
             done = time.monotonic()
             if resp.status_code == 200:
-                accepted[sub] = done
+                accepted_events.setdefault(sub, []).append(done)
                 post_ms.append((done - started) * 1000)
             else:
                 errors.append(f"{resp.status_code} {resp.text[:200]}")
 
+        def completed() -> dict[str, float]:
+            return {sub: max(stamps) for sub, stamps in list(accepted_events.items()) if len(stamps) == args.steps}
+
         web_cpu0 = cpu_seconds(procs[0].pid)
         worker_cpu0 = sum(cpu_seconds(p.pid) for p in procs[1:])
+        pg_cpu0 = postgres_cpu_seconds() if args.db == "postgresql" else 0.0
+        bench_cpu0 = sum(os.times()[:2])
         print(f"{args.db}: {total} events at {args.rate}/s ...", file=sys.stderr)
         t0 = time.monotonic()
         give_up = t0 + args.duration + args.drain
@@ -232,20 +269,22 @@ def run(args: argparse.Namespace) -> dict:
         pool.shutdown(wait=False, cancel_futures=True)
         sent_in = time.monotonic() - t0
         wait_until = min(give_up, time.monotonic() + args.drain)
-        while time.monotonic() < wait_until and len(set(accepted) - set(log.arrived)) > 0:
+        while time.monotonic() < wait_until and len(set(completed()) - set(log.arrived)) > 0:
             time.sleep(0.1)
         # Requests given up on may still be answering: read both sides once.
-        accepted, arrived = dict(accepted), dict(log.arrived)
+        accepted, arrived = completed(), dict(log.arrived)
+        events_accepted = sum(len(stamps) for stamps in list(accepted_events.values()))
         latencies = [arrived[s] - accepted[s] for s in accepted if s in arrived]
         missing = len(set(accepted) - set(arrived))
         line_items = [i for i in sim.line_items(CTX) if i.get("tag") == "lti_badger"]
-        stamps = sorted(accepted.values())
+        stamps = sorted(t for ts in list(accepted_events.values()) for t in ts)
         achieved = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 and stamps[-1] > stamps[0] else None
         result = {
             "db": args.db, "rate": args.rate, "duration_s": args.duration, "events": total,
+            "events_per_award": args.steps,
             "accepted_per_s": round(achieved, 1) if achieved else None,
             "load_average_1m": round(os.getloadavg()[0], 1), "cpus": os.cpu_count(),
-            "accepted": len(accepted), "errors": len(errors), "first_errors": errors[:3],
+            "accepted": events_accepted, "learners_completed": len(accepted), "errors": len(errors), "first_errors": errors[:3],
             "scores_received": len(latencies), "missing": missing, "badge_line_items": len(line_items),
             "send_window_s": round(sent_in, 2), "generator_lag_s": round(send_lag, 3),
             "web_workers": args.web_workers, "delivery_workers": args.delivery_workers, "threads": args.threads,
@@ -254,10 +293,13 @@ def run(args: argparse.Namespace) -> dict:
             "accept_ms_p99": round(percentile(post_ms, 99), 1) if post_ms else None,
         }
         web_cpu = cpu_seconds(procs[0].pid) - web_cpu0
-        worker_cpu = sum(cpu_seconds(p.pid) for p in procs[1:]) - worker_cpu0
-        if accepted:
-            result["web_cpu_ms_per_event"] = round(web_cpu * 1000 / len(accepted), 1)
-            result["delivery_cpu_ms_per_event"] = round(worker_cpu * 1000 / len(accepted), 1)
+        delivery_cpu = sum(cpu_seconds(p.pid) for p in procs[1:]) - worker_cpu0
+        pg_cpu = postgres_cpu_seconds() - pg_cpu0 if args.db == "postgresql" else 0.0
+        bench_cpu = sum(os.times()[:2]) - bench_cpu0
+        if events_accepted:
+            per_event = {"web": web_cpu, "delivery": delivery_cpu, "postgres": pg_cpu, "generator_and_lms": bench_cpu}
+            result.update({f"{tier}_cpu_ms_per_event": round(cpu * 1000 / events_accepted, 1)
+                           for tier, cpu in per_event.items()})
         engine = create_engine(db_url)
         with engine.connect() as conn:
             result["deliveries"] = {f"{st}": n for st, n in conn.execute(
@@ -290,6 +332,9 @@ def main() -> None:
     parser.add_argument("--redis", default="", help="Redis URL for launch state / token cache (optional)")
     parser.add_argument("--rate", type=float, default=100.0, help="events per second")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
+    parser.add_argument("--steps", type=int, default=1,
+                        help="events per award: the badge needs this many activities, each learner sends one "
+                             "completion per activity (1 = every event earns a badge, the worst case)")
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--delivery-workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2, help="sending threads per delivery worker")

@@ -15,7 +15,8 @@ from lti_badger.awards import services
 from lti_badger.awards.context import bind_context
 from lti_badger.db import make_engine, make_sessionmaker, transaction
 from lti_badger.keys import FileKeyStore
-from lti_badger.models import Achievement, AchievementVersion, Award, Credential, Delivery
+from lti_badger.models import Achievement, AchievementVersion, Activity, Award, Credential, Delivery
+from lti_badger.progress.services import ProgressEventIn, ingest
 from tests.conftest import PG_URL
 from tests.factories_awards import make_world
 
@@ -87,3 +88,40 @@ def test_same_completion_in_6_processes_awards_once(sessions, worker_settings, k
     awards, creds, _ = _counts(sessions, ach_id, person_id)
     assert len([r for r in results if r]) == 1 and awards == [r for r in results if r]
     assert creds == 1
+
+
+def test_two_events_of_one_learner_committed_together_still_award(sessions):
+    """A badge needing activities 1 and 2; the two completions arrive at the same moment in two
+    transactions. The second evaluation must wait for the first commit and see both (without
+    `lock_learners`, each sees only its own completion and the badge is never awarded)."""
+    with transaction(sessions) as s:
+        w = make_world(s, learners=1, rule={"type": "all", "rules": [
+            {"type": "activity_completed", "activity": "a1"}, {"type": "activity_completed", "activity": "a2"}]})
+        for lms_id in ("a1", "a2"):
+            s.add(Activity(course_id=w.course.id, lms_id=lms_id, title=lms_id, kind="page", position=0))
+        platform_id, course_id, sub, ach_id = w.platform.id, w.course.id, w.learners[0].sub, w.achievement.id
+    now = datetime.now(timezone.utc)
+
+    def event(lms_id: str) -> ProgressEventIn:
+        return ProgressEventIn(source="xapi", source_event_id=f"ev-{lms_id}", occurred_at=now, activity_lms_id=lms_id,
+                               course_id=course_id, learner_sub=sub, completed=True)
+
+    first = sessions()
+    ingest(first, platform_id, [event("a1")], now)  # evaluated, not committed yet
+    second_done = threading.Event()
+
+    def second() -> None:
+        with transaction(sessions) as s:
+            ingest(s, platform_id, [event("a2")], now)
+        second_done.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    assert not second_done.wait(1.0), "the second evaluation must wait for the first commit"
+    first.commit()
+    first.close()
+    thread.join(30)
+    assert second_done.is_set()
+    with transaction(sessions) as s:
+        awards = s.scalars(select(Award).where(Award.achievement_id == ach_id)).all()
+    assert len(awards) == 1 and awards[0].status == "active"
