@@ -317,6 +317,9 @@ def course_learner_ids(session: Session, course_id: int) -> list[int]:
 def _reevaluate(session: Session, achievement: Achievement, now: datetime) -> list[Award]:
     """Run the criteria over every current learner of the course; award those who qualify."""
     from ..criteria import reevaluate
+    from ..criteria.locks import lock_course
+
+    lock_course(session, achievement.course_id)
 
     created: list[Award] = []
 

@@ -26,12 +26,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import or_, select, text, tuple_, update
+from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import criteria
 from ..awards import services as award_services
+from ..criteria.locks import lock_learners
 from ..errors import BadInput
 from ..models import Activity, Course, Person, Progress, ProgressEvent
 
@@ -459,24 +460,6 @@ def _apply(session: Session, fresh: list, now: datetime, result: IngestResult) -
 
 # --- hand-off to the criteria engine -------------------------------------------------------
 
-def lock_learners(session: Session, learners: set[tuple[int, int]]) -> None:
-    """Serialise the evaluations of each (course, learner) until commit. Without it, two events
-    of one learner committed at once (activity 1 and activity 2 of a badge that needs both)
-    are each evaluated in a transaction that cannot see the other's progress under READ
-    COMMITTED, and neither awards the badge. PostgreSQL transaction-scoped advisory locks,
-    taken in one fixed order (so batches cannot deadlock on them) and after the progress rows
-    are written, make the second evaluation wait for the first commit and then see both.
-    SQLite needs nothing: its single writer already holds the database from the first write."""
-    if not learners or session.get_bind().dialect.name != "postgresql":
-        return
-    ordered = sorted(learners)
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(c, p) FROM unnest(CAST(:courses AS integer[]), "
-             "CAST(:people AS integer[])) WITH ORDINALITY AS t(c, p, n) ORDER BY n"),
-        {"courses": [c for c, _ in ordered], "people": [p for _, p in ordered]},
-    )
-
-
 def reevaluate_affected(session: Session, affected: set[tuple[int, int, int]], now: datetime) -> int:
     """Re-evaluate only what the new progress can change: per course, the learners with
     changed states (the criteria engine skips those whose enrolment is not active: learners
@@ -495,5 +478,4 @@ def reevaluate_affected(session: Session, affected: set[tuple[int, int, int]], n
     return len(by_course)
 
 
-__all__ = ["CREATES_ACTIVITIES", "IngestResult", "ProgressEventIn", "Rejection", "ingest", "lock_learners",
-           "reevaluate_affected"]
+__all__ = ["CREATES_ACTIVITIES", "IngestResult", "ProgressEventIn", "Rejection", "ingest", "reevaluate_affected"]

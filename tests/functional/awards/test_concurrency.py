@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from lti_badger.awards import services
 from lti_badger.awards.context import bind_context
+from lti_badger.criteria.achievements import activate
 from lti_badger.db import make_engine, make_sessionmaker, transaction
 from lti_badger.keys import FileKeyStore
 from lti_badger.models import Achievement, AchievementVersion, Activity, Award, Credential, Delivery
@@ -90,29 +91,32 @@ def test_same_completion_in_6_processes_awards_once(sessions, worker_settings, k
     assert creds == 1
 
 
-def test_two_events_of_one_learner_committed_together_still_award(sessions):
-    """A badge needing activities 1 and 2; the two completions arrive at the same moment in two
-    transactions. The second evaluation must wait for the first commit and see both (without
-    `lock_learners`, each sees only its own completion and the badge is never awarded)."""
+def _two_activity_world(sessions, **achievement_kw):
     with transaction(sessions) as s:
         w = make_world(s, learners=1, rule={"type": "all", "rules": [
-            {"type": "activity_completed", "activity": "a1"}, {"type": "activity_completed", "activity": "a2"}]})
+            {"type": "activity_completed", "activity": "a1"}, {"type": "activity_completed", "activity": "a2"}]},
+            **achievement_kw)
         for lms_id in ("a1", "a2"):
             s.add(Activity(course_id=w.course.id, lms_id=lms_id, title=lms_id, kind="page", position=0))
-        platform_id, course_id, sub, ach_id = w.platform.id, w.course.id, w.learners[0].sub, w.achievement.id
+        return w.platform.id, w.course.id, w.learners[0].sub, w.achievement.id
+
+
+def _completion(course_id: int, sub: str, lms_id: str) -> ProgressEventIn:
     now = datetime.now(timezone.utc)
+    return ProgressEventIn(source="xapi", source_event_id=f"ev-{lms_id}", occurred_at=now, activity_lms_id=lms_id,
+                           course_id=course_id, learner_sub=sub, completed=True)
 
-    def event(lms_id: str) -> ProgressEventIn:
-        return ProgressEventIn(source="xapi", source_event_id=f"ev-{lms_id}", occurred_at=now, activity_lms_id=lms_id,
-                               course_id=course_id, learner_sub=sub, completed=True)
 
+def _while_uncommitted(sessions, first_step, second_step) -> None:
+    """Run `first_step` in a transaction left open, start `second_step` in another thread,
+    check that it waits for the first commit, then commit and let it finish."""
     first = sessions()
-    ingest(first, platform_id, [event("a1")], now)  # evaluated, not committed yet
+    first_step(first)
     second_done = threading.Event()
 
     def second() -> None:
         with transaction(sessions) as s:
-            ingest(s, platform_id, [event("a2")], now)
+            second_step(s)
         second_done.set()
 
     thread = threading.Thread(target=second)
@@ -122,6 +126,36 @@ def test_two_events_of_one_learner_committed_together_still_award(sessions):
     first.close()
     thread.join(30)
     assert second_done.is_set()
+
+
+def _live_awards(sessions, ach_id):
     with transaction(sessions) as s:
-        awards = s.scalars(select(Award).where(Award.achievement_id == ach_id)).all()
-    assert len(awards) == 1 and awards[0].status == "active"
+        return [a.status for a in s.scalars(select(Award).where(Award.achievement_id == ach_id))]
+
+
+def test_two_events_of_one_learner_committed_together_still_award(sessions):
+    """A badge needing activities 1 and 2; the two completions arrive at the same moment in two
+    transactions. The second evaluation must wait for the first commit and see both (without
+    `lock_learners`, each sees only its own completion and the badge is never awarded)."""
+    platform_id, course_id, sub, ach_id = _two_activity_world(sessions)
+    now = datetime.now(timezone.utc)
+    _while_uncommitted(sessions, lambda s: ingest(s, platform_id, [_completion(course_id, sub, "a1")], now),
+                       lambda s: ingest(s, platform_id, [_completion(course_id, sub, "a2")], now))
+    assert _live_awards(sessions, ach_id) == ["active"]
+
+
+def test_event_arriving_while_the_badge_is_enabled_still_awards(sessions):
+    """The instructor enables the badge while the learner's last completion arrives: the
+    event's evaluation must wait for the activation to commit (else it sees a draft, and the
+    retroactive evaluation did not see the event's progress)."""
+    platform_id, course_id, sub, ach_id = _two_activity_world(sessions, state="draft")
+    now = datetime.now(timezone.utc)
+    with transaction(sessions) as s:
+        ingest(s, platform_id, [_completion(course_id, sub, "a1")], now)
+
+    def enable(s) -> None:
+        achievement = activate(s, course_id, ach_id, now)
+        services.on_activate(s, achievement, now)
+
+    _while_uncommitted(sessions, enable, lambda s: ingest(s, platform_id, [_completion(course_id, sub, "a2")], now))
+    assert _live_awards(sessions, ach_id) == ["active"]
