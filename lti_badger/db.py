@@ -7,7 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import BadInput
 
 
 def make_engine(url: str) -> Engine:
@@ -41,3 +44,14 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def dialect_insert(session: Session, target):
+    """The database's own INSERT (a table or a mapped class), so ON CONFLICT ... DO NOTHING /
+    DO UPDATE reads the same on SQLite and PostgreSQL."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(target)
+    if name == "sqlite":
+        return sqlite.insert(target)
+    raise BadInput(f"the {name} database is not supported (use PostgreSQL or SQLite)")

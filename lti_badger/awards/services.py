@@ -15,18 +15,18 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..credentials import issue_credential, set_status
 from ..credentials.issuer_profiles import issuer_profile_for_course
+from ..db import dialect_insert
 from ..deliveries.outbox import (
     ACTION_AWARD, ACTION_EXPIRE, ACTION_REINSTATE, ACTION_REVOKE, ACTION_SUSPEND, enqueue_award_change,
 )
 from ..errors import BadgerError, BadInput, Conflict, NotFound
 from ..models import Achievement, AchievementVersion, Award, Course, Credential, Enrollment, Person
 from ..models.achievement import STATE_ACTIVE, STATE_ARCHIVED
-from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_REVOKED, AWARD_SUSPENDED
+from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_REVOKED, AWARD_SUSPENDED, LIVE_AWARD
 from ..models.course import ENROLLMENT_ACTIVE, ROLE_LEARNER
 from ..models.credential import PURPOSE_REVOCATION, PURPOSE_SUSPENSION
 from .audit import Actor, record
@@ -116,16 +116,13 @@ def _set_credential_bits(session: Session, award: Award, purpose: str, bit: bool
         set_status(session, credential, purpose, bit, now=now)
 
 
-def _insert_award(session: Session, award: Award) -> Award | None:
-    """Insert under the unique live-award index inside a SAVEPOINT: losing the race to another
-    transaction (or finding a live award) rolls back only the savepoint and returns None."""
-    try:
-        with session.begin_nested():
-            session.add(award)
-            session.flush()
-    except IntegrityError:
-        return None
-    return award
+def _insert_award(session: Session, values: dict[str, Any]) -> Award | None:
+    """INSERT ... ON CONFLICT DO NOTHING on the unique live-award index: finding a live award,
+    or losing the race to another transaction, inserts nothing and returns None."""
+    stmt = (dialect_insert(session, Award).values(**values)
+            .on_conflict_do_nothing(index_elements=["person_id", "achievement_id"], index_where=LIVE_AWARD)
+            .returning(Award))
+    return session.scalars(stmt).first()
 
 
 def expire_due(session: Session, now: datetime, *, achievement_id: int | None = None,
@@ -154,14 +151,15 @@ def expire_due(session: Session, now: datetime, *, achievement_id: int | None = 
 def _create_award(session: Session, achievement: Achievement, version: AchievementVersion, person_id: int,
                   now: datetime, *, actor: Actor, awarded_by: str, reason: str | None,
                   evidence: dict[str, Any]) -> Award | None:
-    expire_due(session, now, achievement_id=achievement.id, person_id=person_id)
     valid_until = now + timedelta(days=version.validity_days) if version.validity_days else None
-    award = _insert_award(session, Award(
-        course_id=achievement.course_id, achievement_id=achievement.id, version_id=version.id,
-        person_id=person_id, status=AWARD_ACTIVE, awarded_by=awarded_by,
-        awarded_by_person_id=actor.person_id, reason=reason, evidence=evidence, awarded_at=now,
-        valid_until=valid_until, status_changed_at=now,
-    ))
+    values = dict(course_id=achievement.course_id, achievement_id=achievement.id, version_id=version.id,
+                  person_id=person_id, status=AWARD_ACTIVE, awarded_by=awarded_by,
+                  awarded_by_person_id=actor.person_id, reason=reason, evidence=evidence, awarded_at=now,
+                  valid_until=valid_until, status_changed_at=now, needs_review=False)
+    award = _insert_award(session, values)
+    # The slot may be held by an award whose validity ended and that nobody marked yet: a renewal.
+    if award is None and expire_due(session, now, achievement_id=achievement.id, person_id=person_id):
+        award = _insert_award(session, values)
     if award is None:
         return None
     # Held while issuing and writing the outbox, which read them too: one SELECT each (the

@@ -59,21 +59,27 @@ def find_profile_record(session: Session, platform_issuer: str) -> IssuerProfile
 
 def issuer_profile_for(session: Session, settings: Settings, platform_issuer: str) -> IssuerProfile:
     """The configured profile with the LMS's own fields laid over it; the DID is always ours."""
-    default = IssuerProfile.from_settings(settings)
     record = find_profile_record(session, platform_issuer) if platform_issuer else None
-    if record is None:
-        return default
-    return dataclasses.replace(
-        default, name=record.name or default.name, url=record.url or default.url,
-        email=record.email or default.email, description=record.description or default.description,
-        image=issuer_image_url(default.base_url, record.public_id) if record.image else default.image)
+    return _overlay(IssuerProfile.from_settings(settings), platform_issuer, record)
 
 
 def issuer_profile_for_course(session: Session, settings: Settings, course_id: int) -> IssuerProfile:
-    """The profile of the LMS a course belongs to."""
-    issuer = session.scalar(select(Platform.issuer).join(Course, Course.platform_id == Platform.id)
-                            .where(Course.id == course_id))
-    return issuer_profile_for(session, settings, issuer or "")
+    """The profile of the LMS a course belongs to (the LMS and its profile in one query)."""
+    row = session.execute(
+        select(Platform.issuer, IssuerProfileRecord).join(Course, Course.platform_id == Platform.id)
+        .outerjoin(IssuerProfileRecord, IssuerProfileRecord.platform_issuer == Platform.issuer)
+        .where(Course.id == course_id)).first()
+    settings_profile = IssuerProfile.from_settings(settings)
+    return _overlay(settings_profile, row[0], row[1]) if row else settings_profile
+
+
+def _overlay(default: IssuerProfile, lms: str, record: IssuerProfileRecord | None) -> IssuerProfile:
+    if record is None:
+        return dataclasses.replace(default, lms=lms)
+    return dataclasses.replace(
+        default, lms=lms, name=record.name or default.name, url=record.url or default.url,
+        email=record.email or default.email, description=record.description or default.description,
+        image=issuer_image_url(default.base_url, record.public_id) if record.image else default.image)
 
 
 def _checked(changes: ProfileChanges) -> tuple[dict[str, str | None], BadgeImage | None]:

@@ -11,7 +11,7 @@ import json
 import logging
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -45,6 +45,9 @@ class IssuerProfile:
     email: str = ""
     image: str = ""
     description: str = ""
+    # The LMS (platform issuer) whose profile this is; empty for the configured default. Not
+    # part of the profile's value: two LMSs without their own fields show the same profile.
+    lms: str = field(default="", compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IssuerProfile:
@@ -62,14 +65,16 @@ def current_signer(issuer: IssuerProfile, keys: KeyStore) -> tuple[Signer, Key]:
     return signer_for(issuer.did, key), key
 
 
-def facts_from_award(session: Session, award: Award, base_url: str) -> CredentialFacts:
+def facts_from_award(session: Session, award: Award, base_url: str, platform_issuer: str = "") -> CredentialFacts:
     version = session.get(AchievementVersion, award.version_id)
     achievement = session.get(Achievement, award.achievement_id)
     person = session.get(Person, award.person_id)
     course = session.get(Course, award.course_id)
     if version is None or achievement is None or person is None or course is None:
         raise NotFound("the award refers to rows that do not exist")
-    platform = session.get(Platform, course.platform_id)
+    if not platform_issuer:
+        platform = session.get(Platform, course.platform_id)
+        platform_issuer = platform.issuer if platform else ""
     return CredentialFacts(
         base_url=base_url.rstrip("/"),
         achievement_public_id=achievement.public_id,
@@ -83,7 +88,7 @@ def facts_from_award(session: Session, award: Award, base_url: str) -> Credentia
         has_image=True,  # an achievement without an image gets a generated one
         learner_email=person.email,
         learner_sub=person.sub,
-        platform_issuer=platform.issuer if platform else "",
+        platform_issuer=platform_issuer,
         course_title=course.title,
         course_context_id=course.context_id,
         awarded_at=award.awarded_at,
@@ -107,7 +112,7 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
     revocation and a suspension bit at random indexes. Flushes, never commits."""
     rng = rng or random.SystemRandom()
     signer, key = current_signer(issuer, keys)
-    facts = facts_from_award(session, award, issuer.base_url)
+    facts = facts_from_award(session, award, issuer.base_url, issuer.lms)
     valid_until = _valid_until(award, session.get(AchievementVersion, award.version_id), now)
 
     # persist the row first so that status entries can reference it (same transaction)

@@ -20,9 +20,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from ..db import dialect_insert
 from ..errors import BadInput, Conflict, NotFound
 from ..models.base import utcnow
 from ..models.credential import PURPOSE_REVOCATION, PURPOSE_SUSPENSION, Credential, StatusEntry, StatusList
@@ -100,7 +100,7 @@ def _insert_entry(session: Session, values: dict[str, Any]) -> int | None:
     """INSERT ... ON CONFLICT (status_list_id, index) DO NOTHING RETURNING id: the id, or None
     when the index is taken. No savepoint, and a conflict does not abort the transaction."""
     table = StatusEntry.__table__
-    ins = postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
+    ins = dialect_insert(session, table)
     stmt = ins.values(**values).on_conflict_do_nothing(index_elements=["status_list_id", "index"]).returning(table.c.id)
     return session.execute(stmt).scalar()
 

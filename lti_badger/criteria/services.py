@@ -214,7 +214,8 @@ def reevaluate(session: Session, course_id: int, person_ids: Iterable[int], now:
         course_grade=any(rules[a].course_grade for a in targets),
         course_grade_windowed=any(rules[a].course_grade_windowed for a in targets),
     )
-    badge_ids = set(targets).union(*(rules[a].achievements for a in targets))
+    prerequisites = set().union(*(rules[a].achievements for a in targets))
+    badge_ids = set(targets) | prerequisites
     snapshots = load_snapshots(session, course_id, learners, refs=merged, badge_ids=badge_ids)
     met: list[tuple[int, int]] = []
     regressed: list[tuple[int, int]] = []
@@ -239,8 +240,9 @@ def reevaluate(session: Session, course_id: int, person_ids: Iterable[int], now:
             met.append((aid, pid))
             if on_met is None:
                 continue
-            on_met(session, achievement, version, pid, decision, now)
-            if _holds_live_award(session, course_id, aid, pid):
+            awarded = on_met(session, achievement, version, pid, decision, now)
+            # A later badge of this pass that requires this one must see the award.
+            if aid in prerequisites and (awarded is not None or _holds_live_award(session, course_id, aid, pid)):
                 snapshots[pid] = replace(snap, earned_badges=snap.earned_badges | {aid})
     log.info("criteria reevaluated", extra={"course_id": course_id, "achievements": targets,
                                             "learners": len(learners), "evaluated": evaluated, "met": len(met)})

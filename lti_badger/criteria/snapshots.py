@@ -35,23 +35,33 @@ def _chunks(values: Collection[Any]) -> Iterator[list[Any]]:
 
 def load_structure(session: Session, course_id: int) -> CourseStructure:
     """Modules, activities and badge names of one course."""
-    modules: dict[int, Module] = {m.id: m for m in session.scalars(
-        select(Module).where(Module.course_id == course_id).order_by(Module.position, Module.id))}
+    return _structure_and_keys(session, course_id)[0]
+
+
+def _structure_and_keys(session: Session, course_id: int) -> tuple[CourseStructure, dict[int, tuple[str, int | None, str]]]:
+    """The course structure, and the activity keys of `_activity_keys` from the same rows."""
+    modules = {m.id: m for m in session.execute(
+        select(Module.id, Module.lms_id, Module.title, Module.has_completion)
+        .where(Module.course_id == course_id).order_by(Module.position, Module.id))}
     activities = []
-    for a in session.scalars(select(Activity).where(Activity.course_id == course_id)
-                             .order_by(Activity.position, Activity.id)):
+    keys: dict[int, tuple[str, int | None, str]] = {}
+    for a in session.execute(
+            select(Activity.id, Activity.lms_id, Activity.module_id, Activity.title, Activity.kind,
+                   Activity.max_points, Activity.deep_link, Activity.completion_required, Activity.grades_released)
+            .where(Activity.course_id == course_id).order_by(Activity.position, Activity.id)):
         module = modules.get(a.module_id) if a.module_id is not None else None
         activities.append(ActivityInfo(
             lms_id=a.lms_id, title=a.title, module=module.lms_id if module else None, kind=a.kind,
             max_points=a.max_points, deep_link=a.deep_link, completion_required=a.completion_required,
             released=a.grades_released,
         ))
+        keys[a.id] = (a.lms_id, a.module_id, a.kind)
     names = dict(session.execute(
         select(Achievement.id, AchievementVersion.name)
         .join(AchievementVersion, AchievementVersion.id == Achievement.current_version_id)
         .where(Achievement.course_id == course_id)).all())
     mods = [ModuleInfo(lms_id=m.lms_id, title=m.title, has_completion=m.has_completion) for m in modules.values()]
-    return CourseStructure.build(activities, mods, names)
+    return CourseStructure.build(activities, mods, names), keys
 
 
 def _activity_keys(session: Session, course_id: int) -> dict[int, tuple[str, int | None, str]]:
@@ -124,11 +134,13 @@ def load_snapshots(
     awards are read (None: all of the course's). With `summarise_modules` (preview) the
     modules the rule reads outside date windows are summed by the database per learner
     instead of read item by item: the same decisions, module explanations without items."""
-    structure = structure if structure is not None else load_structure(session, course_id)
     if not enrolments:
         return {}
+    if structure is None:
+        structure, keys = _structure_and_keys(session, course_id)
+    else:
+        keys = _activity_keys(session, course_id)
     progress: dict[int, dict[str, ActivityProgress]] = {pid: {} for pid in enrolments}
-    keys = _activity_keys(session, course_id)
     # activity database id -> (LMS id, grades released), so no join is needed per row.
     lookup = {aid: (lms_id, structure.activities[lms_id].released if lms_id in structure.activities else True)
               for aid, (lms_id, _m, _k) in keys.items()}

@@ -19,7 +19,8 @@ AWARD_SUSPENDED = "suspended"
 AWARD_REVOKED = "revoked"
 AWARD_EXPIRED = "expired"
 
-_LIVE = text("status IN ('active', 'suspended')")
+# The live-award predicate of the partial unique index (also the ON CONFLICT target).
+LIVE_AWARD = text("status IN ('active', 'suspended')")
 
 
 class Award(Base):
@@ -30,8 +31,8 @@ class Award(Base):
             "person_id",
             "achievement_id",
             unique=True,
-            sqlite_where=_LIVE,
-            postgresql_where=_LIVE,
+            sqlite_where=LIVE_AWARD,
+            postgresql_where=LIVE_AWARD,
         ),
     )
 

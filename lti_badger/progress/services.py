@@ -27,12 +27,12 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from sqlalchemy import or_, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import criteria
 from ..awards import services as award_services
 from ..criteria.locks import lock_learners
+from ..db import dialect_insert
 from ..errors import BadInput
 from ..models import Activity, Course, Person, Progress, ProgressEvent
 
@@ -122,16 +122,6 @@ def chunked(items: list, size: int = _CHUNK) -> Iterable[list]:
         yield items[i:i + size]
 
 
-def _insert(session: Session, table):
-    """The dialect's INSERT, so ON CONFLICT works on SQLite and PostgreSQL alike."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(table)
-    if name == "sqlite":
-        return sqlite.insert(table)
-    raise BadInput(f"progress ingestion does not support the {name} database")
-
-
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
@@ -208,7 +198,7 @@ def _create_activities(session: Session, wanted: dict[tuple[int, str], ProgressE
     rows = [{"course_id": c, "lms_id": lms_id, "title": (e.activity_title or lms_id)[:500],
              "kind": (e.activity_kind or "activity")[:60], "position": 0, "completion_required": True,
              "grades_released": True, "source": e.source} for (c, lms_id), e in sorted(wanted.items())]
-    stmt = _insert(session, Activity.__table__).on_conflict_do_nothing(index_elements=["course_id", "lms_id"])
+    stmt = dialect_insert(session, Activity.__table__).on_conflict_do_nothing(index_elements=["course_id", "lms_id"])
     for part in chunked(rows):
         session.execute(stmt, part)
     return _resolve_activities(session, set(wanted))
@@ -390,7 +380,7 @@ def _store_events(session: Session, platform_id: int, accepted: list, now: datet
     inserted: set[tuple[str, str]] = set()
     table = ProgressEvent.__table__
     # executemany form: one cached statement, sent by SQLAlchemy's "insertmanyvalues" batching.
-    stmt = (_insert(session, table)
+    stmt = (dialect_insert(session, table)
             .on_conflict_do_nothing(index_elements=["platform_id", "source", "source_event_id"])
             .returning(table.c.source, table.c.source_event_id))
     for part in chunked(rows):
@@ -443,7 +433,7 @@ def _apply(session: Session, fresh: list, now: datetime, result: IngestResult) -
     # A fixed order of row locks, so concurrent batches on PostgreSQL cannot deadlock.
     states.sort(key=lambda r: (r["activity_id"], r["person_id"]))
     table = Progress.__table__
-    ins = _insert(session, table)
+    ins = dialect_insert(session, table)
     ex = ins.excluded
     stmt = ins.on_conflict_do_update(
         index_elements=["activity_id", "person_id"],
