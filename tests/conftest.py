@@ -94,8 +94,16 @@ def instance_dir(tmp_path) -> Path:
 
 
 @pytest.fixture
-def app_settings(database_url, instance_dir, engine) -> dict:
+def clean_engine(engine) -> Iterator[Engine]:
+    """For tests that commit for real: an empty database to start with, and an empty one
+    left behind, since the next test may count rows through the rolled-back `db` session."""
     wipe(engine)
+    yield engine
+    wipe(engine)
+
+
+@pytest.fixture
+def app_settings(database_url, instance_dir, clean_engine) -> dict:
     return {
         "database_url": database_url,
         "redis_url": REDIS_URL,

@@ -109,7 +109,8 @@ def make_world(db: Session, *, name: str = "Python Basics", description: str = "
     db.flush()
     version = AchievementVersion(achievement_id=achievement.id, number=1, name=name, description=description,
                                  criteria_narrative="Complete every module with at least 80%.",
-                                 rule={"all": []}, rule_hash="ab" * 32, achievement_type=achievement_type,
+                                 rule={"type": "activity_completed", "activity": "module-1"}, rule_hash="ab" * 32,
+                                 achievement_type=achievement_type,
                                  details=RICH_DETAILS if details is None else details,
                                  validity_days=validity_days, image=image, image_type=image_type)
     db.add(version)

@@ -13,7 +13,6 @@ from lti_badger.credentials import issue_credential
 from lti_badger.credentials.status import LIST_SIZE
 from lti_badger.db import transaction
 from lti_badger.models import Award, StatusEntry, StatusList
-from tests.conftest import wipe
 from tests.factories_credentials import NOW, make_award, make_issuer
 
 
@@ -26,8 +25,7 @@ class _Scripted(random.Random):
         return self.indexes.pop(0) if self.indexes else super().randrange(*args, **kwargs)
 
 
-def test_concurrent_issuers_never_share_an_index(engine, sessionmaker_, tmp_path):
-    wipe(engine)
+def test_concurrent_issuers_never_share_an_index(clean_engine, sessionmaker_, tmp_path):
     issuer = make_issuer(tmp_path)
     with transaction(sessionmaker_) as session:
         first_award, second_award = make_award(session).id, make_award(session).id

@@ -9,7 +9,7 @@ import pytest
 
 from lti_badger.db import transaction
 from lti_badger.progress.sources import add_source
-from tests.conftest import LiveServer, wipe
+from tests.conftest import LiveServer
 from tests.factories_progress import make_activity, make_course, make_learner, make_platform
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
@@ -22,13 +22,6 @@ class Seeded:
     course_id: int
     person_ids: dict[str, int]
     activity_ids: dict[str, int]
-
-
-@pytest.fixture(autouse=True)
-def _wipe_after(engine):
-    """Functional tests commit: leave an empty database to whatever runs next."""
-    yield
-    wipe(engine)
 
 
 @pytest.fixture

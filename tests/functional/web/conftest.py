@@ -48,13 +48,3 @@ def as_person(app):
 
 def ids_in(html: str, pattern: str) -> list[str]:
     return re.findall(pattern, html)
-
-
-@pytest.fixture(autouse=True)
-def _leave_nothing_behind(engine):
-    """These tests commit for real; empty the tables afterwards so later tests that share the
-    session database (integration tests count rows) start clean."""
-    yield
-    from tests.conftest import wipe
-
-    wipe(engine)

@@ -18,15 +18,13 @@ from lti_badger.db import transaction
 from lti_badger.keys import KIND_ISSUER
 from lti_badger.models import Credential
 from lti_badger.settings import load_settings
-from tests.conftest import wipe
 from tests.factories_credentials import make_award
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
 @pytest.fixture
-def instance(tmp_path, database_url, engine, monkeypatch):
-    wipe(engine)
+def instance(tmp_path, database_url, clean_engine, monkeypatch):
     env = {"LTI_BADGER_DATABASE_URL": database_url, "LTI_BADGER_INSTANCE_PATH": str(tmp_path / "instance"),
            "LTI_BADGER_BASE_URL": "https://badges.example.edu"}
     for key, value in env.items():
