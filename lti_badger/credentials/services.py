@@ -26,7 +26,7 @@ from .compose import CredentialFacts, IssuerFacts, StatusRef, compose_credential
 from .did import did_document, did_document_url, did_web, signer_for
 from .eddsa import Signer, sign, verify_proof
 from .schema import schema_errors
-from .status import allocate_status, set_status, status_list_credential, status_list_url
+from .status import allocate_status, open_lists, set_status, status_list_credential, status_list_url
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +122,9 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
     session.add(credential)
     session.flush()
     refs = []
+    lists = open_lists(session, now)
     for purpose in (PURPOSE_REVOCATION, PURPOSE_SUSPENSION):
-        entry = allocate_status(session, credential, purpose, now, rng)
+        entry = allocate_status(session, credential, purpose, now, rng, lists=lists)
         refs.append(StatusRef(purpose, status_list_url(issuer.base_url, entry.status_list_id), entry.index))
 
     document = compose_credential(

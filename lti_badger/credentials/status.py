@@ -80,20 +80,23 @@ def with_bit(bits: bytes, index: int, value: bool) -> bytes:
     return bytes(data)
 
 
-def _open_list(session: Session, purpose: str, now: datetime) -> tuple[int, int]:
-    """(id, size) of the oldest open list of `purpose`, creating one if none is open. Reads
-    two columns only: the 16 KiB of bits are not needed to allocate."""
-    found = session.execute(
-        select(StatusList.id, StatusList.size).where(StatusList.purpose == purpose, StatusList.allocated < FULL_AT)
-        .order_by(StatusList.id).limit(1)
-    ).first()
-    if found is not None:
-        return found.id, found.size
-    created = StatusList(purpose=purpose, size=LIST_SIZE, bits=bytes(LIST_SIZE // 8), allocated=0, updated_at=now)
-    session.add(created)
-    session.flush()
-    log.info("status list created", extra={"status_list_id": created.id, "purpose": purpose})
-    return created.id, created.size
+def open_lists(session: Session, now: datetime) -> dict[str, tuple[int, int]]:
+    """purpose -> (id, size) of its oldest open list, in one query for every purpose, creating
+    a list where none is open. Reads two columns only: the 16 KiB of bits are not needed to
+    allocate."""
+    found: dict[str, tuple[int, int]] = {}
+    for row in session.execute(select(StatusList.purpose, StatusList.id, StatusList.size)
+                               .where(StatusList.allocated < FULL_AT).order_by(StatusList.id)):
+        found.setdefault(row.purpose, (row.id, row.size))
+    for purpose in PURPOSES:
+        if purpose not in found:
+            created = StatusList(purpose=purpose, size=LIST_SIZE, bits=bytes(LIST_SIZE // 8), allocated=0,
+                                 updated_at=now)
+            session.add(created)
+            session.flush()
+            log.info("status list created", extra={"status_list_id": created.id, "purpose": purpose})
+            found[purpose] = (created.id, created.size)
+    return found
 
 
 def _insert_entry(session: Session, values: dict[str, Any]) -> int | None:
@@ -117,7 +120,7 @@ def _close_if_full(session: Session, list_id: int) -> None:
 
 
 def allocate_status(session: Session, credential: Credential, purpose: str, now: datetime,
-                    rng: random.Random | None = None) -> StatusEntry:
+                    rng: random.Random | None = None, *, lists: dict[str, tuple[int, int]] | None = None) -> StatusEntry:
     """Reserve a random free index for `credential` in an open list of `purpose`.
 
     Nothing shared is updated on the way: the unique constraint on (status_list_id, index)
@@ -125,11 +128,12 @@ def allocate_status(session: Session, credential: Credential, purpose: str, now:
     counter: a collision means the list is at least partly used (at fill fraction f a pick
     collides with probability f), so after a collision, with probability 1/COUNT_EVERY, the
     entries are counted and a list past FULL_AT is marked full. Past 3/4 that happens within
-    a few dozen issues; below it, counting is rare."""
+    a few dozen issues; below it, counting is rare. `lists` is `open_lists` read once for
+    several allocations in one transaction."""
     if purpose not in PURPOSES:
         raise BadInput(f"unknown status purpose {purpose!r}")
     rng = rng or random.SystemRandom()
-    list_id, size = _open_list(session, purpose, now)
+    list_id, size = (lists or open_lists(session, now))[purpose]
     for _ in range(MAX_ATTEMPTS):
         index = rng.randrange(size)
         values = {"status_list_id": list_id, "index": index, "credential_id": credential.id, "purpose": purpose}

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from lti_badger.errors import BadInput, NotFound
 from lti_badger.models import Achievement, AchievementVersion, Activity, Award, Module
@@ -196,11 +196,11 @@ def reevaluate(session: Session, course_id: int, person_ids: Iterable[int], now:
     learner who holds no live award of that badge yet. `on_unmet` (same arguments, e.g.
     `awards.services.handle_regression`) is called for holders of a live award who no longer
     meet the current rule. Without callables it only reports."""
-    # Current versions in one more query, not one per badge; held by `achievements`, they stay
+    # Current versions joined in the same query, not one per badge; held by `achievements`, they stay
     # in the identity map for the on_met / on_unmet callables too.
     achievements = {a.id: a for a in session.scalars(select(Achievement).where(
         Achievement.course_id == course_id, Achievement.state == STATE_ACTIVE,
-        Achievement.current_version_id.is_not(None)).options(selectinload(Achievement.current_version)))}
+        Achievement.current_version_id.is_not(None)).options(joinedload(Achievement.current_version)))}
     rules = {aid: references(a.current_version.rule) for aid, a in achievements.items() if a.current_version.rule}
     targets = _dependency_order(rules, _affected(session, course_id, rules, activity_ids))
     if not targets:
