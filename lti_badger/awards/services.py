@@ -162,10 +162,11 @@ def _create_award(session: Session, achievement: Achievement, version: Achieveme
         award = _insert_award(session, values)
     if award is None:
         return None
-    # Held while issuing and writing the outbox, which read them too: one SELECT each (the
+    # Held while issuing and writing the outbox, which read them too: one SELECT for both (the
     # session's identity map only keeps objects something still references).
-    course = session.get(Course, achievement.course_id)
-    learner = session.get(Person, person_id)
+    course, learner = session.execute(
+        select(Course, Person).join(Person, Person.platform_id == Course.platform_id)
+        .where(Course.id == achievement.course_id, Person.id == person_id)).one()
     credential = _issue(session, award, now)
     record(session, actor=actor, action="award.create", subject_type="award", subject_id=award.id, now=now,
            reason=reason, before=None, after=award_state(award), course_id=course.id,
