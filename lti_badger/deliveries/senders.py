@@ -21,17 +21,17 @@ from email.utils import format_datetime, make_msgid
 from typing import Any, Protocol
 
 import requests
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from ..db import transaction
 from ..errors import UpstreamError
 from ..keys import KeyStore
-from ..lti.advantage import parse_retry_after
-from ..models import Achievement, Award, Course, Person, Platform, WebhookEndpoint
+from ..lti.advantage import AdvantageClient, parse_retry_after
+from ..models import Achievement, AchievementVersion, Award, Course, Credential, Person, Platform, WebhookEndpoint
 from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_SUSPENDED
 from ..settings import Settings
-from .outbox import DEST_AGS, DEST_EMAIL, DEST_WEBHOOK, latest_credential, verify_url
+from .outbox import DEST_AGS, DEST_EMAIL, DEST_WEBHOOK, verify_url
 
 LINEITEM_TAG = "lti_badger"
 SIGNATURE_HEADER = "X-Badger-Signature"
@@ -125,6 +125,35 @@ def _upstream(err: UpstreamError) -> DeliveryError:
                          retry_after=getattr(err, "retry_after", None))
 
 
+def _ags_target_query() -> Select:
+    """Everything the score of a delivery needs, in one query: the learner's current state of
+    the badge is their newest award (a re-award after a revocation supersedes the old one,
+    whose late retries must not undo it), with its version's name and its latest credential.
+    Built once: constructing it costs more CPU than running it."""
+    delivered = aliased(Award)
+    newest = (select(func.max(Award.id))
+              .where(Award.person_id == delivered.person_id, Award.achievement_id == delivered.achievement_id)
+              .correlate(delivered).scalar_subquery())
+    credential = (select(Credential.id).where(Credential.award_id == Award.id)
+                  .order_by(Credential.issued_at.desc()).limit(1).correlate(Award).scalar_subquery())
+    return (
+        select(Platform, Award.status, Award.status_reason, AchievementVersion.name,
+               Achievement.id.label("achievement_id"), Achievement.lineitem_url, Course.ags_lineitems_url,
+               Person.sub, credential.label("credential_id"))
+        .select_from(delivered)
+        .join(Award, Award.id == newest)
+        .join(AchievementVersion, AchievementVersion.id == Award.version_id)
+        .join(Achievement, Achievement.id == Award.achievement_id)
+        .join(Course, Course.id == Achievement.course_id)
+        .join(Platform, Platform.id == Course.platform_id)
+        .join(Person, Person.id == Award.person_id)
+        .where(delivered.id == bindparam("award_id"))
+    )
+
+
+AGS_TARGET = _ags_target_query()
+
+
 class AgsSender:
     """Per badge one line item "Badge: NAME" (scoreMaximum 1, resourceId = the achievement's
     public id, tag lti_badger), created once and remembered on the Achievement; per learner the
@@ -140,60 +169,49 @@ class AgsSender:
         return http
 
     def send(self, job: Job, ctx: SendContext) -> str:
-        from ..lti.advantage import AdvantageClient
-
         with transaction(ctx.sessions) as session:
-            award = session.get(Award, job.award_id)
-            # The learner's current state of this badge: the newest award (a re-award after a
-            # revocation supersedes the old one, whose late retries must not undo it).
-            current = session.scalars(
-                select(Award).where(Award.person_id == award.person_id, Award.achievement_id == award.achievement_id)
-                .order_by(Award.id.desc()).limit(1)
-            ).one()
-            row = session.execute(
-                select(Achievement, Course, Platform, Person)
-                .join(Course, Course.id == Achievement.course_id)
-                .join(Platform, Platform.id == Course.platform_id)
-                .join(Person, Person.id == current.person_id)
-                .where(Achievement.id == current.achievement_id)
-            ).one()
-            achievement, course, platform, person = row
-            if not course.ags_lineitems_url:
+            target = session.execute(AGS_TARGET, {"award_id": job.award_id}).first()
+            if target is None:
+                raise DeliveryError("the award was deleted", retryable=False)
+            if not target.ags_lineitems_url:
                 raise DeliveryError("the course has no AGS line items endpoint (launch without AGS)", retryable=False)
-            credential = latest_credential(session, current.id)
-            link = verify_url(ctx.settings.public_base_url, credential.id) if credential else None
-            name = current.version.name
-            client = AdvantageClient(session, platform, ctx.keys, http=self._http(), redis_url=ctx.settings.redis_url)
+            link = verify_url(ctx.settings.public_base_url, target.credential_id) if target.credential_id else None
+            client = AdvantageClient(session, target.Platform, ctx.keys, http=self._http(),
+                                     redis_url=ctx.settings.redis_url)
             try:
-                if not achievement.lineitem_url:
-                    # One column per badge: the row lock (PostgreSQL) makes concurrent first
-                    # deliveries wait here and then reuse the column the first one created.
-                    achievement = session.scalars(
-                        select(Achievement).where(Achievement.id == achievement.id).with_for_update()
-                        .execution_options(populate_existing=True)).one()
-                if not achievement.lineitem_url:
-                    item = client.find_or_create_line_item(
-                        course.ags_lineitems_url, label=f"Badge: {achievement.current_version.name if achievement.current_version else name}",
-                        resource_id=achievement.public_id, tag=LINEITEM_TAG, score_maximum=1,
-                    )
-                    achievement.lineitem_url = _lineitem_id(item)
-                    session.commit()  # remember the column at once, even if the score fails
-                score = badge_score(sub=person.sub, badge_name=name, status=current.status, link=link,
-                                    reason=current.status_reason, timestamp=ctx.now)
+                lineitem_url = target.lineitem_url or self._line_item(session, client, target)
+                score = badge_score(sub=target.sub, badge_name=target.name, status=target.status, link=link,
+                                    reason=target.status_reason, timestamp=ctx.now)
                 try:
-                    client.post_score(achievement.lineitem_url, score)
+                    client.post_score(lineitem_url, score)
                 except UpstreamError as err:
                     failure = _upstream(err)
                     if failure.status_code == 404:
                         # The column was deleted in the LMS: forget it, create it again next time.
-                        achievement.lineitem_url = None
+                        session.get(Achievement, target.achievement_id).lineitem_url = None
                         session.commit()
                         raise DeliveryError(f"line item gone: {failure.message}", retryable=True,
                                             status_code=404) from err
                     raise failure from err
             except UpstreamError as err:
                 raise _upstream(err) from err
-        return f"score {score['scoreGiven']}/1 ({current.status}) for {person.sub}"
+        return f"score {score['scoreGiven']}/1 ({target.status}) for {target.sub}"
+
+    @staticmethod
+    def _line_item(session: Session, client: AdvantageClient, target: Row) -> str:
+        """The badge's column, created at its first delivery. The row lock (PostgreSQL) makes
+        concurrent first deliveries wait here and then reuse the column the first one created."""
+        achievement = session.scalars(
+            select(Achievement).where(Achievement.id == target.achievement_id).with_for_update()
+            .execution_options(populate_existing=True)).one()
+        if not achievement.lineitem_url:
+            label = achievement.current_version.name if achievement.current_version else target.name
+            item = client.find_or_create_line_item(target.ags_lineitems_url, label=f"Badge: {label}",
+                                                   resource_id=achievement.public_id, tag=LINEITEM_TAG,
+                                                   score_maximum=1)
+            achievement.lineitem_url = _lineitem_id(item)
+            session.commit()  # remember the column at once, even if the score fails
+        return achievement.lineitem_url
 
 
 # --- e-mail ----------------------------------------------------------------------------------

@@ -160,3 +160,45 @@ def test_4xx_is_dead_with_the_lms_message_then_replayed(tool, sim, ags, monkeypa
     _drain(worker, tool.sessions)
     d, _ = _ags_delivery(tool.sessions)
     assert d.status == "done" and sim.scores(CONTEXT_ID)[0]["scoreGiven"] == 1
+
+
+def test_a_late_retry_of_a_superseded_award_posts_the_current_state(tool, sim, ags):  # noqa: F811
+    """Revoked, then awarded again: replaying the old award's revocation posts the new award's
+    state (1), never the stale 0."""
+    worker = _worker(tool)
+    first = _award(tool, ags)
+    with transaction(tool.sessions) as s:
+        services.revoke(s, ags["course_id"], first, None, "mistake", _now())
+    _drain(worker, tool.sessions)
+    assert sim.scores(CONTEXT_ID)[-1]["scoreGiven"] == 0
+    second = _award(tool, ags)
+    assert second != first
+    _drain(worker, tool.sessions)
+    with transaction(tool.sessions) as s:
+        from lti_badger.deliveries.outbox import retry_delivery
+        revocation = s.scalars(select(Delivery).where(Delivery.destination == "ags", Delivery.award_id == first,
+                                                      Delivery.action == "revoke")).one()
+        retry_delivery(s, revocation, _now())
+    _drain(worker, tool.sessions)
+    last = sim.scores(CONTEXT_ID)[-1]
+    assert last["scoreGiven"] == 1 and "Badge earned" in last["comment"] and f"{tool.url}/credentials/" in last["comment"]
+
+
+def test_the_sender_keeps_its_token_and_renews_it_when_the_lms_revokes_it(tool, sim, ags):  # noqa: F811
+    """Scores reuse the sender's token without asking the LMS again; a revoked token is
+    answered 401 once, then a new one is granted and the score goes through."""
+    worker = _worker(tool)
+    award_id = _award(tool, ags)
+    _drain(worker, tool.sessions)
+    score_tokens = len(sim.requests_to("/token"))
+    with transaction(tool.sessions) as s:
+        services.revoke(s, ags["course_id"], award_id, None, "plagiarism", _now())
+    _drain(worker, tool.sessions)
+    assert len(sim.requests_to("/token")) == score_tokens
+    sim.expire_tokens()
+    _award(tool, ags)
+    _drain(worker, tool.sessions)
+    d, attempts = _ags_delivery(tool.sessions)
+    assert d.status == "done" and [a.ok for a in attempts] == [True]
+    assert len(sim.requests_to("/token")) == score_tokens + 1
+    assert sim.scores(CONTEXT_ID)[-1]["scoreGiven"] == 1
