@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from ..db import transaction
 from ..errors import UpstreamError
 from ..keys import KeyStore
-from ..lti.advantage import AdvantageClient, parse_retry_after
+from ..lti.advantage import AdvantageClient, TokenMemo, parse_retry_after
 from ..models import Achievement, AchievementVersion, Award, Course, Credential, Person, Platform, WebhookEndpoint
 from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_SUSPENDED
 from ..settings import Settings
@@ -161,6 +161,7 @@ class AgsSender:
 
     def __init__(self) -> None:
         self._local = threading.local()  # one keep-alive HTTP session per sending thread
+        self.tokens = TokenMemo()  # this sender's access tokens, in front of the shared cache
 
     def _http(self) -> requests.Session:
         http = getattr(self._local, "http", None)
@@ -177,7 +178,7 @@ class AgsSender:
                 raise DeliveryError("the course has no AGS line items endpoint (launch without AGS)", retryable=False)
             link = verify_url(ctx.settings.public_base_url, target.credential_id) if target.credential_id else None
             client = AdvantageClient(session, target.Platform, ctx.keys, http=self._http(),
-                                     redis_url=ctx.settings.redis_url)
+                                     redis_url=ctx.settings.redis_url, memo=self.tokens)
             try:
                 lineitem_url = target.lineitem_url or self._line_item(session, client, target)
                 score = badge_score(sub=target.sub, badge_name=target.name, status=target.status, link=link,

@@ -1,7 +1,8 @@
 """LTI Advantage service client for background work (no launch needed): an OAuth2 access
 token from a `client_credentials` grant with a JWT client assertion (RFC 7523, signed with the
 tool's current LTI key), cached per (platform, scopes) in the shared cache until shortly before
-it expires; Assignment and Grade Services 2.0 (line items, scores, results) and Names and Role
+it expires (and, for a long-lived caller such as the delivery worker, in a `TokenMemo` in front
+of it); Assignment and Grade Services 2.0 (line items, scores, results) and Names and Role
 Provisioning 2.0 (members), following `Link: <...>; rel="next"` pages. Failures raise
 `UpstreamError` with the LMS's `status_code`, `retry_after` and message."""
 
@@ -79,16 +80,40 @@ def _lms_message(response: requests.Response) -> str:
     return json.dumps(body)[:500]
 
 
+class TokenMemo:
+    """Access tokens held in process memory by a long-lived caller (one per delivery sender), so
+    a score costs no shared-cache lookup: key -> (token, expiry in `clock` seconds). An entry
+    ends at the expiry the shared cache was given (TOKEN_EXPIRY_MARGIN before the LMS's), and a
+    401 drops it with the shared one. Plain dict operations, safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, tuple[str, float]] = {}
+
+    def get(self, key: str, now: float) -> str | None:
+        entry = self._tokens.get(key)
+        if entry is None or entry[1] <= now:
+            return None
+        return entry[0]
+
+    def put(self, key: str, token: str, expires_at: float) -> None:
+        self._tokens[key] = (token, expires_at)
+
+    def drop(self, key: str) -> None:
+        self._tokens.pop(key, None)
+
+
 class AdvantageClient:
     """AGS and NRPS calls to one platform, on behalf of the tool (not of a launch)."""
 
     def __init__(self, session: Session, platform: Platform, keys: KeyStore, http: requests.Session | None = None,
-                 *, redis_url: str = "", cache: Cache | None = None, clock: Callable[[], float] = time.time) -> None:
+                 *, redis_url: str = "", cache: Cache | None = None, memo: TokenMemo | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.session = session
         self.platform = platform
         self.keys = keys
         self.http = http if http is not None else requests.Session()
         self.cache = cache if cache is not None else make_cache(session, redis_url)
+        self.memo = memo
         self.clock = clock
 
     # -- OAuth2 ------------------------------------------------------------------------
@@ -115,11 +140,17 @@ class AdvantageClient:
         return jwt.encode(claims, key.private, algorithm="RS256", headers={"kid": key.kid})
 
     def access_token(self, scopes: Iterable[str]) -> str:
-        """A bearer token for these scopes: from the shared cache, or freshly granted."""
+        """A bearer token for these scopes: from the memo, the shared cache, or freshly granted."""
         wanted = sorted(set(scopes))
         cache_key = self._token_key(wanted)
+        if self.memo is not None:
+            token = self.memo.get(cache_key, self.clock())
+            if token is not None:
+                return token
         cached = self.cache.get(cache_key)
         if isinstance(cached, dict) and cached.get("access_token"):
+            if self.memo is not None and isinstance(cached.get("expires_at"), (int, float)):
+                self.memo.put(cache_key, cached["access_token"], cached["expires_at"])
             return cached["access_token"]
         try:
             response = self._send("POST", self.platform.auth_token_url, data={
@@ -143,10 +174,20 @@ class AdvantageClient:
                                 status_code=response.status_code) from e
         ttl = expires_in - TOKEN_EXPIRY_MARGIN
         if ttl > 0:
-            self.cache.set(cache_key, {"access_token": token}, ttl)
+            expires_at = self.clock() + ttl
+            self.cache.set(cache_key, {"access_token": token, "expires_at": expires_at}, ttl)
+            if self.memo is not None:
+                self.memo.put(cache_key, token, expires_at)
         log.info("LTI access token granted", extra={"platform_id": self.platform.id, "scopes": wanted,
                                                     "expires_in": expires_in})
         return token
+
+    def _forget_token(self, scopes: Iterable[str]) -> None:
+        """The LMS no longer takes the token (revoked, or expired early): drop it everywhere."""
+        key = self._token_key(sorted(set(scopes)))
+        if self.memo is not None:
+            self.memo.drop(key)
+        self.cache.delete(key)
 
     # -- HTTP --------------------------------------------------------------------------
 
@@ -177,7 +218,7 @@ class AdvantageClient:
             except UpstreamError as err:
                 if err.status_code != 401 or attempt == 2:
                     raise
-                self.cache.delete(self._token_key(sorted(set(scopes))))
+                self._forget_token(scopes)
         raise AssertionError("unreachable")
 
     def _pages(self, url: str, scopes: list[str], accept: str, items_of: Callable[[Any], list]) -> list[dict]:
