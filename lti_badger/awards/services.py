@@ -248,8 +248,34 @@ def revoke(session: Session, course_id: int, award_id: int, actor_person_id: int
     if award.status not in LIVE_STATUSES:
         raise Conflict(f"this award is {award.status}, it cannot be revoked")
     _set_credential_bits(session, award, PURPOSE_REVOCATION, True, now)
-    return _change(session, award, actor=_actor(actor, actor_person_id), action=ACTION_REVOKE, reason=reason,
-                   now=now, new_status=AWARD_REVOKED, needs_review=False)
+    revoked = _change(session, award, actor=_actor(actor, actor_person_id), action=ACTION_REVOKE, reason=reason,
+                      now=now, new_status=AWARD_REVOKED, needs_review=False)
+    _flag_dependants(session, revoked, now)
+    return revoked
+
+
+def _flag_dependants(session: Session, revoked: Award, now: datetime) -> list[int]:
+    """The learner's live badges that were earned under a rule requiring the revoked one
+    (a pathway) stay valid, since nothing is revoked silently, and open a review item so the
+    instructor decides. Returns the flagged award ids."""
+    from ..criteria.rules import references
+
+    flagged: list[int] = []
+    live = session.scalars(select(Award).where(
+        Award.course_id == revoked.course_id, Award.person_id == revoked.person_id,
+        Award.status.in_(LIVE_STATUSES), Award.id != revoked.id).order_by(Award.id))
+    for award in list(live):
+        rule = award.version.rule
+        if award.needs_review or not rule or revoked.achievement_id not in references(rule).achievements:
+            continue
+        before = award_state(award)
+        award.needs_review = True
+        record(session, actor=Actor.system("prerequisite"), action="award.flag", subject_type="award",
+               subject_id=award.id, now=now, before=before, after=award_state(award),
+               reason=f"the required badge {revoked.version.name!r} was revoked: review this badge",
+               course_id=revoked.course_id, platform_id=session.get(Course, revoked.course_id).platform_id)
+        flagged.append(award.id)
+    return flagged
 
 
 def suspend(session: Session, course_id: int, award_id: int, actor_person_id: int | None, reason: str,

@@ -98,3 +98,29 @@ def test_clock_rules_award_when_time_alone_makes_them_true(adb):
     assert adb.scalars(select(Award)).all() == []
     services.reevaluate_clock_rules(adb, NOW + timedelta(days=8))
     assert sorted(a.person_id for a in adb.scalars(select(Award))) == sorted(p.id for p in w.learners)
+
+
+def test_revoking_a_required_badge_flags_the_pathway_badge_for_review(adb):
+    """A pathway badge earned on a prerequisite stays valid when the prerequisite is revoked
+    (nothing is revoked silently), but goes to the review queue with the reason."""
+    w, quiz, ach = _setup(adb)
+    activate(adb, w.course.id, ach.id, NOW)
+    pathway = create_achievement(adb, w.course.id, {"name": "Pathway", "rule": {
+        "type": "badge_earned", "achievement": ach.id}}, w.instructor.id, NOW)
+    other = create_achievement(adb, w.course.id, {"name": "Quiz taker", "rule": {
+        "type": "activity_completed", "activity": "quiz-1"}}, w.instructor.id, NOW)
+    for badge in (pathway, other):
+        activate(adb, w.course.id, badge.id, NOW)
+    learner = w.learners[0]
+    _score(adb, w.course, quiz, learner, 9)
+    reevaluate(adb, w.course.id, [learner.id], NOW, on_met=services.award_from_rule)
+    held = {a.achievement_id: a for a in adb.scalars(select(Award).where(Award.person_id == learner.id))}
+    assert set(held) == {ach.id, pathway.id, other.id}
+
+    services.revoke(adb, w.course.id, held[ach.id].id, w.instructor.id, "copied the quiz", NOW)
+
+    assert held[pathway.id].status == "active" and held[pathway.id].needs_review
+    assert held[other.id].status == "active" and not held[other.id].needs_review
+    flag = adb.scalars(select(AuditEvent).where(AuditEvent.action == "award.flag")).one()
+    assert flag.subject_id == str(held[pathway.id].id) and "Quiz master" in flag.reason
+    assert flag.actor_type == "system"
