@@ -16,16 +16,23 @@ from lti_badger.devtools.demo import DEMO_CONTEXT_ID, INSTRUCTOR, LEARNERS
 from .conftest import CHROMIUM, CHROMIUM_ARGS
 
 BLOCK_THIRD_PARTY = {"profile": {"cookie_controls_mode": 1, "block_third_party_cookies": True}}
+# Keeps cross-site frames in the page's renderer process. Cookie blocking and postMessage
+# origins are unchanged; what it avoids is Playwright losing track of a frame that moves into
+# another process, back, and out again (see the postMessage storage test).
+FRAMES_IN_PROCESS = "--disable-site-isolation-trials"
 
 
 @pytest.fixture
-def third_party_blocking_page(playwright_instance, tmp_path):
+def third_party_blocking_page(playwright_instance, tmp_path, request):
+    """A page of a Chromium profile blocking third-party cookies; extra Chromium arguments come
+    from indirect parametrisation."""
     profile = tmp_path / "profile"
     (profile / "Default").mkdir(parents=True)
     (profile / "Default" / "Preferences").write_text(json.dumps(BLOCK_THIRD_PARTY))
     context = playwright_instance.chromium.launch_persistent_context(
         str(profile), executable_path=CHROMIUM, headless=True,
-        args=[*CHROMIUM_ARGS, "--test-third-party-cookie-phaseout"], viewport={"width": 1200, "height": 900})
+        args=[*CHROMIUM_ARGS, "--test-third-party-cookie-phaseout", *getattr(request, "param", ())],
+        viewport={"width": 1200, "height": 900})
     page = context.pages[0] if context.pages else context.new_page()
     page.set_default_timeout(15000)
     yield page
@@ -77,6 +84,12 @@ def test_learner_launch_in_a_cross_site_iframe_with_third_party_cookies_blocked(
     assert stack.tool.cookie_headers == []
 
 
+# The frame goes simulator (/launch) -> tool (login page, storing) -> simulator (/auth) -> tool.
+# With site isolation each hop swaps the frame's renderer process, and now and then (1 run in
+# 5 to 10 on a loaded machine) Playwright misses the second move out: its frame tree keeps the
+# /auth URL while Chromium's own targets show the frame on /course/badges and the tool has
+# served every request. So this test keeps the frames in one process.
+@pytest.mark.parametrize("third_party_blocking_page", [[FRAMES_IN_PROCESS]], indirect=True, ids=["frames-in-process"])
 def test_launch_through_the_lms_post_message_storage(stack, third_party_blocking_page, check):
     """The LMS offers LTI Client Side postMessage storage (`lti_storage_target`, as Canvas does):
     the tool's login page stores the state there and its launch page reads it back, so the
@@ -85,17 +98,8 @@ def test_launch_through_the_lms_post_message_storage(stack, third_party_blocking
     launches: list[dict] = []
     page.on("request", lambda r: launches.append(parse_qs(r.post_data or "")) if r.method == "POST"
             and r.url == stack.tool.url + "/lti/launch" else None)
-    # Seen once in 4 CI runs: the frame stayed on the simulator's auto-posting auth page and
-    # the tool never got the launch POST. Until that is understood, start the launch once more.
-    for attempt in range(2):
-        launches.clear()
-        page.goto(stack.sim.course_frame_url(INSTRUCTOR[0], DEMO_CONTEXT_ID, resource_link_id="demo-badges"))
-        try:
-            frame = _tool_frame(page, stack, "/course/badges")
-            break
-        except AssertionError:
-            if attempt:
-                raise
+    page.goto(stack.sim.course_frame_url(INSTRUCTOR[0], DEMO_CONTEXT_ID, resource_link_id="demo-badges"))
+    frame = _tool_frame(page, stack, "/course/badges")
     assert frame.get_by_role("heading", level=1).inner_text().startswith("Badges of")
     assert stack.tool.cookie_headers == []
     # The first POST (from the LMS) has no secret; the tool's page read it back and posted again.
