@@ -68,6 +68,7 @@ class Job:
     destination: str
     action: str
     payload: dict[str, Any]
+    attempts: int = 0  # as claimed: the backoff of this attempt grows from it
 
 
 @dataclass

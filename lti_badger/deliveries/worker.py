@@ -22,9 +22,9 @@ import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Any, Callable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..awards.services import expire_due, reevaluate_clock_rules
@@ -121,12 +121,13 @@ class Worker:
             .where(Delivery.id.in_(due.scalar_subquery()),
                    or_(Delivery.leased_until.is_(None), Delivery.leased_until < now))
             .values(leased_by=self.worker_id, leased_until=now + self.lease)
-            .returning(Delivery.id, Delivery.award_id, Delivery.destination, Delivery.action, Delivery.payload)
+            .returning(Delivery.id, Delivery.award_id, Delivery.destination, Delivery.action, Delivery.payload,
+                       Delivery.attempts)
             .execution_options(synchronize_session=False)
         )
         with transaction(self.sessions) as session:
             rows = session.execute(stmt).all()
-        return sorted((Job(r.id, r.award_id, r.destination, r.action, dict(r.payload)) for r in rows),
+        return sorted((Job(r.id, r.award_id, r.destination, r.action, dict(r.payload), r.attempts) for r in rows),
                       key=lambda job: job.id)
 
     # -- process -----------------------------------------------------------------------------
@@ -140,7 +141,7 @@ class Worker:
                 d = session.get(Delivery, delivery)
                 if d is None or d.status != DELIVERY_PENDING:
                     return d.status if d else "gone"
-                job = Job(d.id, d.award_id, d.destination, d.action, dict(d.payload))
+                job = Job(d.id, d.award_id, d.destination, d.action, dict(d.payload), d.attempts)
         sender = self.senders.get(job.destination)
         started = time.monotonic()
         error: DeliveryError | None = None
@@ -157,29 +158,40 @@ class Worker:
         duration_ms = int((time.monotonic() - started) * 1000)
         return self._record(job, error, note, duration_ms)
 
+    def _outcome(self, job: Job, error: DeliveryError | None, now: datetime) -> dict[str, Any]:
+        """The columns an attempt sets, as SQL on the row's own `attempts`, so the update needs
+        no prior read: done; dead (a permanent error, or the attempt budget used up); or due
+        again after the backoff of this attempt."""
+        values: dict[str, Any] = {"attempts": Delivery.attempts + 1, "leased_by": None, "leased_until": None}
+        if error is None:
+            return {**values, "status": DELIVERY_DONE, "done_at": now, "last_error": None}
+        if not error.retryable:
+            return {**values, "status": DELIVERY_DEAD, "last_error": error.message}
+        used_up = Delivery.attempts + 1 >= self.max_attempts
+        delay = backoff_seconds(job.attempts + 1, base=self.backoff_base, cap=self.backoff_cap,
+                                retry_after=error.retry_after)
+        return {**values, "last_error": error.message,
+                "status": case((used_up, DELIVERY_DEAD), else_=DELIVERY_PENDING),
+                "next_attempt_at": case((used_up, Delivery.next_attempt_at),
+                                        else_=literal(now + timedelta(seconds=delay), Delivery.next_attempt_at.type))}
+
     def _record(self, job: Job, error: DeliveryError | None, note: str, duration_ms: int) -> str:
+        """One conditional UPDATE (only a delivery still pending takes the outcome: another
+        worker may have finished it after our lease ran out) and the attempt's INSERT."""
         now = self.clock()
         with transaction(self.sessions) as session:
-            d = session.get(Delivery, job.id, with_for_update=True)
-            session.add(DeliveryAttempt(
-                delivery_id=job.id, at=now, ok=error is None, duration_ms=duration_ms,
-                status_code=error.status_code if error else None,
-                error=error.message if error else (note or None),
-            ))
-            if d.status != DELIVERY_PENDING:  # another worker finished it meanwhile
-                return d.status
-            d.attempts += 1
-            d.leased_by, d.leased_until = None, None
-            if error is None:
-                d.status, d.done_at, d.last_error = DELIVERY_DONE, now, None
-            elif error.retryable and d.attempts < self.max_attempts:
-                delay = backoff_seconds(d.attempts, base=self.backoff_base, cap=self.backoff_cap,
-                                        retry_after=error.retry_after)
-                d.next_attempt_at = now + timedelta(seconds=delay)
-                d.last_error = error.message
-            else:
-                d.status, d.last_error = DELIVERY_DEAD, error.message
-            status = d.status
+            status = session.execute(
+                update(Delivery.__table__).where(Delivery.id == job.id, Delivery.status == DELIVERY_PENDING)
+                .values(self._outcome(job, error, now)).returning(Delivery.status)
+            ).scalar()
+            if status is None:  # finished by another worker meanwhile, or deleted with its award
+                status = session.scalar(select(Delivery.status).where(Delivery.id == job.id)) or "gone"
+            if status != "gone":
+                session.execute(insert(DeliveryAttempt.__table__).values(
+                    delivery_id=job.id, at=now, ok=error is None, duration_ms=duration_ms,
+                    status_code=error.status_code if error else None,
+                    error=error.message if error else (note or None),
+                ))
         level = logging.INFO if error is None else logging.WARNING
         log.log(level, "delivery attempt", extra={
             "delivery_id": job.id, "destination": job.destination, "action": job.action, "status": status,

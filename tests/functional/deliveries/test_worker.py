@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timezone
 
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from lti_badger.awards import services
 from lti_badger.cli import main
@@ -137,6 +137,41 @@ def test_email_file_sink(sessions, worker_settings, keys):
         retry_delivery(s, s.get(Delivery, d.id), datetime.now(timezone.utc))
     _drain(_worker(sessions, worker_settings, keys), sessions)
     assert len(list((worker_settings.instance_dir / "mail").glob("*.eml"))) == 1
+
+
+def test_retries_stop_at_the_attempt_budget(sessions, worker_settings, keys, receiver):
+    receiver.script.extend([(503, {}, "busy"), (503, {}, "still busy"), (503, {}, "never seen")])
+    _award(sessions, receiver.url, email=False)
+    _drain(_worker(sessions, worker_settings, keys, max_attempts=2), sessions)
+    d, attempts = _delivery(sessions, "webhook")
+    assert d.status == "dead" and d.attempts == 2 and "still busy" in d.last_error
+    assert [(a.ok, a.status_code) for a in attempts] == [(False, 503), (False, 503)]
+    assert d.next_attempt_at <= attempts[1].at  # a dead letter is not shown as due again
+    assert d.leased_by is None and d.leased_until is None
+
+
+def test_an_outcome_never_overrides_another_workers_finish(sessions, worker_settings, keys, receiver):
+    """A worker whose lease ran out while sending: another one finished the delivery; the late
+    failure is logged as an attempt but the delivery stays done, and a deleted one is "gone"."""
+    receiver.script.append((503, {}, "busy"))
+    _award(sessions, receiver.url, email=False)
+    slow, fast = (_worker(sessions, worker_settings, keys, lease_seconds=0) for _ in range(2))
+    [late] = slow.claim_jobs()
+    [job] = fast.claim_jobs()  # the lease of `slow` is over at once
+    assert job.id == late.id
+    assert slow.process(late) == "pending"  # the 503 went to `slow`
+    assert fast.process(job) == "done"
+    with transaction(sessions) as s:  # as if `slow` had been slower than that
+        s.get(Delivery, job.id).status = "pending"
+    assert slow.process(late) == "done"  # now the receiver answers 200 again
+    receiver.script.append((503, {}, "late failure"))
+    assert slow.process(late) == "done"
+    d, attempts = _delivery(sessions, "webhook")
+    assert d.status == "done" and d.attempts == 3
+    assert [a.ok for a in attempts] == [False, True, True, False]
+    with transaction(sessions) as s:
+        s.execute(delete(Delivery).where(Delivery.id == job.id))  # its attempts go with it
+    assert slow.process(late) == "gone"
 
 
 def test_concurrent_workers_claim_each_delivery_once(sessions, worker_settings, keys):
