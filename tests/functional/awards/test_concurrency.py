@@ -111,7 +111,6 @@ def _while_uncommitted(sessions, first_step, second_step) -> None:
     """Run `first_step` in a transaction left open, start `second_step` in another thread,
     check that it waits for the first commit, then commit and let it finish."""
     first = sessions()
-    first_step(first)
     second_done = threading.Event()
 
     def second() -> None:
@@ -120,11 +119,17 @@ def _while_uncommitted(sessions, first_step, second_step) -> None:
         second_done.set()
 
     thread = threading.Thread(target=second)
-    thread.start()
-    assert not second_done.wait(1.0), "the second evaluation must wait for the first commit"
-    first.commit()
-    first.close()
-    thread.join(30)
+    try:
+        first_step(first)
+        thread.start()
+        assert not second_done.wait(1.0), "the second evaluation must wait for the first commit"
+        first.commit()
+    finally:
+        # Also on failure: an open first transaction would keep its locks, and the second
+        # thread and the wipe after the test would wait on them for ever.
+        first.close()
+        if thread.is_alive():
+            thread.join(30)
     assert second_done.is_set()
 
 
