@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from ..db import transaction
 from ..errors import UpstreamError
 from ..keys import KeyStore
-from ..lti.advantage import AdvantageClient, TokenMemo, parse_retry_after
+from ..lti.advantage import AdvantageClient, LmsHttp, TokenMemo, parse_retry_after
 from ..models import Achievement, AchievementVersion, Award, Course, Credential, Person, Platform, WebhookEndpoint
 from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_SUSPENDED
 from ..settings import Settings
@@ -164,10 +164,10 @@ class AgsSender:
         self._local = threading.local()  # one keep-alive HTTP session per sending thread
         self.tokens = TokenMemo()  # this sender's access tokens, in front of the shared cache
 
-    def _http(self) -> requests.Session:
+    def _http(self) -> LmsHttp:
         http = getattr(self._local, "http", None)
         if http is None:
-            http = self._local.http = requests.Session()
+            http = self._local.http = LmsHttp()
         return http
 
     def send(self, job: Job, ctx: SendContext) -> str:

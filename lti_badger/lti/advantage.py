@@ -80,6 +80,28 @@ def _lms_message(response: requests.Response) -> str:
     return json.dumps(body)[:500]
 
 
+class LmsHttp(requests.Session):
+    """A keep-alive HTTP session that reads the environment's proxy and CA bundle settings once
+    per origin: requests re-reads os.environ (proxies, no_proxy, CA bundle) on every request,
+    ~0.1 ms of CPU each, a few percent of a delivered score. A running process's environment
+    does not change; calls with their own proxies, verify, cert or stream get the usual merge."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._environment: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
+        if proxies or stream is not None or verify is not None or cert is not None:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(url)
+        origin = (parts.scheme, parts.netloc)
+        settings = self._environment.get(origin)
+        if settings is None:
+            settings = self._environment[origin] = super().merge_environment_settings(url, proxies, stream,
+                                                                                      verify, cert)
+        return {**settings, "proxies": dict(settings["proxies"])}
+
+
 class TokenMemo:
     """Access tokens held in process memory by a long-lived caller (one per delivery sender), so
     a score costs no shared-cache lookup: key -> (token, expiry in `clock` seconds). An entry
@@ -111,7 +133,7 @@ class AdvantageClient:
         self.session = session
         self.platform = platform
         self.keys = keys
-        self.http = http if http is not None else requests.Session()
+        self.http = http if http is not None else LmsHttp()
         self.cache = cache if cache is not None else make_cache(session, redis_url)
         self.memo = memo
         self.clock = clock
