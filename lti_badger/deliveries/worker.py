@@ -7,6 +7,8 @@ on any machine) share the database as the queue:
 2. send outside any transaction;
 3. record a DeliveryAttempt and the outcome: done, retry later (exponential backoff with
    jitter, never sooner than Retry-After), or dead at once for errors that cannot succeed.
+   The outcomes of a batch are recorded together in one transaction (at the latest a second
+   after the oldest was sent): the scores are already in the LMS, only the bookkeeping waits.
 
 A worker that dies mid-send (even by SIGKILL) leaves a lease that simply expires; the next
 claim takes the delivery again, and senders are idempotent, so nothing is lost."""
@@ -21,6 +23,7 @@ import socket
 import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -54,6 +57,21 @@ def backoff_seconds(attempts: int, *, base: float, cap: float, retry_after: floa
     if retry_after is not None:
         delay = max(delay, retry_after)
     return delay
+
+
+RECORD_WITHIN = 1.0  # seconds a batch's sent deliveries may wait to be recorded together
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One send's outcome, waiting to be recorded with the rest of its batch."""
+
+    job: Job
+    error: DeliveryError | None
+    note: str
+    duration_ms: int
+    at: datetime
+    sent: float = field(default_factory=time.monotonic)
 
 
 class Worker:
@@ -142,6 +160,9 @@ class Worker:
                 if d is None or d.status != DELIVERY_PENDING:
                     return d.status if d else "gone"
                 job = Job(d.id, d.award_id, d.destination, d.action, dict(d.payload), d.attempts)
+        return self._record([self._send(job)])[0]
+
+    def _send(self, job: Job) -> Attempt:
         sender = self.senders.get(job.destination)
         started = time.monotonic()
         error: DeliveryError | None = None
@@ -155,8 +176,7 @@ class Worker:
         except Exception as err:  # a bug or an unexpected library error: keep it, retry later
             log.exception("delivery sender crashed", extra={"delivery_id": job.id})
             error = DeliveryError(f"{type(err).__name__}: {err}", retryable=True)
-        duration_ms = int((time.monotonic() - started) * 1000)
-        return self._record(job, error, note, duration_ms)
+        return Attempt(job, error, note, int((time.monotonic() - started) * 1000), self.clock())
 
     def _outcome(self, job: Job, error: DeliveryError | None, now: datetime) -> dict[str, Any]:
         """The columns an attempt sets, as SQL on the row's own `attempts`, so the update needs
@@ -175,29 +195,35 @@ class Worker:
                 "next_attempt_at": case((used_up, Delivery.next_attempt_at),
                                         else_=literal(now + timedelta(seconds=delay), Delivery.next_attempt_at.type))}
 
-    def _record(self, job: Job, error: DeliveryError | None, note: str, duration_ms: int) -> str:
-        """One conditional UPDATE (only a delivery still pending takes the outcome: another
-        worker may have finished it after our lease ran out) and the attempt's INSERT."""
-        now = self.clock()
+    def _record(self, attempts: list[Attempt]) -> list[str]:
+        """Record attempts in one transaction: per delivery one conditional UPDATE (only a
+        delivery still pending takes the outcome: another worker may have finished it after our
+        lease ran out), then one INSERT of the attempt log. Returns the new statuses."""
+        statuses: list[str] = []
         with transaction(self.sessions) as session:
-            status = session.execute(
-                update(Delivery.__table__).where(Delivery.id == job.id, Delivery.status == DELIVERY_PENDING)
-                .values(self._outcome(job, error, now)).returning(Delivery.status)
-            ).scalar()
-            if status is None:  # finished by another worker meanwhile, or deleted with its award
-                status = session.scalar(select(Delivery.status).where(Delivery.id == job.id)) or "gone"
-            if status != "gone":
-                session.execute(insert(DeliveryAttempt.__table__).values(
-                    delivery_id=job.id, at=now, ok=error is None, duration_ms=duration_ms,
-                    status_code=error.status_code if error else None,
-                    error=error.message if error else (note or None),
-                ))
-        level = logging.INFO if error is None else logging.WARNING
-        log.log(level, "delivery attempt", extra={
-            "delivery_id": job.id, "destination": job.destination, "action": job.action, "status": status,
-            "error": error.message if error else None, "duration_ms": duration_ms, "worker": self.worker_id,
-        })
-        return status
+            for attempt in attempts:
+                job = attempt.job
+                status = session.execute(
+                    update(Delivery.__table__).where(Delivery.id == job.id, Delivery.status == DELIVERY_PENDING)
+                    .values(self._outcome(job, attempt.error, attempt.at)).returning(Delivery.status)
+                ).scalar()
+                if status is None:  # finished by another worker meanwhile, or deleted with its award
+                    status = session.scalar(select(Delivery.status).where(Delivery.id == job.id)) or "gone"
+                statuses.append(status)
+            rows = [{"delivery_id": a.job.id, "at": a.at, "ok": a.error is None, "duration_ms": a.duration_ms,
+                     "status_code": a.error.status_code if a.error else None,
+                     "error": a.error.message if a.error else (a.note or None)}
+                    for a, status in zip(attempts, statuses) if status != "gone"]
+            if rows:
+                session.execute(insert(DeliveryAttempt.__table__), rows)
+        for attempt, status in zip(attempts, statuses):
+            error = attempt.error
+            log.log(logging.INFO if error is None else logging.WARNING, "delivery attempt", extra={
+                "delivery_id": attempt.job.id, "destination": attempt.job.destination, "action": attempt.job.action,
+                "status": status, "error": error.message if error else None, "duration_ms": attempt.duration_ms,
+                "worker": self.worker_id,
+            })
+        return statuses
 
     # -- loop --------------------------------------------------------------------------------
     def run_once(self) -> int:
@@ -205,11 +231,17 @@ class Worker:
         self._run_periodic()
         lease_ends = time.monotonic() + self.lease.total_seconds() * 0.9
         jobs = self.claim_jobs()
+        done: list[Attempt] = []
         for job in jobs:
             # Past our lease another worker may already have the rest of the batch: leave it.
             if self.stop_event.is_set() or time.monotonic() > lease_ends:
                 break
-            self.process(job)
+            done.append(self._send(job))
+            if time.monotonic() - done[0].sent > RECORD_WITHIN:
+                self._record(done)
+                done = []
+        if done:
+            self._record(done)
         return len(jobs)
 
     def _run_periodic(self) -> None:

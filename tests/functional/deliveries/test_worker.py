@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timezone
 
 from click.testing import CliRunner
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 
 from lti_badger.awards import services
 from lti_badger.cli import main
@@ -172,6 +172,38 @@ def test_an_outcome_never_overrides_another_workers_finish(sessions, worker_sett
     with transaction(sessions) as s:
         s.execute(delete(Delivery).where(Delivery.id == job.id))  # its attempts go with it
     assert slow.process(late) == "gone"
+
+
+def test_a_batch_is_recorded_in_one_transaction(sessions, worker_settings, keys, receiver):
+    """Three webhooks claimed together: done, dead and retry recorded by one COMMIT after the
+    sends (claim 1 + one per webhook sender's endpoint read 3 + record 1)."""
+    with transaction(sessions) as s:
+        w = make_world(s, learners=3, lineitems_url=None)
+        for p in w.learners:
+            p.email = None
+        add_webhook(s, w.platform, receiver.url)
+        learners = [p.id for p in w.learners]
+        for person_id in learners:
+            services.award_from_rule(s, w.achievement, w.version, person_id, {"met": True}, datetime.now(timezone.utc))
+    receiver.script.extend([(200, {}, "ok"), (422, {}, "unknown learner"), (503, {}, "busy")])
+    worker = _worker(sessions, worker_settings, keys, batch_size=10, backoff_base=60,
+                     expiry_every=float("inf"), launch_sync_every=float("inf"))
+    commits = []
+    engine = sessions.kw["bind"]
+    listener = lambda conn: commits.append(1)  # noqa: E731
+    event.listen(engine, "commit", listener)
+    try:
+        assert worker.run_once() == 3
+    finally:
+        event.remove(engine, "commit", listener)
+    assert len(commits) == 5
+    with transaction(sessions) as s:
+        rows = s.scalars(select(Delivery).order_by(Delivery.id)).all()
+        assert [(d.status, d.attempts) for d in rows] == [("done", 1), ("dead", 1), ("pending", 1)]
+        assert rows[2].leased_by is None and rows[2].next_attempt_at > rows[2].created_at
+        logged = s.scalars(select(DeliveryAttempt).order_by(DeliveryAttempt.delivery_id)).all()
+        assert [(a.delivery_id, a.ok, a.status_code) for a in logged] == [
+            (rows[0].id, True, None), (rows[1].id, False, 422), (rows[2].id, False, 503)]
 
 
 def test_concurrent_workers_claim_each_delivery_once(sessions, worker_settings, keys):
