@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from sqlalchemy import case, insert, literal, or_, select, update
+from sqlalchemy import Integer, Update, bindparam, case, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..awards.services import expire_due, reevaluate_clock_rules
@@ -59,6 +59,24 @@ def backoff_seconds(attempts: int, *, base: float, cap: float, retry_after: floa
     return delay
 
 
+def _record_statements() -> tuple[Update, Update, Update]:
+    """The UPDATEs recording an attempt, built once: only a delivery still pending takes the
+    outcome (another worker may have finished it after our lease ran out); attempts + 1 and
+    the dead-at-budget decision are SQL on the row itself, so no prior read is needed."""
+    attempt = (update(Delivery.__table__)
+               .where(Delivery.id == bindparam("delivery_id"), Delivery.status == DELIVERY_PENDING)
+               .values(attempts=Delivery.attempts + 1, leased_by=None, leased_until=None,
+                       last_error=bindparam("last_error"))
+               .returning(Delivery.status))
+    used_up = Delivery.attempts + 1 >= bindparam("max_attempts", type_=Integer)
+    retry_at = bindparam("next_attempt_at", type_=Delivery.next_attempt_at.type)
+    return (attempt.values(status=DELIVERY_DONE, done_at=bindparam("at", type_=Delivery.done_at.type)),
+            attempt.values(status=DELIVERY_DEAD),
+            attempt.values(status=case((used_up, DELIVERY_DEAD), else_=DELIVERY_PENDING),
+                           next_attempt_at=case((used_up, Delivery.next_attempt_at), else_=retry_at)))
+
+
+RECORD_DONE, RECORD_DEAD, RECORD_RETRY = _record_statements()
 RECORD_WITHIN = 1.0  # seconds a batch's sent deliveries may wait to be recorded together
 
 
@@ -178,37 +196,29 @@ class Worker:
             error = DeliveryError(f"{type(err).__name__}: {err}", retryable=True)
         return Attempt(job, error, note, int((time.monotonic() - started) * 1000), self.clock())
 
-    def _outcome(self, job: Job, error: DeliveryError | None, now: datetime) -> dict[str, Any]:
-        """The columns an attempt sets, as SQL on the row's own `attempts`, so the update needs
-        no prior read: done; dead (a permanent error, or the attempt budget used up); or due
-        again after the backoff of this attempt."""
-        values: dict[str, Any] = {"attempts": Delivery.attempts + 1, "leased_by": None, "leased_until": None}
+    def _outcome(self, attempt: Attempt) -> tuple[Update, dict[str, Any]]:
+        """The UPDATE that records an attempt (done, dead, or due again after this attempt's
+        backoff), with its parameters."""
+        error = attempt.error
+        params: dict[str, Any] = {"delivery_id": attempt.job.id, "last_error": error.message if error else None}
         if error is None:
-            return {**values, "status": DELIVERY_DONE, "done_at": now, "last_error": None}
+            return RECORD_DONE, {**params, "at": attempt.at}
         if not error.retryable:
-            return {**values, "status": DELIVERY_DEAD, "last_error": error.message}
-        used_up = Delivery.attempts + 1 >= self.max_attempts
-        delay = backoff_seconds(job.attempts + 1, base=self.backoff_base, cap=self.backoff_cap,
+            return RECORD_DEAD, params
+        delay = backoff_seconds(attempt.job.attempts + 1, base=self.backoff_base, cap=self.backoff_cap,
                                 retry_after=error.retry_after)
-        return {**values, "last_error": error.message,
-                "status": case((used_up, DELIVERY_DEAD), else_=DELIVERY_PENDING),
-                "next_attempt_at": case((used_up, Delivery.next_attempt_at),
-                                        else_=literal(now + timedelta(seconds=delay), Delivery.next_attempt_at.type))}
+        return RECORD_RETRY, {**params, "max_attempts": self.max_attempts,
+                              "next_attempt_at": attempt.at + timedelta(seconds=delay)}
 
     def _record(self, attempts: list[Attempt]) -> list[str]:
-        """Record attempts in one transaction: per delivery one conditional UPDATE (only a
-        delivery still pending takes the outcome: another worker may have finished it after our
-        lease ran out), then one INSERT of the attempt log. Returns the new statuses."""
+        """Record attempts in one transaction: per delivery its conditional UPDATE (see
+        `_record_statements`), then one INSERT of the attempt log. Returns the new statuses."""
         statuses: list[str] = []
         with transaction(self.sessions) as session:
             for attempt in attempts:
-                job = attempt.job
-                status = session.execute(
-                    update(Delivery.__table__).where(Delivery.id == job.id, Delivery.status == DELIVERY_PENDING)
-                    .values(self._outcome(job, attempt.error, attempt.at)).returning(Delivery.status)
-                ).scalar()
+                status = session.execute(*self._outcome(attempt)).scalar()
                 if status is None:  # finished by another worker meanwhile, or deleted with its award
-                    status = session.scalar(select(Delivery.status).where(Delivery.id == job.id)) or "gone"
+                    status = session.scalar(select(Delivery.status).where(Delivery.id == attempt.job.id)) or "gone"
                 statuses.append(status)
             rows = [{"delivery_id": a.job.id, "at": a.at, "ok": a.error is None, "duration_ms": a.duration_ms,
                      "status_code": a.error.status_code if a.error else None,
