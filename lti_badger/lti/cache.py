@@ -1,7 +1,8 @@
 """A small key/value cache with expiry that every web process and worker shares: Redis when
 `redis_url` is set, else the `cache_entry` table. It holds pylti1p3's launch state (state,
 nonce, launch data), used nonces and LTI Advantage access tokens. Nothing lives in process
-memory, so several processes behave as one."""
+memory, so several processes behave as one (the delivery sender's `TokenMemo` only keeps
+tokens in front of it, each until its entry here expires or the LMS refuses it)."""
 
 from __future__ import annotations
 
