@@ -34,6 +34,25 @@ from lti_badger.deliveries.worker import Worker  # noqa: E402
 from lti_badger.settings import load_settings  # noqa: E402
 
 
+def measure(work, args: argparse.Namespace, name: str, title: str) -> float:
+    """CPU ms per event of `work`, with its cProfile tables (and dump) when --profile."""
+    prof = cProfile.Profile() if args.profile else None
+    c0 = time.process_time()
+    if prof:
+        prof.enable()
+    work()
+    if prof:
+        prof.disable()
+    ms = (time.process_time() - c0) * 1000 / args.events
+    if prof:
+        if args.dump:
+            prof.dump_stats(f"{args.dump}.{name}")
+        print(f"== {title} ==")
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(args.top)
+        pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)
+    return ms
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["postgresql", "sqlite"], default="sqlite")
@@ -84,42 +103,21 @@ def main() -> None:
             print("== worker ==")
             worker.run_once()
             return
-        prof = cProfile.Profile() if args.profile else None
-        c0 = time.process_time()
-        if prof:
-            prof.enable()
-        for i in range(args.events):
-            resp = client.post("/xapi/statements", json=statement(f"b{i}"), headers=auth)
-            assert resp.status_code == 200, resp.text
-        if prof:
-            prof.disable()
-        web_ms = (time.process_time() - c0) * 1000 / args.events
-        if prof:
-            if args.dump:
-                prof.dump_stats(args.dump + ".web")
-            print("== web tier ==")
-            pstats.Stats(prof).sort_stats("cumulative").print_stats(args.top)
-            pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)
+        def send_events() -> None:
+            for i in range(args.events):
+                resp = client.post("/xapi/statements", json=statement(f"b{i}"), headers=auth)
+                assert resp.status_code == 200, resp.text
 
-        prof2 = cProfile.Profile() if args.profile else None
-        c0 = time.process_time()
-        if prof2:
-            prof2.enable()
         handled = 0
-        while True:
-            n = worker.run_once()
-            if not n:
-                break
-            handled += n
-        if prof2:
-            prof2.disable()
-        del_ms = (time.process_time() - c0) * 1000 / args.events
-        if prof2:
-            if args.dump:
-                prof2.dump_stats(args.dump + ".delivery")
-            print("== delivery tier (includes the simulator's threads' CPU in process time) ==")
-            pstats.Stats(prof2).sort_stats("cumulative").print_stats(args.top)
-            pstats.Stats(prof2).sort_stats("tottime").print_stats(args.top)
+
+        def drain_deliveries() -> None:
+            nonlocal handled
+            while n := worker.run_once():
+                handled += n
+
+        web_ms = measure(send_events, args, "web", "web tier")
+        del_ms = measure(drain_deliveries, args, "delivery",
+                         "delivery tier (includes the simulator's threads' CPU in process time)")
         print(f"{args.db}: {args.events} events; web {web_ms:.1f} CPU ms/event; delivery (incl. simulator) "
               f"{del_ms:.1f} CPU ms/event; deliveries handled {handled}")
     finally:

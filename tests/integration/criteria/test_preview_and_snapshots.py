@@ -208,8 +208,6 @@ def _same_decision(a, b):
 
 
 def test_preview_module_sums_match_evaluation_from_item_rows(db):
-    from lti_badger.criteria import evaluate
-    from lti_badger.criteria.snapshots import active_learners, load_snapshots
     from lti_badger.models import Activity
 
     w = make_course(db, learners=6)
@@ -248,23 +246,29 @@ def test_preview_module_sums_match_evaluation_from_item_rows(db):
              "rule": {"type": "module_completed", "module": "m2"}},
             {"type": "module_completed", "module": "m1", "mode": "lms"}]},
     ]
-    learners = active_learners(db, w.course.id)
-    full = load_snapshots(db, w.course.id, learners)
-    for rule in rules:
-        result = preview(db, w.course.id, rule, NOW)
-        for pid in learners:
-            _same_decision(result.decisions[pid].explanation, evaluate(rule, full[pid], NOW).explanation)
+    _preview_matches_evaluation(db, w.course.id, rules)
     summed = preview(db, w.course.id, rules[0], NOW).decisions[l0.id].explanation
     assert summed.children == () and summed.met  # summarised: no per-item rows were read
     mixed = preview(db, w.course.id, rules[-1], NOW).decisions[l2.id].explanation
     assert mixed.children[3].children[0].children  # inside a date window the items are read
 
 
+def _preview_matches_evaluation(db, course_id, rules):
+    """Every learner's preview decision equals the one evaluated from all their item rows."""
+    from lti_badger.criteria import evaluate
+    from lti_badger.criteria.snapshots import active_learners, load_snapshots
+
+    learners = active_learners(db, course_id)
+    full = load_snapshots(db, course_id, learners)
+    for rule in rules:
+        result = preview(db, course_id, rule, NOW)
+        for pid in learners:
+            _same_decision(result.decisions[pid].explanation, evaluate(rule, full[pid], NOW).explanation)
+
+
 def test_preview_sums_over_uniform_activities_match_evaluation_from_item_rows(db):
     """When every activity is graded, required and released, the sums drop those per-row
     tests in SQL; the decisions must stay those computed from the item rows."""
-    from lti_badger.criteria import evaluate
-    from lti_badger.criteria.snapshots import active_learners, load_snapshots
 
     w = make_course(db, learners=5)
     for a in w.activities.values():
@@ -289,12 +293,7 @@ def test_preview_sums_over_uniform_activities_match_evaluation_from_item_rows(db
                                                    {"type": "module_score", "module": "m3", "min_percent": 10}]},
         {"type": "course_grade", "min_percent": 10},
     ]
-    learners = active_learners(db, w.course.id)
-    full = load_snapshots(db, w.course.id, learners)
-    for rule in rules:
-        result = preview(db, w.course.id, rule, NOW)
-        for pid in learners:
-            _same_decision(result.decisions[pid].explanation, evaluate(rule, full[pid], NOW).explanation)
+    _preview_matches_evaluation(db, w.course.id, rules)
     assert preview(db, w.course.id, rules[0], NOW).decisions[l0.id].explanation.met
     grade = preview(db, w.course.id, rules[-1], NOW).decisions[l2.id].explanation
     assert grade.observed == round(15 * 100 / (10 + 50 + 5 + 100 + 30 + 5), 2) and not grade.hidden
