@@ -291,11 +291,9 @@ class Worker:
                 log.exception("delivery worker loop failed; retrying", extra={"worker": self.worker_id})
                 handled = 0
                 self.stop_event.wait(min(5.0, self.poll_seconds * 10))
-            if handled == 0 and until_idle:
-                return
-            if handled < self.batch_size and not until_idle:
-                # A short batch took all that was due: wait for the next wakeup instead of an
-                # empty claim (a delivery committed meanwhile has set the wakeup already).
+            if handled == 0:
+                if until_idle:
+                    return
                 self._idle(self.poll_seconds)
 
     def _idle(self, seconds: float) -> None:

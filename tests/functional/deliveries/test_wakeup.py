@@ -43,27 +43,6 @@ def test_a_committed_delivery_wakes_an_idle_worker(sessions, worker_settings, ke
     assert not thread.is_alive()
 
 
-def test_a_short_batch_waits_for_the_next_wakeup_without_an_empty_claim(sessions, worker_settings, keys):
-    worker = Worker(sessions, worker_settings, keys, poll_seconds=30.0, batch_size=10)
-    claims = []
-    claim_jobs = worker.claim_jobs
-    worker.claim_jobs = lambda *a: claims.append(claim_jobs(*a)) or claims[-1]
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    try:
-        time.sleep(0.3)  # the first claim found nothing
-        _award(sessions)
-        _wait_done(sessions, timeout=5.0)
-        time.sleep(0.3)
-        assert [len(c) for c in claims] == [0, 1]  # not claimed again after the short batch
-        _award(sessions)  # the next commit still wakes it
-        _wait_done(sessions, timeout=5.0)
-        assert [len(c) for c in claims] == [0, 1, 1]
-    finally:
-        worker.stop()
-        thread.join(5)
-
-
 def test_stop_ends_an_idle_wait_at_once(sessions, worker_settings, keys):
     worker = Worker(sessions, worker_settings, keys, poll_seconds=60.0)
     thread = threading.Thread(target=worker.run, daemon=True)
