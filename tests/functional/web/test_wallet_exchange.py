@@ -162,7 +162,7 @@ process.stdout.write(JSON.stringify(await vc.signPresentation({
                     reason="needs node and ob3-verify")
 def test_a_presentation_signed_by_digital_bazaar_vc_is_accepted(app, client, earned):
     exchange_url, vpr = start(client, open_link(earned)["interaction"])
-    proc = subprocess.run(["node", "--input-type=module", "-e", NODE_DID_AUTH, vpr["challenge"], vpr["domain"],
+    proc = subprocess.run(["node", "--input-type=module", "-e", NODE_DID_AUTH, "--", vpr["challenge"], vpr["domain"],
                            SigningKey.generate().encode().hex()],
                           cwd=OB3_VERIFY_DIR, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
