@@ -35,6 +35,7 @@ class Settings:
     smtp_port: int = 25
     max_content_length: int = 5 * 1024 * 1024
     dynamic_registration: str = "open"  # "open": /lti/register accepts any LMS; "closed": refused
+    outbound_allow: str = ""  # hosts or networks the outbound client may reach over http / privately
 
     @property
     def instance_dir(self) -> Path:
