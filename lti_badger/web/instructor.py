@@ -6,8 +6,6 @@ instructor of course A gets 404 for anything of course B (invariant 5)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import datetime, timezone
 
@@ -17,6 +15,7 @@ from sqlalchemy import select
 
 from ..awards import services as awards
 from ..awards.audit import Actor
+from ..csvfile import csv_text
 from ..criteria import achievements
 from ..criteria.evaluate import evaluate
 from ..criteria.lint import lint
@@ -382,20 +381,20 @@ def export_csv():
     course = queries.get_course(session, scope)
     badges = queries.list_badges(session, scope)
     held = queries.awards_by_person(session, scope)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["learner", "email", "lti_user_id", "badge", "status", "awarded_at", "valid_until", "awarded_by", "reason"])
+    rows = []
     for person, _enrollment in queries.list_learners(session, scope):
         for row in badges:
             award = held.get((person.id, row.achievement.id))
             name = row.version.name if row.version else ""
-            writer.writerow([person.name, person.email or "", person.sub, name,
-                             award.status if award else "not_earned",
-                             award.awarded_at.isoformat() if award else "",
-                             award.valid_until.isoformat() if award and award.valid_until else "",
-                             award.awarded_by if award else "", award.reason or "" if award else ""])
+            rows.append([person.name, person.email or "", person.sub, name,
+                         award.status if award else "not_earned",
+                         award.awarded_at.isoformat() if award else "",
+                         award.valid_until.isoformat() if award and award.valid_until else "",
+                         award.awarded_by if award else "", award.reason or "" if award else ""])
+    text = csv_text(["learner", "email", "lti_user_id", "badge", "status", "awarded_at", "valid_until", "awarded_by",
+                     "reason"], rows)
     filename = f"earners-{course.context_id}.csv".replace('"', "")
-    return Response(out.getvalue(), mimetype="text/csv",
+    return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
