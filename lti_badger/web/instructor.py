@@ -24,6 +24,7 @@ from ..criteria.services import preview as preview_rule
 from ..criteria.snapshots import load_snapshot, load_structure
 from ..deliveries.outbox import latest_credential
 from ..errors import BadgerError, BadInput
+from ..jsonbody import parse_json
 from ..models import Activity, Award, Module
 from ..models.achievement import STATE_ACTIVE
 from ..models.award import AWARD_SUSPENDED
@@ -205,7 +206,7 @@ def criteria(achievement_id: int):
     values = dict(request.form)
     try:
         if action in ("save", "save_activate") and request.form.get("rule_json"):
-            rule = json.loads(request.form["rule_json"])
+            rule = parse_json(request.form["rule_json"], "the rule")
         else:
             rule = forms.rule_from_form(request.form, *_ids(session, course.id))
         validate_rule(rule)
@@ -231,10 +232,8 @@ def criteria(achievement_id: int):
         if action == "save_activate" and achievement.state != STATE_ACTIVE:
             achievements.activate(session, course.id, achievement.id, now)
             awards.on_activate(session, achievement, now, actor=actor)
-    except (BadgerError, json.JSONDecodeError) as err:
+    except BadgerError as err:
         rollback_refusal(err)
-        if isinstance(err, json.JSONDecodeError):
-            err = BadInput(f"the rule is not valid JSON: {err}")
         return _criteria_page(course, achievement, values, error=err, status=err.status_code)
     return _go("instructor.badges", saved=achievement.id)
 
