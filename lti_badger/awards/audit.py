@@ -3,8 +3,6 @@ reason and the state before and after. Append-only; exported as JSON or CSV for 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..csvfile import csv_text
 from ..errors import BadInput
 from ..models import AuditEvent
 
@@ -109,10 +108,6 @@ def export_audit(session: Session, *, fmt: str = "json", **filters: Any) -> str:
     if fmt == "json":
         return json.dumps(rows, indent=2, sort_keys=False)
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in row.items()})
-        return out.getvalue()
+        return csv_text(EXPORT_FIELDS, ([json.dumps(v) if isinstance(v, (dict, list)) else v
+                                         for v in (row.get(k) for k in EXPORT_FIELDS)] for row in rows))
     raise BadInput(f"unknown audit export format {fmt!r} (use json or csv)")

@@ -1,10 +1,11 @@
-"""The issuer profile per LMS: an LMS admin sets the name, web site, e-mail, description and
-image that credentials of their LMS's courses show; every field left empty falls back to the
-configuration. The signing identity stays the tool's one did:web for every LMS (one key, one
-DID document, one set of status lists); only the display profile is per institution.
+"""The issuer profile per registration: an LMS admin sets the name, web site, e-mail,
+description and image that credentials of their registration's courses show; every field left
+empty falls back to the configuration. The signing identity stays the tool's one did:web for
+every LMS (one key, one DID document, one set of status lists); only the display profile is
+per institution.
 
-A profile is keyed by the platform's `issuer` string, so every client registration of one LMS
-shares it. Credentials already issued keep the profile they were signed with; the image is
+A profile belongs to one platform row (issuer + client id, the tenant), never to the issuer
+string: Canvas cloud gives every institution the issuer `https://canvas.instructure.com`. Credentials already issued keep the profile they were signed with; the image is
 served at a stable URL (`/issuers/<public_id>/image`), so it shows the current logo.
 No Flask here: the web layer passes plain values and the uploaded bytes in."""
 
@@ -53,21 +54,20 @@ def issuer_image_url(base_url: str, public_id: str) -> str:
     return f"{base_url.rstrip('/')}/issuers/{public_id}/image"
 
 
-def find_profile_record(session: Session, platform_issuer: str) -> IssuerProfileRecord | None:
-    return session.scalar(select(IssuerProfileRecord).where(IssuerProfileRecord.platform_issuer == platform_issuer))
+def find_profile_record(session: Session, platform_id: int) -> IssuerProfileRecord | None:
+    return session.scalar(select(IssuerProfileRecord).where(IssuerProfileRecord.platform_id == platform_id))
 
 
-def issuer_profile_for(session: Session, settings: Settings, platform_issuer: str) -> IssuerProfile:
-    """The configured profile with the LMS's own fields laid over it; the DID is always ours."""
-    record = find_profile_record(session, platform_issuer) if platform_issuer else None
-    return _overlay(IssuerProfile.from_settings(settings), platform_issuer, record)
+def issuer_profile_for(session: Session, settings: Settings, platform: Platform) -> IssuerProfile:
+    """The configured profile with the registration's own fields laid over it; the DID is always ours."""
+    return _overlay(IssuerProfile.from_settings(settings), platform.issuer, find_profile_record(session, platform.id))
 
 
 def issuer_profile_for_course(session: Session, settings: Settings, course_id: int) -> IssuerProfile:
-    """The profile of the LMS a course belongs to (the LMS and its profile in one query)."""
+    """The profile of the registration a course belongs to (the platform and its profile in one query)."""
     row = session.execute(
         select(Platform.issuer, IssuerProfileRecord).join(Course, Course.platform_id == Platform.id)
-        .outerjoin(IssuerProfileRecord, IssuerProfileRecord.platform_issuer == Platform.issuer)
+        .outerjoin(IssuerProfileRecord, IssuerProfileRecord.platform_id == Platform.id)
         .where(Course.id == course_id)).first()
     settings_profile = IssuerProfile.from_settings(settings)
     return _overlay(settings_profile, row[0], row[1]) if row else settings_profile
@@ -107,13 +107,13 @@ def _checked(changes: ProfileChanges) -> tuple[dict[str, str | None], BadgeImage
     return {"name": name, "url": url or None, "email": email or None, "description": description or None}, image
 
 
-def save_issuer_profile(session: Session, platform_issuer: str, changes: ProfileChanges,
+def save_issuer_profile(session: Session, platform_id: int, changes: ProfileChanges,
                         now: datetime) -> IssuerProfileRecord:
-    """Create or update the profile of the LMS `platform_issuer`. Flushes, never commits."""
+    """Create or update the profile of the registration `platform_id`. Flushes, never commits."""
     fields, image = _checked(changes)
-    record = find_profile_record(session, platform_issuer)
+    record = find_profile_record(session, platform_id)
     if record is None:
-        record = IssuerProfileRecord(platform_issuer=platform_issuer)
+        record = IssuerProfileRecord(platform_id=platform_id)
         session.add(record)
     for key, value in fields.items():
         setattr(record, key, value)

@@ -107,13 +107,12 @@ def update_platform(session: Session, platform: Platform, *, name: str, auth_log
 
 
 def remove_platform(session: Session, platform_id: int) -> None:
-    """Forget an LMS and everything recorded from it (courses, people, awards cascade). Its
-    issuer profile goes with the last client registration of that issuer."""
+    """Forget a registration and everything recorded from it (courses, people, awards and its
+    issuer profile cascade)."""
     platform = get_platform(session, platform_id)
+    session.execute(delete(IssuerProfileRecord).where(IssuerProfileRecord.platform_id == platform.id))
     session.delete(platform)
     session.flush()
-    if session.scalar(select(Platform.id).where(Platform.issuer == platform.issuer).limit(1)) is None:
-        session.execute(delete(IssuerProfileRecord).where(IssuerProfileRecord.platform_issuer == platform.issuer))
 
 
 def remove_deployment(session: Session, platform: Platform, deployment_id: str) -> None:

@@ -1,14 +1,15 @@
 """The issuer profile an LMS admin sets for their institution: the name, web site, e-mail,
-description and image that credentials of that LMS's courses show. Keyed by the platform's
-`issuer` string, so every client registration of one LMS shares it; any field left empty
-falls back to the configuration (`issuer_name`, ...). The signing identity (did:web) is not
-here: it is the tool's, one for all LMSs."""
+description and image that credentials of that registration's courses show. Keyed by the
+platform (registration: issuer + client id), never the issuer string: Canvas cloud gives
+every institution the same issuer. Any field left empty falls back to the configuration
+(`issuer_name`, ...). The signing identity (did:web) is not here: it is the tool's, one for
+all LMSs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import LargeBinary, String, Text
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, new_uuid, utcnow
@@ -20,7 +21,7 @@ class IssuerProfileRecord(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # In the public image URL; the issuer string is a URL itself and stays out of paths.
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
-    platform_issuer: Mapped[str] = mapped_column(String(500), unique=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
     url: Mapped[str | None] = mapped_column(String(1000))
     email: Mapped[str | None] = mapped_column(String(320))
@@ -30,4 +31,4 @@ class IssuerProfileRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:
-        return f"<IssuerProfileRecord {self.id} {self.platform_issuer}>"
+        return f"<IssuerProfileRecord {self.id} platform {self.platform_id}>"

@@ -4,14 +4,14 @@ expects. The web layer only hands over headers and the body."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import BadInput, Unauthorized
+from .. import jsonbody
+from ..errors import Unauthorized
 from ..models import ProgressSource
 from . import caliper, canvas_events, xapi
 from .services import ingest
@@ -24,10 +24,7 @@ MAX_EVENT_BYTES = 2 * 1024 * 1024
 
 
 def parse_json(data: bytes) -> Any:
-    try:
-        return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadInput(f"the body is not valid JSON: {e}") from e
+    return jsonbody.parse_json(data)
 
 
 def receive_xapi(session: Session, username: str | None, password: str | None, version: str | None,

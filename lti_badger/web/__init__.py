@@ -9,6 +9,7 @@ from .db import init_db_session
 from .errors import register_error_handlers
 from .csrf import init_csrf
 from .i18n import init_i18n
+from .limits import init_limits
 from .security import init_security
 from .templating import init_templating
 
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     init_security(app)
     register_error_handlers(app)
     init_i18n(app)
+    init_limits(app)
     init_csrf(app)
     init_templating(app)
     app.register_blueprint(static_assets)

@@ -1,6 +1,6 @@
 """Blueprint: admin pages (an LMS administrator launching the tool, role "admin"): the
 platform and its deployments (add a client registration of the same LMS, edit, remove, dynamic
-registration status), progress sources with last sync and lag, the LMS's issuer profile,
+registration status), progress sources with last sync and lag, the registration's issuer profile,
 signing keys with rotation, deliveries (pending, failed, dead; retry), the audit log with
 filters, and health. An LMS admin sees their own platform's data only."""
 
@@ -283,8 +283,8 @@ def _issuer_page(platform_, *, error=None, values=None, status=200):
     """The LMS's issuer profile as a form, the configured defaults beside each field, and a
     preview of the `issuer` object the next credential of this LMS will carry."""
     session, settings = db(), _services().settings
-    record = issuer_profiles.find_profile_record(session, platform_.issuer)
-    profile = issuer_profiles.issuer_profile_for(session, settings, platform_.issuer)
+    record = issuer_profiles.find_profile_record(session, platform_.id)
+    profile = issuer_profiles.issuer_profile_for(session, settings, platform_)
     return render_template("admin/issuer.html", platform=platform_, record=record, profile=profile,
                            preview=compose_profile(profile.facts()), defaults=IssuerProfile.from_settings(settings),
                            v=values or {f: (getattr(record, f) if record else None) or "" for f in ISSUER_FIELDS},
@@ -301,16 +301,17 @@ def issuer():
 @bp.post("/platforms/<int:platform_id>/issuer")
 @require_scope(ROLE_ADMIN)
 def edit_issuer(platform_id: int):
-    """Save the issuer profile of the admin's LMS (shared by its client registrations)."""
+    """Save the issuer profile of the admin's registration (its own, not shared with other
+    registrations of the same issuer)."""
     platform_ = _own_platform(platform_id)
     session = db()
     values = {f: request.form.get(f, "") for f in ISSUER_FIELDS}
     image, image_name = read_upload(request.files, "image_file")
     changes = issuer_profiles.ProfileChanges(**values, image=image, image_name=image_name,
                                              remove_image=request.form.get("remove_image") == "yes")
-    before = issuer_profiles.profile_state(issuer_profiles.find_profile_record(session, platform_.issuer))
+    before = issuer_profiles.profile_state(issuer_profiles.find_profile_record(session, platform_.id))
     try:
-        saved = issuer_profiles.save_issuer_profile(session, platform_.issuer, changes, _now())
+        saved = issuer_profiles.save_issuer_profile(session, platform_.id, changes, _now())
     except BadgerError as err:
         rollback_refusal(err)
         return _issuer_page(platforms.get_platform(db(), platform_id), error=err, values=values,

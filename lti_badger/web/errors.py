@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..errors import BadgerError
+from .limits import too_large
 
 log = logging.getLogger(__name__)
 
@@ -40,4 +41,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
+        if isinstance(err, RequestEntityTooLarge):
+            return _domain(too_large())
         return _respond(err.code or 500, (err.name or "error").lower().replace(" ", "_"), err.description or "")

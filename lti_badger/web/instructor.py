@@ -6,8 +6,6 @@ instructor of course A gets 404 for anything of course B (invariant 5)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import datetime, timezone
 
@@ -17,6 +15,7 @@ from sqlalchemy import select
 
 from ..awards import services as awards
 from ..awards.audit import Actor
+from ..csvfile import csv_text
 from ..criteria import achievements
 from ..criteria.evaluate import evaluate
 from ..criteria.lint import lint
@@ -25,6 +24,7 @@ from ..criteria.services import preview as preview_rule
 from ..criteria.snapshots import load_snapshot, load_structure
 from ..deliveries.outbox import latest_credential
 from ..errors import BadgerError, BadInput
+from ..jsonbody import parse_json
 from ..models import Activity, Award, Module
 from ..models.achievement import STATE_ACTIVE
 from ..models.award import AWARD_SUSPENDED
@@ -206,7 +206,7 @@ def criteria(achievement_id: int):
     values = dict(request.form)
     try:
         if action in ("save", "save_activate") and request.form.get("rule_json"):
-            rule = json.loads(request.form["rule_json"])
+            rule = parse_json(request.form["rule_json"], "the rule")
         else:
             rule = forms.rule_from_form(request.form, *_ids(session, course.id))
         validate_rule(rule)
@@ -232,10 +232,8 @@ def criteria(achievement_id: int):
         if action == "save_activate" and achievement.state != STATE_ACTIVE:
             achievements.activate(session, course.id, achievement.id, now)
             awards.on_activate(session, achievement, now, actor=actor)
-    except (BadgerError, json.JSONDecodeError) as err:
+    except BadgerError as err:
         rollback_refusal(err)
-        if isinstance(err, json.JSONDecodeError):
-            err = BadInput(f"the rule is not valid JSON: {err}")
         return _criteria_page(course, achievement, values, error=err, status=err.status_code)
     return _go("instructor.badges", saved=achievement.id)
 
@@ -382,20 +380,20 @@ def export_csv():
     course = queries.get_course(session, scope)
     badges = queries.list_badges(session, scope)
     held = queries.awards_by_person(session, scope)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["learner", "email", "lti_user_id", "badge", "status", "awarded_at", "valid_until", "awarded_by", "reason"])
+    rows = []
     for person, _enrollment in queries.list_learners(session, scope):
         for row in badges:
             award = held.get((person.id, row.achievement.id))
             name = row.version.name if row.version else ""
-            writer.writerow([person.name, person.email or "", person.sub, name,
-                             award.status if award else "not_earned",
-                             award.awarded_at.isoformat() if award else "",
-                             award.valid_until.isoformat() if award and award.valid_until else "",
-                             award.awarded_by if award else "", award.reason or "" if award else ""])
+            rows.append([person.name, person.email or "", person.sub, name,
+                         award.status if award else "not_earned",
+                         award.awarded_at.isoformat() if award else "",
+                         award.valid_until.isoformat() if award and award.valid_until else "",
+                         award.awarded_by if award else "", award.reason or "" if award else ""])
+    text = csv_text(["learner", "email", "lti_user_id", "badge", "status", "awarded_at", "valid_until", "awarded_by",
+                     "reason"], rows)
     filename = f"earners-{course.context_id}.csv".replace('"', "")
-    return Response(out.getvalue(), mimetype="text/csv",
+    return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

@@ -15,7 +15,8 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from ..credentials.exchanges import check_open, domain_of, exchange_step, lcw_deep_link, protocols
 from ..credentials.safety import MAX_DOCUMENT_BYTES
-from ..errors import BadInput, PayloadTooLarge
+from ..errors import PayloadTooLarge
+from ..jsonbody import parse_json
 from .db import db
 
 bp = Blueprint("wallet", __name__)
@@ -73,10 +74,7 @@ def _message() -> Any:
         raise PayloadTooLarge(f"the message is larger than {MAX_DOCUMENT_BYTES // 1024} KiB")
     if not data.strip():
         return {}
-    try:
-        return json.loads(data)
-    except (ValueError, RecursionError) as e:
-        raise BadInput("the exchange message must be JSON") from e
+    return parse_json(data, "the exchange message")
 
 
 @bp.post(f"/workflows/{WORKFLOW}/exchanges/<secret>")

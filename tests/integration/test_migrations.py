@@ -1,9 +1,16 @@
 """The schema is built by migrations only, and the models never drift from them."""
 
-from sqlalchemy import inspect
+from datetime import datetime, timezone
 
-from lti_badger.migrate import drift
+from alembic import command
+from sqlalchemy import inspect, text
+
+from lti_badger.db import make_engine
+from lti_badger.migrate import alembic_config, drift
 from lti_badger.models import Base
+from tests.conftest import PG_URL, _create_pg_database, _drop_pg_database
+
+CANVAS = "https://canvas.instructure.com"
 
 
 def test_models_and_migrations_agree(engine):
@@ -13,3 +20,48 @@ def test_models_and_migrations_agree(engine):
 def test_every_model_table_exists(engine):
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
+
+
+def _fresh_url(tmp_path):
+    if PG_URL:
+        return _create_pg_database(PG_URL)
+    return f"sqlite:///{tmp_path / 'migrate.sqlite'}"
+
+
+def test_0006_gives_every_registration_of_an_issuer_its_own_copy_of_the_profile(tmp_path):
+    """Profiles keyed by issuer (0004) become one per registration: the oldest keeps the row
+    and its public id, a later one of the same issuer gets a copy, an orphan is dropped."""
+    url = _fresh_url(tmp_path)
+    engine = make_engine(url)
+    cfg = alembic_config(url)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0004")
+        now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        with engine.begin() as conn:
+            for pid, client_id in ((1, "c1"), (2, "c2")):
+                conn.execute(text("INSERT INTO platform (id, name, issuer, client_id, auth_login_url, auth_token_url,"
+                                  " key_set_url, registered_via, created_at) VALUES (:id, '', :iss, :cid, 'u', 'u',"
+                                  " 'u', 'cli', :now)"), {"id": pid, "iss": CANVAS, "cid": client_id, "now": now})
+            for public_id, issuer, name in (("p-canvas", CANVAS, "Shared"), ("p-gone", "https://gone.example", "Gone")):
+                conn.execute(text("INSERT INTO issuer_profile (public_id, platform_issuer, name, updated_at)"
+                                  " VALUES (:p, :i, :n, :now)"), {"p": public_id, "i": issuer, "n": name, "now": now})
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT platform_id, public_id, name FROM issuer_profile ORDER BY platform_id")).all()
+        assert [(r[0], r[2]) for r in rows] == [(1, "Shared"), (2, "Shared")]
+        assert rows[0][1] == "p-canvas" and rows[1][1] not in ("p-canvas", "p-gone")
+        assert drift(engine) == []
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0004")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT platform_issuer, public_id FROM issuer_profile")).all() == [
+                (CANVAS, "p-canvas")]
+    finally:
+        engine.dispose()
+        if PG_URL:
+            _drop_pg_database(url)

@@ -1,7 +1,8 @@
 """The issuer profile per LMS over HTTP: an LMS admin edits name, web site, e-mail, description
 and image; the next credential of that LMS's courses carries them (schema-valid, VERIFIED by
-ob3-verify) while another LMS's credentials keep the configured profile; client registrations
-of one LMS share the profile, and the learner's LinkedIn link names it too; bad input is a 4xx
+ob3-verify) while another LMS's credentials keep the configured profile, and so do those of
+another client registration of the same LMS (the profile is the registration's); the
+learner's LinkedIn link names it too; bad input is a 4xx
 that changes nothing; an admin of another LMS gets 404, instructors and learners 403, a form
 without CSRF token 400."""
 
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 from lti_badger.credentials import IssuerProfile
 from lti_badger.credentials.schema import schema_errors
 from lti_badger.keys import KIND_ISSUER
-from lti_badger.models import AuditEvent, Award, Credential, IssuerProfileRecord
+from lti_badger.models import AuditEvent, Award, Credential, IssuerProfileRecord, Platform
 from tests.factories_awards import make_achievement
 from tests.factories_credentials import Issuer, docs_map, ob3_verify
 from tests.factories_web import make_course, make_platform, token_for
@@ -54,9 +55,10 @@ def _file(data: bytes, name: str):
     return (io.BytesIO(data), name)
 
 
-def _record(app, issuer="https://lms.example"):
+def _record(app, issuer="https://lms.example", client_id="tool-1"):
     with _sessions(app) as s:
-        r = s.scalar(select(IssuerProfileRecord).where(IssuerProfileRecord.platform_issuer == issuer))
+        r = s.scalar(select(IssuerProfileRecord).join(Platform, Platform.id == IssuerProfileRecord.platform_id)
+                     .where(Platform.issuer == issuer, Platform.client_id == client_id))
         return None if r is None else (r.name, r.url, r.email, r.description, r.image_type, r.image)
 
 
@@ -117,7 +119,8 @@ def test_edited_profile_is_in_the_next_credential_of_that_lms_only(app, courses,
     assert "Saved." in preview and f"/issuers/{public_id}/image" in preview and "A public university." in preview
 
     image_url = f"{services.settings.public_base_url}/issuers/{public_id}/image"
-    for world in (a, sibling):
+    assert _issue(app, as_person, sibling)[0]["issuer"]["name"] == "Badge Tool"  # not shared by issuer
+    for world in (a,):
         issuer = _issue(app, as_person, world)[0]["issuer"]
         assert issuer == {"id": before["issuer"]["id"], "type": ["Profile"], "name": GOOD["name"], "url": GOOD["url"],
                           "email": GOOD["email"], "description": GOOD["description"],
@@ -220,13 +223,13 @@ def test_spanish_page(app, courses):
     assert "Cómo aparece el emisor en una credencial" in page and "Guardar el perfil del emisor" in page
 
 
-def test_the_profile_goes_with_the_last_registration_of_the_lms(app, courses, as_person):
+def test_the_profile_goes_with_its_registration(app, courses, as_person):
     a, _ = courses
     sibling = _lms(app, "https://lms.example", "S", client_id="tool-2")
     assert _save(as_person(a, a.admin, "admin"), a.platform.id, GOOD).status_code == 303
+    assert _save(as_person(sibling, sibling.admin, "admin"), sibling.platform.id,
+                 {**GOOD, "name": "Sibling"}).status_code == 303
     assert as_person(a, a.admin, "admin").post(f"/admin/platforms/{a.platform.id}/remove",
                                                {"confirm": "yes"}).status_code == 200
-    assert _record(app)[0] == GOOD["name"]  # the LMS's other client registration still uses it
-    assert as_person(sibling, sibling.admin, "admin").post(f"/admin/platforms/{sibling.platform.id}/remove",
-                                                           {"confirm": "yes"}).status_code == 200
     assert _record(app) is None
+    assert _record(app, client_id="tool-2")[0] == "Sibling"  # the other registration keeps its own

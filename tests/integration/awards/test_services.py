@@ -192,3 +192,15 @@ def test_audit_export_json_and_csv(adb):
     assert json.loads(export_audit(adb, course_id=w.course.id, since=NOW + timedelta(minutes=30)))[0]["action"] == "award.revoke"
     with pytest.raises(BadInput):
         export_audit(adb, fmt="xml")
+
+
+def test_audit_csv_neutralises_formula_reasons(adb):
+    """Issue 12 finding 5: a reason typed as a formula is text in the CSV export."""
+    w = make_world(adb)
+    award = services.award_manually(adb, w.course.id, w.achievement.id, w.learners[0].id, w.instructor.id,
+                                    "=HYPERLINK(\"https://evil.example\")", NOW)
+    services.revoke(adb, w.course.id, award.id, w.instructor.id, "@SUM(1+1)", NOW + timedelta(hours=1))
+    adb.flush()
+    parsed = list(csv.DictReader(io.StringIO(export_audit(adb, fmt="csv", course_id=w.course.id))))
+    assert [r["reason"] for r in parsed] == ["'=HYPERLINK(\"https://evil.example\")", "'@SUM(1+1)"]
+    assert json.loads(parsed[1]["after"])["status"] == "revoked"

@@ -1,0 +1,46 @@
+"""JSON from outside (event feeds, wallets, credentials to verify, rules typed by people): one
+parser with a nesting limit, so a 100,000-deep body is a 400 instead of a RecursionError, and
+nothing deeper than `MAX_DEPTH` reaches code that recurses (JSON-LD, canonicalisation, the
+database's JSON type). `NaN` and `Infinity` are refused too: they are not JSON (RFC 8259) and
+PostgreSQL's JSONB cannot store them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import BadInput
+
+MAX_DEPTH = 48
+
+
+def depth_of(value: Any) -> int:
+    """Nesting depth, computed without recursion; stops counting past `MAX_DEPTH`."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            return deepest
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return deepest
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(data: bytes | str, what: str = "the body") -> Any:
+    """The parsed value, or a BadInput naming `what` and why."""
+    try:
+        value = json.loads(data, parse_constant=_refuse_constant)
+    except RecursionError as e:
+        raise BadInput(f"{what} is JSON nested more than {MAX_DEPTH} levels deep") from e
+    except ValueError as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise BadInput(f"{what} is not valid JSON: {e}") from e
+    if depth_of(value) > MAX_DEPTH:
+        raise BadInput(f"{what} is JSON nested more than {MAX_DEPTH} levels deep")
+    return value

@@ -1,0 +1,32 @@
+"""Every request body has a limit, checked before anything reads it: the whole body
+(`MAX_CONTENT_LENGTH`, the `max_content_length` setting) and each form field held in memory
+(Flask's `MAX_FORM_MEMORY_SIZE`). Beyond either the answer is 413 with a message saying which
+limit, the view never runs, and so nothing is stored. JSON nesting is limited where JSON is
+parsed (`lti_badger.jsonbody`, a 400)."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request
+
+from ..errors import PayloadTooLarge
+
+
+def too_large() -> PayloadTooLarge:
+    """The refusal for this request: the whole body, or one form field, over its limit."""
+    body_limit = current_app.config["MAX_CONTENT_LENGTH"]
+    # The error page must not read the form again (it is what failed): render it without a launch.
+    g.setdefault("scope", None)
+    if request.content_length is None or request.content_length > body_limit:
+        return PayloadTooLarge(f"the request body is larger than {body_limit // 1024} KiB, the limit of this tool")
+    field_limit = current_app.config["MAX_FORM_MEMORY_SIZE"]
+    return PayloadTooLarge(f"a form field is larger than {field_limit // 1024} KiB, the limit of this tool")
+
+
+def init_limits(app: Flask) -> None:
+    """Register before anything that reads the body (CSRF reads the form). Werkzeug's own 413
+    (a form field, or a body without a length) becomes `too_large()` in `web.errors`."""
+
+    @app.before_request
+    def _refuse_oversized_body() -> None:
+        if request.content_length is not None and request.content_length > current_app.config["MAX_CONTENT_LENGTH"]:
+            raise too_large()
