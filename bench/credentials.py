@@ -1,5 +1,5 @@
 """Credentials signed and verified per second on one core, next to the Node reference stack
-(the independent ob3-verify: @digitalbazaar/vc, eddsa-rdfc-2022, jsonld.js) in the same run.
+(the interop verifier in tests/interop: @digitalbazaar/vc, eddsa-rdfc-2022, jsonld.js) in the same run.
 
     .venv/bin/python bench/credentials.py [--n 3000] [--node-n 300]
 
@@ -36,7 +36,7 @@ from lti_badger.credentials.verify import MapSource, verify_credential  # noqa: 
 
 BASE = "https://badges.example.edu"
 DID = "did:web:badges.example.edu"
-OB3_VERIFY_DIR = Path(os.environ.get("OB3_VERIFY_DIR") or ROOT / "build" / "ob3-verify")
+OB3_VERIFY_DIR = Path(os.environ.get("OB3_VERIFY_DIR") or ROOT / "tests" / "interop")
 
 
 def credentials(n: int, rng: random.Random) -> list[dict]:

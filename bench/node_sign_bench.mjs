@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
-import {keyFromSeed, signCredential} from './sign.mjs';
-import {createDocumentLoader} from './lib/loader.mjs';
+import {keyFromSeed, signCredential} from './keys.mjs';
+import {createDocumentLoader} from './loader.mjs';
 
 const [file, nText] = process.argv.slice(2);
 const n = Number(nText || 200);

@@ -23,7 +23,6 @@ from lti_badger.models import Base
 
 PG_URL = os.environ.get("LTI_BADGER_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("LTI_BADGER_TEST_REDIS_URL", "")
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 # Invariant 3: every credential any test issues must pass the independent verifier.
 pytest_plugins = ["tests.ob3_everywhere"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -22,11 +21,11 @@ from lti_badger.credentials.services import current_signer
 from lti_badger.credentials.status import get_status_list, status_list_credential
 from lti_badger.keys import KIND_ISSUER, FileKeyStore
 from lti_badger.models import Achievement, AchievementVersion, Award, Course, Enrollment, Person, Platform
+from tests.ob3_everywhere import OB3_VERIFY_DIR
 
 # In the past: the independent verifier checks a status list's validFrom against the real clock.
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)
 BASE_URL = "https://badges.example.edu"
-OB3_VERIFY_DIR = Path(os.environ.get("OB3_VERIFY_DIR") or Path(__file__).resolve().parents[1] / "build" / "ob3-verify")
 
 _seq = itertools.count(1)
 

@@ -25,7 +25,9 @@ from lti_badger.credentials import services as credential_services
 from lti_badger.credentials.eddsa import Signer, sign
 from lti_badger.credentials.status import LIST_SIZE, encode_list
 
-OB3_VERIFY_DIR = Path(os.environ.get("OB3_VERIFY_DIR") or Path(__file__).resolve().parents[1] / "build" / "ob3-verify")
+# Our interop verifier (tests/interop, `npm ci` there); OB3_VERIFY_DIR may point at another one
+# with the same CLI for a second opinion.
+OB3_VERIFY_DIR = Path(os.environ.get("OB3_VERIFY_DIR") or Path(__file__).resolve().parent / "interop")
 _issued: dict[str, tuple[dict, bytes, str]] = {}
 _checked = [0]
 

@@ -1,10 +1,10 @@
 """Demo step of the credentials part: after the awards steps, write every issued credential
-(JSON, baked PNG and SVG), every status list credential, and an ob3-verify `--docs` map so
-the whole output can be checked offline by the independent verifier:
+(JSON, baked PNG and SVG), every status list credential, and an interop verifier `--docs`
+map so the whole output can be checked offline (tests/interop, after `npm ci` there):
 
     DIR/credentials/<id>.json|.png|.svg   DIR/status/<list id>.json   DIR/docs.json
 
-    node $OB3_VERIFY_DIR/verify.mjs DIR/credentials/<id>.json --docs DIR/docs.json --strict --require-status
+    node tests/interop/verify.mjs DIR/credentials/<id>.json --docs DIR/docs.json --strict --require-status
 """
 
 from __future__ import annotations

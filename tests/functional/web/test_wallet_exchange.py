@@ -141,14 +141,14 @@ def test_eddsa_rdfc_2022_presentations_are_accepted_too(app, client, earned):
     assert answer.get_json()["verifiablePresentation"]["verifiableCredential"][0]["type"][0] == "VerifiableCredential"
 
 
-# A wallet built on Digital Bazaar's `vc` library (what the DCC wallets use), from ob3-verify's
-# node_modules: createPresentation + signPresentation with eddsa-rdfc-2022 and a did:key.
+# A wallet built on Digital Bazaar's `vc` library (what the DCC wallets use), from the interop
+# verifier's node_modules: createPresentation + signPresentation with eddsa-rdfc-2022 and a did:key.
 NODE_DID_AUTH = """
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
-import {keyFromSeed} from './sign.mjs';
-import {createDocumentLoader} from './lib/loader.mjs';
+import {keyFromSeed} from './keys.mjs';
+import {createDocumentLoader} from './loader.mjs';
 const [challenge, domain, seedHex] = process.argv.slice(1);
 const key = await keyFromSeed({seedHex});
 const suite = new DataIntegrityProof({signer: key.signer(), cryptosuite});
@@ -158,7 +158,7 @@ process.stdout.write(JSON.stringify(await vc.signPresentation({
 """
 
 
-@pytest.mark.skipif(shutil.which("node") is None or not (OB3_VERIFY_DIR / "sign.mjs").exists(),
+@pytest.mark.skipif(shutil.which("node") is None or not (OB3_VERIFY_DIR / "keys.mjs").exists(),
                     reason="needs node and ob3-verify")
 def test_a_presentation_signed_by_digital_bazaar_vc_is_accepted(app, client, earned):
     exchange_url, vpr = start(client, open_link(earned)["interaction"])

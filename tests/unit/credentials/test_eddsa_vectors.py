@@ -16,7 +16,7 @@ from lti_badger.credentials.multibase import (
     b58decode, b58encode, ed25519_public_from_multikey, ed25519_public_multikey, ed25519_seed_from_multikey,
 )
 
-VECTORS = Path(__file__).resolve().parents[3].parent / "shared" / "specs" / "test-vectors" / "eddsa-rdfc-2022"
+VECTORS = Path(__file__).resolve().parents[2] / "data" / "test-vectors" / "eddsa-rdfc-2022"
 
 
 def _text(name: str) -> str:

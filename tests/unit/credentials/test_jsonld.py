@@ -17,7 +17,7 @@ from lti_badger.credentials.jsonld import ContextNotAvailable, canonicalize, can
 
 from .samples import random_credential
 
-SPECS = Path(__file__).resolve().parents[3].parent / "shared" / "specs"
+SPECS = Path(__file__).resolve().parents[2] / "data"
 SHIPPED = Path(jsonld.__file__).parent / "contexts"
 
 
@@ -36,7 +36,7 @@ def no_network(monkeypatch):
     return attempts
 
 
-def test_shipped_contexts_are_the_shared_specs_byte_for_byte():
+def test_shipped_contexts_are_the_published_documents_byte_for_byte():
     index = json.loads((SHIPPED / "index.json").read_text())
     assert "https://www.w3.org/ns/credentials/v2" in index
     assert "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json" in index
