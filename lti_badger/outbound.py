@@ -16,10 +16,12 @@ answered 500"); the upstream body and the low-level cause go to the structured l
 
 from __future__ import annotations
 
+import functools
 import http.client
 import ipaddress
 import json as jsonlib
 import logging
+import select
 import socket
 import ssl
 import threading
@@ -149,42 +151,96 @@ class _Target:
 
 
 class _Deadline:
-    """The time left for one exchange; `guard` closes a socket when it runs out, so a read that
-    receives a byte now and then still ends on time."""
+    """The time left for one exchange. `guard` shuts the connection's socket when it runs out,
+    so a server that sends a byte now and then (headers, body or TLS handshake) is still cut
+    off on time: a socket timeout alone only bounds each single read."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.ends = time.monotonic() + seconds
 
     def left(self) -> float:
-        return self.ends - time.monotonic()
+        return max(self.ends - time.monotonic(), 0.001)
 
     def passed(self) -> bool:
-        return self.left() <= 0
+        return time.monotonic() >= self.ends
 
-    def guard(self, holder: list[socket.socket]) -> threading.Timer:
-        """Shut `holder[0]` (the socket in use, plain or TLS) when the time is up."""
-        timer = threading.Timer(max(self.left(), 0), _shut, (holder,))
+    def guard(self, connection: "_Pinned") -> threading.Timer:
+        timer = threading.Timer(self.left(), connection.shut)
         timer.daemon = True
         timer.start()
         return timer
 
 
-def _shut(holder: list[socket.socket]) -> None:
-    try:
-        holder[0].shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
+class _Pinned(http.client.HTTPConnection):
+    """An HTTP(S) connection to the vetted address, sending the Host header and (over TLS) the
+    SNI of the name and checking the certificate against the name."""
+
+    def __init__(self, target: _Target, tls: ssl.SSLContext | None) -> None:
+        super().__init__(target.host, target.port)
+        self.address = target.address
+        self.tls = tls
+        self.deadline: _Deadline | None = None
+        self.live: socket.socket | None = None  # kept when http.client drops `sock` before the body is read
+
+    def connect(self) -> None:
+        assert self.deadline is not None
+        self.sock = self.live = socket.create_connection((self.address, self.port), timeout=self.deadline.left())
+        if self.tls is not None:
+            self.sock = self.live = self.tls.wrap_socket(self.sock, server_hostname=self.host,
+                                                         do_handshake_on_connect=False)
+            self.sock.do_handshake()  # after `live` is set, so the guard can shut it
+
+    def shut(self) -> None:
+        sock = self.live
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def dropped(self) -> bool:
+        """Whether the server closed this idle connection (it would read as EOF)."""
+        return self.sock is None or bool(select.select([self.sock], [], [], 0)[0])
+
+
+class _Pool:
+    """Idle keep-alive connections by (scheme, host, port, vetted address), a few each."""
+
+    PER_KEY = 4
+
+    def __init__(self) -> None:
+        self._idle: dict[tuple, list[_Pinned]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: tuple) -> _Pinned | None:
+        while True:
+            with self._lock:
+                idle = self._idle.get(key)
+                connection = idle.pop() if idle else None
+            if connection is None or not connection.dropped():
+                return connection
+            connection.close()
+
+    def give(self, key: tuple, connection: _Pinned) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(key, [])
+            if len(idle) < self.PER_KEY:
+                idle.append(connection)
+                return
+        connection.close()
 
 
 class OutboundClient:
-    """Sends requests under one `OutboundPolicy`. Holds no connection: safe to share."""
+    """Sends requests under one `OutboundPolicy`, keeping a few idle keep-alive connections per
+    vetted address. Safe to share between threads."""
 
     def __init__(self, policy: OutboundPolicy | None = None, *, resolver: Resolver = system_resolver,
                  tls: ssl.SSLContext | None = None) -> None:
         self.policy = policy or OutboundPolicy()
         self.resolver = resolver
         self.tls = tls or ssl.create_default_context()
+        self._pool = _Pool()
 
     def request(self, method: str, url: str, *, purpose: str, headers: dict[str, str] | None = None,
                 params: dict[str, Any] | list[tuple[str, Any]] | None = None, data: Any = None, json: Any = None,
@@ -255,33 +311,28 @@ class OutboundClient:
     def _exchange(self, method: str, url: str, purpose: str, headers: dict[str, str], body: bytes | None,
                   max_bytes: int, deadline: _Deadline) -> OutboundResponse:
         target = self._target(url, purpose)
-        holder = [socket.create_connection((target.address, target.port), timeout=max(deadline.left(), 0.001))]
-        timer = deadline.guard(holder)
+        key = (target.scheme, target.host, target.port, target.address)
+        connection = self._pool.take(key) or _Pinned(target, self.tls if target.scheme == "https" else None)
+        connection.deadline = deadline
+        if connection.sock is not None:
+            connection.sock.settimeout(deadline.left())
+        timer = deadline.guard(connection)
         try:
-            if target.scheme == "https":
-                holder[0] = self.tls.wrap_socket(holder[0], server_hostname=target.host)
-            connection = _Pinned(target.host, target.port, holder[0])
             connection.request(method, target.path, body=body, headers=headers)
             answer = connection.getresponse()
             content = _read_capped(answer, max_bytes, purpose, url)
             if deadline.passed():
-                raise TimeoutError("deadline passed")
-            return OutboundResponse(answer.status, CaseInsensitiveDict(answer.getheaders()), content, url, purpose)
+                raise TimeoutError("the deadline passed")
+        except BaseException:
+            connection.close()
+            raise
         finally:
             timer.cancel()
-            holder[0].close()
-
-
-class _Pinned(http.client.HTTPConnection):
-    """An HTTP connection over a socket we opened ourselves (to the vetted address), with the
-    Host header of the name."""
-
-    def __init__(self, host: str, port: int, sock: socket.socket) -> None:
-        super().__init__(host, port)
-        self.sock = sock
-
-    def connect(self) -> None:
-        raise http.client.HTTPException("the pinned connection was closed")
+        if answer.will_close:
+            connection.close()
+        else:
+            self._pool.give(key, connection)
+        return OutboundResponse(answer.status, CaseInsensitiveDict(answer.getheaders()), content, url, purpose)
 
 
 def _read_capped(answer: http.client.HTTPResponse, max_bytes: int, purpose: str, url: str) -> bytes:
@@ -294,6 +345,7 @@ def _read_capped(answer: http.client.HTTPResponse, max_bytes: int, purpose: str,
         if size > max_bytes:
             _refuse_size(purpose, url, max_bytes)
         chunks.append(chunk)
+    answer.close()  # read1 does not mark a fully read Content-Length body as done
     return b"".join(chunks)
 
 
@@ -317,3 +369,10 @@ def _encode(data: Any, json: Any, headers: dict[str, str]) -> tuple[bytes | None
     if "user-agent" not in names:
         headers["User-Agent"] = "lti_badger"
     return data, headers
+
+
+@functools.lru_cache(maxsize=None)
+def shared_client(allow: str) -> OutboundClient:
+    """The process's client for one `outbound_allow` setting: every part of the app (web,
+    worker, CLI) shares its TLS context and keep-alive connections."""
+    return OutboundClient(OutboundPolicy.from_setting(allow))

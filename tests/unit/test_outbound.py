@@ -234,3 +234,115 @@ def test_allow_list_setting_parses_hosts_and_networks():
     assert policy.opens_address(ipaddress.ip_address("127.5.5.5"))
     assert policy.opens_address(ipaddress.ip_address("::1"))
     assert not policy.opens_address(ipaddress.ip_address("10.0.0.1"))
+
+
+class KeepAliveHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    peers: list[int] = []
+    sni: list[str] = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        type(self).peers.append(self.client_address[1])
+        if self.path == "/drip-headers":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            for _ in range(40):
+                self.wfile.write(b"X-Slow: 1\r\n")
+                self.wfile.flush()
+                time.sleep(0.25)
+            return
+        body = json.dumps({"host": self.headers["Host"]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _serve(server):
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_keep_alive_reuses_one_connection():
+    server = _serve(ThreadingHTTPServer(("127.0.0.1", 0), KeepAliveHandler))
+    KeepAliveHandler.peers = []
+    try:
+        client = OutboundClient(LOOPBACK)
+        for _ in range(3):
+            assert client.get_json(f"http://127.0.0.1:{server.server_port}/", purpose="the test server")
+        assert len(KeepAliveHandler.peers) == 3 and len(set(KeepAliveHandler.peers)) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_slow_headers_are_cut_at_the_deadline():
+    server = _serve(ThreadingHTTPServer(("127.0.0.1", 0), KeepAliveHandler))
+    try:
+        started = time.monotonic()
+        with pytest.raises(OutboundError, match="did not answer within 1 s"):
+            OutboundClient(LOOPBACK).request("GET", f"http://127.0.0.1:{server.server_port}/drip-headers",
+                                             purpose="the test server", timeout=1)
+        assert time.monotonic() - started < 2
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _certificate(name: str):
+    """A self-signed certificate for `name` (PEM certificate, PEM key)."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=1))
+            .not_valid_after(now + timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()))
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    import ssl
+
+    cert, key = _certificate("lms.example.test")
+    (tmp_path / "cert.pem").write_bytes(cert)
+    (tmp_path / "key.pem").write_bytes(key)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    KeepAliveHandler.sni = []
+    context.sni_callback = lambda sock, name, ctx: KeepAliveHandler.sni.append(name)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAliveHandler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    _serve(server)
+    yield server.server_port, ssl.create_default_context(cadata=cert.decode())
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_connects_to_the_vetted_address_with_the_name_for_sni_and_host(tls_server):
+    port, trust = tls_server
+    client = OutboundClient(LOOPBACK, resolver=fixed_resolver(["127.0.0.1"]), tls=trust)
+    answer = client.get_json(f"https://lms.example.test:{port}/", purpose="the LMS")
+    assert answer == {"host": f"lms.example.test:{port}"} and KeepAliveHandler.sni == ["lms.example.test"]
+
+
+def test_https_checks_the_certificate_of_the_name(tls_server):
+    port, trust = tls_server
+    client = OutboundClient(LOOPBACK, resolver=fixed_resolver(["127.0.0.1"]), tls=trust)
+    with pytest.raises(OutboundError, match="could not reach the LMS"):
+        client.get_json(f"https://other.example.test:{port}/", purpose="the LMS")
