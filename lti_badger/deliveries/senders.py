@@ -21,7 +21,7 @@ from email.utils import format_datetime, make_msgid
 from typing import Any, Protocol
 
 import requests
-from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy import Row, Select, bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from ..db import transaction
@@ -201,19 +201,21 @@ class AgsSender:
 
     @staticmethod
     def _line_item(session: Session, client: AdvantageClient, target: Row) -> str:
-        """The badge's column, created at its first delivery. The row lock (PostgreSQL) makes
-        concurrent first deliveries wait here and then reuse the column the first one created."""
-        achievement = session.scalars(
-            select(Achievement).where(Achievement.id == target.achievement_id).with_for_update()
-            .execution_options(populate_existing=True)).one()
-        if not achievement.lineitem_url:
-            label = achievement.current_version.name if achievement.current_version else target.name
-            item = client.find_or_create_line_item(target.ags_lineitems_url, label=f"Badge: {label}",
-                                                   resource_id=achievement.public_id, tag=LINEITEM_TAG,
-                                                   score_maximum=1)
-            achievement.lineitem_url = _lineitem_id(item)
-            session.commit()  # remember the column at once, even if the score fails
-        return achievement.lineitem_url
+        """The badge's column, created at its first delivery. No lock is held while the LMS
+        answers (a hanging LMS would stall every award of the badge behind the row lock): the
+        LMS is asked for the column with (resourceId, tag) first, and the first column
+        remembered wins, so concurrent first deliveries end up writing to the same one."""
+        achievement = session.get(Achievement, target.achievement_id)
+        label = achievement.current_version.name if achievement.current_version else target.name
+        public_id = achievement.public_id
+        session.commit()  # end the read transaction before the network call
+        item = client.find_or_create_line_item(target.ags_lineitems_url, label=f"Badge: {label}",
+                                               resource_id=public_id, tag=LINEITEM_TAG, score_maximum=1)
+        session.execute(update(Achievement).where(Achievement.id == target.achievement_id,
+                                                  Achievement.lineitem_url.is_(None))
+                        .values(lineitem_url=_lineitem_id(item)))
+        session.commit()  # remember the column at once, even if the score fails
+        return session.scalar(select(Achievement.lineitem_url).where(Achievement.id == target.achievement_id))
 
 
 # --- e-mail ----------------------------------------------------------------------------------

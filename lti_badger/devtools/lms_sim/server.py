@@ -129,6 +129,9 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
         failure = sim.take_failure(request.method, request.path)
         if failure is None:
             return None
+        time.sleep(failure.delay)
+        if failure.status is None:
+            return None
         response = jsonify(failure.body or {"errors": [{"message": f"injected failure {failure.status}"}]})
         response.status_code = failure.status
         if failure.retry_after is not None:

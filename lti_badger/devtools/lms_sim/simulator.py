@@ -413,6 +413,13 @@ class LmsSimulator:
         with self.lock:
             self.failures.append(Failure(path_prefix, status, times, retry_after, method.upper() if method else None, body))
 
+    def slow_next(self, path_prefix: str, seconds: float, times: int = 1, *, method: str | None = None) -> None:
+        """Answer the next `times` requests under `path_prefix` normally, but `seconds` late (a
+        hanging LMS; longer than the tool's deadline it is a timeout)."""
+        with self.lock:
+            self.failures.append(Failure(path_prefix, None, times, None, method.upper() if method else None,
+                                         delay=seconds))
+
     def take_failure(self, method: str, path: str) -> Failure | None:
         with self.lock:
             for failure in self.failures:

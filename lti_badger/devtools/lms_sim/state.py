@@ -108,14 +108,16 @@ class Received:
 
 @dataclass
 class Failure:
-    """An injected failure: the next `times` requests under `path_prefix` get `status`."""
+    """An injected failure: the next `times` requests under `path_prefix` wait `delay` seconds,
+    then get `status` (None: the normal answer, only late)."""
 
     path_prefix: str
-    status: int
+    status: int | None
     times: int
     retry_after: int | str | None = None
     method: str | None = None
     body: dict[str, Any] | None = None
+    delay: float = 0.0
 
 
 @dataclass
