@@ -44,7 +44,7 @@ class StatusReading:
     set_purposes: list[str] = field(default_factory=list)
     clear_purposes: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
-    lists: list[str] = field(default_factory=list)
+    lists: list[tuple[str, datetime | None]] = field(default_factory=list)  # (url, the list's validFrom)
     reasons: list[str] = field(default_factory=list)
 
 
@@ -115,7 +115,7 @@ def _list_entry(entry: dict[str, Any], entry_type: str, source: DocumentSource, 
     if purpose not in _types(subject.get("statusPurpose")):
         raise StatusProblem(f"the status list at {url} is not a {purpose} list")
     value = read_value(decode_bits(subject.get("encodedList")), index, size)
-    reading.lists.append(url)
+    reading.lists.append((url, parse_moment(listing.get("validFrom") or listing.get("issuanceDate"))))
     if purpose == "message" or size > 1:
         text = _message_for(entry.get("statusMessage"), value)
         reading.messages.append(f"{purpose}: {text}" if text else f"{purpose}: status {hex(value)}")
@@ -154,7 +154,7 @@ def _revocation_list(entry: dict[str, Any], credential_id: str | None, issuer: s
     listed_issuer = listed_issuer.get("id") if isinstance(listed_issuer, dict) else listed_issuer
     if listed_issuer is not None and listed_issuer != issuer:
         raise StatusProblem(f"the revocation list at {url} belongs to another issuer ({listed_issuer})")
-    reading.lists.append(url)
+    reading.lists.append((url, None))
     for item in revoked:
         if isinstance(item, dict) and item.get("id") == credential_id and credential_id:
             reading.set_purposes.append("revocation")

@@ -40,6 +40,8 @@ PROOF_PURPOSE = "assertionMethod"
 PASSED, FAILED, NOT_CHECKED, WARNING = "passed", "failed", "not checked", "warning"
 CHECK_ORDER = ("format", "proof", "issuer key", "issuer identity", "dates", "status", "schema")
 TAMPERED = "the signature does not match: the credential was changed after it was signed"
+REVOKED = "revoked by its issuer"
+SUSPENDED = "suspended by its issuer"
 
 
 class MapSource:
@@ -289,7 +291,8 @@ class _ProofOutcome:
 
 
 def _suite_name(proof: dict[str, Any]) -> str:
-    return proof.get("cryptosuite") or proof.get("type") or "an unnamed proof"
+    name = proof.get("cryptosuite") or proof.get("type")
+    return name if isinstance(name, str) else "an unnamed proof"
 
 
 def controller_matches(key: PublicKey, issuer: str | None) -> bool:
@@ -299,7 +302,7 @@ def controller_matches(key: PublicKey, issuer: str | None) -> bool:
 def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: str | None, source: DocumentSource,
                      now: datetime) -> _ProofOutcome:
     suite = (proof.get("type"), proof.get("cryptosuite") if proof.get("type") == "DataIntegrityProof" else None)
-    canon = _SUITES.get(suite)
+    canon = _SUITES.get(suite) if all(isinstance(part, (str, type(None))) for part in suite) else None
     if canon is None:
         return _ProofOutcome((FAILED, f"it is signed with {_suite_name(proof)}, which this verifier does not support "
                                       "(eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020 and VC-JWT are)"))
@@ -368,7 +371,9 @@ def check_proofs(document: dict[str, Any], source: DocumentSource, now: datetime
 # --- dates ------------------------------------------------------------------------------------
 
 def check_dates(document: dict[str, Any], model: str, now: datetime, result: Verification, *,
-                what: str = "the credential") -> None:
+                what: str = "the credential", check_start: bool = True) -> None:
+    """A status list is only checked for expiry: it is re-issued all the time, and a list
+    dated a little ahead of the verifier's clock still says what the issuer revoked."""
     start_key, end_key = ("validFrom", "validUntil") if model == "2.0" else ("issuanceDate", "expirationDate")
     if model == "2.0" and "validFrom" not in document and "issuanceDate" in document:
         start_key = "issuanceDate"
@@ -387,7 +392,7 @@ def check_dates(document: dict[str, Any], model: str, now: datetime, result: Ver
         result.add("dates", FAILED, "; ".join(problems))
     elif end is not None and end + CLOCK_SKEW < now:
         result.add("dates", FAILED, f"{what} expired on {_day(end)}")
-    elif start is not None and start - CLOCK_SKEW > now:
+    elif check_start and start is not None and start - CLOCK_SKEW > now:
         result.add("dates", FAILED, f"{what} is not valid until {_day(start)}")
     elif end is not None and start is not None and end < start:
         result.add("dates", FAILED, f"{what} ends ({_day(end)}) before it starts ({_day(start)})")
@@ -398,25 +403,38 @@ def check_dates(document: dict[str, Any], model: str, now: datetime, result: Ver
 
 # --- status -----------------------------------------------------------------------------------
 
-_LIST_CACHE: dict[str, str | None] = {}
+_LIST_CACHE: dict[str, tuple[str, str] | None] = {}
 _LIST_CACHE_MAX = 64
 
 
+def _key_documents(listing: dict[str, Any], source: DocumentSource) -> list[Any]:
+    """The documents a list's keys come from: part of what a cached verdict depends on."""
+    try:
+        proofs = proofs_of(listing)
+    except BadInput:
+        return []
+    methods = [p.get("verificationMethod") for p in proofs]
+    return [source.get(m.split("#", 1)[0]) for m in methods
+            if isinstance(m, str) and not m.startswith(("did:key:", "did:jwk:"))]
+
+
 def _list_verifier(issuer: str | None, source: DocumentSource, now: datetime, warnings: list[str]):
-    """Verifies a status list credential (proof, key, dates) before anything is read from it;
-    a list verified once (same bytes, same key documents) is not verified again."""
+    """Verifies a status list credential (proof, key, expiry) before anything is read from
+    it; a list verified once (same bytes, same key documents) is not verified again."""
 
     def verify_list(listing: dict[str, Any], purpose: str) -> None:
-        key = json.dumps(listing, sort_keys=True)
-        problem = _LIST_CACHE.get(key, "")
-        if problem == "":
+        key = json.dumps([listing, _key_documents(listing, source)], sort_keys=True)
+        if key in _LIST_CACHE:
+            problem = _LIST_CACHE[key]
+        else:
             problem = _list_problem(listing, source, now)
             if len(_LIST_CACHE) >= _LIST_CACHE_MAX:
                 _LIST_CACHE.clear()
-            if problem is None or "could not be retrieved" not in problem:
-                _LIST_CACHE[key] = problem
+            _LIST_CACHE[key] = problem
         if problem:
-            raise StatusProblem(f"its {purpose} status list cannot be trusted: {problem}")
+            state, reason = problem
+            raise StatusProblem(f"its {purpose} status list cannot be trusted: {reason}",
+                                unavailable=state == NOT_CHECKED)
         if issuer_id(listing) != issuer:
             warnings.append(f"its {purpose} status list was issued by {issuer_id(listing)}, not by the "
                             "credential's issuer")
@@ -424,15 +442,17 @@ def _list_verifier(issuer: str | None, source: DocumentSource, now: datetime, wa
     return verify_list
 
 
-def _list_problem(listing: dict[str, Any], source: DocumentSource, now: datetime) -> str | None:
+def _list_problem(listing: dict[str, Any], source: DocumentSource, now: datetime) -> tuple[str, str] | None:
+    """(state, reason) of the first check of the list that did not pass, or None."""
     inner = Verification()
-    model = {VC_V1: "1.1", VC_V2: "2.0"}.get(_contexts(listing)[0] if _contexts(listing) else None) or "2.0"
+    contexts = _contexts(listing)
+    model = {VC_V1: "1.1", VC_V2: "2.0"}.get(contexts[0] if contexts and isinstance(contexts[0], str) else "", "2.0")
     check_proofs(listing, source, now, inner)
-    check_dates(listing, model, now, inner, what="the status list")
-    for name in ("proof", "issuer key", "issuer identity", "dates"):
-        state = inner.state_of(name)
-        if state != PASSED:
-            return next(c.reason for c in inner.checks if c.name == name)
+    check_dates(listing, model, now, inner, what="the status list", check_start=False)
+    for name in ("issuer key", "proof", "issuer identity", "dates"):
+        found = next((c for c in inner.checks if c.name == name), None)
+        if found is None or found.state != PASSED:
+            return (found.state, found.reason) if found else (FAILED, "it is not signed")
     return None
 
 
@@ -450,22 +470,20 @@ def check_status(document: dict[str, Any], source: DocumentSource, now: datetime
     if reading is None:
         result.add("status", PASSED, "it carries no status information (its issuer cannot revoke it)")
         return
-    as_of = [m for m in (_as_of(source, url) for url in reading.lists) if m is not None]
+    as_of = [m for m in (_as_of(source, url) or valid_from for url, valid_from in reading.lists) if m is not None]
     result.status_as_of = min(as_of) if as_of else None
-    result.revoked = "revocation" in reading.set_purposes if "revocation" in reading.set_purposes + \
-        reading.clear_purposes else None
-    result.suspended = "suspension" in reading.set_purposes if "suspension" in reading.set_purposes + \
-        reading.clear_purposes else None
+    read = reading.set_purposes + reading.clear_purposes
+    result.revoked = "revocation" in reading.set_purposes if "revocation" in read else None
+    result.suspended = "suspension" in reading.set_purposes if "suspension" in read else None
     when = f" as of {_xsd(result.status_as_of)}" if result.status_as_of else ""
     if result.revoked:
-        why = f" ({'; '.join(reading.reasons)})" if reading.reasons else ""
-        result.add("status", FAILED, f"revoked by its issuer{why}")
+        result.add("status", FAILED, REVOKED + (f" ({'; '.join(reading.reasons)})" if reading.reasons else ""))
     elif result.suspended:
-        result.add("status", FAILED, "suspended by its issuer")
+        result.add("status", FAILED, SUSPENDED)
     else:
-        said = [f"not {'revoked' if p == 'revocation' else 'suspended' if p == 'suspension' else p}"
-                for p in dict.fromkeys(reading.clear_purposes)]
-        result.add("status", PASSED, ", ".join(said + reading.messages) + when)
+        words = {"revocation": "not revoked", "suspension": "not suspended"}
+        said = [words.get(p, f"{p}: clear") + when for p in dict.fromkeys(reading.clear_purposes)]
+        result.add("status", PASSED, ", ".join(said + reading.messages))
 
 
 # --- schema -----------------------------------------------------------------------------------
