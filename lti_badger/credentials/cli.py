@@ -15,7 +15,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..cli import Context, pass_ctx
 from ..keys import KIND_ISSUER, KIND_LTI
-from ..outbound import OutboundClient, OutboundPolicy
 from .baking import extract_credential
 from .safety import parse_json
 from .services import IssuerProfile, LocalSource, verify_submitted
@@ -99,7 +98,7 @@ def verify(ctx: Context, file: Path, status_files: tuple[Path, ...], docs_file: 
     docs = _bundle(docs_file, status_files)
     now = _when(now_text)
     issuer = IssuerProfile.from_settings(ctx.settings)
-    fetcher = OutboundClient(OutboundPolicy.from_setting(ctx.settings.outbound_allow)) if online else None
+    fetcher = ctx.services.outbound if online else None
     session = ctx.services.sessions()
     try:
         local = _DatabaseIfAvailable(LocalSource(session, issuer, ctx.services.keys))
