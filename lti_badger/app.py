@@ -3,7 +3,7 @@ blueprint, the one error mapping, and the in-process worker when configured."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from flask import Flask
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .db import make_engine, make_sessionmaker
 from .keys import FileKeyStore, KeyStore
 from .logging import configure_logging
+from .outbound import OutboundClient, OutboundPolicy
 from .settings import Settings, load_settings
 
 
@@ -24,13 +25,15 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     keys: KeyStore
+    outbound: OutboundClient = field(default_factory=OutboundClient)  # the one door to URLs others chose
 
 
 def build_services(settings: Settings) -> Services:
     from .awards.context import bind_context
 
     engine = make_engine(settings.sqlalchemy_url)
-    svc = Services(settings, engine, make_sessionmaker(engine), FileKeyStore(settings.instance_dir / "keys"))
+    svc = Services(settings, engine, make_sessionmaker(engine), FileKeyStore(settings.instance_dir / "keys"),
+                   OutboundClient(OutboundPolicy.from_setting(settings.outbound_allow)))
     bind_context(svc.sessions, settings, svc.keys)  # award callbacks find issuer settings and keys
     return svc
 

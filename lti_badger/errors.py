@@ -90,3 +90,14 @@ class UpstreamError(BadgerError):
         if status_code is not None:
             self.status_code = status_code
         self.retry_after = retry_after
+
+
+class TooManyRequests(BadgerError):
+    """A public endpoint was called more often than its limit allows; `retry_after` in seconds."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, detail={"retry_after": int(retry_after) + 1})
+        self.retry_after = retry_after

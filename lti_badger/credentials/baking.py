@@ -29,6 +29,8 @@ from .safety import MAX_DOCUMENT_BYTES, parse_json
 
 OB_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
 PNG_KEYWORD = b"openbadgecredential"
+OB2_PNG_KEYWORD = b"openbadges"  # Open Badges 2.0 baking, read for verification
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_PNG_CHUNKS = 10_000
 MAX_PIXELS = 4096 * 4096
@@ -72,7 +74,7 @@ def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def _is_credential_chunk(kind: bytes, body: bytes) -> bool:
-    return kind == b"iTXt" and body.split(b"\0", 1)[0] == PNG_KEYWORD
+    return kind == b"iTXt" and body.split(b"\0", 1)[0] in (PNG_KEYWORD, OB2_PNG_KEYWORD)
 
 
 def bake_png(image: bytes, credential_json: str) -> bytes:
@@ -92,7 +94,7 @@ def extract_png(data: bytes) -> str:
     for kind, body in _png_chunks(data):
         if not _is_credential_chunk(kind, body):
             continue
-        rest = body[len(PNG_KEYWORD) + 1:]
+        rest = body[len(body.split(b"\0", 1)[0]) + 1:]
         if len(rest) < 2:
             raise BadInput("the baked PNG chunk is malformed")
         compressed, method = rest[0], rest[1]
@@ -157,17 +159,11 @@ def extract_svg(data: bytes) -> str:
 
 
 def extract(data: bytes) -> dict[str, Any]:
-    """The credential in a JSON file, a baked PNG or a baked SVG, parsed with limits."""
-    if len(data) > MAX_FILE_BYTES:
-        raise PayloadTooLarge(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-    if data.startswith(PNG_MAGIC):
-        return parse_json(extract_png(data).encode("utf-8"))
-    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"<"):
-        return parse_json(extract_svg(data).encode("utf-8"))
-    if head.startswith(b"{"):
-        return parse_json(data)
-    raise BadInput("expected a credential as JSON, a baked PNG or a baked SVG")
+    """The JSON credential in a JSON file, a baked PNG or a baked SVG, parsed with limits."""
+    found = extract_credential(data)
+    if not isinstance(found, dict):
+        raise BadInput("expected a JSON credential, not a JWT")
+    return found
 
 
 def _initials(name: str) -> str:
@@ -196,3 +192,26 @@ def badge_images(name: str, image: bytes | None, image_type: str | None) -> tupl
 
 def credential_json(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+def extract_credential(data: bytes) -> dict[str, Any] | str:
+    """What a verifier is handed: a JSON credential, or a compact JWS (VC-JWT, signed OB 2.0),
+    either alone or baked in a PNG or SVG."""
+    if len(data) > MAX_FILE_BYTES:
+        raise PayloadTooLarge(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if data.startswith(PNG_MAGIC):
+        text = extract_png(data)
+    elif head.startswith(b"<"):
+        text = extract_svg(data)
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise BadInput("expected a credential as JSON, a JWT, a baked PNG or a baked SVG") from e
+    text = text.strip().lstrip("\ufeff")
+    if text.startswith("{"):
+        return parse_json(text.encode("utf-8"))
+    if len(text) <= MAX_DOCUMENT_BYTES and COMPACT_JWS.fullmatch(text):
+        return text
+    raise BadInput("expected a credential as JSON, a JWT, a baked PNG or a baked SVG")

@@ -1,5 +1,5 @@
-"""`lti-badger verify FILE` (offline verification of a JSON, baked PNG or baked SVG
-credential) and `lti-badger keys rotate|list` (issuer and LTI keys; retired issuer keys stay
+"""`lti-badger verify FILE` (verification of any issuer's credential: JSON, JWT, baked PNG
+or SVG; offline unless `--online`) and `lti-badger keys rotate|list` (issuer and LTI keys; retired issuer keys stay
 in the DID document so earlier credentials keep verifying)."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..cli import Context, pass_ctx
 from ..keys import KIND_ISSUER, KIND_LTI
-from .baking import extract
+from .baking import extract_credential
 from .safety import parse_json
-from .services import IssuerProfile, LocalSource
-from .verify import ChainSource, MapSource, verify_credential
+from .services import IssuerProfile, LocalSource, verify_submitted
+from .verify import Verification
 
 
 class _DatabaseIfAvailable:
@@ -42,20 +42,7 @@ def _read(path: Path) -> bytes:
         raise click.BadParameter(f"cannot read {path}: {e.strerror}") from e
 
 
-@click.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--status", "status_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="A status list credential (JSON) to use instead of our database; repeatable.")
-@click.option("--docs", "docs_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="An ob3-verify style map {url or DID: document} (DID documents, status lists).")
-@click.option("--now", "now_text", help="Check dates as of this time (ISO 8601, default: now).")
-@click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
-@pass_ctx
-def verify(ctx: Context, file: Path, status_files: tuple[Path, ...], docs_file: Path | None, now_text: str | None,
-           as_json: bool) -> None:
-    """Verify a credential offline: signature, issuer key, OB 3.0 schema, dates, revocation
-    and suspension. Exit status 0 only when it is valid."""
-    document = extract(_read(file))
+def _bundle(docs_file: Path | None, status_files: tuple[Path, ...]) -> dict[str, Any]:
     docs: dict[str, Any] = {}
     if docs_file:
         base = docs_file.parent
@@ -66,23 +53,62 @@ def verify(ctx: Context, file: Path, status_files: tuple[Path, ...], docs_file: 
         if not isinstance(listing.get("id"), str):
             raise click.BadParameter(f"{path} is not a status list credential (no id)")
         docs[listing["id"]] = listing
+    return docs
+
+
+def _when(now_text: str | None) -> datetime:
+    if not now_text:
+        return datetime.now(timezone.utc)
+    try:
+        now = datetime.fromisoformat(now_text.replace("Z", "+00:00"))
+    except ValueError as e:
+        raise click.BadParameter(f"--now {now_text!r} is not an ISO 8601 date-time") from e
+    return now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
+
+
+def _print(result: Verification) -> None:
+    click.echo(result.verdict)
+    if result.kind:
+        click.echo(f"  {result.kind}: {result.achievement or '?'} issued by {result.issuer_name or result.issuer}")
+    for check in result.checks:
+        click.echo(f"  {check.state:11} {check.name}: {check.reason}")
+    for warning in result.warnings:
+        click.echo(f"  warning: {warning}")
+    for item in result.fetched:
+        said = item.get("error") or f"fetched {item['age_seconds']} s ago" + (" (cached)" if item.get("cached") else "")
+        click.echo(f"  {item['url']}: {said}")
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--status", "status_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A status list credential (JSON) to use instead of our database; repeatable.")
+@click.option("--docs", "docs_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A bundle {url or DID: document or file} (DID documents, key sets, status lists).")
+@click.option("--online", is_flag=True,
+              help="Fetch what is missing (DID documents, keys, status lists) through the outbound client.")
+@click.option("--now", "now_text", help="Check dates as of this time (ISO 8601, default: now).")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+@pass_ctx
+def verify(ctx: Context, file: Path, status_files: tuple[Path, ...], docs_file: Path | None, online: bool,
+           now_text: str | None, as_json: bool) -> None:
+    """Verify any issuer's credential (JSON, JWT, baked PNG or SVG): format, proof, issuer key
+    and identity, dates, status, schema. Offline unless --online. Exit 0 only when valid."""
+    document = extract_credential(_read(file))
+    docs = _bundle(docs_file, status_files)
+    now = _when(now_text)
     issuer = IssuerProfile.from_settings(ctx.settings)
-    sources = [MapSource(docs)]
+    fetcher = ctx.services.outbound if online else None
     session = ctx.services.sessions()
     try:
-        sources.append(_DatabaseIfAvailable(LocalSource(session, issuer, ctx.services.keys)))
-        now = datetime.fromisoformat(now_text.replace("Z", "+00:00")) if now_text else datetime.now(timezone.utc)
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=timezone.utc)
-        result = verify_credential(document, status_source=ChainSource(*sources), now=now)
+        local = _DatabaseIfAvailable(LocalSource(session, issuer, ctx.services.keys))
+        result = verify_submitted(document, local=local, now=now, docs=docs, fetcher=fetcher)
     finally:
         session.close()
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        click.echo(result.verdict)
-        for check in result.checks:
-            click.echo(f"  {'ok  ' if check.ok else 'FAIL'} {check.name}: {check.message}")
+        _print(result)
     sys.exit(0 if result.valid else 1)
 
 

@@ -478,3 +478,79 @@ def canonicalize(document: dict[str, Any]) -> str:
             else:
                 lines.add(f"{s} {p} {o} .\n")
     return "".join(sorted(lines))
+
+
+# --- safe mode ------------------------------------------------------------------------------
+
+_safe_results: dict[tuple, tuple[str, ...]] = {}
+
+
+def _leaf_paths(document: dict) -> list[str]:
+    """The path of each string leaf, in the order `_shape_of` and `_skeleton` visit them."""
+    paths: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if type(node) is dict:
+            for k, v in node.items():
+                if type(v) is str:
+                    if k not in _STRUCTURAL_KEYS:
+                        paths.append(f"{path}/{k}")
+                elif k not in _STRUCTURAL_KEYS:
+                    walk(v, f"{path}/{k}")
+        elif type(node) is list:
+            for i, v in enumerate(node):
+                if type(v) is str:
+                    paths.append(f"{path}/{i}")
+                else:
+                    walk(v, f"{path}/{i}")
+
+    walk(document, "")
+    return paths
+
+
+def _relative_types(expanded: Any, found: set[str]) -> None:
+    if isinstance(expanded, dict):
+        for k, v in expanded.items():
+            if k == "@type" and "@value" not in expanded:
+                for t in v if isinstance(v, list) else [v]:
+                    if isinstance(t, str) and ":" not in t:
+                        found.add(t)
+            else:
+                _relative_types(v, found)
+    elif isinstance(expanded, list):
+        for v in expanded:
+            _relative_types(v, found)
+
+
+def safe_mode_problems(document: dict[str, Any]) -> list[str]:
+    """What JSON-LD "safe mode" (as jsonld.js and the Digital Bazaar cryptosuites apply it)
+    refuses: properties no context defines, which canonicalisation silently drops so a
+    signature would not cover them, and types that stay relative IRIs. Both depend only on
+    a document's shape (keys, types, contexts), so the answer is cached per shape."""
+    if type(document) is not dict:
+        return []
+    shape_key, leaves = _shape_of(document)
+    known = _safe_results.get(shape_key)
+    if known is None:
+        classes = [t for t in shape_key if type(t) is int and (t == _IRI or t == _TEXT)]
+        skeleton = _skeleton(document, classes, frozenset())
+        try:
+            with _pyld_lock:
+                expanded = jsonld.expand(skeleton, {"base": None, "documentLoader": load_document})
+        except jsonld.JsonLdError as e:
+            raise _jsonld_error(e) from e
+        except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as e:
+            raise BadInput(f"document is not valid JSON-LD: {type(e).__name__}") from e
+        text = json.dumps(expanded)
+        present = {int(m) for m in _MARKER_RE.findall(text)}
+        paths = _leaf_paths(document)
+        dropped = [paths[i] for i in range(len(leaves)) if i not in present and i < len(paths)]
+        types: set[str] = set()
+        _relative_types(expanded, types)
+        known = tuple([f"the property {p} is not defined" for p in dropped]
+                      + [f"the type {t!r} is not defined" for t in sorted(types)])
+        with _shapes_lock:
+            if len(_safe_results) >= MAX_SHAPES:
+                _safe_results.clear()
+            _safe_results[shape_key] = known
+    return list(known)

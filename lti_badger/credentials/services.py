@@ -25,13 +25,15 @@ from ..settings import Settings
 from .compose import CredentialFacts, IssuerFacts, StatusRef, compose_credential, xsd_datetime
 from .did import did_document, did_document_url, did_web, signer_for
 from .eddsa import Signer, sign, verify_proof
+from .fetching import Fetcher, FetchingSource
 from .schema import schema_errors
 from .status import allocate_status, open_lists, set_status, status_list_credential, status_list_url
+from .verify import ChainSource, MapSource, Verification, verify_credential
 
 log = logging.getLogger(__name__)
 
 __all__ = ["IssuerProfile", "issue_credential", "set_status", "facts_from_award", "get_credential",
-           "credential_document", "current_signer", "LocalSource"]
+           "credential_document", "current_signer", "LocalSource", "verify_submitted"]
 
 
 @dataclass(frozen=True)
@@ -192,3 +194,14 @@ class LocalSource:
         if url.startswith(f"{self.issuer.base_url}/status/"):
             return datetime.now(timezone.utc)
         return None
+
+
+def verify_submitted(document: Any, *, local: Any, now: datetime, docs: dict[str, Any] | None = None,
+                     fetcher: Fetcher | None = None) -> Verification:
+    """The one verification service behind the /verify page, `POST /credentials/verify` and
+    `lti-badger verify`: documents from a file bundle the caller chose first, then `local`
+    (our database), then, online only, the network through `fetcher` (the outbound client)."""
+    sources: list[Any] = [MapSource(docs or {}), local]
+    if fetcher is not None:
+        sources.append(FetchingSource(fetcher))
+    return verify_credential(document, status_source=ChainSource(*sources), now=now)

@@ -1,10 +1,15 @@
-"""Our own verifier, for people (public page, `POST /verify`) and the CLI: signature, issuer
-key (listed under `assertionMethod` of the issuer's DID document), OB 3.0 JSON schema, dates,
-and revocation and suspension status "as of" the time the status was known. Works offline:
-DID documents and status lists come from a `DocumentSource` (our database, or files).
+"""Our verifier, for people (the `/verify` page), machines (`POST /credentials/verify`, VC-API)
+and the CLI: any issuer's Open Badges 3.0 credential (VC 2.0 or 1.1, Data Integrity or
+VC-JWT), and OB 2.0 assertions (see `ob2.py`). The answer is a list of checks, each passed,
+failed or not checked, with its reason in plain words; the credential is valid when none
+failed and its proof and issuer key passed.
 
-The verdict line matches the independent verifier's wording (`VERIFIED` or
-`FAILED: credential is revoked`), so tests can compare both.
+Documents the checks need (DID documents, key sets, status lists) come from a
+`DocumentSource`: a file bundle or our own database offline, the outbound client online
+(`fetching.py`). JSON-LD contexts are never fetched (`jsonld.py`).
+
+Specs: VC 2.0 https://www.w3.org/TR/vc-data-model-2.0/ , VC 1.1 https://www.w3.org/TR/vc-data-model/ ,
+Data Integrity https://www.w3.org/TR/vc-data-integrity/ , OB 3.0 https://www.imsglobal.org/spec/ob/v3p0/
 """
 
 from __future__ import annotations
@@ -13,29 +18,35 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from ..errors import BadInput
-from .compose import xsd_datetime
-from .eddsa import CRYPTOSUITE, PROOF_PURPOSE, PROOF_TYPE, proofs_of, verify_proof
-from .multibase import ed25519_public_from_multikey
+from . import jcs
+from .eddsa import hash_data, proofs_of
+from .jsonld import ContextNotAvailable, canonicalize, context_index, safe_mode_problems
+from .keyresolve import DocumentSource, KeyProblem, PublicKey, did_web_url, resolve
+from .multibase import decode_base58btc
 from .safety import MAX_DEPTH, depth_of
 from .schema import schema_errors
-from .status import bit_at, decode_list
+from .statuscheck import StatusProblem, parse_moment, read_status
 
 CLOCK_SKEW = timedelta(seconds=300)
-OB_CONTEXT_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/context"
-VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+OB3_TYPES = ("OpenBadgeCredential", "AchievementCredential", "EndorsementCredential")
+OB3_CONTEXT_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/"
+PROOF_PURPOSE = "assertionMethod"
 
-
-class DocumentSource(Protocol):
-    """Finds a DID document (by DID) or a status list credential (by URL), or None."""
-
-    def get(self, url: str) -> dict[str, Any] | None: ...
+PASSED, FAILED, NOT_CHECKED, WARNING = "passed", "failed", "not checked", "warning"
+CHECK_ORDER = ("format", "proof", "issuer key", "issuer identity", "dates", "status", "schema")
+TAMPERED = "the signature does not match: the credential was changed after it was signed"
+REVOKED = "revoked by its issuer"
+SUSPENDED = "suspended by its issuer"
 
 
 class MapSource:
-    """Documents from a map `{url or DID: document}` (an ob3-verify `--docs` map, files)."""
+    """Documents from a map `{url or DID: document}` (a `--docs` bundle); a did:web DID is
+    also found under its DID document's URL."""
 
     def __init__(self, docs: Mapping[str, Any] | None = None) -> None:
         self.docs = dict(docs or {})
@@ -43,11 +54,7 @@ class MapSource:
     def get(self, url: str) -> dict[str, Any] | None:
         found = self.docs.get(url)
         if found is None and url.startswith("did:web:"):
-            from .did import did_document_url
-
-            host_and_path = url[len("did:web:"):].split(":")
-            base = "https://" + host_and_path[0].replace("%3A", ":") + "".join("/" + p for p in host_and_path[1:])
-            found = self.docs.get(did_document_url(base))
+            found = self.docs.get(did_web_url(url))
         return found if isinstance(found, dict) else None
 
 
@@ -71,71 +78,112 @@ class ChainSource:
         source, _found = self._first(url)
         return _as_of(source, url) if source is not None else None
 
+    def fetched(self) -> list[dict[str, Any]]:
+        return [item for source in self.sources for item in _fetched(source)]
+
 
 def _as_of(source: Any, url: str) -> datetime | None:
-    """When a live source (our database) read the status; None for a document from a file,
-    whose own validFrom says when it was issued."""
+    """When a live source (our database, the network) read a document; None for a file."""
     as_of = getattr(source, "as_of", None)
     return as_of(url) if callable(as_of) else None
+
+
+def _fetched(source: Any) -> list[dict[str, Any]]:
+    fetched = getattr(source, "fetched", None)
+    return fetched() if callable(fetched) else []
 
 
 @dataclass(frozen=True)
 class Check:
     name: str
-    ok: bool
-    message: str
+    state: str
+    reason: str
+
+    @property
+    def ok(self) -> bool:
+        return self.state != FAILED
+
+    @property
+    def message(self) -> str:
+        return self.reason
 
 
 @dataclass
 class Verification:
-    """The verdict and every check behind it."""
+    """The verdict, every check behind it, and what the credential says (for the page)."""
 
     checks: list[Check] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    kind: str | None = None
     credential_id: str | None = None
     issuer: str | None = None
+    issuer_name: str | None = None
+    achievement: str | None = None
+    learner: str | None = None
+    valid_from: str | None = None
+    valid_until: str | None = None
     status_as_of: datetime | None = None
     revoked: bool | None = None
     suspended: bool | None = None
+    fetched: list[dict[str, Any]] = field(default_factory=list)
+
+    def state_of(self, name: str) -> str | None:
+        return next((c.state for c in self.checks if c.name == name), None)
 
     @property
     def valid(self) -> bool:
-        return bool(self.checks) and all(c.ok for c in self.checks)
+        return (bool(self.checks) and all(c.state != FAILED for c in self.checks)
+                and self.state_of("proof") == PASSED and self.state_of("issuer key") == PASSED)
 
     @property
     def failures(self) -> list[str]:
-        return [c.message for c in self.checks if not c.ok]
+        failed = [c.reason for c in self.checks if c.state == FAILED]
+        if failed:
+            return failed
+        return [c.reason for c in self.checks if c.state == NOT_CHECKED and c.name in ("proof", "issuer key")]
 
     @property
     def verdict(self) -> str:
         return "VERIFIED" if self.valid else "FAILED: " + "; ".join(self.failures)
 
-    def add(self, name: str, ok: bool, message: str) -> None:
-        self.checks.append(Check(name, ok, message))
+    def add(self, name: str, state: str, reason: str) -> None:
+        self.checks = [c for c in self.checks if c.name != name] + [Check(name, state, reason)]
+        self.checks.sort(key=lambda c: CHECK_ORDER.index(c.name) if c.name in CHECK_ORDER else len(CHECK_ORDER))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "valid": self.valid,
             "verdict": self.verdict,
+            "kind": self.kind,
             "credential_id": self.credential_id,
             "issuer": self.issuer,
-            "status_as_of": xsd_datetime(self.status_as_of) if self.status_as_of else None,
+            "issuer_name": self.issuer_name,
+            "achievement": self.achievement,
+            "learner": self.learner,
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+            "status_as_of": _xsd(self.status_as_of) if self.status_as_of else None,
             "revoked": self.revoked,
             "suspended": self.suspended,
-            "checks": [{"name": c.name, "ok": c.ok, "message": c.message} for c in self.checks],
+            "checks": [{"name": c.name, "state": c.state, "ok": c.ok, "reason": c.reason} for c in self.checks],
+            "warnings": list(self.warnings),
+            "fetched": list(self.fetched),
         }
 
 
-def _parse_date(value: Any) -> datetime | None:
-    if not isinstance(value, str) or "T" not in value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
+def _xsd(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _issuer_id(document: dict[str, Any]) -> str | None:
+def _day(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d")
+
+
+def _types(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [t for t in value if isinstance(t, str)] if isinstance(value, list) else []
+
+
+def issuer_id(document: dict[str, Any]) -> str | None:
     issuer = document.get("issuer")
     if isinstance(issuer, str):
         return issuer
@@ -144,185 +192,365 @@ def _issuer_id(document: dict[str, Any]) -> str | None:
     return None
 
 
-def _resolve_key(source: DocumentSource, issuer: str, method: str) -> tuple[bytes | None, str]:
-    """The public key of `method` if the issuer's DID document lists it for assertions."""
-    if not method.startswith(issuer + "#"):
-        return None, f"the proof's key {method} does not belong to the issuer {issuer}"
-    did_doc = source.get(issuer)
-    if did_doc is None:
-        return None, f"the issuer's DID document ({issuer}) is not available"
-    fragment = method[len(issuer):]
-    listed = {m if not m.startswith("#") else issuer + m for m in did_doc.get("assertionMethod", [])
-              if isinstance(m, str)}
-    if method not in listed:
-        return None, f"the key {method} is not listed under assertionMethod of {issuer}"
-    for vm in did_doc.get("verificationMethod", []):
-        if isinstance(vm, dict) and vm.get("id") in (method, fragment) and vm.get("controller", issuer) == issuer:
-            try:
-                return ed25519_public_from_multikey(vm.get("publicKeyMultibase", "")), f"issuer key {method}"
-            except BadInput:
-                return None, f"the key {method} is not an Ed25519 Multikey"
-    return None, f"the key {method} is not in the issuer's DID document"
+def _text(value: Any) -> str | None:
+    """A name that may be a string or a language map / value object."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return _text(value.get("@value")) or next((v for v in value.values() if isinstance(v, str)), None)
+    if isinstance(value, list) and value:
+        return _text(value[0])
+    return None
 
 
-@dataclass(frozen=True)
-class _ProofCheck:
-    key_ok: bool
-    key_message: str
-    signature_ok: bool
-    signature_message: str
+def describe(document: dict[str, Any], result: Verification) -> None:
+    """What the page shows: issuer, achievement, learner (where disclosed), dates."""
+    result.credential_id = document.get("id") if isinstance(document.get("id"), str) else None
+    result.issuer = issuer_id(document)
+    issuer = document.get("issuer")
+    result.issuer_name = _text(issuer.get("name")) if isinstance(issuer, dict) else None
+    subject = document.get("credentialSubject")
+    subject = subject[0] if isinstance(subject, list) and subject else subject
+    if isinstance(subject, dict):
+        achievement = subject.get("achievement")
+        if isinstance(achievement, dict):
+            result.achievement = _text(achievement.get("name"))
+        result.learner = _text(subject.get("name"))
+    result.achievement = result.achievement or _text(document.get("name"))
+    for attr, keys in (("valid_from", ("validFrom", "issuanceDate")), ("valid_until", ("validUntil", "expirationDate"))):
+        value = next((document[k] for k in keys if isinstance(document.get(k), str)), None)
+        setattr(result, attr, value)
 
 
-def _check_signature(document: dict[str, Any], issuer: str | None, source: DocumentSource) -> _ProofCheck:
+# --- format -----------------------------------------------------------------------------------
+
+def _contexts(document: dict[str, Any]) -> list[Any]:
+    contexts = document.get("@context")
+    return contexts if isinstance(contexts, list) else [contexts] if contexts is not None else []
+
+
+def check_format(document: dict[str, Any], result: Verification) -> str | None:
+    """The data model ("1.1" or "2.0"), or None when the document is not a credential we can read."""
+    contexts = _contexts(document)
+    first = contexts[0] if contexts else None
+    model = {VC_V1: "1.1", VC_V2: "2.0"}.get(first) if isinstance(first, str) else None
+    if model is None:
+        result.add("format", FAILED, "not a W3C verifiable credential: its first @context is "
+                                     f"{first!r}, not the VC 2.0 or VC 1.1 context")
+        return None
+    known = context_index()
+    for context in contexts:
+        if isinstance(context, str) and context.split("#", 1)[0] not in known:
+            result.add("format", FAILED, f"it uses the JSON-LD context {context}, which this verifier does not "
+                                         "know (contexts are never fetched, so unknown ones are refused)")
+            return None
+        if not isinstance(context, (str, dict)):
+            result.add("format", FAILED, "its @context holds something that is neither a URL nor an object")
+            return None
+    types = _types(document.get("type"))
+    if "VerifiableCredential" not in types:
+        result.add("format", FAILED, "not a verifiable credential: its type does not include VerifiableCredential")
+        return None
+    if issuer_id(document) is None:
+        result.add("format", FAILED, "the credential does not name its issuer")
+        return None
+    if not isinstance(document.get("credentialSubject"), (dict, list)):
+        result.add("format", FAILED, "the credential has no credentialSubject")
+        return None
+    if model == "1.1" and "issuanceDate" not in document:
+        result.add("format", FAILED, "a VC 1.1 credential must have an issuanceDate")
+        return None
+    ob3 = any(isinstance(c, str) and c.startswith(OB3_CONTEXT_PREFIX) for c in contexts)
+    if ob3 and any(t in types for t in OB3_TYPES):
+        result.kind = f"Open Badges 3.0 (VC {model})"
+    elif "ClrCredential" in types:
+        result.kind = f"CLR 2.0 (VC {model})"
+    else:
+        result.kind = f"verifiable credential (VC {model})"
+    problems = safe_mode_problems(document)
+    if problems:
+        result.add("format", FAILED, "part of it has no meaning under its contexts, so the signature could not "
+                                     "cover it: " + "; ".join(problems[:3]))
+        return None
+    result.add("format", PASSED, f"{result.kind}")
+    return model
+
+
+# --- proofs -----------------------------------------------------------------------------------
+
+_SUITES = {("DataIntegrityProof", "eddsa-rdfc-2022"): canonicalize,
+           ("DataIntegrityProof", "eddsa-jcs-2022"): jcs.canonicalize,
+           ("Ed25519Signature2020", None): canonicalize}
+
+
+@dataclass
+class _ProofOutcome:
+    proof: tuple[str, str]
+    key: tuple[str, str] | None = None
+    identity: tuple[str, str] | None = None
+
+
+def _suite_name(proof: dict[str, Any]) -> str:
+    name = proof.get("cryptosuite") or proof.get("type")
+    return name if isinstance(name, str) else "an unnamed proof"
+
+
+def controller_matches(key: PublicKey, issuer: str | None) -> bool:
+    return issuer is not None and key.controller == issuer
+
+
+def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: str | None, source: DocumentSource,
+                     now: datetime) -> _ProofOutcome:
+    suite = (proof.get("type"), proof.get("cryptosuite") if proof.get("type") == "DataIntegrityProof" else None)
+    canon = _SUITES.get(suite) if all(isinstance(part, (str, type(None))) for part in suite) else None
+    if canon is None:
+        return _ProofOutcome((FAILED, f"it is signed with {_suite_name(proof)}, which this verifier does not support "
+                                      "(eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020 and VC-JWT are)"))
+    if proof.get("proofPurpose") != PROOF_PURPOSE:
+        return _ProofOutcome((FAILED, f"the proof's purpose is {proof.get('proofPurpose')!r}, not "
+                                      "assertionMethod, so it does not assert the credential"))
+    expires = parse_moment(proof.get("expires"))
+    if expires is not None and expires + CLOCK_SKEW < now:
+        return _ProofOutcome((FAILED, f"the proof expired on {_day(expires)}"))
+    try:
+        key = resolve(proof.get("verificationMethod"), source)
+    except KeyProblem as e:
+        state = NOT_CHECKED if e.unavailable else FAILED
+        return _ProofOutcome((NOT_CHECKED, "the signature was not checked: the issuer's key is unknown"),
+                             key=(state, e.reason))
+    key_check = (PASSED, f"{key.kind} key {key.method}")
+    identity = ((PASSED, f"the key belongs to the issuer {issuer}") if controller_matches(key, issuer) else
+                (FAILED, f"the credential was signed by {key.controller}, not by its issuer {issuer}"))
+    if key.kind != "Ed25519":
+        return _ProofOutcome((FAILED, f"{_suite_name(proof)} needs an Ed25519 key, but {key.method} is {key.kind}"),
+                             key=key_check, identity=identity)
+    try:
+        signature = decode_base58btc(proof.get("proofValue", ""))
+    except BadInput:
+        return _ProofOutcome((FAILED, "the proof's signature value is not valid base58"), key_check, identity)
+    try:
+        message = hash_data(document, proof, canon)
+    except ContextNotAvailable as e:
+        return _ProofOutcome((FAILED, e.message), key_check, identity)
+    except (BadInput, KeyError, TypeError) as e:
+        return _ProofOutcome((FAILED, f"the credential could not be processed for its signature: {e}"), key_check,
+                             identity)
+    if len(signature) != 64 or not key.verify("EdDSA", message, signature):
+        return _ProofOutcome((FAILED, TAMPERED), key_check, identity)
+    return _ProofOutcome((PASSED, f"signed with {_suite_name(proof)} by {key.method}"), key_check, identity)
+
+
+def _worst(outcomes: list[tuple[str, str]]) -> tuple[str, str]:
+    for state in (FAILED, NOT_CHECKED):
+        found = [reason for s, reason in outcomes if s == state]
+        if found:
+            return state, "; ".join(dict.fromkeys(found))
+    return PASSED, "; ".join(dict.fromkeys(reason for _s, reason in outcomes))
+
+
+def check_proofs(document: dict[str, Any], source: DocumentSource, now: datetime, result: Verification) -> None:
+    """Every proof must hold (a proof set); adds the proof, issuer key and identity checks."""
+    issuer = issuer_id(document)
     try:
         proofs = proofs_of(document)
     except BadInput as e:
-        return _ProofCheck(False, e.message, False, "no usable proof")
-    candidates = [p for p in proofs if p.get("type") == PROOF_TYPE and p.get("cryptosuite") == CRYPTOSUITE]
-    if not candidates:
-        return _ProofCheck(False, "no eddsa-rdfc-2022 DataIntegrityProof", False, "no eddsa-rdfc-2022 DataIntegrityProof")
-    if issuer is None:
-        return _ProofCheck(False, "the credential has no issuer id", False, "signature not checked")
-    found = _ProofCheck(False, "no proof names a key", False, "signature not checked")
-    for proof in candidates:
-        if proof.get("proofPurpose") != PROOF_PURPOSE:
-            found = _ProofCheck(False, "the proof's purpose is not assertionMethod", False, "signature not checked")
-            continue
-        method = proof.get("verificationMethod")
-        if not isinstance(method, str):
-            found = _ProofCheck(False, "the proof has no verificationMethod", False, "signature not checked")
-            continue
-        public_key, key_message = _resolve_key(source, issuer, method)
-        if public_key is None:
-            found = _ProofCheck(False, key_message, False, "signature not checked")
-            continue
-        try:
-            if verify_proof(document, proof, public_key):
-                return _ProofCheck(True, key_message, True, "signature valid")
-        except BadInput as e:
-            found = _ProofCheck(True, key_message, False, f"signature invalid: {e.message}")
-            continue
-        found = _ProofCheck(True, key_message, False,
-                            "signature invalid: the credential was changed after signing or signed by another key")
-    return found
+        result.add("proof", FAILED, e.message)
+        return
+    if not proofs:
+        result.add("proof", FAILED, "the credential carries no proof: it is not signed")
+        return
+    outcomes = [_check_one_proof(document, proof, issuer, source, now) for proof in proofs]
+    result.add("proof", *_worst([o.proof for o in outcomes]))
+    keys = [o.key for o in outcomes if o.key]
+    identities = [o.identity for o in outcomes if o.identity]
+    result.add("issuer key", *(_worst(keys) if keys else (NOT_CHECKED, "no key was looked up")))
+    result.add("issuer identity", *(_worst(identities) if identities else
+                                    (NOT_CHECKED, "the key's controller is unknown")))
 
 
-_LIST_CACHE: dict[str, _ProofCheck] = {}
+# --- dates ------------------------------------------------------------------------------------
+
+def check_dates(document: dict[str, Any], model: str, now: datetime, result: Verification, *,
+                what: str = "the credential", check_start: bool = True) -> None:
+    """A status list is only checked for expiry: it is re-issued all the time, and a list
+    dated a little ahead of the verifier's clock still says what the issuer revoked."""
+    start_key, end_key = ("validFrom", "validUntil") if model == "2.0" else ("issuanceDate", "expirationDate")
+    if model == "2.0" and "validFrom" not in document and "issuanceDate" in document:
+        start_key = "issuanceDate"
+    problems: list[str] = []
+    start = end = None
+    for key in (start_key, end_key):
+        if key in document:
+            moment = parse_moment(document[key])
+            if moment is None:
+                problems.append(f"its {key} ({str(document[key])[:40]}) is not a valid date and time")
+            elif key == start_key:
+                start = moment
+            else:
+                end = moment
+    if problems:
+        result.add("dates", FAILED, "; ".join(problems))
+    elif end is not None and end + CLOCK_SKEW < now:
+        result.add("dates", FAILED, f"{what} expired on {_day(end)}")
+    elif check_start and start is not None and start - CLOCK_SKEW > now:
+        result.add("dates", FAILED, f"{what} is not valid until {_day(start)}")
+    elif end is not None and start is not None and end < start:
+        result.add("dates", FAILED, f"{what} ends ({_day(end)}) before it starts ({_day(start)})")
+    else:
+        since = f"valid since {_day(start)}" if start else "no start date"
+        result.add("dates", PASSED, f"{since}, {'valid until ' + _day(end) if end else 'does not expire'}")
+
+
+# --- status -----------------------------------------------------------------------------------
+
+_LIST_CACHE: dict[str, tuple[str, str] | None] = {}
 _LIST_CACHE_MAX = 64
 
 
-def _check_list_signature(listing: dict[str, Any], source: DocumentSource) -> _ProofCheck:
-    """Status lists are shared by thousands of credentials: a list verified once (same bytes,
-    same issuer key document) is not verified again."""
-    issuer = _issuer_id(listing)
-    did_doc = source.get(issuer) if issuer else None
-    key = json.dumps([listing, did_doc], sort_keys=True)
-    found = _LIST_CACHE.get(key)
-    if found is None:
-        found = _check_signature(listing, issuer, source)
-        if len(_LIST_CACHE) >= _LIST_CACHE_MAX:
-            _LIST_CACHE.clear()
-        _LIST_CACHE[key] = found
-    return found
+def _key_documents(listing: dict[str, Any], source: DocumentSource) -> list[Any]:
+    """The documents a list's keys come from: part of what a cached verdict depends on."""
+    try:
+        proofs = proofs_of(listing)
+    except BadInput:
+        return []
+    methods = [p.get("verificationMethod") for p in proofs]
+    return [source.get(m.split("#", 1)[0]) for m in methods
+            if isinstance(m, str) and not m.startswith(("did:key:", "did:jwk:"))]
 
 
-def _check_status(document: dict[str, Any], issuer: str | None, source: DocumentSource, now: datetime,
-                  result: Verification) -> None:
-    entries = document.get("credentialStatus")
-    if entries is None:
-        result.add("status", True, "the credential has no status (cannot be revoked)")
-        return
-    entries = entries if isinstance(entries, list) else [entries]
-    as_of: datetime | None = None
-    for entry in entries:
-        if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
-            result.add("status", False, "unsupported credential status type")
-            continue
-        purpose = entry.get("statusPurpose")
-        url = entry.get("statusListCredential")
-        try:
-            index = int(entry.get("statusListIndex"))
-        except (TypeError, ValueError):
-            result.add("status", False, "status index is not a number")
-            continue
-        listing = source.get(url) if isinstance(url, str) else None
-        if listing is None:
-            result.add("status", False, f"the {purpose} status list {url} is not available")
-            continue
-        list_check = _check_list_signature(listing, source)
-        if not list_check.signature_ok:
-            result.add("status", False, f"the {purpose} status list does not verify "
-                                        f"({list_check.key_message}; {list_check.signature_message})")
-            continue
-        if _issuer_id(listing) != issuer:
-            result.add("status", False, f"the {purpose} status list has another issuer")
-            continue
-        subject = listing.get("credentialSubject") or {}
-        if subject.get("statusPurpose") != purpose:
-            result.add("status", False, f"the status list's purpose is not {purpose}")
-            continue
-        try:
-            bit = bit_at(decode_list(subject.get("encodedList", "")), index)
-        except BadInput as e:
-            result.add("status", False, f"the {purpose} status list is unreadable: {e.message}")
-            continue
-        known = _as_of(source, url) or _parse_date(listing.get("validFrom")) or now
-        as_of = known if as_of is None else min(as_of, known)
-        when = xsd_datetime(known)
-        if purpose == "revocation":
-            result.revoked = bit
-            result.add("revocation", not bit, "credential is revoked" if bit else f"not revoked as of {when}")
-        elif purpose == "suspension":
-            result.suspended = bit
-            result.add("suspension", not bit, "credential is suspended" if bit else f"not suspended as of {when}")
+def _list_verifier(issuer: str | None, source: DocumentSource, now: datetime, warnings: list[str]):
+    """Verifies a status list credential (proof, key, expiry) before anything is read from
+    it; a list verified once (same bytes, same key documents) is not verified again."""
+
+    def verify_list(listing: dict[str, Any], purpose: str) -> None:
+        key = json.dumps([listing, _key_documents(listing, source)], sort_keys=True)
+        if key in _LIST_CACHE:
+            problem = _LIST_CACHE[key]
         else:
-            result.add("status", not bit, f"status {purpose} is set" if bit else f"{purpose}: clear as of {when}")
-    result.status_as_of = as_of
+            problem = _list_problem(listing, source, now)
+            if len(_LIST_CACHE) >= _LIST_CACHE_MAX:
+                _LIST_CACHE.clear()
+            _LIST_CACHE[key] = problem
+        if problem:
+            state, reason = problem
+            raise StatusProblem(f"its {purpose} status list cannot be trusted: {reason}",
+                                unavailable=state == NOT_CHECKED)
+        if issuer_id(listing) != issuer:
+            warnings.append(f"its {purpose} status list was issued by {issuer_id(listing)}, not by the "
+                            "credential's issuer")
 
+    return verify_list
+
+
+def _list_problem(listing: dict[str, Any], source: DocumentSource, now: datetime) -> tuple[str, str] | None:
+    """(state, reason) of the first check of the list that did not pass, or None."""
+    inner = Verification()
+    contexts = _contexts(listing)
+    model = {VC_V1: "1.1", VC_V2: "2.0"}.get(contexts[0] if contexts and isinstance(contexts[0], str) else "", "2.0")
+    check_proofs(listing, source, now, inner)
+    check_dates(listing, model, now, inner, what="the status list", check_start=False)
+    for name in ("issuer key", "proof", "issuer identity", "dates"):
+        found = next((c for c in inner.checks if c.name == name), None)
+        if found is None or found.state != PASSED:
+            return (found.state, found.reason) if found else (FAILED, "it is not signed")
+    return None
+
+
+def check_status(document: dict[str, Any], source: DocumentSource, now: datetime, result: Verification) -> None:
+    issuer = issuer_id(document)
+    try:
+        reading = read_status(document, source, _list_verifier(issuer, source, now, result.warnings), issuer)
+    except StatusProblem as e:
+        if e.unavailable:
+            result.add("status", NOT_CHECKED, f"not checked: {e.reason}")
+            result.warnings.append(f"whether the issuer revoked it could not be checked: {e.reason}")
+        else:
+            result.add("status", FAILED, e.reason)
+        return
+    if reading is None:
+        result.add("status", PASSED, "it carries no status information (its issuer cannot revoke it)")
+        return
+    as_of = [m for m in (_as_of(source, url) or valid_from for url, valid_from in reading.lists) if m is not None]
+    result.status_as_of = min(as_of) if as_of else None
+    read = reading.set_purposes + reading.clear_purposes
+    result.revoked = "revocation" in reading.set_purposes if "revocation" in read else None
+    result.suspended = "suspension" in reading.set_purposes if "suspension" in read else None
+    when = f" as of {_xsd(result.status_as_of)}" if result.status_as_of else ""
+    if result.revoked:
+        result.add("status", FAILED, REVOKED + (f" ({'; '.join(reading.reasons)})" if reading.reasons else ""))
+    elif result.suspended:
+        result.add("status", FAILED, SUSPENDED)
+    else:
+        words = {"revocation": "not revoked", "suspension": "not suspended"}
+        said = [words.get(p, f"{p}: clear") + when for p in dict.fromkeys(reading.clear_purposes)]
+        result.add("status", PASSED, ", ".join(said + reading.messages))
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+def _short(error: str) -> str:
+    return error if len(error) <= 160 else error[:157] + "..."
+
+
+def check_schema(document: dict[str, Any], result: Verification) -> None:
+    if not (result.kind or "").startswith("Open Badges 3.0") or "EndorsementCredential" in _types(document.get("type")):
+        result.add("schema", NOT_CHECKED, "no Open Badges 3.0 schema applies to this kind of credential")
+        return
+    if _contexts(document)[0] != VC_V2:
+        result.add("schema", NOT_CHECKED, "the OB 3.0 JSON schema describes VC 2.0 credentials; this one is VC 1.1")
+        return
+    errors = schema_errors(document)
+    if errors:
+        result.add("schema", WARNING, "it departs from the OB 3.0 JSON schema (this does not affect its "
+                                      "signature): " + "; ".join(_short(e) for e in errors[:3]))
+        result.warnings.append("it departs from the OB 3.0 JSON schema")
+    else:
+        result.add("schema", PASSED, "matches the OB 3.0 JSON schema")
+
+
+# --- entry point ------------------------------------------------------------------------------
 
 def verify_credential(document: Any, *, status_source: DocumentSource, now: datetime,
                       did_source: DocumentSource | None = None) -> Verification:
-    """Every check of an OB 3.0 credential; `status_source` also serves the issuer's DID
-    document unless `did_source` is given."""
+    """Every check of a credential: a JSON object (VC or OB 2.0 assertion) or a compact JWS
+    (VC-JWT, signed OB 2.0). `status_source` also serves keys unless `did_source` is given."""
+    from . import jose, ob2  # they build on the checks above
+
+    source = ChainSource(did_source, status_source) if did_source is not None else status_source
     result = Verification()
-    if not isinstance(document, dict):
-        result.add("format", False, "the credential is not a JSON object")
-        return result
-    if depth_of(document) > MAX_DEPTH:
-        result.add("format", False, f"the credential is nested more than {MAX_DEPTH} levels deep")
-        return result
-    result.credential_id = document.get("id") if isinstance(document.get("id"), str) else None
-    issuer = _issuer_id(document)
-    result.issuer = issuer
-    contexts = document.get("@context")
-    if not (isinstance(contexts, list) and contexts and contexts[0] == VC_V2_CONTEXT
-            and any(isinstance(c, str) and c.startswith(OB_CONTEXT_PREFIX) for c in contexts)):
-        result.add("format", False, "not an Open Badges 3.0 credential (contexts)")
-        return result
-
-    errors = schema_errors(document)
-    result.add("schema", not errors, "matches the OB 3.0 JSON schema" if not errors
-               else "does not match the OB 3.0 JSON schema: " + "; ".join(errors[:3]))
-
-    proof_check = _check_signature(document, issuer, did_source or status_source)
-    result.add("issuer", proof_check.key_ok, proof_check.key_message)
-    result.add("signature", proof_check.signature_ok, proof_check.signature_message)
-
-    valid_from = _parse_date(document.get("validFrom"))
-    if valid_from is None:
-        result.add("dates", False, "validFrom is missing or not a date-time with a time zone")
-    elif valid_from - CLOCK_SKEW > now:
-        result.add("dates", False, f"not valid before {xsd_datetime(valid_from)}")
-    if "validUntil" in document:
-        valid_until = _parse_date(document.get("validUntil"))
-        if valid_until is None:
-            result.add("dates", False, "validUntil is not a date-time with a time zone")
-        elif valid_until + CLOCK_SKEW < now:
-            result.add("dates", False, f"credential expired at {xsd_datetime(valid_until)}")
+    if isinstance(document, str):
+        document = document.strip()
+        if ob2.is_signed_assertion(document):
+            ob2.verify_signed(document, source, now, result)
         else:
-            result.add("dates", True, f"valid until {xsd_datetime(valid_until)}")
-    elif valid_from is not None and valid_from - CLOCK_SKEW <= now:
-        result.add("dates", True, f"valid since {xsd_datetime(valid_from)}, does not expire")
-
-    _check_status(document, issuer, status_source, now, result)
+            jose.verify_jwt(document, source, now, result)
+    elif not isinstance(document, dict):
+        result.add("format", FAILED, "the credential is not a JSON object")
+    elif depth_of(document) > MAX_DEPTH:
+        result.add("format", FAILED, f"the credential is nested more than {MAX_DEPTH} levels deep")
+    elif ob2.is_assertion(document):
+        ob2.verify_hosted(document, source, now, result)
+    elif _types(document.get("type")) == ["EnvelopedVerifiableCredential"]:
+        jose.verify_enveloped(document, source, now, result)
+    else:
+        verify_data_integrity(document, source, now, result)
+    result.fetched = ChainSource(source).fetched()
     return result
+
+
+def verify_data_integrity(document: dict[str, Any], source: DocumentSource, now: datetime,
+                          result: Verification) -> None:
+    describe(document, result)
+    model = check_format(document, result)
+    if model is None:
+        return
+    check_proofs(document, source, now, result)
+    verify_claims(document, model, source, now, result)
+
+
+def verify_claims(document: dict[str, Any], model: str, source: DocumentSource, now: datetime,
+                  result: Verification) -> None:
+    """The checks that do not depend on how the credential is secured."""
+    check_dates(document, model, now, result)
+    check_status(document, source, now, result)
+    check_schema(document, result)

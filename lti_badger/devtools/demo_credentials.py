@@ -19,13 +19,13 @@ from ..credentials.baking import badge_images, bake_png, bake_svg
 from ..credentials.did import did_document, did_document_url
 from ..credentials.services import IssuerProfile, LocalSource
 from ..credentials.status import status_list_url
-from ..credentials.verify import verify_credential
+from ..credentials.verify import REVOKED, SUSPENDED, verify_credential
 from ..models import AchievementVersion, Award, Credential, StatusList
 
 if TYPE_CHECKING:
     from .demo import DemoRun
 
-EXPECTED_VERDICTS = ("VERIFIED", "FAILED: credential is revoked", "FAILED: credential is suspended")
+EXPECTED_VERDICTS = ("VERIFIED", f"FAILED: {REVOKED}", f"FAILED: {SUSPENDED}")
 
 
 def step_write_credentials(run: "DemoRun") -> None:

@@ -17,16 +17,17 @@ from ..credentials.compose import CREDENTIAL_CONTEXTS, CredentialFacts, compose_
 from ..credentials.did import did_document
 from ..credentials.images import BadgeImage
 from ..credentials.issuer_profiles import get_issuer_image, issuer_profile_for_course
-from ..credentials.safety import MAX_DOCUMENT_BYTES
+from ..credentials.safety import MAX_DOCUMENT_BYTES, parse_json
 from ..credentials.services import (
-    IssuerProfile, LocalSource, credential_document, current_signer, get_credential,
+    IssuerProfile, LocalSource, credential_document, current_signer, get_credential, verify_submitted,
 )
 from ..credentials.status import etag_of, get_status_list, status_list_credential, status_of
-from ..credentials.verify import verify_credential
+from ..credentials.verify import Verification
 from ..errors import BadInput, NotFound, PayloadTooLarge
 from ..models import Achievement, AchievementVersion, Award, Enrollment, Person
 from ..privacy import display_name
 from .db import db
+from .ratelimit import RateLimiter
 
 bp = Blueprint("public", __name__)
 
@@ -255,22 +256,44 @@ def _uploaded_bytes() -> bytes:
     return data
 
 
-def _verify(document: dict[str, Any]):
-    issuer = _issuer()
-    source = LocalSource(db(), issuer, _services().keys)
-    return verify_credential(document, status_source=source, now=_now())
+VERIFY_LIMIT = (30, 60.0)  # verifications per client address per minute
+
+
+def _verify(document: Any) -> Verification:
+    """Online: what our database does not hold is fetched through the outbound client."""
+    limiter = current_app.extensions.setdefault("lti_badger.verify_limit", RateLimiter(*VERIFY_LIMIT))
+    limiter.hit(request.remote_addr or "unknown")
+    services = _services()
+    local = LocalSource(db(), _issuer(), services.keys)
+    return verify_submitted(document, local=local, now=_now(), fetcher=services.outbound)
 
 
 @bp.post("/verify")
 def verify_api():
-    """Verify a credential sent as JSON (raw body or field `credential`) or as a file
-    (`file`: JSON, baked PNG or baked SVG). JSON answer for API clients, a page for people."""
-    document = baking.extract(_uploaded_bytes())
-    result = _verify(document)
+    """Verify a credential sent as JSON or a JWT (raw body or field `credential`) or as a
+    file (`file`: JSON, JWT, baked PNG or baked SVG). JSON answer for API clients, a page for people."""
+    result = _verify(baking.extract_credential(_uploaded_bytes()))
     if request.form or request.files:
         if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "text/html":
             return render_template("public/verify.html", result=result, max_kib=MAX_DOCUMENT_BYTES // 1024)
     return _json_response(result.to_dict())
+
+
+@bp.post("/credentials/verify")
+def vc_api_verify():
+    """W3C VC-API: `{"verifiableCredential": <credential or JWT>, "options": {...}}`. The answer
+    carries the VC-API fields (`verified`, `checks`, `warnings`, `errors`) beside our result."""
+    body = parse_json(request.get_data(cache=False)[: MAX_VERIFY_BYTES + 1], max_bytes=MAX_VERIFY_BYTES)
+    credential = body.get("verifiableCredential")
+    if not isinstance(credential, (dict, str)):
+        raise BadInput("send {\"verifiableCredential\": a credential object or a JWT}")
+    result = _verify(credential)
+    answer = {"verified": result.valid,
+              "checks": [c.name for c in result.checks if c.state == "passed"],
+              "warnings": list(result.warnings),
+              "errors": [{"check": c.name, "message": c.reason} for c in result.checks if c.state == "failed"],
+              **result.to_dict()}
+    return _json_response(answer)
 
 
 @bp.get("/verify")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from lti_badger.awards.context import bind_context
 from lti_badger.awards.services import award_manually, reinstate, revoke, suspend
 from lti_badger.credentials import verify_credential
-from lti_badger.credentials.verify import MapSource
+from lti_badger.credentials.verify import REVOKED, SUSPENDED, MapSource
 from lti_badger.models import Credential
 from lti_badger.settings import Settings
 from tests.factories_credentials import NOW, BASE_URL, docs_map, later, make_issuer, make_world, ob3_verify
@@ -35,8 +35,8 @@ def test_award_service_issues_and_flips_status(db, tmp_path):
 
     assert verdicts() == ("VERIFIED", "VERIFIED")
     suspend(db, world.course.id, award.id, None, "under review", NOW)
-    assert verdicts() == ("FAILED: credential is suspended", "FAILED: credential is suspended")
+    assert verdicts() == ("FAILED: credential is suspended", f"FAILED: {SUSPENDED}")
     reinstate(db, world.course.id, award.id, None, "cleared", NOW)
     assert verdicts() == ("VERIFIED", "VERIFIED")
     revoke(db, world.course.id, award.id, None, "plagiarism", NOW)
-    assert verdicts() == ("FAILED: credential is revoked", "FAILED: credential is revoked")
+    assert verdicts() == ("FAILED: credential is revoked", f"FAILED: {REVOKED}")

@@ -14,6 +14,7 @@ from lti_badger.cli import main
 from lti_badger.credentials import IssuerProfile, issue_credential, set_status
 from lti_badger.credentials.baking import badge_images, bake_png, bake_svg
 from lti_badger.credentials.services import LocalSource
+from lti_badger.credentials.verify import REVOKED, SUSPENDED, TAMPERED
 from lti_badger.db import transaction
 from lti_badger.keys import KIND_ISSUER
 from lti_badger.models import Credential
@@ -70,12 +71,12 @@ def test_verify_fails_with_exit_1_when_revoked_tampered_or_expired(instance, tmp
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(tampered))
     result = runner.invoke(main, ["verify", str(bad)])
-    assert result.exit_code == 1 and "signature invalid" in result.output
+    assert result.exit_code == 1 and TAMPERED in result.output
     with transaction(instance.sessions) as session:
         set_status(session, session.get(Credential, credential.id), "revocation", True)
     result = runner.invoke(main, ["verify", str(path)])
     assert result.exit_code == 1
-    assert result.output.splitlines()[0] == "FAILED: credential is revoked"
+    assert result.output.splitlines()[0] == f"FAILED: {REVOKED}"
 
 
 def test_verify_offline_with_status_files(instance, tmp_path):
@@ -98,7 +99,7 @@ def test_verify_offline_with_status_files(instance, tmp_path):
     assert answer["suspended"] is False
     assert answer["status_as_of"] == lists[0]["validFrom"]
     result = CliRunner().invoke(main, ["verify", str(tmp_path / "c.json")])
-    assert result.exit_code == 1 and "credential is suspended" in result.output
+    assert result.exit_code == 1 and SUSPENDED in result.output
 
 
 def test_verify_rejects_hostile_files(instance, tmp_path):

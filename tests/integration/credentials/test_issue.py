@@ -14,7 +14,7 @@ from lti_badger.credentials import issue_credential, set_status, verify_credenti
 from lti_badger.credentials.did import did_document
 from lti_badger.credentials.schema import schema_errors
 from lti_badger.credentials.status import FULL_AT, LIST_SIZE, bit_at
-from lti_badger.credentials.verify import MapSource
+from lti_badger.credentials.verify import REVOKED, SUSPENDED, TAMPERED, MapSource
 from lti_badger.keys import KIND_ISSUER
 from lti_badger.models import StatusEntry, StatusList
 from tests.factories_credentials import (
@@ -41,8 +41,11 @@ def test_issued_credential_is_valid_everywhere(db, tmp_path):
     assert_independently_valid(db, issuer, document, tmp_path)
     theirs, ours = _both(db, issuer, document, tmp_path)
     assert theirs == "VERIFIED" and ours.valid, ours.verdict
-    assert [c.name for c in ours.checks] == ["schema", "issuer", "signature", "dates", "revocation", "suspension"]
-    assert "not revoked as of" in ours.to_dict()["checks"][4]["message"]
+    assert [c.name for c in ours.checks] == ["format", "proof", "issuer key", "issuer identity", "dates", "status",
+                                             "schema"]
+    assert all(c.state == "passed" for c in ours.checks), ours.checks
+    status = ours.to_dict()["checks"][5]["reason"]
+    assert "not revoked as of" in status and "not suspended as of" in status
     # what the issue asks the document to hold
     assert document["@context"][:2] == ["https://www.w3.org/ns/credentials/v2",
                                         "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
@@ -88,7 +91,8 @@ def test_tampering_fails_in_both_verifiers(db, tmp_path):
     document["credentialSubject"]["achievement"]["name"] = "Something else"
     theirs, ours = _both(db, issuer, document, tmp_path)
     assert theirs.startswith("FAILED")
-    assert not ours.valid and "signature invalid" in ours.verdict
+    assert not ours.valid and ours.verdict == f"FAILED: {TAMPERED}"
+    assert ours.state_of("proof") == "failed" and ours.state_of("issuer key") == "passed"
 
 
 def test_revocation_suspension_and_reinstatement(db, tmp_path):
@@ -98,7 +102,7 @@ def test_revocation_suspension_and_reinstatement(db, tmp_path):
     set_status(db, credential, "suspension", True)
     theirs, ours = _both(db, issuer, document, tmp_path)
     assert theirs.startswith("FAILED: credential is suspended")
-    assert ours.verdict == "FAILED: credential is suspended" and ours.suspended is True
+    assert ours.verdict == f"FAILED: {SUSPENDED}" and ours.suspended is True
 
     set_status(db, credential, "suspension", False)
     theirs, ours = _both(db, issuer, document, tmp_path)
@@ -107,7 +111,7 @@ def test_revocation_suspension_and_reinstatement(db, tmp_path):
     set_status(db, credential, "revocation", True)
     theirs, ours = _both(db, issuer, document, tmp_path)
     assert theirs.startswith("FAILED: credential is revoked")
-    assert ours.verdict == "FAILED: credential is revoked" and ours.revoked is True
+    assert ours.verdict == f"FAILED: {REVOKED}" and ours.revoked is True
 
 
 def test_expired_credential_fails_in_both(db, tmp_path):
@@ -118,7 +122,7 @@ def test_expired_credential_fails_in_both(db, tmp_path):
     assert theirs == "VERIFIED" and ours.valid
     theirs, ours = _both(db, issuer, document, tmp_path, now=later(60))
     assert theirs.startswith("FAILED") and "expired" in theirs.lower()
-    assert not ours.valid and "expired" in ours.verdict
+    assert not ours.valid and ours.verdict == "FAILED: the credential expired on 2025-07-02"
 
 
 def test_rotated_keys_keep_old_credentials_verifiable(db, tmp_path):
@@ -142,11 +146,12 @@ def test_foreign_key_is_rejected_by_our_verifier(db, tmp_path):
     other = make_issuer(tmp_path / "other")  # same DID, different key: an impostor's DID document
     docs[issuer.profile.did] = did_document(other.profile.did, other.keys)
     result = verify_credential(document, status_source=MapSource(docs), now=later(0))
-    assert not result.valid and "signature invalid" in result.verdict
+    assert not result.valid and TAMPERED in result.verdict
     del docs[issuer.profile.did]
     docs.pop("https://badges.example.edu/.well-known/did.json")
     result = verify_credential(document, status_source=MapSource(docs), now=later(0))
     assert not result.valid and "DID document" in result.verdict
+    assert result.state_of("issuer key") == "not checked" and result.state_of("proof") == "not checked"
 
 
 class _Scripted(random.Random):

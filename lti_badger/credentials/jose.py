@@ -1,0 +1,153 @@
+"""Credentials secured with JOSE: a compact JWS whose payload is a VC 1.1 JWT (`vc` claim
+beside iss/jti/nbf/exp/sub) or a VC 2.0 credential (`vc+jwt`), as Open Badges 3.0 allows
+(RS256 required; ES256 and EdDSA accepted), and the VC 2.0 `EnvelopedVerifiableCredential`
+that carries one as a data: URL. The key comes from the header's `jwk`, or its `kid` (a DID
+URL, or an https URL of a JWKS or key document).
+
+Specs: OB 3.0 section 8.2 https://www.imsglobal.org/spec/ob/v3p0/#jwt-proof ,
+VC-JOSE-COSE https://www.w3.org/TR/vc-jose-cose/ , VC 1.1 JWT https://www.w3.org/TR/vc-data-model/#jwt-encoding
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import BadInput
+from .keyresolve import DocumentSource, KeyProblem, PublicKey, _b64url, key_from_jwk, resolve
+from .safety import parse_json
+from .verify import (FAILED, NOT_CHECKED, PASSED, TAMPERED, Verification, check_format, controller_matches, describe,
+                     issuer_id, verify_claims)
+
+ALGORITHMS = ("RS256", "ES256", "EdDSA")
+JWT_MEDIA = "data:application/vc+jwt,"
+
+
+def split_compact(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
+    """(header, payload, signing input, signature) of a compact JWS; BadInput if it is not one."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts[:2]):
+        raise BadInput("not a credential: neither a JSON document nor a compact JWT")
+    try:
+        header = json.loads(_b64url(parts[0]))
+        payload = parse_json(_b64url(parts[1]))
+        signature = _b64url(parts[2])
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BadInput("not a credential: the JWT's parts are not valid base64url JSON") from e
+    if not isinstance(header, dict):
+        raise BadInput("not a credential: the JWT header is not a JSON object")
+    return header, payload, f"{parts[0]}.{parts[1]}".encode("ascii"), signature
+
+
+def _moment(seconds: Any) -> str | None:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        return None
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def credential_of(payload: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The credential a JWT carries, with the registered claims folded in where the
+    credential lacks them, and the claims that contradict it."""
+    if not isinstance(payload.get("vc"), dict):
+        return payload, []
+    credential = dict(payload["vc"])
+    v2 = (credential.get("@context") or [None])[0] == "https://www.w3.org/ns/credentials/v2"
+    conflicts = []
+    issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if "iss" in payload:
+        if issuer is None:
+            credential["issuer"] = payload["iss"]
+        elif issuer_id != payload["iss"]:
+            conflicts.append(f"the token's issuer (iss) {payload['iss']} is not the credential's issuer {issuer_id}")
+    if "jti" in payload:
+        if "id" not in credential:
+            credential["id"] = payload["jti"]
+        elif credential["id"] != payload["jti"]:
+            conflicts.append("the token's id (jti) is not the credential's id")
+    start, end = ("validFrom", "validUntil") if v2 else ("issuanceDate", "expirationDate")
+    for claim, key in (("nbf", start), ("exp", end)):
+        moment = _moment(payload.get(claim))
+        if moment and key not in credential:
+            credential[key] = moment
+    subject = credential.get("credentialSubject")
+    if "sub" in payload and isinstance(subject, dict) and "id" not in subject:
+        credential["credentialSubject"] = {**subject, "id": payload["sub"]}
+    return credential, conflicts
+
+
+def _key(header: dict[str, Any], issuer: str | None, source: DocumentSource) -> tuple[PublicKey, bool]:
+    """The signing key and whether it is bound to a controller (False: the header's own jwk)."""
+    kid = header.get("kid")
+    if isinstance(kid, str) and kid:
+        if kid.startswith("#") and issuer:
+            kid = issuer + kid
+        return resolve(kid, source), True
+    if "jwk" in header:
+        return key_from_jwk(header["jwk"], "the key in the token's header", ""), False
+    raise KeyProblem("the token names no key (neither kid nor jwk in its header)")
+
+
+def same_site(url: str, issuer: str | None) -> bool:
+    """An https key set counts as the issuer's when it is published on the issuer's host."""
+    if not issuer or not issuer.startswith("https://"):
+        return False
+    return urlsplit(url).hostname == urlsplit(issuer).hostname
+
+
+def verify_jwt(token: str, source: DocumentSource, now: datetime, result: Verification) -> None:
+    try:
+        header, payload, signing_input, signature = split_compact(token)
+    except BadInput as e:
+        result.add("format", FAILED, e.message)
+        return
+    credential, conflicts = credential_of(payload)
+    describe(credential, result)
+    model = check_format(credential, result)
+    if model is None:
+        return
+    result.kind = f"{result.kind}, as a JWT"
+    result.add("format", PASSED, result.kind)
+    if conflicts:
+        result.add("format", FAILED, "; ".join(conflicts))
+    issuer = issuer_id(credential)
+    alg = header.get("alg")
+    if alg not in ALGORITHMS:
+        result.add("proof", FAILED, f"the token is signed with {alg!r}, which Open Badges 3.0 does not allow "
+                                    "(RS256, ES256 and EdDSA are)")
+        return
+    try:
+        key, bound = _key(header, issuer, source)
+    except KeyProblem as e:
+        result.add("proof", NOT_CHECKED, "the signature was not checked: the issuer's key is unknown")
+        result.add("issuer key", NOT_CHECKED if e.unavailable else FAILED, e.reason)
+        result.add("issuer identity", NOT_CHECKED, "the key's controller is unknown")
+        verify_claims(credential, model, source, now, result)
+        return
+    result.add("issuer key", PASSED, f"{key.kind} key {key.method}")
+    if not bound:
+        result.add("issuer identity", NOT_CHECKED, "the token carries its own key, so nothing ties that key to "
+                                                   "the issuer")
+        result.warnings.append("the signing key came with the token itself; its link to the issuer was not checked")
+    elif controller_matches(key, issuer) or same_site(key.controller, issuer):
+        result.add("issuer identity", PASSED, f"the key belongs to the issuer {issuer}")
+    else:
+        result.add("issuer identity", FAILED, f"the credential was signed by {key.controller}, not by its "
+                                              f"issuer {issuer}")
+    if not key.supports(alg):
+        result.add("proof", FAILED, f"the token says {alg} but its key is {key.kind}")
+    elif key.verify(alg, signing_input, signature):
+        result.add("proof", PASSED, f"signed as a JWT ({alg}) by {key.method}")
+    else:
+        result.add("proof", FAILED, TAMPERED)
+    verify_claims(credential, model, source, now, result)
+
+
+def verify_enveloped(document: dict[str, Any], source: DocumentSource, now: datetime, result: Verification) -> None:
+    token = document.get("id")
+    if not isinstance(token, str) or not token.startswith(JWT_MEDIA):
+        result.add("format", FAILED, "the enveloped credential does not hold an application/vc+jwt data URL")
+        return
+    verify_jwt(token[len(JWT_MEDIA):], source, now, result)
