@@ -14,7 +14,7 @@ ACHIEVEMENT_TYPE_CHOICES = ("Badge", "MicroCredential", "Certificate", "Certific
 EQF_LEVELS = tuple(str(n) for n in range(1, 9))
 ASSESSMENT_TYPES = ("", "exam", "project", "portfolio", "quiz", "practical", "peer", "self")
 PARTICIPATION = ("", "online", "onsite", "blended")
-REQUIREMENTS = ("", "completed", "score")
+REQUIREMENTS = ("", "completed", "status", "score")
 MODULE_REQUIREMENTS = ("", "completed", "score")
 
 
@@ -150,10 +150,13 @@ def initials(name: str) -> str:
 def _requirement(form: Mapping[str, str], kind: str, lms_id: str, choices: tuple[str, ...],
                  what: str) -> dict[str, Any] | None:
     """One row of the builder for a module or an activity (`kind`): completed, a minimum
-    percent (`<kind>_pct:<id>`), or nothing asked."""
+    percent (`<kind>_pct:<id>`), the LMS's completion status only (`status`, activities), or
+    nothing asked."""
     need = _choice(form, f"{kind}:{lms_id}", choices)
     if need == "completed":
         return {"type": f"{kind}_completed", kind: lms_id}
+    if need == "status":
+        return {"type": "activity_completed", "activity": lms_id, "require_status": True}
     if need == "score":
         field = f"{kind}_pct:{lms_id}"
         pct = _number(form, field, lo=0, hi=100)
@@ -220,7 +223,7 @@ def form_from_rule(rule: Mapping[str, Any] | None) -> dict[str, str] | None:
     for leaf in leaves:
         kind = leaf.get("type")
         if kind == "activity_completed" and not leaf.get("require_pass"):
-            values[f"activity:{leaf['activity']}"] = "completed"
+            values[f"activity:{leaf['activity']}"] = "status" if leaf.get("require_status") else "completed"
         elif kind == "activity_score" and "min_percent" in leaf:
             values[f"activity:{leaf['activity']}"] = "score"
             values[f"activity_pct:{leaf['activity']}"] = f"{leaf['min_percent']:g}"

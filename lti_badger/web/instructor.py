@@ -402,11 +402,15 @@ def export_csv():
 @bp.get("/badges/<int:achievement_id>/image")
 @require_scope()
 def badge_image(achievement_id: int):
-    """The current image of a badge of the launched course (learners see it too)."""
+    """The image of a badge of the launched course (learners see it too): the current
+    version's, or with `?version=N` that version's (what a learner earned)."""
     scope = current_scope()
     session = db()
     achievement = queries.get_achievement(session, scope, achievement_id)
+    wanted = request.args.get("version", type=int)
     version = achievement.current_version
+    if wanted is not None:
+        version = next((v for v in achievement.versions if v.number == wanted), None)
     hidden = (not scope.is_instructor and achievement.state != STATE_ACTIVE
               and (scope.person_id, achievement.id) not in queries.awards_by_person(session, scope, scope.person_id))
     if version is None or hidden:
