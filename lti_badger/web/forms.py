@@ -7,8 +7,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+
 from ..credentials import images
-from ..errors import BadInput
+from ..errors import BadInput, PayloadTooLarge
+
+MIB = 1024 * 1024
 
 ACHIEVEMENT_TYPE_CHOICES = ("Badge", "MicroCredential", "Certificate", "CertificateOfCompletion", "Competency")
 EQF_LEVELS = tuple(str(n) for n in range(1, 9))
@@ -137,6 +142,14 @@ def read_upload(files: Mapping[str, Any], field: str) -> tuple[bytes | None, str
     file = files.get(field)
     if file is None or not file.filename:
         return None, None
+    file.stream.seek(0, 2)
+    size = file.stream.tell()
+    file.stream.seek(0)
+    if size > images.MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(
+            _("The image is too large (%(size)s MiB): a badge image may be at most %(limit)s MiB. Choose a smaller "
+              "file, or generate an image.", size=format_decimal(round(size / MIB, 1)),
+              limit=format_decimal(images.MAX_UPLOAD_BYTES / MIB)), detail={"field": field})
     return file.read(images.MAX_UPLOAD_BYTES + 1), file.filename
 
 
