@@ -142,15 +142,23 @@ def read_upload(files: Mapping[str, Any], field: str) -> tuple[bytes | None, str
     file = files.get(field)
     if file is None or not file.filename:
         return None, None
-    file.stream.seek(0, 2)
-    size = file.stream.tell()
-    file.stream.seek(0)
-    if size > images.MAX_UPLOAD_BYTES:
-        raise PayloadTooLarge(
-            _("The image is too large (%(size)s MiB): a badge image may be at most %(limit)s MiB. Choose a smaller "
-              "file, or generate an image.", size=format_decimal(round(size / MIB, 1)),
-              limit=format_decimal(images.MAX_UPLOAD_BYTES / MIB)), detail={"field": field})
     return file.read(images.MAX_UPLOAD_BYTES + 1), file.filename
+
+
+def read_badge_image(files: Mapping[str, Any], field: str) -> tuple[bytes | None, str | None]:
+    """`read_upload` for the designer, refusing a file over the limit with its size and the
+    limit in the reader's words (the whole upload has arrived: its size is known)."""
+    file = files.get(field)
+    if file is not None and file.filename:
+        file.stream.seek(0, 2)
+        size = file.stream.tell()
+        file.stream.seek(0)
+        if size > images.MAX_UPLOAD_BYTES:
+            raise PayloadTooLarge(
+                _("The image is too large (%(size)s MiB): a badge image may be at most %(limit)s MiB. Choose a "
+                  "smaller file, or generate an image.", size=format_decimal(round(size / MIB, 1)),
+                  limit=format_decimal(images.MAX_UPLOAD_BYTES / MIB)), detail={"field": field})
+    return read_upload(files, field)
 
 
 def initials(name: str) -> str:

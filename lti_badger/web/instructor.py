@@ -125,7 +125,7 @@ def new_badge():
     if request.method == "GET":
         return _render_designer(course, None, _designer_values(None))
     try:
-        data = forms.designer_data(request.form, *forms.read_upload(request.files, "image_file"))
+        data = forms.designer_data(request.form, *forms.read_badge_image(request.files, "image_file"))
         achievement = achievements.create_achievement(session, course.id, data, scope.person_id, _now())
     except BadgerError as err:
         rollback_refusal(err)
@@ -144,7 +144,7 @@ def edit_badge(achievement_id: int):
     if request.method == "GET":
         return _render_designer(course, achievement, _designer_values(version))
     try:
-        data = forms.designer_data(request.form, *forms.read_upload(request.files, "image_file"),
+        data = forms.designer_data(request.form, *forms.read_badge_image(request.files, "image_file"),
                                    previous_details=version.details if version else None)
         achievements.update_achievement(session, course.id, achievement.id, data, scope.person_id, _now())
     except BadgerError as err:

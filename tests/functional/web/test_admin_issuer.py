@@ -160,7 +160,7 @@ def test_bad_input_is_refused_and_changes_nothing(app, courses, as_person):
         ({"name": "x" * 201}, 400, "longer than 200 characters"),
         ({"image_file": _file(HOSTILE_SVG, "logo.svg")}, 400, "contains a script"),
         ({"image_file": _file(b"GIF89a....", "logo.gif")}, 400, "must be a PNG or an SVG"),
-        ({"image_file": _file(b"\x89PNG\r\n\x1a\n" + b"0" * (1024 * 1024), "big.png")}, 413, "at most 1 MiB"),
+        ({"image_file": _file(b"\x89PNG\r\n\x1a\n" + b"0" * (1024 * 1024), "big.png")}, 413, "larger than 1024 KiB"),
         ({"image_file": _file(_png(), "logo.png"), "remove_image": "yes"}, 400, "not both"),
     ]
     for change, status, message in refused:
