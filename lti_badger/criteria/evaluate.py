@@ -26,7 +26,9 @@ SOURCE_COMPUTED = "computed"
 
 # Stable reason codes: the UI translates them, tests and API clients match on them.
 REASONS = {
-    "activity.completed": "the activity is completed",
+    "activity.completed": "the LMS marks the activity completed",
+    "activity.completed_by_score": "a full score, which counts as completed (the rule does not ask for the LMS's completion status)",
+    "activity.not_completed_status": "the LMS has not marked the activity completed (the rule asks for its completion status: a score does not count)",
     "activity.passed": "the activity is completed and passed",
     "activity.not_started": "no progress recorded for the activity yet",
     "activity.not_completed": "the activity is not completed yet",
@@ -298,28 +300,42 @@ def _activity_completed(node, path, ctx) -> Explanation:
     if info is None:
         return Explanation("activity_completed", _pointer(path), False, "activity.unknown", activity=lms_id,
                            label=node.get("label"), steps_remaining=None)
-    return _completion(info, ctx.progress(lms_id), _pointer(path), bool(node.get("require_pass")), node.get("label"))
+    return _completion(info, ctx.progress(lms_id), _pointer(path), bool(node.get("require_pass")), node.get("label"),
+                       require_status=bool(node.get("require_status")))
+
+
+def full_score(info: ActivityInfo, p: ActivityProgress) -> bool:
+    """A score at the maximum (the progress row's, else the activity's): the learner did
+    everything the activity asks, which counts as completing it."""
+    maximum = p.max_score or info.max_points
+    return p.score is not None and bool(maximum) and maximum > 0 and p.score >= maximum
 
 
 def _completion(info: ActivityInfo, p: ActivityProgress | None, ptr: str, require_pass: bool,
-                label: str | None) -> Explanation:
-    """The completion state of one activity (also each item of a module)."""
+                label: str | None, *, require_status: bool = False) -> Explanation:
+    """The completion state of one activity (also each item of a module). Completed means the
+    LMS says so or, unless the rule asks for the completion status, a full score."""
     threshold = "passed" if require_pass else "completed"
     if p is None:
         return Explanation("activity_completed", ptr, False, "activity.not_started", None, threshold, None, None,
                            None, info.lms_id, None, None, info.title or None, label, info.deep_link, 1)
+    by_score = not p.completed and not require_pass and not require_status and full_score(info, p)
+    completed = p.completed or by_score
     if require_pass:
         observed = "passed" if p.passed else ("failed" if p.passed is False else
                                               ("completed" if p.completed else "in_progress"))
     else:
-        observed = "completed" if p.completed else "in_progress"
-    if not p.completed:
-        reason, met = "activity.not_completed", False
+        observed = "completed" if completed else "in_progress"
+    if not completed:
+        reason, met = ("activity.not_completed_status" if require_status and p.score is not None
+                       else "activity.not_completed"), False
     elif require_pass and p.passed is not True:
         reason, met = "activity.not_passed", False
+    elif by_score:
+        reason, met = "activity.completed_by_score", True
     else:
         reason, met = ("activity.passed" if require_pass else "activity.completed"), True
-    hidden = require_pass and not (p.released and info.released)
+    hidden = (require_pass or by_score) and not (p.released and info.released)
     return Explanation("activity_completed", ptr, met, reason, observed, threshold, None, p.source or None,
                        p.occurred_at, info.lms_id, None, None, info.title or None, label, info.deep_link,
                        0 if met else 1, hidden)

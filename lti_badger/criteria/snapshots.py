@@ -280,7 +280,8 @@ def _module_totals(session: Session, course_id: int, structure: CourseStructure,
     has_max = _has_max(facts)
     effective_max = case((Progress.max_score > 0, Progress.max_score), else_=Activity.max_points)
     required = None if facts.required else Activity.completion_required.is_(True)
-    completed = Progress.completed.is_(True)
+    # As evaluate's `_completion`: marked completed, or a full score (`full_score`).
+    completed = or_(Progress.completed.is_(True), and_(effective_max > 0, Progress.score >= effective_max))
     required_latest, parse = _latest_at(session, required)
     graded_sums, _same = _graded_sums(session, facts)
     stmt = (select(

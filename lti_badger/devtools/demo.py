@@ -227,6 +227,25 @@ def step_tool_records(run: DemoRun) -> None:
         run.summary["tool"]["enrollments"] = roles
 
 
+def step_course_modules(run: DemoRun) -> None:
+    """Tell the tool the course's modules, as a Canvas (REST) or Moodle (Web Services) source
+    does: AGS line items carry no modules, and the instructor's criteria builder groups the
+    activities by module. The simulator's gradebook columns keep their AGS ids."""
+    from ..models import Course
+    from ..progress.structure import ActivityIn, ModuleIn, sync_structure
+
+    modules = [ModuleIn(module_id, title, n) for n, (module_id, title, _items) in enumerate(MODULES, 1)]
+    rows = [(module_id, a, label, points) for module_id, _title, items in MODULES for a, label, points in items]
+    activities = [ActivityIn(run.sim.lineitem_url(run.activities[a]), label, kind="lineitem", module_lms_id=module_id,
+                             position=n, max_points=float(points), lineitem_url=run.sim.lineitem_url(run.activities[a]))
+                  for n, (module_id, a, label, points) in enumerate(rows)]
+    with transaction(run.sessions) as session:
+        course = session.scalars(select(Course).where(Course.platform_id == run.platform_id,
+                                                      Course.context_id == DEMO_CONTEXT_ID)).one()
+        result = sync_structure(session, course.id, modules, activities, "demo")
+    run.summary["tool"]["modules"] = result.modules_created + result.modules_updated
+
+
 def run_steps(run: DemoRun, steps) -> None:
     """Run demo steps in order, timing each into `run.summary["steps"]`."""
     for name, step in steps:
@@ -245,6 +264,7 @@ def seed_steps() -> list[tuple[str, Callable[[DemoRun], None]]]:
         ("launch_instructor", step_launch_instructor),
         ("launch_learners", step_launch_learners),
         ("tool_records", step_tool_records),
+        ("course_modules", step_course_modules),
         *SEED_STEPS,
     ]
 

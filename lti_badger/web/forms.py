@@ -7,14 +7,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+
 from ..credentials import images
-from ..errors import BadInput
+from ..errors import BadInput, PayloadTooLarge
+
+MIB = 1024 * 1024
 
 ACHIEVEMENT_TYPE_CHOICES = ("Badge", "MicroCredential", "Certificate", "CertificateOfCompletion", "Competency")
 EQF_LEVELS = tuple(str(n) for n in range(1, 9))
 ASSESSMENT_TYPES = ("", "exam", "project", "portfolio", "quiz", "practical", "peer", "self")
 PARTICIPATION = ("", "online", "onsite", "blended")
-REQUIREMENTS = ("", "completed", "score")
+REQUIREMENTS = ("", "completed", "status", "score")
 MODULE_REQUIREMENTS = ("", "completed", "score")
 
 
@@ -140,6 +145,22 @@ def read_upload(files: Mapping[str, Any], field: str) -> tuple[bytes | None, str
     return file.read(images.MAX_UPLOAD_BYTES + 1), file.filename
 
 
+def read_badge_image(files: Mapping[str, Any], field: str) -> tuple[bytes | None, str | None]:
+    """`read_upload` for the designer, refusing a file over the limit with its size and the
+    limit in the reader's words (the whole upload has arrived: its size is known)."""
+    file = files.get(field)
+    if file is not None and file.filename:
+        file.stream.seek(0, 2)
+        size = file.stream.tell()
+        file.stream.seek(0)
+        if size > images.MAX_UPLOAD_BYTES:
+            raise PayloadTooLarge(
+                _("The image is too large (%(size)s MiB): a badge image may be at most %(limit)s MiB. Choose a "
+                  "smaller file, or generate an image.", size=format_decimal(round(size / MIB, 1)),
+                  limit=format_decimal(images.MAX_UPLOAD_BYTES / MIB)), detail={"field": field})
+    return read_upload(files, field)
+
+
 def initials(name: str) -> str:
     words = [w for w in name.split() if w[:1].isalnum()]
     return "".join(w[0].upper() for w in words[:3]) or "?"
@@ -150,10 +171,13 @@ def initials(name: str) -> str:
 def _requirement(form: Mapping[str, str], kind: str, lms_id: str, choices: tuple[str, ...],
                  what: str) -> dict[str, Any] | None:
     """One row of the builder for a module or an activity (`kind`): completed, a minimum
-    percent (`<kind>_pct:<id>`), or nothing asked."""
+    percent (`<kind>_pct:<id>`), the LMS's completion status only (`status`, activities), or
+    nothing asked."""
     need = _choice(form, f"{kind}:{lms_id}", choices)
     if need == "completed":
         return {"type": f"{kind}_completed", kind: lms_id}
+    if need == "status":
+        return {"type": "activity_completed", "activity": lms_id, "require_status": True}
     if need == "score":
         field = f"{kind}_pct:{lms_id}"
         pct = _number(form, field, lo=0, hi=100)
@@ -220,7 +244,7 @@ def form_from_rule(rule: Mapping[str, Any] | None) -> dict[str, str] | None:
     for leaf in leaves:
         kind = leaf.get("type")
         if kind == "activity_completed" and not leaf.get("require_pass"):
-            values[f"activity:{leaf['activity']}"] = "completed"
+            values[f"activity:{leaf['activity']}"] = "status" if leaf.get("require_status") else "completed"
         elif kind == "activity_score" and "min_percent" in leaf:
             values[f"activity:{leaf['activity']}"] = "score"
             values[f"activity_pct:{leaf['activity']}"] = f"{leaf['min_percent']:g}"

@@ -36,6 +36,18 @@ from .templating import public_url, scoped_url
 
 bp = Blueprint("instructor", __name__, url_prefix="/course")
 
+# The designer takes request bodies this large, so an image over its own limit (1 MiB) is
+# refused in words on the form, with everything typed kept, instead of a bare 413 page.
+DESIGNER_MAX_BODY = 32 * 1024 * 1024
+DESIGNER_ENDPOINTS = ("instructor.new_badge", "instructor.edit_badge")
+
+
+@bp.url_value_preprocessor
+def _designer_body_limit(endpoint, values) -> None:
+    """Runs before the app's CSRF check reads the form (url value preprocessors come first)."""
+    if endpoint in DESIGNER_ENDPOINTS:
+        request.max_content_length = DESIGNER_MAX_BODY
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
@@ -113,7 +125,7 @@ def new_badge():
     if request.method == "GET":
         return _render_designer(course, None, _designer_values(None))
     try:
-        data = forms.designer_data(request.form, *forms.read_upload(request.files, "image_file"))
+        data = forms.designer_data(request.form, *forms.read_badge_image(request.files, "image_file"))
         achievement = achievements.create_achievement(session, course.id, data, scope.person_id, _now())
     except BadgerError as err:
         rollback_refusal(err)
@@ -132,7 +144,7 @@ def edit_badge(achievement_id: int):
     if request.method == "GET":
         return _render_designer(course, achievement, _designer_values(version))
     try:
-        data = forms.designer_data(request.form, *forms.read_upload(request.files, "image_file"),
+        data = forms.designer_data(request.form, *forms.read_badge_image(request.files, "image_file"),
                                    previous_details=version.details if version else None)
         achievements.update_achievement(session, course.id, achievement.id, data, scope.person_id, _now())
     except BadgerError as err:
@@ -169,6 +181,17 @@ def _course_structure(session, course_id: int):
     return modules, loose
 
 
+def _missing(exp):
+    """The unmet leaves of an explanation, as one flat checklist: what a learner still has to do."""
+    def leaves(node):
+        if node.met:
+            return []
+        if not node.children:
+            return [node]
+        return [leaf for child in node.children for leaf in leaves(child)]
+    return exp._replace(children=tuple(leaves(exp)) or (exp,))
+
+
 def _criteria_page(course, achievement, values, *, rule=None, error=None, result=None, warnings=(), status=200):
     session = db()
     modules, loose = _course_structure(session, course.id)
@@ -181,6 +204,8 @@ def _criteria_page(course, achievement, values, *, rule=None, error=None, result
         loose=loose, others=others, rule=rule, rule_json=json.dumps(rule, indent=2) if rule else None,
         current_json=json.dumps(current_rule, indent=2) if current_rule else None, error=error, result=result,
         warnings=warnings, holders=holders, people=people, policies=awards.EDIT_POLICIES,
+        missing={pid: _missing(result.decisions[pid].explanation) for pid in result.one_step_away
+                 if pid in result.decisions} if result else {},
         hand_written=values is None), status
 
 
@@ -282,23 +307,33 @@ def _funnel(session, course_id, rows, wanted: int | None):
     return chosen, charts.Series(_("learners meeting each requirement"), labels, counts)
 
 
-@bp.get("/earners/<int:person_id>/<int:achievement_id>")
+@bp.route("/earners/<int:person_id>/<int:achievement_id>", methods=["GET", "POST"])
 @require_scope(ROLE_INSTRUCTOR)
 def explanation(person_id: int, achievement_id: int):
+    """A learner and a badge: status, the criteria explained, manual actions. POSTed from the
+    criteria preview with `rule_json`, it explains the rule being previewed (nothing is saved)."""
     scope = current_scope()
     session = db()
     course = queries.get_course(session, scope)
     person = queries.get_course_person(session, scope, person_id)
     achievement = queries.get_achievement(session, scope, achievement_id)
     decision = None
-    if achievement.current_version and achievement.current_version.rule:
+    rule = achievement.current_version.rule if achievement.current_version else None
+    previewing = request.method == "POST"
+    if previewing:
+        try:
+            rule = json.loads(request.form.get("rule_json") or "")
+        except json.JSONDecodeError as err:
+            raise BadInput(f"the rule is not valid JSON: {err}") from err
+        validate_rule(rule)
+    if rule:
         snapshot = load_snapshot(session, course.id, person.id, structure=load_structure(session, course.id))
-        decision = evaluate(achievement.current_version.rule, snapshot, _now())
+        decision = evaluate(rule, snapshot, _now())
     award = queries.awards_by_person(session, scope, person.id).get((person.id, achievement.id))
     credential = latest_credential(session, award.id) if award is not None else None
     credential_page = public_url("public.credential_page", credential_id=credential.id) if credential else None
     return render_template("instructor/explanation.html", course=course, person=person, achievement=achievement,
-                           decision=decision, award=award, credential_page=credential_page)
+                           decision=decision, award=award, credential_page=credential_page, previewing=previewing)
 
 
 @bp.post("/awards")
@@ -400,11 +435,15 @@ def export_csv():
 @bp.get("/badges/<int:achievement_id>/image")
 @require_scope()
 def badge_image(achievement_id: int):
-    """The current image of a badge of the launched course (learners see it too)."""
+    """The image of a badge of the launched course (learners see it too): the current
+    version's, or with `?version=N` that version's (what a learner earned)."""
     scope = current_scope()
     session = db()
     achievement = queries.get_achievement(session, scope, achievement_id)
+    wanted = request.args.get("version", type=int)
     version = achievement.current_version
+    if wanted is not None:
+        version = next((v for v in achievement.versions if v.number == wanted), None)
     hidden = (not scope.is_instructor and achievement.state != STATE_ACTIVE
               and (scope.person_id, achievement.id) not in queries.awards_by_person(session, scope, scope.person_id))
     if version is None or hidden:

@@ -21,7 +21,7 @@ from ..criteria.evaluate import Decision, evaluate
 from ..criteria.snapshots import load_snapshot, load_structure
 from ..deliveries.outbox import latest_credential
 from ..errors import NotFound
-from ..models import Achievement, Award, Credential, Enrollment
+from ..models import Achievement, AchievementVersion, Award, Credential, Enrollment
 from ..models.achievement import STATE_ACTIVE
 from ..models.award import AWARD_ACTIVE, AWARD_SUSPENDED
 from ..privacy import PUBLIC_DISPLAY_CHOICES, set_public_display
@@ -48,6 +48,26 @@ class LearnerBadge:
     @property
     def earned(self) -> bool:
         return self.award is not None and self.award.status in (AWARD_ACTIVE, AWARD_SUSPENDED)
+
+    @property
+    def status(self) -> str:
+        """What the learner is told first: earned, suspended, revoked, expired or not yet."""
+        if self.award is None:
+            return "not-yet"
+        return "earned" if self.award.status == AWARD_ACTIVE else self.award.status
+
+    @property
+    def version(self) -> AchievementVersion:
+        """The version the learner earned (name, criteria, image as they were), else the current one."""
+        return self.award.version if self.award is not None else self.achievement.current_version
+
+    @property
+    def newer(self) -> AchievementVersion | None:
+        """The badge's current version when it is newer than the one earned."""
+        current = self.achievement.current_version
+        if self.award is None or current is None or current.id == self.award.version_id:
+            return None
+        return current
 
 
 def _progress(decision: Decision | None) -> tuple[int, int]:
@@ -82,7 +102,8 @@ def _badges(session, scope, only: int | None = None) -> list[LearnerBadge]:
         if not visible or achievement.current_version is None:
             continue
         decision = None
-        rule = achievement.current_version.rule
+        live = award is not None and award.status in (AWARD_ACTIVE, AWARD_SUSPENDED)
+        rule = (award.version if live else achievement.current_version).rule
         if rule:
             if snapshot is None:
                 snapshot = load_snapshot(session, course_id, scope.person_id, structure=structure)
@@ -127,8 +148,11 @@ def linkedin_url(*, name: str, organization: str, issued: datetime, cert_url: st
 
 
 def qr_svg(data: str, title: str) -> Markup:
+    """The QR code as inline SVG with a viewBox and no fixed size, so CSS scales the whole code
+    (quiet zone included) instead of cropping it."""
     qr = segno.make(data, error="m")
-    svg = qr.svg_inline(scale=4, dark="#000000", light="#ffffff", title=title, svgclass="qr-code", lineclass=None)
+    svg = qr.svg_inline(scale=4, dark="#000000", light="#ffffff", title=title, svgclass="qr-code", lineclass=None,
+                        omitsize=True)
     return Markup(svg)
 
 
@@ -177,7 +201,7 @@ def _badge_page(achievement_id: int, *, exchange: dict | None = None):
             "verify": public_url("public.verify_page"),
         }
         share["linkedin"] = linkedin_url(
-            name=item.achievement.current_version.name,
+            name=item.version.name,
             organization=credential_document(item.credential)["issuer"]["name"],
             issued=item.award.awarded_at, cert_url=page, cert_id=cid, expires=item.award.valid_until)
     enrollment = session.scalar(select(Enrollment).where(Enrollment.course_id == scope.course_id,

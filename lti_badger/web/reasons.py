@@ -8,7 +8,9 @@ from flask_babel import lazy_gettext as _l
 from ..criteria.evaluate import REASONS
 
 TEXTS = {
-    "activity.completed": _l("the activity is completed"),
+    "activity.completed": _l("the LMS marks the activity completed"),
+    "activity.completed_by_score": _l("a full score, which counts as completed (the rule does not ask for the LMS's completion status)"),
+    "activity.not_completed_status": _l("the LMS has not marked the activity completed (the rule asks for its completion status: a score does not count)"),
     "activity.passed": _l("the activity is completed and passed"),
     "activity.not_started": _l("no progress recorded for the activity yet"),
     "activity.not_completed": _l("the activity is not completed yet"),
@@ -56,3 +58,18 @@ def reason_text(code: str | None) -> str:
     if code in TEXTS:
         return str(TEXTS[code])
     return REASONS.get(code, code)
+
+
+# Reasons the tool itself writes on an award's status change (awards.services), shown to
+# learners in their language; an instructor's own words are shown as they wrote them.
+STATUS_REASONS = {
+    "grade regression: the criteria are no longer met; review needed":
+        _l("your progress no longer meets the criteria (for example after a regrade); your instructor will review it"),
+    "validity period ended": _l("its validity period ended"),
+}
+
+
+def status_reason_text(reason: str | None) -> str:
+    if not reason:
+        return ""
+    return str(STATUS_REASONS.get(reason, reason))

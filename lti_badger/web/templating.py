@@ -13,7 +13,7 @@ from werkzeug.routing import BuildError
 from ..errors import BadgerError
 from .auth import find_scope
 from .csrf import FIELD, generate_csrf_token
-from .reasons import reason_text
+from .reasons import reason_text, status_reason_text
 
 
 def _launch_token() -> str | None:
@@ -72,6 +72,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(surl=scoped_url, current_link=current_link, form_fields=form_fields, current_scope_or_none=_scope_or_none)
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["reason"] = reason_text
+    app.jinja_env.filters["status_reason"] = status_reason_text
     app.jinja_env.filters["zip"] = lambda a, b: list(zip(a, b))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -297,3 +297,24 @@ def test_preview_sums_over_uniform_activities_match_evaluation_from_item_rows(db
     assert preview(db, w.course.id, rules[0], NOW).decisions[l0.id].explanation.met
     grade = preview(db, w.course.id, rules[-1], NOW).decisions[l2.id].explanation
     assert grade.observed == round(15 * 100 / (10 + 50 + 5 + 100 + 30 + 5), 2) and not grade.hidden
+
+
+def test_a_full_score_completes_an_item_in_the_sums_as_in_evaluation(db):
+    """A quiz graded 10/10 that the LMS never marked completed counts as completed, in the
+    database's module sums as in evaluation from the item rows; asking for the completion
+    status explicitly does not count it."""
+    w = make_course(db, learners=3)
+    full, partial, _none = w.learners
+    for person, score in ((full, 10), (partial, 9)):
+        set_progress(db, w, person, "quiz1", score=score, completed=False)
+        set_progress(db, w, person, "essay", score=50, completed=False)
+        set_progress(db, w, person, "page", completed=True)
+    rules = [{"type": "module_completed", "module": "m1"},
+             {"type": "activity_completed", "activity": "quiz1"},
+             {"type": "activity_completed", "activity": "quiz1", "require_status": True}]
+    _preview_matches_evaluation(db, w.course.id, rules)
+    module, quiz, status = (preview(db, w.course.id, rule, NOW) for rule in rules)
+    assert module.decisions[full.id].met and not module.decisions[partial.id].met
+    assert quiz.decisions[full.id].explanation.reason == "activity.completed_by_score"
+    assert status.decisions[full.id].explanation.reason == "activity.not_completed_status"
+    assert not status.decisions[full.id].met
