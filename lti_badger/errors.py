@@ -101,3 +101,15 @@ class TooManyRequests(BadgerError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message, detail={"retry_after": int(retry_after) + 1})
         self.retry_after = retry_after
+
+
+class OAuthError(BadgerError):
+    """A refused OAuth 2.0 token request (RFC 6749 §5.2): answered as `error` +
+    `error_description`, which is what OAuth clients (Moodle's backpack login) show."""
+
+    status_code = 400
+    code = "invalid_grant"
+
+    def __init__(self, message: str, *, code: str = "invalid_grant", status_code: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.status_code = code, status_code

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from ..errors import BadInput, NotFound
 from ..lti.platforms import check_url
-from ..models import Course, IssuerProfileRecord, Platform
+from ..models import Achievement, AchievementVersion, Course, IssuerProfileRecord, Platform
 from ..settings import Settings
+from .compose import CREDENTIAL_CONTEXTS, CredentialFacts, compose_achievement
 from .images import BadgeImage, sanitise_upload
 from .services import IssuerProfile
 
@@ -140,3 +141,36 @@ def get_issuer_image(session: Session, public_id: str) -> BadgeImage:
     if record is None or not record.image or not record.image_type:
         raise NotFound("no such issuer image")
     return BadgeImage(record.image_type, record.image)
+
+
+def issuer_entity_id(session: Session, course_id: int, default: str) -> str:
+    """The stable public name of the issuer profile a course's credentials show: its LMS's
+    record, or `default` for the configured profile."""
+    public_id = session.scalar(
+        select(IssuerProfileRecord.public_id).join(Platform, Platform.issuer == IssuerProfileRecord.platform_issuer)
+        .join(Course, Course.platform_id == Platform.id).where(Course.id == course_id))
+    return public_id or default
+
+
+def issuer_profile_by_entity_id(session: Session, settings: Settings, entity_id: str, default: str) -> IssuerProfile:
+    """The profile `issuer_entity_id` named (NotFound for a name it never gives)."""
+    if entity_id == default:
+        return IssuerProfile.from_settings(settings)
+    record = session.scalar(select(IssuerProfileRecord).where(IssuerProfileRecord.public_id == entity_id[:36]))
+    if record is None:
+        raise NotFound("no such issuer")
+    return _overlay(IssuerProfile.from_settings(settings), record.platform_issuer, record)
+
+
+def achievement_document(session: Session, settings: Settings, achievement: Achievement,
+                         version: AchievementVersion) -> dict[str, Any]:
+    """The OB 3.0 Achievement of one version, with the creator its credentials name: the
+    profile of the course's LMS."""
+    issuer = issuer_profile_for_course(session, settings, achievement.course_id)
+    facts = CredentialFacts(
+        base_url=issuer.base_url, achievement_public_id=achievement.public_id, version_number=version.number,
+        name=version.name, description=version.description or "", criteria_narrative=version.criteria_narrative or "",
+        achievement_type=version.achievement_type or "Badge", rule_hash=version.rule_hash or "",
+        details=dict(version.details or {}),
+    )
+    return {"@context": list(CREDENTIAL_CONTEXTS), **compose_achievement(facts, issuer.facts())}

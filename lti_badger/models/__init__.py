@@ -2,6 +2,7 @@
 
 from .achievement import Achievement, AchievementVersion
 from .award import AuditEvent, Award
+from .backpack import AppPassword, BackpackToken
 from .base import Base
 from .course import Activity, Course, Enrollment, Module, Person, ResourceLink
 from .credential import Credential, StatusEntry, StatusList
@@ -13,7 +14,8 @@ from .progress import Progress, ProgressEvent, ProgressSource
 from .wallet import WalletExchange
 
 __all__ = [
-    "Achievement", "AchievementVersion", "Activity", "AuditEvent", "Award", "Base", "CacheEntry",
+    "Achievement", "AchievementVersion", "Activity", "AppPassword", "AuditEvent", "Award", "BackpackToken", "Base",
+    "CacheEntry",
     "Course", "Credential", "Delivery", "DeliveryAttempt", "Deployment", "Enrollment", "IssuerProfileRecord", "Module",
     "Person", "Platform", "Progress", "ProgressEvent", "ProgressSource", "ResourceLink",
     "StatusEntry", "StatusList", "UsedNonce", "WalletExchange", "WebhookEndpoint",

@@ -8,14 +8,14 @@ import logging
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ..errors import BadgerError
+from ..errors import BadgerError, OAuthError
 from .limits import too_large
 
 log = logging.getLogger(__name__)
 
 
 def wants_json() -> bool:
-    if request.is_json or request.path.startswith(("/api/", "/xapi/", "/caliper/", "/canvas/", "/workflows/")):
+    if request.is_json or request.path.startswith(("/api/", "/xapi/", "/caliper/", "/canvas/", "/workflows/", "/ob2/")):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json", "application/ld+json"])
     return best in ("application/json", "application/ld+json")
@@ -30,6 +30,11 @@ def _respond(status: int, code: str, message: str, detail: dict | None = None):
     return render_template("error.html", status=status, code=code, message=message, detail=detail or {}), status
 
 
+def oauth_error_body(err: OAuthError) -> dict:
+    """RFC 6749 §5.2: what OAuth clients read (Moodle shows `error_description`)."""
+    return {"error": err.code, "error_description": err.message}
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(BadgerError)
     def _domain(err: BadgerError):
@@ -37,10 +42,14 @@ def register_error_handlers(app: Flask) -> None:
         level = logging.ERROR if status >= 500 else logging.INFO
         log.log(level, "request refused", extra={"path": request.path, "status": status,
                                                   "error": err.code, "reason": err.message})
+        if isinstance(err, OAuthError):
+            return oauth_error_body(err), status
         return _respond(status, err.code, err.message, err.detail)
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
         if isinstance(err, RequestEntityTooLarge):
             return _domain(too_large())
+        if err.response is not None:  # an answer already made for it (the rate limiter's OAuth refusal)
+            return err.response
         return _respond(err.code or 500, (err.name or "error").lower().replace(" ", "_"), err.description or "")

@@ -10,24 +10,26 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 import segno
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
+from ..backpack import services as backpack
+from ..backpack.ob2 import api_url, token_endpoint
 from ..credentials.exchanges import open_exchange
 from ..credentials.services import credential_document
 from ..criteria.evaluate import Decision, evaluate
 from ..criteria.snapshots import load_snapshot, load_structure
 from ..deliveries.outbox import latest_credential
-from ..errors import NotFound
+from ..errors import BadgerError, NotFound
 from ..models import Achievement, AchievementVersion, Award, Credential, Enrollment
 from ..models.achievement import STATE_ACTIVE
 from ..models.award import AWARD_ACTIVE, AWARD_SUSPENDED
 from ..privacy import PUBLIC_DISPLAY_CHOICES, set_public_display
 from . import queries
 from .auth import current_scope, require_scope
-from .db import db
+from .db import db, rollback_refusal
 from .templating import public_url, scoped_url
 from .wallet import wallet_links
 
@@ -220,3 +222,43 @@ def privacy():
     if back:
         return redirect(scoped_url("learner.badge", achievement_id=back, saved="privacy"), code=303)
     return redirect(scoped_url("learner.my_badges"), code=303)
+
+
+# --- "Show my badges on my Moodle profile": app passwords for the OB 2.0 backpack -----------------
+
+def _backpack_page(*, created: backpack.NewAppPassword | None = None, error: str | None = None, status: int = 200):
+    scope = current_scope()
+    session = db()
+    course = queries.get_course(session, scope)
+    settings = current_app.extensions["lti_badger"].settings
+    return render_template("learner/backpack.html", course=course, created=created, error=error,
+                           app_passwords=backpack.list_app_passwords(session, scope.person_id),
+                           api_url=api_url(settings.public_base_url), web_url=settings.public_base_url,
+                           token_url=token_endpoint(settings.public_base_url),
+                           saved=request.args.get("saved")), status
+
+
+@bp.get("/backpack")
+@require_scope()
+def backpack_settings():
+    return _backpack_page()
+
+
+@bp.post("/backpack")
+@require_scope()
+def create_app_password():
+    """Shows the new app password on the page this POST renders: once, never in a URL."""
+    scope = current_scope()
+    try:
+        created = backpack.create_app_password(db(), scope.person_id, datetime.now(timezone.utc))
+    except BadgerError as e:
+        rollback_refusal(e)
+        return _backpack_page(error=e.message, status=e.status_code)
+    return _backpack_page(created=created)
+
+
+@bp.post("/backpack/<int:app_password_id>/revoke")
+@require_scope()
+def revoke_app_password(app_password_id: int):
+    backpack.revoke_app_password(db(), current_scope().person_id, app_password_id, datetime.now(timezone.utc))
+    return redirect(scoped_url("learner.backpack_settings", saved="revoked"), code=303)

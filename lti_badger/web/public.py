@@ -13,10 +13,9 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from sqlalchemy import select
 
 from ..credentials import baking
-from ..credentials.compose import CREDENTIAL_CONTEXTS, CredentialFacts, compose_achievement
 from ..credentials.did import did_document
 from ..credentials.images import BadgeImage
-from ..credentials.issuer_profiles import get_issuer_image, issuer_profile_for_course
+from ..credentials.issuer_profiles import achievement_document, get_issuer_image
 from ..credentials.safety import MAX_DOCUMENT_BYTES, parse_json
 from ..credentials.services import (
     IssuerProfile, LocalSource, credential_document, current_signer, get_credential, verify_submitted,
@@ -170,18 +169,6 @@ def status_list(list_id: int):
 
 # --- achievements -----------------------------------------------------------------------------
 
-def _achievement_json(achievement: Achievement, version: AchievementVersion) -> dict[str, Any]:
-    """The achievement with the creator its credentials name: the profile of the course's LMS."""
-    issuer = issuer_profile_for_course(db(), _services().settings, achievement.course_id)
-    facts = CredentialFacts(
-        base_url=issuer.base_url, achievement_public_id=achievement.public_id, version_number=version.number,
-        name=version.name, description=version.description or "", criteria_narrative=version.criteria_narrative or "",
-        achievement_type=version.achievement_type or "Badge", rule_hash=version.rule_hash or "",
-        details=dict(version.details or {}),
-    )
-    return {"@context": list(CREDENTIAL_CONTEXTS), **compose_achievement(facts, issuer.facts())}
-
-
 def _find_version(public_id: str, number: int | None) -> tuple[Achievement, AchievementVersion]:
     session = db()
     achievement = session.scalar(select(Achievement).where(Achievement.public_id == public_id))
@@ -199,7 +186,7 @@ def _find_version(public_id: str, number: int | None) -> tuple[Achievement, Achi
 
 def _achievement_response(public_id: str, number: int | None):
     achievement, version = _find_version(public_id, number)
-    body = _achievement_json(achievement, version)
+    body = achievement_document(db(), _services().settings, achievement, version)
     if _wants_machine():
         return _json_response(body, LD_JSON, max_age=300)
     return render_template("public/achievement.html", achievement=body, version=version,

@@ -98,6 +98,8 @@ CSRF_EXEMPT = {
     # in the URL authorises it, the wallet's DID Authentication proves its key (docs/credentials.md,
     # "Wallets"). Its companion /interactions/<secret> is GET only.
     ("POST", "/workflows/collect/exchanges/<secret>"): "wallet exchange: one-time secret + DID Authentication",
+    # Moodle's backpack client logs in server to server with the learner's app password.
+    ("POST", "/o/token"): "OAuth token endpoint: an app password or a refresh token, rate-limited with lockout",
 }
 
 
