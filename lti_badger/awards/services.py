@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..credentials import issue_credential, set_status
 from ..credentials.issuer_profiles import issuer_profile_for_course
+from ..criteria.locks import lock_learners
 from ..db import dialect_insert
 from ..deliveries.outbox import (
     ACTION_AWARD, ACTION_EXPIRE, ACTION_REINSTATE, ACTION_REVOKE, ACTION_SUSPEND, enqueue_award_change,
@@ -205,13 +206,28 @@ def award_manually(session: Session, course_id: int, achievement_id: int, person
     if version is None:
         raise Conflict("this badge has no version yet")
     _require_learner(session, course_id, person_id)
+    # Taken before the award row is written: a progress evaluation of this learner that awards
+    # the same badge by rule waits here, not on the row (which would deadlock with this lock).
+    lock_learners(session, {(course_id, person_id)})
     actor = actor or (Actor.user(actor_person_id) if actor_person_id is not None else Actor.system())
     award = _create_award(session, achievement, version, person_id, now, actor=actor,
                           awarded_by="instructor" if actor.type == "user" else actor.type, reason=reason,
                           evidence={"manual": True, "reason": reason})
     if award is None:
         raise Conflict("the learner already holds this badge")
+    award_dependants(session, award, now)
     return award
+
+
+def award_dependants(session: Session, award: Award, now: datetime) -> list[tuple[int, int]]:
+    """A badge awarded outside an evaluation pass (by hand, in bulk) can complete the rules of
+    badges that require it (pathways): re-evaluate those for this learner now instead of at
+    their next unrelated progress event. The caller holds the learner's lock (`lock_learners`).
+    Returns the (badge, learner) pairs met."""
+    from ..criteria import reevaluate
+
+    return reevaluate(session, award.course_id, [award.person_id], now, awarded_badges={award.achievement_id},
+                      on_met=award_from_rule).met
 
 
 def _change(session: Session, award: Award, *, actor: Actor, action: str, reason: str, now: datetime,

@@ -139,7 +139,9 @@ class Reevaluation:
 
 
 def _affected(session: Session, course_id: int, rules: Mapping[int, References],
-              activity_ids: Collection[int] | None) -> set[int]:
+              activity_ids: Collection[int] | None, awarded_badges: Collection[int] | None) -> set[int]:
+    if awarded_badges is not None:
+        return _with_dependants(rules, awarded_badges) - set(awarded_badges)
     if activity_ids is None:
         return set(rules)
     rows = session.execute(
@@ -188,10 +190,11 @@ def _dependency_order(rules: Mapping[int, References], ids: Iterable[int]) -> li
 
 
 def reevaluate(session: Session, course_id: int, person_ids: Iterable[int], now: datetime, *,
-               activity_ids: Collection[int] | None = None, on_met: OnMet | None = None,
-               on_unmet: OnMet | None = None) -> Reevaluation:
+               activity_ids: Collection[int] | None = None, awarded_badges: Collection[int] | None = None,
+               on_met: OnMet | None = None, on_unmet: OnMet | None = None) -> Reevaluation:
     """Re-evaluate the active badges that the changed activities (database ids; None: any
-    change) can affect, for the given learners with an active enrolment, and call
+    change) can affect, or, given `awarded_badges`, the badges that require those (a pathway
+    whose prerequisite was just awarded by hand), for the given learners with an active enrolment, and call
     `on_met(session, achievement, version, person_id, decision, now)` for every rule met by a
     learner who holds no live award of that badge yet. `on_unmet` (same arguments, e.g.
     `awards.services.handle_regression`) is called for holders of a live award who no longer
@@ -202,7 +205,7 @@ def reevaluate(session: Session, course_id: int, person_ids: Iterable[int], now:
         Achievement.course_id == course_id, Achievement.state == STATE_ACTIVE,
         Achievement.current_version_id.is_not(None)).options(joinedload(Achievement.current_version)))}
     rules = {aid: references(a.current_version.rule) for aid, a in achievements.items() if a.current_version.rule}
-    targets = _dependency_order(rules, _affected(session, course_id, rules, activity_ids))
+    targets = _dependency_order(rules, _affected(session, course_id, rules, activity_ids, awarded_badges))
     if not targets:
         return Reevaluation(0, [], [], [])
     learners = active_learners(session, course_id, person_ids)

@@ -19,7 +19,7 @@ from lti_badger.keys import FileKeyStore
 from lti_badger.models import Achievement, AchievementVersion, Activity, Award, Credential, Delivery
 from lti_badger.progress.services import ProgressEventIn, ingest
 from tests.conftest import PG_URL
-from tests.factories_awards import make_world
+from tests.factories_awards import make_achievement, make_world
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL (set LTI_BADGER_TEST_DATABASE_URL)")
 
@@ -164,3 +164,31 @@ def test_event_arriving_while_the_badge_is_enabled_still_awards(sessions):
 
     _while_uncommitted(sessions, enable, lambda s: ingest(s, platform_id, [_completion(course_id, sub, "a2")], now))
     assert _live_awards(sessions, ach_id) == ["active"]
+
+
+def _pathway_world(sessions):
+    """A hand-awarded badge ("Attended") and a pathway requiring it and activity a2."""
+    with transaction(sessions) as s:
+        w = make_world(s, learners=1, name="Attended")
+        s.add(Activity(course_id=w.course.id, lms_id="a2", title="a2", kind="page", position=0))
+        pathway, _version = make_achievement(s, w.course, name="Pathway", rule={"type": "all", "rules": [
+            {"type": "badge_earned", "achievement": w.achievement.id}, {"type": "activity_completed", "activity": "a2"}]})
+        return w.platform.id, w.course.id, w.learners[0].id, w.learners[0].sub, w.achievement.id, pathway.id
+
+
+@pytest.mark.parametrize("award_first", [True, False])
+def test_hand_award_and_last_event_committed_together_still_award_the_pathway(sessions, award_first):
+    """The instructor awards the prerequisite while the learner's last completion arrives:
+    whichever evaluates second waits for the other's commit and sees both."""
+    platform_id, course_id, person_id, sub, attended_id, pathway_id = _pathway_world(sessions)
+    now = datetime.now(timezone.utc)
+
+    def award(s) -> None:
+        services.award_manually(s, course_id, attended_id, person_id, None, "attended", now)
+
+    def event(s) -> None:
+        ingest(s, platform_id, [_completion(course_id, sub, "a2")], now)
+
+    steps = (award, event) if award_first else (event, award)
+    _while_uncommitted(sessions, *steps)
+    assert _live_awards(sessions, pathway_id) == ["active"]

@@ -124,3 +124,43 @@ def test_revoking_a_required_badge_flags_the_pathway_badge_for_review(adb):
     flag = adb.scalars(select(AuditEvent).where(AuditEvent.action == "award.flag")).one()
     assert flag.subject_id == str(held[pathway.id].id) and "Quiz master" in flag.reason
     assert flag.actor_type == "system"
+
+
+def _pathway_world(adb):
+    """A hand-awarded prerequisite ("Attended", no rule) and a pathway requiring it and quiz-1."""
+    w = make_world(adb, learners=2, name="Attended")
+    quiz = make_activity(adb, w.course, "quiz-1")
+    pathway = create_achievement(adb, w.course.id, {"name": "Pathway", "rule": {"type": "all", "rules": [
+        {"type": "badge_earned", "achievement": w.achievement.id},
+        {"type": "activity_completed", "activity": "quiz-1"}]}}, w.instructor.id, NOW)
+    activate(adb, w.course.id, pathway.id, NOW)
+    return w, quiz, pathway
+
+
+def _holds(adb, achievement, person):
+    return services.find_live_award(adb, achievement.id, person.id) is not None
+
+
+def test_awarding_a_prerequisite_by_hand_awards_the_pathway_at_once(adb):
+    """Issue 18 item 4: the pathway badge waited for an unrelated progress event."""
+    w, quiz, pathway = _pathway_world(adb)
+    done, not_done = w.learners
+    _score(adb, w.course, quiz, done, 9)
+    reevaluate(adb, w.course.id, [done.id], NOW, on_met=services.award_from_rule)
+    assert not _holds(adb, pathway, done)  # the prerequisite is missing
+    services.award_manually(adb, w.course.id, w.achievement.id, done.id, w.instructor.id, "attended", NOW)
+    services.award_manually(adb, w.course.id, w.achievement.id, not_done.id, w.instructor.id, "attended", NOW)
+    assert _holds(adb, pathway, done) and not _holds(adb, pathway, not_done)
+    award = services.find_live_award(adb, pathway.id, done.id)
+    assert award.awarded_by == "rule" and award.evidence["met"]
+
+
+def test_bulk_award_of_a_prerequisite_awards_the_pathway_row_by_row(adb):
+    w, quiz, pathway = _pathway_world(adb)
+    for person in w.learners:
+        _score(adb, w.course, quiz, person, 9)
+    rows = services.bulk_csv(adb, w.course.id, w.achievement.id,
+                             "learner,reason\n" + "".join(f"{p.sub},attended\n" for p in w.learners), "award",
+                             w.instructor.id, NOW)
+    assert [r.outcome for r in rows] == ["awarded", "awarded"]
+    assert all(_holds(adb, pathway, person) for person in w.learners)
