@@ -14,6 +14,7 @@ Data Integrity https://www.w3.org/TR/vc-data-integrity/ , OB 3.0 https://www.ims
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -254,6 +255,9 @@ def check_format(document: dict[str, Any], result: Verification) -> str | None:
     if issuer_id(document) is None:
         result.add("format", FAILED, "the credential does not name its issuer")
         return None
+    if "id" in document and not (isinstance(document["id"], str) and ":" in document["id"]):
+        result.add("format", FAILED, f"the credential's id ({str(document['id'])[:60]}) is not a URL")
+        return None
     if not isinstance(document.get("credentialSubject"), (dict, list)):
         result.add("format", FAILED, "the credential has no credentialSubject")
         return None
@@ -295,6 +299,17 @@ def _suite_name(proof: dict[str, Any]) -> str:
     return name if isinstance(name, str) else "an unnamed proof"
 
 
+def _jcs_hash_without_context(document: dict[str, Any], proof: dict[str, Any]) -> bytes:
+    """eddsa-jcs-2022 as Digital Bazaar's cryptosuite 1.0 signs a proof that carries no
+    @context: the proof options hashed as they are, without the document's @context added
+    (the spec adds it). JCS gives @context no meaning, so accepting both forms lets no
+    change through: the document hash covers the document, @context included."""
+    options = {k: v for k, v in proof.items() if k != "proofValue"}
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    return (hashlib.sha256(jcs.canonicalize(options).encode()).digest()
+            + hashlib.sha256(jcs.canonicalize(unsecured).encode()).digest())
+
+
 def controller_matches(key: PublicKey, issuer: str | None) -> bool:
     return issuer is not None and key.controller == issuer
 
@@ -329,13 +344,15 @@ def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: st
     except BadInput:
         return _ProofOutcome((FAILED, "the proof's signature value is not valid base58"), key_check, identity)
     try:
-        message = hash_data(document, proof, canon)
+        messages = [hash_data(document, proof, canon)]
+        if canon is jcs.canonicalize and "@context" not in proof:
+            messages.append(_jcs_hash_without_context(document, proof))
     except ContextNotAvailable as e:
         return _ProofOutcome((FAILED, e.message), key_check, identity)
     except (BadInput, KeyError, TypeError) as e:
         return _ProofOutcome((FAILED, f"the credential could not be processed for its signature: {e}"), key_check,
                              identity)
-    if len(signature) != 64 or not key.verify("EdDSA", message, signature):
+    if len(signature) != 64 or not any(key.verify("EdDSA", m, signature) for m in messages):
         return _ProofOutcome((FAILED, TAMPERED), key_check, identity)
     return _ProofOutcome((PASSED, f"signed with {_suite_name(proof)} by {key.method}"), key_check, identity)
 
