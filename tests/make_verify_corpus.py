@@ -172,11 +172,50 @@ def bundle() -> dict[str, Any]:
         STATUS + "1edtech": {"id": STATUS + "1edtech", "issuer": ISSUER_DID, "revokedCredentials": [
             {"id": "urn:uuid:1edtech-revoked", "revocationReason": "awarded by mistake"}]},
     }
+    docs.update(ob2_documents(rsa_key))
     tampered = copy.deepcopy(docs[STATUS + "revocation"])
     tampered["id"] = STATUS + "tampered"
     tampered["credentialSubject"]["id"] = STATUS + "tampered#list"
     docs[STATUS + "tampered"] = tampered
     return docs
+
+
+OB2 = "https://w3id.org/openbadges/v2"
+OB2_SITE = "https://badges.example.net"
+
+
+def ob2_assertion(number: int, **extra: Any) -> dict[str, Any]:
+    return {"@context": OB2, "type": "Assertion", "id": f"{OB2_SITE}/assertions/{number}",
+            "recipient": {"type": "email", "hashed": False, "identity": "ada@example.net"},
+            "badge": f"{OB2_SITE}/badges/lab-safety", "issuedOn": "2024-03-01T00:00:00Z",
+            "verification": {"type": "hosted"}, **extra}
+
+
+def ob2_signed_assertion(number: int) -> dict[str, Any]:
+    return ob2_assertion(number, verification={"type": "signed", "creator": f"{OB2_SITE}/keys/1"})
+
+
+def ob2_documents(rsa_key: rsa.RSAPrivateKey) -> dict[str, Any]:
+    issuer = {"@context": OB2, "type": "Profile", "id": f"{OB2_SITE}/issuer", "name": "Example Net Academy",
+              "url": OB2_SITE, "publicKey": f"{OB2_SITE}/keys/1", "revocationList": f"{OB2_SITE}/revocations"}
+    pem = rsa_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return {
+        f"{OB2_SITE}/issuer": issuer,
+        f"{OB2_SITE}/badges/lab-safety": {"@context": OB2, "type": "BadgeClass", "id": f"{OB2_SITE}/badges/lab-safety",
+                                          "name": "Lab Safety (OB 2.0)", "description": "Works safely in the lab.",
+                                          "image": f"{OB2_SITE}/badges/lab-safety.png",
+                                          "criteria": {"narrative": "Pass the quiz."}, "issuer": f"{OB2_SITE}/issuer"},
+        f"{OB2_SITE}/keys/1": {"@context": OB2, "type": "CryptographicKey", "id": f"{OB2_SITE}/keys/1",
+                               "owner": f"{OB2_SITE}/issuer", "publicKeyPem": pem},
+        f"{OB2_SITE}/revocations": {"@context": OB2, "type": "RevocationList", "id": f"{OB2_SITE}/revocations",
+                                    "issuer": f"{OB2_SITE}/issuer", "revokedAssertions": [
+                                        {"id": f"{OB2_SITE}/assertions/12", "revocationReason": "cheated"}]},
+        f"{OB2_SITE}/assertions/1": ob2_assertion(1),
+        f"{OB2_SITE}/assertions/2": ob2_assertion(2, revoked=True, revocationReason="issued in error"),
+        f"{OB2_SITE}/assertions/3": ob2_assertion(3),
+        f"{OB2_SITE}/assertions/4": ob2_assertion(4, expires="2024-12-31T00:00:00Z"),
+    }
 
 
 # --- credentials -----------------------------------------------------------------------------
@@ -383,7 +422,29 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
         fail("dates", "expired on 2024-05-01"))
     add("jwt-iss-mismatch", jwt(claims("https://elsewhere.example.org", rs_cred), "RS256",
                                 {"kid": RSA_JWKS + "#rsa-1"}), fail("format", "is not the credential's issuer"))
+    # Open Badges 2.0
+    add("ob2-hosted", ob2_assertion(1))
+    add("ob2-hosted-revoked", ob2_assertion(2), fail("status", "revoked by its issuer (issued in error)"))
+    add("ob2-hosted-changed", {**ob2_assertion(3), "issuedOn": "2020-01-01T00:00:00Z"},
+        fail("proof", "differs from the one given"))
+    add("ob2-hosted-expired", ob2_assertion(4, expires="2024-12-31T00:00:00Z"), fail("dates", "expired on 2024-12-31"))
+    add("ob2-hosted-unavailable", ob2_assertion(5), fail("proof", "could not be retrieved"))
+    foreign = {**ob2_assertion(1), "id": "https://elsewhere.example.com/assertions/1"}
+    add("ob2-hosted-foreign-origin", foreign, fail("proof", "could not be retrieved"))
+    add("ob2-signed", jws_rs256(ob2_signed_assertion(11)))
+    add("ob2-signed-revoked", jws_rs256(ob2_signed_assertion(12)), fail("status", "cheated"))
+    signed_ob2 = jws_rs256(ob2_signed_assertion(13))
+    head, _body, sig = signed_ob2.split(".")
+    add("ob2-signed-tampered", f"{head}.{b64url(json.dumps({**ob2_signed_assertion(13), 'issuedOn': '2019-01-01T00:00:00Z'}).encode())}.{sig}",
+        fail("proof", "changed after it was signed"))
     return cases
+
+
+def jws_rs256(payload: dict[str, Any]) -> str:
+    head = b64url(json.dumps({"alg": "RS256"}).encode())
+    body = b64url(json.dumps(payload).encode())
+    signature = _rsa_key().sign(f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{head}.{body}.{b64url(signature)}"
 
 
 # --- third-party material --------------------------------------------------------------------
