@@ -269,7 +269,7 @@ def verify_api():
 @bp.post("/credentials/verify")
 def vc_api_verify():
     """W3C VC-API: `{"verifiableCredential": <credential or JWT>, "options": {...}}`. The answer
-    carries the VC-API fields (`verified`, `checks`, `warnings`, `errors`) beside our result."""
+    carries the VC-API fields (`verified`, `checks`, `warnings`, `errors`) and our full `result`."""
     body = parse_json(request.get_data(cache=False)[: MAX_VERIFY_BYTES + 1], max_bytes=MAX_VERIFY_BYTES)
     credential = body.get("verifiableCredential")
     if not isinstance(credential, (dict, str)):
@@ -279,7 +279,7 @@ def vc_api_verify():
               "checks": [c.name for c in result.checks if c.state == "passed"],
               "warnings": list(result.warnings),
               "errors": [{"check": c.name, "message": c.reason} for c in result.checks if c.state == "failed"],
-              **result.to_dict()}
+              "result": result.to_dict()}
     return _json_response(answer)
 
 

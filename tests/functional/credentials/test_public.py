@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from lti_badger.credentials import IssuerProfile, issue_credential, set_status
-from lti_badger.credentials.baking import extract
+from lti_badger.credentials.baking import extract, extract_credential
 from lti_badger.credentials.verify import REVOKED, TAMPERED
 from lti_badger.db import transaction
 from lti_badger.keys import KIND_ISSUER
@@ -148,3 +150,50 @@ def test_hostile_input_gets_a_clear_4xx(client, issued, body, content_type, stat
     response = client.post("/verify", data=body, content_type=content_type, headers={"Accept": "application/json"})
     assert response.status_code == status
     assert response.get_json()["message"]
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "verify-corpus"
+
+
+def _corpus(name: str) -> Any:
+    return extract_credential((CORPUS / "generated" / name).read_bytes())
+
+
+def test_vc_api_verifies_any_issuers_credential_and_jwt(client, issued):
+    ours = client.post("/credentials/verify", json={"verifiableCredential": issued["document"]})
+    assert ours.status_code == 200 and ours.get_json()["verified"] is True
+    assert ours.get_json()["checks"] == ["format", "proof", "issuer key", "issuer identity", "dates", "status", "schema"]
+    # a third party's did:key credential: nothing to fetch, verified here
+    theirs = client.post("/credentials/verify", json={"verifiableCredential": _corpus("key-did-key-rdfc.json")})
+    assert theirs.get_json()["verified"] is True and theirs.get_json()["result"]["issuer_name"] == "Example College"
+    token = _corpus("jwt-es256-did-jwk.jwt")
+    assert client.post("/credentials/verify", json={"verifiableCredential": token}).get_json()["verified"] is True
+    expired = client.post("/credentials/verify", json={"verifiableCredential": _corpus("dates-expired.json")}).get_json()
+    assert expired["verified"] is False
+    assert expired["errors"] == [{"check": "dates", "message": "the credential expired on 2024-05-01"}]
+
+
+def test_verify_page_shows_issuer_achievement_learner_dates_and_every_check(client):
+    page = client.post("/verify", data={"credential": json.dumps(_corpus("dates-still-valid.json"))},
+                       headers={"Accept": "text/html"}).get_data(as_text=True)
+    for shown in ("Valid credential", "Example College", "Lab Safety", "Ada Learner", "2030-01-01", "Signature",
+                  "s identity", "valid until 2030-01-01"):
+        assert shown in page, shown
+    tampered = client.post("/verify", data={"credential": json.dumps(_corpus("tamper-name.json"))},
+                           headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Not valid" in tampered and TAMPERED in tampered
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"verifiableCredential": 42}', b"{}"])
+def test_vc_api_bad_input_is_400(client, body):
+    answer = client.post("/credentials/verify", data=body, content_type="application/json")
+    assert answer.status_code == 400 and answer.get_json()["error"] == "bad_input"
+
+
+def test_verification_is_rate_limited_per_client(client):
+    document = {"verifiableCredential": _corpus("key-did-key-rdfc.json")}
+    codes = [client.post("/credentials/verify", json=document,
+                         environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code for _ in range(31)]
+    assert codes[:30] == [200] * 30 and codes[30] == 429
+    other = client.post("/credentials/verify", json=document, environ_base={"REMOTE_ADDR": "203.0.113.10"})
+    assert other.status_code == 200
