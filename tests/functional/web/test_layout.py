@@ -100,6 +100,8 @@ CSRF_EXEMPT = {
     ("POST", "/workflows/collect/exchanges/<secret>"): "wallet exchange: one-time secret + DID Authentication",
     # Moodle's backpack client logs in server to server with the learner's app password.
     ("POST", "/o/token"): "OAuth token endpoint: an app password or a refresh token, rate-limited with lockout",
+    # W3C VC-API verification: public, stateless and rate-limited; it reads a credential and changes nothing.
+    ("POST", "/credentials/verify"): "VC-API verify: public, changes nothing, rate-limited",
 }
 
 
