@@ -147,8 +147,8 @@ def issuer_entity_id(session: Session, course_id: int, default: str) -> str:
     """The stable public name of the issuer profile a course's credentials show: its LMS's
     record, or `default` for the configured profile."""
     public_id = session.scalar(
-        select(IssuerProfileRecord.public_id).join(Platform, Platform.issuer == IssuerProfileRecord.platform_issuer)
-        .join(Course, Course.platform_id == Platform.id).where(Course.id == course_id))
+        select(IssuerProfileRecord.public_id)
+        .join(Course, Course.platform_id == IssuerProfileRecord.platform_id).where(Course.id == course_id))
     return public_id or default
 
 
@@ -159,7 +159,8 @@ def issuer_profile_by_entity_id(session: Session, settings: Settings, entity_id:
     record = session.scalar(select(IssuerProfileRecord).where(IssuerProfileRecord.public_id == entity_id[:36]))
     if record is None:
         raise NotFound("no such issuer")
-    return _overlay(IssuerProfile.from_settings(settings), record.platform_issuer, record)
+    lms = session.scalar(select(Platform.issuer).where(Platform.id == record.platform_id))
+    return _overlay(IssuerProfile.from_settings(settings), lms, record)
 
 
 def achievement_document(session: Session, settings: Settings, achievement: Achievement,
