@@ -45,7 +45,7 @@ DESIGNER_ENDPOINTS = ("instructor.new_badge", "instructor.edit_badge")
 @bp.url_value_preprocessor
 def _designer_body_limit(endpoint, values) -> None:
     """Runs before the app's CSRF check reads the form (url value preprocessors come first)."""
-    if endpoint in DESIGNER_ENDPOINTS:
+    if endpoint in DESIGNER_ENDPOINTS and request.mimetype == "multipart/form-data":  # only an upload needs it
         request.max_content_length = DESIGNER_MAX_BODY
 
 

@@ -13,7 +13,7 @@ from ..errors import PayloadTooLarge
 
 def too_large() -> PayloadTooLarge:
     """The refusal for this request: the whole body, or one form field, over its limit."""
-    body_limit = current_app.config["MAX_CONTENT_LENGTH"]
+    body_limit = request.max_content_length
     # The error page must not read the form again (it is what failed): render it without a launch.
     g.setdefault("scope", None)
     if request.content_length is None or request.content_length > body_limit:
@@ -28,5 +28,6 @@ def init_limits(app: Flask) -> None:
 
     @app.before_request
     def _refuse_oversized_body() -> None:
-        if request.content_length is not None and request.content_length > current_app.config["MAX_CONTENT_LENGTH"]:
+        # `request.max_content_length` is the app's limit unless a route raised its own (the designer).
+        if request.content_length is not None and request.content_length > request.max_content_length:
             raise too_large()
