@@ -18,8 +18,16 @@ class Series:
     values: list[int]
 
 
-def awards_per_week(dates: list[datetime], *, weeks: int = 12, today: date) -> Series:
-    start = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
+WEEKS = 12
+
+
+def first_week(today: date, weeks: int = WEEKS) -> date:
+    """The Monday the awards chart starts on."""
+    return today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
+
+
+def awards_per_week(dates: list[datetime], *, weeks: int = WEEKS, today: date) -> Series:
+    start = first_week(today, weeks)
     counts = Counter()
     for d in dates:
         day = d.date()

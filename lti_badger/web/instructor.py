@@ -19,9 +19,9 @@ from ..csvfile import csv_text
 from ..criteria import achievements
 from ..criteria.evaluate import evaluate
 from ..criteria.lint import lint
-from ..criteria.rules import canonical_json, validate_rule
+from ..criteria.rules import canonical_json, references, validate_rule
 from ..criteria.services import preview as preview_rule
-from ..criteria.snapshots import load_snapshot, load_structure
+from ..criteria.snapshots import activity_ids_for, load_snapshot, load_structure
 from ..deliveries.outbox import latest_credential
 from ..errors import BadgerError, BadInput
 from ..jsonbody import parse_json
@@ -265,6 +265,11 @@ def criteria(achievement_id: int):
 
 # --- earners and progress ----------------------------------------------------------------------
 
+# Above this many learners the funnel (a preview of the whole course) is computed on request
+# only, so the earners page of a large course stays fast.
+FUNNEL_AUTO_LEARNERS = 2000
+
+
 @bp.get("/earners")
 @require_scope(ROLE_INSTRUCTOR)
 def earners():
@@ -272,39 +277,63 @@ def earners():
     session = db()
     course = queries.get_course(session, scope)
     rows = queries.list_badges(session, scope)
-    award_dates = queries.award_dates(session, scope)
-    weekly = charts.awards_per_week(award_dates, today=_now().date())
-    funnel_badge, funnel = _funnel(session, course.id, rows, request.args.get("funnel", type=int))
+    ruled = [r for r in rows if r.version and r.version.rule]
+    args = request.args
+    status = args.get("status", "") if args.get("status", "") in queries.EARNER_STATUSES else ""
+    sort = args.get("sort", "name") if args.get("sort", "name") in queries.EARNER_SORTS else "name"
+    badge = next((r for r in rows if r.achievement.id == args.get("badge", type=int)), None)
+    if badge is None and (status or sort.endswith("awarded")) and rows:
+        badge = rows[0]
+    one_step_away: list[int] = []
+    if status == "one_step_away" and badge is not None and badge.version and badge.version.rule:
+        one_step_away = preview_rule(session, course.id, badge.version.rule, _now(),
+                                     current_version=badge.achievement).one_step_away
+    query = queries.EarnersQuery(search=args.get("q", "")[:200], achievement_id=badge.achievement.id if badge else None,
+                                 status=status, sort=sort, page=args.get("page", 1, type=int),
+                                 one_step_away=one_step_away)
+    page = queries.earners_page(session, scope, query)
+    enrolled = queries.learner_count(session, scope)
+    today = _now().date()
+    since = datetime.combine(charts.first_week(today), datetime.min.time(), tzinfo=timezone.utc)
+    weekly = charts.awards_per_week(queries.award_dates(session, scope, since), today=today)
+    wanted = args.get("funnel", type=int)
+    funnel_badge, funnel, requirements = None, None, None
+    if ruled and (wanted is not None or enrolled <= FUNNEL_AUTO_LEARNERS):
+        funnel_badge = next((r for r in ruled if r.achievement.id == wanted), ruled[0])
+        funnel, requirements = _funnel(session, course.id, funnel_badge, enrolled)
     return render_template(
-        "instructor/earners.html", course=course, badges=rows, learners=queries.list_learners(session, scope),
-        awards=queries.awards_by_person(session, scope), weekly=weekly,
-        weekly_svg=charts.bar_chart_svg(weekly), funnel_badge=funnel_badge, funnel=funnel,
-        funnel_svg=charts.bar_chart_svg(funnel, horizontal=True, height=40 + 34 * len(funnel.labels)) if funnel else None)
+        "instructor/earners.html", course=course, badges=rows, ruled=ruled, page=page, query=query, badge=badge,
+        enrolled=enrolled, weekly=weekly, weekly_svg=charts.bar_chart_svg(weekly), funnel_badge=funnel_badge,
+        funnel=funnel, requirements=requirements, funnel_svg=charts.bar_chart_svg(funnel, horizontal=True, height=40 + 34 * len(funnel.labels))
+        if funnel else None)
 
 
-def _funnel(session, course_id, rows, wanted: int | None):
-    """How many learners meet each top-level requirement of one badge's rule."""
-    candidates = [r for r in rows if r.version and r.version.rule]
-    if not candidates:
-        return None, None
-    chosen = next((r for r in candidates if r.achievement.id == wanted), candidates[0])
-    result = preview_rule(session, course_id, chosen.version.rule, _now(), current_version=chosen.achievement)
+def _funnel(session, course_id: int, row: queries.BadgeRow, enrolled: int) -> tuple[charts.Series, charts.Series]:
+    """From one preview of the badge's rule: the stages enrolled → started (any progress on
+    the rule's activities) → one step away or closer → earned, each holding the learners of
+    the next; and how many learners meet each top-level requirement."""
+    result = preview_rule(session, course_id, row.version.rule, _now(), current_version=row.achievement)
+    earned = queries.live_award_count(session, row.achievement.id)
+    close = max(len(set(result.one_step_away) | set(result.would_earn) | set(result.would_keep)), earned)
+    started = queries.started_count(session, course_id, activity_ids_for(session, course_id, references(row.version.rule)))
+    stages = charts.Series(_("learners at each stage of %(name)s", name=row.version.name),
+                           [_("enrolled"), _("started"), _("one step away or closer"), _("earned")],
+                           [enrolled, max(started, close), close, earned])
     decisions = list(result.decisions.values())
     if not decisions:
-        return chosen, charts.Series(_("learners meeting each requirement"), [], [])
+        return stages, charts.Series(_("learners meeting each requirement"), [], [])
     top = decisions[0].explanation
     parts = list(top.children) if top.children and top.type in ("all", "any", "at_least") else [top]
     labels = [p.label or p.title or reason_text(p.reason) for p in parts]
-    index = range(len(parts))
     counts = [0] * len(parts)
     for d in decisions:
         kids = d.explanation.children if len(parts) > 1 or parts[0] is not top else (d.explanation,)
-        for i in index:
+        for i in range(len(parts)):
             if i < len(kids) and kids[i].met:
                 counts[i] += 1
     labels.append(_("whole badge"))
     counts.append(sum(1 for d in decisions if d.met))
-    return chosen, charts.Series(_("learners meeting each requirement"), labels, counts)
+    return stages, charts.Series(_("learners meeting each requirement"), labels, counts)
 
 
 @bp.route("/earners/<int:person_id>/<int:achievement_id>", methods=["GET", "POST"])

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound
-from ..models import Achievement, AchievementVersion, Award, Course, Enrollment, Person
-from ..models.award import AWARD_ACTIVE, AWARD_SUSPENDED
+from ..models import Achievement, AchievementVersion, Award, Course, Enrollment, Person, Progress
+from ..models.award import AWARD_ACTIVE, AWARD_REVOKED, AWARD_SUSPENDED
 from .auth import Scope
 
 
@@ -85,11 +86,14 @@ def list_learners(session: Session, scope: Scope) -> list[tuple[Person, Enrollme
     ).all())
 
 
-def awards_by_person(session: Session, scope: Scope, person_id: int | None = None) -> dict[tuple[int, int], Award]:
-    """The latest award per (person, achievement) in the course."""
+def awards_by_person(session: Session, scope: Scope, person_id: int | None = None,
+                     person_ids: Collection[int] | None = None) -> dict[tuple[int, int], Award]:
+    """The latest award per (person, achievement) in the course (of one person or some)."""
     stmt = select(Award).where(Award.course_id == scope.course_id).order_by(Award.awarded_at, Award.id)
     if person_id is not None:
         stmt = stmt.where(Award.person_id == person_id)
+    if person_ids is not None:
+        stmt = stmt.where(Award.person_id.in_(list(person_ids)))
     latest: dict[tuple[int, int], Award] = {}
     for award in session.execute(stmt).scalars():
         key = (award.person_id, award.achievement_id)
@@ -97,6 +101,97 @@ def awards_by_person(session: Session, scope: Scope, person_id: int | None = Non
         if current is None or current.status not in (AWARD_ACTIVE, AWARD_SUSPENDED) or award.status in (AWARD_ACTIVE, AWARD_SUSPENDED):
             latest[key] = award
     return latest
+
+
+EARNERS_PER_PAGE = 50
+EARNER_STATUSES = ("earned", "suspended", "revoked", "one_step_away", "not_yet")
+EARNER_SORTS = ("name", "-name", "awarded", "-awarded")
+
+
+@dataclass(frozen=True)
+class EarnersQuery:
+    """What the instructor asked of the earners table. `status` and the `awarded` sorts
+    apply to one badge (`achievement_id`); `one_step_away` is the preview's answer, computed
+    by the caller only when that filter is chosen."""
+
+    search: str = ""
+    achievement_id: int | None = None
+    status: str = ""
+    sort: str = "name"
+    page: int = 1
+    one_step_away: Collection[int] = ()
+
+
+@dataclass(frozen=True)
+class EarnersPage:
+    learners: list[tuple[Person, Enrollment]]
+    awards: dict[tuple[int, int], Award]
+    total: int
+    page: int
+    pages: int
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def earners_page(session: Session, scope: Scope, query: EarnersQuery) -> EarnersPage:
+    """One page of the course's learners, searched, filtered and sorted in the database, so
+    a course of 10,000 learners costs a count and a page, not 10,000 rows."""
+    stmt = (select(Person, Enrollment).join(Enrollment, Enrollment.person_id == Person.id)
+            .where(Enrollment.course_id == scope.course_id, Enrollment.role == "learner",
+                   Person.platform_id == scope.platform_id))
+    if query.search.strip():
+        pattern = _like(query.search.strip())
+        stmt = stmt.where(or_(*(func.lower(column).like(pattern, escape="\\")
+                                for column in (Person.name, Person.email, Person.sub))))
+    badge = query.achievement_id
+
+    def holds(*statuses: str):
+        return exists().where(Award.person_id == Person.id, Award.course_id == scope.course_id,
+                              Award.achievement_id == badge, Award.status.in_(statuses))
+
+    if badge is not None and query.status:
+        stmt = stmt.where({
+            "earned": lambda: holds(AWARD_ACTIVE),
+            "suspended": lambda: holds(AWARD_SUSPENDED),
+            "revoked": lambda: holds(AWARD_REVOKED) & ~holds(AWARD_ACTIVE, AWARD_SUSPENDED),
+            "not_yet": lambda: ~holds(AWARD_ACTIVE, AWARD_SUSPENDED),
+            "one_step_away": lambda: Person.id.in_(list(query.one_step_away)),
+        }[query.status]())
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    by_name = (Person.family_name, Person.name, Person.id)
+    if badge is not None and query.sort in ("awarded", "-awarded"):
+        awarded = (select(func.max(Award.awarded_at)).where(
+            Award.person_id == Person.id, Award.course_id == scope.course_id, Award.achievement_id == badge)
+            .correlate(Person).scalar_subquery())
+        first = awarded.desc().nulls_last() if query.sort == "-awarded" else awarded.asc().nulls_last()
+        stmt = stmt.order_by(first, *by_name)
+    elif query.sort == "-name":
+        stmt = stmt.order_by(*(column.desc() for column in by_name))
+    else:
+        stmt = stmt.order_by(*by_name)
+    pages = max(1, -(-total // EARNERS_PER_PAGE))
+    page = min(max(query.page, 1), pages)
+    rows = list(session.execute(stmt.limit(EARNERS_PER_PAGE).offset((page - 1) * EARNERS_PER_PAGE)).all())
+    awards = awards_by_person(session, scope, person_ids=[person.id for person, _ in rows]) if rows else {}
+    return EarnersPage(rows, awards, total, page, pages)
+
+
+def learner_count(session: Session, scope: Scope) -> int:
+    return session.scalar(select(func.count()).select_from(Enrollment).where(
+        Enrollment.course_id == scope.course_id, Enrollment.role == "learner")) or 0
+
+
+def started_count(session: Session, course_id: int, activity_ids: Collection[int] | None) -> int:
+    """Learners with any progress on these activities (None: on any activity of the course)."""
+    stmt = (select(func.count(func.distinct(Progress.person_id))).join(
+        Enrollment, (Enrollment.person_id == Progress.person_id) & (Enrollment.course_id == course_id))
+        .where(Progress.course_id == course_id, Enrollment.role == "learner"))
+    if activity_ids is not None:
+        stmt = stmt.where(Progress.activity_id.in_(list(activity_ids)))
+    return session.scalar(stmt) or 0
 
 
 def live_award_count(session: Session, achievement_id: int) -> int:
@@ -111,5 +206,8 @@ def person_names(session: Session, result) -> dict[int, str]:
     return {p.id: p.name or p.sub for p in session.execute(select(Person).where(Person.id.in_(ids))).scalars()}
 
 
-def award_dates(session: Session, scope: Scope) -> list[datetime]:
-    return list(session.execute(select(Award.awarded_at).where(Award.course_id == scope.course_id)).scalars())
+def award_dates(session: Session, scope: Scope, since: datetime | None = None) -> list[datetime]:
+    stmt = select(Award.awarded_at).where(Award.course_id == scope.course_id)
+    if since is not None:
+        stmt = stmt.where(Award.awarded_at >= since)
+    return list(session.execute(stmt).scalars())
