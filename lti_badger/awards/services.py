@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..credentials import issue_credential, set_status
 from ..credentials.issuer_profiles import issuer_profile_for_course
+from ..criteria.achievements import badge_graph, get_achievement
 from ..criteria.locks import lock_learners
 from ..db import dialect_insert
 from ..deliveries.outbox import (
@@ -26,7 +27,7 @@ from ..deliveries.outbox import (
 )
 from ..errors import BadgerError, BadInput, Conflict, NotFound
 from ..models import Achievement, AchievementVersion, Award, Course, Credential, Enrollment, Person
-from ..models.achievement import STATE_ACTIVE, STATE_ARCHIVED
+from ..models.achievement import STATE_ACTIVE, STATE_ARCHIVED, STATE_DRAFT
 from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_REVOKED, AWARD_SUSPENDED, LIVE_AWARD
 from ..models.course import ENROLLMENT_ACTIVE, ROLE_LEARNER
 from ..models.credential import PURPOSE_REVOCATION, PURPOSE_SUSPENSION
@@ -406,6 +407,31 @@ def on_activate(session: Session, achievement: Achievement, now: datetime, *, ac
            reason="badge enabled: retroactive evaluation of current learners",
            after={"awarded": [a.id for a in created]}, course_id=course.id, platform_id=course.platform_id)
     return created
+
+
+def delete_draft(session: Session, course_id: int, achievement_id: int, actor: Actor, now: datetime) -> str:
+    """Delete a badge that was never activated: a draft nobody earned and no other badge's rule
+    requires. Anything else is archived instead, so no credential loses its definition.
+    Returns the deleted badge's name."""
+    achievement = get_achievement(session, course_id, achievement_id)
+    name = achievement.current_version.name if achievement.current_version else ""
+    if achievement.state != STATE_DRAFT:
+        raise Conflict("only a draft badge can be deleted: archive an active badge instead (its earners keep it)")
+    if session.scalar(select(func.count(Award.id)).where(Award.achievement_id == achievement.id)):
+        raise Conflict("this badge was awarded, so it cannot be deleted: archive it instead")
+    if any(achievement.id in required for other, required in badge_graph(session, course_id).items()
+           if other != achievement.id):
+        raise Conflict("another badge's criteria require this one: change those criteria first")
+    course = session.get(Course, course_id)
+    record(session, actor=actor, action="achievement.delete", subject_type="achievement",
+           subject_id=achievement.public_id, now=now, reason="draft deleted", before={"name": name},
+           course_id=course.id, platform_id=course.platform_id)
+    achievement.current_version_id = None
+    session.flush()
+    session.execute(delete(AchievementVersion).where(AchievementVersion.achievement_id == achievement.id))
+    session.execute(delete(Achievement).where(Achievement.id == achievement.id))
+    session.expunge(achievement)
+    return name
 
 
 @dataclass(frozen=True)

@@ -74,8 +74,14 @@ def badges():
     scope = current_scope()
     session = db()
     course = queries.get_course(session, scope)
-    return render_template("instructor/badges.html", course=course, rows=queries.list_badges(session, scope),
-                           saved=request.args.get("saved"))
+    rows = queries.list_badges(session, scope)
+    done = request.args.get("done")
+    if request.args.get("saved"):
+        done = "saved"
+    subject = next((r for r in rows if r.achievement.id == (request.args.get("badge", type=int)
+                                                            or request.args.get("saved", type=int))), None)
+    return render_template("instructor/badges.html", course=course, rows=rows, done=done, subject=subject,
+                           deleted_name=request.args.get("name", ""), awarded=request.args.get("count", 0, type=int))
 
 
 # --- designer ------------------------------------------------------------------------------
@@ -163,12 +169,15 @@ def change_state(achievement_id: int):
     now = _now()
     if action == "activate":
         achievements.activate(session, scope.course_id, achievement.id, now)
-        awards.on_activate(session, achievement, now, actor=awards.Actor.user(scope.person_id))
-    elif action == "archive":
+        created = awards.on_activate(session, achievement, now, actor=awards.Actor.user(scope.person_id))
+        return _go("instructor.badges", done="activated", badge=achievement.id, count=len(created))
+    if action == "archive":
         achievements.archive(session, scope.course_id, achievement.id, now)
-    else:
-        raise BadInput("unknown action: choose activate or archive")
-    return _go("instructor.badges", saved=achievement.id)
+        return _go("instructor.badges", done="archived", badge=achievement.id)
+    if action == "delete":
+        name = awards.delete_draft(session, scope.course_id, achievement.id, Actor.user(scope.person_id), now)
+        return _go("instructor.badges", done="deleted", name=name[:200])
+    raise BadInput("unknown action: choose activate, archive or delete")
 
 
 # --- criteria builder ------------------------------------------------------------------------
