@@ -16,6 +16,8 @@ from lti_badger.devtools.lms_sim import LmsSimulator
 from lti_badger.devtools.lms_sim import spec
 from lti_badger.keys import KIND_LTI
 from lti_badger.lti.platforms import add_platform
+from lti_badger.lti.registration import create_invite
+from lti_badger.models.base import utcnow
 from lti_badger.models import Course, Enrollment, Person, Platform
 from tests.conftest import LiveServer
 
@@ -73,6 +75,14 @@ def register_sim(tool: Tool, sim: LmsSimulator, client_id: str = "lti-badger-sim
                                 deployment_ids=deployment_ids, name="Simulator")
         s.commit()
         return platform.id
+
+
+def invite_url(tool: Tool) -> str:
+    """The tool's registration URL with a fresh one-time invite (what `platform invite` prints)."""
+    with tool.sessions() as s:
+        token = create_invite(s, utcnow())
+        s.commit()
+    return f"{tool.url}/lti/register?invite={token}"
 
 
 def https_app(settings: dict, sim: LmsSimulator, tool_url: str, sub: str, name: str, email: str, role: str) -> Flask:
