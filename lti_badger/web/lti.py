@@ -132,7 +132,7 @@ def deep_link_response():
 
 @bp.get("/.well-known/jwks.json")
 def jwks():
-    """The tool's public keys (current and retired), each with kid, alg RS256 and use sig."""
+    """The tool's published keys (current, and superseded until retired), each with kid, alg RS256 and use sig."""
     body = SqlToolConf(db(), _services().keys).get_jwks()
     response = jsonify(body)
     response.headers["Cache-Control"] = "public, max-age=300"
