@@ -20,7 +20,7 @@ from lti_badger.outbound import DEFAULT_DEADLINE
 from lti_badger.web.auth import Scope, issue_launch_token
 from tests.functional.deliveries.test_ags import _ags_delivery, _award, _drain, _worker, ags  # noqa: F401
 from tests.functional.lti.conftest import (  # noqa: F401
-    CONTEXT_ID, LEARNER, platform_id, register_sim, sim, start_tool, tool,
+    CONTEXT_ID, LEARNER, make_tool, platform_id, register_sim, sim, start_tool, tool,
 )
 
 from .upstream import SECRET, Upstream
@@ -42,20 +42,6 @@ def elsewhere():
     server = Upstream("127.0.0.2")
     yield server
     server.stop()
-
-
-@pytest.fixture
-def make_tool(app_settings):
-    started = []
-
-    def make(**settings):
-        running, server = start_tool({**app_settings, **settings})
-        started.append((running, server))
-        return running
-    yield make
-    for running, server in started:
-        server.stop()
-        running.app.extensions["lti_badger"].engine.dispose()
 
 
 def _register(tool, openid_configuration: str) -> requests.Response:

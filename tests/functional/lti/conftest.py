@@ -66,6 +66,21 @@ def tool(app_settings) -> Iterator[Tool]:
     running.app.extensions["lti_badger"].engine.dispose()
 
 
+@pytest.fixture
+def make_tool(app_settings):
+    """Start tools with settings of the test's choosing; each is stopped at the end."""
+    started = []
+
+    def make(**settings):
+        running, server = start_tool({**app_settings, **settings})
+        started.append((running, server))
+        return running
+    yield make
+    for running, server in started:
+        server.stop()
+        running.app.extensions["lti_badger"].engine.dispose()
+
+
 def register_sim(tool: Tool, sim: LmsSimulator, client_id: str = "lti-badger-sim",
                  deployment_ids: tuple[str, ...] = ("d1",)) -> int:
     sim.register_tool(tool.url, client_id=client_id, deployment_ids=deployment_ids)

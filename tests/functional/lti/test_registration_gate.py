@@ -20,26 +20,12 @@ from lti_badger.models import Platform, RegistrationInvite
 from lti_badger.models.base import utcnow
 from lti_badger.settings import load_settings
 
-from .conftest import invite_url, start_tool
+from .conftest import invite_url
 
 
 def _fetches(sim) -> list[str]:
     """What the tool asked of the LMS during registration."""
     return [r.path for r in sim.received if "openid-configuration" in r.path or r.path == "/register"]
-
-
-@pytest.fixture
-def make_tool(app_settings):
-    started = []
-
-    def make(**settings):
-        running, server = start_tool({**app_settings, **settings})
-        started.append((running, server))
-        return running
-    yield make
-    for running, server in started:
-        server.stop()
-        running.app.extensions["lti_badger"].engine.dispose()
 
 
 def test_closed_by_default_answers_403_and_fetches_nothing(make_tool, sim):
