@@ -37,6 +37,11 @@ KEY_SET = "the platform's key set"
 CLOCK_SKEW = 30  # seconds of exp/iat tolerance between the LMS's clock and ours
 
 
+def key_set_cache_key(url: str) -> str:
+    """Where a platform's key set is cached (pylti1p3's own key, so both find it)."""
+    return "key-set-url-" + hashlib.md5(url.encode("utf-8")).hexdigest()
+
+
 class IframeCookieService(FlaskCookieService):
     """Cookies for pages framed by the LMS. Over https they are `SameSite=None; Secure;
     Partitioned` (CHIPS), so Chrome keeps them in a third-party iframe; over plain http
@@ -192,7 +197,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         so a slow or hostile key-set URL cannot hold a launch; cached as pylti1p3 caches it.
         A failure to fetch is an `OutboundError` (502 with a short message)."""
         storage = self._public_key_cache_data_storage
-        cache_key = "key-set-url-" + hashlib.md5(key_set_url.encode("utf-8")).hexdigest()
+        cache_key = key_set_cache_key(key_set_url)
         with DisableSessionId(storage):
             cached = storage.get_value(cache_key) if storage is not None else None
             if cached:
@@ -214,7 +219,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             url = registration.get_key_set_url() if registration is not None else None
             if self._public_key_cache_data_storage is None or not url:
                 raise
-            cache_key = "key-set-url-" + hashlib.md5(url.encode("utf-8")).hexdigest()
+            cache_key = key_set_cache_key(url)
             with DisableSessionId(self._public_key_cache_data_storage):
                 self._public_key_cache_data_storage.set_value(cache_key, None, 1)
             registration.set_key_set(None)

@@ -182,8 +182,9 @@ def fetch_platform_config(http: OutboundClient, openid_configuration: str, token
                                   max_bytes=METADATA_MAX_BYTES))
     issuer = config.get("issuer")
     if not isinstance(issuer, str) or urlsplit(issuer).hostname != urlsplit(url).hostname:
+        log.warning("platform issuer on another host", extra={"issuer": str(issuer)[:300], "url": url})
         raise BadInput("the platform's issuer does not match the host of its openid-configuration URL",
-                       detail={"issuer": str(issuer)[:300], "openid_configuration": url})
+                       detail={"openid_configuration": url})
     for key in ("authorization_endpoint", "registration_endpoint", "jwks_uri", "token_endpoint"):
         if not isinstance(config.get(key), str):
             raise BadInput(f"the platform's openid-configuration has no {key}")
