@@ -3,7 +3,8 @@ one outbound client. Against real loopback servers: dynamic registration does no
 redirect to an address the policy does not open, reads at most 1 MiB, is cut off at the
 deadline on a slow drip, never shows the upstream body, and with no allow-list fetches nothing
 on loopback; the delivery worker never posts to an internal token URL an admin set, and shows
-only a short status; a launch whose platform key set is slow answers 502 within the deadline."""
+only a short status; a launch whose platform key set is slow answers 502 within the deadline;
+Canvas REST and Moodle WS pulls keep the LMS's answer out of the source's `last_error`."""
 
 from __future__ import annotations
 
@@ -218,4 +219,30 @@ def test_a_key_set_at_a_closed_address_is_not_fetched(narrow_tool, sim, elsewher
             platform.key_set_url = elsewhere.url("/jwks")
     answer = sim.launch(requests.Session(), LEARNER, CONTEXT_ID)
     assert answer.status_code == 502 and "key set is at an address this tool does not connect to" in answer.text
+    assert elsewhere.hits == []
+
+
+# -- pulls: Canvas REST and Moodle Web Services at URLs an admin typed --------------------------
+
+@pytest.mark.parametrize("kind", ["canvas-rest", "moodle-ws"])
+def test_a_pull_shows_a_short_status_and_fetches_nothing_from_a_closed_address(db, upstream, elsewhere, kind):
+    from lti_badger.models.base import utcnow
+    from lti_badger.outbound import shared_client
+    from lti_badger.progress.schedule import PULLS
+    from lti_badger.progress.sources import add_source
+    from tests.factories_progress import make_course, make_platform
+
+    platform = make_platform(db)
+    make_course(db, platform, "77")
+    for path in ("/api/v1/courses/77/modules", "/webservice/rest/server.php"):
+        upstream.secret_error(path, 500)
+    opened, closed = (add_source(db, platform.id, kind, name=name, settings={"base_url": server.base, "token": "t"},
+                                 now=utcnow()).source for name, server in (("a", upstream), ("b", elsewhere)))
+    http = shared_client("127.0.0.1/32")
+    failed = PULLS[kind](db, opened, utcnow(), http=http)
+    [error] = failed.errors
+    assert error.endswith("answered 500") and SECRET not in (opened.last_error or "") and opened.last_error
+    assert len(upstream.hits) == 1
+    refused = PULLS[kind](db, closed, utcnow(), http=http)
+    assert refused.errors[0].endswith("is at an address this tool does not connect to")
     assert elsewhere.hits == []
