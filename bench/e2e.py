@@ -187,7 +187,8 @@ def run(args: argparse.Namespace) -> dict:
     port = free_port()
     tool_url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "LTI_BADGER_DATABASE_URL": db_url, "LTI_BADGER_INSTANCE_PATH": str(instance),
-           "LTI_BADGER_BASE_URL": tool_url, "LTI_BADGER_IN_PROCESS_WORKER": "false", "LTI_BADGER_MAIL_BACKEND": "file"}
+           "LTI_BADGER_BASE_URL": tool_url, "LTI_BADGER_IN_PROCESS_WORKER": "false", "LTI_BADGER_MAIL_BACKEND": "file",
+           "LTI_BADGER_OUTBOUND_ALLOW": "127.0.0.1"}  # the LMS simulator is on loopback
     if args.redis:
         env["LTI_BADGER_REDIS_URL"] = args.redis
     cli = [sys.executable, "-m", "lti_badger"]

@@ -71,7 +71,7 @@ def main() -> None:
     tool_url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "LTI_BADGER_DATABASE_URL": db_url, "LTI_BADGER_INSTANCE_PATH": str(instance),
            "LTI_BADGER_BASE_URL": tool_url, "LTI_BADGER_IN_PROCESS_WORKER": "false",
-           "LTI_BADGER_MAIL_BACKEND": "file"}
+           "LTI_BADGER_MAIL_BACKEND": "file", "LTI_BADGER_OUTBOUND_ALLOW": "127.0.0.1"}  # the simulator is on loopback
     try:
         subprocess.run([sys.executable, "-m", "lti_badger", "init"], env=env, check=True, cwd=ROOT,
                        stdout=subprocess.DEVNULL)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .db import make_engine, make_sessionmaker
 from .keys import FileKeyStore, KeyStore
 from .logging import configure_logging
-from .outbound import OutboundClient, OutboundPolicy
+from .outbound import OutboundClient, shared_client
 from .settings import Settings, load_settings
 
 
@@ -33,7 +33,7 @@ def build_services(settings: Settings) -> Services:
 
     engine = make_engine(settings.sqlalchemy_url)
     svc = Services(settings, engine, make_sessionmaker(engine), FileKeyStore(settings.instance_dir / "keys"),
-                   OutboundClient(OutboundPolicy.from_setting(settings.outbound_allow)))
+                   shared_client(settings.outbound_allow))
     bind_context(svc.sessions, settings, svc.keys)  # award callbacks find issuer settings and keys
     return svc
 

@@ -52,7 +52,7 @@ def tool_urls(base_url: str) -> dict[str, str]:
         "Initiate login URL (OIDC)": f"{base_url}/lti/login",
         "Redirection URI(s)": f"{base_url}/lti/launch",
         "Public keyset URL (JWKS)": f"{base_url}/.well-known/jwks.json",
-        "Dynamic registration URL": f"{base_url}/lti/register",
+        "Dynamic registration URL": "run `lti-badger platform invite` for a one-time link",
         "Canvas developer key JSON URL": f"{base_url}/lti/config/canvas.json",
     }
 

@@ -1,7 +1,12 @@
 """Key store: the tool's RSA keys (LTI messages, client assertions) and the issuer's Ed25519
 keys (credential proofs). A small Protocol with a file-backed implementation in the
-instance folder; a KMS can implement the same Protocol later. Retired keys stay listed so
-old signatures keep verifying."""
+instance folder; a KMS can implement the same Protocol later.
+
+These keys are the operator's (`lti-badger keys rotate|retire`), never a platform admin's. A
+key's life: *current* (it signs), then *superseded* by a rotation (it no longer signs but stays
+published in the JWKS / DID document, so signatures made before and launches in flight keep
+verifying), then *retired* (no longer published) when its overlap period ends or the operator
+retires it."""
 
 from __future__ import annotations
 
@@ -9,8 +14,8 @@ import base64
 import hashlib
 import json
 import os
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Protocol
 
@@ -37,11 +42,16 @@ class Key:
     kind: str
     private: bytes  # PEM (PKCS8) for RSA; the 32-byte seed for Ed25519
     created_at: datetime
-    retired_at: datetime | None = None
+    superseded_at: datetime | None = None  # a newer key became current: this one stops signing
+    retired_at: datetime | None = None  # from then on it is not published (may be in the future)
 
     @property
     def is_current(self) -> bool:
-        return self.retired_at is None
+        return self.superseded_at is None
+
+    def is_published(self, now: datetime) -> bool:
+        """Listed in the JWKS / DID document, so what it signed still verifies."""
+        return self.retired_at is None or now < self.retired_at
 
     def public_jwk(self) -> dict:
         """The RSA key as a public JWK for the tool's JWKS (LTI keys only)."""
@@ -53,8 +63,10 @@ class Key:
 class KeyStore(Protocol):
     def current(self, kind: str) -> Key: ...
     def all(self, kind: str) -> list[Key]: ...
+    def published(self, kind: str) -> list[Key]: ...
     def ensure(self, kind: str) -> Key: ...
-    def rotate(self, kind: str) -> Key: ...
+    def rotate(self, kind: str, *, overlap: timedelta | None = None) -> Key: ...
+    def retire(self, kind: str, kid: str | None = None) -> list[Key]: ...
 
 
 def _new_private(kind: str) -> bytes:
@@ -90,6 +102,11 @@ class FileKeyStore:
         keys = [self._read(p) for p in folder.glob("*.json")]
         return sorted(keys, key=lambda k: k.created_at)
 
+    def published(self, kind: str) -> list[Key]:
+        """The keys that verify: the current one and the superseded ones not yet retired."""
+        now = datetime.now(timezone.utc)
+        return [k for k in self.all(kind) if k.is_published(now)]
+
     def current(self, kind: str) -> Key:
         live = [k for k in self.all(kind) if k.is_current]
         if not live:
@@ -102,12 +119,30 @@ class FileKeyStore:
         except LookupError:
             return self._create(kind)
 
-    def rotate(self, kind: str) -> Key:
+    def rotate(self, kind: str, *, overlap: timedelta | None = None) -> Key:
+        """A new current key. The one it supersedes stays published for `overlap` (None: until
+        `retire`). The new key is written before the old one is superseded, so a reader never
+        finds no current key."""
         now = datetime.now(timezone.utc)
-        for key in self.all(kind):
-            if key.is_current:
-                self._write(Key(key.kid, key.kind, key.private, key.created_at, now))
-        return self._create(kind)
+        previous = [k for k in self.all(kind) if k.is_current]
+        new = self._create(kind)
+        for key in previous:
+            self._write(replace(key, superseded_at=now, retired_at=now + overlap if overlap is not None else None))
+        return new
+
+    def retire(self, kind: str, kid: str | None = None) -> list[Key]:
+        """Stop publishing superseded keys (one, by kid, or all of them) now; never the current one."""
+        now = datetime.now(timezone.utc)
+        keys = self.all(kind)
+        if kid is not None and kid not in {k.kid for k in keys}:
+            raise LookupError(f"no {kind} key {kid!r}")
+        if kid is not None and self.current(kind).kid == kid:
+            raise ValueError(f"{kid} is the current {kind} key: rotate first, then retire it")
+        retired = [replace(k, retired_at=now) for k in keys
+                   if not k.is_current and k.is_published(now) and kid in (None, k.kid)]
+        for key in retired:
+            self._write(key)
+        return retired
 
     def _create(self, kind: str) -> Key:
         private = _new_private(kind)
@@ -128,6 +163,7 @@ class FileKeyStore:
             "kind": key.kind,
             "private": base64.b64encode(key.private).decode(),
             "created_at": key.created_at.isoformat(),
+            "superseded_at": key.superseded_at.isoformat() if key.superseded_at else None,
             "retired_at": key.retired_at.isoformat() if key.retired_at else None,
         }
         tmp = self._path(key).with_suffix(".tmp")
@@ -139,7 +175,9 @@ class FileKeyStore:
     @staticmethod
     def _read(path: Path) -> Key:
         body = json.loads(path.read_text())
-        retired = body.get("retired_at")
+        when = lambda name: datetime.fromisoformat(body[name]) if body.get(name) else None  # noqa: E731
+        if "superseded_at" not in body:  # written before keys had an overlap: "retired" meant superseded
+            return Key(body["kid"], body["kind"], base64.b64decode(body["private"]),
+                       datetime.fromisoformat(body["created_at"]), superseded_at=when("retired_at"))
         return Key(body["kid"], body["kind"], base64.b64decode(body["private"]),
-                   datetime.fromisoformat(body["created_at"]),
-                   datetime.fromisoformat(retired) if retired else None)
+                   datetime.fromisoformat(body["created_at"]), when("superseded_at"), when("retired_at"))

@@ -27,10 +27,13 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from requests.structures import CaseInsensitiveDict
+from requests.utils import parse_header_links
 
 from .errors import UpstreamError
 
@@ -55,6 +58,27 @@ class OutboundError(UpstreamError):
     error. `message` is safe to show; `status_code` is the remote status (502 without one)."""
 
     code = "outbound_error"
+
+
+class OutboundRefused(OutboundError):
+    """Our policy refused the URL (scheme or address) before anything was sent: trying again
+    later cannot help until the URL or the `outbound_allow` setting changes."""
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After in seconds (RFC 9110: delay-seconds or an HTTP date), None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def is_public_address(address: Address) -> bool:
@@ -127,8 +151,16 @@ class OutboundResponse:
             raise OutboundError(f"{self.purpose} did not answer JSON") from e
 
     def retry_after(self) -> float | None:
-        value = self.headers.get("Retry-After", "")
-        return float(value) if value.strip().isdigit() else None
+        return parse_retry_after(self.headers.get("Retry-After"))
+
+    @property
+    def links(self) -> dict[str, dict[str, str]]:
+        """The `Link` header by rel (as `requests` has it), each URL resolved against ours."""
+        found = {}
+        for link in parse_header_links(self.headers.get("Link", "")):
+            if link.get("url"):
+                found[link.get("rel") or link["url"]] = {**link, "url": urljoin(self.url, link["url"])}
+        return found
 
     def raise_for_status(self) -> "OutboundResponse":
         """This response, or an `OutboundError` with the remote status (body to the log only)."""
@@ -287,11 +319,11 @@ class OutboundClient:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         if parts.scheme not in {"https", "http"} or not host:
-            raise OutboundError(f"{purpose} is not an http(s) URL")
+            raise OutboundRefused(f"{purpose} is not an http(s) URL")
         try:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError as e:
-            raise OutboundError(f"{purpose} has an invalid port") from e
+            raise OutboundRefused(f"{purpose} has an invalid port") from e
         try:
             found = self.resolver(host, port)
         except OSError as e:
@@ -302,9 +334,9 @@ class OutboundClient:
         if not addresses or not (opened or all(is_public_address(a) for a in addresses)):
             log.warning("outbound address refused", extra={"purpose": purpose, "host": host,
                                                           "addresses": [str(a) for a in addresses]})
-            raise OutboundError(f"{purpose} is at an address this tool does not connect to")
+            raise OutboundRefused(f"{purpose} is at an address this tool does not connect to")
         if parts.scheme != "https" and not opened:
-            raise OutboundError(f"{purpose} must be an https URL")
+            raise OutboundRefused(f"{purpose} must be an https URL")
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return _Target(parts.scheme, host, port, path, str(addresses[0]))
 

@@ -14,8 +14,6 @@ DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "config" / "default.tom
 ENV_PREFIX = "LTI_BADGER_"
 
 
-DYNAMIC_REGISTRATION_VALUES = ("open", "closed")
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -34,7 +32,7 @@ class Settings:
     smtp_host: str = "localhost"
     smtp_port: int = 25
     max_content_length: int = 5 * 1024 * 1024
-    dynamic_registration: str = "open"  # "open": /lti/register accepts any LMS; "closed": refused
+    registration_allowed_hosts: str = ""  # issuer hosts that may use /lti/register without an invite
     outbound_allow: str = ""  # hosts or networks the outbound client may reach over http / privately
 
     @property
@@ -86,9 +84,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
             values[name] = environ[ENV_PREFIX + name.upper()]
     values.update(overrides or {})
     unknown = set(values) - known
+    if "dynamic_registration" in unknown:
+        raise ValueError("the setting dynamic_registration is gone: dynamic registration is closed unless opened "
+                         "with `lti-badger platform invite` or registration_allowed_hosts")
     if unknown:
         raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    if values.get("dynamic_registration", "open") not in DYNAMIC_REGISTRATION_VALUES:
-        raise ValueError(f"dynamic_registration must be one of {', '.join(DYNAMIC_REGISTRATION_VALUES)}, "
-                         f"not {values['dynamic_registration']!r}")
     return replace(Settings(), **{k: _coerce(k, v) for k, v in values.items()})

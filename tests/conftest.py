@@ -23,6 +23,7 @@ from lti_badger.models import Base
 
 PG_URL = os.environ.get("LTI_BADGER_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("LTI_BADGER_TEST_REDIS_URL", "")
+LOOPBACK = "127.0.0.0/8 ::1 localhost"
 
 # Invariant 3: every credential any test issues must pass the independent verifier.
 pytest_plugins = ["tests.ob3_everywhere"]
@@ -111,6 +112,7 @@ def app_settings(database_url, instance_dir, clean_engine) -> dict:
         "instance_path": str(instance_dir),
         "secret_key": "test-secret-" + uuid.uuid4().hex,
         "in_process_worker": False,
+        "outbound_allow": LOOPBACK,  # the simulator and test servers listen on loopback
     }
 
 

@@ -1,12 +1,14 @@
 """`lti-badger verify FILE` (verification of any issuer's credential: JSON, JWT, baked PNG
-or SVG; offline unless `--online`) and `lti-badger keys rotate|list` (issuer and LTI keys; retired issuer keys stay
-in the DID document so earlier credentials keep verifying)."""
+or SVG; offline unless `--online`) and `lti-badger keys rotate|retire|list`: the tool-wide LTI
+and issuer keys are the operator's. A rotation keeps the superseded key published (JWKS, DID
+document) for an overlap, so what it signed keeps verifying, until it is retired."""
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..cli import Context, pass_ctx
+from ..errors import BadInput
 from ..keys import KIND_ISSUER, KIND_LTI
 from .baking import extract_credential
 from .safety import parse_json
@@ -117,24 +120,102 @@ def keys() -> None:
     """Signing keys: the issuer's Ed25519 keys (credentials) and the tool's RSA keys (LTI)."""
 
 
+KIND_FLAGS = [click.option("--lti", "kind", flag_value=KIND_LTI, help="The tool's LTI signing key (JWKS)."),
+              click.option("--issuer", "kind", flag_value=KIND_ISSUER,
+                           help="The credential issuer key (DID document).")]
+# How long a superseded key stays published by default: LTI signatures live minutes (client
+# assertions, deep linking answers) but platforms cache our JWKS; credentials live for years.
+DEFAULT_OVERLAP = {KIND_LTI: "24h", KIND_ISSUER: "forever"}
+DURATION = re.compile(r"(\d+)([hd])")
+
+
+def _kind_flags(command):
+    for option in reversed(KIND_FLAGS):
+        command = option(command)
+    return command
+
+
+def _required_kind(kind: str | None) -> str:
+    if kind is None:
+        raise BadInput("say which key: --lti or --issuer")
+    return kind
+
+
+def parse_overlap(text: str) -> timedelta | None:
+    """`12h`, `7d` or `forever` (None: until `keys retire`)."""
+    if text == "forever":
+        return None
+    match = DURATION.fullmatch(text.strip())
+    if not match:
+        raise BadInput(f"--overlap must be like 12h, 7d or forever, not {text!r}")
+    return timedelta(hours=int(match[1])) if match[2] == "h" else timedelta(days=int(match[1]))
+
+
+def _where_published(ctx: Context, kind: str) -> str:
+    if kind == KIND_LTI:
+        return f"the JWKS ({ctx.settings.public_base_url}/.well-known/jwks.json)"
+    return f"the DID document ({IssuerProfile.from_settings(ctx.settings).did})"
+
+
+def _until(key: Any) -> str:
+    return f"until {key.retired_at:%Y-%m-%d %H:%M} UTC" if key.retired_at else "until `lti-badger keys retire`"
+
+
 @keys.command("rotate")
-@click.option("--kind", type=click.Choice([KIND_ISSUER, KIND_LTI]), default=KIND_ISSUER, show_default=True)
+@_kind_flags
+@click.option("--overlap", default=None, metavar="12h|7d|forever",
+              help="How long the old key stays published [default: 24h for --lti, forever for --issuer].")
 @pass_ctx
-def rotate(ctx: Context, kind: str) -> None:
-    """Retire the current key and create a new one. Retired keys stay published (DID
-    document, JWKS), so everything signed before keeps verifying."""
-    key = ctx.services.keys.rotate(kind)
-    click.echo(f"new {kind} key: {key.kid}")
-    if kind == KIND_ISSUER:
-        did = IssuerProfile.from_settings(ctx.settings).did
-        click.echo(f"verification method: {did}#{key.kid} (older keys stay under assertionMethod)")
+def rotate(ctx: Context, kind: str | None, overlap: str | None) -> None:
+    """Make a new key current. The old one stops signing but stays published for the overlap,
+    so signatures made before and launches in flight keep verifying."""
+    kind = _required_kind(kind)
+    keep = parse_overlap(overlap or DEFAULT_OVERLAP[kind])
+    store = ctx.services.keys
+    old = store.current(kind)
+    click.echo(f"rotating the {kind} key (current: {old.kid}) ...")
+    new = store.rotate(kind, overlap=keep)
+    old = next(k for k in store.all(kind) if k.kid == old.kid)
+    click.echo(f"  new current {kind} key: {new.kid} (signs from now on)")
+    click.echo(f"  old key {old.kid}: no longer signs, stays published {_until(old)}")
+    click.echo(f"{len(store.published(kind))} {kind} key(s) now in {_where_published(ctx, kind)}")
+    if kind == KIND_LTI:
+        click.echo("platforms read the JWKS again within its cache time (5 minutes); nothing to change in the LMS")
+
+
+@keys.command("retire")
+@_kind_flags
+@click.option("--kid", default=None, help="Retire this superseded key only (default: every superseded key).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (issuer keys).")
+@pass_ctx
+def retire(ctx: Context, kind: str | None, kid: str | None, yes: bool) -> None:
+    """Stop publishing superseded keys: what they signed no longer verifies."""
+    kind = _required_kind(kind)
+    if kind == KIND_ISSUER and not yes and not click.confirm(
+            "Credentials signed with a retired issuer key no longer verify. Retire it?"):
+        raise click.Abort()
+    try:
+        retired = ctx.services.keys.retire(kind, kid)
+    except (LookupError, ValueError) as e:
+        raise BadInput(str(e)) from e
+    for key in retired:
+        click.echo(f"retired {kind} key {key.kid}")
+    if not retired:
+        click.echo(f"no superseded {kind} key is published: nothing to retire")
+    click.echo(f"{len(ctx.services.keys.published(kind))} {kind} key(s) now in {_where_published(ctx, kind)}")
 
 
 @keys.command("list")
 @pass_ctx
 def list_keys(ctx: Context) -> None:
     """Every key with its state."""
+    now = datetime.now(timezone.utc)
     for kind in (KIND_ISSUER, KIND_LTI):
         for key in ctx.services.keys.all(kind):
-            state = "current" if key.is_current else f"retired {key.retired_at:%Y-%m-%d %H:%M}"
+            if key.is_current:
+                state = "current"
+            elif key.is_published(now):
+                state = f"superseded {key.superseded_at:%Y-%m-%d %H:%M}, published {_until(key)}"
+            else:
+                state = f"retired {key.retired_at:%Y-%m-%d %H:%M}"
             click.echo(f"{kind:7} {key.kid:48} created {key.created_at:%Y-%m-%d %H:%M}  {state}")

@@ -1,5 +1,5 @@
 """The issuer's `did:web` identifier and DID document: Multikey verification methods for the
-current and every retired issuer key, all listed under `assertionMethod`, so credentials
+current and every superseded (not retired) issuer key, all listed under `assertionMethod`, so credentials
 signed before a rotation keep verifying.
 
 Specs: did:web https://w3c-ccg.github.io/did-method-web/ , DID Core https://www.w3.org/TR/did-core/ ,
@@ -45,7 +45,7 @@ def signer_for(did: str, key: Key) -> Signer:
 
 
 def did_document(did: str, keys: KeyStore) -> dict[str, Any]:
-    issuer_keys = keys.all(KIND_ISSUER)
+    issuer_keys = keys.published(KIND_ISSUER)
     methods = [{
         "id": verification_method_id(did, key),
         "type": "Multikey",

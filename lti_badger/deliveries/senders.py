@@ -11,8 +11,6 @@ import hmac
 import json
 import os
 import smtplib
-import socket
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,16 +18,16 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any, Protocol
 
-import requests
 from sqlalchemy import Row, Select, bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from ..db import transaction
 from ..errors import UpstreamError
 from ..keys import KeyStore
-from ..lti.advantage import AdvantageClient, LmsHttp, TokenMemo, parse_retry_after
+from ..lti.advantage import AdvantageClient, TokenMemo
 from ..models import Achievement, AchievementVersion, Award, Course, Credential, Person, Platform, WebhookEndpoint
 from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_SUSPENDED
+from ..outbound import OutboundError, OutboundRefused, shared_client
 from ..settings import Settings
 from .outbox import DEST_AGS, DEST_EMAIL, DEST_WEBHOOK, verify_url
 
@@ -117,11 +115,13 @@ def _lineitem_id(item: Any) -> str:
 
 def _upstream(err: UpstreamError) -> DeliveryError:
     """The LMS's own status (set on the instance by the AGS client; the class attribute is the
-    HTTP status we would answer with) decides between retry and dead letter."""
+    HTTP status we would answer with) decides between retry and dead letter; a URL our
+    outbound policy refuses is dead at once."""
     status = err.__dict__.get("status_code")
     if status is None and isinstance(err.detail, dict):
         status = err.detail.get("status_code")
-    retryable = is_retryable_status(status) or bool(err.detail.get("token_endpoint"))
+    retryable = not isinstance(err, OutboundRefused) and (
+        is_retryable_status(status) or bool(err.detail.get("token_endpoint")))
     return DeliveryError(err.message, retryable=retryable, status_code=status,
                          retry_after=getattr(err, "retry_after", None))
 
@@ -161,14 +161,7 @@ class AgsSender:
     score of their current award state."""
 
     def __init__(self) -> None:
-        self._local = threading.local()  # one keep-alive HTTP session per sending thread
         self.tokens = TokenMemo()  # this sender's access tokens, in front of the shared cache
-
-    def _http(self) -> LmsHttp:
-        http = getattr(self._local, "http", None)
-        if http is None:
-            http = self._local.http = LmsHttp()
-        return http
 
     def send(self, job: Job, ctx: SendContext) -> str:
         with transaction(ctx.sessions) as session:
@@ -178,7 +171,7 @@ class AgsSender:
             if not target.ags_lineitems_url:
                 raise DeliveryError("the course has no AGS line items endpoint (launch without AGS)", retryable=False)
             link = verify_url(ctx.settings.public_base_url, target.credential_id) if target.credential_id else None
-            client = AdvantageClient(session, target.Platform, ctx.keys, http=self._http(),
+            client = AdvantageClient(session, target.Platform, ctx.keys, shared_client(ctx.settings.outbound_allow),
                                      redis_url=ctx.settings.redis_url, memo=self.tokens)
             try:
                 lineitem_url = target.lineitem_url or self._line_item(session, client, target)
@@ -308,7 +301,8 @@ def verify_webhook(secret: str, timestamp: str, body: bytes, signature: str, *, 
 
 
 class WebhookSender:
-    timeout = 10
+    """POSTs the signed event to the endpoint's URL through the outbound client (no redirects
+    followed); the receiver's answer body goes to the log only."""
 
     def send(self, job: Job, ctx: SendContext) -> str:
         with transaction(ctx.sessions) as session:
@@ -327,14 +321,11 @@ class WebhookSender:
             EVENT_HEADER: payload.get("event", ""),
         }
         try:
-            resp = requests.post(url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False)
-        except (requests.RequestException, socket.timeout) as err:
-            raise DeliveryError(f"webhook unreachable: {err}", retryable=True) from err
-        if 200 <= resp.status_code < 300:
-            return f"HTTP {resp.status_code}"
-        raise DeliveryError(f"webhook answered HTTP {resp.status_code}: {resp.text[:500]}",
-                            retryable=is_retryable_status(resp.status_code), status_code=resp.status_code,
-                            retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+            resp = shared_client(ctx.settings.outbound_allow).request(
+                "POST", url, purpose="the webhook", data=body, headers=headers).raise_for_status()
+        except OutboundError as err:
+            raise _upstream(err) from err
+        return f"HTTP {resp.status}"
 
 
 def default_senders() -> dict[str, Sender]:

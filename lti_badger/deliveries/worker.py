@@ -36,6 +36,7 @@ from ..db import transaction
 from ..keys import KeyStore
 from ..models import Delivery, DeliveryAttempt
 from ..models.delivery import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
+from ..outbound import shared_client
 from ..progress.schedule import sync_all, sync_launched_courses
 from ..settings import Settings
 from .senders import DeliveryError, Job, SendContext, Sender, default_senders
@@ -275,11 +276,13 @@ class Worker:
 
     def _sync_launched_courses(self) -> None:
         """Roster and grades of courses launched since their last pull (launches never wait on the LMS)."""
-        sync_launched_courses(self.sessions, self.keys, self.clock, redis_url=self.settings.redis_url)
+        sync_launched_courses(self.sessions, self.keys, self.clock, http=shared_client(self.settings.outbound_allow),
+                              redis_url=self.settings.redis_url)
 
     def _sync_everything(self) -> None:
         """The scheduled pull of every source and every course with AGS/NRPS endpoints."""
-        sync_all(self.sessions, self.keys, self.clock, redis_url=self.settings.redis_url)
+        sync_all(self.sessions, self.keys, self.clock, http=shared_client(self.settings.outbound_allow),
+                 redis_url=self.settings.redis_url)
 
     def run(self, *, until_idle: bool = False) -> None:
         """Loop until stopped (or, with `until_idle`, until nothing is due)."""

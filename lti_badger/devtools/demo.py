@@ -105,7 +105,8 @@ class ToolServer:
         except OSError as e:
             raise BadInput(f"cannot listen on {host}:{port} ({e.strerror}); choose another with --port") from e
         self.url = f"http://{host}:{self.server.server_port}"
-        self.settings = replace(settings, base_url=self.url)
+        # The simulator listens on the same loopback host: open it (only it) to the outbound client.
+        self.settings = replace(settings, base_url=self.url, outbound_allow=f"{settings.outbound_allow} {host}".strip())
         self.app = holder["app"] = create_app(self.settings)
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="lti-badger-demo", daemon=True)

@@ -49,8 +49,9 @@ def pull_grades(run: "DemoRun") -> dict[str, Any]:
     course_id, _, _ = _ids(run)
     with transaction(run.sessions) as s:
         course = s.get(Course, course_id)
-        outcome = sync_course(s, course, AdvantageClient(s, s.get(Platform, run.platform_id), run.keys), _now(),
-                              force=True)
+        client = AdvantageClient(s, s.get(Platform, run.platform_id), run.keys,
+                                 run.app.extensions["lti_badger"].outbound)
+        outcome = sync_course(s, course, client, _now(), force=True)
         return {"errors": list(outcome.errors) if outcome else []}
 
 

@@ -3,8 +3,10 @@ token from a `client_credentials` grant with a JWT client assertion (RFC 7523, s
 tool's current LTI key), cached per (platform, scopes) in the shared cache until shortly before
 it expires (and, for a long-lived caller such as the delivery worker, in a `TokenMemo` in front
 of it); Assignment and Grade Services 2.0 (line items, scores, results) and Names and Role
-Provisioning 2.0 (members), following `Link: <...>; rel="next"` pages. Failures raise
-`UpstreamError` with the LMS's `status_code`, `retry_after` and message."""
+Provisioning 2.0 (members), following `Link: <...>; rel="next"` pages. Every request goes
+through the outbound client (the LMS chose these URLs). Failures raise `OutboundError` (an
+`UpstreamError`) with the LMS's `status_code`, `retry_after` and a short message; the LMS's
+answer itself goes to the log only."""
 
 from __future__ import annotations
 
@@ -15,16 +17,15 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import jwt
-import requests
 from sqlalchemy.orm import Session
 
 from ..errors import UpstreamError
 from ..keys import KIND_LTI, KeyStore
+from ..outbound import METADATA_MAX_BYTES, OutboundClient, OutboundError, OutboundResponse
 from ..models import Platform
 from . import claims as c
 from .cache import Cache, make_cache
@@ -33,8 +34,9 @@ log = logging.getLogger(__name__)
 
 ASSERTION_LIFETIME = 300  # seconds: a client assertion is used once, right away
 TOKEN_EXPIRY_MARGIN = 60  # stop using a cached token this long before the LMS says it expires
-HTTP_TIMEOUT = 30
 MAX_PAGES = 1000
+TOKEN_ENDPOINT = "the LMS token endpoint"
+LINE_ITEMS = "the LMS line items service"
 
 
 def _with_query(url: str, **params: Any) -> str:
@@ -49,57 +51,6 @@ def _sub_resource(lineitem_url: str, name: str) -> str:
     """`{lineitem}/scores` or `/results`, inserted before the line item URL's query (AGS §3.4)."""
     parts = urlsplit(lineitem_url)
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + name))
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Retry-After in seconds (RFC 9110: delay-seconds or an HTTP date), None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def _lms_message(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:500].strip() or response.reason or ""
-    if isinstance(body, dict):
-        for key in ("message", "error_description", "error", "errors"):
-            if body.get(key):
-                value = body[key]
-                return value if isinstance(value, str) else json.dumps(value)[:500]
-    return json.dumps(body)[:500]
-
-
-class LmsHttp(requests.Session):
-    """A keep-alive HTTP session that reads the environment's proxy and CA bundle settings once
-    per origin: requests re-reads os.environ (proxies, no_proxy, CA bundle) on every request,
-    ~0.1 ms of CPU each, a few percent of a delivered score. A running process's environment
-    does not change; calls with their own proxies, verify, cert or stream get the usual merge."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._environment: dict[tuple[str, str], dict[str, Any]] = {}
-
-    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
-        if proxies or stream is not None or verify is not None or cert is not None:
-            return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        parts = urlsplit(url)
-        origin = (parts.scheme, parts.netloc)
-        settings = self._environment.get(origin)
-        if settings is None:
-            settings = self._environment[origin] = super().merge_environment_settings(url, proxies, stream,
-                                                                                      verify, cert)
-        return {**settings, "proxies": dict(settings["proxies"])}
 
 
 class TokenMemo:
@@ -127,13 +78,13 @@ class TokenMemo:
 class AdvantageClient:
     """AGS and NRPS calls to one platform, on behalf of the tool (not of a launch)."""
 
-    def __init__(self, session: Session, platform: Platform, keys: KeyStore, http: requests.Session | None = None,
+    def __init__(self, session: Session, platform: Platform, keys: KeyStore, http: OutboundClient,
                  *, redis_url: str = "", cache: Cache | None = None, memo: TokenMemo | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.session = session
         self.platform = platform
         self.keys = keys
-        self.http = http if http is not None else LmsHttp()
+        self.http = http
         self.cache = cache if cache is not None else make_cache(session, redis_url)
         self.memo = memo
         self.clock = clock
@@ -175,12 +126,12 @@ class AdvantageClient:
                 self.memo.put(cache_key, cached["access_token"], cached["expires_at"])
             return cached["access_token"]
         try:
-            response = self._send("POST", self.platform.auth_token_url, data={
+            response = self._send("POST", self.platform.auth_token_url, TOKEN_ENDPOINT, data={
                 "grant_type": "client_credentials",
                 "client_assertion_type": c.CLIENT_ASSERTION_TYPE,
                 "client_assertion": self.client_assertion(),
                 "scope": " ".join(wanted),
-            }, headers={"Accept": "application/json"})
+            }, headers={"Accept": "application/json"}, max_bytes=METADATA_MAX_BYTES)
         except UpstreamError as e:
             # The LMS checks our assertion against our JWKS, fetched from us: a refusal can be
             # passing (our keyset answered too slowly, a rotated key not yet seen), so callers
@@ -191,9 +142,11 @@ class AdvantageClient:
             body = response.json()
             token = body["access_token"]
             expires_in = int(body.get("expires_in", 3600))
-        except (ValueError, KeyError, TypeError) as e:
-            raise UpstreamError("the LMS token endpoint answered without an access_token",
-                                status_code=response.status_code) from e
+        except (KeyError, TypeError, ValueError) as e:
+            log.warning("LMS token answer without an access_token", extra={"platform_id": self.platform.id,
+                                                                           "body": response.text[:500]})
+            raise OutboundError(f"{TOKEN_ENDPOINT} answered without an access_token",
+                                status_code=response.status) from e
         ttl = expires_in - TOKEN_EXPIRY_MARGIN
         if ttl > 0:
             expires_at = self.clock() + ttl
@@ -213,21 +166,13 @@ class AdvantageClient:
 
     # -- HTTP --------------------------------------------------------------------------
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        try:
-            response = self.http.request(method, url, timeout=HTTP_TIMEOUT, **kwargs)
-        except requests.RequestException as e:
-            raise UpstreamError(f"the LMS did not answer {method} {url}: {e}") from e
-        if response.status_code >= 400:
-            message = _lms_message(response)
-            raise UpstreamError(f"the LMS answered {response.status_code} to {method} {url}: {message}",
-                                status_code=response.status_code,
-                                retry_after=parse_retry_after(response.headers.get("Retry-After"), self.clock()),
-                                detail={"lms_status": response.status_code, "lms_message": message})
-        return response
+    def _send(self, method: str, url: str, purpose: str, **kwargs: Any) -> OutboundResponse:
+        """One request through the outbound client; an error answer raises `OutboundError`
+        with the LMS's status and Retry-After (its body goes to the log only)."""
+        return self.http.request(method, url, purpose=purpose, **kwargs).raise_for_status()
 
-    def _call(self, method: str, url: str, scopes: list[str], *, accept: str, content_type: str | None = None,
-              body: Any = None) -> requests.Response:
+    def _call(self, method: str, url: str, scopes: list[str], purpose: str, *, accept: str,
+              content_type: str | None = None, body: Any = None) -> OutboundResponse:
         """One service request; a 401 (token revoked or expired early) gets one retry with a new token."""
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self.access_token(scopes)}", "Accept": accept}
@@ -236,26 +181,28 @@ class AdvantageClient:
                 headers["Content-Type"] = content_type
                 data = json.dumps(body)
             try:
-                return self._send(method, url, headers=headers, data=data)
+                return self._send(method, url, purpose, headers=headers, data=data)
             except UpstreamError as err:
                 if err.status_code != 401 or attempt == 2:
                     raise
                 self._forget_token(scopes)
         raise AssertionError("unreachable")
 
-    def _pages(self, url: str, scopes: list[str], accept: str, items_of: Callable[[Any], list]) -> list[dict]:
+    def _pages(self, url: str, scopes: list[str], purpose: str, accept: str,
+               items_of: Callable[[Any], list]) -> list[dict]:
         """Every item of a paged collection, following `Link: <...>; rel="next"`."""
         items: list[dict] = []
         seen: set[str] = set()
         next_url: str | None = url
         while next_url and next_url not in seen and len(seen) < MAX_PAGES:
             seen.add(next_url)
-            response = self._call("GET", next_url, scopes, accept=accept)
+            response = self._call("GET", next_url, scopes, purpose, accept=accept)
             try:
                 items.extend(items_of(response.json()))
-            except (ValueError, TypeError, KeyError) as e:
-                raise UpstreamError(f"the LMS answered {next_url} with an unreadable body",
-                                    status_code=response.status_code) from e
+            except (TypeError, KeyError) as e:
+                log.warning("LMS page unreadable", extra={"purpose": purpose, "url": next_url,
+                                                          "body": response.text[:500]})
+                raise OutboundError(f"{purpose} answered an unreadable page", status_code=response.status) from e
             next_url = response.links.get("next", {}).get("url")
         return items
 
@@ -264,7 +211,7 @@ class AdvantageClient:
     def list_line_items(self, lineitems_url: str, *, resource_id: str | None = None, tag: str | None = None,
                         resource_link_id: str | None = None) -> list[dict]:
         url = _with_query(lineitems_url, resource_id=resource_id, tag=tag, resource_link_id=resource_link_id)
-        items = self._pages(url, [c.SCOPE_LINEITEM], c.MEDIA_LINEITEM_CONTAINER,
+        items = self._pages(url, [c.SCOPE_LINEITEM], LINE_ITEMS, c.MEDIA_LINEITEM_CONTAINER,
                             lambda body: body if isinstance(body, list) else [])
         # Some LMSs ignore the filters: apply them here too.
         return [i for i in items if isinstance(i, dict)
@@ -279,7 +226,7 @@ class AdvantageClient:
         if existing:
             return existing[0]
         body = {"label": label, "scoreMaximum": score_maximum, "resourceId": resource_id, "tag": tag}
-        response = self._call("POST", lineitems_url, [c.SCOPE_LINEITEM], accept=c.MEDIA_LINEITEM,
+        response = self._call("POST", lineitems_url, [c.SCOPE_LINEITEM], LINE_ITEMS, accept=c.MEDIA_LINEITEM,
                               content_type=c.MEDIA_LINEITEM, body=body)
         created = response.json()
         log.info("AGS line item created", extra={"platform_id": self.platform.id, "lineitem": created.get("id")})
@@ -289,17 +236,17 @@ class AdvantageClient:
         """Publish one learner's score (AGS §3.4); `timestamp` defaults to now."""
         body = dict(score)
         body.setdefault("timestamp", datetime.fromtimestamp(self.clock(), timezone.utc).isoformat())
-        self._call("POST", _sub_resource(lineitem_url, "scores"), [c.SCOPE_SCORE], accept="application/json",
-                   content_type=c.MEDIA_SCORE, body=body)
+        self._call("POST", _sub_resource(lineitem_url, "scores"), [c.SCOPE_SCORE], "the LMS score service",
+                   accept="application/json", content_type=c.MEDIA_SCORE, body=body)
 
     def results(self, lineitem_url: str, *, user_id: str | None = None) -> list[dict]:
         url = _with_query(_sub_resource(lineitem_url, "results"), user_id=user_id)
-        return self._pages(url, [c.SCOPE_RESULT_READONLY], c.MEDIA_RESULT_CONTAINER,
+        return self._pages(url, [c.SCOPE_RESULT_READONLY], "the LMS results service", c.MEDIA_RESULT_CONTAINER,
                            lambda body: body if isinstance(body, list) else [])
 
     # -- NRPS --------------------------------------------------------------------------
 
     def members(self, nrps_url: str) -> list[dict]:
         """Every member of the course (NRPS 2.0 membership container, all pages)."""
-        return self._pages(nrps_url, [c.SCOPE_NRPS], c.MEDIA_MEMBERSHIP_CONTAINER,
+        return self._pages(nrps_url, [c.SCOPE_NRPS], "the LMS membership service", c.MEDIA_MEMBERSHIP_CONTAINER,
                            lambda body: list(body["members"]))

@@ -1,5 +1,7 @@
 """`lti-badger platform add|list|remove|add-deployment|remove-deployment`: register an LMS by
-hand (the manual alternative to dynamic registration). Thin wrappers over `lti.platforms`."""
+hand (the manual alternative to dynamic registration), and `platform invite`: a one-time link
+that opens dynamic registration for one LMS. Thin wrappers over `lti.platforms` and
+`lti.registration`."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from ..cli import Context, pass_ctx
 from ..db import transaction
 from ..errors import BadInput, NotFound
 from ..models import Platform
+from ..models.base import utcnow
 from . import platforms
+from .registration import INVITE_LIFETIME, create_invite
 
 
 def _require_schema(ctx: Context) -> None:
@@ -63,6 +67,21 @@ def add(ctx: Context, issuer: str, client_id: str, auth_login_url: str, auth_tok
     click.echo(f"platform {described['id']} added: {described['name']} "
                f"(issuer {described['issuer']}, client_id {described['client_id']}, "
                f"deployments {', '.join(described['deployment_ids'])})")
+
+
+@platform.command("invite")
+@click.option("--note", default="", help="Who the link is for (kept with the invite, e.g. the LMS's name).")
+@pass_ctx
+def invite(ctx: Context, note: str) -> None:
+    """Print a one-time link that lets one LMS register the tool (LTI Dynamic Registration)."""
+    _require_schema(ctx)
+    now = utcnow()
+    with transaction(ctx.services.sessions) as session:
+        token = create_invite(session, now, note)
+    hours = int(INVITE_LIFETIME.total_seconds() // 3600)
+    click.echo(f"{ctx.settings.public_base_url}/lti/register?invite={token}")
+    click.echo(f"Paste this URL as the tool URL of your LMS's dynamic registration. It works once, "
+               f"until {now + INVITE_LIFETIME:%Y-%m-%d %H:%M} UTC ({hours} hours).", err=True)
 
 
 @platform.command("list")

@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
-import requests
 from flask import Response
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.exception import LtiException, OIDCException
@@ -27,22 +26,20 @@ from pylti1p3.launch_data_storage.base import DisableSessionId
 
 from ..errors import LaunchError
 from ..models.base import utcnow
+from ..outbound import OutboundClient
 from .launch_state import LaunchStates, StateRecord
 from .tool_conf import LaunchDataStorage, NonceLedger, SqlToolConf, nonce_expiry
 
 LAUNCH_DATA_LIFETIME = 2 * 3600  # how long state, nonce and launch data are kept
 PLATFORM_JWKS_LIFETIME = 3600  # how long a platform's JWKS is reused between launches
 STATE_COOKIE_PATH = "/lti"
-HTTP_TIMEOUT = 10
+KEY_SET = "the platform's key set"
 CLOCK_SKEW = 30  # seconds of exp/iat tolerance between the LMS's clock and ours
 
 
-class TimeoutSession(requests.Session):
-    """pylti1p3 fetches the platform's JWKS without a timeout; a hanging LMS must not hang us."""
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", HTTP_TIMEOUT)
-        return super().request(method, url, *args, **kwargs)
+def key_set_cache_key(url: str) -> str:
+    """Where a platform's key set is cached (pylti1p3's own key, so both find it)."""
+    return "key-set-url-" + hashlib.md5(url.encode("utf-8")).hexdigest()
 
 
 class IframeCookieService(FlaskCookieService):
@@ -115,13 +112,14 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     _state_record: StateRecord | None = None
 
-    def __init__(self, *args: Any, nonce_ledger: NonceLedger | None = None,
+    def __init__(self, *args: Any, outbound: OutboundClient, nonce_ledger: NonceLedger | None = None,
                  now: Callable[[], datetime] = utcnow, launch_states: LaunchStates | None = None,
                  restore_launch_id: str | None = None, **kwargs: Any) -> None:
         # Read by set_launch_data_storage, which pylti1p3's constructor calls.
         self._launch_states = launch_states
         self._restore_launch_id = restore_launch_id
         super().__init__(*args, **kwargs)
+        self._outbound = outbound
         self._nonce_ledger = nonce_ledger
         self._now = now
         self.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat"]})
@@ -194,6 +192,23 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             self._launch_states.remember_launch_session(self._launch_id, session_id, LAUNCH_DATA_LIFETIME)
         return self
 
+    def fetch_public_key(self, key_set_url: str) -> dict:
+        """The platform's key set through the outbound client (address policy, deadline, 1 MiB),
+        so a slow or hostile key-set URL cannot hold a launch; cached as pylti1p3 caches it.
+        A failure to fetch is an `OutboundError` (502 with a short message)."""
+        storage = self._public_key_cache_data_storage
+        cache_key = key_set_cache_key(key_set_url)
+        with DisableSessionId(storage):
+            cached = storage.get_value(cache_key) if storage is not None else None
+            if cached:
+                return cached
+            key_set = self._outbound.get_json(key_set_url, purpose=KEY_SET)
+            if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
+                raise LtiException(f"{KEY_SET} is not a JWKS (no \"keys\" list)")
+            if storage is not None:
+                storage.set_value(cache_key, key_set, self._public_key_cache_lifetime)
+            return key_set
+
     def get_public_key(self) -> tuple[str, str]:
         """The platform key for the token's kid; a kid missing from the cached JWKS (the
         platform rotated its keys) refetches the JWKS once."""
@@ -204,7 +219,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             url = registration.get_key_set_url() if registration is not None else None
             if self._public_key_cache_data_storage is None or not url:
                 raise
-            cache_key = "key-set-url-" + hashlib.md5(url.encode("utf-8")).hexdigest()
+            cache_key = key_set_cache_key(url)
             with DisableSessionId(self._public_key_cache_data_storage):
                 self._public_key_cache_data_storage.set_value(cache_key, None, 1)
             registration.set_key_set(None)
@@ -287,14 +302,14 @@ class LtiAdapter:
     """Builds pylti1p3 objects for one request, sharing our tool conf, cache and cookie rules."""
 
     def __init__(self, tool_conf: SqlToolConf, storage: LaunchDataStorage, nonce_ledger: NonceLedger,
-                 *, secure: bool, now: Callable[[], datetime], http: Any = None) -> None:
+                 *, secure: bool, now: Callable[[], datetime], outbound: OutboundClient) -> None:
         self.tool_conf = tool_conf
         self.storage = storage
         self.nonce_ledger = nonce_ledger
         self.launch_states = LaunchStates(storage.cache)
         self.secure = secure
         self.now = now
-        self.http = http if http is not None else TimeoutSession()
+        self.outbound = outbound
         self.request = FlaskRequest(request_is_secure=secure)
         self.cookies = IframeCookieService(self.request, secure)
 
@@ -309,13 +324,13 @@ class LtiAdapter:
 
     def message_launch(self) -> ToolMessageLaunch:
         return ToolMessageLaunch(self.request, self.tool_conf, cookie_service=self.cookies,
-                                 launch_data_storage=self.storage, requests_session=self.http,
+                                 launch_data_storage=self.storage, outbound=self.outbound,
                                  nonce_ledger=self.nonce_ledger, now=self.now, launch_states=self.launch_states)
 
     def restore_launch(self, launch_id: str) -> ToolMessageLaunch:
         """A launch validated earlier in this browser (pylti1p3's launch data cache)."""
         launch = ToolMessageLaunch(self.request, self.tool_conf, cookie_service=self.cookies,
-                                   launch_data_storage=self.storage, requests_session=self.http,
+                                   launch_data_storage=self.storage, outbound=self.outbound,
                                    launch_states=self.launch_states, restore_launch_id=launch_id)
         launch_data = launch.get_session_service().get_launch_data(launch_id)
         if not launch_data:

@@ -13,8 +13,6 @@ from sqlalchemy.orm import Session
 from ..errors import BadInput, Conflict, NotFound
 from ..models import Deployment, IssuerProfileRecord, Platform
 
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
 
 def check_url(value: str, what: str) -> str:
     """An absolute http(s) URL with a host, without a fragment."""

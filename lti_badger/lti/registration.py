@@ -1,21 +1,30 @@
 """How an LMS learns about the tool: the Canvas developer-key JSON, and LTI Dynamic
 Registration 1.0 (https://www.imsglobal.org/spec/lti-dr/v1p0): read the platform's
-openid-configuration, POST our client registration, store the new platform."""
+openid-configuration, POST our client registration, store the new platform.
+
+Registration makes the tool fetch a URL its visitor chose, so it is closed by default: it
+opens for one LMS with a one-time invite (`lti-badger platform invite`, 24 hours, stored
+hashed, used up by the registration that succeeds) or for the issuer hosts the operator names
+in `registration_allowed_hosts`. Every request goes through the outbound client."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..errors import BadInput, UpstreamError
-from ..models import Platform
+from ..errors import BadInput, Conflict, Forbidden, UpstreamError
+from ..models import Platform, RegistrationInvite
+from ..outbound import METADATA_MAX_BYTES, OutboundClient, OutboundResponse
 from . import claims as c
-from .platforms import LOOPBACK_HOSTS, add_deployment, add_platform, check_url, find_platform
+from .platforms import add_deployment, add_platform, check_url, find_platform
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +32,11 @@ TOOL_TITLE = "lti_badger"
 TOOL_DESCRIPTION = ("Open Badges 3.0 for your course: learners earn signed badges the moment they meet "
                     "the criteria, and the result is written back to the gradebook.")
 CLAIMS_WANTED = ["sub", "iss", "name", "given_name", "family_name", "email", "picture", "locale"]
-HTTP_TIMEOUT = 15
+INVITE_LIFETIME = timedelta(hours=24)
+OPENID_CONFIGURATION = "the platform's openid-configuration"
+REGISTRATION_ENDPOINT = "the platform's registration endpoint"
+CLOSED = ("dynamic registration is closed on this tool: ask its operator for a registration link "
+          "(`lti-badger platform invite`), or to name your LMS's host in registration_allowed_hosts")
 
 
 @dataclass(frozen=True)
@@ -108,61 +121,89 @@ def client_registration(urls: ToolUrls, platform_config: dict[str, Any]) -> dict
     }
 
 
-def _https_or_loopback(url: str, what: str) -> str:
-    url = check_url(url, what)
-    parts = urlsplit(url)
-    if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
-        raise BadInput(f"{what} must use https (plain http only on loopback)")
-    return url
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _json(response: requests.Response, what: str) -> dict[str, Any]:
-    if not response.ok:
-        raise UpstreamError(f"{what} answered {response.status_code}: {response.text[:300]}",
-                            detail={"status": response.status_code})
-    try:
-        body = response.json()
-    except ValueError as e:
-        raise UpstreamError(f"{what} did not answer JSON") from e
+def create_invite(session: Session, now: datetime, note: str = "") -> str:
+    """A new one-time registration invite; returns its secret (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    session.add(RegistrationInvite(token_hash=_hash(token), note=note[:200], created_at=now,
+                                   expires_at=now + INVITE_LIFETIME))
+    session.flush()
+    return token
+
+
+def host_allowed(host: str, allowed_hosts: str) -> bool:
+    """Whether `registration_allowed_hosts` (names separated by commas or spaces; `*.example.edu`
+    for every subdomain) names this host."""
+    host = host.lower().rstrip(".")
+    for entry in allowed_hosts.replace(",", " ").lower().split():
+        entry = entry.rstrip(".")
+        if host == entry or (entry.startswith("*.") and host.endswith(entry[1:])):
+            return True
+    return False
+
+
+def open_registration(session: Session, openid_configuration: str, invite: str, allowed_hosts: str,
+                      now: datetime) -> RegistrationInvite | None:
+    """Whether this registration may start, before anything is fetched: the invite it carries
+    (returned, to be used up on success), or an allowed issuer host (None). `Forbidden` otherwise."""
+    if invite:
+        row = session.scalar(select(RegistrationInvite).where(RegistrationInvite.token_hash == _hash(invite)))
+        if row is None:
+            raise Forbidden("this registration link is not valid: ask the tool's operator for a new one "
+                            "(`lti-badger platform invite`)")
+        if row.used_at is not None:
+            raise Forbidden("this registration link was already used: ask the tool's operator for a new one")
+        if row.expires_at <= now:
+            raise Forbidden("this registration link has expired: ask the tool's operator for a new one")
+        return row
+    if not host_allowed(urlsplit(openid_configuration).hostname or "", allowed_hosts):
+        raise Forbidden(CLOSED)
+    return None
+
+
+def _object(response: OutboundResponse) -> dict[str, Any]:
+    body = response.raise_for_status().json()
     if not isinstance(body, dict):
-        raise UpstreamError(f"{what} did not answer a JSON object")
+        raise UpstreamError(f"{response.purpose} did not answer a JSON object")
     return body
 
 
-def fetch_platform_config(http: requests.Session, openid_configuration: str, token: str | None) -> dict[str, Any]:
-    """The platform's openid-configuration, checked: its issuer's host is the host we fetched it from."""
-    url = _https_or_loopback(openid_configuration, "openid_configuration")
+def fetch_platform_config(http: OutboundClient, openid_configuration: str, token: str | None) -> dict[str, Any]:
+    """The platform's openid-configuration, checked: its issuer's host is the host we fetched it
+    from, and its endpoints are URLs our outbound policy reaches."""
+    url = check_url(openid_configuration, "openid_configuration")
     headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    try:
-        config = _json(http.get(url, headers=headers, timeout=HTTP_TIMEOUT), "the platform's openid-configuration")
-    except requests.RequestException as e:
-        raise UpstreamError(f"could not read the platform's openid-configuration: {e}") from e
+    config = _object(http.request("GET", url, purpose=OPENID_CONFIGURATION, headers=headers,
+                                  max_bytes=METADATA_MAX_BYTES))
     issuer = config.get("issuer")
     if not isinstance(issuer, str) or urlsplit(issuer).hostname != urlsplit(url).hostname:
+        log.warning("platform issuer on another host", extra={"issuer": str(issuer)[:300], "url": url})
         raise BadInput("the platform's issuer does not match the host of its openid-configuration URL",
-                       detail={"issuer": str(issuer), "openid_configuration": url})
+                       detail={"openid_configuration": url})
     for key in ("authorization_endpoint", "registration_endpoint", "jwks_uri", "token_endpoint"):
         if not isinstance(config.get(key), str):
             raise BadInput(f"the platform's openid-configuration has no {key}")
-        _https_or_loopback(config[key], key)
+        http.vet(check_url(config[key], key), f"the platform's {key}")
     return config
 
 
-def register_platform(session: Session, http: requests.Session, urls: ToolUrls, openid_configuration: str,
-                      registration_token: str | None) -> Platform:
-    """Run dynamic registration against one platform and store what it answered."""
+def register_platform(session: Session, http: OutboundClient, urls: ToolUrls, openid_configuration: str,
+                      registration_token: str | None, *, invite: RegistrationInvite | None,
+                      now: datetime) -> Platform:
+    """Run dynamic registration against one platform, store what it answered, and use up the
+    invite it came with (a failed registration leaves the invite as it was)."""
     config = fetch_platform_config(http, openid_configuration, registration_token)
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    headers = {"Accept": "application/json"}
     if registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"
-    try:
-        response = http.post(config["registration_endpoint"], json=client_registration(urls, config),
-                             headers=headers, timeout=HTTP_TIMEOUT)
-    except requests.RequestException as e:
-        raise UpstreamError(f"could not reach the platform's registration endpoint: {e}") from e
-    answer = _json(response, "the platform's registration endpoint")
+    answer = _object(http.request("POST", config["registration_endpoint"], purpose=REGISTRATION_ENDPOINT,
+                                  json=client_registration(urls, config), headers=headers,
+                                  max_bytes=METADATA_MAX_BYTES))
     client_id = answer.get("client_id")
     if not isinstance(client_id, str) or not client_id:
         raise UpstreamError("the platform's registration answer has no client_id")
@@ -181,5 +222,12 @@ def register_platform(session: Session, http: requests.Session, urls: ToolUrls, 
         )
     if isinstance(deployment_id, str) and deployment_id:
         add_deployment(session, platform, deployment_id)
-    log.info("platform registered dynamically", extra={"platform_id": platform.id, "issuer": issuer})
+    if invite is not None:
+        used = session.execute(update(RegistrationInvite).where(
+            RegistrationInvite.id == invite.id, RegistrationInvite.used_at.is_(None)).values(
+            used_at=now, platform_id=platform.id))
+        if used.rowcount != 1:
+            raise Conflict("this registration link was used by another registration at the same time")
+    log.info("platform registered dynamically", extra={"platform_id": platform.id, "issuer": issuer,
+                                                       "invite_id": invite.id if invite else None})
     return platform

@@ -91,8 +91,8 @@ class SqlToolConf(ToolConfAbstract):
             Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id))
 
     def get_jwks(self, iss: str | None = None, client_id: str | None = None, **kwargs: Any) -> dict:
-        """The tool's public keys, current and retired, already as `{"keys": [...]}`."""
-        return {"keys": [key.public_jwk() for key in self.keys.all(KIND_LTI)]}
+        """The tool's published keys (current and superseded, not retired), already as `{"keys": [...]}`."""
+        return {"keys": [key.public_jwk() for key in self.keys.published(KIND_LTI)]}
 
 
 class LaunchDataStorage(CacheDataStorage):

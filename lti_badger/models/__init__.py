@@ -9,7 +9,7 @@ from .credential import Credential, StatusEntry, StatusList
 from .delivery import Delivery, DeliveryAttempt, WebhookEndpoint
 from .issuer import IssuerProfileRecord
 from .lti_state import CacheEntry, UsedNonce
-from .platform import Deployment, Platform
+from .platform import Deployment, Platform, RegistrationInvite
 from .progress import Progress, ProgressEvent, ProgressSource
 from .wallet import WalletExchange
 
@@ -17,6 +17,6 @@ __all__ = [
     "Achievement", "AchievementVersion", "Activity", "AppPassword", "AuditEvent", "Award", "BackpackToken", "Base",
     "CacheEntry",
     "Course", "Credential", "Delivery", "DeliveryAttempt", "Deployment", "Enrollment", "IssuerProfileRecord", "Module",
-    "Person", "Platform", "Progress", "ProgressEvent", "ProgressSource", "ResourceLink",
+    "Person", "Platform", "Progress", "ProgressEvent", "ProgressSource", "RegistrationInvite", "ResourceLink",
     "StatusEntry", "StatusList", "UsedNonce", "WalletExchange", "WebhookEndpoint",
 ]

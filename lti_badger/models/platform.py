@@ -49,3 +49,19 @@ class Deployment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     platform: Mapped[Platform] = relationship(back_populates="deployments")
+
+
+class RegistrationInvite(Base):
+    """A one-time link that opens LTI Dynamic Registration for one LMS (`lti-badger platform
+    invite`). Only the SHA-256 of its secret is kept; it is used up by the registration that
+    succeeds with it, and expires."""
+
+    __tablename__ = "registration_invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platform.id", ondelete="SET NULL"))

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import UpstreamError
 from ..models import Course, ProgressSource
+from ..outbound import OutboundClient
 from . import ids
 from .http import get_pages
 from .services import SOURCE_CANVAS_REST, IngestResult, ProgressEventIn, ingest
@@ -157,9 +157,7 @@ def _courses(session: Session, source: ProgressSource) -> list[tuple[str, Course
         Course.platform_id == source.platform_id).order_by(Course.id))]
 
 
-def sync_canvas(session: Session, source: ProgressSource, now: datetime, *,
-                http: requests.Session | None = None) -> PullResult:
-    http = http or requests.Session()
+def sync_canvas(session: Session, source: ProgressSource, now: datetime, *, http: OutboundClient) -> PullResult:
     base, headers = source.settings["base_url"], {"Authorization": f"Bearer {source.settings['token']}"}
     result = PullResult()
     for canvas_id, course in _courses(session, source):

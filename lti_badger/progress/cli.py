@@ -128,8 +128,8 @@ def sync(ctx: Context, platform_id: int | None) -> None:
     """Pull now: Canvas REST and Moodle WS sources, then AGS + NRPS of every course with them."""
     from .schedule import sync_all
 
-    lines = sync_all(ctx.services.sessions, ctx.services.keys, _now, redis_url=ctx.settings.redis_url,
-                     platform_id=platform_id)
+    lines = sync_all(ctx.services.sessions, ctx.services.keys, _now, http=ctx.services.outbound,
+                     redis_url=ctx.settings.redis_url, platform_id=platform_id)
     for line in lines:
         click.echo(str(line))
     if not lines:

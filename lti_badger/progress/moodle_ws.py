@@ -19,15 +19,17 @@ Everything is ingested as observations (only changes are stored, at the sync tim
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import datetime
 from typing import Any
 
-import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import UpstreamError
 from ..models import Course, ProgressSource
+from ..outbound import OutboundClient
 from . import ids
 from .canvas_rest import PullResult
 from .http import request_json
@@ -35,24 +37,29 @@ from .services import SOURCE_MOODLE_WS, ProgressEventIn, ingest
 from .sources import learner_lms_ids, lms_course_map, touch
 from .structure import ActivityIn, ModuleIn, sync_structure
 
+log = logging.getLogger(__name__)
+
 ENDPOINT = "/webservice/rest/server.php"
+ERROR_CODE = re.compile(r"[A-Za-z0-9_]{1,60}")  # Moodle's error codes (`invalidtoken`); its messages go to the log
 COURSE_GRADE = "course-grade"
 COURSE_COMPLETION = "course-completion"
 
 
 class MoodleClient:
-    def __init__(self, base_url: str, token: str, http: requests.Session | None = None) -> None:
+    def __init__(self, base_url: str, token: str, http: OutboundClient) -> None:
         self.url = base_url.rstrip("/") + ENDPOINT
         self.token = token
-        self.http = http or requests.Session()
+        self.http = http
 
     def call(self, function: str, **params: Any) -> Any:
         data = {"wstoken": self.token, "wsfunction": function, "moodlewsrestformat": "json", **params}
         body, _ = request_json(self.http, "POST", self.url, f"Moodle {function}", data=data)
         if isinstance(body, dict) and "exception" in body:
-            err = UpstreamError(f"Moodle {function}: {body.get('errorcode')}: {body.get('message')}")
-            err.detail = {"errorcode": body.get("errorcode")}
-            raise err
+            code = str(body.get("errorcode"))
+            code = code if ERROR_CODE.fullmatch(code) else "unknown"
+            log.warning("Moodle web service error", extra={"function": function, "errorcode": code,
+                                                           "body": str(body.get("message"))[:500]})
+            raise UpstreamError(f"Moodle {function} answered the error {code}", detail={"errorcode": code})
         return body
 
 
@@ -136,8 +143,7 @@ def _course_completion(client: MoodleClient, moodle_id: str, course: Course, use
                            completed=bool(done), raw=status)
 
 
-def sync_moodle(session: Session, source: ProgressSource, now: datetime, *,
-                http: requests.Session | None = None) -> PullResult:
+def sync_moodle(session: Session, source: ProgressSource, now: datetime, *, http: OutboundClient) -> PullResult:
     client = MoodleClient(source.settings["base_url"], source.settings["token"], http)
     result = PullResult()
     for moodle_id, course in _courses(session, source):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..db import transaction
 from ..keys import KeyStore
 from ..models import Course, Enrollment, Platform, ProgressSource
+from ..outbound import OutboundClient
 from . import sources
 from .canvas_rest import sync_canvas
 from .lti_sync import LAUNCH_SYNC_INTERVAL, CourseSync, sync_course
@@ -37,14 +38,14 @@ class SyncLine:
         return f"{self.what}: {self.stored} change(s) stored" + "".join(f"\n  error: {e}" for e in self.errors)
 
 
-def _client(session: Session, course: Course, keys: KeyStore, redis_url: str):
+def _client(session: Session, course: Course, keys: KeyStore, http: OutboundClient, redis_url: str):
     from ..lti.advantage import AdvantageClient
 
-    return AdvantageClient(session, session.get(Platform, course.platform_id), keys, redis_url=redis_url)
+    return AdvantageClient(session, session.get(Platform, course.platform_id), keys, http, redis_url=redis_url)
 
 
-def sync_course_on_launch(session: Session, course_id: int, keys: KeyStore, now: datetime, *, redis_url: str = "",
-                          min_interval: timedelta = LAUNCH_SYNC_INTERVAL) -> CourseSync | None:
+def sync_course_on_launch(session: Session, course_id: int, keys: KeyStore, now: datetime, *, http: OutboundClient,
+                          redis_url: str = "", min_interval: timedelta = LAUNCH_SYNC_INTERVAL) -> CourseSync | None:
     """Roster and grades of a course that was just launched, unless synced within
     `min_interval` (then None). LMS errors are in the result, never raised."""
     course = session.get(Course, course_id)
@@ -52,11 +53,12 @@ def sync_course_on_launch(session: Session, course_id: int, keys: KeyStore, now:
         return None
     if course.last_synced_at is not None and now - course.last_synced_at < min_interval:
         return None
-    return sync_course(session, course, _client(session, course, keys, redis_url), now, force=True)
+    return sync_course(session, course, _client(session, course, keys, http, redis_url), now, force=True)
 
 
 def sync_launched_courses(sessions: sessionmaker[Session], keys: KeyStore, clock: Callable[[], datetime], *,
-                          redis_url: str = "", min_interval: timedelta = LAUNCH_SYNC_INTERVAL) -> int:
+                          http: OutboundClient, redis_url: str = "",
+                          min_interval: timedelta = LAUNCH_SYNC_INTERVAL) -> int:
     """Roster and grades of every course launched since its last sync (throttled per course).
     The worker runs this right after launches, so a launch never waits on the LMS. Returns
     how many courses were synced."""
@@ -71,14 +73,14 @@ def sync_launched_courses(sessions: sessionmaker[Session], keys: KeyStore, clock
     synced = 0
     for course_id in course_ids:
         with transaction(sessions) as s:
-            if sync_course_on_launch(s, course_id, keys, clock(), redis_url=redis_url,
+            if sync_course_on_launch(s, course_id, keys, clock(), http=http, redis_url=redis_url,
                                      min_interval=min_interval) is not None:
                 synced += 1
     return synced
 
 
 def sync_all(sessions: sessionmaker[Session], keys: KeyStore, clock: Callable[[], datetime], *,
-             redis_url: str = "", platform_id: int | None = None) -> list[SyncLine]:
+             http: OutboundClient, redis_url: str = "", platform_id: int | None = None) -> list[SyncLine]:
     """Every enabled pull source, then AGS + NRPS of every course that has the endpoints."""
     with sessions() as s:
         source_ids = [src.id for src in sources.list_sources(s, platform_id) if src.kind in PULLS and src.enabled]
@@ -90,13 +92,13 @@ def sync_all(sessions: sessionmaker[Session], keys: KeyStore, clock: Callable[[]
     for source_id in source_ids:
         with transaction(sessions) as s:
             src = s.get(ProgressSource, source_id)
-            result = PULLS[src.kind](s, src, clock())
+            result = PULLS[src.kind](s, src, clock(), http=http)
             lines.append(SyncLine(f"source {source_id} ({src.kind}, {result.courses} course(s))", result.stored,
                                   tuple(result.errors)))
     for course_id in course_ids:
         with transaction(sessions) as s:
             course = s.get(Course, course_id)
-            outcome = sync_course(s, course, _client(s, course, keys, redis_url), clock(), force=True)
+            outcome = sync_course(s, course, _client(s, course, keys, http, redis_url), clock(), force=True)
             lines.append(SyncLine(f"course {course_id} ({course.context_id}, AGS + NRPS)",
                                   outcome.progress.stored if outcome.progress else 0, tuple(outcome.errors)))
     log.info("pull sync done", extra={"sources": len(source_ids), "courses": len(course_ids)})

@@ -322,18 +322,14 @@ def edit_issuer(platform_id: int):
     return _go("admin.issuer", saved=1)
 
 
-@bp.route("/keys", methods=["GET", "POST"])
+@bp.get("/keys")
 @require_scope(ROLE_ADMIN)
 def keys():
+    """The tool-wide keys, read only: they are the operator's (`lti-badger keys rotate`), not a
+    platform admin's."""
     store = _services().keys
-    if request.method == "POST":
-        kind = request.form.get("kind")
-        if kind not in (KIND_LTI, KIND_ISSUER):
-            raise BadInput("unknown key kind")
-        store.rotate(kind)
-        return _go("admin.keys", rotated=kind)
     return render_template("admin/keys.html", lti_keys=store.all(KIND_LTI), issuer_keys=store.all(KIND_ISSUER),
-                           rotated=request.args.get("rotated"))
+                           now=_now())
 
 
 @bp.get("/deliveries")

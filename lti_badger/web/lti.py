@@ -3,8 +3,6 @@ OIDC login, launch, deep linking response, JWKS, Canvas JSON config, dynamic reg
 
 from __future__ import annotations
 
-
-import requests
 from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
 from pylti1p3.deep_link_resource import DeepLinkResource
 
@@ -12,7 +10,7 @@ from ..errors import BadInput, Forbidden, LaunchError
 from ..lti import claims as c
 from ..lti.cache import make_cache
 from ..lti.flask_adapter import LtiAdapter, launch_errors
-from ..lti.registration import ToolUrls, canvas_config, register_platform
+from ..lti.registration import ToolUrls, canvas_config, open_registration, register_platform
 from ..lti.services import VIEW_BADGES, deep_link_items, landing_view, list_course_achievements, record_launch
 from ..lti.tool_conf import LaunchDataStorage, NonceLedger, SqlToolConf
 from ..models import Course, Person
@@ -36,7 +34,7 @@ def _adapter() -> LtiAdapter:
     svc, session = _services(), db()
     cache = make_cache(session, svc.settings.redis_url)
     return LtiAdapter(SqlToolConf(session, svc.keys), LaunchDataStorage(cache), NonceLedger(session, cache),
-                      secure=svc.settings.public_base_url.startswith("https://"), now=utcnow)
+                      secure=svc.settings.public_base_url.startswith("https://"), now=utcnow, outbound=svc.outbound)
 
 
 @bp.route("/lti/login", methods=["GET", "POST"])
@@ -134,7 +132,7 @@ def deep_link_response():
 
 @bp.get("/.well-known/jwks.json")
 def jwks():
-    """The tool's public keys (current and retired), each with kid, alg RS256 and use sig."""
+    """The tool's published keys (current, and superseded until retired), each with kid, alg RS256 and use sig."""
     body = SqlToolConf(db(), _services().keys).get_jwks()
     response = jsonify(body)
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -148,15 +146,16 @@ def canvas_json():
 
 @bp.get("/lti/register")
 def register():
-    """LTI Dynamic Registration 1.0: the LMS opens this in a window or iframe. It fetches the
-    URL it is given, so an admin can close it (`dynamic_registration = "closed"`)."""
-    if _services().settings.dynamic_registration == "closed":
-        raise Forbidden("dynamic registration is turned off on this tool: an admin sets dynamic_registration = "
-                        "\"open\" in the configuration file (or LTI_BADGER_DYNAMIC_REGISTRATION=open) and restarts "
-                        "it, or registers the LMS with `lti-badger platform add`")
+    """LTI Dynamic Registration 1.0: the LMS opens this in a window or iframe. It makes the tool
+    fetch the URL it is given, so it is closed unless the link carries an operator's invite
+    (`lti-badger platform invite`) or the LMS's host is in `registration_allowed_hosts`:
+    otherwise 403, and nothing is fetched."""
+    svc, session = _services(), db()
     openid_configuration = request.args.get("openid_configuration", "")
+    invite = open_registration(session, openid_configuration, request.args.get("invite", ""),
+                               svc.settings.registration_allowed_hosts, utcnow())
     if not openid_configuration:
         raise BadInput("openid_configuration is required: start the registration from the LMS")
-    with requests.Session() as http:
-        platform = register_platform(db(), http, _urls(), openid_configuration, request.args.get("registration_token"))
+    platform = register_platform(session, svc.outbound, _urls(), openid_configuration,
+                                 request.args.get("registration_token"), invite=invite, now=utcnow())
     return render_template("lti/registered.html", platform=platform)

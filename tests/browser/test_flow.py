@@ -41,7 +41,8 @@ def sync_gradebook(stack) -> None:
     tool = stack.tool
     with tool.sessions() as s:
         course = s.scalar(select(Course).where(Course.context_id == DEMO_CONTEXT_ID))
-        client = AdvantageClient(s, s.get(Platform, course.platform_id), tool.app.extensions["lti_badger"].keys)
+        svc = tool.app.extensions["lti_badger"]
+        client = AdvantageClient(s, s.get(Platform, course.platform_id), svc.keys, svc.outbound)
         outcome = sync_course(s, course, client, datetime.now(timezone.utc), force=True)
         s.commit()
     assert not outcome.errors, outcome.errors

@@ -114,7 +114,7 @@ def test_launch_progress_award_deliver_verify_revoke(tool, sim, tmp_path):  # no
         sim.grade(CTX, quiz, LEARNER, 9, 10)
         with transaction(svc.sessions) as s:
             course = s.get(Course, course_id)
-            client = AdvantageClient(s, s.get(Platform, platform_id), svc.keys)
+            client = AdvantageClient(s, s.get(Platform, platform_id), svc.keys, svc.outbound)
             sync_course(s, course, client, _now(), force=True)
         committed = time.monotonic()
 

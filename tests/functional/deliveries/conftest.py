@@ -14,13 +14,14 @@ from lti_badger.awards.context import bind_context
 from lti_badger.db import make_sessionmaker
 from lti_badger.keys import KIND_ISSUER, KIND_LTI, FileKeyStore
 from lti_badger.settings import load_settings
-from tests.conftest import wipe
+from tests.conftest import LOOPBACK, wipe
 
 
 @pytest.fixture
 def worker_settings(tmp_path, database_url):
     return load_settings({"instance_path": str(tmp_path / "instance"), "base_url": "https://badges.test",
-                          "database_url": database_url, "in_process_worker": False, "mail_backend": "file"})
+                          "database_url": database_url, "in_process_worker": False, "mail_backend": "file",
+                          "outbound_allow": LOOPBACK})
 
 
 @pytest.fixture

@@ -105,7 +105,8 @@ def test_email_over_smtp_and_refused_recipient_is_dead(sessions, worker_settings
 
 def _env(settings) -> dict[str, str]:
     return {"LTI_BADGER_DATABASE_URL": settings.database_url, "LTI_BADGER_INSTANCE_PATH": settings.instance_path,
-            "LTI_BADGER_BASE_URL": settings.base_url, "LTI_BADGER_IN_PROCESS_WORKER": "false"}
+            "LTI_BADGER_BASE_URL": settings.base_url, "LTI_BADGER_IN_PROCESS_WORKER": "false",
+            "LTI_BADGER_OUTBOUND_ALLOW": settings.outbound_allow}
 
 
 def test_audit_export_cli_json_and_csv(sessions, worker_settings, tmp_path):

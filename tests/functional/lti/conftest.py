@@ -16,6 +16,8 @@ from lti_badger.devtools.lms_sim import LmsSimulator
 from lti_badger.devtools.lms_sim import spec
 from lti_badger.keys import KIND_LTI
 from lti_badger.lti.platforms import add_platform
+from lti_badger.lti.registration import create_invite
+from lti_badger.models.base import utcnow
 from lti_badger.models import Course, Enrollment, Person, Platform
 from tests.conftest import LiveServer
 
@@ -64,6 +66,21 @@ def tool(app_settings) -> Iterator[Tool]:
     running.app.extensions["lti_badger"].engine.dispose()
 
 
+@pytest.fixture
+def make_tool(app_settings):
+    """Start tools with settings of the test's choosing; each is stopped at the end."""
+    started = []
+
+    def make(**settings):
+        running, server = start_tool({**app_settings, **settings})
+        started.append((running, server))
+        return running
+    yield make
+    for running, server in started:
+        server.stop()
+        running.app.extensions["lti_badger"].engine.dispose()
+
+
 def register_sim(tool: Tool, sim: LmsSimulator, client_id: str = "lti-badger-sim",
                  deployment_ids: tuple[str, ...] = ("d1",)) -> int:
     sim.register_tool(tool.url, client_id=client_id, deployment_ids=deployment_ids)
@@ -73,6 +90,14 @@ def register_sim(tool: Tool, sim: LmsSimulator, client_id: str = "lti-badger-sim
                                 deployment_ids=deployment_ids, name="Simulator")
         s.commit()
         return platform.id
+
+
+def invite_url(tool: Tool) -> str:
+    """The tool's registration URL with a fresh one-time invite (what `platform invite` prints)."""
+    with tool.sessions() as s:
+        token = create_invite(s, utcnow())
+        s.commit()
+    return f"{tool.url}/lti/register?invite={token}"
 
 
 def https_app(settings: dict, sim: LmsSimulator, tool_url: str, sub: str, name: str, email: str, role: str) -> Flask:

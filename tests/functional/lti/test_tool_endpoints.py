@@ -15,7 +15,7 @@ from lti_badger.lti.advantage import AdvantageClient
 from lti_badger.models import CacheEntry, Platform, UsedNonce
 from tests.conftest import REDIS_URL
 
-from .conftest import CONTEXT_ID, INSTRUCTOR, LEARNER, start_tool
+from .conftest import CONTEXT_ID, INSTRUCTOR, LEARNER, invite_url, start_tool
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth"}
 
@@ -37,7 +37,7 @@ def test_jwks_lists_current_and_retired_keys_without_private_members(tool, sim, 
     assert all(not PRIVATE_MEMBERS & set(k) for k in body["keys"])
     # The rotated key signs from now on, and the LMS verifies it through the same JWKS.
     with tool.sessions() as s:
-        client = AdvantageClient(s, s.get(Platform, platform_id), keys, requests.Session())
+        client = AdvantageClient(s, s.get(Platform, platform_id), keys, tool.app.extensions["lti_badger"].outbound)
         client.members(sim.nrps_url(CONTEXT_ID))
     [token_request] = sim.requests_to("/token")
     assert token_request.status == 200
@@ -69,7 +69,7 @@ def test_dynamic_registration_round_trip_then_launch(tool, sim):
     sim.add_course(CONTEXT_ID, "Biology 101")
     sim.add_user(LEARNER, "Grace Hopper", "grace@example.edu")
     sim.enroll(CONTEXT_ID, LEARNER, ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"])
-    page = requests.get(sim.start_registration_url(f"{tool.url}/lti/register"))
+    page = requests.get(sim.start_registration_url(invite_url(tool)))
     assert page.status_code == 200, page.text[:500]
     assert "lti_badger is registered" in page.text
     assert "/lti/static/close.js" in page.text and "<script>" not in page.text
@@ -97,12 +97,13 @@ def test_dynamic_registration_round_trip_then_launch(tool, sim):
 
 
 def test_dynamic_registration_refuses_bad_requests(tool, sim):
+    invite = invite_url(tool).split("invite=")[1]
+
     def register(**params):
-        return requests.get(f"{tool.url}/lti/register", params=params, headers={"Accept": "application/json"})
+        return requests.get(f"{tool.url}/lti/register", params={"invite": invite, **params},
+                            headers={"Accept": "application/json"})
 
     assert register().status_code == 400
-    not_https = register(openid_configuration="http://lms.example.com/.well-known/openid-configuration")
-    assert not_https.status_code == 400 and "https" in not_https.json()["message"]
     other_host = sim.openid_configuration_url.replace("127.0.0.1", "localhost")
     mismatch = register(openid_configuration=other_host, registration_token="t")
     assert mismatch.status_code == 400 and "issuer" in mismatch.json()["message"]
@@ -110,6 +111,8 @@ def test_dynamic_registration_refuses_bad_requests(tool, sim):
     assert bad_token.status_code == 502 and "401" in bad_token.json()["message"]
     with tool.sessions() as s:
         assert s.scalars(select(Platform)).all() == []
+    # None of the failures used up the invite.
+    assert requests.get(sim.start_registration_url(f"{tool.url}/lti/register?invite={invite}")).status_code == 200
 
 
 def _redis_url() -> str:

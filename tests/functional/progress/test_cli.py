@@ -23,7 +23,8 @@ def cli(app_settings):
     env = {"LTI_BADGER_DATABASE_URL": app_settings["database_url"],
            "LTI_BADGER_INSTANCE_PATH": app_settings["instance_path"],
            "LTI_BADGER_SECRET_KEY": app_settings["secret_key"],
-           "LTI_BADGER_BASE_URL": "https://badges.example.edu"}
+           "LTI_BADGER_BASE_URL": "https://badges.example.edu",
+           "LTI_BADGER_OUTBOUND_ALLOW": app_settings["outbound_allow"]}
 
     def run(*args: str):
         return runner.invoke(main, list(args), env=env, catch_exceptions=False)

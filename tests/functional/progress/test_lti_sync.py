@@ -52,7 +52,8 @@ def course_id(tool, sim):
 def run_sync(tool, course_id, now=NOW, **kw):
     with tool.sessions() as s:
         course = s.get(Course, course_id)
-        client = AdvantageClient(s, s.get(Platform, course.platform_id), tool.app.extensions["lti_badger"].keys)
+        svc = tool.app.extensions["lti_badger"]
+        client = AdvantageClient(s, s.get(Platform, course.platform_id), svc.keys, svc.outbound)
         outcome = sync_course(s, course, client, now, **kw)
         s.commit()
         return outcome
@@ -107,13 +108,14 @@ def test_launch_sync_is_throttled(tool, sim, course_id):
 
     quiz = sim.add_line_item(CTX, "Quiz 1", 10)
     sim.grade(CTX, quiz, "s1", 7)
-    keys = tool.app.extensions["lti_badger"].keys
+    svc = tool.app.extensions["lti_badger"]
+    keys, http = svc.keys, svc.outbound
     with tool.sessions() as s:
-        first = sync_course_on_launch(s, course_id, keys, NOW)
+        first = sync_course_on_launch(s, course_id, keys, NOW, http=http)
         s.commit()
         assert first is not None and first.progress.stored == 1
-        assert sync_course_on_launch(s, course_id, keys, NOW + timedelta(minutes=5)) is None
-        assert sync_course_on_launch(s, course_id, keys, NOW + timedelta(minutes=20)) is not None
+        assert sync_course_on_launch(s, course_id, keys, NOW + timedelta(minutes=5), http=http) is None
+        assert sync_course_on_launch(s, course_id, keys, NOW + timedelta(minutes=20), http=http) is not None
 
 
 def test_launched_courses_are_synced_after_the_launch(tool, sim, course_id):
@@ -126,12 +128,12 @@ def test_launched_courses_are_synced_after_the_launch(tool, sim, course_id):
     sim.grade(CTX, quiz, "s1", 9)
     svc = tool.app.extensions["lti_badger"]
     clock = lambda: datetime.now(timezone.utc)  # noqa: E731
-    assert sync_launched_courses(svc.sessions, svc.keys, clock) == 0  # nobody launched yet
+    assert sync_launched_courses(svc.sessions, svc.keys, clock, http=svc.outbound) == 0  # nobody launched yet
     assert sim.launch(requests.Session(), "s1", CTX).status_code == 200
-    assert sync_launched_courses(svc.sessions, svc.keys, clock) == 1
+    assert sync_launched_courses(svc.sessions, svc.keys, clock, http=svc.outbound) == 1
     with svc.sessions() as s:
         assert s.scalars(select(Progress.score)).all() == [9]
-    assert sync_launched_courses(svc.sessions, svc.keys, clock) == 0  # synced since the launch
+    assert sync_launched_courses(svc.sessions, svc.keys, clock, http=svc.outbound) == 0  # synced since the launch
 
 
 def test_the_worker_pulls_a_launched_course_between_deliveries(tool, sim, course_id):

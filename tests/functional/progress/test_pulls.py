@@ -14,6 +14,8 @@ from lti_badger.models import Activity, Module, Progress, ProgressSource
 from lti_badger.progress.canvas_rest import sync_canvas
 from lti_badger.progress.moodle_ws import sync_moodle
 from lti_badger.progress.sources import add_source
+from lti_badger.outbound import shared_client
+from tests.conftest import LOOPBACK
 from tests.factories_progress import make_course, make_learner, make_platform
 
 NOW = datetime(2026, 11, 4, 7, 0, tzinfo=timezone.utc)
@@ -60,7 +62,7 @@ def seed(sessions, kind, sim, family=None):
 
 def pull(sessions, fn, source_id, now=NOW):
     with transaction(sessions) as s:
-        return fn(s, s.get(ProgressSource, source_id), now)
+        return fn(s, s.get(ProgressSource, source_id), now, http=shared_client(LOOPBACK))
 
 
 def states(sessions, course_id):

@@ -16,7 +16,7 @@ from lti_badger.credentials.baking import badge_images, bake_png, bake_svg
 from lti_badger.credentials.services import LocalSource
 from lti_badger.credentials.verify import REVOKED, SUSPENDED, TAMPERED
 from lti_badger.db import transaction
-from lti_badger.keys import KIND_ISSUER
+from lti_badger.keys import KIND_ISSUER, KIND_LTI
 from lti_badger.models import Credential
 from lti_badger.settings import load_settings
 from tests.factories_credentials import make_award
@@ -113,17 +113,36 @@ def test_verify_rejects_hostile_files(instance, tmp_path):
     assert result.exit_code == 1 and "nested" in result.output
 
 
-def test_keys_rotate_keeps_old_credentials_verifiable(instance, tmp_path):
+def test_keys_rotate_keeps_old_credentials_verifiable_until_retired(instance, tmp_path):
     credential, _png, _svg = _issue(instance)
+    instance.keys.ensure(KIND_LTI)
     runner = CliRunner()
-    result = runner.invoke(main, ["keys", "rotate"])
-    assert result.exit_code == 0 and "new issuer key: key-2" in result.output
-    assert "did:web:badges.example.edu#key-2" in result.output
+    vague = runner.invoke(main, ["keys", "rotate"])
+    assert vague.exit_code == 1 and "--lti or --issuer" in vague.output
+    result = runner.invoke(main, ["keys", "rotate", "--issuer"])
+    assert result.exit_code == 0, result.output
+    assert "rotating the issuer key (current: key-1)" in result.output
+    assert "new current issuer key: key-2" in result.output
+    assert "old key key-1: no longer signs, stays published until `lti-badger keys retire`" in result.output
+    assert "2 issuer key(s) now in the DID document (did:web:badges.example.edu)" in result.output
     listing = runner.invoke(main, ["keys", "list"]).output
-    assert "key-1" in listing and "retired" in listing and "current" in listing
+    assert "key-1" in listing and "superseded" in listing and "current" in listing
     (tmp_path / "c.json").write_text(credential.document)
     assert runner.invoke(main, ["verify", str(tmp_path / "c.json")]).exit_code == 0
     _new, _png, _svg = _issue(instance)
     assert json.loads(_new.document)["proof"][0]["verificationMethod"].endswith("#key-2")
-    lti = runner.invoke(main, ["keys", "rotate", "--kind", "lti"])
-    assert lti.exit_code == 0 and "new lti key" in lti.output
+    (tmp_path / "new.json").write_text(_new.document)
+
+    current = runner.invoke(main, ["keys", "retire", "--issuer", "--kid", "key-2", "--yes"])
+    assert current.exit_code == 1 and "rotate first" in current.output
+    assert runner.invoke(main, ["keys", "retire", "--issuer"], input="n\n").exit_code == 1  # asked, declined
+    retired = runner.invoke(main, ["keys", "retire", "--issuer", "--yes"])
+    assert retired.exit_code == 0 and "retired issuer key key-1" in retired.output
+    assert "1 issuer key(s) now in the DID document" in retired.output
+    assert runner.invoke(main, ["verify", str(tmp_path / "c.json")]).exit_code == 1  # signed by the retired key
+    assert runner.invoke(main, ["verify", str(tmp_path / "new.json")]).exit_code == 0
+
+    lti = runner.invoke(main, ["keys", "rotate", "--lti", "--overlap", "2h"])
+    assert lti.exit_code == 0 and "new current lti key" in lti.output and "stays published until 20" in lti.output
+    assert "2 lti key(s) now in the JWKS (https://badges.example.edu/.well-known/jwks.json)" in lti.output
+    assert runner.invoke(main, ["keys", "rotate", "--lti", "--overlap", "soon"]).exit_code == 1

@@ -4,8 +4,9 @@ Retry-After parser, the retry classification and the e-mail text."""
 from datetime import datetime, timezone
 
 from lti_badger.deliveries.senders import (
-    Job, badge_score, build_email, is_retryable_status, parse_retry_after, sign_webhook, verify_webhook,
+    Job, badge_score, build_email, is_retryable_status, sign_webhook, verify_webhook,
 )
+from lti_badger.outbound import parse_retry_after
 from lti_badger.settings import Settings
 
 T = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
-from lti_badger.lti.advantage import _sub_resource, _with_query, parse_retry_after
+from lti_badger.lti.advantage import _sub_resource, _with_query
+from lti_badger.outbound import parse_retry_after
 from lti_badger.lti.tool_conf import nonce_expiry
 
 

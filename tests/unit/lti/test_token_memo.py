@@ -5,7 +5,7 @@ per origin."""
 
 from __future__ import annotations
 
-from lti_badger.lti.advantage import AdvantageClient, LmsHttp, TokenMemo
+from lti_badger.lti.advantage import AdvantageClient, TokenMemo
 from lti_badger.models import Platform
 
 SCOPES = ["https://purl.imsglobal.org/spec/lti-ags/scope/score"]
@@ -60,19 +60,3 @@ def test_forgetting_a_refused_token_drops_memo_and_shared_entry():
     client.access_token(SCOPES)
     client._forget_token(SCOPES)
     assert memo.get(key, now[0]) is None and key not in cache
-
-
-def test_lms_http_reads_the_proxy_environment_once_per_origin(monkeypatch):
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy-a:3128")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
-    http = LmsHttp()
-    first = http.merge_environment_settings("https://lms.example/a", {}, None, None, None)
-    assert first["proxies"]["https"] == "http://proxy-a:3128"
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy-b:3128")
-    assert http.merge_environment_settings("https://lms.example/b", {}, None, None, None) == first
-    assert http.merge_environment_settings("https://other.example/", {}, None, None, None)["proxies"]["https"] \
-        == "http://proxy-b:3128"
-    # A call with its own settings is merged as requests always does.
-    own = http.merge_environment_settings("https://lms.example/a", {}, None, False, None)
-    assert own["verify"] is False and own["proxies"]["https"] == "http://proxy-b:3128"
