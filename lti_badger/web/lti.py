@@ -11,7 +11,7 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from ..errors import BadInput, Forbidden, LaunchError
 from ..lti import claims as c
 from ..lti.cache import make_cache
-from ..lti.flask_adapter import LtiAdapter, launch_errors
+from ..lti.flask_adapter import LtiAdapter, launch_errors, origin_of
 from ..lti.registration import ToolUrls, canvas_config, register_platform
 from ..lti.services import VIEW_BADGES, deep_link_items, landing_view, list_course_achievements, record_launch
 from ..lti.tool_conf import LaunchDataStorage, NonceLedger, SqlToolConf
@@ -36,7 +36,8 @@ def _adapter() -> LtiAdapter:
     svc, session = _services(), db()
     cache = make_cache(session, svc.settings.redis_url)
     return LtiAdapter(SqlToolConf(session, svc.keys), LaunchDataStorage(cache), NonceLedger(session, cache),
-                      secure=svc.settings.public_base_url.startswith("https://"), now=utcnow)
+                      secure=svc.settings.public_base_url.startswith("https://"), now=utcnow,
+                      tool_origin=origin_of(svc.settings.public_base_url))
 
 
 @bp.route("/lti/login", methods=["GET", "POST"])
