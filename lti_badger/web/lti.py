@@ -18,6 +18,7 @@ from ..lti.tool_conf import LaunchDataStorage, NonceLedger, SqlToolConf
 from ..models import Course, Person
 from ..models.base import utcnow
 from .auth import current_scope, login_scope, require_scope
+from .csrf import csrf_exempt
 from .db import db
 
 bp = Blueprint("lti", __name__, template_folder="templates", static_folder="static/lti",
@@ -41,6 +42,7 @@ def _adapter() -> LtiAdapter:
 
 
 @bp.route("/lti/login", methods=["GET", "POST"])
+@csrf_exempt
 def login():
     """OIDC third-party-initiated login (LTI 1.3 Core §5.1.1): answer with the auth redirect."""
     with launch_errors():
@@ -58,6 +60,7 @@ def login():
 
 
 @bp.post("/lti/launch")
+@csrf_exempt
 def launch():
     """Validate the id_token, record the launch, bind the session and send the user on."""
     adapter = _adapter()
@@ -73,15 +76,14 @@ def launch():
         raise LaunchError("the launch was refused: unknown platform")
     session = db()
     scope = record_launch(session, platform, claims, utcnow())
-    token = login_scope(scope)
+    code = login_scope(scope, browser_keeps_cookies=adapter.cookies.get_cookie(request.form.get("state", "")) is not None)
     if claims.get(c.MESSAGE_TYPE) == c.MSG_DEEP_LINKING:
         if not scope.is_instructor:
             raise Forbidden("only instructors can add lti_badger to a course")
         course = session.get(Course, scope.course_id)
-        return render_template("lti/deep_link_picker.html", course=course, lt=token,
-                               launch_id=message_launch.get_launch_id(),
+        return render_template("lti/deep_link_picker.html", course=course, launch_id=message_launch.get_launch_id(),
                                achievements=list_course_achievements(session, scope))
-    params = {"lt": token, **landing_view(session, scope, (claims.get(c.RESOURCE_LINK) or {}).get("id"))}
+    params = {"lt": code, **landing_view(session, scope, (claims.get(c.RESOURCE_LINK) or {}).get("id"))}
     home = "instructor.home" if scope.is_instructor else "learner.home"
     return redirect(url_for(home, **params), code=303)
 
