@@ -87,10 +87,8 @@ def _exchange_launch_code(code: str) -> Scope:
     if bind and not hmac.compare_digest(_digest(str(session.get(_BIND, ""))), str(bind)):
         raise Unauthorized("this launch link belongs to the browser that launched the tool: launch the tool again "
                            "from your course")
-    scope = Scope(**record["scope"])
-    session["scope"] = asdict(scope)
     session.pop(_BIND, None)
-    return scope
+    return Scope(**record["scope"])
 
 
 def _page_token() -> str | None:

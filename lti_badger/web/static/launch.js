@@ -7,6 +7,7 @@
   var meta = document.querySelector('meta[name="lti-badger-launch"]');
   if (!meta) { return; }
   var token = meta.getAttribute("content");
+  var LAUNCHED = /^\/(course|me|admin|lti)(\/|$)/;  // pages of a launched session; the rest is public
 
   var here = new URL(window.location.href);
   if (here.searchParams.has("lt")) {
@@ -34,7 +35,7 @@
     if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey ||
         event.altKey) { return; }
     var link = event.target.closest ? event.target.closest("a[href]") : null;
-    if (!link || link.origin !== window.location.origin) { return; }
+    if (!link || link.origin !== window.location.origin || !LAUNCHED.test(link.pathname)) { return; }
     if (link.pathname === window.location.pathname && link.search === window.location.search && link.hash) {
       return;  // an anchor on this page
     }
@@ -46,7 +47,7 @@
     var form = event.target;
     if (event.defaultPrevented || (form.getAttribute("method") || "get").toLowerCase() !== "get") { return; }
     var action = new URL(form.action || window.location.href, window.location.href);
-    if (action.origin !== window.location.origin) { return; }
+    if (action.origin !== window.location.origin || !LAUNCHED.test(action.pathname)) { return; }
     event.preventDefault();
     var query = new URLSearchParams(new FormData(form)).toString();
     follow(action.pathname + (query ? "?" + query : ""), form.target);
