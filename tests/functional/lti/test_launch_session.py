@@ -78,6 +78,14 @@ def test_an_expired_first_hop_code_is_refused(tool, sim, platform_id, monkeypatc
     assert late.status_code == 401 and "already used or has expired" in late.text
 
 
+def test_an_expired_page_token_is_refused(tool, sim, platform_id, monkeypatch):
+    http = cookieless_browser()
+    token = META.search(_page_after_first_hop(tool, http, _first_hop(tool, sim, http)).text).group(1)
+    monkeypatch.setattr(auth, "TOKEN_MAX_AGE", -1)  # every token is older than that
+    late = http.post(f"{tool.url}/course/badges", data={"lt": token, "_nav": "1"}, allow_redirects=False)
+    assert late.status_code == 401 and "invalid or expired" in late.text
+
+
 def test_an_old_style_page_token_in_the_url_is_refused(tool, sim, platform_id):
     http = cookieless_browser()
     page = _page_after_first_hop(tool, http, _first_hop(tool, sim, http))
