@@ -513,8 +513,12 @@ def find_course_learner(session: Session, course_id: int, ref: str) -> Person | 
 
 
 def _csv_rows(text: str) -> Iterable[tuple[int, str, str]]:
-    reader = csv.reader(io.StringIO(text))
-    for line, row in enumerate(reader, start=1):
+    reader = csv.reader(io.StringIO(text, newline=""))  # a bare CR is a line end, not a malformed field
+    try:
+        rows = list(reader)
+    except csv.Error as e:
+        raise BadInput(f"the CSV is malformed at line {reader.line_num}: {e}") from e
+    for line, row in enumerate(rows, start=1):
         cells = [c.strip() for c in row]
         if not cells or not any(cells):
             continue

@@ -79,6 +79,29 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_key(url: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(url.strip())
+        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+        return (scheme, host, parts.port or _DEFAULT_PORTS.get(scheme)) if scheme and host else None
+    except ValueError:  # a port that is not a number
+        return None
+
+
+def check_target_link_uri(target: object, tool_origin: str | None) -> None:
+    """LTI 1.3 Core §5.1.1 / §5.1.2.7: the tool must check that target_link_uri is its own; a
+    launch aimed elsewhere (an open redirect, or a launch meant for another tool) is refused."""
+    if tool_origin is None:
+        return
+    if not isinstance(target, str) or _origin_key(target) is None or _origin_key(target) != _origin_key(tool_origin):
+        shown = target[:200] if isinstance(target, str) else repr(target)[:60]
+        raise LtiException(f"target_link_uri {shown!r} is not on this tool ({tool_origin}): the LMS's link to the "
+                           "tool must point at this tool's own address")
+
+
 class ToolOIDCLogin(FlaskOIDCLogin):
     """pylti1p3's login that also records each state server-side (nonce, target link URI,
     storage session), for launches whose state cookie does not come back. When the LMS offers
@@ -86,9 +109,16 @@ class ToolOIDCLogin(FlaskOIDCLogin):
 
     storage_put: StoragePut | None = None
 
-    def __init__(self, *args: Any, launch_states: LaunchStates, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, launch_states: LaunchStates, tool_origin: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._launch_states = launch_states
+        self._tool_origin = tool_origin
+
+    def validate_oidc_login(self):  # type: ignore[no-untyped-def]
+        """pylti1p3's checks (issuer, login hint, registration), then ours, before any state or nonce is kept."""
+        registration = super().validate_oidc_login()
+        check_target_link_uri(self._get_request_param("target_link_uri"), self._tool_origin)
+        return registration
 
     def _prepare_redirect_url(self, launch_url: str) -> str:
         url = super()._prepare_redirect_url(launch_url)
@@ -114,7 +144,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     def __init__(self, *args: Any, outbound: OutboundClient, nonce_ledger: NonceLedger | None = None,
                  now: Callable[[], datetime] = utcnow, launch_states: LaunchStates | None = None,
-                 restore_launch_id: str | None = None, **kwargs: Any) -> None:
+                 restore_launch_id: str | None = None, tool_origin: str | None = None, **kwargs: Any) -> None:
         # Read by set_launch_data_storage, which pylti1p3's constructor calls.
         self._launch_states = launch_states
         self._restore_launch_id = restore_launch_id
@@ -122,6 +152,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self._outbound = outbound
         self._nonce_ledger = nonce_ledger
         self._now = now
+        self._tool_origin = tool_origin
         self.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat"]})
         self.set_launch_data_lifetime(LAUNCH_DATA_LIFETIME)
         storage = kwargs.get("launch_data_storage")
@@ -268,6 +299,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         message_type = body.get("https://purl.imsglobal.org/spec/lti/claim/message_type")
         if message_type not in ("LtiResourceLinkRequest", "LtiDeepLinkingRequest"):
             raise LtiException(f"unsupported message type {message_type!r}")
+        check_target_link_uri(body.get("https://purl.imsglobal.org/spec/lti/claim/target_link_uri"), self._tool_origin)
         record = self._state_record
         if record is not None:
             if record.issuer and record.issuer != self.get_iss():
@@ -302,7 +334,8 @@ class LtiAdapter:
     """Builds pylti1p3 objects for one request, sharing our tool conf, cache and cookie rules."""
 
     def __init__(self, tool_conf: SqlToolConf, storage: LaunchDataStorage, nonce_ledger: NonceLedger,
-                 *, secure: bool, now: Callable[[], datetime], outbound: OutboundClient) -> None:
+                 *, secure: bool, now: Callable[[], datetime], outbound: OutboundClient,
+                 tool_origin: str | None = None) -> None:
         self.tool_conf = tool_conf
         self.storage = storage
         self.nonce_ledger = nonce_ledger
@@ -310,6 +343,7 @@ class LtiAdapter:
         self.secure = secure
         self.now = now
         self.outbound = outbound
+        self.tool_origin = tool_origin
         self.request = FlaskRequest(request_is_secure=secure)
         self.cookies = IframeCookieService(self.request, secure)
 
@@ -319,13 +353,14 @@ class LtiAdapter:
 
     def login(self) -> FlaskOIDCLogin:
         login = ToolOIDCLogin(self.request, self.tool_conf, cookie_service=self.cookies,
-                              launch_states=self.launch_states)
+                              launch_states=self.launch_states, tool_origin=self.tool_origin)
         return login.set_launch_data_storage(self.storage).set_launch_data_lifetime(LAUNCH_DATA_LIFETIME)
 
     def message_launch(self) -> ToolMessageLaunch:
         return ToolMessageLaunch(self.request, self.tool_conf, cookie_service=self.cookies,
                                  launch_data_storage=self.storage, outbound=self.outbound,
-                                 nonce_ledger=self.nonce_ledger, now=self.now, launch_states=self.launch_states)
+                                 nonce_ledger=self.nonce_ledger, now=self.now, launch_states=self.launch_states,
+                                 tool_origin=self.tool_origin)
 
     def restore_launch(self, launch_id: str) -> ToolMessageLaunch:
         """A launch validated earlier in this browser (pylti1p3's launch data cache)."""

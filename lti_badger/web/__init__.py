@@ -10,6 +10,7 @@ from .errors import register_error_handlers
 from .csrf import init_csrf
 from .i18n import init_i18n
 from .limits import init_limits
+from .navigation import NavigationPosts
 from .security import init_security
 from .templating import init_templating
 
@@ -30,3 +31,4 @@ def init_app(app: Flask) -> None:
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
     backpack.init_rate_limit(app)
+    app.wsgi_app = NavigationPosts(app.wsgi_app)  # type: ignore[method-assign]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import func, select, text
 
 from ..awards.audit import Actor, list_audit, record
@@ -25,7 +25,7 @@ from ..progress import sources as progress_sources
 from .auth import ROLE_ADMIN, current_scope, require_scope
 from .db import db, rollback_refusal
 from .forms import read_upload
-from .templating import scoped_url
+from .navigation import go
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -41,7 +41,7 @@ def _services():
 
 
 def _go(endpoint: str, **values):
-    return redirect(scoped_url(endpoint, **values), code=303)
+    return go(endpoint, **values)
 
 
 def _deliveries_query(platform_id: int):

@@ -3,10 +3,13 @@
 The token is an HMAC over the launch scope (platform, course, person, role) and an issue
 time, keyed with the app secret, so it is tied to who launched and works without cookies
 (the launch token travels in the page, the CSRF token beside it). Requests that are
-authenticated otherwise are exempt: LTI login/launch POSTs from the LMS (signed id_token),
-event feeds (their own credentials), public read-only endpoints (verify), wallet exchanges
-(a one-time secret and the wallet's DID authentication), and JSON bodies (a browser cannot
-send those cross-site without a CORS preflight, which only the wallet exchange grants)."""
+authenticated otherwise are exempt: the LTI login and launch POSTs from the LMS (signed
+id_token), event feeds (each checks its own credentials: xAPI Basic, Caliper Bearer, the
+Canvas source key), public endpoints (verify), wallet exchanges (a one-time secret and the
+wallet's DID authentication), the backpack token endpoint, and JSON bodies (a browser cannot
+send those cross-site without a CORS preflight, which only the wallet exchange grants). An
+`Authorization` header exempts nothing: a route that takes a bearer token is exempted by name
+and checks that token itself."""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from .auth import TOKEN_MAX_AGE, Scope, find_scope
 
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
-EXEMPT_BLUEPRINTS = frozenset({"lti", "events", "public", "wallet"})
+EXEMPT_BLUEPRINTS = frozenset({"events", "public", "wallet"})
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _exempt_views: set[str] = set()
 
@@ -73,7 +76,7 @@ def _is_exempt() -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     if view is not None and f"{view.__module__}.{view.__qualname__}" in _exempt_views:
         return True
-    return request.mimetype in ("application/json", "application/ld+json") or "Authorization" in request.headers
+    return request.mimetype in ("application/json", "application/ld+json")
 
 
 def init_csrf(app: Flask) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, abort, redirect, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -32,7 +32,8 @@ from . import charts, forms, queries
 from .auth import ROLE_INSTRUCTOR, current_scope, require_scope
 from .reasons import reason_text
 from .db import db, rollback_refusal
-from .templating import public_url, scoped_url
+from .navigation import go
+from .templating import public_url
 
 bp = Blueprint("instructor", __name__, url_prefix="/course")
 
@@ -54,7 +55,7 @@ def _now() -> datetime:
 
 
 def _go(endpoint: str, **values) -> Response:
-    return redirect(scoped_url(endpoint, **values), code=303)
+    return go(endpoint, **values)
 
 
 @bp.get("/")

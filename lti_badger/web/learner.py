@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 import segno
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
@@ -30,7 +30,8 @@ from ..privacy import PUBLIC_DISPLAY_CHOICES, set_public_display
 from . import queries
 from .auth import current_scope, require_scope
 from .db import db, rollback_refusal
-from .templating import public_url, scoped_url
+from .navigation import go
+from .templating import public_url
 from .wallet import wallet_links
 
 bp = Blueprint("learner", __name__, url_prefix="/me")
@@ -124,8 +125,8 @@ def home():
     wanted = request.args.get("achievement", type=int)
     if request.args.get("view") == "badge" and wanted:
         achievement = queries.get_achievement(db(), scope, wanted)
-        return redirect(scoped_url("learner.badge", achievement_id=achievement.id), code=303)
-    return redirect(scoped_url("learner.my_badges"), code=303)
+        return go("learner.badge", achievement_id=achievement.id)
+    return go("learner.my_badges")
 
 
 @bp.get("/badges")
@@ -220,8 +221,8 @@ def privacy():
     set_public_display(db(), scope.course_id, scope.person_id, request.form.get("public_display", ""))
     back = request.form.get("achievement_id", type=int)
     if back:
-        return redirect(scoped_url("learner.badge", achievement_id=back, saved="privacy"), code=303)
-    return redirect(scoped_url("learner.my_badges"), code=303)
+        return go("learner.badge", achievement_id=back, saved="privacy")
+    return go("learner.my_badges")
 
 
 # --- "Show my badges on my Moodle profile": app passwords for the OB 2.0 backpack -----------------
@@ -261,4 +262,4 @@ def create_app_password():
 @require_scope()
 def revoke_app_password(app_password_id: int):
     backpack.revoke_app_password(db(), current_scope().person_id, app_password_id, datetime.now(timezone.utc))
-    return redirect(scoped_url("learner.backpack_settings", saved="revoked"), code=303)
+    return go("learner.backpack_settings", saved="revoked")

@@ -9,13 +9,14 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from ..errors import BadInput, Forbidden, LaunchError
 from ..lti import claims as c
 from ..lti.cache import make_cache
-from ..lti.flask_adapter import LtiAdapter, launch_errors
+from ..lti.flask_adapter import LtiAdapter, launch_errors, origin_of
 from ..lti.registration import ToolUrls, canvas_config, open_registration, register_platform
 from ..lti.services import VIEW_BADGES, deep_link_items, landing_view, list_course_achievements, record_launch
 from ..lti.tool_conf import LaunchDataStorage, NonceLedger, SqlToolConf
 from ..models import Course, Person
 from ..models.base import utcnow
 from .auth import current_scope, login_scope, require_scope
+from .csrf import csrf_exempt
 from .db import db
 
 bp = Blueprint("lti", __name__, template_folder="templates", static_folder="static/lti",
@@ -34,10 +35,12 @@ def _adapter() -> LtiAdapter:
     svc, session = _services(), db()
     cache = make_cache(session, svc.settings.redis_url)
     return LtiAdapter(SqlToolConf(session, svc.keys), LaunchDataStorage(cache), NonceLedger(session, cache),
-                      secure=svc.settings.public_base_url.startswith("https://"), now=utcnow, outbound=svc.outbound)
+                      secure=svc.settings.public_base_url.startswith("https://"), now=utcnow, outbound=svc.outbound,
+                      tool_origin=origin_of(svc.settings.public_base_url))
 
 
 @bp.route("/lti/login", methods=["GET", "POST"])
+@csrf_exempt
 def login():
     """OIDC third-party-initiated login (LTI 1.3 Core §5.1.1): answer with the auth redirect."""
     with launch_errors():
@@ -55,6 +58,7 @@ def login():
 
 
 @bp.post("/lti/launch")
+@csrf_exempt
 def launch():
     """Validate the id_token, record the launch, bind the session and send the user on."""
     adapter = _adapter()
@@ -70,15 +74,14 @@ def launch():
         raise LaunchError("the launch was refused: unknown platform")
     session = db()
     scope = record_launch(session, platform, claims, utcnow())
-    token = login_scope(scope)
+    code = login_scope(scope, browser_keeps_cookies=adapter.cookies.get_cookie(request.form.get("state", "")) is not None)
     if claims.get(c.MESSAGE_TYPE) == c.MSG_DEEP_LINKING:
         if not scope.is_instructor:
             raise Forbidden("only instructors can add lti_badger to a course")
         course = session.get(Course, scope.course_id)
-        return render_template("lti/deep_link_picker.html", course=course, lt=token,
-                               launch_id=message_launch.get_launch_id(),
+        return render_template("lti/deep_link_picker.html", course=course, launch_id=message_launch.get_launch_id(),
                                achievements=list_course_achievements(session, scope))
-    params = {"lt": token, **landing_view(session, scope, (claims.get(c.RESOURCE_LINK) or {}).get("id"))}
+    params = {"lt": code, **landing_view(session, scope, (claims.get(c.RESOURCE_LINK) or {}).get("id"))}
     home = "instructor.home" if scope.is_instructor else "learner.home"
     return redirect(url_for(home, **params), code=303)
 

@@ -1,5 +1,6 @@
-"""Template helpers shared by every page: links and forms that carry the launch token (so
-the session survives inside an LMS iframe without third-party cookies), and small filters."""
+"""Template helpers shared by every page: links, the launch token in the page and in its POST
+forms (so the session survives inside an LMS iframe without third-party cookies, see
+`web.auth` and `web.navigation`), and small filters."""
 
 from __future__ import annotations
 
@@ -25,11 +26,17 @@ def _launch_token() -> str | None:
 
 
 def scoped_url(endpoint: str, **values) -> str:
-    """url_for plus the launch token, for links inside a launched session."""
-    token = _launch_token()
-    if token and "lt" not in values:
-        values["lt"] = token
+    """The URL of a page of a launched session: never with the launch token (launch.js follows
+    it with the token in a POST body)."""
     return url_for(endpoint, **values)
+
+
+_LAUNCHED_BLUEPRINTS = frozenset({"instructor", "learner", "admin", "lti"})
+
+
+def page_launch_token() -> str | None:
+    """The page token for the page's `<meta name="lti-badger-launch">` (pages of a launched session only)."""
+    return _launch_token() if request.blueprint in _LAUNCHED_BLUEPRINTS else None
 
 
 def public_url(endpoint: str, **values) -> str | None:
@@ -69,7 +76,8 @@ def when(value: datetime | None, fmt: str = "medium") -> str:
 
 
 def init_templating(app: Flask) -> None:
-    app.jinja_env.globals.update(surl=scoped_url, current_link=current_link, form_fields=form_fields, current_scope_or_none=_scope_or_none)
+    app.jinja_env.globals.update(surl=scoped_url, current_link=current_link, form_fields=form_fields,
+                                 current_scope_or_none=_scope_or_none, page_launch_token=page_launch_token)
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["reason"] = reason_text
     app.jinja_env.filters["status_reason"] = status_reason_text

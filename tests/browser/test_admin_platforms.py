@@ -21,7 +21,7 @@ from .test_flow import launch, open_admin
 def _admin_page(stack, new_page):
     page = open_admin(stack, new_page)
     page.get_by_role("navigation", name="Administration").get_by_role("link", name="Platform", exact=True).click()
-    page.wait_for_url("**/admin/platform?**")
+    page.wait_for_url("**/admin/platform**")
     return page
 
 

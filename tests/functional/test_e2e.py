@@ -148,8 +148,8 @@ def test_launch_progress_award_deliver_verify_revoke(tool, sim, tmp_path):  # no
 
         # 6. The instructor revokes from the tool's pages (launch token + CSRF token, as inside the
         # LMS iframe): status list bit, verifier verdict, revocation score at the LMS.
-        lt = re.search(r"[?&]lt=([\w.\-]+)", pages[TEACHER]).group(1)
-        form = requests.get(f"{tool.url}/course/badges/new", params={"lt": lt}, timeout=10).text
+        lt = re.search(r'<meta name="lti-badger-launch" content="([^"]+)"', pages[TEACHER]).group(1)
+        form = requests.get(f"{tool.url}/course/badges/new", headers={"X-Launch-Token": lt}, timeout=10).text
         csrf = re.search(r'name="csrf_token"\s+value="([^"]+)"|value="([^"]+)"\s+name="csrf_token"', form)
         resp = requests.post(f"{tool.url}/course/awards/{award_id}/revoke", timeout=10, allow_redirects=False,
                              data={"lt": lt, "csrf_token": csrf.group(1) or csrf.group(2),

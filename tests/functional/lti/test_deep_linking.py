@@ -36,7 +36,8 @@ def choose(tool, sim, http: requests.Session, picker: requests.Response, **choic
     """Submit the picker like the browser does, then post the auto-submitted form to the LMS."""
     assert picker.status_code == 200, picker.text[:500]
     action, fields = parse_form(picker.text)
-    answer = http.post(tool.url + action, data={"lt": fields["lt"], "launch_id": fields["launch_id"], **choice})
+    answer = http.post(tool.url + action, data={"lt": fields["lt"], "launch_id": fields["launch_id"],
+                                               "csrf_token": fields["csrf_token"], **choice})
     assert answer.status_code == 200, answer.text[:500]
     assert "/lti/static/autosubmit.js" in answer.text  # no inline script: the CSP forbids it
     return_url, form = parse_form(answer.text)
@@ -63,7 +64,8 @@ def test_deep_linking_round_trip_and_the_created_link_opens_the_chosen_view(tool
     assert returned.claims[spec.CLAIM_DEPLOYMENT_ID] == "d1"
 
     # The LMS places the link; a learner opens it later.
-    answer = sim.launch(requests.Session(), LEARNER, CONTEXT_ID, resource_link_id="placed-1",
+    learner = requests.Session()
+    answer = sim.launch(learner, LEARNER, CONTEXT_ID, resource_link_id="placed-1",
                         custom=item["custom"], follow_redirects=False)
     assert answer.status_code == 303
     query = parse_qs(urlsplit(answer.headers["Location"]).query)
@@ -71,7 +73,7 @@ def test_deep_linking_round_trip_and_the_created_link_opens_the_chosen_view(tool
     with tool.sessions() as s:
         link = s.scalar(select(ResourceLink).where(ResourceLink.resource_link_id == "placed-1"))
         assert link.target == {"view": "badge", "achievement": achievement_id}
-    page = requests.get(tool.url + answer.headers["Location"])
+    page = learner.get(tool.url + answer.headers["Location"])  # the launch code is bound to this browser
     assert page.status_code == 200 and "Botanist" in page.text
 
 
@@ -92,6 +94,7 @@ def test_a_badge_of_another_course_cannot_be_linked(tool, sim, platform_id):
     picker = sim.launch(http, INSTRUCTOR, "chem", message_type=DL)
     _, fields = parse_form(picker.text)
     answer = http.post(f"{tool.url}/lti/deep_link", data={"lt": fields["lt"], "launch_id": fields["launch_id"],
+                                                          "csrf_token": fields["csrf_token"],
                                                           "view": "badge", "achievement": str(foreign_id)})
     assert answer.status_code == 404
     assert sim.deep_links == []
@@ -114,8 +117,9 @@ def test_the_picker_answer_needs_the_launch_of_the_same_user(tool, sim, platform
     _, other_fields = parse_form(other_picker.text)
     # teacher-2's token with teacher-1's launch
     answer = other.post(f"{tool.url}/lti/deep_link", data={"lt": other_fields["lt"], "launch_id": fields["launch_id"],
-                                                           "view": "badges"})
+                                                           "csrf_token": other_fields["csrf_token"], "view": "badges"})
     assert answer.status_code == 403
-    missing = other.post(f"{tool.url}/lti/deep_link", data={"lt": other_fields["lt"], "view": "badges"})
+    missing = other.post(f"{tool.url}/lti/deep_link", data={"lt": other_fields["lt"], "view": "badges",
+                                                            "csrf_token": other_fields["csrf_token"]})
     assert missing.status_code == 400
     assert sim.deep_links == []

@@ -151,7 +151,7 @@ def test_launch_state_in_redis(redis_tool, sim):
         assert s.scalars(select(CacheEntry)).all() == [] and s.scalars(select(UsedNonce)).all() == []
     form = sim.last_launch
     assert http.post(form.action, data=form.fields, allow_redirects=False).status_code == 400
-    assert requests.get(tool.url + answer.headers["Location"]).status_code == 200
+    assert http.get(tool.url + answer.headers["Location"]).status_code == 200  # the code's hop, in its browser
 
 
 def test_launch_state_in_the_database_without_redis(tool, sim, platform_id):

@@ -1,5 +1,6 @@
-"""Helpers for page tests: a logged-in client per person (launch token on every request, as
-pages inside an LMS iframe do) that also adds the CSRF token to forms."""
+"""Helpers for page tests: a logged-in client per person (the page token on every request, as
+pages inside an LMS iframe send it: in the X-Launch-Token header of a followed link, the `lt`
+field of a form) that also adds the CSRF token to forms."""
 
 from __future__ import annotations
 
@@ -14,16 +15,14 @@ class PageClient:
     def __init__(self, app, client, token: str) -> None:
         self.app, self.client, self.token = app, client, token
 
-    def _url(self, path: str) -> str:
-        return path + ("&" if "?" in path else "?") + f"lt={self.token}"
-
     def get(self, path: str, **kw):
-        return self.client.get(self._url(path), **kw)
+        headers = {"X-Launch-Token": self.token, **kw.pop("headers", {})}
+        return self.client.get(path, headers=headers, **kw)
 
     def csrf(self) -> str:
         from lti_badger.web.csrf import generate_csrf_token
 
-        with self.app.test_request_context(f"/?lt={self.token}"):
+        with self.app.test_request_context("/", headers={"X-Launch-Token": self.token}):
             return generate_csrf_token()
 
     def post(self, path: str, data: dict | None = None, *, csrf: bool = True, **kw):

@@ -203,8 +203,9 @@ def test_other_platform_404_over_real_http(app, courses, as_person):
     server = LiveServer(app).start()
     try:
         http = requests.Session()
-        assert http.get(f"{server.url}/admin/platforms/{other}?lt={admin.token}").status_code == 404
-        assert http.get(f"{server.url}/admin/platforms/{a.platform.id}?lt={admin.token}").status_code == 200
+        token = {"X-Launch-Token": admin.token}
+        assert http.get(f"{server.url}/admin/platforms/{other}", headers=token).status_code == 404
+        assert http.get(f"{server.url}/admin/platforms/{a.platform.id}", headers=token).status_code == 200
         for path, data in ((f"/admin/platforms/{other}/edit", GOOD), (f"/admin/platforms/{other}/remove", {"confirm": "yes"})):
             body = {**data, "lt": admin.token, "csrf_token": admin.csrf()}
             assert http.post(server.url + path, data=body, allow_redirects=False).status_code == 404, path

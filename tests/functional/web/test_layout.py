@@ -28,27 +28,32 @@ def test_static_css_and_js_are_served_with_csp(client):
 def test_page_has_landmarks_skip_link_and_no_inline_script(app, client, world):
     a, _ = world
     lt = token_for(app, a, a.instructor, "instructor")
-    page = client.get(f"/course/badges?lt={lt}").get_data(as_text=True)
+    page = client.get("/course/badges", headers={"X-Launch-Token": lt}).get_data(as_text=True)
     assert '<a class="skip-link" href="#main">' in page
     assert '<main id="main"' in page and "<header" in page and '<nav aria-label=' in page
     assert not re.search(r"<script(?![^>]*\bsrc=)", page), "inline scripts are forbidden by the CSP"
     assert " style=" not in page
 
 
-def test_links_carry_the_launch_token(app, client, world):
+def test_the_launch_token_is_in_the_page_but_in_no_link(app, client, world):
+    """Issue 12, finding 8: the token is in the page's meta tag and POST forms only."""
     a, _ = world
     lt = token_for(app, a, a.instructor, "instructor")
-    page = client.get(f"/course/badges?lt={lt}").get_data(as_text=True)
-    assert f"/course/earners?lt={lt}" in page
+    answer = client.get("/course/badges", headers={"X-Launch-Token": lt})
+    page = answer.get_data(as_text=True)
+    assert f'<meta name="lti-badger-launch" content="{lt}">' in page
+    assert 'href="/course/earners"' in page
+    assert not re.search(r"[?&]lt=", page)
+    assert answer.headers["Referrer-Policy"] == "no-referrer"
 
 
 def test_locale_from_launch_then_accept_language(app, client, world):
     a, _ = world
     es = token_for(app, a, a.instructor, "instructor", locale="es-ES")
-    page = client.get(f"/course/badges?lt={es}").get_data(as_text=True)
+    page = client.get("/course/badges", headers={"X-Launch-Token": es}).get_data(as_text=True)
     assert '<html lang="es">' in page and "Insignias" in page
     en = token_for(app, a, a.instructor, "instructor", locale="en-US")
-    page = client.get(f"/course/badges?lt={en}", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    page = client.get("/course/badges", headers={"Accept-Language": "es", "X-Launch-Token": en}).get_data(as_text=True)
     assert '<html lang="en">' in page
     anon = client.get("/course/badges", headers={"Accept-Language": "es-MX,es;q=0.9"})
     assert anon.status_code == 401 and '<html lang="es">' in anon.get_data(as_text=True)
@@ -75,7 +80,7 @@ def test_post_without_csrf_token_is_refused_and_with_it_passes_the_check(app, cl
     lt = token_for(app, a, a.learners[0], "learner")
     refused = client.post("/me/privacy", data={"lt": lt, "public_display": "initials"})
     assert refused.status_code == 400 and b"security token" in refused.data
-    with app.test_request_context(f"/?lt={lt}"):
+    with app.test_request_context("/", headers={"X-Launch-Token": lt}):
         csrf = generate_csrf_token()
     ok = client.post("/me/privacy", data={"lt": lt, "csrf_token": csrf, "public_display": "initials"})
     assert ok.status_code in (200, 302, 303)
@@ -88,7 +93,6 @@ def test_post_without_csrf_token_is_refused_and_with_it_passes_the_check(app, cl
 CSRF_EXEMPT = {
     ("POST", "/lti/login"): "OIDC login initiation, posted cross-site by the LMS; it only starts a launch",
     ("POST", "/lti/launch"): "the LMS's form post, authenticated by the signed id_token, state and nonce",
-    ("POST", "/lti/deep_link"): "bound to its deep-linking launch by the random launch id, checked against it",
     ("POST", "/verify"): "public verification of a posted credential; reads only",
     ("POST", "/xapi/statements"): "event feed, authenticated by the source's own credentials",
     ("PUT", "/xapi/statements"): "event feed, authenticated by the source's own credentials",
