@@ -40,7 +40,8 @@ class SyncLine:
 def _client(session: Session, course: Course, keys: KeyStore, redis_url: str):
     from ..lti.advantage import AdvantageClient
 
-    return AdvantageClient(session, session.get(Platform, course.platform_id), keys, redis_url=redis_url)
+    return AdvantageClient(session, session.get(Platform, course.platform_id), keys, redis_url=redis_url,
+                           granted=course.ags_scopes if course.ags_lineitems_url or course.ags_lineitem_url else None)
 
 
 def sync_course_on_launch(session: Session, course_id: int, keys: KeyStore, now: datetime, *, redis_url: str = "",
