@@ -45,6 +45,7 @@ from .outbox import (
 from .wakeup import announce_deliveries
 
 FAMILY_OPENEDX = "openedx"
+AGS_SCOPES = (c.SCOPE_LINEITEM, c.SCOPE_LINEITEM_READONLY, c.SCOPE_RESULT_READONLY, c.SCOPE_SCORE)
 
 CONFIRMED = "confirmed"  # the LMS's results show what was written
 NOT_SHOWN = "not_shown"  # the LMS accepted the score but its results do not show it
@@ -72,7 +73,7 @@ class AgsRules:
 def ags_rules(product_family: str | None, granted: Iterable[str]) -> AgsRules:
     """Moodle and Canvas get no `resourceLinkId` on badge columns: Moodle stops sending a link's
     `lineitem` claim once two grade items are bound to it, which would end feedback mode."""
-    granted = set(granted or ())
+    granted = set(granted or ()) or set(AGS_SCOPES)  # nothing recorded (a course made by hand): assume all
     openedx = (product_family or "").lower() == FAMILY_OPENEDX
     return AgsRules(manage_line_items=c.SCOPE_LINEITEM in granted, read_results=c.SCOPE_RESULT_READONLY in granted,
                     post_scores=c.SCOPE_SCORE in granted, one_grade_per_link=openedx, bind_resource_link=openedx)

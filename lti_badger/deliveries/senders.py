@@ -197,7 +197,7 @@ class AgsSender:
                 _record(session, job.id, mode, target.status, None)
                 return "not written: the course's gradebook write-back is off"
             client = AdvantageClient(session, target.Platform, ctx.keys, http=self._http(),
-                                     redis_url=ctx.settings.redis_url, memo=self.tokens, granted=target.ags_scopes)
+                                     redis_url=ctx.settings.redis_url, memo=self.tokens, granted=target.ags_scopes or None)
             try:
                 if mode == GRADEBOOK_COLUMNS:
                     if not target.ags_lineitems_url:

@@ -41,7 +41,7 @@ def _client(session: Session, course: Course, keys: KeyStore, redis_url: str):
     from ..lti.advantage import AdvantageClient
 
     return AdvantageClient(session, session.get(Platform, course.platform_id), keys, redis_url=redis_url,
-                           granted=course.ags_scopes if course.ags_lineitems_url or course.ags_lineitem_url else None)
+                           granted=course.ags_scopes or None)
 
 
 def sync_course_on_launch(session: Session, course_id: int, keys: KeyStore, now: datetime, *, redis_url: str = "",

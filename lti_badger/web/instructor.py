@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, abort, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from ..criteria.lint import lint
 from ..criteria.rules import canonical_json, validate_rule
 from ..criteria.services import preview as preview_rule
 from ..criteria.snapshots import load_snapshot, load_structure
+from ..deliveries import gradebook
 from ..deliveries.outbox import latest_credential
 from ..errors import BadgerError, BadInput
 from ..jsonbody import parse_json
@@ -75,7 +76,18 @@ def badges():
     session = db()
     course = queries.get_course(session, scope)
     return render_template("instructor/badges.html", course=course, rows=queries.list_badges(session, scope),
-                           saved=request.args.get("saved"))
+                           saved=request.args.get("saved"), gradebook=gradebook.gradebook_settings(session, course),
+                           queued=request.args.get("queued", type=int))
+
+
+@bp.post("/gradebook")
+@require_scope(ROLE_INSTRUCTOR)
+def gradebook_mode():
+    """The course's gradebook write-back; awards not yet written in the new mode are queued."""
+    scope = current_scope()
+    queued = gradebook.set_gradebook_mode(db(), scope.course_id, request.form.get("mode", ""), _now(),
+                                          base_url=current_app.extensions["lti_badger"].settings.public_base_url)
+    return _go("instructor.badges", queued=queued)
 
 
 # --- designer ------------------------------------------------------------------------------

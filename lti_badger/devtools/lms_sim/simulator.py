@@ -635,7 +635,8 @@ class LmsSimulator:
             tool = self.tools[request.client_id]
             is_deep_link = request.message_type == spec.MSG_DEEP_LINKING
             if self.is_openedx and course and not is_deep_link:
-                self._open_block(course.context_id, request.resource_link_id)
+                self._open_block(course.context_id, request.resource_link_id,
+                                 declarative=spec.SCOPE_LINEITEM not in self.tools[request.client_id].scopes)
             bound_item = next((i for i in self.line_items_by_id.values()
                                if course and i.context_id == course.context_id
                                and i.resource_link_id == request.resource_link_id), None)
@@ -722,12 +723,13 @@ class LmsSimulator:
                 claims[key] = value
         return claims
 
-    def _open_block(self, context_id: str, resource_link_id: str) -> None:
-        """Open edX: a launched resource link is an LTI block with its one graded line item."""
+    def _open_block(self, context_id: str, resource_link_id: str, *, declarative: bool) -> None:
+        """Open edX: a launched resource link is an LTI block with one grade. In declarative mode
+        the block owns its line item; in programmatic mode the tool creates it, bound to the block."""
         if (context_id, resource_link_id) in self.blocks:
             return
         self.blocks.add((context_id, resource_link_id))
-        if not any(i.context_id == context_id and i.resource_link_id == resource_link_id
+        if declarative and not any(i.context_id == context_id and i.resource_link_id == resource_link_id
                    for i in self.line_items_by_id.values()):
             self.add_line_item(context_id, f"LTI block {resource_link_id}", 1, resource_link_id=resource_link_id)
 
