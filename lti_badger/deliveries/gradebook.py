@@ -89,6 +89,8 @@ def effective_mode(mode: str, rules: AgsRules) -> str:
 
 @dataclass(frozen=True)
 class ModeChoice:
+    """One write-back choice on the instructor's page."""
+
     mode: str
     available: bool
     chosen: bool

@@ -332,8 +332,8 @@ def test_score_accepted_but_not_shown_is_said_on_the_deliveries_page(world):
 
 def test_openedx_simulator_rules():
     with LmsSimulator(product_family="openedx") as sim:
-        tool = sim.register_tool("http://127.0.0.1:9")
-        assert tool.deployment_ids == ["1"] and spec.SCOPE_LINEITEM not in tool.scopes
+        registered = sim.register_tool("http://127.0.0.1:9")
+        assert registered.deployment_ids == ["1"] and spec.SCOPE_LINEITEM not in registered.scopes
         assert requests.get(sim.openid_configuration_url, timeout=5).status_code == 404
         assert requests.post(f"{sim.url}/register", json={}, timeout=5).status_code == 404
         sim.add_course(CTX, "Cell Biology")
