@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from lti_badger.awards import services
 from lti_badger.db import transaction
+from lti_badger.deliveries.outbox import retry_delivery
 from lti_badger.deliveries.worker import Worker
 from lti_badger.devtools.lms_sim import LmsSimulator, spec
 from lti_badger.lti.platforms import add_platform
@@ -40,7 +41,8 @@ class World:
     """A simulator of one flavour, registered with the tool; a course with a quiz column, the
     tool's graded link (Open edX: the block's own grade), a teacher, a learner with grades."""
 
-    def __init__(self, tool, flavour: str, *, scopes=None, product_family: str | None = None) -> None:  # noqa: F811
+    def __init__(self, tool, flavour: str, *, scopes=None, product_family: str | None = None,  # noqa: F811
+                 graded_link: bool = True) -> None:
         self.tool, self.flavour = tool, flavour
         self.sim = sim = LmsSimulator(product_family=flavour).start()
         registered = sim.register_tool(tool.url, scopes=scopes)
@@ -58,12 +60,13 @@ class World:
         sim.enroll(CTX, ADMIN, [spec.ROLE_INSTRUCTOR])
         self.quiz = sim.add_line_item(CTX, "Quiz", 100)
         sim.grade(CTX, self.quiz, LEARNER, 85)
-        if flavour != "openedx":
+        self.link_item = None
+        if flavour != "openedx" and graded_link:
             self.link_item = sim.add_line_item(CTX, "Badge tool", 10, resource_link_id=LINK)
         self.pages = {sub: self.launch(sub) for sub in (TEACHER, LEARNER)}
         if flavour == "openedx" and [i for i in sim.line_items_by_id.values() if i.resource_link_id == LINK]:
             [self.link_item] = [i for i in sim.line_items_by_id.values() if i.resource_link_id == LINK]
-        if getattr(self, "link_item", None) is not None:
+        if self.link_item is not None:
             sim.grade(CTX, self.link_item, LEARNER, 7 if flavour != "openedx" else 0.7)
         with transaction(tool.sessions) as s:
             course = s.scalars(select(Course).where(Course.context_id == CTX)).one()
@@ -111,10 +114,13 @@ class World:
         with transaction(self.tool.sessions) as s:
             return s.get(Course, self.course_id).gradebook_mode
 
-    def drain(self, timeout: float = 15.0) -> None:
+    def worker(self) -> Worker:
         svc = self.tool.app.extensions["lti_badger"]
-        worker = Worker(svc.sessions, svc.settings, svc.keys, backoff_base=0.2, poll_seconds=0.05,
-                        launch_sync_every=float("inf"))
+        return Worker(svc.sessions, svc.settings, svc.keys, backoff_base=0.2, poll_seconds=0.05,
+                      launch_sync_every=float("inf"))
+
+    def drain(self, timeout: float = 15.0) -> None:
+        worker = self.worker()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             worker.run_once()
@@ -189,6 +195,29 @@ def test_feedback_without_a_grade_posts_no_score_and_moodle_keeps_none(world):
     assert w.total() == total_before
     [d] = w.ags_deliveries()
     assert d.status == "done" and d.confirmation == "confirmed"  # the simulator lists the note
+
+
+def test_feedback_waits_for_a_graded_link_and_then_delivers(world):
+    """A course whose link has no grade item (a Canvas course-navigation placement): the note
+    waits, retried, and the page says why; once a graded link is opened it goes through."""
+    w = world("canvas", graded_link=False)
+    assert "no grade item yet" in w.get("/course/badges").text
+    w.badge("Microscopy")
+    w.award("Microscopy")
+    w.worker().run_once()
+    [d] = w.ags_deliveries()
+    assert d.status == "pending" and d.attempts == 1 and "no grade item" in d.last_error
+    assert w.sim.scores(CTX) == []
+    # The teacher gives the tool's link a grade and opens it; the waiting note then lands.
+    link_item = w.sim.add_line_item(CTX, "Badge tool", 10, resource_link_id=LINK)
+    w.sim.grade(CTX, link_item, LEARNER, 9)
+    w.launch(TEACHER)
+    with transaction(w.tool.sessions) as s:
+        retry_delivery(s, s.get(Delivery, d.id), _now())
+    w.drain()
+    [posted] = w.sim.scores(CTX, link_item)
+    assert posted["scoreGiven"] == 9 and "Microscopy" in posted["comment"]
+    assert "no grade item yet" not in w.get("/course/badges").text
 
 
 @pytest.mark.parametrize("flavour", ["moodle", "canvas"])
