@@ -244,7 +244,8 @@ class AgsSender:
         """The badge's column, created at its first delivery. No lock is held while the LMS
         answers (a hanging LMS would stall every award of the badge behind the row lock): the
         LMS is asked for the column with (resourceId, tag) first, and the first column
-        remembered wins, so concurrent first deliveries end up writing to the same one."""
+        remembered wins, so concurrent first deliveries end up writing to the same one; a
+        sender whose column lost deletes it, so the gradebook keeps one column per badge."""
         achievement = session.get(Achievement, target.achievement_id)
         label = achievement.current_version.name if achievement.current_version else target.name
         public_id = achievement.public_id
@@ -255,7 +256,11 @@ class AgsSender:
                                                   Achievement.lineitem_url.is_(None))
                         .values(lineitem_url=_lineitem_id(item)))
         session.commit()  # remember the column at once, even if the score fails
-        return session.scalar(select(Achievement.lineitem_url).where(Achievement.id == target.achievement_id))
+        remembered = session.scalar(select(Achievement.lineitem_url).where(Achievement.id == target.achievement_id))
+        if remembered and remembered != _lineitem_id(item):
+            session.commit()
+            client.delete_line_item(_lineitem_id(item))  # a concurrent first delivery's column won
+        return remembered
 
     @staticmethod
     def _own_line_item(session: Session, client: AdvantageClient, target: Row, rules: gradebook.AgsRules) -> str:

@@ -310,6 +310,9 @@ class AdvantageClient:
         log.info("AGS line item created", extra={"platform_id": self.platform.id, "lineitem": created.get("id")})
         return created
 
+    def delete_line_item(self, lineitem_url: str) -> None:
+        self._call("DELETE", lineitem_url, [self.scope(c.SCOPE_LINEITEM)], accept=c.MEDIA_LINEITEM)
+
     def post_score(self, lineitem_url: str, score: dict) -> None:
         """Publish one learner's score (AGS §3.4); `timestamp` defaults to now."""
         body = dict(score)

@@ -7,6 +7,7 @@ and a score the LMS accepted but does not show is said so on the deliveries page
 from __future__ import annotations
 
 import re
+import threading
 import time
 from datetime import datetime, timezone
 from urllib.parse import parse_qs
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from lti_badger.awards import services
 from lti_badger.db import transaction
 from lti_badger.deliveries.outbox import retry_delivery
+from lti_badger.deliveries.senders import AgsSender, Job, SendContext
 from lti_badger.deliveries.worker import Worker
 from lti_badger.devtools.lms_sim import LmsSimulator, spec
 from lti_badger.lti.platforms import add_platform
@@ -233,6 +235,41 @@ def test_columns_mode_adds_one_column_per_badge(world, flavour):
     assert w.total() == (earned + 1, possible + 1)  # what the docs tell teachers to neutralise
     [d] = w.ags_deliveries()
     assert (d.gradebook_mode, d.confirmation) == ("columns", "confirmed")
+
+
+def test_concurrent_first_deliveries_leave_one_column(world):
+    """Two learners' first awards of a badge sent at once: both ask the LMS for the column, find
+    none and create one (the LMS is slow to answer); the column remembered first wins and the
+    other sender deletes its own, so the course total counts the badge once."""
+    w = world("canvas")
+    w.choose("columns")
+    w.sim.add_user("s-alan", "Alan Turing", "alan@example.edu")
+    w.sim.enroll(CTX, "s-alan", [spec.ROLE_LEARNER])
+    w.launch("s-alan")
+    w.badge("Microscopy")
+    w.award("Microscopy")
+    with transaction(w.tool.sessions) as s:
+        alan = s.scalars(select(Person).where(Person.sub == "s-alan")).one().id
+        services.award_manually(s, w.course_id, w.badges["Microscopy"], alan, None, "lab work", _now())
+    items = f"/api/lti/courses/{CTX}/line_items"
+    w.sim.slow_next(items, 0.5, times=2, method="GET")
+    jobs = [Job(d.id, d.award_id, d.destination, d.action, d.payload) for d in w.ags_deliveries()]
+    svc = w.tool.app.extensions["lti_badger"]
+    sender = AgsSender()
+    notes: list[str] = []
+    threads = [threading.Thread(target=lambda j=j: notes.append(
+        sender.send(j, SendContext(svc.sessions, svc.settings, svc.keys, _now())))) for j in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert len(notes) == 2
+    assert len([r for r in w.sim.requests_to(items, "POST") if r.path == items]) == 2  # both created one
+    [column] = [i for i in w.sim.line_items(CTX) if i.get("tag") == "lti_badger"]
+    with transaction(w.tool.sessions) as s:
+        assert s.get(Achievement, w.badges["Microscopy"]).lineitem_url == column["id"]
+    assert {x["userId"] for x in w.sim.scores(CTX)} == {LEARNER, "s-alan"}
+    assert {x["lineitem"] for x in w.sim.scores(CTX)} == {column["id"]}
 
 
 def test_none_mode_writes_nothing(world):
