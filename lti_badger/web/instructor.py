@@ -22,8 +22,8 @@ from ..criteria.lint import lint
 from ..criteria.rules import canonical_json, validate_rule
 from ..criteria.services import preview as preview_rule
 from ..criteria.snapshots import load_snapshot, load_structure
-from ..deliveries import gradebook
 from ..deliveries.outbox import latest_credential
+from ..deliveries import gradebook
 from ..errors import BadgerError, BadInput
 from ..jsonbody import parse_json
 from ..models import Activity, Award, Module
