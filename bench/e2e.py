@@ -130,7 +130,7 @@ def seed(settings, sim: LmsSimulator, tool_url: str, learners: int, steps: int =
                                 auth_token_url=sim.token_url, key_set_url=sim.jwks_url, deployment_ids=("d1",),
                                 name="Simulator")
         course = Course(platform_id=platform.id, context_id=CTX, title="Chemistry 101",
-                        ags_lineitems_url=sim.lineitems_url(CTX))
+                        ags_lineitems_url=sim.lineitems_url(CTX), gradebook_mode="columns")
         s.add(course)
         s.flush()
         s.execute(insert(Person), [{"platform_id": platform.id, "sub": f"b{i}", "name": f"Learner {i}",

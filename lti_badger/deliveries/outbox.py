@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import BadInput, NotFound
 from ..models import Award, Course, Credential, Delivery, Person, Platform, WebhookEndpoint
+from ..models.course import GRADEBOOK_NONE
 from ..models.delivery import DELIVERY_DEAD, DELIVERY_PENDING
 from .wakeup import announce_deliveries
 
@@ -72,7 +73,7 @@ def enqueue_award_change(
     credential: Credential | None = None,
 ) -> list[Delivery]:
     """Write the deliveries of one award change (caller's transaction): the course gradebook
-    when the launch gave us AGS, e-mail when the learner has an address, and every enabled
+    when the launch gave us AGS and the course's write-back is not off, e-mail when the learner has an address, and every enabled
     webhook of the platform."""
     if action not in ACTIONS:
         raise ValueError(f"unknown delivery action {action!r}")
@@ -80,7 +81,7 @@ def enqueue_award_change(
     person = session.get(Person, award.person_id)
     payload = award_payload(session, award, action, base_url=base_url, reason=reason, credential=credential)
     rows: list[Delivery] = []
-    if course.ags_lineitems_url:
+    if course.gradebook_mode != GRADEBOOK_NONE and (course.ags_lineitems_url or course.ags_lineitem_url):
         rows.append(Delivery(award_id=award.id, destination=DEST_AGS, action=action, payload=payload,
                              next_attempt_at=now, created_at=now))
     if person.email:

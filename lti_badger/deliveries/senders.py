@@ -28,7 +28,10 @@ from ..lti.advantage import AdvantageClient, TokenMemo
 from ..models import Achievement, AchievementVersion, Award, Course, Credential, Person, Platform, WebhookEndpoint
 from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_SUSPENDED
 from ..outbound import OutboundError, OutboundRefused, shared_client
+from ..models.course import GRADEBOOK_COLUMNS, GRADEBOOK_NONE
+from ..models.delivery import Delivery
 from ..settings import Settings
+from . import gradebook
 from .outbox import DEST_AGS, DEST_EMAIL, DEST_WEBHOOK, verify_url
 
 LINEITEM_TAG = "lti_badger"
@@ -140,7 +143,9 @@ def _ags_target_query() -> Select:
     return (
         select(Platform, Award.status, Award.status_reason, AchievementVersion.name,
                Achievement.id.label("achievement_id"), Achievement.lineitem_url, Course.ags_lineitems_url,
-               Person.sub, credential.label("credential_id"))
+               Course.id.label("course_id"), Course.gradebook_mode, Course.ags_lineitem_url, Course.ags_scopes,
+               Course.ags_resource_link_id, Person.id.label("person_id"), Person.sub,
+               credential.label("credential_id"))
         .select_from(delivered)
         .join(Award, Award.id == newest)
         .join(AchievementVersion, AchievementVersion.id == Award.version_id)
@@ -155,10 +160,21 @@ def _ags_target_query() -> Select:
 AGS_TARGET = _ags_target_query()
 
 
+def _record(session: Session, delivery_id: int, mode: str, status: str, confirmation: str | None) -> None:
+    """What this send wrote (mode, award status) and whether the LMS shows it, next to the
+    delivery: the deliveries page says it, and a mode switch skips what is already there."""
+    session.execute(update(Delivery).where(Delivery.id == delivery_id)
+                    .values(gradebook_mode=mode, gradebook_status=status, confirmation=confirmation))
+
+
 class AgsSender:
-    """Per badge one line item "Badge: NAME" (scoreMaximum 1, resourceId = the achievement's
-    public id, tag lti_badger), created once and remembered on the Achievement; per learner the
-    score of their current award state."""
+    """Writes the learner's current award state to the course's gradebook in the course's mode
+    (deliveries.gradebook), as far as the platform's granted scopes and rules allow:
+    columns: per badge one line item "Badge: NAME" (scoreMaximum 1, resourceId = the
+    achievement's public id, tag lti_badger), created once and remembered on the Achievement,
+    and the score of the award state; feedback: the link's own line item gets the learner's
+    current score back with a comment listing their badges. Then the score is read back once
+    (AGS results) and the delivery records whether the LMS shows it."""
 
     def __init__(self) -> None:
         self.tokens = TokenMemo()  # this sender's access tokens, in front of the shared cache
@@ -168,36 +184,61 @@ class AgsSender:
             target = session.execute(AGS_TARGET, {"award_id": job.award_id}).first()
             if target is None:
                 raise DeliveryError("the award was deleted", retryable=False)
-            if not target.ags_lineitems_url:
-                raise DeliveryError("the course has no AGS line items endpoint (launch without AGS)", retryable=False)
-            link = verify_url(ctx.settings.public_base_url, target.credential_id) if target.credential_id else None
+            rules = gradebook.ags_rules(target.Platform.product_family, target.ags_scopes)
+            mode = gradebook.effective_mode(target.gradebook_mode, rules)
+            if mode == GRADEBOOK_NONE:
+                _record(session, job.id, mode, target.status, None)
+                return "not written: the course's gradebook write-back is off"
             client = AdvantageClient(session, target.Platform, ctx.keys, shared_client(ctx.settings.outbound_allow),
-                                     redis_url=ctx.settings.redis_url, memo=self.tokens)
+                                     redis_url=ctx.settings.redis_url, memo=self.tokens, granted=target.ags_scopes or None)
             try:
-                lineitem_url = target.lineitem_url or self._line_item(session, client, target)
-                score = badge_score(sub=target.sub, badge_name=target.name, status=target.status, link=link,
-                                    reason=target.status_reason, timestamp=ctx.now)
+                if mode == GRADEBOOK_COLUMNS:
+                    if not target.ags_lineitems_url:
+                        raise DeliveryError("the course has no AGS line items endpoint (launch without AGS)",
+                                            retryable=False)
+                    lineitem_url = target.lineitem_url or self._line_item(session, client, target)
+                    link = verify_url(ctx.settings.public_base_url, target.credential_id) if target.credential_id \
+                        else None
+                    score = badge_score(sub=target.sub, badge_name=target.name, status=target.status, link=link,
+                                        reason=target.status_reason, timestamp=ctx.now)
+                else:
+                    lineitem_url = self._own_line_item(session, client, target, rules)
+                    comment = gradebook.feedback_comment(session, target.course_id, target.person_id,
+                                                         ctx.settings.public_base_url)
+                    session.commit()  # end the read transaction before the network calls
+                    current = client.results(lineitem_url, user_id=target.sub)
+                    score = gradebook.unchanged_score(next((r for r in current if str(r.get("userId")) == target.sub),
+                                                           None), sub=target.sub, comment=comment, timestamp=ctx.now)
                 try:
                     client.post_score(lineitem_url, score)
                 except UpstreamError as err:
                     failure = _upstream(err)
-                    if failure.status_code == 404:
+                    if failure.status_code == 404 and mode == GRADEBOOK_COLUMNS:
                         # The column was deleted in the LMS: forget it, create it again next time.
                         session.get(Achievement, target.achievement_id).lineitem_url = None
                         session.commit()
                         raise DeliveryError(f"line item gone: {failure.message}", retryable=True,
                                             status_code=404) from err
                     raise failure from err
+                confirmed = gradebook.UNCHECKED
+                if rules.read_results:
+                    confirmed = gradebook.confirmation(client.results(lineitem_url, user_id=target.sub), score)
             except UpstreamError as err:
                 raise _upstream(err) from err
-        return f"score {score['scoreGiven']}/1 ({target.status}) for {target.sub}"
+            _record(session, job.id, mode, target.status, confirmed)
+        given = score.get("scoreGiven")
+        shown = {gradebook.CONFIRMED: "shown", gradebook.NOT_SHOWN: "accepted but not shown",
+                 gradebook.UNCHECKED: "not read back"}[confirmed]
+        return f"{mode}: score {'unchanged' if mode != GRADEBOOK_COLUMNS else given} ({target.status}) " \
+               f"for {target.sub}, {shown}"
 
     @staticmethod
     def _line_item(session: Session, client: AdvantageClient, target: Row) -> str:
         """The badge's column, created at its first delivery. No lock is held while the LMS
         answers (a hanging LMS would stall every award of the badge behind the row lock): the
         LMS is asked for the column with (resourceId, tag) first, and the first column
-        remembered wins, so concurrent first deliveries end up writing to the same one."""
+        remembered wins, so concurrent first deliveries end up writing to the same one; a
+        sender whose column lost deletes it, so the gradebook keeps one column per badge."""
         achievement = session.get(Achievement, target.achievement_id)
         label = achievement.current_version.name if achievement.current_version else target.name
         public_id = achievement.public_id
@@ -208,7 +249,30 @@ class AgsSender:
                                                   Achievement.lineitem_url.is_(None))
                         .values(lineitem_url=_lineitem_id(item)))
         session.commit()  # remember the column at once, even if the score fails
-        return session.scalar(select(Achievement.lineitem_url).where(Achievement.id == target.achievement_id))
+        remembered = session.scalar(select(Achievement.lineitem_url).where(Achievement.id == target.achievement_id))
+        if remembered and remembered != _lineitem_id(item):
+            session.commit()
+            client.delete_line_item(_lineitem_id(item))  # a concurrent first delivery's column won
+        return remembered
+
+    @staticmethod
+    def _own_line_item(session: Session, client: AdvantageClient, target: Row, rules: gradebook.AgsRules) -> str:
+        """The LTI link's own grade item: the launch's `lineitem` claim; where the platform binds
+        grades to links and gave none (Open edX's programmatic mode), the one line item bound to
+        the launch's resource link, created once."""
+        if target.ags_lineitem_url:
+            return target.ags_lineitem_url
+        if rules.bind_resource_link and rules.manage_line_items and target.ags_resource_link_id \
+                and target.ags_lineitems_url:
+            session.commit()
+            item = client.find_or_create_line_item(target.ags_lineitems_url, label="Badges", resource_id="badges",
+                                                   tag=LINEITEM_TAG, score_maximum=1,
+                                                   resource_link_id=target.ags_resource_link_id)
+            return _lineitem_id(item)
+        # Retried with backoff: the first launch of a graded link makes it deliverable.
+        raise DeliveryError("the tool's link in this course has no grade item to carry the badge feedback yet: give "
+                            "the LTI activity a grade (Moodle: Grade type Point) and launch it once, or choose another "
+                            "gradebook write-back", retryable=True)
 
 
 # --- e-mail ----------------------------------------------------------------------------------

@@ -228,6 +228,23 @@ def step_tool_records(run: DemoRun) -> None:
         run.summary["tool"]["enrollments"] = roles
 
 
+def step_gradebook_columns(run: DemoRun) -> None:
+    """The demo's instructor chose one gradebook column per badge, so the simulator's gradebook
+    shows each badge (the demo's link has no grade item for the default, feedback)."""
+    from datetime import datetime, timezone
+
+    from ..deliveries.gradebook import set_gradebook_mode
+    from ..models import Course
+    from ..models.course import GRADEBOOK_COLUMNS
+
+    with transaction(run.sessions) as session:
+        course = session.scalar(select(Course).where(Course.platform_id == run.platform_id,
+                                                     Course.context_id == DEMO_CONTEXT_ID))
+        if course is not None:
+            set_gradebook_mode(session, course.id, GRADEBOOK_COLUMNS, datetime.now(timezone.utc),
+                               base_url=run.settings.public_base_url)
+
+
 def step_course_modules(run: DemoRun) -> None:
     """Tell the tool the course's modules, as a Canvas (REST) or Moodle (Web Services) source
     does: AGS line items carry no modules, and the instructor's criteria builder groups the
@@ -265,6 +282,7 @@ def seed_steps() -> list[tuple[str, Callable[[DemoRun], None]]]:
         ("launch_instructor", step_launch_instructor),
         ("launch_learners", step_launch_learners),
         ("tool_records", step_tool_records),
+        ("gradebook_columns", step_gradebook_columns),
         ("course_modules", step_course_modules),
         *SEED_STEPS,
     ]

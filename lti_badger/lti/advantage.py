@@ -75,12 +75,25 @@ class TokenMemo:
         self._tokens.pop(key, None)
 
 
+class ScopeNotGranted(UpstreamError):
+    """The platform's launch did not grant the AGS scope a call needs; asking for it anyway
+    only gets a token without it (Open edX) or a refusal. Final, like the LMS's own 403."""
+
+    code = "scope_not_granted"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status_code=403)
+
+
 class AdvantageClient:
-    """AGS and NRPS calls to one platform, on behalf of the tool (not of a launch)."""
+    """AGS and NRPS calls to one platform, on behalf of the tool (not of a launch). With
+    `granted` (the scopes of a course's AGS claim) each call asks only for a granted scope,
+    the read-only one when full access was not granted."""
 
     def __init__(self, session: Session, platform: Platform, keys: KeyStore, http: OutboundClient,
                  *, redis_url: str = "", cache: Cache | None = None, memo: TokenMemo | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, granted: Iterable[str] | None = None) -> None:
+        self.granted = None if granted is None else frozenset(granted)
         self.session = session
         self.platform = platform
         self.keys = keys
@@ -88,6 +101,13 @@ class AdvantageClient:
         self.cache = cache if cache is not None else make_cache(session, redis_url)
         self.memo = memo
         self.clock = clock
+
+    def scope(self, *candidates: str) -> str:
+        """The first of `candidates` the platform granted (any of them when nothing is known)."""
+        for candidate in candidates:
+            if self.granted is None or candidate in self.granted:
+                return candidate
+        raise ScopeNotGranted(f"the platform did not grant the scope {candidates[0]}")
 
     # -- OAuth2 ------------------------------------------------------------------------
 
@@ -211,7 +231,8 @@ class AdvantageClient:
     def list_line_items(self, lineitems_url: str, *, resource_id: str | None = None, tag: str | None = None,
                         resource_link_id: str | None = None) -> list[dict]:
         url = _with_query(lineitems_url, resource_id=resource_id, tag=tag, resource_link_id=resource_link_id)
-        items = self._pages(url, [c.SCOPE_LINEITEM], LINE_ITEMS, c.MEDIA_LINEITEM_CONTAINER,
+        items = self._pages(url, [self.scope(c.SCOPE_LINEITEM, c.SCOPE_LINEITEM_READONLY)], LINE_ITEMS,
+                            c.MEDIA_LINEITEM_CONTAINER,
                             lambda body: body if isinstance(body, list) else [])
         # Some LMSs ignore the filters: apply them here too.
         return [i for i in items if isinstance(i, dict)
@@ -220,28 +241,37 @@ class AdvantageClient:
                 and (resource_link_id is None or i.get("resourceLinkId") == resource_link_id)]
 
     def find_or_create_line_item(self, lineitems_url: str, label: str, resource_id: str, tag: str,
-                                 score_maximum: float) -> dict:
-        """The course's line item for (resource_id, tag), created once."""
-        existing = self.list_line_items(lineitems_url, resource_id=resource_id, tag=tag)
+                                 score_maximum: float, resource_link_id: str | None = None) -> dict:
+        """The course's line item for (resource_id, tag), created once; bound to the resource
+        link `resource_link_id` when given (AGS §3.2.6)."""
+        manage = self.scope(c.SCOPE_LINEITEM)
+        existing = self.list_line_items(lineitems_url, resource_id=resource_id, tag=tag,
+                                        resource_link_id=resource_link_id)
         if existing:
             return existing[0]
         body = {"label": label, "scoreMaximum": score_maximum, "resourceId": resource_id, "tag": tag}
-        response = self._call("POST", lineitems_url, [c.SCOPE_LINEITEM], LINE_ITEMS, accept=c.MEDIA_LINEITEM,
+        if resource_link_id:
+            body["resourceLinkId"] = resource_link_id
+        response = self._call("POST", lineitems_url, [manage], LINE_ITEMS, accept=c.MEDIA_LINEITEM,
                               content_type=c.MEDIA_LINEITEM, body=body)
         created = response.json()
         log.info("AGS line item created", extra={"platform_id": self.platform.id, "lineitem": created.get("id")})
         return created
 
+    def delete_line_item(self, lineitem_url: str) -> None:
+        self._call("DELETE", lineitem_url, [self.scope(c.SCOPE_LINEITEM)], LINE_ITEMS, accept=c.MEDIA_LINEITEM)
+
     def post_score(self, lineitem_url: str, score: dict) -> None:
         """Publish one learner's score (AGS §3.4); `timestamp` defaults to now."""
         body = dict(score)
         body.setdefault("timestamp", datetime.fromtimestamp(self.clock(), timezone.utc).isoformat())
-        self._call("POST", _sub_resource(lineitem_url, "scores"), [c.SCOPE_SCORE], "the LMS score service",
+        self._call("POST", _sub_resource(lineitem_url, "scores"), [self.scope(c.SCOPE_SCORE)], "the LMS score service",
                    accept="application/json", content_type=c.MEDIA_SCORE, body=body)
 
     def results(self, lineitem_url: str, *, user_id: str | None = None) -> list[dict]:
         url = _with_query(_sub_resource(lineitem_url, "results"), user_id=user_id)
-        return self._pages(url, [c.SCOPE_RESULT_READONLY], "the LMS results service", c.MEDIA_RESULT_CONTAINER,
+        return self._pages(url, [self.scope(c.SCOPE_RESULT_READONLY)], "the LMS results service",
+                           c.MEDIA_RESULT_CONTAINER,
                            lambda body: body if isinstance(body, list) else [])
 
     # -- NRPS --------------------------------------------------------------------------

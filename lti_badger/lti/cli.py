@@ -53,16 +53,18 @@ def platform() -> None:
               help="A deployment id of the tool on this LMS (repeat for several).")
 @click.option("--name", default="", help="A name shown to admins (default: the issuer's host).")
 @click.option("--auth-audience", default=None, help="Audience of client assertions if not the token URL.")
+@click.option("--product-family", default=None,
+              help="The LMS product when its launches do not say (Open edX sends no tool_platform): openedx.")
 @pass_ctx
 def add(ctx: Context, issuer: str, client_id: str, auth_login_url: str, auth_token_url: str, key_set_url: str,
-        deployment_ids: tuple[str, ...], name: str, auth_audience: str | None) -> None:
+        deployment_ids: tuple[str, ...], name: str, auth_audience: str | None, product_family: str | None) -> None:
     """Register an LMS by hand."""
     _require_schema(ctx)
     with transaction(ctx.services.sessions) as session:
         added = platforms.add_platform(
             session, issuer=issuer, client_id=client_id, auth_login_url=auth_login_url,
             auth_token_url=auth_token_url, key_set_url=key_set_url, deployment_ids=deployment_ids, name=name,
-            auth_audience=auth_audience, registered_via="cli")
+            auth_audience=auth_audience, registered_via="cli", product_family=product_family)
         described = _describe(added)
     click.echo(f"platform {described['id']} added: {described['name']} "
                f"(issuer {described['issuer']}, client_id {described['client_id']}, "

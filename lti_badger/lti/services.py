@@ -107,11 +107,19 @@ def record_launch(session: Session, platform: Platform, claims: Mapping[str, Any
     course.title = _text(context, "title", 500, course.title or "")
     course.label = _text(context, "label", 255, course.label or "")
     ags = _object(claims, c.AGS_ENDPOINT)
+    link_id = _text(_object(claims, c.RESOURCE_LINK), "id", 255)
     if ags:
         scopes = ags.get("scope", [])
         course.ags_lineitems_url = _text(ags, "lineitems", 1000) or None
-        course.ags_lineitem_url = _text(ags, "lineitem", 1000) or None
         course.ags_scopes = sorted(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else []
+        # The link's own grade item (where badge feedback goes) and that link, kept from the
+        # last launch that had one: a launch from a link without a grade forgets neither.
+        # Until one is seen, the link launched is the one a created grade item is bound to.
+        lineitem = _text(ags, "lineitem", 1000) or None
+        if lineitem:
+            course.ags_lineitem_url, course.ags_resource_link_id = lineitem, link_id or None
+        elif course.ags_lineitem_url is None and link_id:
+            course.ags_resource_link_id = link_id
     nrps = _object(claims, c.NRPS)
     if nrps:
         course.nrps_url = _text(nrps, "context_memberships_url", 1000) or None
@@ -141,7 +149,6 @@ def record_launch(session: Session, platform: Platform, claims: Mapping[str, Any
     enrollment.status, enrollment.last_launch_at = ENROLLMENT_ACTIVE, now
 
     link_claim = _object(claims, c.RESOURCE_LINK)
-    link_id = _text(link_claim, "id", 255)
     if link_id:
         link = _get_or_create(session, ResourceLink, course_id=course.id, resource_link_id=link_id)
         link.title = _text(link_claim, "title", 500, link.title or "")

@@ -20,6 +20,13 @@ ENROLLMENT_ACTIVE = "active"
 ENROLLMENT_INACTIVE = "inactive"
 ENROLLMENT_DELETED = "deleted"
 
+# Gradebook write-back of a course (deliveries.gradebook): a column per badge, a comment on
+# the LTI link's own grade item with its score unchanged, or nothing.
+GRADEBOOK_COLUMNS = "columns"
+GRADEBOOK_FEEDBACK = "feedback"
+GRADEBOOK_NONE = "none"
+GRADEBOOK_MODES = (GRADEBOOK_COLUMNS, GRADEBOOK_FEEDBACK, GRADEBOOK_NONE)
+
 
 class Course(Base):
     __tablename__ = "course"
@@ -35,6 +42,12 @@ class Course(Base):
     ags_lineitems_url: Mapped[str | None] = mapped_column(String(1000))
     ags_lineitem_url: Mapped[str | None] = mapped_column(String(1000))
     ags_scopes: Mapped[list[Any]] = mapped_column(default=list)
+    # The resource link whose launch gave `ags_lineitem_url` (the LTI link's own grade item).
+    ags_resource_link_id: Mapped[str | None] = mapped_column(String(255))
+    # Where badges go in the LMS gradebook: "columns" (one per badge), "feedback" (a comment
+    # on the link's own grade item, score unchanged) or "none" (deliveries.gradebook).
+    gradebook_mode: Mapped[str] = mapped_column(String(20), default=GRADEBOOK_FEEDBACK,
+                                                server_default=GRADEBOOK_FEEDBACK)
     nrps_url: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

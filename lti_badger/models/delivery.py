@@ -35,6 +35,11 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None]
+    # AGS only: the gradebook mode and award status a successful send wrote, and whether the
+    # LMS's results showed it afterwards ("confirmed", "not_shown" or "unchecked").
+    gradebook_mode: Mapped[str | None] = mapped_column(String(20))
+    gradebook_status: Mapped[str | None] = mapped_column(String(20))
+    confirmation: Mapped[str | None] = mapped_column(String(20))
 
     award: Mapped[Award] = relationship()
     attempt_log: Mapped[list[DeliveryAttempt]] = relationship(back_populates="delivery", order_by="DeliveryAttempt.id")

@@ -41,7 +41,8 @@ class SyncLine:
 def _client(session: Session, course: Course, keys: KeyStore, http: OutboundClient, redis_url: str):
     from ..lti.advantage import AdvantageClient
 
-    return AdvantageClient(session, session.get(Platform, course.platform_id), keys, http, redis_url=redis_url)
+    return AdvantageClient(session, session.get(Platform, course.platform_id), keys, http, redis_url=redis_url,
+                           granted=course.ags_scopes or None)
 
 
 def sync_course_on_launch(session: Session, course_id: int, keys: KeyStore, now: datetime, *, http: OutboundClient,

@@ -15,6 +15,7 @@ from ..awards.audit import Actor, list_audit, record
 from ..credentials import issuer_profiles
 from ..credentials.compose import compose_profile
 from ..credentials.services import IssuerProfile
+from ..deliveries.gradebook import NOT_SHOWN
 from ..deliveries.outbox import retry_delivery
 from ..errors import BadgerError, BadInput, Forbidden, NotFound
 from ..keys import KIND_ISSUER, KIND_LTI
@@ -29,7 +30,7 @@ from .navigation import go
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-DELIVERY_FILTERS = ("pending", "failed", "dead", "done", "all")
+DELIVERY_FILTERS = ("pending", "failed", "dead", "done", "not_shown", "all")
 
 
 def _now() -> datetime:
@@ -69,6 +70,10 @@ def _health(session, platform_id: int) -> list[tuple[str, bool, str]]:
         Delivery.status == DELIVERY_PENDING, Delivery.next_attempt_at < _now() - timedelta(minutes=15))
         .with_only_columns(func.count(Delivery.id))) or 0
     checks.append(("deliveries overdue by 15 minutes", overdue == 0, str(overdue)))
+    unseen = session.scalar(_deliveries_query(platform_id).where(
+        Delivery.status == DELIVERY_DONE, Delivery.confirmation == NOT_SHOWN)
+        .with_only_columns(func.count(Delivery.id))) or 0
+    checks.append(("gradebook scores accepted but not shown", unseen == 0, str(unseen)))
     return checks
 
 
@@ -342,6 +347,8 @@ def deliveries_page():
     query = _deliveries_query(scope.platform_id).order_by(Delivery.id.desc()).limit(200)
     if wanted == "failed":
         query = query.where(Delivery.status == DELIVERY_PENDING, Delivery.attempts > 0)
+    elif wanted == NOT_SHOWN:
+        query = query.where(Delivery.status == DELIVERY_DONE, Delivery.confirmation == NOT_SHOWN)
     elif wanted != "all":
         query = query.where(Delivery.status == wanted)
     rows = list(db().scalars(query))

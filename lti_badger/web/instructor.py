@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -23,6 +23,7 @@ from ..criteria.rules import canonical_json, references, validate_rule
 from ..criteria.services import preview as preview_rule
 from ..criteria.snapshots import activity_ids_for, load_snapshot, load_structure
 from ..deliveries.outbox import latest_credential
+from ..deliveries import gradebook
 from ..errors import BadgerError, BadInput
 from ..jsonbody import parse_json
 from ..models import Activity, Award, Module
@@ -82,7 +83,19 @@ def badges():
     subject = next((r for r in rows if r.achievement.id == (request.args.get("badge", type=int)
                                                             or request.args.get("saved", type=int))), None)
     return render_template("instructor/badges.html", course=course, rows=rows, done=done, subject=subject,
-                           deleted_name=request.args.get("name", ""), awarded=request.args.get("count", 0, type=int))
+                           deleted_name=request.args.get("name", ""), awarded=request.args.get("count", 0, type=int),
+                           gradebook=gradebook.gradebook_settings(session, course),
+                           queued=request.args.get("queued", type=int))
+
+
+@bp.post("/gradebook")
+@require_scope(ROLE_INSTRUCTOR)
+def gradebook_mode():
+    """The course's gradebook write-back; awards not yet written in the new mode are queued."""
+    scope = current_scope()
+    queued = gradebook.set_gradebook_mode(db(), scope.course_id, request.form.get("mode", ""), _now(),
+                                          base_url=current_app.extensions["lti_badger"].settings.public_base_url)
+    return _go("instructor.badges", queued=queued)
 
 
 # --- designer ------------------------------------------------------------------------------

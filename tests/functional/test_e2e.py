@@ -91,6 +91,7 @@ def test_launch_progress_award_deliver_verify_revoke(tool, sim, tmp_path):  # no
         learner = s.scalars(select(Person).where(Person.sub == LEARNER)).one()
         course_id, teacher_id, learner_id = course.id, teacher.id, learner.id
         assert course.ags_lineitems_url
+        course.gradebook_mode = "columns"  # the badge gets its own gradebook column here
         src = add_source(s, platform_id, "xapi", now=_now())
         # 2. The instructor designs the badge: the quiz at 80 % and the safety briefing page done.
         rule = {"type": "all", "rules": [

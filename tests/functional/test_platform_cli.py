@@ -134,3 +134,17 @@ def test_uninitialised_database_says_run_init(tmp_path):
         "LTI_BADGER_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite'}",
         "LTI_BADGER_INSTANCE_PATH": str(tmp_path / "instance")})
     assert answer.exit_code == 1 and "lti-badger init" in answer.output
+
+
+def test_open_edx_is_registered_by_hand_with_its_product_family(cli, sessionmaker_):
+    """Open edX has no dynamic registration and sends no tool_platform claim: the admin says
+    which product it is, so the tool applies its AGS rules (docs/openedx.md)."""
+    added = cli("platform", "add", "--issuer", "https://lms.example.org", "--client-id", "6c2f1a0e-openedx",
+                "--auth-login-url", "https://lms.example.org/api/lti_consumer/v1/launch/",
+                "--auth-token-url", "https://lms.example.org/api/lti_consumer/v1/token/block-v1:X",
+                "--key-set-url", "https://lms.example.org/api/lti_consumer/v1/public_keysets/block-v1:X",
+                "--deployment-id", "1", "--product-family", "openedx")
+    assert added.exit_code == 0, added.output
+    with sessionmaker_() as s:
+        platform = s.scalar(select(Platform))
+        assert platform.product_family == "openedx" and [d.deployment_id for d in platform.deployments] == ["1"]

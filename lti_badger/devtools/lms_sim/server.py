@@ -502,14 +502,18 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
                 raise SimError(409, "conflict", "the score's timestamp is older than the last score received")
             sim.score_log.append(Score(context_id, item.id, body, access.client_id))
             sim.results[(item.id, user_id)] = body
-        return jsonify({"resultUrl": sim.lineitem_sub_url(item, "results", user_id=user_id)})
+        response = jsonify({"resultUrl": sim.lineitem_sub_url(item, "results", user_id=user_id)})
+        if sim.is_openedx:
+            response.status_code = 201  # Open edX answers 201, shown in the gradebook or not
+        return response
 
     @app.get("/api/lti/courses/<context_id>/line_items/<item_id>/results")
     def results(context_id: str, item_id: str) -> Response:
         item = get_item(context_id, item_id)
         require_token(spec.SCOPE_RESULT_READONLY)
         with sim.lock:
-            latest = [(sub, body) for (iid, sub), body in sim.results.items() if iid == item.id]
+            latest = [(sub, body) for (iid, sub), body in sim.results.items()
+                      if iid == item.id and sim.shown(item, body)]
         if "user_id" in request.args:
             latest = [(sub, body) for sub, body in latest if sub == request.args["user_id"]]
         rows = []
@@ -595,8 +599,13 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
 
     # -- Dynamic registration (LTI DR 1.0) -----------------------------------------------
 
+    def require_dynamic_registration() -> None:
+        if sim.is_openedx:
+            raise SimError(404, "not_found", "Open edX has no LTI dynamic registration")
+
     @app.get("/.well-known/openid-configuration")
     def openid_configuration() -> Response:
+        require_dynamic_registration()
         return jsonify({
             "issuer": sim.issuer,
             "authorization_endpoint": sim.auth_url,
@@ -624,6 +633,7 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
 
     @app.post("/register")
     def register() -> Response:
+        require_dynamic_registration()
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         with sim.lock:

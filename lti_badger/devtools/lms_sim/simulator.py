@@ -48,6 +48,12 @@ from .state import (
 
 ID_TOKEN_TTL = 300
 MOODLE_TYPE_ID = "1"  # Moodle's id of the tool type, carried in its service URLs
+FAMILIES = ("canvas", "moodle", "openedx")
+# Open edX (lti-consumer-xblock) in its default "declarative" AGS mode: the block owns one line
+# item; the tool may read it, read results and post scores, but not manage line items.
+OPENEDX_DECLARATIVE_SCOPES = (spec.SCOPE_LINEITEM_READONLY, spec.SCOPE_RESULT_READONLY, spec.SCOPE_SCORE,
+                              spec.SCOPE_NRPS)
+OPENEDX_DEPLOYMENT_ID = "1"  # lti-consumer-xblock's deployment id, always "1"
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -114,12 +120,15 @@ def parse_form(page: str) -> tuple[str | None, dict[str, str]]:
 
 
 class LmsSimulator:
-    """A small LMS (Canvas- or Moodle-flavoured) speaking LTI 1.3 and LTI Advantage over HTTP."""
+    """A small LMS (Canvas-, Moodle- or Open edX-flavoured) speaking LTI 1.3 and LTI Advantage
+    over HTTP. Open edX: one grade per LTI block (each resource link is a block with its own
+    line item), only scores bound to a block's resource link reach the gradebook, no tool_platform
+    claim, deployment id "1", no dynamic registration."""
 
     def __init__(self, *, product_family: str = "canvas", page_size: int = 10,
                  token_ttl: int = 3600, host: str = "127.0.0.1", port: int = 0) -> None:
-        if product_family not in ("canvas", "moodle"):
-            raise ValueError("product_family must be 'canvas' or 'moodle'")
+        if product_family not in FAMILIES:
+            raise ValueError(f"product_family must be one of {', '.join(FAMILIES)}")
         self.product_family = product_family
         self.page_size = page_size
         self.token_ttl = token_ttl
@@ -144,6 +153,7 @@ class LmsSimulator:
         self.registration_tokens: set[str] = set()
         self.deep_link_data: dict[str, str | None] = {}  # `data` sent in a request -> its course
         self.placements: dict[tuple[str, str], Placement] = {}  # (context id, resource link id)
+        self.blocks: set[tuple[str, str]] = set()  # Open edX: (context id, resource link id) of launched blocks
         self.launch_requests: dict[str, LaunchRequest] = {}
         self.storage_targets: dict[str, str] = {}  # lti_message_hint -> lti_storage_target offered at login
         self.last_launch: LaunchForm | None = None
@@ -188,6 +198,10 @@ class LmsSimulator:
     def is_moodle(self) -> bool:
         """Moodle flavour: Moodle's endpoint paths, and AGS URLs carrying `?type_id=` as Moodle's do."""
         return self.product_family == "moodle"
+
+    @property
+    def is_openedx(self) -> bool:
+        return self.product_family == "openedx"
 
     @property
     def auth_url(self) -> str:
@@ -268,10 +282,15 @@ class LmsSimulator:
 
     # -- directory -----------------------------------------------------------------------
 
-    def register_tool(self, tool_url: str, client_id: str = "lti-badger-sim", deployment_ids: Iterable[str] = ("d1",),
-                      *, scopes: Iterable[str] = spec.ALL_SCOPES, login_url: str | None = None,
+    def register_tool(self, tool_url: str, client_id: str = "lti-badger-sim", deployment_ids: Iterable[str] | None = None,
+                      *, scopes: Iterable[str] | None = None, login_url: str | None = None,
                       launch_url: str | None = None, jwks_url: str | None = None, name: str = "lti_badger") -> Tool:
-        """Register a tool by hand, as an admin pasting its URLs into the LMS would."""
+        """Register a tool by hand, as an admin pasting its URLs into the LMS would. By default
+        Open edX grants its declarative scopes under deployment "1"; the others grant every scope."""
+        if deployment_ids is None:
+            deployment_ids = (OPENEDX_DEPLOYMENT_ID,) if self.is_openedx else ("d1",)
+        if scopes is None:
+            scopes = OPENEDX_DECLARATIVE_SCOPES if self.is_openedx else spec.ALL_SCOPES
         base = tool_url.rstrip("/")
         launch = launch_url or f"{base}/lti/launch"
         tool = Tool(
@@ -386,6 +405,33 @@ class LmsSimulator:
                 for s in self.score_log
                 if s.context_id == context_id and s.client_id is not None and (wanted is None or s.line_item_id == wanted)
             ]
+
+    def in_gradebook(self, item: LineItem) -> bool:
+        """Whether the LMS's gradebook has this column: Open edX only grades its LTI blocks."""
+        return not self.is_openedx or (item.context_id, item.resource_link_id) in self.blocks
+
+    def shown(self, item: LineItem, body: dict[str, Any]) -> bool:
+        """Whether a score reached the gradebook. Open edX publishes a score only when its line
+        item is bound to the block's resource link, it is FullyGraded and has a non-zero
+        scoreGiven; every score it refuses still got its 201."""
+        if not self.is_openedx:
+            return True
+        return self.in_gradebook(item) and body.get("gradingProgress") == "FullyGraded" \
+            and bool(body.get("scoreGiven"))
+
+    def course_total(self, context_id: str, sub: str) -> tuple[float, float]:
+        """The learner's course total as the LMS sums it: (points earned, points possible) over
+        every gradebook column, each score scaled to its column's maximum."""
+        earned = possible = 0.0
+        with self.lock:
+            for item in self.line_items_by_id.values():
+                if item.context_id != context_id or not self.in_gradebook(item):
+                    continue
+                possible += item.score_maximum
+                body = self.results.get((item.id, sub))
+                if body and body.get("scoreGiven") is not None and self.shown(item, body):
+                    earned += body["scoreGiven"] * item.score_maximum / (body.get("scoreMaximum") or 1)
+        return earned, possible
 
     def line_items(self, context_id: str) -> list[dict[str, Any]]:
         """The course's line items in their AGS JSON form."""
@@ -587,12 +633,15 @@ class LmsSimulator:
             course = self.courses.get(request.context_id) if request.context_id else None
             enrollment = self.enrollments.get((request.context_id, request.sub)) if course else None
             tool = self.tools[request.client_id]
+            is_deep_link = request.message_type == spec.MSG_DEEP_LINKING
+            if self.is_openedx and course and not is_deep_link:
+                self._open_block(course.context_id, request.resource_link_id,
+                                 declarative=spec.SCOPE_LINEITEM not in self.tools[request.client_id].scopes)
             bound_item = next((i for i in self.line_items_by_id.values()
                                if course and i.context_id == course.context_id
                                and i.resource_link_id == request.resource_link_id), None)
             placement = self.placements.get((request.context_id, request.resource_link_id)) if course else None
         roles = list(dict.fromkeys([*(enrollment.roles if enrollment else []), *user.roles]))
-        is_deep_link = request.message_type == spec.MSG_DEEP_LINKING
         target = tool.deep_link_uri if is_deep_link else tool.target_link_uri
         if placement is not None and placement.url and not is_deep_link:
             target = placement.url
@@ -635,6 +684,8 @@ class LmsSimulator:
             spec.CLAIM_LIS: {"person_sourcedid": f"sis-{user.sub}",
                              "course_section_sourcedid": f"sis-{request.context_id}" if course else ""},
         }
+        if self.is_openedx:
+            del claims[spec.CLAIM_TOOL_PLATFORM]  # lti-consumer-xblock sends none
         if course is not None:
             claims[spec.CLAIM_CONTEXT] = {"id": course.context_id, "label": course.label, "title": course.title,
                                           "type": [spec.CONTEXT_COURSE_OFFERING]}
@@ -671,6 +722,16 @@ class LmsSimulator:
             else:
                 claims[key] = value
         return claims
+
+    def _open_block(self, context_id: str, resource_link_id: str, *, declarative: bool) -> None:
+        """Open edX: a launched resource link is an LTI block with one grade. In declarative mode
+        the block owns its line item; in programmatic mode the tool creates it, bound to the block."""
+        if (context_id, resource_link_id) in self.blocks:
+            return
+        self.blocks.add((context_id, resource_link_id))
+        if declarative and not any(i.context_id == context_id and i.resource_link_id == resource_link_id
+                   for i in self.line_items_by_id.values()):
+            self.add_line_item(context_id, f"LTI block {resource_link_id}", 1, resource_link_id=resource_link_id)
 
     # -- verifying what the tool signs ---------------------------------------------------
 
