@@ -49,8 +49,9 @@ from .structure import ActivityIn, ModuleIn, sync_structure
 
 ENDPOINT = "/webservice/rest/server.php"
 CHANGES_CURSOR = "changes_since"  # source setting: epoch seconds the last incremental pull started at
-# lastcourseaccess is written at most once a minute (LASTACCESS_UPDATE_SECS) and clocks differ a little.
-ACCESS_SLACK = timedelta(minutes=2)
+# lastcourseaccess is written at most once a minute (LASTACCESS_UPDATE_SECS = 60), so what a
+# learner did in the last minute may not show in it yet; 30 s more for the two clocks.
+ACCESS_SLACK = timedelta(seconds=90)
 FIRST_CHANGES_WINDOW = timedelta(hours=1)
 COURSE_GRADE = "course-grade"
 COURSE_COMPLETION = "course-completion"

@@ -48,7 +48,7 @@ def test_only_learners_with_news_are_pulled_and_a_quiet_minute_costs_three_calls
                                  "core_completion_get_course_completion_status": 2}
     grades_call = sim.requests_to("/webservice/rest/server.php")[mark + 1]
     assert grades_call.form["wsfunction"] == "mod_assign_get_grades"
-    assert int(grades_call.form["since"]) == int((NOW - timedelta(minutes=2)).timestamp())  # full pull - slack
+    assert int(grades_call.form["since"]) == int((NOW - timedelta(seconds=90)).timestamp())  # full pull - slack
     assert grades_call.form["assignmentids[0]"] == str(items["essay"].content_id)
     rows, _ = states(sessions, course_id)
     quiz, essay = str(items["quiz"].id), str(items["essay"].id)
