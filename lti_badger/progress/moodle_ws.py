@@ -5,7 +5,8 @@ Per course (Moodle's LTI context id is its course id, so no map is needed):
 1. `core_course_get_contents`: sections become Modules (LMS id = section id), course
    modules become activities (LMS id = cmid, the id xAPI statements also resolve to), with
    the module type, link, due date (the `dates` entry `duedate`) and whether completion is
-   tracked (`completion` > 0).
+   tracked (`completion` > 0); an LTI activity keeps its instance id, which is the LTI
+   resource link id Moodle launches with and binds its AGS line item to (`resourceLinkId`).
 2. per learner (`Person.lms_user_id`, which is Moodle's user id and LTI `sub`):
    - `core_completion_get_activities_completion_status`: state 1 complete, 2 complete and
      passed, 3 complete and failed, 0 incomplete;
@@ -90,7 +91,9 @@ def structure_of(sections: list[dict[str, Any]], grade_max: dict[str, float]) ->
             acts.append(ActivityIn(cmid, str(m.get("name") or cmid), kind=str(m.get("modname") or "activity"),
                                    module_lms_id=sid, position=position, max_points=grade_max.get(cmid),
                                    due_at=ids.parse_epoch(due, "due date"), deep_link=m.get("url"),
-                                   completion_required=int(m.get("completion") or 0) > 0))
+                                   completion_required=int(m.get("completion") or 0) > 0,
+                                   resource_link_id=str(m["instance"]) if m.get("modname") == "lti"
+                                   and m.get("instance") is not None else None))
     return mods, acts
 
 
