@@ -176,3 +176,23 @@ def test_another_registrations_person_with_the_same_sub_sees_nothing(tool, sim, 
         stolen = other.post(f"{tool.url}/me/all/{award_id}/wallet", data={"lt": token, "csrf_token": csrf})
         assert stolen.status_code == 404
     assert tool.count(WalletExchange) == 0
+
+
+def test_the_demo_links_open_all_my_badges_and_the_backpack_instructions(tool, sim, platform_id):
+    """The demo prints these two links (a launch without a course, through the simulator's
+    launch page, with the placement's custom view)."""
+    _two_courses_with_one_badge_each(tool, sim)
+    for view, landing, text in (("all", "/me/all?", "Course: Chemistry 201"),
+                                ("backpack", "/me/backpack?", "Make an app password")):
+        browser = requests.Session()
+        page = browser.get(sim.launch_page_url(LEARNER, None, resource_link_id="demo-me",
+                                               custom={"lti_badger_view": view}))
+        login_url, fields = re.search(r'action="([^"]+)"', page.text)[1], dict(
+            re.findall(r'name="([^"]+)" value="([^"]*)"', page.text))
+        auth = browser.post(html.unescape(login_url), data={k: html.unescape(v) for k, v in fields.items()})
+        action, form = re.search(r'action="([^"]+)"', auth.text)[1], dict(
+            re.findall(r'name="([^"]+)" value="([^"]*)"', auth.text))
+        answer = browser.post(html.unescape(action), data={k: html.unescape(v) for k, v in form.items()},
+                              allow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["Location"].startswith(landing), answer.text[:300]
+        assert text in html.unescape(browser.get(tool.url + answer.headers["Location"]).text)
