@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
 from sqlalchemy import select
 
 from lti_badger.criteria import achievements
 from lti_badger.db import transaction
-from lti_badger.devtools.lms_sim import ROLE_INSTRUCTOR, ROLE_LEARNER, LmsSimulator
+from lti_badger.devtools.lms_sim import ROLE_INSTRUCTOR, ROLE_LEARNER
 from lti_badger.devtools.lms_sim.content import content_of
 from lti_badger.lti.advantage import AdvantageClient
 from lti_badger.models import Activity, Course, Enrollment, Person, Platform, ProgressSource
@@ -21,28 +20,16 @@ from lti_badger.progress.moodle_ws import sync_moodle
 from lti_badger.progress.sources import add_source
 from lti_badger.scope import Scope
 from lti_badger.web.auth import issue_launch_token
-from tests.functional.lti.conftest import register_sim, start_tool
+from tests.functional.lti.conftest import register_sim
+
+from .test_lti_sync import tool  # noqa: F401 (fixture)
 
 NOW = datetime(2026, 11, 3, 8, 0, tzinfo=timezone.utc)
 CTX = "12"
 
 
-@pytest.fixture
-def moodle():
-    simulator = LmsSimulator(product_family="moodle").start()
-    yield simulator
-    simulator.stop()
-
-
-@pytest.fixture
-def tool(app_settings):
-    running, server = start_tool(app_settings)
-    yield running
-    server.stop()
-    running.app.extensions["lti_badger"].engine.dispose()
-
-
-def test_one_lti_link_is_one_activity_in_the_criteria_builder(tool, moodle):
+def test_one_lti_link_is_one_activity_in_the_criteria_builder(tool, moodle_sim):
+    moodle = moodle_sim
     platform_id = register_sim(tool, moodle)
     moodle.add_course(CTX, "Statistics")
     moodle.add_user("5", "Ada Lovelace", "ada@example.edu")

@@ -46,10 +46,8 @@ COURSE_DONE = {"event": "\\core\\event\\course_completed", "courseid": 12, "user
 
 
 @pytest.fixture
-def sim():
-    simulator = LmsSimulator(product_family="moodle").start()
-    yield simulator
-    simulator.stop()
+def sim(moodle_sim):
+    return moodle_sim
 
 
 @pytest.fixture
