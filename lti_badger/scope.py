@@ -13,7 +13,7 @@ from .models.course import ROLE_ADMIN, ROLE_INSTRUCTOR
 @dataclass(frozen=True)
 class Scope:
     platform_id: int
-    course_id: int
+    course_id: int | None  # None: a launch without a course (Canvas user or global navigation)
     person_id: int
     role: str  # instructor | learner | admin
     locale: str = "en"

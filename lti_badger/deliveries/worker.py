@@ -37,7 +37,7 @@ from ..keys import KeyStore
 from ..models import Delivery, DeliveryAttempt
 from ..models.delivery import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
 from ..outbound import shared_client
-from ..progress.schedule import sync_all, sync_launched_courses
+from ..progress.schedule import sync_all, sync_changes, sync_launched_courses
 from ..settings import Settings
 from .senders import DeliveryError, Job, SendContext, Sender, default_senders
 from .wakeup import wake_event
@@ -112,6 +112,7 @@ class Worker:
         expiry_every: float = 60.0,
         launch_sync_every: float = 10.0,
         full_sync_every: float = 3600.0,
+        changes_sync_every: float = 60.0,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
@@ -130,7 +131,8 @@ class Worker:
         self.periodic: list[tuple[float, Callable[[], object]]] = [
             (every, task) for every, task in ((expiry_every, self._expire_and_reevaluate),
                                               (launch_sync_every, self._sync_launched_courses),
-                                              (full_sync_every, self._sync_everything))
+                                              (full_sync_every, self._sync_everything),
+                                              (changes_sync_every, self._sync_changes))
             if math.isfinite(every)
         ]
         # The first full pull waits one period (a restart must not pull every course at once).
@@ -283,6 +285,10 @@ class Worker:
         """The scheduled pull of every source and every course with AGS/NRPS endpoints."""
         sync_all(self.sessions, self.keys, self.clock, http=shared_client(self.settings.outbound_allow),
                  redis_url=self.settings.redis_url)
+
+    def _sync_changes(self) -> None:
+        """The incremental Moodle pull: only learners something happened to since the last one."""
+        sync_changes(self.sessions, self.clock, http=shared_client(self.settings.outbound_allow))
 
     def run(self, *, until_idle: bool = False) -> None:
         """Loop until stopped (or, with `until_idle`, until nothing is due)."""

@@ -23,6 +23,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from ..db import transaction
 from ..errors import BadInput
 from ..keys import KIND_ISSUER, KIND_LTI
+from ..lti.claims import CUSTOM_VIEW, VIEW_ALL, VIEW_BACKPACK
 from ..settings import Settings
 from .lms_sim import ROLE_INSTRUCTOR, ROLE_LEARNER, LaunchFailed, LmsSimulator
 from .lms_sim.state import LineItem
@@ -331,6 +332,10 @@ def what_to_try(run: DemoRun) -> str:
         f" {quiz.score_maximum * 0.9:g} of {quiz.score_maximum:g} -> within seconds the tool pulls it, awards"
         " \"Cell Explorer\" and posts the badge score back to the LMS gradebook.",
         "  - Verify a downloaded badge file on the tool's verify page: " + run.tool_url + "/verify",
+        f"  - All of {FEATURED_LEARNER[1]}'s badges from every course, as Canvas's user navigation opens it"
+        f" (a launch without a course): {run.summary['links']['learner_all_badges']}",
+        "  - Show those badges on a Moodle profile (the backpack connection: an app password and what to type"
+        f" in Moodle, docs/moodle.md): {run.summary['links']['learner_backpack']}",
     ])
 
 
@@ -357,6 +362,11 @@ def base_summary(run: DemoRun) -> dict[str, Any]:
             "instructor_launch": run.sim.launch_page_url(INSTRUCTOR[0], DEMO_CONTEXT_ID, resource_link_id="demo-badges"),
             "learner_launch": run.sim.launch_page_url(FEATURED_LEARNER[0], DEMO_CONTEXT_ID,
                                                       resource_link_id="demo-badges"),
+            # Launches without a course, as Canvas's user navigation sends them.
+            "learner_all_badges": run.sim.launch_page_url(FEATURED_LEARNER[0], None, resource_link_id="demo-me",
+                                                          custom={CUSTOM_VIEW: VIEW_ALL}),
+            "learner_backpack": run.sim.launch_page_url(FEATURED_LEARNER[0], None, resource_link_id="demo-me",
+                                                        custom={CUSTOM_VIEW: VIEW_BACKPACK}),
         },
         "steps": [],
         "launches": [],

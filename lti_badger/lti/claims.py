@@ -49,4 +49,6 @@ CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 # Custom parameters our deep-linked resource links carry (what the link opens).
 CUSTOM_VIEW = "lti_badger_view"
+VIEW_ALL = "all"  # custom view of the person placements: "All my badges", whatever context comes along
+VIEW_BACKPACK = "backpack"  # a launch without a course that opens the backpack connection page
 CUSTOM_ACHIEVEMENT = "lti_badger_achievement"

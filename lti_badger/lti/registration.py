@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 TOOL_TITLE = "lti_badger"
 TOOL_DESCRIPTION = ("Open Badges 3.0 for your course: learners earn signed badges the moment they meet "
                     "the criteria, and the result is written back to the gradebook.")
+# Canvas placements that launch without a course (no context claim): they open "All my badges".
+PERSON_PLACEMENTS = ("user_navigation", "global_navigation")
+PERSON_LABEL = "My badges"
+PERSON_CUSTOM = {c.CUSTOM_VIEW: c.VIEW_ALL}
 CLAIMS_WANTED = ["sub", "iss", "name", "given_name", "family_name", "email", "picture", "locale"]
 INVITE_LIFETIME = timedelta(hours=24)
 OPENID_CONFIGURATION = "the platform's openid-configuration"
@@ -69,6 +73,9 @@ def canvas_config(urls: ToolUrls) -> dict[str, Any]:
     deep_linking = [{"placement": placement, "message_type": c.MSG_DEEP_LINKING, "text": "Badges",
                      "target_link_uri": urls.launch, "selection_height": 600, "selection_width": 800}
                     for placement in ("link_selection", "assignment_selection")]
+    person = [{"placement": placement, "message_type": c.MSG_RESOURCE_LINK, "text": PERSON_LABEL,
+               "target_link_uri": urls.launch, "enabled": True, "custom_fields": PERSON_CUSTOM}
+              for placement in PERSON_PLACEMENTS]
     return {
         "title": TOOL_TITLE,
         "description": TOOL_DESCRIPTION,
@@ -81,7 +88,7 @@ def canvas_config(urls: ToolUrls) -> dict[str, Any]:
             "tool_id": "lti-badger",
             "platform": "canvas.instructure.com",
             "privacy_level": "public",
-            "settings": {"text": "Badges", "placements": [placement_course, *deep_linking]},
+            "settings": {"text": "Badges", "placements": [placement_course, *person, *deep_linking]},
         }],
         "custom_fields": {"canvas_user_id": "$Canvas.user.id", "canvas_course_id": "$Canvas.course.id"},
     }
@@ -92,8 +99,10 @@ def client_registration(urls: ToolUrls, platform_config: dict[str, Any]) -> dict
     supported = platform_config.get("scopes_supported")
     scopes = [s for s in c.TOOL_SCOPES if not isinstance(supported, list) or s in supported]
     product = (platform_config.get(c.PLATFORM_CONFIGURATION) or {}).get("product_family_code", "")
-    deep_link_placements = ["ContentItemSelectionRequest"] if product == "moodle" else ["link_selection",
-                                                                                          "assignment_selection"]
+    moodle = product == "moodle"
+    deep_link_placements = ["ContentItemSelectionRequest"] if moodle else ["link_selection", "assignment_selection"]
+    person = [] if moodle else [{"type": c.MSG_RESOURCE_LINK, "target_link_uri": urls.launch, "label": PERSON_LABEL,
+                                 "placements": list(PERSON_PLACEMENTS), "custom_parameters": PERSON_CUSTOM}]
     return {
         "application_type": "web",
         "response_types": ["id_token"],
@@ -113,6 +122,7 @@ def client_registration(urls: ToolUrls, platform_config: dict[str, Any]) -> dict
             "messages": [
                 {"type": c.MSG_RESOURCE_LINK, "target_link_uri": urls.launch, "label": "Badges",
                  "placements": ["course_navigation"]},
+                *person,
                 {"type": c.MSG_DEEP_LINKING, "target_link_uri": urls.launch, "label": "Badges",
                  "placements": deep_link_placements},
             ],

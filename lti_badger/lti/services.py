@@ -80,16 +80,22 @@ def launch_target(session: Session, course: Course, custom: Mapping[str, Any]) -
 
 
 def record_launch(session: Session, platform: Platform, claims: Mapping[str, Any], now: datetime) -> Scope:
-    """Create or update course, person, enrollment and resource link from a validated launch."""
+    """Create or update course, person, enrollment and resource link from a validated launch.
+    A resource link launch without a context claim, or from a placement whose custom view is
+    "all" (Canvas's user and global navigation), records only the person: its scope has no
+    course and opens "All my badges"."""
     deployment_id = _text(claims, c.DEPLOYMENT_ID, 255)
     deployment = session.scalar(select(Deployment).where(
         Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id))
     if deployment is None:
         raise LaunchError(f"unknown deployment_id {deployment_id!r} for this platform")
-    context = _object(claims, c.CONTEXT, required=True)
+    resource_link = claims.get(c.MESSAGE_TYPE) == c.MSG_RESOURCE_LINK
+    context = _object(claims, c.CONTEXT, required=not resource_link)
     context_id = _text(context, "id", 255)
-    if not context_id:
+    if context and not context_id:
         raise LaunchError("the context claim has no id: launch the tool from a course")
+    if resource_link and _object(claims, c.CUSTOM).get(c.CUSTOM_VIEW) == c.VIEW_ALL:
+        context_id = ""  # Canvas may name its account as the context of a navigation launch
     sub = _text(claims, "sub", 255)
     if not sub:
         raise LaunchError("the launch has no user (sub)")
@@ -101,6 +107,16 @@ def record_launch(session: Session, platform: Platform, claims: Mapping[str, Any
     family = _text(tool_platform, "product_family_code", 100)
     if family and platform.product_family != family:
         platform.product_family = family
+    presentation = _object(claims, c.LAUNCH_PRESENTATION)
+    locale = _text(presentation, "locale", 35) or _text(claims, "locale", 35)
+    person = _record_person(session, platform, claims, sub, roles, locale, family)
+    role = map_roles(roles)
+    scope_locale = (locale or "en").replace("_", "-")
+    if not context_id:
+        session.flush()
+        log.info("launch without a course recorded", extra={"platform_id": platform.id, "person_id": person.id,
+                                                             "role": role})
+        return Scope(platform.id, None, person.id, role, scope_locale)
 
     course = _get_or_create(session, Course, platform_id=platform.id, context_id=context_id)
     course.deployment_id = deployment.id
@@ -124,8 +140,27 @@ def record_launch(session: Session, platform: Platform, claims: Mapping[str, Any
     if nrps:
         course.nrps_url = _text(nrps, "context_memberships_url", 1000) or None
 
-    presentation = _object(claims, c.LAUNCH_PRESENTATION)
-    locale = _text(presentation, "locale", 35) or _text(claims, "locale", 35)
+    enrollment = _get_or_create(session, Enrollment, course_id=course.id, person_id=person.id)
+    enrollment.role, enrollment.lti_roles = role, list(roles)
+    enrollment.status, enrollment.last_launch_at = ENROLLMENT_ACTIVE, now
+
+    link_claim = _object(claims, c.RESOURCE_LINK)
+    if link_id:
+        link = _get_or_create(session, ResourceLink, course_id=course.id, resource_link_id=link_id)
+        link.title = _text(link_claim, "title", 500, link.title or "")
+        link.description = _text(link_claim, "description", 10_000) or link.description
+        target = launch_target(session, course, _object(claims, c.CUSTOM))
+        if target and target != link.target:
+            link.target = target
+    session.flush()
+    log.info("launch recorded", extra={"platform_id": platform.id, "course_id": course.id,
+                                       "person_id": person.id, "role": role})
+    return Scope(platform.id, course.id, person.id, role, scope_locale)
+
+
+def _record_person(session: Session, platform: Platform, claims: Mapping[str, Any], sub: str, roles: list[str],
+                   locale: str, family: str) -> Person:
+    """The person of this registration and `sub`, with the name, e-mail and roles of the launch."""
     person = _get_or_create(session, Person, platform_id=platform.id, sub=sub)
     person.name = _text(claims, "name", 300, person.name or "")
     person.given_name = _text(claims, "given_name", 200, person.given_name or "")
@@ -142,24 +177,7 @@ def record_launch(session: Session, platform: Platform, claims: Mapping[str, Any
         person.lms_user_id = str(lms_user_id)[:255]
     elif family == "moodle":
         person.lms_user_id = sub  # Moodle's sub is its own user id
-
-    role = map_roles(roles)
-    enrollment = _get_or_create(session, Enrollment, course_id=course.id, person_id=person.id)
-    enrollment.role, enrollment.lti_roles = role, list(roles)
-    enrollment.status, enrollment.last_launch_at = ENROLLMENT_ACTIVE, now
-
-    link_claim = _object(claims, c.RESOURCE_LINK)
-    if link_id:
-        link = _get_or_create(session, ResourceLink, course_id=course.id, resource_link_id=link_id)
-        link.title = _text(link_claim, "title", 500, link.title or "")
-        link.description = _text(link_claim, "description", 10_000) or link.description
-        target = launch_target(session, course, custom)
-        if target and target != link.target:
-            link.target = target
-    session.flush()
-    log.info("launch recorded", extra={"platform_id": platform.id, "course_id": course.id,
-                                       "person_id": person.id, "role": role})
-    return Scope(platform.id, course.id, person.id, role, (locale or "en").replace("_", "-"))
+    return person
 
 
 def find_resource_link(session: Session, scope: Scope, resource_link_id: str) -> ResourceLink | None:

@@ -89,6 +89,9 @@ class Activity(Base):
     completion_required: Mapped[bool] = mapped_column(Boolean, default=True)
     grades_released: Mapped[bool] = mapped_column(Boolean, default=True)
     lineitem_url: Mapped[str | None] = mapped_column(String(1000))
+    # The LTI resource link this activity is or grades (an LTI activity's own id, an AGS line
+    # item's resourceLinkId): one LTI link seen by two sources is shown once in the builder.
+    resource_link_id: Mapped[str | None] = mapped_column(String(255))
     source: Mapped[str] = mapped_column(String(40), default="manual")
 
     module: Mapped[Module | None] = relationship(back_populates="activities")

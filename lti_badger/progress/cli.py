@@ -6,7 +6,7 @@ and AGS + NRPS for every course that has those endpoints), for cron or a schedul
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
@@ -123,13 +123,18 @@ def list_(ctx: Context, platform_id: int | None, as_json: bool) -> None:
 
 @source.command("sync")
 @click.option("--platform", "platform_id", type=int, help="only this platform")
+@click.option("--changes", is_flag=True, help="only the incremental Moodle WS pull (what the worker runs every minute)")
 @pass_ctx
-def sync(ctx: Context, platform_id: int | None) -> None:
+def sync(ctx: Context, platform_id: int | None, changes: bool) -> None:
     """Pull now: Canvas REST and Moodle WS sources, then AGS + NRPS of every course with them."""
-    from .schedule import sync_all
+    from .schedule import sync_all, sync_changes
 
-    lines = sync_all(ctx.services.sessions, ctx.services.keys, _now, http=ctx.services.outbound,
-                     redis_url=ctx.settings.redis_url, platform_id=platform_id)
+    if changes:
+        lines = sync_changes(ctx.services.sessions, _now, http=ctx.services.outbound, min_interval=timedelta(0),
+                             platform_id=platform_id)
+    else:
+        lines = sync_all(ctx.services.sessions, ctx.services.keys, _now, http=ctx.services.outbound,
+                         redis_url=ctx.settings.redis_url, platform_id=platform_id)
     for line in lines:
         click.echo(str(line))
     if not lines:

@@ -63,6 +63,10 @@ def _float(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def _link_id(value: Any) -> str | None:
+    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) else None
+
+
 def sync_ags(session: Session, course: Course, client: AdvantageCalls, now: datetime) -> tuple[StructureResult, IngestResult]:
     """Line items -> activities, results -> progress observations."""
     if not course.ags_lineitems_url:
@@ -76,7 +80,7 @@ def sync_ags(session: Session, course: Course, client: AdvantageCalls, now: date
             due = ids.parse_time(item["endDateTime"], "endDateTime")
         activities.append(ActivityIn(lms_id=item["id"], title=str(item.get("label") or item["id"]), kind="lineitem",
                                      position=position, max_points=_float(item.get("scoreMaximum")), due_at=due,
-                                     lineitem_url=item["id"]))
+                                     lineitem_url=item["id"], resource_link_id=_link_id(item.get("resourceLinkId"))))
     structure = sync_structure(session, course.id, [], activities, SOURCE_AGS)
     events = []
     for item in items:

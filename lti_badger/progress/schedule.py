@@ -19,11 +19,12 @@ from ..outbound import OutboundClient
 from . import sources
 from .canvas_rest import sync_canvas
 from .lti_sync import LAUNCH_SYNC_INTERVAL, CourseSync, sync_course
-from .moodle_ws import sync_moodle
+from .moodle_ws import CHANGES_CURSOR, sync_moodle, sync_moodle_changes
 
 log = logging.getLogger(__name__)
 
 PULLS = {sources.KIND_CANVAS_REST: sync_canvas, sources.KIND_MOODLE_WS: sync_moodle}
+CHANGES_INTERVAL = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -103,4 +104,27 @@ def sync_all(sessions: sessionmaker[Session], keys: KeyStore, clock: Callable[[]
             lines.append(SyncLine(f"course {course_id} ({course.context_id}, AGS + NRPS)",
                                   outcome.progress.stored if outcome.progress else 0, tuple(outcome.errors)))
     log.info("pull sync done", extra={"sources": len(source_ids), "courses": len(course_ids)})
+    return lines
+
+
+def sync_changes(sessions: sessionmaker[Session], clock: Callable[[], datetime], *, http: OutboundClient,
+                 min_interval: timedelta = CHANGES_INTERVAL * 0.8, platform_id: int | None = None) -> list[SyncLine]:
+    """The incremental Moodle pull of every enabled `moodle-ws` source, at most once per
+    `min_interval` however many workers run it: the source row is locked (skipped when
+    another worker holds it) and its cursor says when it last ran."""
+    with sessions() as s:
+        source_ids = [src.id for src in sources.list_sources(s, platform_id)
+                      if src.kind == sources.KIND_MOODLE_WS and src.enabled]
+    lines = []
+    for source_id in source_ids:
+        with transaction(sessions) as s:
+            src = s.scalar(select(ProgressSource).where(ProgressSource.id == source_id)
+                           .with_for_update(skip_locked=True))
+            now = clock()
+            cursor = src.settings.get(CHANGES_CURSOR) if src is not None else None
+            if src is None or (isinstance(cursor, int) and now.timestamp() - cursor < min_interval.total_seconds()):
+                continue
+            result = sync_moodle_changes(s, src, now, http=http)
+            lines.append(SyncLine(f"source {source_id} (moodle-ws changes, {result.courses} course(s))",
+                                  result.stored, tuple(result.errors)))
     return lines

@@ -43,11 +43,12 @@ SOURCE_CALIPER = "caliper"
 SOURCE_CANVAS_EVENTS = "canvas-events"
 SOURCE_CANVAS_REST = "canvas-rest"
 SOURCE_MOODLE_WS = "moodle-ws"
+SOURCE_MOODLE_PLUGIN = "moodle-plugin"
 SOURCE_AGS = "ags"
 SOURCE_MANUAL = "manual"
 
 # Push sources may create an activity they mention in a course we know (see module docstring).
-CREATES_ACTIVITIES = frozenset({SOURCE_XAPI, SOURCE_CALIPER, SOURCE_CANVAS_EVENTS})
+CREATES_ACTIVITIES = frozenset({SOURCE_XAPI, SOURCE_CALIPER, SOURCE_CANVAS_EVENTS, SOURCE_MOODLE_PLUGIN})
 
 MAX_BATCH = 5000
 _CHUNK = 500  # rows per IN (...) / VALUES list: well under every driver's parameter limit

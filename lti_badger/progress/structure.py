@@ -37,6 +37,7 @@ class ActivityIn:
     completion_required: bool = True
     grades_released: bool | None = None
     lineitem_url: str | None = None
+    resource_link_id: str | None = None
 
 
 @dataclass
@@ -93,6 +94,8 @@ def sync_structure(session: Session, course_id: int, modules: list[ModuleIn], ac
             values["grades_released"] = a.grades_released
         if a.lineitem_url:
             values["lineitem_url"] = a.lineitem_url[:1000]
+        if a.resource_link_id:
+            values["resource_link_id"] = a.resource_link_id[:255]
         created, updated = _upsert(session, existing, Activity, course_id, a.lms_id, values)
         result.activities_created += created
         result.activities_updated += updated

@@ -132,8 +132,9 @@ def current_scope() -> Scope:
     return scope
 
 
-def require_scope(*roles: str) -> Callable:
-    """Decorator: the view runs only for a launched user whose role is one of `roles` (any if none)."""
+def require_scope(*roles: str, course: bool = True) -> Callable:
+    """Decorator: the view runs only for a launched user whose role is one of `roles` (any if
+    none) and, unless `course=False`, whose launch came from a course."""
     allowed = set(roles)
     if ROLE_INSTRUCTOR in allowed:
         allowed.add(ROLE_ADMIN)
@@ -144,6 +145,8 @@ def require_scope(*roles: str) -> Callable:
             scope = current_scope()
             if allowed and scope.role not in allowed:
                 raise Forbidden("this page is for course instructors")
+            if course and scope.course_id is None:
+                raise Forbidden("this page belongs to a course: open the tool from the course in the LMS")
             return view(*args, **kwargs)
 
         return wrapper

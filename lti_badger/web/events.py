@@ -1,4 +1,5 @@
-"""Blueprint: the event feeds an LMS pushes progress to (xAPI, Caliper, Canvas Live Events).
+"""Blueprint: the event feeds an LMS pushes progress to (xAPI, Caliper, Canvas Live Events,
+the Moodle plugin's signed event batches).
 
 Each view reads the credentials and the (size-limited) body, calls one service in
 `progress.receive`, and answers. A refused request (4xx) rolls the transaction back, so it
@@ -10,10 +11,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..errors import BadInput, PayloadTooLarge
-from ..progress import receive
+from ..lti.cache import make_cache
+from ..progress import moodle_plugin, receive
 from ..progress.xapi import VERSION_HEADER
 from .db import db
 
@@ -87,3 +89,11 @@ def caliper_events():
 @bp.post("/canvas/live-events")
 def canvas_live_events():
     return jsonify(receive.receive_canvas_event(db(), request.args.get("source"), _body(), _now()))
+
+
+@bp.post("/moodle/events")
+def moodle_events():
+    """Grades and completions from the Moodle plugin, signed with the Moodle site's LTI key."""
+    services, session = current_app.extensions["lti_badger"], db()
+    return jsonify(moodle_plugin.receive(session, services.outbound, make_cache(session, services.settings.redis_url),
+                                         _body(), _now()))

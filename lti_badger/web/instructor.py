@@ -197,10 +197,16 @@ def change_state(achievement_id: int):
 # --- criteria builder ------------------------------------------------------------------------
 
 def _course_structure(session, course_id: int):
+    """Modules with their activities, and the activities outside modules. An AGS line item
+    bound to an LTI link that the LMS also lists as an activity (Moodle: the launch's own
+    line item and the LTI activity of `moodle-ws`) is one activity: the LMS's, which also
+    carries its completion."""
     modules = list(session.scalars(select(Module).where(Module.course_id == course_id)
                                    .order_by(Module.position, Module.id)))
     loose = list(session.scalars(select(Activity).where(Activity.course_id == course_id, Activity.module_id.is_(None))
                                  .order_by(Activity.position, Activity.id)))
+    linked = {a.resource_link_id for m in modules for a in m.activities if a.resource_link_id and a.kind != "lineitem"}
+    loose = [a for a in loose if not (a.kind == "lineitem" and a.resource_link_id in linked)]
     return modules, loose
 
 

@@ -176,11 +176,32 @@ def wallet(achievement_id: int):
     award = queries.awards_by_person(session, scope, scope.person_id).get((scope.person_id, achievement_id))
     if award is None:
         raise NotFound("you have not earned this badge")
-    opened = open_exchange(session, award.id, scope.person_id, datetime.now(timezone.utc))
+    return _badge_page(achievement_id, exchange=_wallet_exchange(award, scope.person_id))
+
+
+def _share_links(version: AchievementVersion, award: Award, credential: Credential | None) -> dict | None:
+    """Downloads, the verification page and LinkedIn's Add-to-Profile link of an earned badge."""
+    if credential is None:
+        return None
+    cid = credential.id
+    page = public_url("public.credential_page", credential_id=cid)
+    return {
+        "page": page,
+        "json": public_url("public.credential_json", credential_id=cid),
+        "png": public_url("public.credential_png", credential_id=cid),
+        "svg": public_url("public.credential_svg", credential_id=cid),
+        "verify": public_url("public.verify_page"),
+        "linkedin": linkedin_url(name=version.name, organization=credential_document(credential)["issuer"]["name"],
+                                 issued=award.awarded_at, cert_url=page, cert_id=cid, expires=award.valid_until),
+    }
+
+
+def _wallet_exchange(award: Award, person_id: int) -> dict:
+    """A one-time VC-API exchange for the award, with its links and QR code."""
+    opened = open_exchange(db(), award.id, person_id, datetime.now(timezone.utc))
     links = wallet_links(opened.secret)
-    exchange = {**links, "expires_at": opened.expires_at,
-                "qr": qr_svg(links["lcw"], _("QR code that opens the Learner Credential Wallet"))}
-    return _badge_page(achievement_id, exchange=exchange)
+    return {**links, "expires_at": opened.expires_at,
+            "qr": qr_svg(links["lcw"], _("QR code that opens the Learner Credential Wallet"))}
 
 
 def _badge_page(achievement_id: int, *, exchange: dict | None = None):
@@ -192,21 +213,7 @@ def _badge_page(achievement_id: int, *, exchange: dict | None = None):
     if not items:
         raise NotFound("no such badge in this course")
     item = items[0]
-    share = None
-    if item.earned and item.credential is not None:
-        cid = item.credential.id
-        page = public_url("public.credential_page", credential_id=cid)
-        share = {
-            "page": page,
-            "json": public_url("public.credential_json", credential_id=cid),
-            "png": public_url("public.credential_png", credential_id=cid),
-            "svg": public_url("public.credential_svg", credential_id=cid),
-            "verify": public_url("public.verify_page"),
-        }
-        share["linkedin"] = linkedin_url(
-            name=item.version.name,
-            organization=credential_document(item.credential)["issuer"]["name"],
-            issued=item.award.awarded_at, cert_url=page, cert_id=cid, expires=item.award.valid_until)
+    share = _share_links(item.version, item.award, item.credential) if item.earned else None
     enrollment = session.scalar(select(Enrollment).where(Enrollment.course_id == scope.course_id,
                                                          Enrollment.person_id == scope.person_id))
     return render_template("learner/badge.html", course=course, item=item, share=share, exchange=exchange,
@@ -225,14 +232,40 @@ def privacy():
     return go("learner.my_badges")
 
 
+# --- "All my badges": every course of the registration (Canvas user/global navigation) -----------
+
+def _all_badges_page(*, exchange: dict | None = None, exchange_award: int | None = None):
+    scope = current_scope()
+    session = db()
+    held = [(h, _share_links(h.version, h.award, latest_credential(session, h.award.id)))
+            for h in queries.list_person_badges(session, scope)]
+    return render_template("learner/all_badges.html", held=held, teaching=queries.list_teaching(session, scope),
+                           exchange=exchange, exchange_award=exchange_award)
+
+
+@bp.get("/all")
+@require_scope(course=False)
+def all_badges():
+    """Every badge of this person from every course of this registration, and for a teacher
+    the badges of the courses they teach; a launch without a course lands here."""
+    return _all_badges_page()
+
+
+@bp.post("/all/<int:award_id>/wallet")
+@require_scope(course=False)
+def all_badges_wallet(award_id: int):
+    scope = current_scope()
+    held = queries.get_person_badge(db(), scope, award_id)
+    return _all_badges_page(exchange=_wallet_exchange(held.award, scope.person_id), exchange_award=award_id)
+
+
 # --- "Show my badges on my Moodle profile": app passwords for the OB 2.0 backpack -----------------
 
 def _backpack_page(*, created: backpack.NewAppPassword | None = None, error: str | None = None, status: int = 200):
     scope = current_scope()
     session = db()
-    course = queries.get_course(session, scope)
     settings = current_app.extensions["lti_badger"].settings
-    return render_template("learner/backpack.html", course=course, created=created, error=error,
+    return render_template("learner/backpack.html", created=created, error=error,
                            app_passwords=backpack.list_app_passwords(session, scope.person_id),
                            api_url=api_url(settings.public_base_url), web_url=settings.public_base_url,
                            token_url=token_endpoint(settings.public_base_url),
@@ -240,13 +273,13 @@ def _backpack_page(*, created: backpack.NewAppPassword | None = None, error: str
 
 
 @bp.get("/backpack")
-@require_scope()
+@require_scope(course=False)
 def backpack_settings():
     return _backpack_page()
 
 
 @bp.post("/backpack")
-@require_scope()
+@require_scope(course=False)
 def create_app_password():
     """Shows the new app password on the page this POST renders: once, never in a URL."""
     scope = current_scope()
@@ -259,7 +292,7 @@ def create_app_password():
 
 
 @bp.post("/backpack/<int:app_password_id>/revoke")
-@require_scope()
+@require_scope(course=False)
 def revoke_app_password(app_password_id: int):
     backpack.revoke_app_password(db(), current_scope().person_id, app_password_id, datetime.now(timezone.utc))
     return go("learner.backpack_settings", saved="revoked")

@@ -81,6 +81,10 @@ def launch():
         course = session.get(Course, scope.course_id)
         return render_template("lti/deep_link_picker.html", course=course, launch_id=message_launch.get_launch_id(),
                                achievements=list_course_achievements(session, scope))
+    if scope.course_id is None:
+        view = (claims.get(c.CUSTOM) or {}).get(c.CUSTOM_VIEW)
+        page = "learner.backpack_settings" if view == c.VIEW_BACKPACK else "learner.all_badges"
+        return redirect(url_for(page, lt=code), code=303)
     params = {"lt": code, **landing_view(session, scope, (claims.get(c.RESOURCE_LINK) or {}).get("id"))}
     home = "instructor.home" if scope.is_instructor else "learner.home"
     return redirect(url_for(home, **params), code=303)

@@ -123,6 +123,15 @@ def test_interactive_demo_is_seeded_prints_links_that_launch_and_stops_on_ctrl_c
             elif line.startswith("Open as a learner:"):
                 links["learner"] = line.split(":", 1)[1].strip()
         assert set(links) == {"tool", "instructor", "learner"}, "the demo did not print its launch links"
+        while "backpack" not in links and time.monotonic() < deadline:  # the "what to try" list
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if "as Canvas's user navigation opens it" in line:
+                links["all_badges"] = line.rsplit(": ", 1)[1].strip()
+            elif "the backpack connection" in line:
+                links["backpack"] = line.rsplit(": ", 1)[1].strip()
+        assert {"all_badges", "backpack"} <= set(links), "the demo did not link All my badges and the backpack"
 
         tool_url = links["tool"]
         pages, browsers = {}, {}
@@ -148,6 +157,11 @@ def test_interactive_demo_is_seeded_prints_links_that_launch_and_stops_on_ctrl_c
         earned = _learner_badges(learner)
         assert earned["Cell Explorer"] is True and earned["Genetics Lab Pro"] is False, earned
         assert "Why not yet" in learner and "Lab report: Pea plants" in learner
+        # The cross-course page and the backpack instructions, launched without a course.
+        everything = _browser_launch(links["all_badges"])
+        assert everything.url.startswith(f"{tool_url}/me/all") and "Cell Explorer" in everything.text
+        backpack = _browser_launch(links["backpack"])
+        assert backpack.url.startswith(f"{tool_url}/me/backpack") and "Make an app password" in backpack.text
 
         # A grade entered on the LMS page reaches the tool by a pull and comes back as a badge score.
         lms = links["instructor"].split("/launch", 1)[0]

@@ -53,6 +53,7 @@ class CourseContent:
     hidden_grades: set[int] = field(default_factory=set)                    # item ids
     course_completion: bool = True                                          # Moodle: criteria set
     course_grades: dict[str, tuple[float, float]] = field(default_factory=dict)  # user -> (raw, max)
+    last_access: dict[str, str] = field(default_factory=dict)               # Moodle lastcourseaccess: user -> when
 
 
 class Content:
@@ -88,9 +89,12 @@ class Content:
             return item
 
     def complete(self, context_id: str, item: ContentItem, user: str, when: str = "2026-11-02T10:00:00Z", *,
-                 passed: bool | None = None, done: bool = True) -> None:
+                 passed: bool | None = None, done: bool = True, by_teacher: bool = False) -> None:
+        """The learner completes the item (they were in the course then), or a teacher marks it."""
         with self.sim.lock:
             course = self.course(context_id)
+            if not by_teacher:
+                course.last_access[user] = when
             if done:
                 course.completed[(item.id, user)] = when
             else:
@@ -99,11 +103,15 @@ class Content:
                 course.passed[(item.id, user)] = passed
 
     def submit(self, context_id: str, item: ContentItem, user: str, *, score: float | None = None,
-               posted: bool = True, when: str = "2026-11-02T10:00:00Z") -> Submission:
+               posted: bool = True, when: str = "2026-11-02T10:00:00Z", by_teacher: bool = False) -> Submission:
+        """The learner submits (graded at once when `score` is given), or with `by_teacher` a
+        teacher grades it while the learner is away from the course."""
         with self.sim.lock:
             sub = Submission(next(self._ids), score, "graded" if score is not None else "submitted", when,
                              when if score is not None else None, when if posted and score is not None else None)
             course = self.course(context_id)
+            if not by_teacher:
+                course.last_access[user] = when
             course.submissions[(item.id, user)] = sub
             if item.requirement == "must_submit":  # Canvas completes the requirement on submission
                 course.completed.setdefault((item.id, user), when)

@@ -1,8 +1,9 @@
 """Moodle Web Services (REST protocol) endpoint of the simulator:
 `/webservice/rest/server.php?wstoken=..&wsfunction=..&moodlewsrestformat=json`, answering
 `core_course_get_contents`, `core_completion_get_activities_completion_status`,
-`core_completion_get_course_completion_status` and `gradereport_user_get_grade_items` in
-Moodle's shapes. Like Moodle, errors come back as HTTP 200 with an `exception` object.
+`core_completion_get_course_completion_status`, `gradereport_user_get_grade_items`,
+`core_enrol_get_enrolled_users` (with `lastcourseaccess`), `mod_assign_get_assignments` and
+`mod_assign_get_grades` (with `since`) in Moodle's shapes. Like Moodle, errors come back as HTTP 200 with an `exception` object.
 Course modules' ids (cmid) are the content items' ids; sections are the content modules."""
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def register_moodle_ws(app: Flask, sim: Any) -> None:
         if args.get("moodlewsrestformat") != "json":
             return _exception("invalidparameter", "Invalid parameter value detected", "invalid_parameter_exception")
         function = args.get("wsfunction", "")
+        if function in ("mod_assign_get_assignments", "mod_assign_get_grades"):
+            with sim.lock:
+                return _assignments(sim, args) if function == "mod_assign_get_assignments" else _assign_grades(sim, args)
         context_id = args.get("courseid", "")
         if context_id not in sim.courses:
             return _exception("invalidrecord", "Can't find data record in database table course.",
@@ -45,13 +49,15 @@ def register_moodle_ws(app: Flask, sim: Any) -> None:
         with sim.lock:
             course = content_of(sim).course(context_id)
             user = args.get("userid")
-            if function != "core_course_get_contents" and (context_id, user) not in sim.enrollments:
+            if function not in ("core_course_get_contents", "core_enrol_get_enrolled_users") \
+                    and (context_id, user) not in sim.enrollments:
                 return _exception("notenrolled", "User is not enrolled in this course")
             handlers = {
                 "core_course_get_contents": lambda: _contents(sim, context_id, course),
                 "core_completion_get_activities_completion_status": lambda: _statuses(course, user),
                 "core_completion_get_course_completion_status": lambda: _course_status(course, user),
                 "gradereport_user_get_grade_items": lambda: _grade_items(sim, context_id, course, user),
+                "core_enrol_get_enrolled_users": lambda: _enrolled(sim, context_id, course),
             }
             if function not in handlers:
                 return _exception("invalidrecord", "Can't find data record in database table external_functions.",
@@ -139,3 +145,48 @@ def _grade_items(sim: Any, context_id: str, course: CourseContent, user: str) ->
     return jsonify({"usergrades": [{"courseid": context_id, "userid": user,
                                     "userfullname": person.name if person else user, "useridnumber": "",
                                     "maxdepth": 2, "gradeitems": items}], "warnings": []})
+
+
+def _listed(args: dict[str, str], name: str) -> list[str]:
+    """`name[0]=..&name[1]=..` as Moodle's REST server reads a list parameter."""
+    return [v for k, v in sorted(args.items()) if k.startswith(f"{name}[")]
+
+
+def _enrolled(sim: Any, context_id: str, course: CourseContent) -> Response:
+    users = []
+    for (ctx, sub), _enrollment in sim.enrollments.items():
+        if ctx != context_id:
+            continue
+        person = sim.users.get(sub)
+        users.append({"id": int(sub) if sub.isdigit() else sub, "fullname": person.name if person else sub,
+                      "lastcourseaccess": _epoch(course.last_access.get(sub))})
+    return jsonify(users)
+
+
+def _assign_items(sim: Any, context_id: str) -> list[Any]:
+    return [i for m in content_of(sim).course(context_id).modules for i in m.items if _modname(i.type) == "assign"]
+
+
+def _assignments(sim: Any, args: dict[str, str]) -> Response:
+    courses = [{"id": ctx, "fullname": sim.courses[ctx].title,
+                "assignments": [{"id": i.content_id, "cmid": i.id, "course": ctx, "name": i.title,
+                                 "grade": i.points or 0} for i in _assign_items(sim, ctx)]}
+               for ctx in _listed(args, "courseids") if ctx in sim.courses]
+    return jsonify({"courses": courses, "warnings": []})
+
+
+def _assign_grades(sim: Any, args: dict[str, str]) -> Response:
+    wanted, since = set(_listed(args, "assignmentids")), int(args.get("since") or 0)
+    out = []
+    for ctx in list(sim.courses):
+        course = content_of(sim).course(ctx)
+        for item in _assign_items(sim, ctx):
+            if str(item.content_id) not in wanted:
+                continue
+            grades = [{"id": sub.id, "userid": int(user) if user.isdigit() else user, "attemptnumber": 0,
+                       "timecreated": _epoch(sub.submitted_at), "timemodified": _epoch(sub.graded_at),
+                       "grader": 2, "grade": f"{sub.score:.5f}"}
+                      for (item_id, user), sub in course.submissions.items()
+                      if item_id == item.id and sub.score is not None and _epoch(sub.graded_at) >= since]
+            out.append({"assignmentid": item.content_id, "grades": grades})
+    return jsonify({"assignments": out, "warnings": []})

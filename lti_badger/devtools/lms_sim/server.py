@@ -5,6 +5,7 @@ scope, media type) and answers like an LMS would, with a JSON error otherwise.""
 from __future__ import annotations
 
 import html
+import json
 import math
 import secrets
 import time
@@ -219,11 +220,17 @@ def create_sim_app(sim: LmsSimulator) -> Flask:
     def start_launch() -> Response:
         sub = request.args.get("sub", "")
         context_id = request.args.get("context_id") or None
+        overrides = {}
+        if request.args.get("custom"):
+            try:
+                overrides["custom"] = json.loads(request.args["custom"])
+            except ValueError as e:
+                raise SimError(400, "invalid_request", "custom must be a JSON object") from e
         try:
             login_url, params = sim.login_initiation(
                 sub, context_id, request.args.get("message_type", spec.MSG_RESOURCE_LINK),
                 request.args.get("resource_link_id", "rl1"), client_id=request.args.get("client_id") or None,
-                storage_target=request.args.get("storage_target") or None)
+                storage_target=request.args.get("storage_target") or None, **overrides)
         except (KeyError, LookupError) as e:
             raise SimError(400, "invalid_request", f"cannot launch: {e}") from e
         return Response(_auto_post_form(login_url, params, "Launching the tool"), mimetype="text/html")

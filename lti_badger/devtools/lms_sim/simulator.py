@@ -561,12 +561,16 @@ class LmsSimulator:
         return tool.initiate_login_uri, params
 
     def launch_page_url(self, sub: str, context_id: str | None, message_type: str = spec.MSG_RESOURCE_LINK,
-                        resource_link_id: str = "rl1", *, storage_target: str | None = None) -> str:
+                        resource_link_id: str = "rl1", *, storage_target: str | None = None,
+                        custom: dict[str, str] | None = None) -> str:
         """A page of the simulator that starts a browser launch of `sub` in `context_id`. With
-        `storage_target` the login offers LTI Client Side postMessage storage (`lti_storage_target`)."""
+        `storage_target` the login offers LTI Client Side postMessage storage (`lti_storage_target`);
+        `custom` becomes the launch's custom claim (as a placement's custom fields do)."""
         query = {"sub": sub, "message_type": message_type, "resource_link_id": resource_link_id}
         if context_id is not None:
             query["context_id"] = context_id
+        if custom:
+            query["custom"] = json.dumps(custom)
         if storage_target:
             query["storage_target"] = storage_target
         return f"{self.url}/launch?{urlencode(query)}"

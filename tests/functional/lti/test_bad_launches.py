@@ -58,7 +58,7 @@ CASES = [
      "must have a user"),
     ("no-roles", None, {"roles": None}, "missing roles claim"),
     ("no-resource-link", None, {"resource_link": None}, "missing resource link id"),
-    ("no-context", None, {"context": None}, "context"),
+    ("context-without-id", None, {"context": {"title": "Biology"}}, "context claim has no id"),
     ("no-message-type", None, {spec.CLAIM_MESSAGE_TYPE: None}, "invalid message type"),
     ("unknown-message-type", None, {spec.CLAIM_MESSAGE_TYPE: "LtiStartProctoring"}, "unrecognized message type"),
     ("submission-review-not-supported", None, {

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from lti_badger.db import transaction
+from lti_badger.devtools.lms_sim import LmsSimulator
 from lti_badger.progress.sources import add_source
 from tests.conftest import LiveServer
 from tests.factories_progress import make_activity, make_course, make_learner, make_platform
@@ -58,3 +59,11 @@ def seeded(sessions) -> Seeded:
 def new_source(sessions, platform_id: int, kind: str, **settings):
     with transaction(sessions) as s:
         return add_source(s, platform_id, kind, settings=settings or None, now=NOW)
+
+
+@pytest.fixture
+def moodle_sim():
+    """The LMS simulator in Moodle flavour (its keys at mod/lti/certs.php, Moodle web services)."""
+    simulator = LmsSimulator(product_family="moodle").start()
+    yield simulator
+    simulator.stop()

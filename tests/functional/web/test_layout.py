@@ -98,6 +98,7 @@ CSRF_EXEMPT = {
     ("PUT", "/xapi/statements"): "event feed, authenticated by the source's own credentials",
     ("POST", "/caliper/events"): "event feed, authenticated by the source's own credentials",
     ("POST", "/canvas/live-events"): "event feed, authenticated by the source's own credentials",
+    ("POST", "/moodle/events"): "event feed: a JWT signed with the Moodle site's LTI key, used once",
     # Called cross-origin by wallet apps (no launch, no cookie): the one-time 15-minute secret
     # in the URL authorises it, the wallet's DID Authentication proves its key (docs/credentials.md,
     # "Wallets"). Its companion /interactions/<secret> is GET only.
