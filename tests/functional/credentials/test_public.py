@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from lti_badger.credentials.compose import status_entries
 from lti_badger.credentials import IssuerProfile, issue_credential, set_status
 from lti_badger.credentials.baking import extract, extract_credential
 from lti_badger.credentials.verify import REVOKED, TAMPERED
@@ -75,7 +76,7 @@ def test_baked_downloads_carry_the_credential(client, issued):
 
 
 def test_status_list_is_signed_and_cacheable(client, issued):
-    url = issued["document"]["credentialStatus"][0]["statusListCredential"]
+    url = status_entries(issued["document"])[0]["statusListCredential"]
     path = url.split("5000", 1)[1]
     response = client.get(path)
     assert response.status_code == 200
@@ -95,7 +96,7 @@ def test_status_list_is_signed_and_cacheable(client, issued):
 def test_served_documents_pass_the_independent_verifier(client, issued, tmp_path):
     document = client.get(f"/credentials/{issued['id']}.json").get_json()
     docs = {issued["issuer"].did: client.get("/.well-known/did.json").get_json()}
-    for entry in document["credentialStatus"]:
+    for entry in status_entries(document):
         url = entry["statusListCredential"]
         docs[url] = client.get(url.split("5000", 1)[1]).get_json()
     ok, line = ob3_verify(document, docs, tmp_path, now=datetime.now(timezone.utc))
