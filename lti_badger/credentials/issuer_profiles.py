@@ -109,13 +109,14 @@ def _checked(changes: ProfileChanges) -> tuple[dict[str, str | None], BadgeImage
     country = changes.country.strip().upper()
     if country and country_name(country) is None:
         raise BadInput(f"{changes.country!r} is not an ISO 3166-1 country code", detail={"field": "country"})
-    if changes.status_entries not in (STATUS_ONE, STATUS_TWO):
+    entries = changes.status_entries or STATUS_ONE  # not sent: the default
+    if entries not in (STATUS_ONE, STATUS_TWO):
         raise BadInput("status entries: choose one or two", detail={"field": "status_entries"})
     if changes.image and changes.remove_image:
         raise BadInput("either upload a new image or remove the current one, not both", detail={"field": "image_file"})
     image = sanitise_upload(changes.image, changes.image_name) if changes.image else None
     return {"name": name, "url": url or None, "email": email or None, "description": description or None,
-            "country": country or None, "status_entries": changes.status_entries}, image
+            "country": country or None, "status_entries": entries}, image
 
 
 def save_issuer_profile(session: Session, platform_id: int, changes: ProfileChanges,

@@ -66,11 +66,16 @@ def shipped_name(url: str) -> str | None:
     return name
 
 
+def eu_context() -> dict[str, Any]:
+    """Our extension context document, as the tool serves it at EU_CONTEXT_PATH."""
+    return copy.deepcopy(_context_file(EU_CONTEXT_FILE))
+
+
 def served_contexts(document: dict[str, Any]) -> dict[str, Any]:
     """URL -> document of the contexts of ours (not published elsewhere) that `document` names:
     what a verifier that fetches nothing needs in its document map."""
     contexts = document.get("@context")
-    return {url: _context_file(EU_CONTEXT_FILE) for url in contexts if isinstance(url, str)
+    return {url: eu_context() for url in contexts if isinstance(url, str)
             and url not in context_index() and shipped_name(url) == EU_CONTEXT_FILE} if isinstance(contexts, list) else {}
 
 

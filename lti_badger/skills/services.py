@@ -51,17 +51,18 @@ def _kind(uri: str) -> str | None:
 
 def parse_esco_csv(text: str) -> Iterator[Concept]:
     """Concepts of an ESCO CSV file; a row that is not an ESCO skill or occupation is refused
-    with its line number, never skipped."""
+    with its number, never skipped (labels span lines, so the row ends on a later line)."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if not reader.fieldnames or not {"conceptUri", "preferredLabel"} <= set(reader.fieldnames):
         raise BadInput("not an ESCO CSV file: the columns conceptUri and preferredLabel are missing")
-    for row in reader:
+    for n, row in enumerate(reader, start=1):
         uri, label = (row.get("conceptUri") or "").strip(), " ".join((row.get("preferredLabel") or "").split())
         kind = _kind(uri)
         if kind is None or len(uri) > 300:
-            raise BadInput(f"line {reader.line_num}: {uri[:100]!r} is not an ESCO skill or occupation URI")
+            raise BadInput(f"row {n} (ending on line {reader.line_num}): {uri[:100]!r} is not an ESCO skill or "
+                           "occupation URI")
         if not label or len(label) > MAX_LABEL:
-            raise BadInput(f"line {reader.line_num}: the preferred label is missing or too long")
+            raise BadInput(f"row {n} (ending on line {reader.line_num}): the preferred label is missing or too long")
         yield Concept(uri, label, kind)
 
 
