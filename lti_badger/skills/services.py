@@ -89,8 +89,9 @@ def import_concepts(session: Session, concepts: Iterator[Concept]) -> int:
 
 
 def search(session: Session, query: str, limit: int = MAX_RESULTS) -> list[Concept]:
-    """Concepts whose preferred label contains every word of `query` (at least 2 characters),
-    labels starting with it first; the starter index and the imported set together."""
+    """Concepts whose preferred label contains every word of `query` (at least 2 characters):
+    labels starting with the query first, then those holding it as a phrase; the starter
+    index and the imported set together."""
     words = query.lower().split()
     if len(" ".join(words)) < 2:
         raise BadInput("type at least 2 characters to search skills", detail={"field": "q"})
@@ -99,7 +100,8 @@ def search(session: Session, query: str, limit: int = MAX_RESULTS) -> list[Conce
     for row in session.scalars(select(SkillConcept).where(*like).order_by(SkillConcept.label).limit(limit * 5)):
         found[row.uri] = Concept(row.uri, row.label, row.kind)
     first = " ".join(words)
-    ranked = sorted(found.values(), key=lambda c: (not c.label.lower().startswith(first), c.label.lower()))
+    ranked = sorted(found.values(), key=lambda c: (not c.label.lower().startswith(first), first not in c.label.lower(),
+                                                   c.label.lower()))
     return ranked[:limit]
 
 
