@@ -30,7 +30,8 @@ def _number(form: Mapping[str, str], name: str, *, lo: float, hi: float, integer
     try:
         value = int(raw) if integer else float(raw)
     except ValueError as e:
-        raise BadInput(f"{name.replace('_', ' ')} must be a number", detail={"field": name}) from e
+        kind = "a whole number" if integer else "a number"
+        raise BadInput(f"{name.replace('_', ' ')} must be {kind}", detail={"field": name}) from e
     if not lo <= value <= hi:
         raise BadInput(f"{name.replace('_', ' ')} must be between {lo:g} and {hi:g}", detail={"field": name})
     return value

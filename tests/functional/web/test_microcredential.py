@@ -54,7 +54,7 @@ def _design(client, **change):
     ({"supervision": "proctored"}, "unknown choice"),
     ({"quality_assurance": "Reviewed by the board"}, "unknown choice"),
     ({"identity_checked": "maybe"}, "unknown choice"),
-    ({"workload_hours": "2.5"}, "must be a number"),
+    ({"workload_hours": "2.5"}, "must be a whole number"),
     ({"further_information": "javascript:alert(1)"}, "further information link"),
 ])
 def test_the_designer_refuses_values_outside_the_vocabularies_and_skills_without_links(
