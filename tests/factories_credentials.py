@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lti_badger.credentials.compose import status_entries
-from lti_badger.credentials.jsonld import served_contexts
 from lti_badger.credentials import IssuerProfile
+from lti_badger.credentials.compose import status_entries
 from lti_badger.credentials.did import did_document, did_document_url
+from lti_badger.credentials.jsonld import served_contexts
 from lti_badger.credentials.schema import schema_errors
 from lti_badger.credentials.services import current_signer
 from lti_badger.credentials.status import get_status_list, status_list_credential

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .microcredential import (EQF_TYPE, eu_context_url, country_name, extension_terms,
+from .microcredential import (EQF_TYPE, country_name, eu_context_url, extension_terms,
                               quality_assurance_alignment)
 
 OB_SPEC_VERSION = "3.0.3"

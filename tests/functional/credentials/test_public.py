@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from lti_badger.credentials.compose import status_entries
 from lti_badger.credentials import IssuerProfile, issue_credential, set_status
 from lti_badger.credentials.baking import extract, extract_credential
+from lti_badger.credentials.compose import status_entries
 from lti_badger.credentials.verify import REVOKED, TAMPERED
 from lti_badger.db import transaction
 from lti_badger.keys import KIND_ISSUER

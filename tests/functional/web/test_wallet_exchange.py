@@ -18,8 +18,8 @@ import pytest
 from nacl.signing import SigningKey
 from sqlalchemy import func, select
 
-from lti_badger.credentials.compose import status_entries
 from lti_badger.credentials import IssuerProfile, verify_credential
+from lti_badger.credentials.compose import status_entries
 from lti_badger.credentials.services import LocalSource
 from lti_badger.criteria import achievements
 from lti_badger.models import AuditEvent, Award, WalletExchange

@@ -9,13 +9,13 @@ from datetime import datetime, timezone
 import pytest
 from click.testing import CliRunner
 
-from lti_badger.credentials.compose import status_entries
 from lti_badger.app import build_services
 from lti_badger.cli import main
 from lti_badger.credentials import IssuerProfile, issue_credential, set_status
 from lti_badger.credentials.baking import badge_images, bake_png, bake_svg
+from lti_badger.credentials.compose import status_entries
 from lti_badger.credentials.services import LocalSource
-from lti_badger.credentials.verify import REVOKED, SUSPENDED, TAMPERED
+from lti_badger.credentials.verify import REVOKED, TAMPERED
 from lti_badger.db import transaction
 from lti_badger.keys import KIND_ISSUER
 from lti_badger.models import Credential

@@ -10,8 +10,8 @@ import random
 import pytest
 from sqlalchemy import select
 
-from lti_badger.credentials.compose import status_entries
 from lti_badger.credentials import issue_credential, set_status, verify_credential
+from lti_badger.credentials.compose import status_entries
 from lti_badger.credentials.did import did_document
 from lti_badger.credentials.schema import schema_errors
 from lti_badger.credentials.status import FULL_AT, LIST_SIZE, bit_at
