@@ -115,3 +115,12 @@ def _register_credentials() -> None:
 
 
 _register_credentials()
+
+
+def _register_skills() -> None:
+    from .skills.cli import skills
+
+    main.add_command(skills)
+
+
+_register_skills()

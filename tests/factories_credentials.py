@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lti_badger.credentials import IssuerProfile
+from lti_badger.credentials.compose import status_entries
 from lti_badger.credentials.did import did_document, did_document_url
+from lti_badger.credentials.jsonld import served_contexts
 from lti_badger.credentials.schema import schema_errors
 from lti_badger.credentials.services import current_signer
 from lti_badger.credentials.status import get_status_list, status_list_credential
@@ -64,11 +66,12 @@ class Issuer:
     keys: FileKeyStore
 
 
-def make_issuer(tmp_path: Path, base_url: str = BASE_URL) -> Issuer:
+def make_issuer(tmp_path: Path, base_url: str = BASE_URL, status_entries: str = "one") -> Issuer:
     keys = FileKeyStore(tmp_path / "keys")
     keys.ensure(KIND_ISSUER)
     profile = IssuerProfile(base_url=base_url, did=IssuerProfile.from_settings(_settings(base_url)).did,
-                            name="Example University", url="https://example.edu/", email="badges@example.edu")
+                            name="Example University", url="https://example.edu/", email="badges@example.edu",
+                            status_entries=status_entries)
     return Issuer(profile, keys)
 
 
@@ -132,15 +135,17 @@ def make_award(db: Session, *, evidence: dict[str, Any] | None = None, awarded_a
 
 
 def docs_map(db: Session, issuer: Issuer, document: dict[str, Any]) -> dict[str, Any]:
-    """The ob3-verify `--docs` map for `document`: our DID document and its status lists."""
+    """The ob3-verify `--docs` map for `document`: our DID document, its status lists and our
+    extension context."""
     did_doc = did_document(issuer.profile.did, issuer.keys)
     docs: dict[str, Any] = {issuer.profile.did: did_doc, did_document_url(issuer.profile.base_url): did_doc}
     signer, _key = current_signer(issuer.profile, issuer.keys)
-    for entry in document.get("credentialStatus", []):
+    for entry in status_entries(document):
         url = entry["statusListCredential"]
         list_id = int(url.rsplit("/", 1)[1])
         docs[url] = status_list_credential(get_status_list(db, list_id), base_url=issuer.profile.base_url,
                                            signer=signer, issuer_did=issuer.profile.did)
+    docs.update(served_contexts(document))
     return docs
 
 

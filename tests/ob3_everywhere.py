@@ -22,7 +22,9 @@ from pathlib import Path
 import pytest
 
 from lti_badger.credentials import services as credential_services
+from lti_badger.credentials.compose import status_entries
 from lti_badger.credentials.eddsa import Signer, sign
+from lti_badger.credentials.jsonld import served_contexts
 from lti_badger.credentials.status import LIST_SIZE, encode_list
 
 # Our interop verifier (tests/interop, `npm ci` there); OB3_VERIFY_DIR may point at another one
@@ -42,7 +44,7 @@ def _docs_for(document: dict, seed: bytes, method: str) -> dict:
         "assertionMethod": [method]}}
     issued = datetime.fromisoformat(document["proof"][0]["created"].replace("Z", "+00:00"))
     valid_from = min(issued, datetime.now(timezone.utc) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    for entry in document.get("credentialStatus", []):
+    for entry in status_entries(document):
         url = entry["statusListCredential"]
         docs[url] = sign({
             "@context": ["https://www.w3.org/ns/credentials/v2"], "id": url,
@@ -50,6 +52,9 @@ def _docs_for(document: dict, seed: bytes, method: str) -> dict:
             "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList",
                                   "statusPurpose": entry["statusPurpose"], "encodedList": encode_list(bytes(LIST_SIZE // 8))},
         }, signer, valid_from)
+    # Our extension context, served by the issuing tool: an outside verifier fetches it, or
+    # (offline) takes it from the map.
+    docs.update(served_contexts(document))
     return docs
 
 

@@ -297,7 +297,8 @@ def _flag_dependants(session: Session, revoked: Award, now: datetime) -> list[in
 
 def suspend(session: Session, course_id: int, award_id: int, actor_person_id: int | None, reason: str,
             now: datetime, *, actor: Actor | None = None, needs_review: bool = False) -> Award:
-    """Set the suspension bit (reversible); `needs_review` opens a review item."""
+    """Suspend (reversible): the award's status, and the suspension bit of credentials issued in
+    the two-entry mode; `needs_review` opens a review item."""
     reason = _reason(reason, "suspend a badge")
     award = get_award(session, course_id, award_id)
     if award.status != AWARD_ACTIVE:
@@ -309,7 +310,8 @@ def suspend(session: Session, course_id: int, award_id: int, actor_person_id: in
 
 def reinstate(session: Session, course_id: int, award_id: int, actor_person_id: int | None, reason: str,
               now: datetime, *, actor: Actor | None = None) -> Award:
-    """Clear the suspension bit and close the review item."""
+    """Lift a suspension (the award's status, and the bit of two-entry credentials) and close
+    the review item."""
     reason = _reason(reason, "reinstate a badge")
     award = get_award(session, course_id, award_id)
     if award.status != AWARD_SUSPENDED:

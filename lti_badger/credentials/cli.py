@@ -37,6 +37,12 @@ class _DatabaseIfAvailable:
         except SQLAlchemyError:
             return None
 
+    def recorded_status(self, credential_id: str, issuer: str | None) -> dict[str, bool] | None:
+        try:
+            return self.source.recorded_status(credential_id, issuer)
+        except SQLAlchemyError:
+            return None
+
 
 def _read(path: Path) -> bytes:
     try:

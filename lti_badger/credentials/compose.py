@@ -7,13 +7,16 @@ fixture pins its output.
 Spec: Open Badges 3.0, https://www.imsglobal.org/spec/ob/v3p0/ (context 3.0.3), on W3C
 Verifiable Credentials 2.0, https://www.w3.org/TR/vc-data-model-2.0/
 
-`AchievementVersion.details` keys understood here (all optional):
+`AchievementVersion.details` keys understood here (all optional; `microcredential.check_details`
+checks them before they are stored):
   tags [str]; alignments [{targetName, targetUrl, targetFramework?, targetCode?,
   targetDescription?, targetType?}]; language ("en", "de-CH"...); credits_ects (number);
-  field_of_study; specialization; human_code; eqf_level (1..8); assessment (type of
-  assessment) and quality_assurance (EU micro-credential elements without an OB3 field: they
-  are written into the criteria narrative); include_grades (bool, or evidence.include_grades);
-  result_bands [str] (allowed score bands; an award's evidence `band` becomes a Result).
+  field_of_study; specialization; human_code; eqf_level (1..8); the EU micro-credential
+  elements workload_hours, participation, assessment, supervision, identity_checked,
+  stackability, prerequisites, further_information (our extension context),
+  quality_assurance (+ quality_assurance_url; an alignment) and learning_outcomes [str] (the
+  criteria narrative); include_grades (bool, or evidence.include_grades); result_bands [str]
+  (allowed score bands; an award's evidence `band` becomes a Result).
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+
+from .microcredential import (EQF_TYPE, country_name, eu_context_url, extension_terms,
+                              quality_assurance_alignment)
 
 OB_SPEC_VERSION = "3.0.3"
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -66,6 +72,7 @@ class IssuerFacts:
     email: str = ""
     image: str = ""
     description: str = ""
+    country: str = ""  # ISO 3166-1 alpha-2
 
 
 @dataclass(frozen=True)
@@ -119,11 +126,14 @@ def web_url(value: Any) -> bool:
     return isinstance(value, str) and bool(_WEB_URL.match(value))
 
 
-def _alignment(item: dict[str, Any]) -> dict[str, Any] | None:
-    name, url = item.get("targetName"), item.get("targetUrl")
-    if not name or not web_url(url):
+def _alignment(item: Any) -> dict[str, Any] | None:
+    """Alignments are checked on input (`microcredential.check_alignment` refuses one without
+    a name or an http(s) link); this guard only keeps a link from stored data written before
+    that check out of a signed document."""
+    if not isinstance(item, dict) or not item.get("targetName") or not web_url(item.get("targetUrl")):
         return None
-    out: dict[str, Any] = {"type": ["Alignment"], "targetName": clean_text(name), "targetUrl": clean_text(url)}
+    out: dict[str, Any] = {"type": ["Alignment"], "targetName": clean_text(item["targetName"]),
+                           "targetUrl": clean_text(item["targetUrl"])}
     for key in ("targetDescription", "targetFramework", "targetCode", "targetType"):
         if item.get(key):
             out[key] = clean_text(item[key])
@@ -131,7 +141,7 @@ def _alignment(item: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _alignments(details: dict[str, Any]) -> list[dict[str, Any]]:
-    out = [a for a in (_alignment(item) for item in details.get("alignments") or [] if isinstance(item, dict)) if a]
+    out = [a for a in map(_alignment, details.get("alignments") or []) if a]
     level = details.get("eqf_level")
     if isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= 8:
         out.append({
@@ -140,17 +150,46 @@ def _alignments(details: dict[str, Any]) -> list[dict[str, Any]]:
             "targetUrl": f"{EQF_URL}#level-{level}",
             "targetFramework": EQF_FRAMEWORK,
             "targetCode": str(level),
+            "targetType": EQF_TYPE,
         })
+    quality = quality_assurance_alignment(details)
+    if quality:
+        out.append(quality)
     return out
 
 
 def _criteria_narrative(facts: CredentialFacts) -> str:
+    """The narrative with the learning outcomes as a list. Assessment and quality assurance
+    written as free text before the controlled vocabularies existed stay here as text."""
+    details = facts.details
     parts = [clean_text(facts.criteria_narrative).strip()]
-    if facts.details.get("assessment"):
-        parts.append("Type of assessment: " + clean_text(facts.details["assessment"]).strip())
-    if facts.details.get("quality_assurance"):
-        parts.append("Quality assurance: " + clean_text(facts.details["quality_assurance"]).strip())
+    outcomes = [clean_text(o).strip() for o in details.get("learning_outcomes") or [] if str(o).strip()]
+    if outcomes:
+        parts.append("Learning outcomes:\n" + "\n".join(f"- {o}" for o in outcomes))
+    extension = extension_terms(details)
+    if details.get("assessment") and "assessmentType" not in extension:
+        parts.append("Type of assessment: " + clean_text(details["assessment"]).strip())
+    if details.get("quality_assurance") and quality_assurance_alignment(details) is None:
+        parts.append("Quality assurance: " + clean_text(details["quality_assurance"]).strip())
     return "\n\n".join(p for p in parts if p) or "Awarded by the course's completion criteria."
+
+
+def credential_contexts(facts: CredentialFacts) -> list[str]:
+    """The contexts of a credential or achievement document: ours only when it uses a term of it."""
+    contexts = list(CREDENTIAL_CONTEXTS)
+    if _extension(facts.details):
+        contexts.append(eu_context_url(facts.base_url))
+    return contexts
+
+
+def _extension(details: dict[str, Any]) -> dict[str, Any]:
+    """The achievement properties of our extension context."""
+    out = extension_terms(details)
+    if details.get("prerequisites"):
+        out["prerequisites"] = clean_text(details["prerequisites"]).strip()
+    if web_url(details.get("further_information")):
+        out["furtherInformation"] = details["further_information"]
+    return out
 
 
 def include_grades(details: dict[str, Any]) -> bool:
@@ -168,7 +207,7 @@ def compose_achievement(facts: CredentialFacts, issuer: IssuerFacts) -> dict[str
         "name": clean_text(facts.name),
         "description": clean_text(facts.description) or clean_text(facts.name),
         "criteria": {"id": f"{facts.achievement_id}#criteria", "narrative": _criteria_narrative(facts)},
-        "creator": compose_profile(issuer),
+        "creator": compose_profile(issuer, address=False),
         "version": str(facts.version_number),
     }
     if facts.has_image:
@@ -189,6 +228,7 @@ def compose_achievement(facts: CredentialFacts, issuer: IssuerFacts) -> dict[str
                       ("human_code", "humanCode")):
         if details.get(key):
             achievement[term] = clean_text(details[key])
+    achievement.update(_extension(details))
     bands = [clean_text(b) for b in details.get("result_bands") or [] if str(b).strip()]
     if bands:
         achievement["resultDescription"] = [{
@@ -201,8 +241,10 @@ def compose_achievement(facts: CredentialFacts, issuer: IssuerFacts) -> dict[str
     return achievement
 
 
-def compose_profile(issuer: IssuerFacts) -> dict[str, Any]:
-    """The issuer `Profile` as credentials carry it (also the admin page's preview)."""
+def compose_profile(issuer: IssuerFacts, *, address: bool = True) -> dict[str, Any]:
+    """The issuer `Profile` as credentials carry it (also the admin page's preview). The
+    achievement's `creator` is the same node (same id) without the address: two identical
+    address blank nodes under one subject would tie in RDFC-1.0 and leave the fast path."""
     profile: dict[str, Any] = {"id": issuer.did, "type": ["Profile"], "name": clean_text(issuer.name)}
     if issuer.url:
         profile["url"] = issuer.url
@@ -212,6 +254,9 @@ def compose_profile(issuer: IssuerFacts) -> dict[str, Any]:
         profile["description"] = clean_text(issuer.description)
     if issuer.image:
         profile["image"] = {"id": issuer.image, "type": "Image"}
+    country = country_name(issuer.country) if address else None
+    if country:
+        profile["address"] = {"type": ["Address"], "addressCountry": country, "addressCountryCode": issuer.country}
     return profile
 
 
@@ -285,7 +330,7 @@ def compose_credential(facts: CredentialFacts, issuer: IssuerFacts, *, credentia
         subject["result"] = [{"type": ["Result"], "resultDescription": f"{facts.achievement_id}#result-band",
                               "value": clean_text(band)}]
     document: dict[str, Any] = {
-        "@context": list(CREDENTIAL_CONTEXTS),
+        "@context": credential_contexts(facts),
         "id": credential_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": clean_text(facts.name),
@@ -299,9 +344,19 @@ def compose_credential(facts: CredentialFacts, issuer: IssuerFacts, *, credentia
     document["credentialSubject"] = subject
     document["evidence"] = _evidence(facts)
     document["credentialSchema"] = [{"id": OB_SCHEMA_URL, "type": SCHEMA_VALIDATOR_TYPE}]
-    document["credentialStatus"] = [
+    entries = [
         {"id": f"{ref.list_url}#{ref.index}", "type": "BitstringStatusListEntry", "statusPurpose": ref.purpose,
          "statusListIndex": str(ref.index), "statusListCredential": ref.list_url}
         for ref in status
     ]
+    # One entry is one object, as OB 3.0 ([0..1]) and its official schema want; several (the
+    # per-issuer two-entry mode, as VC 2.0 allows) are a list.
+    if entries:
+        document["credentialStatus"] = entries[0] if len(entries) == 1 else entries
     return document
+
+
+def status_entries(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """A credential's status entries as a list, whether it carries one object or several."""
+    status = document.get("credentialStatus") or []
+    return [e for e in (status if isinstance(status, list) else [status]) if isinstance(e, dict)]

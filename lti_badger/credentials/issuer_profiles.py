@@ -25,9 +25,10 @@ from ..errors import BadInput, NotFound
 from ..lti.platforms import check_url
 from ..models import Achievement, AchievementVersion, Course, IssuerProfileRecord, Platform
 from ..settings import Settings
-from .compose import CREDENTIAL_CONTEXTS, CredentialFacts, compose_achievement
+from .compose import CredentialFacts, compose_achievement, credential_contexts
 from .images import BadgeImage, sanitise_upload
-from .services import IssuerProfile
+from .microcredential import country_name
+from .services import STATUS_ONE, STATUS_TWO, IssuerProfile
 
 MAX_NAME = 200
 MAX_EMAIL = 320
@@ -46,6 +47,8 @@ class ProfileChanges:
     url: str = ""
     email: str = ""
     description: str = ""
+    country: str = ""
+    status_entries: str = STATUS_ONE
     image: bytes | None = None
     image_name: str | None = None
     remove_image: bool = False
@@ -80,6 +83,7 @@ def _overlay(default: IssuerProfile, lms: str, record: IssuerProfileRecord | Non
     return dataclasses.replace(
         default, lms=lms, name=record.name or default.name, url=record.url or default.url,
         email=record.email or default.email, description=record.description or default.description,
+        country=record.country or default.country, status_entries=record.status_entries or default.status_entries,
         image=issuer_image_url(default.base_url, record.public_id) if record.image else default.image)
 
 
@@ -102,10 +106,17 @@ def _checked(changes: ProfileChanges) -> tuple[dict[str, str | None], BadgeImage
     description = changes.description.strip()
     if len(description) > MAX_DESCRIPTION:
         raise BadInput(f"the description is longer than {MAX_DESCRIPTION} characters", detail={"field": "description"})
+    country = changes.country.strip().upper()
+    if country and country_name(country) is None:
+        raise BadInput(f"{changes.country!r} is not an ISO 3166-1 country code", detail={"field": "country"})
+    entries = changes.status_entries or STATUS_ONE  # not sent: the default
+    if entries not in (STATUS_ONE, STATUS_TWO):
+        raise BadInput("status entries: choose one or two", detail={"field": "status_entries"})
     if changes.image and changes.remove_image:
         raise BadInput("either upload a new image or remove the current one, not both", detail={"field": "image_file"})
     image = sanitise_upload(changes.image, changes.image_name) if changes.image else None
-    return {"name": name, "url": url or None, "email": email or None, "description": description or None}, image
+    return {"name": name, "url": url or None, "email": email or None, "description": description or None,
+            "country": country or None, "status_entries": entries}, image
 
 
 def save_issuer_profile(session: Session, platform_id: int, changes: ProfileChanges,
@@ -133,7 +144,7 @@ def profile_state(record: IssuerProfileRecord | None) -> dict[str, Any]:
         return {}
     image = {"type": record.image_type, "sha256": hashlib.sha256(record.image).hexdigest()} if record.image else None
     return {"name": record.name, "url": record.url, "email": record.email, "description": record.description,
-            "image": image}
+            "country": record.country, "status_entries": record.status_entries, "image": image}
 
 
 def get_issuer_image(session: Session, public_id: str) -> BadgeImage:
@@ -174,4 +185,4 @@ def achievement_document(session: Session, settings: Settings, achievement: Achi
         achievement_type=version.achievement_type or "Badge", rule_hash=version.rule_hash or "",
         details=dict(version.details or {}),
     )
-    return {"@context": list(CREDENTIAL_CONTEXTS), **compose_achievement(facts, issuer.facts())}
+    return {"@context": credential_contexts(facts), **compose_achievement(facts, issuer.facts())}

@@ -49,18 +49,51 @@ def context_index() -> dict[str, str]:
     return json.loads(resources.files(CONTEXTS_PACKAGE).joinpath("index.json").read_text("utf-8"))
 
 
+# Our own extension context (EU micro-credential elements), served by every deployment at
+# `{base}` + EU_CONTEXT_PATH: the loader answers that path on any origin with the shipped copy,
+# so signing and verifying never fetch it. A document naming that URL on another host is read
+# with our copy; if theirs differed, the canonical form and so its signature would not match.
+EU_CONTEXT_PATH = "/contexts/lti-badger/eu-microcredential-v1.json"
+EU_CONTEXT_FILE = "eu-microcredential-v1.json"
+_HTTP_URL = re.compile(r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
+
+
+def shipped_name(url: str) -> str | None:
+    """The file of a context we ship for `url` (fragment already removed), or None."""
+    name = context_index().get(url)
+    if name is None and url.endswith(EU_CONTEXT_PATH) and _HTTP_URL.match(url):
+        name = EU_CONTEXT_FILE
+    return name
+
+
+def eu_context() -> dict[str, Any]:
+    """Our extension context document, as the tool serves it at EU_CONTEXT_PATH."""
+    return copy.deepcopy(_context_file(EU_CONTEXT_FILE))
+
+
+def served_contexts(document: dict[str, Any]) -> dict[str, Any]:
+    """URL -> document of the contexts of ours (not published elsewhere) that `document` names:
+    what a verifier that fetches nothing needs in its document map."""
+    contexts = document.get("@context")
+    return {url: eu_context() for url in contexts if isinstance(url, str)
+            and url not in context_index() and shipped_name(url) == EU_CONTEXT_FILE} if isinstance(contexts, list) else {}
+
+
 @lru_cache(maxsize=None)
-def _context_document(url: str) -> dict[str, Any]:
-    name = context_index()[url]
+def _context_file(name: str) -> dict[str, Any]:
     return json.loads(resources.files(CONTEXTS_PACKAGE).joinpath(name).read_text("utf-8"))
+
+
+def _context_document(url: str) -> dict[str, Any]:
+    return _context_file(context_index()[url])
 
 
 def load_document(url: str, options: dict | None = None) -> dict[str, Any]:
     """PyLD document loader serving only the shipped contexts; any other URL is an error."""
-    key = url.split("#", 1)[0]
-    if key not in context_index():
+    name = shipped_name(url.split("#", 1)[0])
+    if name is None:
         raise ContextNotAvailable(f"JSON-LD context {url!r} is not available offline")
-    return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(_context_document(key))}
+    return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(_context_file(name))}
 
 
 def _options() -> dict[str, Any]:

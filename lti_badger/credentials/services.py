@@ -27,10 +27,11 @@ from .did import did_document, did_document_url, did_web, signer_for
 from .eddsa import Signer, sign, verify_proof
 from .fetching import Fetcher, FetchingSource
 from .schema import schema_errors
-from .status import allocate_status, open_lists, set_status, status_list_credential, status_list_url
+from .status import allocate_status, open_lists, set_status, status_list_credential, status_list_url, status_of
 from .verify import ChainSource, MapSource, Verification, verify_credential
 
 log = logging.getLogger(__name__)
+STATUS_ONE, STATUS_TWO = "one", "two"
 
 __all__ = ["IssuerProfile", "issue_credential", "set_status", "facts_from_award", "get_credential",
            "credential_document", "current_signer", "LocalSource", "verify_submitted"]
@@ -47,6 +48,10 @@ class IssuerProfile:
     email: str = ""
     image: str = ""
     description: str = ""
+    country: str = ""
+    # "one" status entry per credential (revocation; the official OB 3.0 schema's single
+    # object) or "two" (revocation and suspension, VC 2.0 / OB 3.1): a per-issuer setting.
+    status_entries: str = STATUS_ONE
     # The LMS (platform issuer) whose profile this is; empty for the configured default. Not
     # part of the profile's value: two LMSs without their own fields show the same profile.
     lms: str = field(default="", compare=False)
@@ -59,7 +64,16 @@ class IssuerProfile:
 
     def facts(self) -> IssuerFacts:
         return IssuerFacts(did=self.did, name=self.name, url=self.url, email=self.email, image=self.image,
-                           description=self.description)
+                           description=self.description, country=self.country)
+
+    @property
+    def status_purposes(self) -> tuple[str, ...]:
+        """The status entries its credentials carry. With one entry, a suspension is the
+        award's status, reported by our verifier and pages but invisible to other verifiers
+        (docs/credentials.md)."""
+        if self.status_entries == STATUS_TWO:
+            return (PURPOSE_REVOCATION, PURPOSE_SUSPENSION)
+        return (PURPOSE_REVOCATION,)
 
 
 def current_signer(issuer: IssuerProfile, keys: KeyStore) -> tuple[Signer, Key]:
@@ -111,7 +125,8 @@ def _valid_until(award: Award, version: AchievementVersion | None, now: datetime
 def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys: KeyStore, now: datetime, *,
                      rng: random.Random | None = None) -> Credential:
     """Compose, sign, self-verify and store the OpenBadgeCredential of `award`, with a
-    revocation and a suspension bit at random indexes. Flushes, never commits."""
+    revocation bit (and, in the issuer's two-entry mode, a suspension bit) at random indexes.
+    Flushes, never commits."""
     rng = rng or random.SystemRandom()
     signer, key = current_signer(issuer, keys)
     facts = facts_from_award(session, award, issuer.base_url, issuer.lms)
@@ -124,8 +139,8 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
     session.add(credential)
     session.flush()
     refs = []
-    lists = open_lists(session, now)
-    for purpose in (PURPOSE_REVOCATION, PURPOSE_SUSPENSION):
+    lists = open_lists(session, now, issuer.status_purposes)
+    for purpose in issuer.status_purposes:
         entry = allocate_status(session, credential, purpose, now, rng, lists=lists)
         refs.append(StatusRef(purpose, status_list_url(issuer.base_url, entry.status_list_id), entry.index))
 
@@ -143,8 +158,12 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
 
 
 def check_own_output(signed: dict[str, Any], signer: Signer) -> None:
-    """We never hand out a credential we cannot verify ourselves."""
-    errors = schema_errors(signed)
+    """We never hand out a credential we cannot verify ourselves. A two-entry credential (the
+    issuer's explicit VC 2.0 / OB 3.1 mode) is outside the official schema by its status list
+    alone: it must be valid with each of its entries as the one status object."""
+    status = signed.get("credentialStatus")
+    variants = [{**signed, "credentialStatus": entry} for entry in status] if isinstance(status, list) else [signed]
+    errors = [e for variant in variants for e in schema_errors(variant)]
     if errors:
         raise SigningError("the composed credential does not match the OB 3.0 schema: " + "; ".join(errors[:5]),
                            detail={"errors": errors})
@@ -188,6 +207,15 @@ class LocalSource:
             return status_list_credential(found, base_url=self.issuer.base_url, signer=signer,
                                           issuer_did=self.issuer.did)
         return None
+
+    def recorded_status(self, credential_id: str, issuer: str | None) -> dict[str, bool] | None:
+        """What our database records about one of our credentials beyond its status lists:
+        a one-entry credential's suspension lives in the award's status."""
+        prefix = f"{self.issuer.base_url}/credentials/"
+        if issuer != self.issuer.did or not credential_id.startswith(prefix):
+            return None
+        found = self.session.get(Credential, credential_id[len(prefix):]) if len(credential_id) - len(prefix) <= 36 else None
+        return status_of(self.session, found) if found is not None else None
 
     def as_of(self, url: str) -> datetime | None:
         """Status read from the database is current as of the moment it is read."""

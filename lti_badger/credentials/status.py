@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ..db import dialect_insert
 from ..errors import BadInput, Conflict, NotFound
+from ..models.award import AWARD_SUSPENDED, Award
 from ..models.base import utcnow
 from ..models.credential import PURPOSE_REVOCATION, PURPOSE_SUSPENSION, Credential, StatusEntry, StatusList
 from .compose import VC_V2_CONTEXT, xsd_datetime
@@ -80,15 +81,15 @@ def with_bit(bits: bytes, index: int, value: bool) -> bytes:
     return bytes(data)
 
 
-def open_lists(session: Session, now: datetime) -> dict[str, tuple[int, int]]:
+def open_lists(session: Session, now: datetime, purposes: tuple[str, ...] = PURPOSES) -> dict[str, tuple[int, int]]:
     """purpose -> (id, size) of its oldest open list, in one query for every purpose, creating
-    a list where none is open. Reads two columns only: the 16 KiB of bits are not needed to
-    allocate."""
+    a list of each of `purposes` where none is open. Reads two columns only: the 16 KiB of
+    bits are not needed to allocate."""
     found: dict[str, tuple[int, int]] = {}
     for row in session.execute(select(StatusList.purpose, StatusList.id, StatusList.size)
                                .where(StatusList.allocated < FULL_AT).order_by(StatusList.id)):
         found.setdefault(row.purpose, (row.id, row.size))
-    for purpose in PURPOSES:
+    for purpose in purposes:
         if purpose not in found:
             created = StatusList(purpose=purpose, size=LIST_SIZE, bits=bytes(LIST_SIZE // 8), allocated=0,
                                  updated_at=now)
@@ -158,8 +159,12 @@ def find_entry(session: Session, credential: Credential, purpose: str) -> Status
 def set_status(session: Session, credential: Credential, purpose: str, bit: bool, *,
                now: datetime | None = None) -> None:
     """Set (revoke, suspend) or clear (reinstate) the credential's bit of `purpose`. The list
-    row is locked (PostgreSQL) so concurrent flips of other bits are not lost."""
+    row is locked (PostgreSQL) so concurrent flips of other bits are not lost. A credential
+    issued with one entry (the default) has no suspension bit: its suspension is the award's
+    status, which the caller records, so there is nothing to flip."""
     entry = find_entry(session, credential, purpose)
+    if entry is None and purpose == PURPOSE_SUSPENSION:
+        return
     if entry is None:
         raise NotFound(f"credential {credential.id} has no {purpose} status entry")
     status_list = session.scalars(
@@ -182,11 +187,16 @@ def get_status_list(session: Session, list_id: int) -> StatusList:
 
 
 def status_of(session: Session, credential: Credential) -> dict[str, bool]:
-    """{"revocation": bool, "suspension": bool} straight from the database."""
+    """{"revocation": bool, "suspension": bool} straight from the database: the bits, and for
+    a credential without a suspension entry (one-entry mode) the award's status."""
     out = {}
     for purpose in PURPOSES:
         entry = find_entry(session, credential, purpose)
-        out[purpose] = bool(entry and bit_at(entry.status_list.bits, entry.index))
+        if entry is None and purpose == PURPOSE_SUSPENSION:
+            award = session.get(Award, credential.award_id)
+            out[purpose] = award is not None and award.status == AWARD_SUSPENDED
+        else:
+            out[purpose] = bool(entry and bit_at(entry.status_list.bits, entry.index))
     return out
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import BadInput
 from . import jcs
 from .eddsa import hash_data, proofs_of
-from .jsonld import ContextNotAvailable, canonicalize, context_index, safe_mode_problems
+from .jsonld import ContextNotAvailable, canonicalize, safe_mode_problems, shipped_name
 from .keyresolve import DocumentSource, KeyProblem, PublicKey, did_web_url, resolve
 from .multibase import decode_base58btc
 from .safety import MAX_DEPTH, depth_of
@@ -81,6 +81,20 @@ class ChainSource:
 
     def fetched(self) -> list[dict[str, Any]]:
         return [item for source in self.sources for item in _fetched(source)]
+
+    def recorded_status(self, credential_id: str, issuer: str | None) -> dict[str, bool] | None:
+        for source in self.sources:
+            found = _recorded(source, credential_id, issuer)
+            if found is not None:
+                return found
+        return None
+
+
+def _recorded(source: Any, credential_id: Any, issuer: str | None) -> dict[str, bool] | None:
+    """What the issuer's own records say beyond the status lists ({"suspension": bool, ...}),
+    when the source is that issuer's database; None otherwise."""
+    recorded = getattr(source, "recorded_status", None)
+    return recorded(credential_id, issuer) if callable(recorded) and isinstance(credential_id, str) else None
 
 
 def _as_of(source: Any, url: str) -> datetime | None:
@@ -239,9 +253,8 @@ def check_format(document: dict[str, Any], result: Verification) -> str | None:
         result.add("format", FAILED, "not a W3C verifiable credential: its first @context is "
                                      f"{first!r}, not the VC 2.0 or VC 1.1 context")
         return None
-    known = context_index()
     for context in contexts:
-        if isinstance(context, str) and context.split("#", 1)[0] not in known:
+        if isinstance(context, str) and shipped_name(context.split("#", 1)[0]) is None:
             result.add("format", FAILED, f"it uses the JSON-LD context {context}, which this verifier does not "
                                          "know (contexts are never fetched, so unknown ones are refused)")
             return None
@@ -474,6 +487,25 @@ def _list_problem(listing: dict[str, Any], source: DocumentSource, now: datetime
 
 
 def check_status(document: dict[str, Any], source: DocumentSource, now: datetime, result: Verification) -> None:
+    """The status entries, then what the issuer's own records add: a credential issued with
+    one (revocation) entry is suspended in our database only, and our verifier says so."""
+    issuer = issuer_id(document)
+    _check_status_entries(document, source, now, result)
+    recorded = _recorded(source, document.get("id"), issuer)
+    if recorded is None or result.suspended is not None or result.revoked:
+        return
+    result.suspended = bool(recorded.get("suspension"))
+    if result.suspended:
+        result.add("status", FAILED, SUSPENDED + " (recorded by the issuer; other verifiers only see its "
+                                                 "revocation entry)")
+    elif result.state_of("status") == PASSED:
+        reason = next(c.reason for c in result.checks if c.name == "status")
+        when = f" as of {_xsd(result.status_as_of)}" if result.status_as_of else ""
+        result.add("status", PASSED, f"{reason}, not suspended{when} (recorded by the issuer)")
+
+
+def _check_status_entries(document: dict[str, Any], source: DocumentSource, now: datetime,
+                          result: Verification) -> None:
     issuer = issuer_id(document)
     try:
         reading = read_status(document, source, _list_verifier(issuer, source, now, result.warnings), issuer)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lti_badger.credentials.microcredential import check_details
 from lti_badger.errors import BadInput, NotFound
 from lti_badger.models import Achievement, AchievementVersion, Course
 from lti_badger.models.achievement import STATE_ACTIVE, STATE_ARCHIVED, STATE_DRAFT
@@ -185,7 +186,7 @@ def _clean_versioned(values: dict[str, Any]) -> dict[str, Any]:
     details = values.get("details") or {}
     if not isinstance(details, dict):
         raise BadInput("details must be an object", detail={"field": "details"})
-    out["details"] = details
+    out["details"] = check_details(details)
     image, image_type = values.get("image"), values.get("image_type")
     if image is not None and not isinstance(image, bytes):
         raise BadInput("image must be bytes", detail={"field": "image"})

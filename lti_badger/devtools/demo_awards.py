@@ -67,11 +67,31 @@ BADGES: tuple[tuple[str, str, str, str], ...] = (
     ("Genetics Lab Pro", "#7a2e8c", "LAB", "Scored at least 80 % on the pea plant lab report."),
     ("Biology 101 Pathway", "#0a4f8f", "BIO 101", "Earned both module badges of Biology 101."),
 )
+def _esco(uri: str) -> dict[str, str]:
+    """An ESCO concept of the shipped starter index as an alignment."""
+    from ..skills.services import find_concept
+
+    return find_concept(uri).alignment()
+
+
 SKILLS = {
-    "Cell Explorer": [{"targetName": "Cell structure", "targetFramework": "ESCO"}],
-    "Genetics Lab Pro": [{"targetName": "Laboratory techniques", "targetFramework": "ESCO"},
-                         {"targetName": "Mendelian inheritance"}],
-    "Biology 101 Pathway": [{"targetName": "Biology fundamentals", "targetFramework": "ESCO"}],
+    "Cell Explorer": ["http://data.europa.eu/esco/skill/4fabca9a-7435-4f33-b1da-3cdb00340fdc",
+                      "http://data.europa.eu/esco/skill/4707da90-9cfc-46ca-8de0-38a0b7bfb137"],
+    "Genetics Lab Pro": ["http://data.europa.eu/esco/skill/08b04e53-ed25-41a2-9f90-0b9cd939ba3d",
+                         "http://data.europa.eu/esco/skill/00b9a3aa-7070-4bb5-8020-f228a97cf42f"],
+    "Biology 101 Pathway": ["http://data.europa.eu/esco/occupation/eee68e13-8248-43bb-a9fb-959832a6c217",
+                            "http://data.europa.eu/esco/skill/60c78287-22eb-4103-9c8c-28deaa460da0"],
+}
+# Every European micro-credential element the designer offers; the pathway badge carries them all.
+EU_ELEMENTS = {
+    "participation": "online", "assessment": "testing", "supervision": "supervised online",
+    "identity_checked": True, "quality_assurance": "internal", "prerequisites": "None: open to every learner",
+    "further_information": "https://europa.eu/europass/en/description-eight-eqf-levels",
+}
+OUTCOMES = {
+    "Cell Explorer": ["Names the parts of a cell and what each does"],
+    "Genetics Lab Pro": ["Designs and runs an inheritance experiment", "Reports results as a lab report"],
+    "Biology 101 Pathway": ["Explains cell structure and function", "Designs, runs and reports a genetics experiment"],
 }
 DESCRIPTIONS = {
     "Cell Explorer": "Can name the parts of a cell and explain what each does (Module 1 of Biology 101).",
@@ -100,11 +120,11 @@ def _badge_data(run: "DemoRun", name: str, colour: str, text: str, narrative: st
     return {"name": name, "description": DESCRIPTIONS[name], "criteria_narrative": narrative,
             "rule": _rule(run, name, ids), "image": image.data, "image_type": image.media_type,
             "achievement_type": "MicroCredential" if "Pathway" in name else "Badge",
-            "details": {"alignments": SKILLS[name], "tags": ["biology", "demo"], "language": "en",
-                        "eqf_level": 4, "workload_hours": 30 if "Pathway" in name else 10,
-                        "credits_ects": 1 if "Pathway" in name else None,
-                        "assessment": "quiz", "participation": "online",
-                        "quality_assurance": "Reviewed by the Biology 101 teaching team (demo)",
+            "details": {"alignments": [_esco(uri) for uri in SKILLS[name]], "tags": ["biology", "demo"],
+                        "language": "en", "eqf_level": 4, "workload_hours": 30 if "Pathway" in name else 10,
+                        "credits_ects": 1 if "Pathway" in name else None, **EU_ELEMENTS,
+                        "stackability": "integrated" if "Pathway" in name else "stackable",
+                        "learning_outcomes": OUTCOMES[name],
                         "image_template": {"template": "hexagon" if "Pathway" in name else "circle",
                                            "colour": colour, "text": text},
                         "evidence": {"include_grades": False, "include_activities": True,
@@ -114,6 +134,7 @@ def _badge_data(run: "DemoRun", name: str, colour: str, text: str, narrative: st
 def step_design_badges(run: "DemoRun") -> None:
     """Three badges as an instructor would design them, then enabled: current qualifiers earn
     them (the pathway badge stacks the two others)."""
+    from ..credentials.issuer_profiles import ProfileChanges, find_profile_record, save_issuer_profile
     from ..criteria.achievements import activate, create_achievement, list_achievements
 
     course_id, _, instructor_id = _ids(run)
@@ -121,6 +142,10 @@ def step_design_badges(run: "DemoRun") -> None:
     out["badges"] = {}
     ids: dict[str, int] = {}
     with transaction(run.sessions) as s:
+        # The institution's issuer profile names its country (an EU micro-credential element).
+        if find_profile_record(s, run.platform_id) is None:
+            save_issuer_profile(s, run.platform_id, ProfileChanges(name=run.settings.issuer_name or "lti_badger",
+                                                                   country="ES"), _now())
         # A demo run again on the same database and LMS port finds its course: keep its badges.
         existing = {a.current_version.name: a for a in list_achievements(s, course_id) if a.current_version}
         for name, colour, text, narrative in BADGES:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from ..credentials.baking import badge_images, bake_png, bake_svg
 from ..credentials.did import did_document, did_document_url
+from ..credentials.jsonld import served_contexts
 from ..credentials.services import IssuerProfile, LocalSource
 from ..credentials.status import status_list_url
 from ..credentials.verify import REVOKED, SUSPENDED, verify_credential
@@ -45,7 +46,9 @@ def step_write_credentials(run: "DemoRun") -> None:
             files[f"credentials/{credential.id}.json"] = credential.document.encode("utf-8")
             files[f"credentials/{credential.id}.png"] = bake_png(png.data, credential.document)
             files[f"credentials/{credential.id}.svg"] = bake_svg(svg.data, credential.document)
-            verdict = verify_credential(json.loads(credential.document), status_source=source, now=now).verdict
+            document = json.loads(credential.document)
+            docs.update(served_contexts(document))
+            verdict = verify_credential(document, status_source=source, now=now).verdict
             out["credentials"].append({"id": credential.id, "award_id": award.id, "achievement": version.name,
                                        "award_status": award.status, "verdict": verdict})
         did_doc = did_document(issuer.did, run.keys)

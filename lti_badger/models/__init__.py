@@ -11,6 +11,7 @@ from .issuer import IssuerProfileRecord
 from .lti_state import CacheEntry, UsedNonce
 from .platform import Deployment, Platform, RegistrationInvite
 from .progress import Progress, ProgressEvent, ProgressSource
+from .skill import SkillConcept
 from .wallet import WalletExchange
 
 __all__ = [
@@ -18,5 +19,5 @@ __all__ = [
     "CacheEntry",
     "Course", "Credential", "Delivery", "DeliveryAttempt", "Deployment", "Enrollment", "IssuerProfileRecord", "Module",
     "Person", "Platform", "Progress", "ProgressEvent", "ProgressSource", "RegistrationInvite", "ResourceLink",
-    "StatusEntry", "StatusList", "UsedNonce", "WalletExchange", "WebhookEndpoint",
+    "SkillConcept", "StatusEntry", "StatusList", "UsedNonce", "WalletExchange", "WebhookEndpoint",
 ]

@@ -28,6 +28,11 @@ class IssuerProfileRecord(Base):
     description: Mapped[str | None] = mapped_column(Text)
     image_type: Mapped[str | None] = mapped_column(String(40))
     image: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # ISO 3166-1 alpha-2 code of the issuer's country (EU micro-credential element).
+    country: Mapped[str | None] = mapped_column(String(2))
+    # "one": one revocation entry in each credential, valid under the official OB 3.0 schema
+    # (the default); "two": revocation and suspension entries, as VC 2.0 / OB 3.1 allow.
+    status_entries: Mapped[str] = mapped_column(String(8), default="one", server_default="one")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 from ..awards.audit import Actor, list_audit, record
 from ..credentials import issuer_profiles
 from ..credentials.compose import compose_profile
+from ..credentials.microcredential import countries
 from ..credentials.services import IssuerProfile
 from ..deliveries.gradebook import NOT_SHOWN
 from ..deliveries.outbox import retry_delivery
@@ -26,6 +27,7 @@ from ..progress import sources as progress_sources
 from .auth import ROLE_ADMIN, current_scope, require_scope
 from .db import db, rollback_refusal
 from .forms import read_upload
+from .i18n import select_locale
 from .navigation import go
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -281,7 +283,7 @@ def sources():
                            base_url=_services().settings.public_base_url)
 
 
-ISSUER_FIELDS = ("name", "url", "email", "description")
+ISSUER_FIELDS = ("name", "url", "email", "description", "country", "status_entries")
 
 
 def _issuer_page(platform_, *, error=None, values=None, status=200):
@@ -293,7 +295,7 @@ def _issuer_page(platform_, *, error=None, values=None, status=200):
     return render_template("admin/issuer.html", platform=platform_, record=record, profile=profile,
                            preview=compose_profile(profile.facts()), defaults=IssuerProfile.from_settings(settings),
                            v=values or {f: (getattr(record, f) if record else None) or "" for f in ISSUER_FIELDS},
-                           error=error), status
+                           countries=countries(select_locale()), error=error), status
 
 
 @bp.get("/issuer")

@@ -11,14 +11,14 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from ..credentials import images
+from ..credentials import microcredential as mc
+from ..credentials.microcredential import check_alignment
 from ..errors import BadInput, PayloadTooLarge
 
 MIB = 1024 * 1024
 
 ACHIEVEMENT_TYPE_CHOICES = ("Badge", "MicroCredential", "Certificate", "CertificateOfCompletion", "Competency")
 EQF_LEVELS = tuple(str(n) for n in range(1, 9))
-ASSESSMENT_TYPES = ("", "exam", "project", "portfolio", "quiz", "practical", "peer", "self")
-PARTICIPATION = ("", "online", "onsite", "blended")
 REQUIREMENTS = ("", "completed", "status", "score")
 MODULE_REQUIREMENTS = ("", "completed", "score")
 
@@ -30,7 +30,8 @@ def _number(form: Mapping[str, str], name: str, *, lo: float, hi: float, integer
     try:
         value = int(raw) if integer else float(raw)
     except ValueError as e:
-        raise BadInput(f"{name.replace('_', ' ')} must be a number", detail={"field": name}) from e
+        kind = "a whole number" if integer else "a number"
+        raise BadInput(f"{name.replace('_', ' ')} must be {kind}", detail={"field": name}) from e
     if not lo <= value <= hi:
         raise BadInput(f"{name.replace('_', ' ')} must be between {lo:g} and {hi:g}", detail={"field": name})
     return value
@@ -43,32 +44,32 @@ def _choice(form: Mapping[str, str], name: str, choices: tuple[str, ...], defaul
     return value
 
 
+ALIGNMENT_PARTS = ("targetName", "targetFramework", "targetUrl", "targetCode", "targetType")
+
+
 def parse_alignments(text: str) -> list[dict[str, str]]:
-    """One skill per line: `name | framework | url` (framework and url optional)."""
+    """One skill per line: `name | framework | link | code | type` (the picker writes ESCO
+    concepts this way). A line without a link is refused with its number, never dropped."""
     out = []
     for n, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():
             continue
         parts = [p.strip() for p in line.split("|")]
-        if not parts[0]:
-            raise BadInput(f"skills line {n}: the skill name is missing", detail={"field": "skills"})
-        item = {"targetName": parts[0][:300]}
-        if len(parts) > 1 and parts[1]:
-            item["targetFramework"] = parts[1][:300]
-        if len(parts) > 2 and parts[2]:
-            if not parts[2].startswith(("https://", "http://")):
-                raise BadInput(f"skills line {n}: the link must start with https://", detail={"field": "skills"})
-            item["targetUrl"] = parts[2][:1000]
-        out.append(item)
-    if len(out) > 50:
-        raise BadInput("at most 50 skills", detail={"field": "skills"})
+        item = {key: value for key, value in zip(ALIGNMENT_PARTS, parts) if value}
+        if not item.get("targetUrl"):
+            raise BadInput(_("Skills line %(n)s: add a link (name | framework | link), for example the skill's ESCO "
+                             "URI from the search above.", n=n), detail={"field": "skills"})
+        try:
+            out.append(check_alignment(item, n))
+        except BadInput as e:
+            raise BadInput(_("Skills line %(n)s: %(problem)s", n=n, problem=e.message), detail={"field": "skills"}) from e
     return out
 
 
 def format_alignments(items: list[dict[str, str]] | None) -> str:
     lines = []
     for item in items or []:
-        parts = [item.get("targetName", ""), item.get("targetFramework", ""), item.get("targetUrl", "")]
+        parts = [item.get(key, "") for key in ALIGNMENT_PARTS]
         while parts and not parts[-1]:
             parts.pop()
         lines.append(" | ".join(parts))
@@ -84,18 +85,26 @@ def designer_data(form: Mapping[str, str], upload: bytes | None, upload_name: st
     details["alignments"] = parse_alignments(form.get("skills", ""))
     # European micro-credential elements, under the keys the credential composer reads.
     level = _choice(form, "eqf_level", ("",) + EQF_LEVELS)
+    checked = _choice(form, "identity_checked", ("", "yes", "no"))
     eu: dict[str, Any] = {
         "eqf_level": int(level) if level else None,
         "credits_ects": _number(form, "credits_ects", lo=0, hi=600),
-        "workload_hours": _number(form, "workload_hours", lo=0, hi=10000),
-        "assessment": _choice(form, "assessment_type", ASSESSMENT_TYPES),
-        "quality_assurance": (form.get("quality_assurance") or "").strip()[:1000],
-        "participation": _choice(form, "participation", PARTICIPATION),
+        "workload_hours": _number(form, "workload_hours", lo=0, hi=10000, integer=True),
+        "assessment": _choice(form, "assessment_type", ("",) + mc.ASSESSMENT),
+        "participation": _choice(form, "participation", ("",) + mc.PARTICIPATION),
+        "supervision": _choice(form, "supervision", ("",) + mc.SUPERVISION),
+        "identity_checked": {"yes": True, "no": False}.get(checked),
+        "stackability": _choice(form, "stackability", ("",) + mc.STACKABILITY),
+        "quality_assurance": _choice(form, "quality_assurance", ("",) + tuple(mc.QUALITY_ASSURANCE)),
+        "quality_assurance_url": (form.get("quality_assurance_url") or "").strip(),
+        "learning_outcomes": [line.strip()[:500] for line in (form.get("learning_outcomes") or "").splitlines()
+                              if line.strip()],
         "prerequisites": (form.get("prerequisites_text") or "").strip()[:1000],
+        "further_information": (form.get("further_information") or "").strip(),
         "field_of_study": (form.get("field_of_study") or "").strip()[:300],
     }
     for key, value in eu.items():
-        if value in (None, ""):
+        if value in (None, "", []):
             details.pop(key, None)
         else:
             details[key] = value

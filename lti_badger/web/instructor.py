@@ -21,6 +21,7 @@ from ..criteria.evaluate import evaluate
 from ..criteria.lint import lint
 from ..criteria.rules import canonical_json, references, validate_rule
 from ..criteria.services import preview as preview_rule
+from ..credentials import microcredential as mc
 from ..criteria.snapshots import activity_ids_for, load_snapshot, load_structure
 from ..deliveries.outbox import latest_credential
 from ..deliveries import gradebook
@@ -29,6 +30,7 @@ from ..jsonbody import parse_json
 from ..models import Activity, Award, Module
 from ..models.achievement import STATE_ACTIVE
 from ..models.award import AWARD_SUSPENDED
+from ..skills.services import search as search_skills
 from . import charts, forms, queries
 from .auth import ROLE_INSTRUCTOR, current_scope, require_scope
 from .reasons import reason_text
@@ -119,6 +121,10 @@ def _designer_values(version) -> dict:
         "workload_hours": _plain(d.get("workload_hours")), "credits_ects": _plain(d.get("credits_ects")),
         "eqf_level": str(d.get("eqf_level") or ""), "assessment_type": d.get("assessment", ""),
         "quality_assurance": d.get("quality_assurance", ""), "participation": d.get("participation", ""),
+        "quality_assurance_url": d.get("quality_assurance_url", ""), "supervision": d.get("supervision", ""),
+        "identity_checked": {True: "yes", False: "no"}.get(d.get("identity_checked"), ""),
+        "stackability": d.get("stackability", ""), "further_information": d.get("further_information", ""),
+        "learning_outcomes": "\n".join(d.get("learning_outcomes", [])),
         "prerequisites_text": d.get("prerequisites", ""), "field_of_study": d.get("field_of_study", ""),
         "evidence_grades": "on" if ev.get("include_grades") else "",
         "evidence_activities": "on" if ev.get("include_activities") else "",
@@ -132,7 +138,8 @@ def _designer_values(version) -> dict:
 def _render_designer(course, achievement, values, error=None, status=200):
     return render_template("instructor/designer.html", course=course, achievement=achievement, v=values, error=error,
                            types=forms.ACHIEVEMENT_TYPE_CHOICES, eqf=forms.EQF_LEVELS,
-                           assessments=forms.ASSESSMENT_TYPES[1:], participation=forms.PARTICIPATION[1:],
+                           assessments=mc.ASSESSMENT, participation=mc.PARTICIPATION, supervision=mc.SUPERVISION,
+                           stackability=mc.STACKABILITY, quality=tuple(mc.QUALITY_ASSURANCE),
                            templates=forms.images.TEMPLATES), status
 
 
@@ -171,6 +178,16 @@ def edit_badge(achievement_id: int):
         rollback_refusal(err)
         return _render_designer(course, achievement, dict(request.form), err, status=err.status_code)
     return _go("instructor.badges", saved=achievement.id)
+
+
+@bp.get("/skills")
+@require_scope(ROLE_INSTRUCTOR)
+def skills_search():
+    """The designer's skills picker: ESCO skills and occupations whose label matches `q`, each
+    with the line the skills field takes."""
+    found = search_skills(db(), request.args.get("q", "")[:200])
+    return {"results": [{"uri": c.uri, "label": c.label, "kind": c.kind,
+                         "line": forms.format_alignments([c.alignment()])} for c in found]}
 
 
 @bp.post("/badges/<int:achievement_id>/state")

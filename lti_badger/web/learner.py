@@ -18,6 +18,8 @@ from sqlalchemy import select
 from ..backpack import services as backpack
 from ..backpack.ob2 import api_url, token_endpoint
 from ..credentials.exchanges import open_exchange
+from ..credentials.issuer_profiles import issuer_profile_for_course
+from ..credentials.microcredential import country_name
 from ..credentials.services import credential_document
 from ..criteria.evaluate import Decision, evaluate
 from ..criteria.snapshots import load_snapshot, load_structure
@@ -216,7 +218,9 @@ def _badge_page(achievement_id: int, *, exchange: dict | None = None):
     share = _share_links(item.version, item.award, item.credential) if item.earned else None
     enrollment = session.scalar(select(Enrollment).where(Enrollment.course_id == scope.course_id,
                                                          Enrollment.person_id == scope.person_id))
+    issuer = issuer_profile_for_course(session, current_app.extensions["lti_badger"].settings, course.id)
     return render_template("learner/badge.html", course=course, item=item, share=share, exchange=exchange,
+                           issuer=issuer, country=country_name(issuer.country) if issuer.country else None,
                            public_display=enrollment.public_display if enrollment else "name",
                            choices=PUBLIC_DISPLAY_CHOICES, saved=request.args.get("saved"))
 

@@ -16,6 +16,7 @@ from ..credentials import baking
 from ..credentials.did import did_document
 from ..credentials.images import BadgeImage
 from ..credentials.issuer_profiles import achievement_document, get_issuer_image
+from ..credentials.jsonld import EU_CONTEXT_PATH, eu_context
 from ..credentials.safety import MAX_DOCUMENT_BYTES, parse_json
 from ..credentials.services import (
     IssuerProfile, LocalSource, credential_document, current_signer, get_credential, verify_submitted,
@@ -75,6 +76,13 @@ def _wants_machine() -> str | None:
 def did_json():
     issuer = _issuer()
     return _json_response(did_document(issuer.did, _services().keys), max_age=300)
+
+
+@bp.get(EU_CONTEXT_PATH)
+def eu_context_document():
+    """Our versioned JSON-LD extension context (EU micro-credential elements): a new version
+    gets a new URL, so it may be cached for a long time."""
+    return _json_response(eu_context(), LD_JSON, max_age=86400)
 
 
 # --- credentials ------------------------------------------------------------------------------

@@ -57,4 +57,36 @@
   }
   choosers.forEach(function (radio) { radio.addEventListener("change", syncImageSource); });
   if (choosers.length) { syncImageSource(); }
+
+  // Skills picker in the badge designer: search ESCO, add the chosen concept as a line.
+  var picker = document.querySelector(".skill-picker");
+  if (picker) {
+    var box = document.getElementById("skill-search");
+    var results = document.getElementById("skill-results");
+    var skills = document.getElementById("f-skills");
+    var timer = null;
+    box.addEventListener("input", function () {
+      clearTimeout(timer);
+      if (box.value.trim().length < 2) { return; }
+      timer = setTimeout(function () {
+        var url = new URL(picker.getAttribute("data-skills-url"), window.location.href);
+        url.searchParams.set("q", box.value.trim());
+        fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+          .then(function (response) { return response.ok ? response.json() : {results: []}; })
+          .then(function (body) {
+            results.textContent = "";
+            body.results.forEach(function (item) {
+              var option = document.createElement("option");
+              option.value = item.line;
+              option.textContent = item.label + " (" + item.kind + ")";
+              results.appendChild(option);
+            });
+          });
+      }, 250);
+    });
+    document.getElementById("skill-add").addEventListener("click", function () {
+      if (!results.value) { return; }
+      skills.value = (skills.value.trim() ? skills.value.trim() + "\n" : "") + results.value;
+    });
+  }
 })();

@@ -26,7 +26,7 @@ class _Scripted(random.Random):
 
 
 def test_concurrent_issuers_never_share_an_index(clean_engine, sessionmaker_, tmp_path):
-    issuer = make_issuer(tmp_path)
+    issuer = make_issuer(tmp_path, status_entries="two")
     with transaction(sessionmaker_) as session:
         first_award, second_award = make_award(session).id, make_award(session).id
         for purpose in ("revocation", "suspension"):

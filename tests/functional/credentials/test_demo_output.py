@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from lti_badger.cli import main
 from lti_badger.credentials.baking import extract
+from lti_badger.credentials.schema import schema_errors
 from lti_badger.credentials.verify import REVOKED, SUSPENDED
 from tests.factories_credentials import OB3_VERIFY_DIR
 
@@ -18,6 +19,9 @@ from tests.factories_credentials import OB3_VERIFY_DIR
 OURS_FOR_THEIRS = {"VERIFIED": "VERIFIED", "FAILED: credential is revoked": f"FAILED: {REVOKED}",
                    "FAILED: credential is suspended": f"FAILED: {SUSPENDED}"}
 from tests.functional.test_demo import run_headless
+
+EU_TERMS = {"creditsAvailable", "timeInvestment", "participationType", "assessmentType", "supervisionType",
+            "identityChecked", "stackability", "prerequisites", "furtherInformation", "alignment", "inLanguage"}
 
 
 def test_headless_demo_writes_verifiable_credentials(app_settings, tmp_path):
@@ -32,6 +36,7 @@ def test_headless_demo_writes_verifiable_credentials(app_settings, tmp_path):
     for entry in creds["status_lists"]:
         assert (out / "status" / f"{entry['id']}.json").exists() and entry["url"] in docs
     verdicts = set()
+    complete = []
     for entry in creds["credentials"]:
         base = out / "credentials" / entry["id"]
         document = json.loads(base.with_suffix(".json").read_text())
@@ -50,4 +55,20 @@ def test_headless_demo_writes_verifiable_credentials(app_settings, tmp_path):
         assert ours.output.splitlines()[0] == entry["verdict"], ours.output
         assert ours.exit_code == (0 if entry["verdict"] == "VERIFIED" else 1)
         verdicts.add(entry["verdict"])
+        assert schema_errors(document) == []  # the official OB 3.0 schema as shipped, unchanged
+        assert isinstance(document["credentialStatus"], dict)
+        achievement = document["credentialSubject"]["achievement"]
+        if EU_TERMS <= set(achievement):
+            complete.append(achievement)
+            assert document["issuer"]["address"]["addressCountryCode"] == "ES"
     assert "VERIFIED" in verdicts
+    # at least one demo badge carries every European micro-credential element and ESCO skills
+    assert complete, "no demo credential carries every EU micro-credential element"
+    for achievement in complete:
+        assert "Learning outcomes:" in achievement["criteria"]["narrative"]
+        types = {a.get("targetType") for a in achievement["alignment"]}
+        assert {"ext:EQF", "ext:QualityAssurance"} <= types and types & {"ext:ESCOSkill", "ext:ESCOOccupation"}
+        for alignment in achievement["alignment"]:
+            assert {"targetName", "targetUrl", "targetFramework", "targetCode", "targetType"} <= set(alignment)
+        esco = [a for a in achievement["alignment"] if a["targetFramework"] == "ESCO"]
+        assert esco and all(a["targetUrl"].startswith("http://data.europa.eu/esco/") for a in esco)

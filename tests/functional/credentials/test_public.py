@@ -13,6 +13,7 @@ import pytest
 
 from lti_badger.credentials import IssuerProfile, issue_credential, set_status
 from lti_badger.credentials.baking import extract, extract_credential
+from lti_badger.credentials.compose import status_entries
 from lti_badger.credentials.verify import REVOKED, TAMPERED
 from lti_badger.db import transaction
 from lti_badger.keys import KIND_ISSUER
@@ -75,7 +76,7 @@ def test_baked_downloads_carry_the_credential(client, issued):
 
 
 def test_status_list_is_signed_and_cacheable(client, issued):
-    url = issued["document"]["credentialStatus"][0]["statusListCredential"]
+    url = status_entries(issued["document"])[0]["statusListCredential"]
     path = url.split("5000", 1)[1]
     response = client.get(path)
     assert response.status_code == 200
@@ -95,7 +96,7 @@ def test_status_list_is_signed_and_cacheable(client, issued):
 def test_served_documents_pass_the_independent_verifier(client, issued, tmp_path):
     document = client.get(f"/credentials/{issued['id']}.json").get_json()
     docs = {issued["issuer"].did: client.get("/.well-known/did.json").get_json()}
-    for entry in document["credentialStatus"]:
+    for entry in status_entries(document):
         url = entry["statusListCredential"]
         docs[url] = client.get(url.split("5000", 1)[1]).get_json()
     ok, line = ob3_verify(document, docs, tmp_path, now=datetime.now(timezone.utc))
@@ -197,3 +198,47 @@ def test_verification_is_rate_limited_per_client(client):
     assert codes[:30] == [200] * 30 and codes[30] == 429
     other = client.post("/credentials/verify", json=document, environ_base={"REMOTE_ADDR": "203.0.113.10"})
     assert other.status_code == 200
+
+
+def test_our_extension_context_is_served_at_the_url_credentials_name(client):
+    from lti_badger.credentials.jsonld import EU_CONTEXT_PATH, eu_context
+
+    response = client.get(EU_CONTEXT_PATH)
+    assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    assert response.get_json() == eu_context() and "max-age=86400" in response.headers["Cache-Control"]
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_suspension_in_the_default_mode_is_reported_by_the_page_and_apis_and_reinstatement_clears_it(
+        app, client, issued):
+    """One status entry (revocation) by default: the suspension is the award's status, which
+    the credential page, the verify page, POST /verify and the VC-API all read."""
+    from lti_badger.awards.services import reinstate, suspend
+    from lti_badger.credentials.verify import SUSPENDED
+
+    cid, document = issued["id"], issued["document"]
+    assert isinstance(document["credentialStatus"], dict)
+    services = app.extensions["lti_badger"]
+
+    def verdicts():
+        api = client.post("/credentials/verify", json={"verifiableCredential": document}).get_json()
+        raw = client.post("/verify", data=json.dumps(document), content_type="application/json").get_json()
+        page = client.get(f"/verify?credential={cid}").get_data(as_text=True)
+        public = client.get(f"/credentials/{cid}", headers={"Accept": "text/html"}).get_data(as_text=True)
+        return api, raw, page, public
+
+    api, raw, page, public = verdicts()
+    assert api["verified"] is True and raw["suspended"] is False and "not suspended" in api["result"]["checks"][5][
+        "reason"]
+    with transaction(services.sessions) as session:
+        award = session.get(Credential, cid).award
+        suspend(session, award.course_id, award.id, None, "under review", NOW)
+    api, raw, page, public = verdicts()
+    assert api["verified"] is False and api["errors"][0]["message"].startswith(SUSPENDED)
+    assert raw["suspended"] is True and raw["verdict"].startswith(f"FAILED: {SUSPENDED}")
+    assert SUSPENDED in page and "Not revoked or suspended" not in public
+    with transaction(services.sessions) as session:
+        award = session.get(Credential, cid).award
+        reinstate(session, award.course_id, award.id, None, "cleared", NOW)
+    api, raw, page, public = verdicts()
+    assert api["verified"] is True and raw["suspended"] is False and "Not revoked or suspended" in public

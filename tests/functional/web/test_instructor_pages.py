@@ -23,7 +23,7 @@ def design(client, name="Quiz master", **extra):
     data = {"name": name, "description": "Passes the quizzes", "criteria_narrative": "Score 80% in Quiz 1.1",
             "achievement_type": "Badge", "image_source": "generate", "image_template": "shield",
             "image_colour": "#1a5fb4", "image_text": "QM", "skills": "Algebra | ESCO | https://esco.example/algebra",
-            "tags": "maths, quiz", "workload_hours": "4", "eqf_level": "5", "assessment_type": "quiz",
+            "tags": "maths, quiz", "workload_hours": "4", "eqf_level": "5", "assessment_type": "testing",
             "evidence_activities": "on", "validity_days": "365"}
     data.update(extra)
     return client.post("/course/badges/new", data, content_type="multipart/form-data")
@@ -53,7 +53,7 @@ def test_design_criteria_preview_activate_and_manual_actions(app, courses, as_pe
     ach = achievement_of(app, "Quiz master")
     version = ach.current_version
     assert version.image_type == "image/png" and version.details["alignments"][0]["targetFramework"] == "ESCO"
-    assert version.details["eqf_level"] == 5 and version.details["assessment"] == "quiz"
+    assert version.details["eqf_level"] == 5 and version.details["assessment"] == "testing"
     assert version.validity_days == 365
 
     image = teacher.get(f"/course/badges/{ach.id}/image")
@@ -83,7 +83,7 @@ def test_design_criteria_preview_activate_and_manual_actions(app, courses, as_pe
     achievement = document["credentialSubject"]["achievement"]
     assert achievement["name"] == "Quiz master" and achievement["tag"] == ["maths", "quiz"]
     assert {a["targetName"] for a in achievement["alignment"]} == {"Algebra", "EQF level 5"}
-    assert "Type of assessment: quiz" in achievement["criteria"]["narrative"]
+    assert achievement["assessmentType"] == "testing" and achievement["timeInvestment"] == 4
 
     earners = teacher.get("/course/earners").get_data(as_text=True)
     assert "Awards over time" in earners and "<svg" in earners and "Earned" in earners

@@ -19,6 +19,7 @@ from nacl.signing import SigningKey
 from sqlalchemy import func, select
 
 from lti_badger.credentials import IssuerProfile, verify_credential
+from lti_badger.credentials.compose import status_entries
 from lti_badger.credentials.services import LocalSource
 from lti_badger.criteria import achievements
 from lti_badger.models import AuditEvent, Award, WalletExchange
@@ -117,7 +118,7 @@ def test_a_wallet_collects_the_credential(app, client, earned, tmp_path):
                                                                        services.keys), now=datetime.now(timezone.utc))
     assert ours.verdict == "VERIFIED"
     docs = {credential["issuer"]["id"]: client.get("/.well-known/did.json").get_json()}
-    for entry in credential["credentialStatus"]:
+    for entry in status_entries(credential):
         docs[entry["statusListCredential"]] = client.get(path_of(entry["statusListCredential"])).get_json()
     ok, line = ob3_verify(credential, docs, tmp_path, now=datetime.now(timezone.utc))
     assert ok, line

@@ -13,8 +13,9 @@ from lti_badger.app import build_services
 from lti_badger.cli import main
 from lti_badger.credentials import IssuerProfile, issue_credential, set_status
 from lti_badger.credentials.baking import badge_images, bake_png, bake_svg
+from lti_badger.credentials.compose import status_entries
 from lti_badger.credentials.services import LocalSource
-from lti_badger.credentials.verify import REVOKED, SUSPENDED, TAMPERED
+from lti_badger.credentials.verify import REVOKED, TAMPERED
 from lti_badger.db import transaction
 from lti_badger.keys import KIND_ISSUER, KIND_LTI
 from lti_badger.models import Credential
@@ -85,21 +86,21 @@ def test_verify_offline_with_status_files(instance, tmp_path):
     issuer = IssuerProfile.from_settings(instance.settings)
     with transaction(instance.sessions) as session:
         source = LocalSource(session, issuer, instance.keys)
-        lists = [source.get(e["statusListCredential"]) for e in document["credentialStatus"]]
-        set_status(session, session.get(Credential, credential.id), "suspension", True)
+        lists = [source.get(e["statusListCredential"]) for e in status_entries(document)]
+        set_status(session, session.get(Credential, credential.id), "revocation", True)
     args = ["verify", str(tmp_path / "c.json")]
     (tmp_path / "c.json").write_text(credential.document)
     for i, listing in enumerate(lists):
         (tmp_path / f"s{i}.json").write_text(json.dumps(listing))
         args += ["--status", str(tmp_path / f"s{i}.json")]
-    # the files were fetched before the suspension: as of then (their validFrom), it was valid
+    # the files were fetched before the revocation: as of then (their validFrom), it was valid
     result = CliRunner().invoke(main, args + ["--json"])
     assert result.exit_code == 0, result.output
     answer = json.loads(result.output)
-    assert answer["suspended"] is False
+    assert answer["revoked"] is False and answer["suspended"] is False
     assert answer["status_as_of"] == lists[0]["validFrom"]
     result = CliRunner().invoke(main, ["verify", str(tmp_path / "c.json")])
-    assert result.exit_code == 1 and SUSPENDED in result.output
+    assert result.exit_code == 1 and REVOKED in result.output
 
 
 def test_verify_rejects_hostile_files(instance, tmp_path):

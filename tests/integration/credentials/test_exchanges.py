@@ -50,8 +50,10 @@ def test_another_learner_cannot_open_one(db, issued):
 
 
 @pytest.mark.parametrize("purpose", ["revocation", "suspension"])
-def test_a_revoked_or_suspended_credential_gets_no_exchange(db, issued, purpose):
-    award, credential, _issuer = issued
+def test_a_revoked_or_suspended_credential_gets_no_exchange(db, tmp_path, purpose):
+    issuer = make_issuer(tmp_path, status_entries="two")
+    award = make_award(db)
+    credential = issue_credential(db, award, issuer.profile, issuer.keys, NOW)
     set_status(db, credential, purpose, True)
     with pytest.raises(Conflict, match="revoked or suspended"):
         open_exchange(db, award.id, award.person_id, NOW)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from lti_badger.credentials import issue_credential, set_status, verify_credential
+from lti_badger.credentials.compose import status_entries
 from lti_badger.credentials.did import did_document
 from lti_badger.credentials.schema import schema_errors
 from lti_badger.credentials.status import FULL_AT, LIST_SIZE, bit_at
@@ -45,7 +46,7 @@ def test_issued_credential_is_valid_everywhere(db, tmp_path):
                                              "schema"]
     assert all(c.state == "passed" for c in ours.checks), ours.checks
     status = ours.to_dict()["checks"][5]["reason"]
-    assert "not revoked as of" in status and "not suspended as of" in status
+    assert "not revoked as of" in status
     # what the issue asks the document to hold
     assert document["@context"][:2] == ["https://www.w3.org/ns/credentials/v2",
                                         "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
@@ -64,8 +65,9 @@ def test_issued_credential_is_valid_everywhere(db, tmp_path):
     assert "- Quiz 1 (module Week 1): met on 2026-11-20" in document["evidence"][0]["narrative"]
     assert f"Rule version: sha256:{'ab' * 32}" in document["evidence"][0]["narrative"]
     assert "observed 85" in document["evidence"][0]["narrative"]  # include_grades is on
-    purposes = [s["statusPurpose"] for s in document["credentialStatus"]]
-    assert purposes == ["revocation", "suspension"]
+    purposes = [s["statusPurpose"] for s in status_entries(document)]
+    assert purposes == ["revocation"] and isinstance(document["credentialStatus"], dict)  # the default
+    assert schema_errors(document) == []
     assert credential.key_id == "did:web:badges.example.edu#key-1"
 
 
@@ -96,7 +98,9 @@ def test_tampering_fails_in_both_verifiers(db, tmp_path):
 
 
 def test_revocation_suspension_and_reinstatement(db, tmp_path):
-    issuer = make_issuer(tmp_path)
+    """In the two-entry mode every verifier reads the suspension bit (the one-entry default:
+    tests/integration/credentials/test_award_flow.py)."""
+    issuer = make_issuer(tmp_path, status_entries="two")
     credential, document = _issue(db, issuer)
 
     set_status(db, credential, "suspension", True)
@@ -166,7 +170,7 @@ class _Scripted(random.Random):
 
 
 def test_status_indexes_collide_and_retry(db, tmp_path):
-    issuer = make_issuer(tmp_path)
+    issuer = make_issuer(tmp_path, status_entries="two")
     first = issue_credential(db, make_award(db), issuer.profile, issuer.keys, NOW, rng=_Scripted([7, 7]))
     second = issue_credential(db, make_award(db), issuer.profile, issuer.keys, NOW, rng=_Scripted([7, 7, 7, 7, 9, 9]))
     entries = {(e.credential_id, e.purpose): e.index
@@ -184,8 +188,8 @@ def test_a_full_list_opens_a_new_one(db, tmp_path):
         sl.allocated = FULL_AT
     db.flush()
     _second, doc2 = _issue(db, issuer)
-    urls1 = {s["statusListCredential"] for s in doc1["credentialStatus"]}
-    urls2 = {s["statusListCredential"] for s in doc2["credentialStatus"]}
+    urls1 = {s["statusListCredential"] for s in status_entries(doc1)}
+    urls2 = {s["statusListCredential"] for s in status_entries(doc2)}
     assert urls1.isdisjoint(urls2)
     assert_independently_valid(db, issuer, doc2, tmp_path)
 

@@ -51,7 +51,7 @@ def test_issuing_writes_no_status_list_row(db, tmp_path):
 def test_a_list_found_full_after_a_collision_is_closed(db, tmp_path, monkeypatch):
     monkeypatch.setattr(status_module, "FULL_AT", 2)
     monkeypatch.setattr(status_module, "COUNT_EVERY", 1)  # count after every collision
-    issuer = make_issuer(tmp_path)
+    issuer = make_issuer(tmp_path, status_entries="two")
     first = issue_credential(db, make_award(db), issuer.profile, issuer.keys, NOW, rng=_Scripted([1, 1]))
     second = issue_credential(db, make_award(db), issuer.profile, issuer.keys, NOW, rng=_Scripted([2, 2]))
     assert _list_ids(db, first) == _list_ids(db, second)

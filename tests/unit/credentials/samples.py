@@ -7,6 +7,7 @@ import random
 from datetime import datetime, timedelta, timezone
 
 from lti_badger.credentials.compose import CredentialFacts, IssuerFacts, StatusRef, compose_credential
+from lti_badger.credentials.microcredential import ASSESSMENT, PARTICIPATION, QUALITY_ASSURANCE, SUPERVISION
 
 _WORDS = ["Python", "Données", "Grün", "日本語", "naïve", "O'Brien", 'say "hi"', "back\\slash", "tab\there",
           "line\nbreak", "emoji 🎓", "<b>html</b>", "a & b", "  spaced  ", "Ωmega", "x" * 40, "#hash", "100%",
@@ -33,9 +34,18 @@ def random_facts(rng: random.Random) -> CredentialFacts:
         details["language"] = rng.choice(["en", "de", "fr-CA", "ja"])
     if rng.random() < 0.5:
         details["credits_ects"] = rng.choice([1, 2.5, 5.0, 0.25, 30])
-    for key in ("field_of_study", "specialization", "human_code", "assessment", "quality_assurance"):
+    for key in ("field_of_study", "specialization", "human_code", "assessment", "quality_assurance",
+                "prerequisites"):
         if rng.random() < 0.4:
             details[key] = _text(rng)
+    for key, vocabulary in (("participation", PARTICIPATION), ("assessment", ASSESSMENT),
+                            ("supervision", SUPERVISION), ("quality_assurance", tuple(QUALITY_ASSURANCE))):
+        if rng.random() < 0.3:
+            details[key] = rng.choice(vocabulary)
+    if rng.random() < 0.3:
+        details["workload_hours"] = rng.randint(0, 300)
+    if rng.random() < 0.2:
+        details["learning_outcomes"] = [_text(rng) for _ in range(rng.randint(1, 3))]
     if rng.random() < 0.4:
         details["eqf_level"] = rng.randint(1, 8)
     if rng.random() < 0.3:
@@ -72,12 +82,13 @@ def random_credential(rng: random.Random) -> dict:
     issuer = IssuerFacts(did="did:web:badges.example.edu", name=_text(rng, 2),
                          url="https://example.edu/" if rng.random() < 0.7 else "",
                          email="badges@example.edu" if rng.random() < 0.5 else "",
-                         image="https://example.edu/logo.png" if rng.random() < 0.3 else "")
+                         image="https://example.edu/logo.png" if rng.random() < 0.3 else "",
+                         country=rng.choice(["", "ES", "NL"]))
     valid_from = datetime(2025, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=rng.randint(0, 10**7))
     status = [StatusRef("revocation", f"{BASE}/status/{rng.randint(1, 9)}", rng.randrange(131072)),
               StatusRef("suspension", f"{BASE}/status/{rng.randint(10, 19)}", rng.randrange(131072))]
     return compose_credential(
         random_facts(rng), issuer, credential_id=f"{BASE}/credentials/{rng.getrandbits(64):016x}",
         valid_from=valid_from, valid_until=valid_from + timedelta(days=365) if rng.random() < 0.5 else None,
-        salt=f"{rng.getrandbits(64):016x}", status=status if rng.random() < 0.9 else status[:1],
+        salt=f"{rng.getrandbits(64):016x}", status=status[:1] if rng.random() < 0.9 else status,
     )

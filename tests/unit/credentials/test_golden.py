@@ -26,8 +26,13 @@ def _facts() -> CredentialFacts:
         rule_hash="9f" * 32,
         details={"tags": ["python", "programming"], "language": "en", "credits_ects": 2.5,
                  "field_of_study": "Computer Science", "specialization": "Programming", "human_code": "PY101",
-                 "eqf_level": 5, "assessment": "Automatically graded quizzes",
-                 "quality_assurance": "Reviewed by the faculty board", "include_grades": True,
+                 "eqf_level": 5, "assessment": "testing", "workload_hours": 60, "participation": "blended",
+                 "supervision": "supervised online", "identity_checked": True, "stackability": "stackable",
+                 "prerequisites": "Secondary school mathematics",
+                 "further_information": "https://example.edu/courses/py101",
+                 "learning_outcomes": ["Writes functions with tests", "Reads a traceback"],
+                 "quality_assurance": "external", "quality_assurance_url": "https://example.edu/qa/py101",
+                 "include_grades": True,
                  "result_bands": ["Pass", "Merit", "Distinction"],
                  "alignments": [{"targetName": "Write Python functions", "targetUrl": "https://skills.example.org/py/1",
                                  "targetFramework": "Example Skills", "targetCode": "PY-1"}]},
@@ -42,12 +47,11 @@ def _facts() -> CredentialFacts:
 
 def _signed() -> dict:
     issuer = IssuerFacts(did="did:web:badges.example.edu", name="Example University", url="https://example.edu/",
-                         email="badges@example.edu", image="https://example.edu/logo.png")
+                         email="badges@example.edu", image="https://example.edu/logo.png", country="ES")
     document = compose_credential(
         _facts(), issuer, credential_id="https://badges.example.edu/credentials/0d9e3c1a-7b44-4b0e-9a6f-2c8d5e1f3a70",
         valid_from=NOW, valid_until=datetime(2027, 6, 2, 12, 0, tzinfo=timezone.utc), salt="a1b2c3d4e5f60718",
-        status=[StatusRef("revocation", "https://badges.example.edu/status/1", 94567),
-                StatusRef("suspension", "https://badges.example.edu/status/2", 1203)],
+        status=[StatusRef("revocation", "https://badges.example.edu/status/1", 94567)],
     )
     return sign(document, Signer(SEED, "did:web:badges.example.edu#key-1"), "2025-06-02T12:00:00Z")
 

@@ -54,19 +54,26 @@ def test_hand_written_rule_is_not_forced_into_the_builder():
 
 
 def test_designer_fields_and_skills():
-    data = forms.designer_data({"name": " Data skills ", "skills": "SQL | ESCO | https://esco.example/sql\n\nPython",
-                                "tags": "data, sql", "eqf_level": "6", "workload_hours": "12.5",
+    data = forms.designer_data({"name": " Data skills ", "skills": "SQL | ESCO | https://esco.example/sql\n\n"
+                                "Python | | https://python.example | PY | ext:Language",
+                                "tags": "data, sql", "eqf_level": "6", "workload_hours": "12",
                                 "evidence_grades": "on", "image_source": "generate", "image_template": "hexagon",
                                 "image_colour": "#336699", "validity_days": "30"}, None, None)
     assert data["name"] == "Data skills" and data["validity_days"] == 30 and data["image_type"] == "image/png"
     assert data["details"]["alignments"] == [
-        {"targetName": "SQL", "targetFramework": "ESCO", "targetUrl": "https://esco.example/sql"}, {"targetName": "Python"}]
-    assert {k: data["details"][k] for k in ("workload_hours", "eqf_level")} == {"workload_hours": 12.5, "eqf_level": 6}
+        {"targetName": "SQL", "targetFramework": "ESCO", "targetUrl": "https://esco.example/sql"},
+        {"targetName": "Python", "targetUrl": "https://python.example", "targetCode": "PY", "targetType": "ext:Language"}]
+    assert {k: data["details"][k] for k in ("workload_hours", "eqf_level")} == {"workload_hours": 12, "eqf_level": 6}
     assert "assessment" not in data["details"] and "credits_ects" not in data["details"]
     assert data["details"]["image_template"] == {"template": "hexagon", "colour": "#336699", "text": "DS"}
-    assert forms.format_alignments(data["details"]["alignments"]) == "SQL | ESCO | https://esco.example/sql\nPython"
+    assert forms.format_alignments(data["details"]["alignments"]) == (
+        "SQL | ESCO | https://esco.example/sql\nPython |  | https://python.example | PY | ext:Language")
     with pytest.raises(BadInput, match="https"):
         forms.parse_alignments("SQL | ESCO | javascript:alert(1)")
+    with pytest.raises(BadInput, match="Skills line 2: add a link"):
+        forms.parse_alignments("SQL | ESCO | https://esco.example/sql\nPython")
+    with pytest.raises(BadInput, match="whole number"):
+        forms.designer_data({"name": "x", "workload_hours": "12.5"}, None, None)
     with pytest.raises(BadInput, match="name"):
         forms.designer_data({"name": "  "}, None, None)
     with pytest.raises(BadInput, match="choose a PNG or SVG"):
