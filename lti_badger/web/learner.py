@@ -5,21 +5,25 @@ privacy choice for public pages."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 import segno
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, Response, current_app, redirect, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
+from ..awards import services as awards
 from ..backpack import services as backpack
 from ..backpack.ob2 import api_url, token_endpoint
+from ..credentials.clr import CLR_MEDIA_TYPE
 from ..credentials.exchanges import open_exchange
 from ..credentials.services import credential_document
 from ..criteria.evaluate import Decision, evaluate
+from ..criteria.rules import references
 from ..criteria.snapshots import load_snapshot, load_structure
 from ..deliveries.outbox import latest_credential
 from ..errors import BadgerError, NotFound
@@ -202,6 +206,8 @@ def _badge_page(achievement_id: int, *, exchange: dict | None = None):
             "svg": public_url("public.credential_svg", credential_id=cid),
             "verify": public_url("public.verify_page"),
         }
+        if item.status == "earned" and item.version.rule and references(item.version.rule).achievements:
+            share["clr"] = scoped_url("learner.pathway_record", achievement_id=achievement_id)
         share["linkedin"] = linkedin_url(
             name=item.version.name,
             organization=credential_document(item.credential)["issuer"]["name"],
@@ -211,6 +217,20 @@ def _badge_page(achievement_id: int, *, exchange: dict | None = None):
     return render_template("learner/badge.html", course=course, item=item, share=share, exchange=exchange,
                            public_display=enrollment.public_display if enrollment else "name",
                            choices=PUBLIC_DISPLAY_CHOICES, saved=request.args.get("saved"))
+
+
+@bp.get("/badges/<int:achievement_id>/clr")
+@require_scope()
+def pathway_record(achievement_id: int):
+    """The signed CLR 2.0 of a pathway badge the learner holds, with the credentials it stacks."""
+    scope = current_scope()
+    session = db()
+    queries.get_achievement(session, scope, achievement_id)
+    record = awards.pathway_record(session, scope.course_id, scope.person_id, achievement_id,
+                                   datetime.now(timezone.utc))
+    response = Response(json.dumps(record, ensure_ascii=False, indent=2), mimetype=CLR_MEDIA_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="learner-record-{achievement_id}.json"'
+    return response
 
 
 @bp.post("/privacy")
