@@ -81,19 +81,25 @@ def save_code(session: Session, code: str, client: OAuthClient, person_id: int, 
     return row
 
 
-def find_code(session: Session, code: str, client: OAuthClient, now: datetime) -> OAuthCode | None:
+@dataclass(frozen=True)
+class CodeLookup:
+    code: OAuthCode | None
+    replayed: bool = False  # a used code came back: what it granted is revoked (flushed, to be committed)
+
+
+def find_code(session: Session, code: str, client: OAuthClient, now: datetime) -> CodeLookup:
     """An unused, unexpired code of `client`; a code used twice revokes what it granted (RFC 6749 §4.1.2)."""
     row = session.scalar(select(OAuthCode).where(OAuthCode.code_hash == secret_hash(code or "")))
     if row is None or row.client_id != client.id or row.expires_at <= now:
-        return None
+        return CodeLookup(None)
     if row.used_at is not None:
         for token in session.scalars(select(OAuthToken).where(OAuthToken.client_id == client.id,
                                                               OAuthToken.person_id == row.person_id,
                                                               OAuthToken.issued_at >= row.used_at)):
             token.revoked_at = token.revoked_at or now
         session.flush()
-        return None
-    return row
+        return CodeLookup(None, replayed=True)
+    return CodeLookup(row)
 
 
 def use_code(session: Session, code: OAuthCode, now: datetime) -> None:

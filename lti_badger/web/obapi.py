@@ -18,7 +18,7 @@ from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMix
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError
 from authlib.oauth2.rfc7636 import CodeChallenge
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, current_app, g, render_template, request
 
 from ..credentials.safety import parse_json
 from ..credentials.services import IssuerProfile, LocalSource, verify_submitted
@@ -142,8 +142,9 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                        code_challenge_method=req.payload.data.get("code_challenge_method") or "plain", now=_now())
 
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
-        row = host.find_code(db(), code, client.row, _now())
-        return Code(row) if row is not None else None
+        found = host.find_code(db(), code, client.row, _now())
+        g.keep_refusal = found.replayed
+        return Code(found.code) if found.code is not None else None
 
     def delete_authorization_code(self, authorization_code: Code) -> None:
         host.use_code(db(), authorization_code.row, _now())
@@ -278,7 +279,10 @@ def register():
 @oauth_bp.post("/oauth/token")
 @csrf_exempt
 def token():
-    return _server().create_token_response()
+    response = _server().create_token_response()
+    if g.get("keep_refusal"):
+        db().commit()  # the replayed code is refused, and the tokens it granted stay revoked
+    return response
 
 
 @oauth_bp.get("/oauth/authorize")
@@ -304,7 +308,12 @@ def authorize_decision():
     client, or `access_denied`, sent to its registered redirect URI."""
     scope = current_scope()
     allowed = request.form.get("decision") == "allow"
-    return _server().create_authorization_response(grant_user=scope.person_id if allowed else None)
+    server = _server()
+    try:
+        grant = server.get_consent_grant(end_user=scope.person_id)
+    except OAuth2Error as e:
+        return render_template("public/api_consent.html", grant=None, error=e.description or e.error), 400
+    return server.create_authorization_response(grant_user=scope.person_id if allowed else None, grant=grant)
 
 
 # --- resource endpoints ----------------------------------------------------------------------------
