@@ -11,7 +11,6 @@ answer 201 `{verifiableCredential}`); VC 2.0 https://www.w3.org/TR/vc-data-model
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from ..errors import BadInput, NotFound, SigningError, Unauthorized
 from ..keys import KeyStore
 from ..models import ApiToken
+from ..tokens import secret_hash
 from .compose import xsd_datetime
 from .eddsa import sign, verify_proof
 from .jsonld import safe_mode_problems
@@ -39,10 +39,6 @@ _DATETIME = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s]*$")
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 @dataclass(frozen=True)
 class NewApiToken:
     id: int
@@ -55,7 +51,7 @@ def create_api_token(session: Session, name: str, now: datetime) -> NewApiToken:
     if not name or len(name) > 200:
         raise BadInput("give the token a name of 1 to 200 characters")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(name=name, token_hash=token_hash(token), created_at=now)
+    row = ApiToken(name=name, token_hash=secret_hash(token), created_at=now)
     session.add(row)
     session.flush()
     return NewApiToken(row.id, row.name, token)
@@ -78,7 +74,7 @@ def check_api_token(session: Session, token: str | None, now: datetime) -> ApiTo
     """The live token `token` names, or Unauthorized."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise Unauthorized("send an operator API token: Authorization: Bearer lbk_...")
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_hash(token)))
     if row is None or row.revoked_at is not None:
         raise Unauthorized("this API token is not valid")
     row.last_used_at = now

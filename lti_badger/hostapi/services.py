@@ -9,9 +9,7 @@ the Service Description Document with `x-imssf-registrationUrl`).
 
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +25,7 @@ from sqlalchemy.orm import Session
 from ..errors import BadInput, NotFound
 from ..models import Award, Credential, Person, Platform
 from ..models.obapi import HostedCredential, HostedProfile, OAuthClient, OAuthCode, OAuthToken
+from ..tokens import secret_hash
 
 SCOPE_BASE = "https://purl.imsglobal.org/spec/ob/v3p0/scope/"
 SCOPE_CREDENTIAL_READ = SCOPE_BASE + "credential.readonly"
@@ -40,14 +39,6 @@ ACCESS_TTL = timedelta(hours=1)
 REFRESH_TTL = timedelta(days=30)
 MAX_PAGE = 100
 PROFILE_SCHEMA_FILE = "ob_v3p0_profile_schema.json"
-
-
-def secret_hash(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)
 
 
 # --- clients --------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from ..credentials.services import IssuerProfile, LocalSource, verify_submitted
 from ..errors import BadgerError, BadInput
 from ..hostapi import services as host
 from ..models.obapi import OAuthClient, OAuthCode, OAuthToken
+from ..tokens import secret_hash
 from .auth import current_scope
 from .csrf import csrf_exempt
 from .db import db
@@ -80,7 +81,7 @@ class Client(ClientMixin):
 
     def check_client_secret(self, client_secret: str) -> bool:
         stored = self.row.client_secret_hash
-        return bool(stored) and hmac.compare_digest(stored, host.secret_hash(client_secret or ""))
+        return bool(stored) and hmac.compare_digest(stored, secret_hash(client_secret or ""))
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return endpoint != "token" or method == self.meta.get("token_endpoint_auth_method", "client_secret_basic")
