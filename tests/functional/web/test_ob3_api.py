@@ -275,3 +275,18 @@ def test_bad_paging_parameters_are_refused(client, world, as_person):
         answer = client.get(f"{P}/credentials?{query}", headers=bearer(tokens["access_token"]))
         assert answer.status_code == 400 and answer.get_json()["imsx_codeMinor"]["imsx_codeMinorField"][0][
             "imsx_codeMinorFieldValue"] == "invalid_data", query
+
+
+def test_a_public_client_uses_pkce_without_a_secret(app, client, world, as_person):
+    a, _ = world
+    registered = register(client, token_endpoint_auth_method="none").get_json()
+    assert not registered.get("client_secret")
+    verifier, challenge = _pkce()
+    _page, answer = consent(as_person(a, a.learners[0], "learner"), registered["client_id"], challenge=challenge)
+    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+            "client_id": registered["client_id"]}
+    assert client.post(f"{P}/oauth/token", data=form).status_code == 400  # no verifier: refused
+    tokens = client.post(f"{P}/oauth/token", data={**form, "code_verifier": verifier})
+    assert tokens.status_code == 200, tokens.get_json()
+    assert client.get(f"{P}/credentials", headers=bearer(tokens.get_json()["access_token"])).status_code == 200
