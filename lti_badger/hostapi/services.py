@@ -227,3 +227,42 @@ def put_profile(session: Session, person_id: int, profile: Any, now: datetime) -
         stored.document, stored.updated_at = profile, now
     session.flush()
     return profile
+
+
+@dataclass(frozen=True)
+class AllowedApp:
+    client_id: int
+    name: str
+    uri: str
+    scopes: list[str]
+    since: datetime
+
+
+def allowed_apps(session: Session, person_id: int, now: datetime) -> list[AllowedApp]:
+    """The apps that can still act for the learner (a live access or refresh token), oldest first."""
+    rows = session.execute(
+        select(OAuthClient, OAuthToken).join(OAuthToken, OAuthToken.client_id == OAuthClient.id)
+        .where(OAuthToken.person_id == person_id, OAuthToken.revoked_at.is_(None))
+        .order_by(OAuthToken.issued_at, OAuthToken.id))
+    apps: dict[int, AllowedApp] = {}
+    for client, token in rows:
+        live = token.expires_at > now or (token.refresh_expires_at is not None and token.refresh_expires_at > now)
+        if live:
+            known = apps.get(client.id)
+            scopes = sorted(set(token.scope.split()) | set(known.scopes if known else []))
+            apps[client.id] = AllowedApp(client.id, client.client_name, str(client.metadata_.get("client_uri") or ""),
+                                         scopes, known.since if known else token.issued_at)
+    return list(apps.values())
+
+
+def revoke_app(session: Session, person_id: int, client_id: int, now: datetime) -> int:
+    """Stop an app acting for the learner: every token it holds for them is revoked at once."""
+    tokens = list(session.scalars(select(OAuthToken).where(OAuthToken.person_id == person_id,
+                                                           OAuthToken.client_id == client_id,
+                                                           OAuthToken.revoked_at.is_(None))))
+    if not tokens:
+        raise NotFound("this app has no access to your badges")
+    for token in tokens:
+        token.revoked_at = now
+    session.flush()
+    return len(tokens)

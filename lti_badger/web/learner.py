@@ -27,6 +27,7 @@ from ..criteria.rules import references
 from ..criteria.snapshots import load_snapshot, load_structure
 from ..deliveries.outbox import latest_credential
 from ..errors import BadgerError, NotFound
+from ..hostapi import services as hostapi
 from ..models import Achievement, AchievementVersion, Award, Credential, Enrollment
 from ..models.achievement import STATE_ACTIVE
 from ..models.award import AWARD_ACTIVE, AWARD_SUSPENDED
@@ -34,6 +35,7 @@ from ..privacy import PUBLIC_DISPLAY_CHOICES, set_public_display
 from . import queries
 from .auth import current_scope, require_scope
 from .db import db, rollback_refusal
+from .obapi import SCOPE_WORDS
 from .templating import public_url, scoped_url
 from .wallet import wallet_links
 
@@ -242,6 +244,25 @@ def privacy():
     if back:
         return redirect(scoped_url("learner.badge", achievement_id=back, saved="privacy"), code=303)
     return redirect(scoped_url("learner.my_badges"), code=303)
+
+
+# --- apps the learner allowed through the OB 3.0 API -------------------------------------------------
+
+@bp.get("/apps")
+@require_scope()
+def apps():
+    scope = current_scope()
+    session = db()
+    return render_template("learner/apps.html", course=queries.get_course(session, scope),
+                           apps=hostapi.allowed_apps(session, scope.person_id, datetime.now(timezone.utc)),
+                           scope_words=SCOPE_WORDS, saved=request.args.get("saved"))
+
+
+@bp.post("/apps/<int:client_id>/revoke")
+@require_scope()
+def revoke_app(client_id: int):
+    hostapi.revoke_app(db(), current_scope().person_id, client_id, datetime.now(timezone.utc))
+    return redirect(scoped_url("learner.apps", saved="revoked"), code=303)
 
 
 # --- "Show my badges on my Moodle profile": app passwords for the OB 2.0 backpack -----------------

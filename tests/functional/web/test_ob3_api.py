@@ -290,3 +290,28 @@ def test_a_public_client_uses_pkce_without_a_secret(app, client, world, as_perso
     tokens = client.post(f"{P}/oauth/token", data={**form, "code_verifier": verifier})
     assert tokens.status_code == 200, tokens.get_json()
     assert client.get(f"{P}/credentials", headers=bearer(tokens.get_json()["access_token"])).status_code == 200
+
+
+def test_the_learner_sees_and_stops_the_apps_they_allowed(app, client, world, as_person):
+    a, _ = world
+    learner = as_person(a, a.learners[0], "learner")
+    registered = register(client).get_json()
+    tokens = connect(client, learner, registered)
+    page = learner.get("/me/apps").get_data(as_text=True)
+    assert "Example Wallet" in page and "read your badges and other credentials" in page
+    assert "/me/apps" in learner.get("/me/badges").get_data(as_text=True)
+    with app.extensions["lti_badger"].sessions() as s:
+        client_row = s.scalar(select(OAuthToken)).client_id
+    other = as_person(a, a.learners[1], "learner")
+    assert "Example Wallet" not in other.get("/me/apps").get_data(as_text=True)
+    before = _counts(app)
+    assert other.post(f"/me/apps/{client_row}/revoke").status_code == 404
+    assert learner.post(f"/me/apps/{client_row}/revoke", csrf=False).status_code == 400
+    assert _counts(app) == before
+    assert client.get(f"{P}/credentials", headers=bearer(tokens["access_token"])).status_code == 200
+    stopped = learner.post(f"/me/apps/{client_row}/revoke")
+    assert stopped.status_code == 303
+    assert client.get(f"{P}/credentials", headers=bearer(tokens["access_token"])).status_code == 401
+    assert token_request(client, registered, grant_type="refresh_token",
+                         refresh_token=tokens["refresh_token"]).status_code == 400
+    assert "No app can read your badges." in learner.get("/me/apps").get_data(as_text=True)
