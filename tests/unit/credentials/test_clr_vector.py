@@ -1,19 +1,23 @@
 """1EdTech's CLR 2.0 `eddsa-rdfc-2022` test vector (OB 3.0 implementation guide, "Linked
 Data Proof Test Vector for Comprehensive Learner Record 2.0") reproduced byte for byte with the
-shipped CLR 2.0.1 context: canonical document and proof, both hashes, signature, signed document."""
+shipped CLR 2.0.1 context: canonical document and proof, both hashes, signature, signed
+document; and our verifier accepts it (it could not even read it before the context shipped)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from lti_badger.credentials import eddsa
 from lti_badger.credentials.jsonld import canonicalize, canonicalize_reference
+from lti_badger.credentials.verify import MapSource, verify_credential
 
-VECTOR = Path(__file__).resolve().parents[2] / "data" / "test-vectors" / "ldp-test-vector-clr"
+DATA = Path(__file__).resolve().parents[2] / "data"
+VECTOR = DATA / "test-vectors" / "ldp-test-vector-clr"
 
 
 def _text(name: str) -> str:
@@ -59,3 +63,13 @@ def test_vector_verifies_and_a_changed_component_credential_fails(signer):
     tampered = json.loads(json.dumps(signed))
     tampered["credentialSubject"]["verifiableCredential"][0]["name"] = "Another Degree"
     assert not eddsa.verify_proof(tampered, tampered["proof"][0], signer.public_key)
+
+
+def test_our_verifier_accepts_the_vector_and_refuses_it_tampered():
+    docs = MapSource(json.loads((DATA / "verify-corpus" / "third-party" / "1edtech" / "docs.json").read_text()))
+    now = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    result = verify_credential(_json("signed.json"), status_source=docs, now=now)
+    assert result.valid and result.kind == "CLR 2.0 (VC 2.0)", result.verdict
+    tampered = _json("signed.json")
+    tampered["credentialSubject"]["association"][0]["associationType"] = "isChildOf"
+    assert not verify_credential(tampered, status_source=docs, now=now).valid
