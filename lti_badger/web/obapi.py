@@ -13,7 +13,8 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.oauth2 import OAuth2Error
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
+from authlib.oauth2 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin, grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError
@@ -209,11 +210,27 @@ def _query_client(client_id: str) -> Client | None:
     return Client(row) if row is not None else None
 
 
+class PublicRequest(FlaskOAuth2Request):
+    """Authlib refuses OAuth over plain http. Behind a proxy that ends TLS the request reaches
+    us as http while clients use the public (https) base URL: judge the transport, and name
+    the request, by the public URL."""
+
+    def __init__(self, req) -> None:  # noqa: D107 - FlaskOAuth2Request's body with another URI
+        OAuth2Request.__init__(self, method=req.method, uri=_base() + req.full_path.rstrip("?"), headers=req.headers)
+        self._request = req
+        self.payload = FlaskOAuth2Payload(req)
+
+
+class Server(AuthorizationServer):
+    def create_oauth2_request(self, req) -> PublicRequest:
+        return PublicRequest(request)
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("OAUTH2_REFRESH_TOKEN_GENERATOR", True)
     app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN", {"authorization_code": int(host.ACCESS_TTL.total_seconds()),
                                                       "refresh_token": int(host.ACCESS_TTL.total_seconds())})
-    server = AuthorizationServer(app, query_client=_query_client, save_token=_save_token)
+    server = Server(app, query_client=_query_client, save_token=_save_token)
     server.register_grant(CodeGrant, [CodeChallenge(required=True)])
     server.register_grant(RefreshGrant)
     server.register_endpoint(Registration)

@@ -18,12 +18,15 @@ import pytest
 from jsonschema import Draft201909Validator
 from sqlalchemy import func, select
 
+from lti_badger.app import create_app
 from lti_badger.awards import services as awards
 from lti_badger.credentials.services import IssuerProfile
 from lti_badger.credentials.vcapi import issue_posted
 from lti_badger.hostapi.services import SCOPES
 from lti_badger.keys import KIND_ISSUER
 from lti_badger.models import Base, OAuthToken
+from tests.factories_web import token_for
+from tests.functional.web.conftest import PageClient
 from tests.functional.web.test_learner_pages import make_badge
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "data" / "ob3-schema"
@@ -315,3 +318,27 @@ def test_the_learner_sees_and_stops_the_apps_they_allowed(app, client, world, as
     assert token_request(client, registered, grant_type="refresh_token",
                          refresh_token=tokens["refresh_token"]).status_code == 400
     assert "No app can read your badges." in learner.get("/me/apps").get_data(as_text=True)
+
+
+def test_behind_a_tls_proxy_the_public_https_url_counts(app_settings, world, as_person):
+    """The app sees http://tool.internal (TLS ended at the proxy); its public URL is https."""
+    a, _ = world
+    proxied = create_app({**app_settings, "base_url": "https://badges.example.edu"})
+    proxied.testing = True
+    client = proxied.test_client()
+    registered = client.post(f"{P}/oauth/register", base_url="http://tool.internal", json={
+        "client_name": "Example Wallet", "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code", "refresh_token"]}).get_json()
+    learner = PageClient(proxied, proxied.test_client(), token_for(proxied, a, a.learners[0], "learner"))
+    verifier, challenge = _pkce()
+    query = urlencode({"response_type": "code", "client_id": registered["client_id"], "redirect_uri": REDIRECT,
+                       "scope": SCOPES[0], "code_challenge": challenge, "code_challenge_method": "S256"})
+    page = learner.get(f"{P}/oauth/authorize?{query}", base_url="http://tool.internal")
+    assert page.status_code == 200, page.get_data(as_text=True)[:300]
+    answer = learner.post(f"{P}/oauth/authorize?{query}", {"decision": "allow"}, base_url="http://tool.internal")
+    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    tokens = client.post(f"{P}/oauth/token", base_url="http://tool.internal", data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+        "client_id": registered["client_id"], "code_verifier": verifier})
+    assert tokens.status_code == 200, tokens.get_json()
+    proxied.extensions["lti_badger"].engine.dispose()
