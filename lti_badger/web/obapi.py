@@ -37,6 +37,8 @@ oauth_bp = Blueprint("ob3_oauth", __name__, url_prefix=PREFIX)
 bp = Blueprint("ob3_api", __name__, url_prefix=PREFIX)
 
 MAX_BODY = 1024 * 1024
+REGISTER_RATE = "10 per minute"
+TOKEN_RATE = "60 per minute"
 SCOPE_WORDS = {
     host.SCOPE_CREDENTIAL_READ: "read your badges and other credentials",
     host.SCOPE_CREDENTIAL_UPSERT: "store credentials in your record here",
@@ -237,6 +239,16 @@ def init_app(app: Flask) -> None:
     protector = ResourceProtector()
     protector.register_token_validator(Validator())
     app.extensions["lti_badger.ob3"] = (server, protector)
+    # Open registration creates rows and the token endpoint checks secrets: both are limited
+    # per client address (the backpack's limiter: Redis when configured, so all processes count).
+    limiter = app.extensions["lti_badger.limiter"]
+    for endpoint, rate in (("ob3_oauth.register", REGISTER_RATE), ("ob3_oauth.token", TOKEN_RATE)):
+        app.view_functions[endpoint] = limiter.limit(rate, on_breach=_too_many)(app.view_functions[endpoint])
+
+
+def _too_many(_limit):
+    body = {"error": "temporarily_unavailable", "error_description": "too many requests from here: wait a minute"}
+    return current_app.response_class(current_app.json.dumps(body), status=429, mimetype="application/json")
 
 
 def _server() -> AuthorizationServer:

@@ -342,3 +342,11 @@ def test_behind_a_tls_proxy_the_public_https_url_counts(app_settings, world, as_
         "client_id": registered["client_id"], "code_verifier": verifier})
     assert tokens.status_code == 200, tokens.get_json()
     proxied.extensions["lti_badger"].engine.dispose()
+
+
+def test_registration_is_rate_limited_per_address(app, client):
+    answers = [register(client).status_code for _ in range(12)]
+    assert answers[:10] == [201] * 10 and answers[10:] == [429, 429]
+    assert register(client).get_json()["error"] == "temporarily_unavailable"
+    with app.extensions["lti_badger"].sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Base.metadata.tables["oauth_client"])) == 10
