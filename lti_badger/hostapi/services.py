@@ -18,8 +18,7 @@ from importlib import resources
 from typing import Any
 
 from jsonschema import Draft201909Validator
-
-from sqlalchemy import func, select, union_all, literal
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ..errors import BadInput, NotFound
