@@ -108,10 +108,11 @@ _register_progress()
 
 
 def _register_credentials() -> None:
-    from .credentials.cli import keys, verify
+    from .credentials.cli import api_token, keys, verify
 
     main.add_command(verify)
     main.add_command(keys)
+    main.add_command(api_token)
 
 
 _register_credentials()

@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import io
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
@@ -18,12 +19,16 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..credentials import issue_credential, set_status
+from ..credentials.clr import PathwayRecord, sign_clr
 from ..credentials.issuer_profiles import issuer_profile_for_course
+from ..credentials.services import credential_document
 from ..criteria.achievements import badge_graph, get_achievement
 from ..criteria.locks import lock_learners
+from ..criteria.rules import references
 from ..db import dialect_insert
 from ..deliveries.outbox import (
     ACTION_AWARD, ACTION_EXPIRE, ACTION_REINSTATE, ACTION_REVOKE, ACTION_SUSPEND, enqueue_award_change,
+    latest_credential,
 )
 from ..errors import BadgerError, BadInput, Conflict, NotFound
 from ..models import Achievement, AchievementVersion, Award, Course, Credential, Enrollment, Person
@@ -562,3 +567,47 @@ def bulk_csv(session: Session, course_id: int, achievement_id: int, csv_text: st
         except BadgerError as err:
             outcomes.append(RowOutcome(line, ref, "error", err.message))
     return outcomes
+
+
+def stacked_achievements(session: Session, award: Award) -> list[int]:
+    """The badges a pathway award stacks: those its earned rule requires through
+    `badge_earned`, and theirs in turn (the course's current rules), nearest first."""
+    graph = badge_graph(session, award.course_id)
+    version = session.get(AchievementVersion, award.version_id)
+    queue = sorted(references(version.rule).achievements) if version and version.rule else []
+    seen: list[int] = []
+    while queue:
+        achievement_id = queue.pop(0)
+        if achievement_id in seen or achievement_id == award.achievement_id:
+            continue
+        seen.append(achievement_id)
+        queue.extend(sorted(graph.get(achievement_id, ())))
+    return seen
+
+
+def pathway_record(session: Session, course_id: int, person_id: int, achievement_id: int,
+                   now: datetime) -> dict[str, Any]:
+    """The learner's signed CLR 2.0 for a pathway badge they hold: its credential and the
+    credentials of the stacked badges they hold (active awards only; a revoked component is
+    left out, as it no longer counts). NotFound unless the learner holds the pathway badge."""
+    award = session.scalars(select(Award).where(
+        Award.course_id == course_id, Award.achievement_id == achievement_id, Award.person_id == person_id,
+        Award.status == AWARD_ACTIVE)).first()
+    credential = latest_credential(session, award.id) if award is not None else None
+    if credential is None:
+        raise NotFound("you do not hold this badge")
+    stacked = stacked_achievements(session, award)
+    if not stacked:
+        raise NotFound("this badge stacks no other badges")
+    components = []
+    for component in stacked:
+        held = session.scalars(select(Award).where(
+            Award.course_id == course_id, Award.achievement_id == component, Award.person_id == person_id,
+            Award.status == AWARD_ACTIVE)).first()
+        found = latest_credential(session, held.id) if held is not None else None
+        if found is not None:
+            components.append(credential_document(found))
+    ctx = get_context(session)
+    issuer = issuer_profile_for_course(session, ctx.settings, course_id)
+    record = PathwayRecord(f"urn:uuid:{uuid.uuid4()}", credential_document(credential), components)
+    return sign_clr(record, issuer, ctx.keys, now)

@@ -14,7 +14,6 @@ every web process sees the same lockout. No Flask here."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from ..errors import Conflict, NotFound, OAuthError, Unauthorized
 from ..models import Achievement, AchievementVersion, AppPassword, Award, BackpackToken, Course, Enrollment, Person
 from ..models.award import AWARD_ACTIVE, AWARD_REVOKED, AWARD_SUSPENDED
 from ..models.backpack import TOKEN_ACCESS, TOKEN_REFRESH
+from ..tokens import secret_hash
 from ..settings import Settings
 from . import ob2
 from .ob2 import DEFAULT_ISSUER_ID, Ob2Urls
@@ -47,10 +47,6 @@ LAST_USED_GRANULARITY = timedelta(minutes=5)
 ALL_COLLECTION = "all"
 COURSE_COLLECTION_PREFIX = "course-"
 _WRONG = "the e-mail address or the app password is wrong"
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -85,7 +81,7 @@ def create_app_password(session: Session, person_id: int, now: datetime) -> NewA
     if len(list_app_passwords(session, person_id)) >= MAX_APP_PASSWORDS:
         raise Conflict(f"you already have {MAX_APP_PASSWORDS} app passwords: revoke one you no longer use first")
     lookup, secret = secrets.token_hex(6), secrets.token_urlsafe(20)
-    row = AppPassword(person_id=person_id, lookup=lookup, secret_hash=_hash(secret),
+    row = AppPassword(person_id=person_id, lookup=lookup, secret_hash=secret_hash(secret),
                       login=person.email.strip(), created_at=now, failed_logins=0)
     session.add(row)
     session.flush()
@@ -120,7 +116,7 @@ def password_grant(session: Session, username: str, password: str, now: datetime
         raise OAuthError(_WRONG)
     if row.locked_until is not None and row.locked_until > now:
         raise OAuthError(f"too many failed attempts: try again after {row.locked_until:%H:%M} UTC")
-    right_secret = hmac.compare_digest(_hash(secret), row.secret_hash)
+    right_secret = hmac.compare_digest(secret_hash(secret), row.secret_hash)
     if not right_secret or (username or "").strip().lower() != row.login.lower():
         row.failed_logins += 1
         if row.failed_logins >= MAX_FAILED_LOGINS:
@@ -134,7 +130,7 @@ def password_grant(session: Session, username: str, password: str, now: datetime
 def refresh_grant(session: Session, refresh_token: str, now: datetime) -> TokenGrant:
     """A new token pair for a refresh token, which is used up. A used one presented again
     means two holders: every token of that app password ends (flushed; the caller commits)."""
-    token = session.scalar(select(BackpackToken).where(BackpackToken.token_hash == _hash(refresh_token or ""),
+    token = session.scalar(select(BackpackToken).where(BackpackToken.token_hash == secret_hash(refresh_token or ""),
                                                        BackpackToken.kind == TOKEN_REFRESH))
     if token is None or token.expires_at <= now:
         raise OAuthError("the refresh token is unknown or expired: log in again")
@@ -155,9 +151,9 @@ def _grant(session: Session, row: AppPassword, now: datetime) -> TokenGrant:
                                                 BackpackToken.expires_at <= now))
     access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add_all([
-        BackpackToken(app_password_id=row.id, kind=TOKEN_ACCESS, token_hash=_hash(access), created_at=now,
+        BackpackToken(app_password_id=row.id, kind=TOKEN_ACCESS, token_hash=secret_hash(access), created_at=now,
                       expires_at=now + ACCESS_TTL),
-        BackpackToken(app_password_id=row.id, kind=TOKEN_REFRESH, token_hash=_hash(refresh), created_at=now,
+        BackpackToken(app_password_id=row.id, kind=TOKEN_REFRESH, token_hash=secret_hash(refresh), created_at=now,
                       expires_at=now + REFRESH_TTL),
     ])
     session.flush()
@@ -168,7 +164,7 @@ def authenticate(session: Session, access_token: str, now: datetime) -> AppPassw
     """The app password behind a live access token (Unauthorized otherwise)."""
     row = session.execute(
         select(AppPassword).join(BackpackToken, BackpackToken.app_password_id == AppPassword.id)
-        .where(BackpackToken.token_hash == _hash(access_token or ""), BackpackToken.kind == TOKEN_ACCESS,
+        .where(BackpackToken.token_hash == secret_hash(access_token or ""), BackpackToken.kind == TOKEN_ACCESS,
                BackpackToken.expires_at > now, AppPassword.revoked_at.is_(None))).scalar_one_or_none()
     if row is None:
         raise Unauthorized("the access token is unknown or expired")

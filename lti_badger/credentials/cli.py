@@ -1,7 +1,8 @@
 """`lti-badger verify FILE` (verification of any issuer's credential: JSON, JWT, baked PNG
 or SVG; offline unless `--online`) and `lti-badger keys rotate|retire|list`: the tool-wide LTI
 and issuer keys are the operator's. A rotation keeps the superseded key published (JWKS, DID
-document) for an overlap, so what it signed keeps verifying, until it is retired."""
+document) for an overlap, so what it signed keeps verifying, until it is retired.
+`lti-badger api-token create|list|revoke` makes the operator tokens of the VC-API issuer."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..cli import Context, pass_ctx
+from ..db import transaction
 from ..errors import BadInput
 from ..keys import KIND_ISSUER, KIND_LTI
 from .baking import extract_credential
 from .safety import parse_json
 from .services import IssuerProfile, LocalSource, verify_submitted
+from .vcapi import create_api_token, list_api_tokens, revoke_api_token
 from .verify import Verification
 
 
@@ -225,3 +228,40 @@ def list_keys(ctx: Context) -> None:
             else:
                 state = f"retired {key.retired_at:%Y-%m-%d %H:%M}"
             click.echo(f"{kind:7} {key.kid:48} created {key.created_at:%Y-%m-%d %H:%M}  {state}")
+
+
+@click.group("api-token")
+def api_token() -> None:
+    """Operator tokens for the W3C VC-API issuer (`POST /credentials/issue`); stored hashed."""
+
+
+@api_token.command("create")
+@click.option("--name", required=True, help="Who or what uses it (e.g. 'W3C vc-di-eddsa test suite').")
+@pass_ctx
+def create_token(ctx: Context, name: str) -> None:
+    """Make a token and print it once: send it as `Authorization: Bearer <token>`."""
+    with transaction(ctx.services.sessions) as session:
+        created = create_api_token(session, name, datetime.now(timezone.utc))
+    click.echo(f"API token {created.id} ({created.name}); shown only now:")
+    click.echo(created.token)
+
+
+@api_token.command("list")
+@pass_ctx
+def list_tokens(ctx: Context) -> None:
+    """Every token (never its value) with its state."""
+    with transaction(ctx.services.sessions) as session:
+        for row in list_api_tokens(session):
+            state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
+            used = f"last used {row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never used"
+            click.echo(f"{row.id:5} {row.name:40} created {row.created_at:%Y-%m-%d %H:%M}  {used}  {state}")
+
+
+@api_token.command("revoke")
+@click.argument("token_id", type=int)
+@pass_ctx
+def revoke_token(ctx: Context, token_id: int) -> None:
+    """Stop a token working at once."""
+    with transaction(ctx.services.sessions) as session:
+        row = revoke_api_token(session, token_id, datetime.now(timezone.utc))
+    click.echo(f"API token {row.id} ({row.name}) revoked")

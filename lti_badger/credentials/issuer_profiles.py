@@ -24,11 +24,12 @@ from sqlalchemy.orm import Session
 from ..errors import BadInput, NotFound
 from ..lti.platforms import check_url
 from ..models import Achievement, AchievementVersion, Course, IssuerProfileRecord, Platform
+from ..models.achievement import STATE_ACTIVE
 from ..settings import Settings
-from .compose import CredentialFacts, compose_achievement, credential_contexts
+from .compose import CREDENTIAL_CONTEXTS, CredentialFacts, compose_achievement, compose_profile, credential_contexts
 from .images import BadgeImage, sanitise_upload
 from .microcredential import country_name
-from .services import STATUS_ONE, STATUS_TWO, IssuerProfile
+from .services import DEFAULT_PROFILE_ID, STATUS_ONE, STATUS_TWO, IssuerProfile, issuer_page_url
 
 MAX_NAME = 200
 MAX_EMAIL = 320
@@ -64,7 +65,7 @@ def find_profile_record(session: Session, platform_id: int) -> IssuerProfileReco
 
 def issuer_profile_for(session: Session, settings: Settings, platform: Platform) -> IssuerProfile:
     """The configured profile with the registration's own fields laid over it; the DID is always ours."""
-    return _overlay(IssuerProfile.from_settings(settings), platform.issuer, find_profile_record(session, platform.id))
+    return _overlay(settings, platform.issuer, find_profile_record(session, platform.id))
 
 
 def issuer_profile_for_course(session: Session, settings: Settings, course_id: int) -> IssuerProfile:
@@ -73,15 +74,16 @@ def issuer_profile_for_course(session: Session, settings: Settings, course_id: i
         select(Platform.issuer, IssuerProfileRecord).join(Course, Course.platform_id == Platform.id)
         .outerjoin(IssuerProfileRecord, IssuerProfileRecord.platform_id == Platform.id)
         .where(Course.id == course_id)).first()
-    settings_profile = IssuerProfile.from_settings(settings)
-    return _overlay(settings_profile, row[0], row[1]) if row else settings_profile
+    return _overlay(settings, row[0], row[1]) if row else IssuerProfile.from_settings(settings)
 
 
-def _overlay(default: IssuerProfile, lms: str, record: IssuerProfileRecord | None) -> IssuerProfile:
+def _overlay(settings: Settings, lms: str, record: IssuerProfileRecord | None) -> IssuerProfile:
+    default = IssuerProfile.from_settings(settings)
     if record is None:
         return dataclasses.replace(default, lms=lms)
+    url = record.url or settings.issuer_url or issuer_page_url(default.base_url, record.public_id)
     return dataclasses.replace(
-        default, lms=lms, name=record.name or default.name, url=record.url or default.url,
+        default, lms=lms, name=record.name or default.name, url=url,
         email=record.email or default.email, description=record.description or default.description,
         country=record.country or default.country, status_entries=record.status_entries or default.status_entries,
         image=issuer_image_url(default.base_url, record.public_id) if record.image else default.image)
@@ -171,7 +173,7 @@ def issuer_profile_by_entity_id(session: Session, settings: Settings, entity_id:
     if record is None:
         raise NotFound("no such issuer")
     lms = session.scalar(select(Platform.issuer).where(Platform.id == record.platform_id))
-    return _overlay(IssuerProfile.from_settings(settings), lms, record)
+    return _overlay(settings, lms, record)
 
 
 def achievement_document(session: Session, settings: Settings, achievement: Achievement,
@@ -179,6 +181,10 @@ def achievement_document(session: Session, settings: Settings, achievement: Achi
     """The OB 3.0 Achievement of one version, with the creator its credentials name: the
     profile of the course's LMS."""
     issuer = issuer_profile_for_course(session, settings, achievement.course_id)
+    return {"@context": list(CREDENTIAL_CONTEXTS), **_achievement(issuer, achievement, version)}
+
+
+def _achievement(issuer: IssuerProfile, achievement: Achievement, version: AchievementVersion) -> dict[str, Any]:
     facts = CredentialFacts(
         base_url=issuer.base_url, achievement_public_id=achievement.public_id, version_number=version.number,
         name=version.name, description=version.description or "", criteria_narrative=version.criteria_narrative or "",
@@ -186,3 +192,34 @@ def achievement_document(session: Session, settings: Settings, achievement: Achi
         details=dict(version.details or {}),
     )
     return {"@context": credential_contexts(facts), **compose_achievement(facts, issuer.facts())}
+
+
+@dataclass(frozen=True)
+class IssuerPage:
+    """What an issuer's public page shows: its OB 3.0 Profile (as its credentials carry it)
+    and the Achievement of every active badge of its registration's courses."""
+
+    profile: dict[str, Any]
+    badges: list[dict[str, Any]]
+
+
+MAX_PAGE_BADGES = 500
+
+
+def issuer_page(session: Session, settings: Settings, entity_id: str) -> IssuerPage:
+    """The page behind `issuer.url`: the profile `entity_id` names and its badges. The default
+    profile's badges are those of every registration without a profile of its own."""
+    issuer = issuer_profile_by_entity_id(session, settings, entity_id, DEFAULT_PROFILE_ID)
+    query = (select(Achievement, AchievementVersion)
+             .join(AchievementVersion, AchievementVersion.id == Achievement.current_version_id)
+             .join(Course, Course.id == Achievement.course_id)
+             .outerjoin(IssuerProfileRecord, IssuerProfileRecord.platform_id == Course.platform_id)
+             .where(Achievement.state == STATE_ACTIVE)
+             .order_by(AchievementVersion.name, Achievement.id).limit(MAX_PAGE_BADGES))
+    if entity_id == DEFAULT_PROFILE_ID:
+        query = query.where(IssuerProfileRecord.id.is_(None))
+    else:
+        query = query.where(IssuerProfileRecord.public_id == entity_id[:36])
+    badges = [_achievement(issuer, a, v) for a, v in session.execute(query)]
+    profile = {"@context": list(CREDENTIAL_CONTEXTS), **compose_profile(issuer.facts())}
+    return IssuerPage(profile=profile, badges=badges)

@@ -33,8 +33,18 @@ from .verify import ChainSource, MapSource, Verification, verify_credential
 log = logging.getLogger(__name__)
 STATUS_ONE, STATUS_TWO = "one", "two"
 
-__all__ = ["IssuerProfile", "issue_credential", "set_status", "facts_from_award", "get_credential",
+__all__ = ["IssuerProfile", "issuer_page_url", "DEFAULT_PROFILE_ID", "issue_credential", "set_status", "facts_from_award", "get_credential",
            "credential_document", "current_signer", "LocalSource", "verify_submitted"]
+
+
+# The public name of the configured profile, which every registration without its own shows.
+DEFAULT_PROFILE_ID = "default"
+
+
+def issuer_page_url(base_url: str, entity_id: str = DEFAULT_PROFILE_ID) -> str:
+    """The issuer's public page: its credentials' `issuer.url` unless a web site is configured
+    (the tool's root answers 404, so a credential must not point there)."""
+    return f"{base_url.rstrip('/')}/issuers/{entity_id}"
 
 
 @dataclass(frozen=True)
@@ -60,7 +70,7 @@ class IssuerProfile:
     def from_settings(cls, settings: Settings) -> IssuerProfile:
         base = settings.public_base_url
         return cls(base_url=base, did=did_web(base), name=settings.issuer_name or "lti_badger",
-                   url=settings.issuer_url or base, email=settings.issuer_email, image=settings.issuer_image)
+                   url=settings.issuer_url or issuer_page_url(base), email=settings.issuer_email, image=settings.issuer_image)
 
     def facts(self) -> IssuerFacts:
         return IssuerFacts(did=self.did, name=self.name, url=self.url, email=self.email, image=self.image,

@@ -9,6 +9,7 @@ from .credential import Credential, StatusEntry, StatusList
 from .delivery import Delivery, DeliveryAttempt, WebhookEndpoint
 from .issuer import IssuerProfileRecord
 from .lti_state import CacheEntry, UsedNonce
+from .obapi import ApiToken, HostedCredential, HostedProfile, OAuthClient, OAuthCode, OAuthToken
 from .platform import Deployment, Platform, RegistrationInvite
 from .progress import Progress, ProgressEvent, ProgressSource
 from .skill import SkillConcept
@@ -20,4 +21,5 @@ __all__ = [
     "Course", "Credential", "Delivery", "DeliveryAttempt", "Deployment", "Enrollment", "IssuerProfileRecord", "Module",
     "Person", "Platform", "Progress", "ProgressEvent", "ProgressSource", "RegistrationInvite", "ResourceLink",
     "SkillConcept", "StatusEntry", "StatusList", "UsedNonce", "WalletExchange", "WebhookEndpoint",
+    "ApiToken", "HostedCredential", "HostedProfile", "OAuthClient", "OAuthCode", "OAuthToken",
 ]

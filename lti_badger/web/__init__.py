@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from . import admin, backpack, instructor, learner, lti, public, events, wallet
+from . import admin, backpack, instructor, learner, lti, obapi, public, events, vcapi, wallet
 from .db import init_db_session
 from .errors import register_error_handlers
 from .csrf import init_csrf
@@ -16,7 +16,8 @@ from .templating import init_templating
 
 static_assets = Blueprint("static_assets", __name__, static_folder="static", static_url_path="/assets")
 
-BLUEPRINTS = (lti.bp, public.bp, instructor.bp, learner.bp, admin.bp, events.bp, wallet.bp, backpack.bp)
+BLUEPRINTS = (lti.bp, public.bp, instructor.bp, learner.bp, admin.bp, events.bp, wallet.bp, backpack.bp, vcapi.bp,
+              obapi.oauth_bp, obapi.bp)
 
 
 def init_app(app: Flask) -> None:
@@ -31,4 +32,5 @@ def init_app(app: Flask) -> None:
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
     backpack.init_rate_limit(app)
+    obapi.init_app(app)
     app.wsgi_app = NavigationPosts(app.wsgi_app)  # type: ignore[method-assign]

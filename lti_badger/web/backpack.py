@@ -150,3 +150,4 @@ def init_rate_limit(app: Flask) -> None:
     view = limiter.limit(TOKEN_RATE_PER_LOGIN, key_func=_login_key, on_breach=_too_many)(view)
     view = limiter.limit(TOKEN_RATE_PER_ADDRESS, on_breach=_too_many)(view)
     app.view_functions["backpack.token"] = view
+    app.extensions["lti_badger.limiter"] = limiter

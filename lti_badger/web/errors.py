@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 
 def wants_json() -> bool:
-    if request.is_json or request.path.startswith(("/api/", "/xapi/", "/caliper/", "/canvas/", "/workflows/", "/ob2/")):
+    if request.is_json or request.path.startswith(("/api/", "/xapi/", "/caliper/", "/canvas/", "/workflows/", "/ob2/",
+                                                   "/ims/", "/credentials/issue")):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json", "application/ld+json"])
     return best in ("application/json", "application/ld+json")

@@ -5,26 +5,31 @@ privacy choice for public pages."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 import segno
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
+from ..awards import services as awards
 from ..backpack import services as backpack
 from ..backpack.ob2 import api_url, token_endpoint
+from ..credentials.clr import CLR_MEDIA_TYPE
 from ..credentials.exchanges import open_exchange
 from ..credentials.issuer_profiles import issuer_profile_for_course
 from ..credentials.microcredential import country_name
 from ..credentials.services import credential_document
 from ..criteria.evaluate import Decision, evaluate
+from ..criteria.rules import references
 from ..criteria.snapshots import load_snapshot, load_structure
 from ..deliveries.outbox import latest_credential
 from ..errors import BadgerError, NotFound
+from ..hostapi import services as hostapi
 from ..models import Achievement, AchievementVersion, Award, Credential, Enrollment
 from ..models.achievement import STATE_ACTIVE
 from ..models.award import AWARD_ACTIVE, AWARD_SUSPENDED
@@ -33,7 +38,8 @@ from . import queries
 from .auth import current_scope, require_scope
 from .db import db, rollback_refusal
 from .navigation import go
-from .templating import public_url
+from .obapi import SCOPE_WORDS
+from .templating import public_url, scoped_url
 from .wallet import wallet_links
 
 bp = Blueprint("learner", __name__, url_prefix="/me")
@@ -216,6 +222,9 @@ def _badge_page(achievement_id: int, *, exchange: dict | None = None):
         raise NotFound("no such badge in this course")
     item = items[0]
     share = _share_links(item.version, item.award, item.credential) if item.earned else None
+    if share is not None and item.status == "earned" and item.version.rule \
+            and references(item.version.rule).achievements:
+        share["clr"] = scoped_url("learner.pathway_record", achievement_id=achievement_id)
     enrollment = session.scalar(select(Enrollment).where(Enrollment.course_id == scope.course_id,
                                                          Enrollment.person_id == scope.person_id))
     issuer = issuer_profile_for_course(session, current_app.extensions["lti_badger"].settings, course.id)
@@ -223,6 +232,20 @@ def _badge_page(achievement_id: int, *, exchange: dict | None = None):
                            issuer=issuer, country=country_name(issuer.country) if issuer.country else None,
                            public_display=enrollment.public_display if enrollment else "name",
                            choices=PUBLIC_DISPLAY_CHOICES, saved=request.args.get("saved"))
+
+
+@bp.get("/badges/<int:achievement_id>/clr")
+@require_scope()
+def pathway_record(achievement_id: int):
+    """The signed CLR 2.0 of a pathway badge the learner holds, with the credentials it stacks."""
+    scope = current_scope()
+    session = db()
+    queries.get_achievement(session, scope, achievement_id)
+    record = awards.pathway_record(session, scope.course_id, scope.person_id, achievement_id,
+                                   datetime.now(timezone.utc))
+    response = Response(json.dumps(record, ensure_ascii=False, indent=2), mimetype=CLR_MEDIA_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="learner-record-{achievement_id}.json"'
+    return response
 
 
 @bp.post("/privacy")
@@ -261,6 +284,25 @@ def all_badges_wallet(award_id: int):
     scope = current_scope()
     held = queries.get_person_badge(db(), scope, award_id)
     return _all_badges_page(exchange=_wallet_exchange(held.award, scope.person_id), exchange_award=award_id)
+
+
+# --- apps the learner allowed through the OB 3.0 API -------------------------------------------------
+
+@bp.get("/apps")
+@require_scope()
+def apps():
+    scope = current_scope()
+    session = db()
+    return render_template("learner/apps.html", course=queries.get_course(session, scope),
+                           apps=hostapi.allowed_apps(session, scope.person_id, datetime.now(timezone.utc)),
+                           scope_words=SCOPE_WORDS, saved=request.args.get("saved"))
+
+
+@bp.post("/apps/<int:client_id>/revoke")
+@require_scope()
+def revoke_app(client_id: int):
+    hostapi.revoke_app(db(), current_scope().person_id, client_id, datetime.now(timezone.utc))
+    return go("learner.apps", saved="revoked")
 
 
 # --- "Show my badges on my Moodle profile": app passwords for the OB 2.0 backpack -----------------

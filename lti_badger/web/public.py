@@ -15,11 +15,13 @@ from sqlalchemy import select
 from ..credentials import baking
 from ..credentials.did import did_document
 from ..credentials.images import BadgeImage
+from ..credentials import issuer_profiles
 from ..credentials.issuer_profiles import achievement_document, get_issuer_image
 from ..credentials.jsonld import EU_CONTEXT_PATH, eu_context
 from ..credentials.safety import MAX_DOCUMENT_BYTES, parse_json
 from ..credentials.services import (
-    IssuerProfile, LocalSource, credential_document, current_signer, get_credential, verify_submitted,
+    IssuerProfile, LocalSource, credential_document, current_signer, get_credential, issuer_page_url,
+    verify_submitted,
 )
 from ..credentials.status import etag_of, get_status_list, status_list_credential, status_of
 from ..credentials.verify import Verification
@@ -216,6 +218,17 @@ def achievement_image(public_id: str, number: int):
     _achievement, version = _find_version(public_id, number)
     png, svg = baking.badge_images(version.name, version.image, version.image_type)
     return _image_response(svg if version.image_type == "image/svg+xml" else png, max_age=3600)
+
+
+@bp.get("/issuers/<entity_id>")
+def issuer_page(entity_id: str):
+    """The issuer profile a credential's `issuer.url` names: JSON-LD for machines, a page
+    with the issuer's badges and their criteria for people."""
+    page = issuer_profiles.issuer_page(db(), _services().settings, entity_id)
+    if _wants_machine():
+        return _json_response(page.profile, LD_JSON, max_age=300)
+    page_url = issuer_page_url(_issuer().base_url, entity_id)
+    return render_template("public/issuer.html", profile=page.profile, badges=page.badges, page_url=page_url)
 
 
 @bp.get("/issuers/<public_id>/image")

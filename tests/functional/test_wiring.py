@@ -14,7 +14,9 @@ FIXED_URLS = {
 
 
 def test_every_blueprint_and_fixed_url_is_registered(app):
-    assert {"lti", "public", "instructor", "learner", "admin", "events"} <= set(app.blueprints)
+    assert {"lti", "public", "instructor", "learner", "admin", "events", "vcapi", "ob3_oauth", "ob3_api"} \
+        <= set(app.blueprints)
+    assert "lti_badger.ob3" in app.extensions  # the OB 3.0 API's OAuth server and resource protector
     rules = {r.rule for r in app.url_map.iter_rules()}
     assert FIXED_URLS <= rules, FIXED_URLS - rules
     for prefix in ("/credentials/", "/status/", "/achievements/", "/course/", "/me/", "/admin/"):
@@ -34,7 +36,7 @@ def test_adapters_and_error_mapping(app, client):
 
 def test_every_cli_command_is_registered():
     assert {"init", "serve", "worker", "platform", "demo", "verify", "keys", "source", "deliveries", "audit",
-            "webhooks"} <= set(main.commands)
+            "webhooks", "api-token"} <= set(main.commands)
     assert CliRunner().invoke(main, ["--help"]).exit_code == 0
 
 

@@ -141,7 +141,10 @@ async function verdict(credential, options, note) {
     Array.isArray(credential)) {
     return ['not a JSON object'];
   }
-  const {errors, recommendations} = ob3Problems(credential);
+  // A CLR 2.0 ClrCredential is judged as a VC: the OB 3.0 rules are for its components.
+  const clr = [credential.type ?? []].flat().includes('ClrCredential');
+  const {errors, recommendations} = clr ?
+    {errors: [], recommendations: []} : ob3Problems(credential);
   recommendations.forEach(r => note(`recommendation: ${r}`));
   const problems = [...errors, ...(options.strict ? recommendations : [])];
   const proofs = [credential.proof ?? []].flat().filter(p =>

@@ -107,6 +107,10 @@ CSRF_EXEMPT = {
     ("POST", "/o/token"): "OAuth token endpoint: an app password or a refresh token, rate-limited with lockout",
     # W3C VC-API verification: public, stateless and rate-limited; it reads a credential and changes nothing.
     ("POST", "/credentials/verify"): "VC-API verify: public, changes nothing, rate-limited",
+    # Server to server, with their own credentials (docs/credentials.md, "Standard APIs").
+    ("POST", "/credentials/issue"): "VC-API issue: an operator's API token (Authorization: Bearer), stores nothing",
+    ("POST", "/ims/ob/v3p0/oauth/token"): "OAuth 2.0 token endpoint: client authentication and PKCE code verifier",
+    ("POST", "/ims/ob/v3p0/oauth/register"): "RFC 7591 client registration: JSON, creates an unprivileged client",
 }
 
 
