@@ -13,7 +13,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..cli import Context, pass_ctx
+from ..cli_context import Context, pass_ctx
 from ..keys import KIND_ISSUER, KIND_LTI
 from .baking import extract_credential
 from .safety import parse_json

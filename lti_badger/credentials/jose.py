@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from ..errors import BadInput
 from .keyresolve import DocumentSource, KeyProblem, PublicKey, _b64url, key_from_jwk, resolve
 from .safety import parse_json
-from .verify import (FAILED, NOT_CHECKED, PASSED, TAMPERED, Verification, check_format, controller_matches, describe,
+from .checks import (FAILED, NOT_CHECKED, PASSED, TAMPERED, Verification, check_format, controller_matches, describe,
                      issuer_id, verify_claims)
 
 ALGORITHMS = ("RS256", "ES256", "EdDSA")
