@@ -105,7 +105,7 @@ def verify_jwt(token: str, source: DocumentSource, now: datetime, result: Verifi
         return
     credential, conflicts = credential_of(payload)
     describe(credential, result)
-    model = check_format(credential, result)
+    model = check_format(credential, result, rdf_signed=False)
     if model is None:
         return
     result.kind = f"{result.kind}, as a JWT"
