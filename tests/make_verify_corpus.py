@@ -338,6 +338,28 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     ext["credentialSubject"]["achievement"]["achievementType"] = "ext:LabPassport"
     add("model-ext-achievement-type", sign(ext, ISSUER, "2025-01-15T10:00:00Z"))
     single = sign(base(), ISSUER, "2025-01-15T10:00:00Z")
+    # shapes seen in the wild: language-tagged values, several subjects, schema/evidence/refresh, a rich issuer
+    signed_at = "2025-01-15T10:00:00Z"
+    add("model-language-values", sign(base(name=[{"@value": "Lab Safety", "@language": "en"},
+                                                 {"@value": "Seguridad en el laboratorio", "@language": "es"}],
+                                           description={"@value": "Works safely.", "@language": "en"}),
+                                      ISSUER, signed_at), {"valid": True, "warning": "departs from the OB 3.0"})
+    two = base()
+    two["credentialSubject"] = [two["credentialSubject"], {**two["credentialSubject"], "id": "did:example:learner-43",
+                                                           "name": "Bo Learner"}]
+    add("model-multiple-subjects", sign(two, ISSUER, signed_at), {"valid": True, "warning": "departs from the OB 3.0"})
+    extras = base(credentialSchema=[{"id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/"
+                                           "ob_v3p0_achievementcredential_schema.json",
+                                     "type": "1EdTechJsonSchemaValidator2019"}],
+                  evidence=[{"id": "https://example.org/evidence/1", "type": ["Evidence"], "name": "Quiz"}],
+                  refreshService={"id": "https://example.org/refresh", "type": "1EdTechCredentialRefresh"})
+    extras["@context"] = [*extras["@context"], OB3_EXTENSIONS]
+    add("model-schema-evidence-refresh", sign(extras, ISSUER, signed_at))
+    add("model-issuer-object-extra-fields", sign(base({
+        "id": ISSUER_DID, "type": ["Profile"], "name": "Example College", "url": "https://example.edu",
+        "email": "badges@example.edu", "description": "A college.", "image": {"id": "https://example.edu/logo.png",
+                                                                             "type": "Image"},
+        "address": {"type": ["Address"], "addressCountry": "ES"}}), ISSUER, signed_at))
     add("model-single-proof-object", {**single, "proof": single["proof"][0]},
         {"valid": True, "warning": "departs from the OB 3.0 JSON schema"})
     add("model-unknown-context", {**base(**{"@context": [VC2, OB3, "https://example.org/my-context.jsonld"]}),
