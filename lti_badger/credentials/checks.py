@@ -38,6 +38,7 @@ PROOF_PURPOSE = "assertionMethod"
 
 PASSED, FAILED, NOT_CHECKED, WARNING = "passed", "failed", "not checked", "warning"
 CHECK_ORDER = ("format", "proof", "issuer key", "issuer identity", "dates", "status", "schema")
+_RANK = {name: i for i, name in enumerate(CHECK_ORDER)}
 TAMPERED = "the signature does not match: the credential was changed after it was signed"
 REVOKED = "revoked by its issuer"
 SUSPENDED = "suspended by its issuer"
@@ -146,8 +147,17 @@ class Verification:
         return "VERIFIED" if self.valid else "FAILED: " + "; ".join(self.failures)
 
     def add(self, name: str, state: str, reason: str) -> None:
-        self.checks = [c for c in self.checks if c.name != name] + [Check(name, state, reason)]
-        self.checks.sort(key=lambda c: CHECK_ORDER.index(c.name) if c.name in CHECK_ORDER else len(CHECK_ORDER))
+        """Sets a check, replacing an earlier answer for it; checks stay in `CHECK_ORDER`."""
+        check = Check(name, state, reason)
+        for i, existing in enumerate(self.checks):
+            if existing.name == name:
+                self.checks[i] = check
+                return
+        rank = _RANK.get(name, len(CHECK_ORDER))
+        at = len(self.checks)
+        while at and _RANK.get(self.checks[at - 1].name, len(CHECK_ORDER)) > rank:
+            at -= 1
+        self.checks.insert(at, check)
 
     def to_dict(self) -> dict[str, Any]:
         return {
