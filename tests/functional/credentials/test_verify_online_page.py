@@ -9,20 +9,12 @@ import re
 
 import pytest
 
-from tests.integration.credentials.test_verify_online import Server, _credential
+from tests.integration.credentials.test_verify_online import _credential, server  # noqa: F401 (fixture)
 
 
 @pytest.fixture
 def app_settings(app_settings):
     return {**app_settings, "outbound_allow": "127.0.0.0/8"}
-
-
-@pytest.fixture
-def server():
-    s = Server()
-    yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
 
 
 def test_page_and_vc_api_say_what_they_fetched_and_when(client, server):
