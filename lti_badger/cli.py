@@ -1,33 +1,23 @@
 """The `lti-badger` command line. Commands are thin: parse, call a service, print.
-Domain errors print their message and exit with status 1."""
+Domain errors print their message and exit with status 1. Each part's commands live in its
+`cli.py` and share the context of `cli_context.py`; this module, on top, gathers them."""
 
 from __future__ import annotations
 
 import sys
-from functools import cached_property
 
 import click
 
-from .app import Services, build_services
+from .awards.cli import audit
+from .cli_context import Context, pass_ctx
+from .credentials.cli import api_token, keys, verify
+from .deliveries.cli import deliveries, serve, webhooks, worker
+from .devtools.cli import demo
 from .errors import BadgerError
 from .keys import KIND_ISSUER, KIND_LTI
-from .settings import Settings, load_settings
-
-
-class Context:
-    """Lazily built settings and services shared by the commands of one invocation."""
-
-    @cached_property
-    def settings(self) -> Settings:
-        return load_settings()
-
-    @cached_property
-    def services(self) -> Services:
-        self.settings.instance_dir.mkdir(parents=True, exist_ok=True)
-        return build_services(self.settings)
-
-
-pass_ctx = click.make_pass_decorator(Context, ensure=True)
+from .lti.cli import platform
+from .progress.cli import source
+from .skills.cli import skills
 
 
 class BadgerGroup(click.Group):
@@ -76,52 +66,5 @@ def init(ctx: Context) -> None:
         click.echo(f"  {label:32} {url}")
 
 
-def _register_awards_and_deliveries() -> None:
-    from .awards.cli import audit
-    from .deliveries.cli import deliveries, serve, webhooks, worker
-
-    for command in (worker, deliveries, webhooks, serve, audit):
-        main.add_command(command)
-
-
-_register_awards_and_deliveries()
-
-
-def _register_platform_and_demo() -> None:
-    from .devtools.cli import demo
-    from .lti.cli import platform
-
-    main.add_command(platform)
-    main.add_command(demo)
-
-
-_register_platform_and_demo()
-
-
-def _register_progress() -> None:
-    from .progress.cli import source
-
-    main.add_command(source)
-
-
-_register_progress()
-
-
-def _register_credentials() -> None:
-    from .credentials.cli import api_token, keys, verify
-
-    main.add_command(verify)
-    main.add_command(keys)
-    main.add_command(api_token)
-
-
-_register_credentials()
-
-
-def _register_skills() -> None:
-    from .skills.cli import skills
-
-    main.add_command(skills)
-
-
-_register_skills()
+for command in (worker, deliveries, webhooks, serve, audit, platform, demo, source, verify, keys, api_token, skills):
+    main.add_command(command)

@@ -16,16 +16,23 @@ MAX_DEPTH = 48
 
 def depth_of(value: Any) -> int:
     """Nesting depth, computed without recursion; stops counting past `MAX_DEPTH`."""
-    deepest, stack = 0, [(value, 1)]
+    if not isinstance(value, (dict, list)):
+        return 1
+    deepest, stack = 1, [(value, 1)]
     while stack:
         node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > MAX_DEPTH:
-            return deepest
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
+        if depth > deepest:
+            deepest = depth
+            if deepest > MAX_DEPTH:
+                return deepest
+        leaf = False
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+            else:
+                leaf = True
+        if leaf and depth + 1 > deepest:  # only containers go on the stack; a scalar adds one level
+            deepest = depth + 1
     return deepest
 
 

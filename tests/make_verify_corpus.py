@@ -3,10 +3,12 @@ its provenance in SOURCES.md) and generated cases that cover every status state,
 type and every place a credential can be tampered with. Each case has its expected verdict:
 valid, or the check that must fail and words its reason must contain.
 
-    .venv/bin/python -m tests.make_verify_corpus DCC_VERIFIER_CORE_GIT DCC_DID_WEB_GIT
+    .venv/bin/python -m tests.make_verify_corpus VERIFIER_CORE_GIT DID_WEB_GIT VC_TEST_FIXTURES_GIT VALIDATOR_GIT
 
-The two arguments are git directories of digitalcredentials/verifier-core and
-digitalcredentials/dcc-did-web (their fixtures are TypeScript modules holding JSON). The
+The arguments are git directories of digitalcredentials/verifier-core and
+digitalcredentials/dcc-did-web (their fixtures are TypeScript modules holding JSON),
+digitalcredentials/vc-test-fixtures (credentials whose file names say their defects) and
+1EdTech/digital-credentials-public-validator (its OB 3.0 samples). The
 generated cases are signed afresh on every run (ECDSA and RSA keys are fixed test keys in
 this file; nothing here is a real key).
 """
@@ -336,7 +338,30 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     ext["credentialSubject"]["achievement"]["achievementType"] = "ext:LabPassport"
     add("model-ext-achievement-type", sign(ext, ISSUER, "2025-01-15T10:00:00Z"))
     single = sign(base(), ISSUER, "2025-01-15T10:00:00Z")
-    add("model-single-proof-object", {**single, "proof": single["proof"][0]})
+    # shapes seen in the wild: language-tagged values, several subjects, schema/evidence/refresh, a rich issuer
+    signed_at = "2025-01-15T10:00:00Z"
+    add("model-language-values", sign(base(name=[{"@value": "Lab Safety", "@language": "en"},
+                                                 {"@value": "Seguridad en el laboratorio", "@language": "es"}],
+                                           description={"@value": "Works safely.", "@language": "en"}),
+                                      ISSUER, signed_at), {"valid": True, "warning": "departs from the OB 3.0"})
+    two = base()
+    two["credentialSubject"] = [two["credentialSubject"], {**two["credentialSubject"], "id": "did:example:learner-43",
+                                                           "name": "Bo Learner"}]
+    add("model-multiple-subjects", sign(two, ISSUER, signed_at), {"valid": True, "warning": "departs from the OB 3.0"})
+    extras = base(credentialSchema=[{"id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/"
+                                           "ob_v3p0_achievementcredential_schema.json",
+                                     "type": "1EdTechJsonSchemaValidator2019"}],
+                  evidence=[{"id": "https://example.org/evidence/1", "type": ["Evidence"], "name": "Quiz"}],
+                  refreshService={"id": "https://example.org/refresh", "type": "1EdTechCredentialRefresh"})
+    extras["@context"] = [*extras["@context"], OB3_EXTENSIONS]
+    add("model-schema-evidence-refresh", sign(extras, ISSUER, signed_at))
+    add("model-issuer-object-extra-fields", sign(base({
+        "id": ISSUER_DID, "type": ["Profile"], "name": "Example College", "url": "https://example.edu",
+        "email": "badges@example.edu", "description": "A college.", "image": {"id": "https://example.edu/logo.png",
+                                                                             "type": "Image"},
+        "address": {"type": ["Address"], "addressCountry": "ES"}}), ISSUER, signed_at))
+    add("model-single-proof-object", {**single, "proof": single["proof"][0]},
+        {"valid": True, "warning": "departs from the OB 3.0 JSON schema"})
     add("model-unknown-context", {**base(**{"@context": [VC2, OB3, "https://example.org/my-context.jsonld"]}),
                                   "proof": single["proof"]}, fail("format", "https://example.org/my-context.jsonld"))
     # dates
@@ -411,6 +436,10 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
                                                                               "typ": "vc+jwt"}))
     add("jwt-header-jwk", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"jwk": {k: v for k, v in _rsa_jwk(
         _rsa_key(), "rsa-1").items() if k in ("kty", "n", "e")}}))
+    # a term no context defines: JSON-LD drops it, but a JOSE signature covers the bytes, so only a warning
+    add("jwt-undefined-term", jwt(claims(RSA_ISSUER, {**rs_cred, "favouriteColour": "blue"}), "RS256",
+                                  {"kid": RSA_JWKS + "#rsa-1"}),
+        {"valid": True, "warning": "favouriteColour is not defined"})
     token = jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"kid": RSA_JWKS + "#rsa-1"})
     head, body, sig = token.split(".")
     forged = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
@@ -561,7 +590,83 @@ def third_party(verifier_core: str, did_web: str) -> list[tuple[str, Any, dict[s
     return out
 
 
-def main(verifier_core: str, did_web: str) -> None:
+FIXTURES_BASE = "https://digitalcredentials.github.io/vc-test-fixtures/"
+FIXTURES_NOW = "2026-06-01T00:00:00Z"
+# A vc-test-fixtures file name says what is wrong with it; in our checks' terms (first match wins).
+FIXTURE_DEFECTS = (
+    ("tamperedStatus", ("status", "cannot be trusted")),
+    ("tampered", ("proof", "changed after it was signed")),
+    ("expiredStatus", ("status", "the status list expired on 2021-01-09")),
+    ("notYetValidStatus", ("status", "the status list is not valid until 3000-01-09")),
+    ("missingTypeStatus", ("status", "is not a BitstringStatusListCredential")),
+    ("badDidWeb", ("issuer key", "could not be retrieved")),
+    ("evoked", ("status", "revoked by its issuer")),  # "revoked", and "Revoked" after "noRegistry-"
+    ("notYetValid", ("dates", "not valid until 2099-01-01")),
+    ("-expired", ("dates", "expired on")),
+)
+# 1EdTech's public validator samples (inspector-vc/src/test/resources) whose keys resolve offline,
+# with its own verdicts (OB30Tests.java) in our checks' terms.
+VALIDATOR_SAMPLES = {
+    "ob30/simple-did-key-method.json": {"valid": True},
+    "ob30/simple-jwt.png": {"valid": True},
+    "ob30/simple-jwt.svg": {"valid": True},
+    "ob30/simple-jwt_v1.svg": {"valid": True},
+    "ob30/simple-err-issuer.json": {"valid": False, "check": "format", "reason": "does not name its issuer"},
+    "ob30/simple-err-context.json": {"valid": False, "check": "format", "reason": "first @context"},
+    "ob30/simple-err-type.json": {"valid": False, "check": "format", "reason": "OtherCredential"},
+    "ob30/simple-noproof.json": {"valid": False, "check": "proof", "reason": "not signed"},
+    "ob30/simple-eddsa-2022.json": {"valid": False, "check": "proof", "reason": "eddsa-2022, which this verifier"},
+    "ob30/simple-err-proof-method-unknown-did-method.json": {"valid": False, "check": "issuer key",
+                                                            "reason": "did:example"},
+    "ob30/simple-err-proof-method-no-scheme.json": {"valid": False, "check": "issuer key",
+                                                   "reason": "neither a DID URL nor an https URL"},
+    "ob30/sd/derivedcredential.json": {"valid": False, "check": "proof", "reason": "ecdsa-sd-2023"},
+}
+
+
+def _git_files(git_dir: str, prefix: str) -> list[str]:
+    listing = subprocess.run(["git", "-C", git_dir, "ls-tree", "-r", "-z", "--name-only", "HEAD", prefix],
+                             capture_output=True, text=True, check=True).stdout
+    return [path for path in listing.split("\0") if path]
+
+
+def _git_bytes(git_dir: str, path: str) -> bytes:
+    return subprocess.run(["git", "-C", git_dir, "show", f"HEAD:{path}"], capture_output=True, check=True).stdout
+
+
+def fixture_cases(vc_test_fixtures: str, validator: str) -> list[tuple[str, str, bytes, dict[str, Any], str]]:
+    """(name, folder, file bytes, expectation, bundle) for digitalcredentials/vc-test-fixtures
+    (every credential; its DIDs and status lists in the bundle) and 1EdTech's validator samples."""
+    out = []
+    folder = ROOT / "third-party" / "vc-test-fixtures"
+    folder.mkdir(parents=True, exist_ok=True)
+    docs = {}
+    for path in _git_files(vc_test_fixtures, "dids") + _git_files(vc_test_fixtures, "statusLists"):
+        if path.endswith(".md"):
+            continue
+        name = path.replace("/", "-") + ("" if path.endswith(".json") else ".json")
+        (folder / name).write_bytes(_git_bytes(vc_test_fixtures, path))
+        document = json.loads((folder / name).read_text())
+        docs[document["id"] if path.startswith("dids/") else FIXTURES_BASE + path] = name
+    docs[DCC_STATUS] = "statusLists-didkey-ed25519Signature2020-e5WK8CbZ1GjycuPombrj.json"
+    (folder / "docs.json").write_text(json.dumps(docs, indent=2, sort_keys=True) + "\n")
+    for path in _git_files(vc_test_fixtures, "verifiableCredentials"):
+        data = _git_bytes(vc_test_fixtures, path)
+        if not path.endswith(".json") or not data.strip():
+            continue  # the badges' PNG renderings; one empty file
+        defect = next((found for key, found in FIXTURE_DEFECTS if key in Path(path).stem), None)
+        expect = {"valid": False, "check": defect[0], "reason": defect[1]} if defect else {"valid": True}
+        name = "vctf-" + path.removeprefix("verifiableCredentials/").replace("/", "-").replace(" ", "")
+        out.append((name.removesuffix(".json"), "third-party/vc-test-fixtures", data, expect,
+                    "third-party/vc-test-fixtures/docs.json"))
+    for path, expect in VALIDATOR_SAMPLES.items():
+        data = _git_bytes(validator, "inspector-vc/src/test/resources/" + path)
+        name = "1edtech-validator-" + Path(path).stem
+        out.append((name, "third-party/1edtech", data, {**expect, "suffix": Path(path).suffix}, ""))
+    return out
+
+
+def main(verifier_core: str, did_web: str, vc_test_fixtures: str, validator: str) -> None:
     generated_dir = ROOT / "generated"
     generated_dir.mkdir(parents=True, exist_ok=True)
     (generated_dir / "docs.json").write_text(json.dumps(bundle(), indent=2) + "\n")
@@ -577,9 +682,14 @@ def main(verifier_core: str, did_web: str) -> None:
         (ROOT / folder / f"{name}.json").write_text(json.dumps(credential, indent=2) + "\n")
         cases.append({"name": name, "credential": f"{folder}/{name}.json", "docs": docs or None, "now": NOW,
                       **expect})
+    for name, folder, data, expect, docs in fixture_cases(vc_test_fixtures, validator):
+        suffix = expect.pop("suffix", ".json")
+        (ROOT / folder / f"{name}{suffix}").write_bytes(data)
+        cases.append({"name": name, "credential": f"{folder}/{name}{suffix}", "docs": docs or None,
+                      "now": FIXTURES_NOW, **expect})
     (ROOT / "cases.json").write_text(json.dumps(cases, indent=2) + "\n")
     print(f"{len(cases)} cases written to {ROOT}")
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:5])

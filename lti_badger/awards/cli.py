@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import Context, pass_ctx
+from ..cli_context import Context, pass_ctx
 from ..db import transaction
 from .audit import export_audit
 

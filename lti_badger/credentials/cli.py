@@ -16,7 +16,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..cli import Context, pass_ctx
+from ..cli_context import Context, pass_ctx
 from ..db import transaction
 from ..errors import BadInput
 from ..keys import KIND_ISSUER, KIND_LTI

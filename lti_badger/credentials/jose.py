@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from ..errors import BadInput
 from .keyresolve import DocumentSource, KeyProblem, PublicKey, _b64url, key_from_jwk, resolve
 from .safety import parse_json
-from .verify import (FAILED, NOT_CHECKED, PASSED, TAMPERED, Verification, check_format, controller_matches, describe,
+from .checks import (FAILED, NOT_CHECKED, PASSED, TAMPERED, Verification, check_format, controller_matches, describe,
                      issuer_id, verify_claims)
 
 ALGORITHMS = ("RS256", "ES256", "EdDSA")
@@ -105,7 +105,7 @@ def verify_jwt(token: str, source: DocumentSource, now: datetime, result: Verifi
         return
     credential, conflicts = credential_of(payload)
     describe(credential, result)
-    model = check_format(credential, result)
+    model = check_format(credential, result, rdf_signed=False)
     if model is None:
         return
     result.kind = f"{result.kind}, as a JWT"

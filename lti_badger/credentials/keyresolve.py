@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import unquote
 
@@ -149,6 +150,7 @@ def key_from_method(vm: dict[str, Any], method: str, default_controller: str) ->
     raise KeyProblem(f"the key {method} carries no public key this verifier can read")
 
 
+@lru_cache(maxsize=256)  # a pure function of the DID; an issuer signs many credentials with one key
 def _did_key(method: str) -> PublicKey:
     did, _, fragment = method.partition("#")
     identifier = did[len("did:key:"):]
@@ -157,6 +159,7 @@ def _did_key(method: str) -> PublicKey:
     return _key_from_multibase(identifier, method, did, "")
 
 
+@lru_cache(maxsize=256)
 def _did_jwk(method: str) -> PublicKey:
     did, _, fragment = method.partition("#")
     if fragment not in ("", "0"):

@@ -18,7 +18,7 @@ from ..errors import BadInput
 from .jose import split_compact
 from .keyresolve import DocumentSource, PublicKey
 from .statuscheck import parse_moment
-from .verify import CLOCK_SKEW, FAILED, NOT_CHECKED, PASSED, TAMPERED, Verification, _day
+from .checks import CLOCK_SKEW, FAILED, NOT_CHECKED, PASSED, TAMPERED, Verification, _day
 
 OB2_CONTEXT = "https://w3id.org/openbadges/v2"
 KIND_HOSTED = "Open Badges 2.0 (hosted)"

@@ -16,6 +16,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from .keyresolve import DocumentSource
@@ -61,6 +62,13 @@ def decode_bits(encoded: Any) -> bytes:
     base64/base64url without it (StatusList2021)."""
     if not isinstance(encoded, str) or not encoded:
         raise StatusProblem("the status list holds no encoded list")
+    return _decompressed(encoded)
+
+
+@lru_cache(maxsize=32)
+def _decompressed(encoded: str) -> bytes:
+    """Cached: every credential of an issuer reads the same few lists (a 16 KiB list takes
+    longer to inflate than the rest of the status check)."""
     body = encoded[1:] if encoded.startswith("u") else encoded  # gzip in base64 starts "H4sI"
     try:
         raw = base64.urlsafe_b64decode(body.replace("+", "-").replace("/", "_") + "=" * (-len(body) % 4))

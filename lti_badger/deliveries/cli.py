@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import click
 
-from ..cli import Context, pass_ctx
+from ..cli_context import Context, pass_ctx
 from ..db import transaction
 from ..errors import NotFound
 from ..models import Delivery

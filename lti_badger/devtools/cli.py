@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..cli import Context, pass_ctx
+from ..cli_context import Context, pass_ctx
 from ..errors import BadInput
 from .demo import (
     DEMO_COURSE_TITLE,
@@ -18,14 +18,13 @@ from .demo import (
     ToolServer,
     gradebook_version,
     base_summary,
-    headless_scenario,
     prepare_instance,
     register_platform,
     seed_simulator,
-    seed_tool,
     what_to_try,
 )
 from .demo_awards import deliver_pending, pull_grades
+from .scenario import headless_scenario, seed_tool
 from .lms_sim import LmsSimulator
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +28,7 @@ from .lms_sim import ROLE_INSTRUCTOR, ROLE_LEARNER, LaunchFailed, LmsSimulator
 from .lms_sim.state import LineItem
 
 if TYPE_CHECKING:
-    from ..cli import Context
+    from ..cli_context import Context
 
 log = logging.getLogger(__name__)
 
@@ -272,44 +271,6 @@ def run_steps(run: DemoRun, steps) -> None:
         step(run)
         run.summary["steps"].append({"name": name, "seconds": round(time.monotonic() - started, 3)})
         log.info("demo step done", extra={"step": name})
-
-
-def seed_steps() -> list[tuple[str, Callable[[DemoRun], None]]]:
-    """What both modes do first: everyone launches once (the tool learns the course and its
-    AGS/NRPS endpoints), the grades the LMS holds are pulled, the badges are designed and enabled."""
-    from .demo_awards import SEED_STEPS
-
-    return [
-        ("launch_instructor", step_launch_instructor),
-        ("launch_learners", step_launch_learners),
-        ("tool_records", step_tool_records),
-        ("gradebook_columns", step_gradebook_columns),
-        ("course_modules", step_course_modules),
-        *SEED_STEPS,
-    ]
-
-
-def seed_tool(run: DemoRun) -> dict[str, Any]:
-    """The interactive demo's starting state: the seed steps, one award suspended for review
-    (so the review queue has an item), then the gradebook columns and scores delivered to the LMS."""
-    from .demo_awards import step_deliver, step_suspend_for_review
-
-    run_steps(run, [*seed_steps(), ("suspend_for_review", step_suspend_for_review), ("deliver", step_deliver)])
-    run.summary["ok"] = all(launch["ok"] for launch in run.summary["launches"])
-    return run.summary
-
-
-def headless_scenario(run: DemoRun) -> dict[str, Any]:
-    """The demo without a browser. Each step reads and extends `run.summary`; later parts
-    (progress, criteria, awards, credentials, deliveries) add their own steps to this list."""
-    from .demo_awards import AWARD_STEPS
-    from .demo_credentials import CREDENTIAL_STEPS
-
-    run_steps(run, [*seed_steps(), *AWARD_STEPS, *CREDENTIAL_STEPS])
-    run.summary["ok"] = (all(launch["ok"] for launch in run.summary["launches"])
-                         and run.summary.get("awards", {}).get("ok", True)
-                         and run.summary.get("credentials", {}).get("ok", True))
-    return run.summary
 
 
 def gradebook_version(sim: LmsSimulator) -> int:

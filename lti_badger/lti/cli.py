@@ -10,7 +10,7 @@ import json
 import click
 from sqlalchemy import inspect
 
-from ..cli import Context, pass_ctx
+from ..cli_context import Context, pass_ctx
 from ..db import transaction
 from ..errors import BadInput, NotFound
 from ..models import Platform

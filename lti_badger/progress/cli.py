@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
-from ..cli import Context, pass_ctx
+from ..cli_context import Context, pass_ctx
 from ..db import transaction
 from ..errors import BadInput
 from . import sources

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import Context, pass_ctx
+from ..cli_context import Context, pass_ctx
 from ..db import transaction
 from .services import import_concepts, parse_esco_csv, search
 

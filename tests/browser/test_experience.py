@@ -18,7 +18,8 @@ from sqlalchemy import select
 from lti_badger.awards import services as awards
 from lti_badger.criteria.achievements import update_achievement
 from lti_badger.credentials.images import generate_png
-from lti_badger.devtools.demo import DEMO_CONTEXT_ID, INSTRUCTOR, LEARNERS, DemoRun, base_summary, run_steps, seed_steps
+from lti_badger.devtools.demo import DEMO_CONTEXT_ID, INSTRUCTOR, LEARNERS, DemoRun, base_summary, run_steps
+from lti_badger.devtools.scenario import seed_steps
 from lti_badger.models import Achievement, AchievementVersion, Award, Person
 
 GRACE, ALAN, KATHERINE = LEARNERS[0], LEARNERS[1], LEARNERS[2]

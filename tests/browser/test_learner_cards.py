@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from lti_badger.devtools.demo import DEMO_CONTEXT_ID, LEARNERS, DemoRun, base_summary, run_steps, seed_steps
+from lti_badger.devtools.demo import DEMO_CONTEXT_ID, LEARNERS, DemoRun, base_summary, run_steps
+from lti_badger.devtools.scenario import seed_steps
 
 # For each progress label: its height in lines, and whether it lies inside its card.
 LABELS = """[...document.querySelectorAll('.card .progress span')].map(span => {

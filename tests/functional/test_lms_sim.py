@@ -18,7 +18,7 @@ from flask import Flask, jsonify, redirect, request
 
 from lti_badger.devtools.lms_sim import ROLE_INSTRUCTOR, ROLE_LEARNER, LaunchFailed, LmsSimulator, parse_form
 from lti_badger.devtools.lms_sim import spec
-from lti_badger.devtools.lms_sim.simulator import _public_jwk
+from lti_badger.devtools.lms_sim.core import _public_jwk
 from tests.conftest import LiveServer
 
 CLIENT_ID = "test-tool"

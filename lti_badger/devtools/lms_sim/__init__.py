@@ -7,7 +7,8 @@
     response = sim.launch(requests.Session(), "u1", "c1")
 """
 
-from .simulator import LaunchFailed, LaunchForm, LmsSimulator, ToolKeysUnavailable, parse_form
+from .core import LaunchFailed, LaunchForm, ToolKeysUnavailable, parse_form
+from .simulator import LmsSimulator
 from .spec import (
     ROLE_CONTENT_DEVELOPER,
     ROLE_INST_ADMIN,

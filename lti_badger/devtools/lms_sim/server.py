@@ -1,4 +1,4 @@
-"""The simulator's HTTP side: a small Flask app over the `LmsSimulator` state. Each endpoint
+"""The simulator's HTTP side: a small Flask app over the `SimulatedLms` of `core.py`. Each endpoint
 checks what the specs require of the caller (registered client, redirect URI, bearer token and
 scope, media type) and answers like an LMS would, with a JSON error otherwise."""
 
@@ -17,7 +17,7 @@ import jwt
 from flask import Flask, Response, jsonify, request
 
 from . import spec
-from .simulator import MOODLE_TYPE_ID, LmsSimulator, ToolKeysUnavailable
+from .core import MOODLE_TYPE_ID, SimulatedLms, ToolKeysUnavailable
 from .state import AccessToken, DeepLinkReturn, LineItem, Received, Score, Tool
 
 
@@ -34,7 +34,7 @@ def _page(title: str, body: str) -> str:
             f"<body>{body}</body></html>")
 
 
-def _gradebook(sim: LmsSimulator, context_id: str, members: list[Any], users: dict[str, Any]) -> str:
+def _gradebook(sim: SimulatedLms, context_id: str, members: list[Any], users: dict[str, Any]) -> str:
     """The course's gradebook: the LMS's own columns (editable with the form below it) and the
     columns tools created, with the latest score each tool posted."""
     with sim.lock:
@@ -113,7 +113,7 @@ def _parse_time(value: Any) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def create_sim_app(sim: LmsSimulator) -> Flask:
+def create_sim_app(sim: SimulatedLms) -> Flask:
     app = Flask("lms_sim")
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from lti_badger.devtools.lms_sim import spec
-from lti_badger.devtools.lms_sim.simulator import parse_form
+from lti_badger.devtools.lms_sim import parse_form
 
 from .conftest import CONTEXT_ID, INSTRUCTOR, LEARNER, https_app
 

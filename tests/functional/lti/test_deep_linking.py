@@ -10,7 +10,7 @@ import requests
 from sqlalchemy import select
 
 from lti_badger.devtools.lms_sim import spec
-from lti_badger.devtools.lms_sim.simulator import parse_form
+from lti_badger.devtools.lms_sim import parse_form
 from lti_badger.models import Achievement, AchievementVersion, Course, ResourceLink
 
 from .conftest import CONTEXT_ID, INSTRUCTOR, LEARNER

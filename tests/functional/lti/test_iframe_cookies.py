@@ -7,7 +7,7 @@ from __future__ import annotations
 import requests
 
 from lti_badger.devtools.lms_sim import spec
-from lti_badger.devtools.lms_sim.simulator import parse_form
+from lti_badger.devtools.lms_sim import parse_form
 
 from .conftest import CONTEXT_ID, LEARNER, https_app
 

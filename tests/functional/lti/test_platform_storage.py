@@ -10,7 +10,7 @@ import re
 
 import requests
 
-from lti_badger.devtools.lms_sim.simulator import parse_form
+from lti_badger.devtools.lms_sim import parse_form
 
 from .conftest import CONTEXT_ID, INSTRUCTOR
 from .test_cookieless_launch import cookieless_browser

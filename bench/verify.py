@@ -1,0 +1,127 @@
+"""Credentials verified per second, offline, for each proof type our verifier accepts, next to
+the Node reference (the interop stack in tests/interop: @digitalbazaar/vc with the
+eddsa-rdfc-2022 cryptosuite) verifying an eddsa-rdfc-2022 credential in the same run.
+
+    .venv/bin/python bench/verify.py [--n 1000] [--node-n 300]
+
+Ours: for each proof type, N distinct OB 3.0 credentials (a learner, credential id and
+revocation index of their own) signed with that proof and verified with the whole
+`verify_credential` (format and JSON-LD safe mode, proof, issuer key from its DID document
+or JWKS, issuer identity, dates, a signed revocation list, the OB 3.0 schema), with
+documents from a `MapSource` bundle: nothing touches the network. The signing keys and
+documents are the verification corpus's (tests/make_verify_corpus.py). Node: one credential
+of the same shape signed once and verified N times in one process (`vc.verifyCredential`,
+status check stubbed), by `bench/node_sign_bench.mjs`. Rates are per CPU-second of the
+process (the one-core figure on a shared machine) and wall clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from credentials import Timer, node_rates, rate  # noqa: E402  (bench/credentials.py, beside this file)
+
+from lti_badger.credentials.eddsa import Signer, sign  # noqa: E402
+from lti_badger.credentials.checks import check_proofs  # noqa: E402
+from lti_badger.credentials.verify import MapSource, Verification, verify_credential  # noqa: E402
+from tests.make_verify_corpus import (ISSUER, JWK_ED, JWK_ED_DID, P256_DID, RSA_ISSUER, RSA_JWKS, STATUS,  # noqa: E402
+                                      base, bundle, entry, jws_rs256, jwt, ob2_signed_assertion, sign_2020,
+                                      sign_jcs)
+
+NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
+SIGNED_AT = "2025-01-15T10:00:00Z"
+JWK_ED_SIGNER = Signer(JWK_ED.seed, JWK_ED_DID + "#0")
+
+
+def issuer_at(did: str) -> dict[str, Any]:
+    return {"id": did, "type": ["Profile"], "name": "Example College"}
+
+
+def credential(i: int, issuer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The i-th learner's credential: its own id, learner and revocation index (bit 7 is set)."""
+    document = base(issuer, credentialStatus=entry("BitstringStatusListEntry", "revocation", STATUS + "revocation",
+                                                   100 + i % 1000))
+    document["id"] = f"urn:uuid:00000000-0000-4000-8000-{i:012d}"
+    subject = copy.deepcopy(document["credentialSubject"])
+    subject.update(id=f"did:example:learner-{i}", name=f"Learner {i}")
+    document["credentialSubject"] = subject
+    return document
+
+
+def jwt_claims(iss: str, vc: dict[str, Any]) -> dict[str, Any]:
+    return {"iss": iss, "jti": vc["id"], "nbf": 1736935200, "vc": vc}
+
+
+PROOF_TYPES: dict[str, Callable[[int], Any]] = {
+    "eddsa-rdfc-2022 (did:key)": lambda i: sign(credential(i), ISSUER, SIGNED_AT),
+    "eddsa-jcs-2022 (did:key)": lambda i: sign_jcs(credential(i), ISSUER),
+    "Ed25519Signature2020 (did:key)": lambda i: sign_2020(credential(i), ISSUER),
+    "VC-JWT EdDSA (did:jwk)": lambda i: jwt(credential(i, issuer_at(JWK_ED_DID)), "EdDSA",
+                                            {"kid": JWK_ED_SIGNER.verification_method, "typ": "vc+jwt"}),
+    "VC-JWT ES256 (did:jwk)": lambda i: jwt(jwt_claims(P256_DID, credential(i, issuer_at(P256_DID))), "ES256",
+                                            {"kid": P256_DID + "#0"}),
+    "VC-JWT RS256 (JWKS)": lambda i: jwt(jwt_claims(RSA_ISSUER, credential(i, issuer_at(RSA_ISSUER))), "RS256",
+                                         {"kid": RSA_JWKS + "#rsa-1"}),
+    "OB 2.0 signed (RS256 JWS)": lambda i: jws_rs256(ob2_signed_assertion(1000 + i)),
+}
+
+
+def full(document: Any, source: MapSource) -> bool:
+    return verify_credential(document, status_source=source, now=NOW).valid
+
+
+def proof_only(document: Any, source: MapSource) -> bool:
+    """What the Node reference checks besides structure and dates: proof, key, controller."""
+    result = Verification()
+    check_proofs(document, source, NOW, result)
+    return all(c.state == "passed" for c in result.checks)
+
+
+def measure(label: str, make: Callable[[int], Any], n: int, source: MapSource,
+            check: Callable[[Any, MapSource], bool] = full) -> tuple[float, float]:
+    documents = [make(i) for i in range(n)]
+    assert check(documents[0], source), label  # warms the caches of this shape
+    with Timer() as t:
+        verdicts = [check(d, source) for d in documents]
+    assert all(verdicts), f"{label}: {verdicts.count(False)} not verified"
+    return rate(n, t.cpu), rate(n, t.wall)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1000, help="credentials per proof type")
+    parser.add_argument("--node-n", type=int, default=300, help="verifications for the Node reference")
+    args = parser.parse_args()
+
+    source = MapSource(bundle())
+    rows = [(label, *measure(label, make, args.n, source)) for label, make in PROOF_TYPES.items()]
+    rdfc = PROOF_TYPES["eddsa-rdfc-2022 (did:key)"]
+    proof_row = ("eddsa-rdfc-2022 proof+key only", *measure("proof only", rdfc, args.n, source, proof_only))
+    node = node_rates(credential(0), args.node_n) or {}
+
+    print(f"{args.n} distinct credentials per proof type, full verify_credential offline; Node: {args.node_n} "
+          f"verifications; load average {os.getloadavg()[0]:.1f}")
+    print(f"{'':34} {'per CPU-s':>10} {'wall /s':>10}")
+    for label, cpu, wall in [*rows, proof_row]:
+        print(f"{label:34} {cpu:10.0f} {wall:10.0f}")
+    if not node:
+        print("Node reference not run: no node, or no `npm ci` in tests/interop")
+        return
+    print(f"{'Node reference eddsa-rdfc-2022':34} {node['verified_per_cpu_s']:10.1f} {node['verified_per_s']:10.1f}")
+    for label, (_name, cpu, wall) in (("full verify_credential", rows[0]), ("proof+key only", proof_row)):
+        print(f"eddsa-rdfc-2022 ours ({label}) / Node: {cpu / node['verified_per_cpu_s']:.1f}x per CPU-second, "
+              f"{wall / node['verified_per_s']:.1f}x wall clock")
+
+
+if __name__ == "__main__":
+    main()

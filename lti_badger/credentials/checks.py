@@ -1,0 +1,610 @@
+"""The checks of our verifier (format, proof, issuer key, issuer identity, dates, status,
+schema), each passed, failed or not checked with its reason in plain words, and the result
+they add up to. `verify.py` is the entry point that picks a format; `jose.py` (VC-JWT) and
+`ob2.py` (OB 2.0) build on the checks here, which import neither.
+
+Documents the checks need (DID documents, key sets, status lists) come from a
+`DocumentSource`: a file bundle or our own database offline, the outbound client online
+(`fetching.py`). JSON-LD contexts are never fetched (`jsonld.py`).
+
+Specs: VC 2.0 https://www.w3.org/TR/vc-data-model-2.0/ , VC 1.1 https://www.w3.org/TR/vc-data-model/ ,
+Data Integrity https://www.w3.org/TR/vc-data-integrity/ , OB 3.0 https://www.imsglobal.org/spec/ob/v3p0/
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..errors import BadInput
+from . import jcs
+from .eddsa import hash_data, proofs_of
+from .jsonld import ContextNotAvailable, canonicalize, safe_mode_problems, shipped_name
+from .keyresolve import DocumentSource, KeyProblem, PublicKey, did_web_url, resolve
+from .multibase import decode_base58btc
+from .schema import schema_errors
+from .statuscheck import StatusProblem, parse_moment, read_status
+
+CLOCK_SKEW = timedelta(seconds=300)
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+OB3_TYPES = ("OpenBadgeCredential", "AchievementCredential", "EndorsementCredential")
+OB3_CONTEXT_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/"
+PROOF_PURPOSE = "assertionMethod"
+
+PASSED, FAILED, NOT_CHECKED, WARNING = "passed", "failed", "not checked", "warning"
+CHECK_ORDER = ("format", "proof", "issuer key", "issuer identity", "dates", "status", "schema")
+_RANK = {name: i for i, name in enumerate(CHECK_ORDER)}
+TAMPERED = "the signature does not match: the credential was changed after it was signed"
+REVOKED = "revoked by its issuer"
+SUSPENDED = "suspended by its issuer"
+
+
+class MapSource:
+    """Documents from a map `{url or DID: document}` (a `--docs` bundle); a did:web DID is
+    also found under its DID document's URL."""
+
+    def __init__(self, docs: Mapping[str, Any] | None = None) -> None:
+        self.docs = dict(docs or {})
+
+    def get(self, url: str) -> dict[str, Any] | None:
+        found = self.docs.get(url)
+        if found is None and url.startswith("did:web:"):
+            found = self.docs.get(did_web_url(url))
+        return found if isinstance(found, dict) else None
+
+
+class ChainSource:
+    """The first source that knows a document wins."""
+
+    def __init__(self, *sources: DocumentSource) -> None:
+        self.sources = sources
+
+    def _first(self, url: str) -> tuple[DocumentSource | None, dict[str, Any] | None]:
+        for source in self.sources:
+            found = source.get(url)
+            if found is not None:
+                return source, found
+        return None, None
+
+    def get(self, url: str) -> dict[str, Any] | None:
+        return self._first(url)[1]
+
+    def as_of(self, url: str) -> datetime | None:
+        source, _found = self._first(url)
+        return _as_of(source, url) if source is not None else None
+
+    def fetched(self) -> list[dict[str, Any]]:
+        return [item for source in self.sources for item in _fetched(source)]
+
+    def recorded_status(self, credential_id: str, issuer: str | None) -> dict[str, bool] | None:
+        for source in self.sources:
+            found = _recorded(source, credential_id, issuer)
+            if found is not None:
+                return found
+        return None
+
+
+def _recorded(source: Any, credential_id: Any, issuer: str | None) -> dict[str, bool] | None:
+    """What the issuer's own records say beyond the status lists ({"suspension": bool, ...}),
+    when the source is that issuer's database; None otherwise."""
+    recorded = getattr(source, "recorded_status", None)
+    return recorded(credential_id, issuer) if callable(recorded) and isinstance(credential_id, str) else None
+
+
+def _as_of(source: Any, url: str) -> datetime | None:
+    """When a live source (our database, the network) read a document; None for a file."""
+    as_of = getattr(source, "as_of", None)
+    return as_of(url) if callable(as_of) else None
+
+
+def _fetched(source: Any) -> list[dict[str, Any]]:
+    fetched = getattr(source, "fetched", None)
+    return fetched() if callable(fetched) else []
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    state: str
+    reason: str
+
+    @property
+    def ok(self) -> bool:
+        return self.state != FAILED
+
+    @property
+    def message(self) -> str:
+        return self.reason
+
+
+@dataclass
+class Verification:
+    """The verdict, every check behind it, and what the credential says (for the page)."""
+
+    checks: list[Check] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    kind: str | None = None
+    credential_id: str | None = None
+    issuer: str | None = None
+    issuer_name: str | None = None
+    achievement: str | None = None
+    learner: str | None = None
+    valid_from: str | None = None
+    valid_until: str | None = None
+    status_as_of: datetime | None = None
+    revoked: bool | None = None
+    suspended: bool | None = None
+    fetched: list[dict[str, Any]] = field(default_factory=list)
+
+    def state_of(self, name: str) -> str | None:
+        return next((c.state for c in self.checks if c.name == name), None)
+
+    @property
+    def valid(self) -> bool:
+        return (bool(self.checks) and all(c.state != FAILED for c in self.checks)
+                and self.state_of("proof") == PASSED and self.state_of("issuer key") == PASSED)
+
+    @property
+    def failures(self) -> list[str]:
+        failed = [c.reason for c in self.checks if c.state == FAILED]
+        if failed:
+            return failed
+        return [c.reason for c in self.checks if c.state == NOT_CHECKED and c.name in ("proof", "issuer key")]
+
+    @property
+    def verdict(self) -> str:
+        return "VERIFIED" if self.valid else "FAILED: " + "; ".join(self.failures)
+
+    def add(self, name: str, state: str, reason: str) -> None:
+        """Sets a check, replacing an earlier answer for it; checks stay in `CHECK_ORDER`."""
+        check = Check(name, state, reason)
+        for i, existing in enumerate(self.checks):
+            if existing.name == name:
+                self.checks[i] = check
+                return
+        rank = _RANK.get(name, len(CHECK_ORDER))
+        at = len(self.checks)
+        while at and _RANK.get(self.checks[at - 1].name, len(CHECK_ORDER)) > rank:
+            at -= 1
+        self.checks.insert(at, check)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "verdict": self.verdict,
+            "kind": self.kind,
+            "credential_id": self.credential_id,
+            "issuer": self.issuer,
+            "issuer_name": self.issuer_name,
+            "achievement": self.achievement,
+            "learner": self.learner,
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+            "status_as_of": _xsd(self.status_as_of) if self.status_as_of else None,
+            "revoked": self.revoked,
+            "suspended": self.suspended,
+            "checks": [{"name": c.name, "state": c.state, "ok": c.ok, "reason": c.reason} for c in self.checks],
+            "warnings": list(self.warnings),
+            "fetched": list(self.fetched),
+        }
+
+
+def _xsd(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _day(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d")
+
+
+def types_of(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [t for t in value if isinstance(t, str)] if isinstance(value, list) else []
+
+
+def issuer_id(document: dict[str, Any]) -> str | None:
+    issuer = document.get("issuer")
+    if isinstance(issuer, str):
+        return issuer
+    if isinstance(issuer, dict) and isinstance(issuer.get("id"), str):
+        return issuer["id"]
+    return None
+
+
+def _text(value: Any) -> str | None:
+    """A name that may be a string or a language map / value object."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return _text(value.get("@value")) or next((v for v in value.values() if isinstance(v, str)), None)
+    if isinstance(value, list) and value:
+        return _text(value[0])
+    return None
+
+
+def describe(document: dict[str, Any], result: Verification) -> None:
+    """What the page shows: issuer, achievement, learner (where disclosed), dates."""
+    result.credential_id = document.get("id") if isinstance(document.get("id"), str) else None
+    result.issuer = issuer_id(document)
+    issuer = document.get("issuer")
+    result.issuer_name = _text(issuer.get("name")) if isinstance(issuer, dict) else None
+    subject = document.get("credentialSubject")
+    subject = subject[0] if isinstance(subject, list) and subject else subject
+    if isinstance(subject, dict):
+        achievement = subject.get("achievement")
+        if isinstance(achievement, dict):
+            result.achievement = _text(achievement.get("name"))
+        result.learner = _text(subject.get("name"))
+    result.achievement = result.achievement or _text(document.get("name"))
+    for attr, keys in (("valid_from", ("validFrom", "issuanceDate")), ("valid_until", ("validUntil", "expirationDate"))):
+        value = next((document[k] for k in keys if isinstance(document.get(k), str)), None)
+        setattr(result, attr, value)
+
+
+# --- format -----------------------------------------------------------------------------------
+
+def _contexts(document: dict[str, Any]) -> list[Any]:
+    contexts = document.get("@context")
+    return contexts if isinstance(contexts, list) else [contexts] if contexts is not None else []
+
+
+def check_format(document: dict[str, Any], result: Verification, *, rdf_signed: bool = True) -> str | None:
+    """The data model ("1.1" or "2.0"), or None when the document is not a credential we can read.
+    Terms its contexts leave undefined fail a Data Integrity credential (canonicalisation drops
+    them, so its signature does not cover them) and are only a warning under a JOSE signature,
+    which covers the bytes (`rdf_signed=False`)."""
+    contexts = _contexts(document)
+    first = contexts[0] if contexts else None
+    model = {VC_V1: "1.1", VC_V2: "2.0"}.get(first) if isinstance(first, str) else None
+    if model is None:
+        result.add("format", FAILED, "not a W3C verifiable credential: its first @context is "
+                                     f"{first!r}, not the VC 2.0 or VC 1.1 context")
+        return None
+    for context in contexts:
+        if isinstance(context, str) and shipped_name(context.split("#", 1)[0]) is None:
+            result.add("format", FAILED, f"it uses the JSON-LD context {context}, which this verifier does not "
+                                         "know (contexts are never fetched, so unknown ones are refused)")
+            return None
+        if not isinstance(context, (str, dict)):
+            result.add("format", FAILED, "its @context holds something that is neither a URL nor an object")
+            return None
+    types = types_of(document.get("type"))
+    if "VerifiableCredential" not in types:
+        result.add("format", FAILED, "not a verifiable credential: its type does not include VerifiableCredential")
+        return None
+    if issuer_id(document) is None:
+        result.add("format", FAILED, "the credential does not name its issuer")
+        return None
+    if "id" in document and not (isinstance(document["id"], str) and ":" in document["id"]):
+        result.add("format", FAILED, f"the credential's id ({str(document['id'])[:60]}) is not a URL")
+        return None
+    if not isinstance(document.get("credentialSubject"), (dict, list)):
+        result.add("format", FAILED, "the credential has no credentialSubject")
+        return None
+    if model == "1.1" and "issuanceDate" not in document:
+        result.add("format", FAILED, "a VC 1.1 credential must have an issuanceDate")
+        return None
+    ob3 = any(isinstance(c, str) and c.startswith(OB3_CONTEXT_PREFIX) for c in contexts)
+    if ob3 and any(t in types for t in OB3_TYPES):
+        result.kind = f"Open Badges 3.0 (VC {model})"
+    elif "ClrCredential" in types:
+        result.kind = f"CLR 2.0 (VC {model})"
+    else:
+        result.kind = f"verifiable credential (VC {model})"
+    problems = safe_mode_problems(document)
+    if problems and rdf_signed:
+        result.add("format", FAILED, "part of it has no meaning under its contexts, so the signature could not "
+                                     "cover it: " + "; ".join(problems[:3]))
+        return None
+    if problems:
+        result.warnings.append("part of it has no meaning under its contexts: " + "; ".join(problems[:3]))
+    result.add("format", PASSED, f"{result.kind}")
+    return model
+
+
+# --- proofs -----------------------------------------------------------------------------------
+
+_SUITES = {("DataIntegrityProof", "eddsa-rdfc-2022"): canonicalize,
+           ("DataIntegrityProof", "eddsa-jcs-2022"): jcs.canonicalize,
+           ("Ed25519Signature2020", None): canonicalize}
+
+
+@dataclass
+class _ProofOutcome:
+    proof: tuple[str, str]
+    key: tuple[str, str] | None = None
+    identity: tuple[str, str] | None = None
+
+
+def _suite_name(proof: dict[str, Any]) -> str:
+    name = proof.get("cryptosuite") or proof.get("type")
+    return name if isinstance(name, str) else "an unnamed proof"
+
+
+def _jcs_hash_without_context(document: dict[str, Any], proof: dict[str, Any]) -> bytes:
+    """eddsa-jcs-2022 as Digital Bazaar's cryptosuite 1.0 signs a proof that carries no
+    @context: the proof options hashed as they are, without the document's @context added
+    (the spec adds it). JCS gives @context no meaning, so accepting both forms lets no
+    change through: the document hash covers the document, @context included."""
+    options = {k: v for k, v in proof.items() if k != "proofValue"}
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    return (hashlib.sha256(jcs.canonicalize(options).encode()).digest()
+            + hashlib.sha256(jcs.canonicalize(unsecured).encode()).digest())
+
+
+def controller_matches(key: PublicKey, issuer: str | None) -> bool:
+    return issuer is not None and key.controller == issuer
+
+
+def identity_check(key: PublicKey, issuer: str | None) -> tuple[str, str]:
+    """Whether the signing key belongs to the issuer. An issuer named by a DID or a web
+    address that another key signed for is an impostor; an issuer id that names no one who
+    could hold a key (a `urn:uuid:`, as 1EdTech's samples use) ties to nothing, so the link
+    is not checked and the signer is named instead."""
+    if controller_matches(key, issuer):
+        return PASSED, f"the key belongs to the issuer {issuer}"
+    if issuer is not None and not issuer.startswith(("did:", "https:", "http:")):
+        return NOT_CHECKED, (f"the issuer's id {issuer} is not a DID or a web address, so nothing ties it to "
+                             f"a key; the credential was signed by {key.controller}")
+    return FAILED, f"the credential was signed by {key.controller}, not by its issuer {issuer}"
+
+
+def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: str | None, source: DocumentSource,
+                     now: datetime) -> _ProofOutcome:
+    suite = (proof.get("type"), proof.get("cryptosuite") if proof.get("type") == "DataIntegrityProof" else None)
+    canon = _SUITES.get(suite) if all(isinstance(part, (str, type(None))) for part in suite) else None
+    if canon is None:
+        return _ProofOutcome((FAILED, f"it is signed with {_suite_name(proof)}, which this verifier does not support "
+                                      "(eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020 and VC-JWT are)"))
+    if proof.get("proofPurpose") != PROOF_PURPOSE:
+        return _ProofOutcome((FAILED, f"the proof's purpose is {proof.get('proofPurpose')!r}, not "
+                                      "assertionMethod, so it does not assert the credential"))
+    expires = parse_moment(proof.get("expires"))
+    if expires is not None and expires + CLOCK_SKEW < now:
+        return _ProofOutcome((FAILED, f"the proof expired on {_day(expires)}"))
+    try:
+        key = resolve(proof.get("verificationMethod"), source)
+    except KeyProblem as e:
+        state = NOT_CHECKED if e.unavailable else FAILED
+        return _ProofOutcome((NOT_CHECKED, "the signature was not checked: the issuer's key is unknown"),
+                             key=(state, e.reason))
+    key_check = (PASSED, f"{key.kind} key {key.method}")
+    identity = identity_check(key, issuer)
+    if key.kind != "Ed25519":
+        return _ProofOutcome((FAILED, f"{_suite_name(proof)} needs an Ed25519 key, but {key.method} is {key.kind}"),
+                             key=key_check, identity=identity)
+    try:
+        signature = decode_base58btc(proof.get("proofValue", ""))
+    except BadInput:
+        return _ProofOutcome((FAILED, "the proof's signature value is not valid base58"), key_check, identity)
+    try:
+        messages = [hash_data(document, proof, canon)]
+        if canon is jcs.canonicalize and "@context" not in proof:
+            messages.append(_jcs_hash_without_context(document, proof))
+    except ContextNotAvailable as e:
+        return _ProofOutcome((FAILED, e.message), key_check, identity)
+    except (BadInput, KeyError, TypeError) as e:
+        return _ProofOutcome((FAILED, f"the credential could not be processed for its signature: {e}"), key_check,
+                             identity)
+    if len(signature) != 64 or not any(key.verify("EdDSA", m, signature) for m in messages):
+        return _ProofOutcome((FAILED, TAMPERED), key_check, identity)
+    return _ProofOutcome((PASSED, f"signed with {_suite_name(proof)} by {key.method}"), key_check, identity)
+
+
+def _worst(outcomes: list[tuple[str, str]]) -> tuple[str, str]:
+    for state in (FAILED, NOT_CHECKED):
+        found = [reason for s, reason in outcomes if s == state]
+        if found:
+            return state, "; ".join(dict.fromkeys(found))
+    return PASSED, "; ".join(dict.fromkeys(reason for _s, reason in outcomes))
+
+
+def check_proofs(document: dict[str, Any], source: DocumentSource, now: datetime, result: Verification) -> None:
+    """Every proof must hold (a proof set); adds the proof, issuer key and identity checks."""
+    issuer = issuer_id(document)
+    try:
+        proofs = proofs_of(document)
+    except BadInput as e:
+        result.add("proof", FAILED, e.message)
+        return
+    if not proofs:
+        result.add("proof", FAILED, "the credential carries no proof: it is not signed")
+        return
+    outcomes = [_check_one_proof(document, proof, issuer, source, now) for proof in proofs]
+    result.add("proof", *_worst([o.proof for o in outcomes]))
+    keys = [o.key for o in outcomes if o.key]
+    identities = [o.identity for o in outcomes if o.identity]
+    result.add("issuer key", *(_worst(keys) if keys else (NOT_CHECKED, "no key was looked up")))
+    result.add("issuer identity", *(_worst(identities) if identities else
+                                    (NOT_CHECKED, "the key's controller is unknown")))
+    if identities and result.state_of("issuer identity") == NOT_CHECKED:
+        result.warnings.append(result.checks[[c.name for c in result.checks].index("issuer identity")].reason)
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+def check_dates(document: dict[str, Any], model: str, now: datetime, result: Verification, *,
+                what: str = "the credential") -> None:
+    """Its validity period, with `CLOCK_SKEW` of slack either side (a status list re-issued
+    a moment ago may be dated a little ahead of the verifier's clock)."""
+    start_key, end_key = ("validFrom", "validUntil") if model == "2.0" else ("issuanceDate", "expirationDate")
+    if model == "2.0" and "validFrom" not in document and "issuanceDate" in document:
+        start_key = "issuanceDate"
+    problems: list[str] = []
+    start = end = None
+    for key in (start_key, end_key):
+        if key in document:
+            moment = parse_moment(document[key])
+            if moment is None:
+                problems.append(f"its {key} ({str(document[key])[:40]}) is not a valid date and time")
+            elif key == start_key:
+                start = moment
+            else:
+                end = moment
+    if problems:
+        result.add("dates", FAILED, "; ".join(problems))
+    elif end is not None and end + CLOCK_SKEW < now:
+        result.add("dates", FAILED, f"{what} expired on {_day(end)}")
+    elif start is not None and start - CLOCK_SKEW > now:
+        result.add("dates", FAILED, f"{what} is not valid until {_day(start)}")
+    elif end is not None and start is not None and end < start:
+        result.add("dates", FAILED, f"{what} ends ({_day(end)}) before it starts ({_day(start)})")
+    else:
+        since = f"valid since {_day(start)}" if start else "no start date"
+        result.add("dates", PASSED, f"{since}, {'valid until ' + _day(end) if end else 'does not expire'}")
+
+
+# --- status -----------------------------------------------------------------------------------
+
+_LIST_CACHE: dict[str, tuple[str, str] | None] = {}
+_LIST_CACHE_MAX = 64
+
+
+def _key_documents(listing: dict[str, Any], source: DocumentSource) -> list[Any]:
+    """The documents a list's keys come from: part of what a cached verdict depends on."""
+    try:
+        proofs = proofs_of(listing)
+    except BadInput:
+        return []
+    methods = [p.get("verificationMethod") for p in proofs]
+    return [source.get(m.split("#", 1)[0]) for m in methods
+            if isinstance(m, str) and not m.startswith(("did:key:", "did:jwk:"))]
+
+
+def _list_verifier(issuer: str | None, source: DocumentSource, now: datetime, warnings: list[str]):
+    """Verifies a status list credential (proof, key, expiry) before anything is read from
+    it; a list verified once (same bytes, same key documents) is not verified again."""
+
+    def verify_list(listing: dict[str, Any], purpose: str) -> None:
+        key = json.dumps([listing, _key_documents(listing, source)], sort_keys=True)
+        if key in _LIST_CACHE:
+            problem = _LIST_CACHE[key]
+        else:
+            problem = _list_problem(listing, source, now)
+            if len(_LIST_CACHE) >= _LIST_CACHE_MAX:
+                _LIST_CACHE.clear()
+            _LIST_CACHE[key] = problem
+        if problem:
+            state, reason = problem
+            raise StatusProblem(f"its {purpose} status list cannot be trusted: {reason}",
+                                unavailable=state == NOT_CHECKED)
+        if issuer_id(listing) != issuer:
+            warnings.append(f"its {purpose} status list was issued by {issuer_id(listing)}, not by the "
+                            "credential's issuer")
+
+    return verify_list
+
+
+def _list_problem(listing: dict[str, Any], source: DocumentSource, now: datetime) -> tuple[str, str] | None:
+    """(state, reason) of the first check of the list that did not pass, or None."""
+    inner = Verification()
+    contexts = _contexts(listing)
+    model = {VC_V1: "1.1", VC_V2: "2.0"}.get(contexts[0] if contexts and isinstance(contexts[0], str) else "", "2.0")
+    check_proofs(listing, source, now, inner)
+    check_dates(listing, model, now, inner, what="the status list")
+    for name in ("issuer key", "proof", "issuer identity", "dates"):
+        found = next((c for c in inner.checks if c.name == name), None)
+        if found is None or found.state != PASSED:
+            return (found.state, found.reason) if found else (FAILED, "it is not signed")
+    return None
+
+
+def check_status(document: dict[str, Any], source: DocumentSource, now: datetime, result: Verification) -> None:
+    """The status entries, then what the issuer's own records add: a credential issued with
+    one (revocation) entry is suspended in our database only, and our verifier says so."""
+    issuer = issuer_id(document)
+    _check_status_entries(document, source, now, result)
+    recorded = _recorded(source, document.get("id"), issuer)
+    if recorded is None or result.suspended is not None or result.revoked:
+        return
+    result.suspended = bool(recorded.get("suspension"))
+    if result.suspended:
+        result.add("status", FAILED, SUSPENDED + " (recorded by the issuer; other verifiers only see its "
+                                                 "revocation entry)")
+    elif result.state_of("status") == PASSED:
+        reason = next(c.reason for c in result.checks if c.name == "status")
+        when = f" as of {_xsd(result.status_as_of)}" if result.status_as_of else ""
+        result.add("status", PASSED, f"{reason}, not suspended{when} (recorded by the issuer)")
+
+
+def _check_status_entries(document: dict[str, Any], source: DocumentSource, now: datetime,
+                          result: Verification) -> None:
+    issuer = issuer_id(document)
+    try:
+        reading = read_status(document, source, _list_verifier(issuer, source, now, result.warnings), issuer)
+    except StatusProblem as e:
+        if e.unavailable:
+            result.add("status", NOT_CHECKED, f"not checked: {e.reason}")
+            result.warnings.append(f"whether the issuer revoked it could not be checked: {e.reason}")
+        else:
+            result.add("status", FAILED, e.reason)
+        return
+    if reading is None:
+        result.add("status", PASSED, "it carries no status information (its issuer cannot revoke it)")
+        return
+    as_of = [m for m in (_as_of(source, url) or valid_from for url, valid_from in reading.lists) if m is not None]
+    result.status_as_of = min(as_of) if as_of else None
+    read = reading.set_purposes + reading.clear_purposes
+    result.revoked = "revocation" in reading.set_purposes if "revocation" in read else None
+    result.suspended = "suspension" in reading.set_purposes if "suspension" in read else None
+    when = f" as of {_xsd(result.status_as_of)}" if result.status_as_of else ""
+    if result.revoked:
+        result.add("status", FAILED, REVOKED + (f" ({'; '.join(reading.reasons)})" if reading.reasons else ""))
+    elif result.suspended:
+        result.add("status", FAILED, SUSPENDED)
+    else:
+        words = {"revocation": "not revoked", "suspension": "not suspended"}
+        said = [words.get(p, f"{p}: clear") + when for p in dict.fromkeys(reading.clear_purposes)]
+        result.add("status", PASSED, ", ".join(said + reading.messages))
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+def _short(error: str) -> str:
+    return error if len(error) <= 160 else error[:157] + "..."
+
+
+def check_schema(document: dict[str, Any], result: Verification) -> None:
+    if not (result.kind or "").startswith("Open Badges 3.0") or "EndorsementCredential" in types_of(document.get("type")):
+        result.add("schema", NOT_CHECKED, "no Open Badges 3.0 schema applies to this kind of credential")
+        return
+    if _contexts(document)[0] != VC_V2:
+        result.add("schema", NOT_CHECKED, "the OB 3.0 JSON schema describes VC 2.0 credentials; this one is VC 1.1")
+        return
+    errors = []
+    if isinstance(document.get("proof"), dict):
+        # Common in the wild (VC 1.1 wallets, the W3C vectors); said in words, and the rest of
+        # the document is checked as if the proof were a list of one.
+        errors.append("its proof is a single object where the schema expects a list of proofs")
+        document = {**document, "proof": [document["proof"]]}
+    errors += schema_errors(document)
+    if errors:
+        result.add("schema", WARNING, "it departs from the OB 3.0 JSON schema (this does not affect its "
+                                      "signature): " + "; ".join(_short(e) for e in errors[:3]))
+        result.warnings.append("it departs from the OB 3.0 JSON schema")
+    else:
+        result.add("schema", PASSED, "matches the OB 3.0 JSON schema")
+
+
+# --- Data Integrity credentials ---------------------------------------------------------------
+
+def verify_data_integrity(document: dict[str, Any], source: DocumentSource, now: datetime,
+                          result: Verification) -> None:
+    describe(document, result)
+    model = check_format(document, result)
+    if model is None:
+        return
+    check_proofs(document, source, now, result)
+    verify_claims(document, model, source, now, result)
+
+
+def verify_claims(document: dict[str, Any], model: str, source: DocumentSource, now: datetime,
+                  result: Verification) -> None:
+    """The checks that do not depend on how the credential is secured."""
+    check_dates(document, model, now, result)
+    check_status(document, source, now, result)
+    check_schema(document, result)
