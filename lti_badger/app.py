@@ -41,7 +41,7 @@ def build_services(settings: Settings) -> Services:
 def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     settings = config if isinstance(config, Settings) else load_settings(config)
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
-    configure_logging()
+    configure_logging(settings.log_format)
 
     app = Flask(__name__, instance_path=str(settings.instance_dir), instance_relative_config=True)
     app.config.update(

@@ -15,6 +15,7 @@ ENV_PREFIX = "LTI_BADGER_"
 
 
 DYNAMIC_REGISTRATION_VALUES = ("open", "closed")
+LOG_FORMATS = ("auto", "json", "text")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class Settings:
     max_content_length: int = 5 * 1024 * 1024
     dynamic_registration: str = "open"  # "open": /lti/register accepts any LMS; "closed": refused
     outbound_allow: str = ""  # hosts or networks the outbound client may reach over http / privately
+    log_format: str = "auto"  # "json", "text", or "auto": text when stderr is a terminal
+    metrics_allow: str = "127.0.0.0/8, ::1"  # networks that may read /metrics ("" : none without the token)
+    metrics_token: str = ""  # a bearer token that opens /metrics from anywhere ("" : no token)
 
     @property
     def instance_dir(self) -> Path:
@@ -91,4 +95,6 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
     if values.get("dynamic_registration", "open") not in DYNAMIC_REGISTRATION_VALUES:
         raise ValueError(f"dynamic_registration must be one of {', '.join(DYNAMIC_REGISTRATION_VALUES)}, "
                          f"not {values['dynamic_registration']!r}")
+    if values.get("log_format", "auto") not in LOG_FORMATS:
+        raise ValueError(f"log_format must be one of {', '.join(LOG_FORMATS)}, not {values['log_format']!r}")
     return replace(Settings(), **{k: _coerce(k, v) for k, v in values.items()})

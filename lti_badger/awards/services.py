@@ -25,6 +25,7 @@ from ..deliveries.outbox import (
     ACTION_AWARD, ACTION_EXPIRE, ACTION_REINSTATE, ACTION_REVOKE, ACTION_SUSPEND, enqueue_award_change,
 )
 from ..errors import BadgerError, BadInput, Conflict, NotFound
+from ..metrics import AWARDS
 from ..models import Achievement, AchievementVersion, Award, Course, Credential, Enrollment, Person
 from ..models.achievement import STATE_ACTIVE, STATE_ARCHIVED
 from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_REVOKED, AWARD_SUSPENDED, LIVE_AWARD
@@ -176,6 +177,7 @@ def _create_award(session: Session, achievement: Achievement, version: Achieveme
                          credential=credential)
     log.info("award created", extra={"award_id": award.id, "achievement_id": achievement.id,
                                      "person_id": person_id, "by": awarded_by})
+    AWARDS.labels(awarded_by).inc()
     del learner
     return award
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, g
 from sqlalchemy.orm import Session
 
+from ..db import database_outage
 from ..errors import BadgerError
 
 
@@ -32,6 +33,7 @@ def init_db_session(app: Flask) -> None:
             try:
                 if response.status_code < 400:
                     session.commit()
+                    database_outage.recovered()
                 else:
                     session.rollback()
             finally:
