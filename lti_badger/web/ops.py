@@ -1,6 +1,6 @@
 """Blueprint and hooks for whoever runs the tool: `/healthz` (the process answers), `/readyz`
 (the database answers at this release's schema; Redis is reported but degrades rather than
-fails), `/metrics` (Prometheus, for the networks in `metrics_allow` or a bearer token), a
+fails), `/metrics` (Prometheus, for the networks in `metrics_allow` or a bearer token), `/openapi.json`, a
 request id on every request (accepted from `X-Request-ID` or made up, returned, and on every
 log line), and the request latency histogram."""
 
@@ -11,6 +11,7 @@ import ipaddress
 import re
 import time
 import uuid
+from importlib.metadata import version
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +22,7 @@ from ..lti.cache import redis_reachable
 from ..logging import NO_REQUEST, request_id
 from ..metrics import REQUEST_SECONDS, exposition
 from ..migrate import SCHEMA_BEHIND, schema_state
+from .openapi import build_document
 
 bp = Blueprint("ops", __name__)
 
@@ -87,6 +89,16 @@ def metrics():
     if not _metrics_allowed():
         raise Forbidden("metrics are open to the networks in `metrics_allow` or with the metrics token")
     return Response(exposition(_services().sessions), content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    """The OpenAPI 3.1 document of every JSON endpoint (`web.openapi` and its fragments)."""
+    document = current_app.extensions.get("lti_badger.openapi")
+    if document is None:
+        document = build_document(_services().settings.public_base_url, version("lti-badger"))
+        current_app.extensions["lti_badger.openapi"] = document
+    return document
 
 
 def init_ops(app: Flask) -> None:
