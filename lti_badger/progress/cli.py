@@ -126,10 +126,12 @@ def list_(ctx: Context, platform_id: int | None, as_json: bool) -> None:
 @pass_ctx
 def sync(ctx: Context, platform_id: int | None) -> None:
     """Pull now: Canvas REST and Moodle WS sources, then AGS + NRPS of every course with them."""
+    from ..cli_progress import progress
     from .schedule import sync_all
 
-    lines = sync_all(ctx.services.sessions, ctx.services.keys, _now, redis_url=ctx.settings.redis_url,
-                     platform_id=platform_id)
+    with progress("pulling sources and courses") as steps:
+        lines = sync_all(ctx.services.sessions, ctx.services.keys, _now, redis_url=ctx.settings.redis_url,
+                         platform_id=platform_id, steps=steps)
     for line in lines:
         click.echo(str(line))
     if not lines:
