@@ -137,3 +137,24 @@ def test_admin_health_turns_red_while_the_lms_refuses_deliveries(tool, sim, ags)
     sim.failures.clear()  # the LMS is back: the retry goes through and the page is green again
     _drain(worker, tool.sessions)
     assert "Every check passes" in admin.get(tool.url + "/admin/").text
+
+
+def test_under_several_processes_a_scrape_adds_up_every_process(tmp_path, engine, database_url):
+    """What gunicorn's processes do with PROMETHEUS_MULTIPROC_DIR: each counts in its own file,
+    and whichever process answers /metrics reports the sum."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    count = "from lti_badger.metrics import AWARDS; AWARDS.labels('rule').inc({n})"
+    for n in (2, 3):
+        subprocess.run([sys.executable, "-c", count.format(n=n)], env=env, check=True)
+    scrape = ("import sys; from lti_badger.db import make_engine, make_sessionmaker; "
+              "from lti_badger.metrics import exposition; "
+              "sys.stdout.write(exposition(make_sessionmaker(make_engine(sys.argv[1]))).decode())")
+    body = subprocess.run([sys.executable, "-c", scrape, database_url], env=env, check=True,
+                          capture_output=True, text=True).stdout
+    scraped = samples(body)
+    assert scraped[("lti_badger_awards_total", (("awarded_by", "rule"),))] == 5
+    assert ("lti_badger_deliveries", (("status", "pending"),)) in scraped
