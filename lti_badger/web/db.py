@@ -33,9 +33,10 @@ def init_db_session(app: Flask) -> None:
             try:
                 if response.status_code < 400:
                     session.commit()
-                    database_outage.recovered()
                 else:
                     session.rollback()
+                if response.status_code != 503:  # the database answered this request
+                    database_outage.recovered()
             finally:
                 session.close()
         return response
