@@ -40,6 +40,7 @@ class Settings:
     log_format: str = "auto"  # "json", "text", or "auto": text when stderr is a terminal
     metrics_allow: str = "127.0.0.0/8, ::1"  # networks that may read /metrics ("" : none without the token)
     metrics_token: str = ""  # a bearer token that opens /metrics from anywhere ("" : no token)
+    proxy_hops: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto (trusted)
 
     @property
     def instance_dir(self) -> Path:

@@ -158,3 +158,12 @@ def test_under_several_processes_a_scrape_adds_up_every_process(tmp_path, engine
     scraped = samples(body)
     assert scraped[("lti_badger_awards_total", (("awarded_by", "rule"),))] == 5
     assert ("lti_badger_deliveries", (("status", "pending"),)) in scraped
+
+
+def test_behind_a_proxy_the_allow_list_sees_the_client_not_the_proxy(app_settings):
+    app = create_app({**app_settings, "proxy_hops": 1})
+    client = app.test_client()
+    forwarded = {"X-Forwarded-For": "203.0.113.9"}  # the proxy itself connects from 127.0.0.1
+    assert client.get("/metrics", headers=forwarded).status_code == 403
+    assert client.get("/metrics").status_code == 200
+    app.extensions["lti_badger"].engine.dispose()
