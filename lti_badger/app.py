@@ -56,10 +56,11 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
            if settings.public_base_url.startswith("https://") else {}),
     )
     app.extensions["lti_badger"] = build_services(settings)
-    if settings.proxy_hops:  # the client's address and scheme as the proxy saw them (limits, /metrics)
+    if settings.proxy_hops:  # the client's address, scheme and path prefix as the proxy saw them
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_prefix=hops)
 
     from .web import init_app as init_web
 

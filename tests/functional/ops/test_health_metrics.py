@@ -166,4 +166,6 @@ def test_behind_a_proxy_the_allow_list_sees_the_client_not_the_proxy(app_setting
     forwarded = {"X-Forwarded-For": "203.0.113.9"}  # the proxy itself connects from 127.0.0.1
     assert client.get("/metrics", headers=forwarded).status_code == 403
     assert client.get("/metrics").status_code == 200
+    page = client.get("/no-such-page", headers={"X-Forwarded-Prefix": "/badges"}).get_data(as_text=True)
+    assert 'href="/badges/assets/' in page  # under a path of a shared host, links keep the path
     app.extensions["lti_badger"].engine.dispose()
