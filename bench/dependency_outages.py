@@ -4,80 +4,148 @@ database down under a steady request loop, on a private Redis and a private Post
 
     .venv/bin/python bench/dependency_outages.py
 """
-import json, logging, statistics, sys, tempfile, threading, time, uuid
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
 from pathlib import Path
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import requests
-from lti_badger.app import create_app
-from lti_badger.db import make_engine
-from lti_badger.migrate import upgrade
-from lti_badger.lti.cache import redis_breaker
-from lti_badger.devtools.lms_sim import LmsSimulator
-from tests.private_servers import PrivatePostgres, PrivateRedis
-from tests.functional.lti.conftest import start_tool, register_sim, CONTEXT_ID, LEARNER
-from tests.functional.deliveries.test_ags import _award, _drain, _worker
-from tests.functional.ops.test_dependency_faults import _ags_of
 
-class Count(logging.Handler):
-    def __init__(self): super().__init__(); self.by_level = {}
-    def emit(self, r): self.by_level[r.levelname] = self.by_level.get(r.levelname, 0) + 1
-counter = Count(); logging.getLogger("lti_badger").addHandler(counter)
-logging.getLogger("lti_badger").setLevel(logging.INFO)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-pg = PrivatePostgres().start()
-try:
-    eng = make_engine(pg.url); upgrade(eng); eng.dispose()
-    redis = PrivateRedis().start()
-    tool, server = start_tool({"database_url": pg.url, "redis_url": redis.url, "instance_path": tempfile.mkdtemp(prefix="lti-badger-outages-"),
-                               "secret_key": "m-" + uuid.uuid4().hex, "in_process_worker": False})
-    redis_breaker(redis.url).retry_seconds = 15.0
-    sim = LmsSimulator().start()
-    register_sim(tool, sim); sim.add_course(CONTEXT_ID, "Biology 101"); sim.add_user(LEARNER, "Grace", "g@example.edu")
-    sim.enroll(CONTEXT_ID, LEARNER, ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"])
-    def launches(n):
-        codes, times = [], []
-        for _ in range(n):
-            t = time.monotonic(); r = sim.launch(requests.Session(), LEARNER, CONTEXT_ID); times.append(time.monotonic() - t); codes.append(r.status_code)
-        return {"codes": {c: codes.count(c) for c in set(codes)}, "median_ms": round(statistics.median(times) * 1000), "max_ms": round(max(times) * 1000)}
-    out = {"redis_up": launches(20)}
-    redis.stop(); counter.by_level.clear()
-    out["redis_down"] = launches(20)
-    ags = _ags_of(tool); _award(tool, ags)
-    t = time.monotonic(); _drain(_worker(tool), tool.sessions); out["redis_down_award_delivered_s"] = round(time.monotonic() - t, 2)
-    out["redis_down_scores"] = len(sim.scores(CONTEXT_ID))
-    out["redis_down_log_levels"] = dict(counter.by_level)
-    redis.start(); time.sleep(15.2)
-    out["redis_back"] = launches(20)
-    out["redis_back_log_levels"] = dict(counter.by_level)
-    # database outage under a steady request loop
-    counter.by_level.clear()
+from lti_badger.db import make_engine  # noqa: E402
+from lti_badger.devtools.lms_sim import LmsSimulator  # noqa: E402
+from lti_badger.lti.cache import REDIS_RETRY_SECONDS  # noqa: E402
+from lti_badger.migrate import upgrade  # noqa: E402
+from tests.functional.deliveries.test_ags import _award, _drain, _worker  # noqa: E402
+from tests.functional.lti.conftest import CONTEXT_ID, LEARNER, register_sim, start_tool  # noqa: E402
+from tests.functional.ops.test_dependency_faults import _ags_of  # noqa: E402
+from tests.private_servers import PrivatePostgres, PrivateRedis  # noqa: E402
+
+LEARNER_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+
+
+class LevelCount(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.levels: dict[str, int] = {}
+        self.warnings: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.levels[record.levelname] = self.levels.get(record.levelname, 0) + 1
+        if record.levelno >= logging.WARNING:
+            self.warnings.append(record.getMessage())
+
+
+def launches(sim: LmsSimulator, n: int) -> dict:
+    codes, seconds = [], []
+    for _ in range(n):
+        started = time.monotonic()
+        codes.append(sim.launch(requests.Session(), LEARNER, CONTEXT_ID).status_code)
+        seconds.append(time.monotonic() - started)
+    return {"codes": {c: codes.count(c) for c in set(codes)}, "median_ms": round(statistics.median(seconds) * 1000),
+            "max_ms": round(max(seconds) * 1000)}
+
+
+def redis_outage(tool, sim, redis: PrivateRedis, logs: LevelCount) -> dict:
+    out = {"redis_up": launches(sim, 20)}
+    redis.stop()
+    logs.levels.clear()
+    out["redis_down"] = launches(sim, 20)
+    _award(tool, _ags_of(tool))
+    started = time.monotonic()
+    _drain(_worker(tool), tool.sessions)
+    out["award_delivered_s"] = round(time.monotonic() - started, 2)
+    out["scores_in_gradebook"] = len(sim.scores(CONTEXT_ID))
+    out["log_levels_while_down"] = dict(logs.levels)
+    redis.start()
+    time.sleep(REDIS_RETRY_SECONDS + 0.2)
+    out["redis_back"] = launches(sim, 20)
+    out["log_levels_until_back"] = dict(logs.levels)
+    return out
+
+
+def database_outage(tool, pg: PrivatePostgres, logs: LevelCount, *, down_seconds: float = 10.0) -> dict:
+    logs.levels.clear()
+    logs.warnings.clear()
     url = tool.url + f"/credentials/{uuid.uuid4()}.json"
-    results = []; stop = threading.Event()
-    def loop():
+    results: list[tuple[float, object, str | None, float]] = []
+    stop = threading.Event()
+
+    def loop() -> None:
         while not stop.is_set():
-            t = time.monotonic()
+            started = time.monotonic()
             try:
-                r = requests.get(url, headers={"Accept": "application/json"}, timeout=10)
-                results.append((t, r.status_code, r.headers.get("Retry-After"), time.monotonic() - t))
-            except requests.RequestException as e:
-                results.append((t, "exc", None, time.monotonic() - t))
+                answer = requests.get(url, headers={"Accept": "application/json"}, timeout=10)
+                results.append((started, answer.status_code, answer.headers.get("Retry-After"),
+                                time.monotonic() - started))
+            except requests.RequestException:
+                results.append((started, "exception", None, time.monotonic() - started))
             time.sleep(0.02)
-    threads = [threading.Thread(target=loop) for _ in range(4)]; [th.start() for th in threads]
-    time.sleep(3); down_at = time.monotonic(); pg.stop(); stopped = time.monotonic()
-    time.sleep(10); up_at = time.monotonic(); pg.start(); started = time.monotonic()
-    time.sleep(5); stop.set(); [th.join() for th in threads]
-    during = [r for r in results if stopped <= r[0] < up_at]
+
+    threads = [threading.Thread(target=loop) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(3)
+    pg.stop()
+    stopped = time.monotonic()
+    time.sleep(down_seconds)
+    restarting = time.monotonic()
+    pg.start()
+    started = time.monotonic()
+    time.sleep(5)
+    stop.set()
+    for t in threads:
+        t.join()
+    during = [r for r in results if stopped <= r[0] < restarting]
     after = [r for r in results if r[0] >= started]
     first_ok = min((r[0] for r in after if r[1] == 404), default=None)
-    out["db"] = {"requests_total": len(results), "during_outage": len(during),
-                 "during_codes": {str(c): sum(1 for r in during if r[1] == c) for c in set(r[1] for r in during)},
-                 "during_retry_after": sorted(set(str(r[2]) for r in during)),
-                 "during_max_ms": round(max(r[3] for r in during) * 1000) if during else None,
-                 "pg_start_took_s": round(started - up_at, 2),
-                 "first_ok_after_start_s": round(first_ok - started, 2) if first_ok else None,
-                 "after_codes": {str(c): sum(1 for r in after if r[1] == c) for c in set(r[1] for r in after)},
-                 "log_levels": dict(counter.by_level)}
-    print(json.dumps(out, indent=1))
-    server.stop(); sim.stop(); tool.app.extensions["lti_badger"].engine.dispose()
-finally:
-    pg.remove()
+
+    def codes(rows):
+        return {str(c): sum(1 for r in rows if r[1] == c) for c in {r[1] for r in rows}}
+
+    return {"requests": len(results), "while_down": len(during), "codes_while_down": codes(during),
+            "retry_after_while_down": sorted({str(r[2]) for r in during}),
+            "slowest_while_down_ms": round(max(r[3] for r in during) * 1000) if during else None,
+            "pg_start_s": round(started - restarting, 2),
+            "first_answer_after_start_s": round(first_ok - started, 2) if first_ok else None,
+            "codes_after": codes(after), "log_levels": dict(logs.levels), "warnings": logs.warnings}
+
+
+def main() -> None:
+    logs = LevelCount()
+    logging.getLogger("lti_badger").addHandler(logs)
+    pg = PrivatePostgres().start()
+    redis = PrivateRedis().start()
+    sim = LmsSimulator().start()
+    try:
+        engine = make_engine(pg.url)
+        upgrade(engine)
+        engine.dispose()
+        tool, server = start_tool({"database_url": pg.url, "redis_url": redis.url, "in_process_worker": False,
+                                   "instance_path": tempfile.mkdtemp(prefix="lti-badger-outages-"),
+                                   "secret_key": "outages-" + uuid.uuid4().hex})
+        register_sim(tool, sim)
+        sim.add_course(CONTEXT_ID, "Biology 101")
+        sim.add_user(LEARNER, "Grace Hopper", "grace@example.edu")
+        sim.enroll(CONTEXT_ID, LEARNER, [LEARNER_ROLE])
+        print(json.dumps({"redis": redis_outage(tool, sim, redis, logs),
+                          "database": database_outage(tool, pg, logs)}, indent=1))
+        server.stop()
+        tool.app.extensions["lti_badger"].engine.dispose()
+    finally:
+        sim.stop()
+        redis.stop()
+        pg.remove()
+
+
+if __name__ == "__main__":
+    main()

@@ -68,14 +68,10 @@ def query_param(name: str, schema: dict[str, Any] | None = None, description: st
 def operation(summary: str, tag: str, responses: dict[str, Any], *, parameters: list | None = None,
               body: dict[str, Any] | None = None, security: list | None = None,
               description: str = "") -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": responses}
-    if description:
-        op["description"] = description
-    if parameters:
-        op["parameters"] = parameters
-    if body:
-        op["requestBody"] = body
-    if security is not None:
+    fields = {"summary": summary, "description": description, "tags": [tag], "parameters": parameters,
+              "requestBody": body, "responses": responses}
+    op = {key: value for key, value in fields.items() if value}
+    if security is not None:  # [] would mean "no authentication" and is kept
         op["security"] = security
     return op
 
