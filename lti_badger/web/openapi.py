@@ -3,9 +3,11 @@ ingest, verification and VC-API, the OB 2.0 backpack API, public documents, the 
 health endpoints).
 
 Other parts add their paths without touching this file: any module `lti_badger/web/openapi_*.py`
-with a `PATHS` dict (and optionally `SCHEMAS` and `TAGS`) is merged in, using the helpers here
-(`json_answer`, `errors`, `path_param`, ...). A path + method defined twice is an error, and a
-test checks that every JSON route of the app is documented."""
+with a `PATHS` dict (and optionally `SCHEMAS`, `SECURITY_SCHEMES` and `TAGS`) is merged in; the
+helpers here (`operation`, `json_answer`, `errors`, `path_param`, ...) are there to use. A
+fragment's operation replaces the one here for the same path and method; two fragments
+documenting the same operation are an error. A test checks that every JSON route of the app is
+documented."""
 
 from __future__ import annotations
 
@@ -289,23 +291,31 @@ def fragments() -> list[Any]:
 
 def _merge(target: dict[str, Any], extra: dict[str, Any], what: str) -> None:
     for key, value in extra.items():
-        if what == "path" and key in target:
-            clash = set(target[key]) & set(value)
-            if clash:
-                raise ValueError(f"{', '.join(sorted(clash))} {key} is documented twice")
-            target[key] = {**target[key], **value}
-        elif key in target and target[key] != value:
+        if key in target and target[key] != value:
             raise ValueError(f"{what} {key} is defined twice, differently")
-        else:
-            target[key] = value
+        target[key] = value
+
+
+def _merge_paths(paths: dict[str, dict[str, Any]], extra: dict[str, dict[str, Any]], owners: dict, name: str) -> None:
+    """A fragment's operation replaces this module's for the same path and method (the part
+    that owns an endpoint describes it best); two fragments describing one operation clash."""
+    for path, operations in extra.items():
+        for method, op in operations.items():
+            other = owners.get((path, method))
+            if other is not None:
+                raise ValueError(f"{method} {path} is documented twice ({other} and {name})")
+            owners[(path, method)] = name
+            paths.setdefault(path, {})[method] = op
 
 
 def build_document(base_url: str, version: str) -> dict[str, Any]:
     paths = {path: dict(ops) for path, ops in PATHS.items()}
-    schemas, tags = dict(SCHEMAS), list(TAGS)
+    schemas, schemes, tags = dict(SCHEMAS), dict(SECURITY_SCHEMES), list(TAGS)
+    owners: dict[tuple[str, str], str] = {}
     for module in fragments():
-        _merge(paths, getattr(module, "PATHS", {}), "path")
+        _merge_paths(paths, getattr(module, "PATHS", {}), owners, module.__name__)
         _merge(schemas, getattr(module, "SCHEMAS", {}), "schema")
+        _merge(schemes, getattr(module, "SECURITY_SCHEMES", {}), "security scheme")
         tags += [t for t in getattr(module, "TAGS", []) if t["name"] not in {x["name"] for x in tags}]
     return {
         "openapi": OPENAPI_VERSION,
@@ -314,5 +324,5 @@ def build_document(base_url: str, version: str) -> dict[str, Any]:
         "servers": [{"url": base_url}],
         "tags": tags,
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": schemas, "securitySchemes": schemes},
     }

@@ -62,20 +62,30 @@ def test_every_json_route_is_documented_and_nothing_else(app, document):
     assert not NOT_JSON - {rule.endpoint for rule in app.url_map.iter_rules()}, "stale NOT_JSON entries"
 
 
-def test_fragments_are_merged_and_a_path_documented_twice_is_refused(monkeypatch):
-    extra = type("Fragment", (), {
-        "PATHS": {"/ob3/v3p0/credentials": {"get": openapi.operation("List credentials", "ob3", {
-            "200": openapi.json_answer("Credentials", openapi.ref("Ob3Page"))})}},
-        "SCHEMAS": {"Ob3Page": {"type": "object"}},
-        "TAGS": [{"name": "ob3", "description": "OB 3.0 API"}]})
-    monkeypatch.setattr(openapi, "fragments", lambda: [extra])
+def _fragment(name: str, **attributes):
+    return type(name, (), {"__name__": f"lti_badger.web.{name}", **attributes})
+
+
+def test_fragments_are_merged_and_two_fragments_documenting_one_operation_clash(monkeypatch):
+    ob3 = _fragment("openapi_ob3", PATHS={
+        "/ims/ob/v3p0/credentials": {"get": openapi.operation("List credentials", "ob3", {
+            "200": openapi.json_answer("Credentials", openapi.ref("Ob3Page"))})},
+        "/credentials/verify": {"post": openapi.operation("VC-API verify, as its owner says", "verify", {
+            "200": openapi.json_answer("Result")})}},
+        SCHEMAS={"Ob3Page": {"type": "object"}},
+        SECURITY_SCHEMES={"OAuth2ACG": {"type": "oauth2", "flows": {"clientCredentials": {
+            "tokenUrl": "/ims/ob/v3p0/oauth/token", "scopes": {}}}}},
+        TAGS=[{"name": "ob3", "description": "OB 3.0 API"}])
+    monkeypatch.setattr(openapi, "fragments", lambda: [ob3])
     document = openapi.build_document("https://badges.example", "1")
     validate(document)
-    assert "/ob3/v3p0/credentials" in document["paths"] and "Ob3Page" in document["components"]["schemas"]
+    assert "/ims/ob/v3p0/credentials" in document["paths"] and "Ob3Page" in document["components"]["schemas"]
+    assert "OAuth2ACG" in document["components"]["securitySchemes"]
+    assert document["paths"]["/credentials/verify"]["post"]["summary"] == "VC-API verify, as its owner says"
     assert "ob3" in {t["name"] for t in document["tags"]}
-    clash = type("Clash", (), {"PATHS": {"/healthz": {"get": {"responses": {}}}}})
-    monkeypatch.setattr(openapi, "fragments", lambda: [clash])
-    with pytest.raises(ValueError, match="/healthz is documented twice"):
+    again = _fragment("openapi_vcapi", PATHS={"/credentials/verify": {"post": {"responses": {}}}})
+    monkeypatch.setattr(openapi, "fragments", lambda: [ob3, again])
+    with pytest.raises(ValueError, match="post /credentials/verify is documented twice"):
         openapi.build_document("https://badges.example", "1")
 
 
