@@ -77,10 +77,10 @@ def init(ctx: Context) -> None:
 
 
 def _register_awards_and_deliveries() -> None:
-    from .awards.cli import audit
+    from .awards.cli import audit, awards
     from .deliveries.cli import deliveries, serve, webhooks, worker
 
-    for command in (worker, deliveries, webhooks, serve, audit):
+    for command in (worker, deliveries, webhooks, serve, audit, awards):
         main.add_command(command)
 
 
