@@ -41,7 +41,7 @@ def build_services(settings: Settings) -> Services:
 def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     settings = config if isinstance(config, Settings) else load_settings(config)
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
-    configure_logging()
+    configure_logging(settings.log_format)
 
     app = Flask(__name__, instance_path=str(settings.instance_dir), instance_relative_config=True)
     app.config.update(
@@ -56,6 +56,11 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
            if settings.public_base_url.startswith("https://") else {}),
     )
     app.extensions["lti_badger"] = build_services(settings)
+    if settings.proxy_hops:  # the client's address, scheme and path prefix as the proxy saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_prefix=hops)
 
     from .web import init_app as init_web
 

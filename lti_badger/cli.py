@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .awards.cli import audit
+from .awards.cli import audit, awards
 from .cli_context import Context, pass_ctx
 from .credentials.cli import api_token, keys, verify
 from .deliveries.cli import deliveries, serve, webhooks, worker
@@ -66,5 +66,6 @@ def init(ctx: Context) -> None:
         click.echo(f"  {label:32} {url}")
 
 
-for command in (worker, deliveries, webhooks, serve, audit, platform, demo, source, verify, keys, api_token, skills):
+for command in (worker, deliveries, webhooks, serve, audit, awards, platform, demo, source, verify, keys, api_token,
+                skills):
     main.add_command(command)

@@ -11,6 +11,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import BadInput
+from .outage import Outage
+
+# While the database cannot be reached, the web answers 503 with this Retry-After (seconds).
+RETRY_AFTER_SECONDS = 5
+database_outage = Outage("database")
 
 
 def make_engine(url: str) -> Engine:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
 
 from .models import Base
 
@@ -34,3 +36,26 @@ def drift(engine: Engine) -> list:
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         return compare_metadata(ctx, Base.metadata)
+
+
+SCHEMA_AT_HEAD = "at_head"
+SCHEMA_BEHIND = "behind"
+SCHEMA_AHEAD = "ahead"
+
+
+@lru_cache(maxsize=1)
+def _revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """This release's head revision(s) and every revision it knows (read from disk once)."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return frozenset(script.get_heads()), frozenset(rev.revision for rev in script.walk_revisions())
+
+
+def schema_state(conn: Connection) -> str:
+    """Where the database stands against this release: at its head, behind it (an upgrade is
+    due: not ready), or ahead (a newer release migrated first; its migrations keep the older
+    release working, see docs/operations.md)."""
+    heads, known = _revisions()
+    current = set(MigrationContext.configure(conn).get_current_heads())
+    if current == heads:
+        return SCHEMA_AT_HEAD
+    return SCHEMA_AHEAD if current and not current & known else SCHEMA_BEHIND

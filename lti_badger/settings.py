@@ -14,6 +14,8 @@ DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "config" / "default.tom
 ENV_PREFIX = "LTI_BADGER_"
 
 
+LOG_FORMATS = ("auto", "json", "text")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -34,6 +36,10 @@ class Settings:
     max_content_length: int = 5 * 1024 * 1024
     registration_allowed_hosts: str = ""  # issuer hosts that may use /lti/register without an invite
     outbound_allow: str = ""  # hosts or networks the outbound client may reach over http / privately
+    log_format: str = "auto"  # "json", "text", or "auto": text when stderr is a terminal
+    metrics_allow: str = "127.0.0.0/8, ::1"  # networks that may read /metrics ("" : none without the token)
+    metrics_token: str = ""  # a bearer token that opens /metrics from anywhere ("" : no token)
+    proxy_hops: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto (trusted)
 
     @property
     def instance_dir(self) -> Path:
@@ -89,4 +95,6 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
                          "with `lti-badger platform invite` or registration_allowed_hosts")
     if unknown:
         raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    if values.get("log_format", "auto") not in LOG_FORMATS:
+        raise ValueError(f"log_format must be one of {', '.join(LOG_FORMATS)}, not {values['log_format']!r}")
     return replace(Settings(), **{k: _coerce(k, v) for k, v in values.items()})

@@ -1,4 +1,5 @@
-"""`lti-badger audit export`: the audit trail as JSON or CSV."""
+"""`lti-badger audit export` (the audit trail as JSON or CSV) and `lti-badger awards bulk`
+(award or revoke from a CSV, as the instructor's bulk page does)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from pathlib import Path
 import click
 
 from ..cli_context import Context, pass_ctx
+from ..cli_progress import progress
 from ..db import transaction
-from .audit import export_audit
+from .audit import Actor, export_audit
+from .services import bulk_csv
 
 
 @click.group()
@@ -37,3 +40,31 @@ def export_cmd(ctx: Context, fmt: str, course_id: int | None, platform_id: int |
         click.echo(f"wrote {out}")
     else:
         click.echo(text, nl=not text.endswith("\n"))
+
+
+@click.group("awards")
+def awards() -> None:
+    """Award or revoke badges by hand."""
+
+
+@awards.command("bulk")
+@click.argument("course_id", type=int)
+@click.argument("achievement_id", type=int)
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--action", type=click.Choice(["award", "revoke"]), required=True)
+@click.option("--reason", default="", help="The reason for rows that give none.")
+@pass_ctx
+def bulk_cmd(ctx: Context, course_id: int, achievement_id: int, csv_file: Path, action: str, reason: str) -> None:
+    """Award or revoke badge ACHIEVEMENT_ID of course COURSE_ID (internal ids) for each row of a
+    CSV of `learner (LTI id, LMS id or e-mail), reason`; every row succeeds or fails on its own.
+    Exit 1 when a row failed."""
+    from datetime import timezone
+
+    now = datetime.now(timezone.utc)
+    with progress(f"bulk {action}") as steps, transaction(ctx.services.sessions) as session:
+        outcomes = bulk_csv(session, course_id, achievement_id, csv_file.read_text(), action, None, now,
+                            actor=Actor.cli(), default_reason=reason, steps=steps)
+    for row in outcomes:
+        click.echo(f"line {row.line}: {row.learner}: {row.outcome}" + (f" ({row.message})" if row.message else ""))
+    if any(row.outcome in ("not_found", "error") for row in outcomes):
+        raise click.exceptions.Exit(1)

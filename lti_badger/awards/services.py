@@ -31,6 +31,8 @@ from ..deliveries.outbox import (
     latest_credential,
 )
 from ..errors import BadgerError, BadInput, Conflict, NotFound
+from ..metrics import AWARDS
+from ..steps import NO_STEPS, Steps
 from ..models import Achievement, AchievementVersion, Award, Course, Credential, Enrollment, Person
 from ..models.achievement import STATE_ACTIVE, STATE_ARCHIVED, STATE_DRAFT
 from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_REVOKED, AWARD_SUSPENDED, LIVE_AWARD
@@ -182,6 +184,7 @@ def _create_award(session: Session, achievement: Achievement, version: Achieveme
                          credential=credential)
     log.info("award created", extra={"award_id": award.id, "achievement_id": achievement.id,
                                      "person_id": person_id, "by": awarded_by})
+    AWARDS.labels(awarded_by).inc()
     del learner
     return award
 
@@ -536,14 +539,17 @@ def _csv_rows(text: str) -> Iterable[tuple[int, str, str]]:
 
 def bulk_csv(session: Session, course_id: int, achievement_id: int, csv_text: str, action: str,
              actor_person_id: int | None, now: datetime, *, actor: Actor | None = None,
-             default_reason: str = "") -> list[RowOutcome]:
+             default_reason: str = "", steps: Steps = NO_STEPS) -> list[RowOutcome]:
     """Award or revoke from a CSV of `learner (id or e-mail), reason` rows; each row succeeds or
-    fails on its own (SAVEPOINT) and the report says what happened to every row."""
+    fails on its own (SAVEPOINT) and the report says what happened to every row (one step each)."""
     if action not in ("award", "revoke"):
         raise BadInput("bulk action must be award or revoke")
     achievement = get_achievement(session, course_id, achievement_id)
     outcomes: list[RowOutcome] = []
-    for line, ref, reason in _csv_rows(csv_text):
+    rows = list(_csv_rows(csv_text))
+    steps.start(len(rows))
+    for line, ref, reason in rows:
+        steps.advance()
         reason = reason or default_reason
         person = find_course_learner(session, course_id, ref)
         if person is None:

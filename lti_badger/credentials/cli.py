@@ -1,4 +1,4 @@
-"""`lti-badger verify FILE` (verification of any issuer's credential: JSON, JWT, baked PNG
+"""`lti-badger verify FILE...` (verification of any issuer's credentials: JSON, JWT, baked PNG
 or SVG; offline unless `--online`) and `lti-badger keys rotate|retire|list`: the tool-wide LTI
 and issuer keys are the operator's. A rotation keeps the superseded key published (JWKS, DID
 document) for an overlap, so what it signed keeps verifying, until it is retired.
@@ -17,8 +17,9 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..cli_context import Context, pass_ctx
+from ..cli_progress import track
 from ..db import transaction
-from ..errors import BadInput
+from ..errors import BadgerError, BadInput
 from ..keys import KIND_ISSUER, KIND_LTI
 from .baking import extract_credential
 from .safety import parse_json
@@ -92,7 +93,7 @@ def _print(result: Verification) -> None:
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--status", "status_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="A status list credential (JSON) to use instead of our database; repeatable.")
 @click.option("--docs", "docs_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -102,26 +103,50 @@ def _print(result: Verification) -> None:
 @click.option("--now", "now_text", help="Check dates as of this time (ISO 8601, default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
 @pass_ctx
-def verify(ctx: Context, file: Path, status_files: tuple[Path, ...], docs_file: Path | None, online: bool,
-           now_text: str | None, as_json: bool) -> None:
-    """Verify any issuer's credential (JSON, JWT, baked PNG or SVG): format, proof, issuer key
-    and identity, dates, status, schema. Offline unless --online. Exit 0 only when valid."""
-    document = extract_credential(_read(file))
+def verify(ctx: Context, files: tuple[Path, ...], status_files: tuple[Path, ...], docs_file: Path | None,
+           online: bool, now_text: str | None, as_json: bool) -> None:
+    """Verify any issuer's credentials (JSON, JWT, baked PNG or SVG): format, proof, issuer key
+    and identity, dates, status, schema. Offline unless --online. Exit 0 only when all are valid.
+    Several files get a progress bar on a terminal and one line each."""
     docs = _bundle(docs_file, status_files)
     now = _when(now_text)
     issuer = IssuerProfile.from_settings(ctx.settings)
     fetcher = ctx.services.outbound if online else None
     session = ctx.services.sessions()
+    local = _DatabaseIfAvailable(LocalSource(session, issuer, ctx.services.keys))
+
+    def check(path: Path) -> Verification:
+        return verify_submitted(extract_credential(_read(path)), local=local, now=now, docs=docs, fetcher=fetcher)
+
     try:
-        local = _DatabaseIfAvailable(LocalSource(session, issuer, ctx.services.keys))
-        result = verify_submitted(document, local=local, now=now, docs=docs, fetcher=fetcher)
+        if len(files) == 1:
+            result = check(files[0])
+            if as_json:
+                click.echo(json.dumps(result.to_dict(), indent=2))
+            else:
+                _print(result)
+            sys.exit(0 if result.valid else 1)
+        outcomes = [(path, _check_one(check, path)) for path in track(files, "verifying", len(files))]
     finally:
         session.close()
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        click.echo(json.dumps([{"file": str(path), **(outcome.to_dict() if isinstance(outcome, Verification)
+                                                      else {"valid": False, "error": outcome})}
+                               for path, outcome in outcomes], indent=2))
     else:
-        _print(result)
-    sys.exit(0 if result.valid else 1)
+        for path, outcome in outcomes:
+            click.echo(f"{path}: {outcome.verdict if isinstance(outcome, Verification) else 'error: ' + outcome}")
+    valid = sum(isinstance(o, Verification) and o.valid for _, o in outcomes)
+    click.echo(f"{valid} of {len(outcomes)} valid", err=True)
+    sys.exit(0 if valid == len(outcomes) else 1)
+
+
+def _check_one(check, path: Path) -> Verification | str:
+    """One file of many: a file that cannot be read or parsed is reported, not fatal."""
+    try:
+        return check(path)
+    except BadgerError as err:
+        return err.message
 
 
 @click.group()

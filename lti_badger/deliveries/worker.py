@@ -34,6 +34,7 @@ from ..awards.services import expire_due, reevaluate_clock_rules
 from ..credentials.exchanges import purge_exchanges
 from ..db import transaction
 from ..keys import KeyStore
+from ..metrics import DELIVERIES
 from ..models import Delivery, DeliveryAttempt
 from ..models.delivery import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
 from ..outbound import shared_client
@@ -43,6 +44,10 @@ from .senders import DeliveryError, Job, SendContext, Sender, default_senders
 from .wakeup import wake_event
 
 log = logging.getLogger(__name__)
+
+
+# How an attempt ended, from the delivery's status after it (the metric's `outcome` label).
+OUTCOMES = {DELIVERY_DONE: "delivered", DELIVERY_PENDING: "retry", DELIVERY_DEAD: "dead"}
 
 
 def utcnow() -> datetime:
@@ -231,6 +236,7 @@ class Worker:
                 session.execute(insert(DeliveryAttempt.__table__), rows)
         for attempt, status in zip(attempts, statuses):
             error = attempt.error
+            DELIVERIES.labels(attempt.job.destination, OUTCOMES.get(status, status)).inc()
             log.log(logging.INFO if error is None else logging.WARNING, "delivery attempt", extra={
                 "delivery_id": attempt.job.id, "destination": attempt.job.destination, "action": attempt.job.action,
                 "status": status, "error": error.message if error else None, "duration_ms": attempt.duration_ms,

@@ -2,11 +2,17 @@
 `redis_url` is set, else the `cache_entry` table. It holds pylti1p3's launch state (state,
 nonce, launch data), used nonces and LTI Advantage access tokens. Nothing lives in process
 memory, so several processes behave as one (the delivery sender's `TokenMemo` only keeps
-tokens in front of it, each until its entry here expires or the LMS refuses it)."""
+tokens in front of it, each until its entry here expires or the LMS refuses it).
+
+Redis is not a hard dependency: when it cannot be reached, `FallbackCache` keeps every entry in
+the database instead (one warning per outage, Redis tried again every `REDIS_RETRY_SECONDS`),
+and after the outage it still finds what was written there meanwhile."""
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Callable, Protocol
@@ -18,8 +24,11 @@ from sqlalchemy.orm import Session
 
 from ..models import CacheEntry
 from ..models.base import utcnow
+from ..outage import Outage
 
 DEFAULT_TTL = 24 * 3600
+REDIS_RETRY_SECONDS = 15.0
+REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 
 
 class Cache(Protocol):
@@ -132,12 +141,105 @@ class RedisCache:
         return 0
 
 
+class RedisBreaker:
+    """Whether this process should try Redis now: after a connection failure it does not
+    for `retry_seconds` (a request does not wait on a dead server), then one call tries."""
+
+    def __init__(self, retry_seconds: float = REDIS_RETRY_SECONDS, clock=time.monotonic) -> None:
+        self.outage = Outage("redis", clock=clock)
+        self.retry_seconds = retry_seconds
+        self.clock = clock
+        self._retry_at = 0.0
+
+    def closed(self) -> bool:
+        return not self.outage.is_down or self.clock() >= self._retry_at
+
+    def tripped(self, err: BaseException) -> None:
+        self._retry_at = self.clock() + self.retry_seconds
+        self.outage.failed(err, "LTI launch state, nonces and access tokens are kept in the database")
+
+    def worked(self) -> None:
+        self.outage.recovered()
+
+
+class FallbackCache:
+    """Redis, or the database while Redis is unreachable. Reads that miss in Redis look in the
+    database too (entries written during an outage), and a nonce recorded there during an
+    outage stays used."""
+
+    def __init__(self, primary: RedisCache, fallback: DbCache, breaker: RedisBreaker) -> None:
+        self.primary = primary
+        self.fallback = fallback
+        self.breaker = breaker
+
+    def _redis(self, call: Callable[[], Any]) -> tuple[bool, Any]:
+        if not self.breaker.closed():
+            return False, None
+        try:
+            result = call()
+        except REDIS_DOWN as err:
+            self.breaker.tripped(err)
+            return False, None
+        self.breaker.worked()
+        return True, result
+
+    def get(self, key: str) -> Any | None:
+        _, value = self._redis(lambda: self.primary.get(key))
+        return self.fallback.get(key) if value is None else value
+
+    def set(self, key: str, value: Any, exp: int | None = None) -> None:
+        done, _ = self._redis(lambda: self.primary.set(key, value, exp))
+        if not done:
+            self.fallback.set(key, value, exp)
+
+    def add(self, key: str, value: Any, exp: int | None = None) -> bool:
+        if self.fallback.get(key) is not None:
+            return False
+        done, added = self._redis(lambda: self.primary.add(key, value, exp))
+        return added if done else self.fallback.add(key, value, exp)
+
+    def delete(self, key: str) -> None:
+        self._redis(lambda: self.primary.delete(key))
+        self.fallback.delete(key)
+
+    def pop(self, key: str) -> Any | None:
+        _, value = self._redis(lambda: self.primary.pop(key))
+        return self.fallback.pop(key) if value is None else value
+
+    def purge_expired(self) -> int:
+        return self.fallback.purge_expired()
+
+
 @lru_cache(maxsize=8)
 def redis_client(url: str) -> redis.Redis:
-    """One connection pool per Redis URL and process (a pool, not state)."""
-    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    """One connection pool per Redis URL and process (a pool, not state). Redis sits next to
+    the tool: a server that does not connect within a second is treated as down."""
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
 
 
-def make_cache(session: Session, redis_url: str = "") -> DbCache | RedisCache:
-    return RedisCache(redis_client(redis_url)) if redis_url else DbCache(session)
+_breakers: dict[str, RedisBreaker] = {}
+_breakers_lock = threading.Lock()
+
+
+def redis_breaker(url: str) -> RedisBreaker:
+    """This process's view of whether the Redis at `url` is up (shared by its threads)."""
+    with _breakers_lock:
+        return _breakers.setdefault(url, RedisBreaker())
+
+
+def make_cache(session: Session, redis_url: str = "") -> DbCache | FallbackCache:
+    if not redis_url:
+        return DbCache(session)
+    return FallbackCache(RedisCache(redis_client(redis_url)), DbCache(session), redis_breaker(redis_url))
+
+
+def redis_reachable(url: str) -> bool:
+    """A PING, for readiness; a failure also trips this process's breaker."""
+    try:
+        redis_client(url).ping()
+    except REDIS_DOWN as err:
+        redis_breaker(url).tripped(err)
+        return False
+    redis_breaker(url).worked()
+    return True
 

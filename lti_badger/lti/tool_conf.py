@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ..keys import KIND_LTI, KeyStore
 from ..models import Deployment, Platform, UsedNonce
 from ..models.base import utcnow
-from .cache import Cache, RedisCache
+from .cache import Cache, FallbackCache
 
 
 class KeyedRegistration(Registration):
@@ -116,7 +116,7 @@ class NonceLedger:
     def use(self, nonce: str, issuer: str, expires_at: datetime) -> bool:
         """Record the nonce; False when it was used before (a replay)."""
         now = self.now()
-        if isinstance(self.cache, RedisCache):
+        if isinstance(self.cache, FallbackCache):
             ttl = max(int((expires_at - now).total_seconds()), 60)
             return self.cache.add("nonce:" + nonce, issuer, ttl)
         self.session.execute(delete(UsedNonce).where(UsedNonce.expires_at <= now))

@@ -127,14 +127,16 @@ def list_(ctx: Context, platform_id: int | None, as_json: bool) -> None:
 @pass_ctx
 def sync(ctx: Context, platform_id: int | None, changes: bool) -> None:
     """Pull now: Canvas REST and Moodle WS sources, then AGS + NRPS of every course with them."""
+    from ..cli_progress import progress
     from .schedule import sync_all, sync_changes
 
     if changes:
         lines = sync_changes(ctx.services.sessions, _now, http=ctx.services.outbound, min_interval=timedelta(0),
                              platform_id=platform_id)
     else:
-        lines = sync_all(ctx.services.sessions, ctx.services.keys, _now, http=ctx.services.outbound,
-                         redis_url=ctx.settings.redis_url, platform_id=platform_id)
+        with progress("pulling sources and courses") as steps:
+            lines = sync_all(ctx.services.sessions, ctx.services.keys, _now, http=ctx.services.outbound,
+                             redis_url=ctx.settings.redis_url, platform_id=platform_id, steps=steps)
     for line in lines:
         click.echo(str(line))
     if not lines:

@@ -16,6 +16,7 @@ from ..db import transaction
 from ..keys import KeyStore
 from ..models import Course, Enrollment, Platform, ProgressSource
 from ..outbound import OutboundClient
+from ..steps import NO_STEPS, Steps
 from . import sources
 from .canvas_rest import sync_canvas
 from .lti_sync import LAUNCH_SYNC_INTERVAL, CourseSync, sync_course
@@ -82,8 +83,10 @@ def sync_launched_courses(sessions: sessionmaker[Session], keys: KeyStore, clock
 
 
 def sync_all(sessions: sessionmaker[Session], keys: KeyStore, clock: Callable[[], datetime], *,
-             http: OutboundClient, redis_url: str = "", platform_id: int | None = None) -> list[SyncLine]:
-    """Every enabled pull source, then AGS + NRPS of every course that has the endpoints."""
+             http: OutboundClient, redis_url: str = "", platform_id: int | None = None,
+             steps: Steps = NO_STEPS) -> list[SyncLine]:
+    """Every enabled pull source, then AGS + NRPS of every course that has the endpoints (one
+    step each)."""
     with sessions() as s:
         source_ids = [src.id for src in sources.list_sources(s, platform_id) if src.kind in PULLS and src.enabled]
         q = select(Course.id).where(Course.ags_lineitems_url.is_not(None) | Course.nrps_url.is_not(None))
@@ -91,18 +94,21 @@ def sync_all(sessions: sessionmaker[Session], keys: KeyStore, clock: Callable[[]
             q = q.where(Course.platform_id == platform_id)
         course_ids = list(s.scalars(q.order_by(Course.id)))
     lines = []
+    steps.start(len(source_ids) + len(course_ids))
     for source_id in source_ids:
         with transaction(sessions) as s:
             src = s.get(ProgressSource, source_id)
             result = PULLS[src.kind](s, src, clock(), http=http)
             lines.append(SyncLine(f"source {source_id} ({src.kind}, {result.courses} course(s))", result.stored,
                                   tuple(result.errors)))
+        steps.advance()
     for course_id in course_ids:
         with transaction(sessions) as s:
             course = s.get(Course, course_id)
             outcome = sync_course(s, course, _client(s, course, keys, http, redis_url), clock(), force=True)
             lines.append(SyncLine(f"course {course_id} ({course.context_id}, AGS + NRPS)",
                                   outcome.progress.stored if outcome.progress else 0, tuple(outcome.errors)))
+        steps.advance()
     log.info("pull sync done", extra={"sources": len(source_ids), "courses": len(course_ids)})
     return lines
 

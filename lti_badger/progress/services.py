@@ -34,6 +34,7 @@ from ..awards import services as award_services
 from ..criteria.locks import lock_learners
 from ..db import dialect_insert
 from ..errors import BadInput
+from ..metrics import count_events
 from ..models import Activity, Course, Person, Progress, ProgressEvent
 
 log = logging.getLogger(__name__)
@@ -293,6 +294,7 @@ def ingest(session: Session, platform_id: int, events: list[ProgressEventIn], no
     log.info("progress ingested", extra={"platform_id": platform_id, "events": len(events), "stored": result.stored, "skipped": result.skipped,
                                          "duplicates": result.duplicates, "stale": result.stale,
                                          "applied": result.applied, "rejected": len(result.rejected)})
+    count_events(e.source for e, *_ in accepted)
     if reevaluate and result.affected:
         reevaluate_affected(session, result.affected, now)
     return result

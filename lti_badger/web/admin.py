@@ -68,6 +68,12 @@ def _health(session, platform_id: int) -> list[tuple[str, bool, str]]:
     dead = session.scalar(_deliveries_query(platform_id).where(Delivery.status == DELIVERY_DEAD)
                           .with_only_columns(func.count(Delivery.id))) or 0
     checks.append(("dead deliveries", dead == 0, str(dead)))
+    # Retried deliveries are pending with a future due time: only their last error tells that
+    # the LMS is refusing them right now.
+    failing = session.scalar(_deliveries_query(platform_id).where(
+        Delivery.status == DELIVERY_PENDING, Delivery.last_error.is_not(None))
+        .with_only_columns(func.count(Delivery.id))) or 0
+    checks.append(("deliveries failing (retrying)", failing == 0, str(failing)))
     overdue = session.scalar(_deliveries_query(platform_id).where(
         Delivery.status == DELIVERY_PENDING, Delivery.next_attempt_at < _now() - timedelta(minutes=15))
         .with_only_columns(func.count(Delivery.id))) or 0

@@ -145,7 +145,8 @@ def init_rate_limit(app: Flask) -> None:
     settings = app.extensions["lti_badger"].settings
     prefix = "lti_badger_rl_" + hashlib.sha256(app.config["SECRET_KEY"].encode()).hexdigest()[:12]
     limiter = Limiter(get_remote_address, app=app, storage_uri=settings.redis_url or "memory://",
-                      key_prefix=prefix, headers_enabled=True, swallow_errors=True)
+                      key_prefix=prefix, headers_enabled=True, swallow_errors=True,
+                      in_memory_fallback_enabled=True)  # Redis down: count in this process meanwhile
     view = app.view_functions["backpack.token"]
     view = limiter.limit(TOKEN_RATE_PER_LOGIN, key_func=_login_key, on_breach=_too_many)(view)
     view = limiter.limit(TOKEN_RATE_PER_ADDRESS, on_breach=_too_many)(view)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, g
 from sqlalchemy.orm import Session
 
+from ..db import database_outage
 from ..errors import BadgerError
 
 
@@ -34,6 +35,8 @@ def init_db_session(app: Flask) -> None:
                     session.commit()
                 else:
                     session.rollback()
+                if response.status_code != 503:  # the database answered this request
+                    database_outage.recovered()
             finally:
                 session.close()
         return response

@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from ..db import RETRY_AFTER_SECONDS, database_outage
 from ..errors import BadgerError, OAuthError
 from .limits import too_large
 
@@ -16,7 +18,8 @@ log = logging.getLogger(__name__)
 
 def wants_json() -> bool:
     if request.is_json or request.path.startswith(("/api/", "/xapi/", "/caliper/", "/canvas/", "/workflows/", "/ob2/",
-                                                   "/ims/", "/credentials/issue")):
+                                                   "/ims/", "/credentials/issue", "/healthz", "/readyz",
+                                                   "/metrics", "/openapi.json")):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json", "application/ld+json"])
     return best in ("application/json", "application/ld+json")
@@ -46,6 +49,15 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(err, OAuthError):
             return oauth_error_body(err), status
         return _respond(status, err.code, err.message, err.detail)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unreachable(err: Exception):
+        """The database is down or restarting: ask the client to come back (503 + Retry-After),
+        and say so once per outage in the log instead of a traceback per request."""
+        database_outage.failed(err, f"answering 503 with Retry-After: {RETRY_AFTER_SECONDS}")
+        response = _respond(503, "unavailable", "the service is briefly unavailable: try again in a few seconds")
+        return response[0], response[1], {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):

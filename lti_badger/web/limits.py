@@ -2,13 +2,23 @@
 (`MAX_CONTENT_LENGTH`, the `max_content_length` setting) and each form field held in memory
 (Flask's `MAX_FORM_MEMORY_SIZE`). Beyond either the answer is 413 with a message saying which
 limit, the view never runs, and so nothing is stored. JSON nesting is limited where JSON is
-parsed (`lti_badger.jsonbody`, a 400)."""
+parsed (`lti_badger.jsonbody`, a 400). Numbers in URLs are bounded like the ids they name."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app, g, request
+from werkzeug.routing import IntegerConverter
 
 from ..errors import PayloadTooLarge
+
+MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER column holds (SQLite and PostgreSQL agree up to here)
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every route: a number no row can have is a 404, not a database error."""
+
+    def __init__(self, map, min: int = 0, max: int = MAX_ROW_ID, **kwargs) -> None:  # noqa: A002 - werkzeug's names
+        super().__init__(map, min=min, max=max, **kwargs)
 
 
 def too_large() -> PayloadTooLarge:
@@ -23,8 +33,10 @@ def too_large() -> PayloadTooLarge:
 
 
 def init_limits(app: Flask) -> None:
-    """Register before anything that reads the body (CSRF reads the form). Werkzeug's own 413
-    (a form field, or a body without a length) becomes `too_large()` in `web.errors`."""
+    """Register before anything that reads the body (CSRF reads the form), and before the
+    blueprints (their routes' `int` converter). Werkzeug's own 413 (a form field, or a body
+    without a length) becomes `too_large()` in `web.errors`."""
+    app.url_map.converters["int"] = RowIdConverter
 
     @app.before_request
     def _refuse_oversized_body() -> None:

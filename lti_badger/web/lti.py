@@ -13,6 +13,7 @@ from ..lti.flask_adapter import LtiAdapter, launch_errors, origin_of
 from ..lti.registration import ToolUrls, canvas_config, open_registration, register_platform
 from ..lti.services import VIEW_BADGES, deep_link_items, landing_view, list_course_achievements, record_launch
 from ..lti.tool_conf import LaunchDataStorage, NonceLedger, SqlToolConf
+from ..metrics import LAUNCHES
 from ..models import Course, Person
 from ..models.base import utcnow
 from .auth import current_scope, login_scope, require_scope
@@ -74,6 +75,7 @@ def launch():
         raise LaunchError("the launch was refused: unknown platform")
     session = db()
     scope = record_launch(session, platform, claims, utcnow())
+    LAUNCHES.labels(claims.get(c.MESSAGE_TYPE) or "unknown").inc()
     code = login_scope(scope, browser_keeps_cookies=adapter.cookies.get_cookie(request.form.get("state", "")) is not None)
     if claims.get(c.MESSAGE_TYPE) == c.MSG_DEEP_LINKING:
         if not scope.is_instructor:

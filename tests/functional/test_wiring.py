@@ -36,7 +36,7 @@ def test_adapters_and_error_mapping(app, client):
 
 def test_every_cli_command_is_registered():
     assert {"init", "serve", "worker", "platform", "demo", "verify", "keys", "source", "deliveries", "audit",
-            "webhooks", "api-token"} <= set(main.commands)
+            "webhooks", "api-token", "awards"} <= set(main.commands)
     assert CliRunner().invoke(main, ["--help"]).exit_code == 0
 
 

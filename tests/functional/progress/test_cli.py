@@ -94,6 +94,7 @@ def test_canvas_events_source_and_sync(cli, app, tmp_path):
         out = cli("source", "sync")
         assert out.exit_code == 0, out.output
         assert "1 course(s)" in out.output and "2 change(s) stored" in out.output  # module + assignment
+        assert '"msg": "pulling sources and courses: done"' in out.stderr  # no terminal: log lines, no bar
         with sessions() as s:
             assert s.scalars(select(Progress.score).where(Progress.score.is_not(None))).all() == [7]
         listed = cli("source", "list")
