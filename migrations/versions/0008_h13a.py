@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_h13a"
-down_revision = "0007"
+down_revision = "0008_h12a"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_h13b"
-down_revision = "0007"
+down_revision = "0008_h13a"
 branch_labels = None
 depends_on = None
 

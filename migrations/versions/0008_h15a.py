@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_h15a"
-down_revision = "0007"
+down_revision = "0008_h13b"
 branch_labels = None
 depends_on = None
 

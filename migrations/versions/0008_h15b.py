@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import lti_badger.models.base
 
 revision = '0008_h15b'
-down_revision = '0007'
+down_revision = '0008_h15a'
 branch_labels = None
 depends_on = None
 
