@@ -25,7 +25,7 @@ from tests.functional.test_demo import run_headless
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 # Keys whose value may name a page outside the tool: an alignment's framework, an admin's web site.
-EXTERNAL_OK = {"targetUrl", "url"}
+EXTERNAL_OK = {"targetUrl", "url", "furtherInformation"}
 # Published by 1EdTech: the OB 3.0 JSON schema a credential names in `credentialSchema`.
 SPEC_PREFIX = "https://purl.imsglobal.org/spec/"
 # Identifiers that merely look like URLs: the LMS's platform id in an IdentityObject.
