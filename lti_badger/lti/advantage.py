@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from ..errors import UpstreamError
 from ..keys import KIND_LTI, KeyStore
-from ..outbound import METADATA_MAX_BYTES, OutboundClient, OutboundError, OutboundResponse
 from ..models import Platform
+from ..outbound import METADATA_MAX_BYTES, OutboundClient, OutboundError, OutboundResponse
 from . import claims as c
 from .cache import Cache, make_cache
 

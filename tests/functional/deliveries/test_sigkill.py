@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 def _spawn_worker(settings, lease: float) -> subprocess.Popen:
     env = {**os.environ, "LTI_BADGER_DATABASE_URL": settings.database_url,
            "LTI_BADGER_INSTANCE_PATH": settings.instance_path, "LTI_BADGER_BASE_URL": settings.base_url,
-           "LTI_BADGER_IN_PROCESS_WORKER": "false"}
+           "LTI_BADGER_IN_PROCESS_WORKER": "false", "LTI_BADGER_OUTBOUND_ALLOW": settings.outbound_allow}
     return subprocess.Popen([sys.executable, "-m", "lti_badger", "worker", "--lease-seconds", str(lease),
                              "--poll-seconds", "0.1"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
