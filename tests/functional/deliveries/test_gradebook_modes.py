@@ -239,8 +239,8 @@ def test_columns_mode_adds_one_column_per_badge(world, flavour):
 
 def test_concurrent_first_deliveries_leave_one_column(world):
     """Two learners' first awards of a badge sent at once: both ask the LMS for the column, find
-    none and create one (the LMS is slow to answer); the column remembered first wins and the
-    other sender deletes its own, so the course total counts the badge once."""
+    none and create one (the LMS is slow to create it); the column remembered first wins and
+    the other sender deletes its own, so the course total counts the badge once."""
     w = world("canvas")
     w.choose("columns")
     w.sim.add_user("s-alan", "Alan Turing", "alan@example.edu")
@@ -252,7 +252,7 @@ def test_concurrent_first_deliveries_leave_one_column(world):
         alan = s.scalars(select(Person).where(Person.sub == "s-alan")).one().id
         services.award_manually(s, w.course_id, w.badges["Microscopy"], alan, None, "lab work", _now())
     items = f"/api/lti/courses/{CTX}/line_items"
-    w.sim.slow_next(items, 0.5, times=2, method="GET")
+    w.sim.slow_next(items, 2.0, times=2, method="POST")  # each finds no column while the other's is being made
     jobs = [Job(d.id, d.award_id, d.destination, d.action, d.payload) for d in w.ags_deliveries()]
     svc = w.tool.app.extensions["lti_badger"]
     sender = AgsSender()
