@@ -86,7 +86,8 @@ def gradebook_mode():
     """The course's gradebook write-back; awards not yet written in the new mode are queued."""
     scope = current_scope()
     queued = gradebook.set_gradebook_mode(db(), scope.course_id, request.form.get("mode", ""), _now(),
-                                          base_url=current_app.extensions["lti_badger"].settings.public_base_url)
+                                          base_url=current_app.extensions["lti_badger"].settings.public_base_url,
+                                          actor=Actor.user(scope.person_id))
     return _go("instructor.badges", queued=queued)
 
 

@@ -24,7 +24,7 @@ from lti_badger.deliveries.worker import Worker
 from lti_badger.devtools.lms_sim import LmsSimulator, spec
 from lti_badger.lti.platforms import add_platform
 from lti_badger.devtools.lms_sim.state import AccessToken
-from lti_badger.models import Achievement, Award, Course, Delivery, Person
+from lti_badger.models import Achievement, AuditEvent, Award, Course, Delivery, Person
 from lti_badger.scope import Scope
 from lti_badger.web.csrf import generate_csrf_token
 from tests.factories_awards import make_achievement
@@ -306,6 +306,13 @@ def test_switching_both_ways_keeps_every_badge_without_duplicates(world):
     assert len(w.sim.scores(CTX, microscopy_id)) == 1
     # Back to feedback: both badges were already written there in their current state.
     assert w.choose("feedback") == 0
+    with transaction(w.tool.sessions) as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "course.gradebook_mode")
+                           .order_by(AuditEvent.id)).all()
+        assert [(e.before["gradebook_mode"], e.after["gradebook_mode"], e.after["deliveries_queued"])
+                for e in events] == [("feedback", "columns", 0), ("columns", "feedback", 1),
+                                     ("feedback", "columns", 1), ("columns", "feedback", 0)]
+        assert {e.actor_type for e in events} == {"user"}
     # A revocation made in one mode is brought to the other when switching.
     with transaction(w.tool.sessions) as s:
         award = s.scalars(select(Award).where(Award.achievement_id == w.badges["Microscopy"])).one()
