@@ -14,9 +14,11 @@ from urllib.parse import parse_qs
 
 import pytest
 import requests
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from lti_badger.awards import services
+from lti_badger.cli import main
 from lti_badger.db import transaction
 from lti_badger.deliveries.outbox import retry_delivery
 from lti_badger.deliveries.senders import AgsSender, Job, SendContext
@@ -384,7 +386,7 @@ def test_openedx_programmatic_binds_the_created_grade_item_to_the_block(world):
     assert d.status == "done" and d.confirmation == "not_shown"
 
 
-def test_score_accepted_but_not_shown_is_said_on_the_deliveries_page(world):
+def test_score_accepted_but_not_shown_is_said_on_the_deliveries_page(world, monkeypatch):
     """Open edX registered without saying so (its launches carry no tool_platform) and granting
     line-item management: a badge column is created unbound, Open edX answers 201 and never shows
     it. The read-back catches it and the admin reads it in plain words."""
@@ -401,6 +403,12 @@ def test_score_accepted_but_not_shown_is_said_on_the_deliveries_page(world):
     assert "accepted the score but does not show it in its gradebook" in page
     health = w.get("/admin/", sub=ADMIN).text
     assert "accepted but not shown" in health
+    settings = w.tool.app.extensions["lti_badger"].settings
+    for name, value in {"DATABASE_URL": settings.database_url, "INSTANCE_PATH": settings.instance_path,
+                        "BASE_URL": settings.base_url, "IN_PROCESS_WORKER": "false"}.items():
+        monkeypatch.setenv(f"LTI_BADGER_{name}", value)
+    listed = CliRunner().invoke(main, ["deliveries", "list", "--status", "done"])
+    assert listed.exit_code == 0 and "accepted by the LMS but not shown in its gradebook" in listed.output
 
 
 def test_openedx_simulator_rules():
