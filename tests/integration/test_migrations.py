@@ -65,3 +65,43 @@ def test_0006_gives_every_registration_of_an_issuer_its_own_copy_of_the_profile(
         engine.dispose()
         if PG_URL:
             _drop_pg_database(url)
+
+
+def test_0008_h13a_keeps_columns_where_a_badge_column_exists_and_defaults_to_feedback(tmp_path):
+    """A course that already has a badge column keeps one column per badge (nothing it shows
+    changes); every other course gets the new default, feedback on the link's own grade item."""
+    url = _fresh_url(tmp_path)
+    engine = make_engine(url)
+    cfg = alembic_config(url)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0007")
+        now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO platform (id, name, issuer, client_id, auth_login_url, auth_token_url,"
+                              " key_set_url, registered_via, created_at) VALUES (1, '', :iss, 'c1', 'u', 'u', 'u',"
+                              " 'cli', :now)"), {"iss": CANVAS, "now": now})
+            for cid in (1, 2):
+                conn.execute(text("INSERT INTO course (id, platform_id, context_id, title, label, ags_scopes,"
+                                  " created_at, updated_at) VALUES (:id, 1, :ctx, '', '', '[]', :now, :now)"),
+                             {"id": cid, "ctx": f"ctx{cid}", "now": now})
+            conn.execute(text("INSERT INTO achievement (id, public_id, course_id, state, regression_policy, lineitem_url,"
+                              " created_at, updated_at) VALUES (1, 'a1', 1, 'active', 'none', :li, :now, :now)"),
+                         {"li": "https://lms.example/line_items/7", "now": now})
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            modes = conn.execute(text("SELECT id, gradebook_mode FROM course ORDER BY id")).all()
+        assert [tuple(m) for m in modes] == [(1, "columns"), (2, "feedback")]
+        assert drift(engine) == []
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0007")
+        with engine.connect() as conn:
+            assert "gradebook_mode" not in {c["name"] for c in inspect(conn).get_columns("course")}
+    finally:
+        engine.dispose()
+        if PG_URL:
+            _drop_pg_database(url)
