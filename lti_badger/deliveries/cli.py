@@ -68,7 +68,7 @@ def list_cmd(ctx: Context, status: str | None, limit: int, as_json: bool) -> Non
         rows = [
             {"id": d.id, "award_id": d.award_id, "destination": d.destination, "action": d.action,
              "status": d.status, "attempts": d.attempts, "next_attempt_at": d.next_attempt_at.isoformat(),
-             "last_error": d.last_error}
+             "last_error": d.last_error, "gradebook_mode": d.gradebook_mode, "confirmation": d.confirmation}
             for d in outbox.list_deliveries(session, status=status, limit=limit)
         ]
     if as_json:
@@ -78,6 +78,8 @@ def list_cmd(ctx: Context, status: str | None, limit: int, as_json: bool) -> Non
         click.echo("no deliveries")
     for r in rows:
         line = f"{r['id']:>6}  {r['status']:8} {r['destination']:8} {r['action']:10} award={r['award_id']} attempts={r['attempts']}"
+        if r["confirmation"] == "not_shown":
+            line += "  accepted by the LMS but not shown in its gradebook"
         if r["last_error"]:
             line += f"  error: {r['last_error']}"
         click.echo(line)

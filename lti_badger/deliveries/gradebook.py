@@ -26,6 +26,7 @@ from typing import Any, Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..awards.audit import Actor, record
 from ..errors import BadInput, NotFound
 from ..lti import claims as c
 from ..models import AchievementVersion, Award, Course, Delivery, Platform
@@ -131,10 +132,11 @@ def _newest_awards(session: Session, course_id: int, person_id: int | None = Non
     return list(session.scalars(select(Award).where(Award.id.in_(newest)).order_by(Award.id)))
 
 
-def set_gradebook_mode(session: Session, course_id: int, mode: str, now: datetime, *, base_url: str) -> int:
-    """Switch a course's write-back and bring every award to the new mode: one AGS delivery per
-    award whose current state no delivery in that mode has written yet. Returns how many were
-    queued. Nothing is deleted in the LMS: old columns stay for the teacher to keep or remove."""
+def set_gradebook_mode(session: Session, course_id: int, mode: str, now: datetime, *, base_url: str,
+                       actor: Actor | None = None) -> int:
+    """Switch a course's write-back (audited) and bring every award to the new mode: one AGS
+    delivery per award whose current state no delivery in that mode has written yet. Returns
+    how many were queued. Nothing is deleted in the LMS: old columns stay for the teacher."""
     if mode not in GRADEBOOK_MODES:
         raise BadInput(f"choose one of: {', '.join(GRADEBOOK_MODES)}")
     course = session.get(Course, course_id)
@@ -146,19 +148,31 @@ def set_gradebook_mode(session: Session, course_id: int, mode: str, now: datetim
                        "choose the feedback of the tool's own grade item, or none")
     if mode == course.gradebook_mode:
         return 0
-    course.gradebook_mode = mode
-    if mode == GRADEBOOK_NONE or not (course.ags_lineitems_url or course.ags_lineitem_url):
-        session.flush()
+    before, course.gradebook_mode = course.gradebook_mode, mode
+    queued = 0 if mode == GRADEBOOK_NONE else _bring_to_mode(session, course, effective_mode(mode, rules), now,
+                                                             base_url)
+    record(session, actor=actor or Actor.system(), action="course.gradebook_mode", subject_type="course",
+           subject_id=course.id, now=now, before={"gradebook_mode": before},
+           after={"gradebook_mode": mode, "deliveries_queued": queued}, platform_id=course.platform_id,
+           course_id=course.id)
+    session.flush()
+    if queued:
+        announce_deliveries(session)
+    return queued
+
+
+def _bring_to_mode(session: Session, course: Course, target: str, now: datetime, base_url: str) -> int:
+    """Queue one AGS delivery per award whose current state no done delivery in `target` wrote."""
+    if not (course.ags_lineitems_url or course.ags_lineitem_url):
         return 0
-    target = effective_mode(mode, rules)
     written = {row.award_id: row.gradebook_status for row in session.execute(
         select(Delivery.award_id, Delivery.gradebook_status)
         .join(Award, Award.id == Delivery.award_id)
-        .where(Award.course_id == course_id, Delivery.destination == DEST_AGS, Delivery.status == DELIVERY_DONE,
+        .where(Award.course_id == course.id, Delivery.destination == DEST_AGS, Delivery.status == DELIVERY_DONE,
                Delivery.gradebook_mode == target)
         .order_by(Delivery.id))}  # the newest delivery per award wins
     queued = 0
-    for award in _newest_awards(session, course_id):
+    for award in _newest_awards(session, course.id):
         if written.get(award.id) == award.status:
             continue
         payload = award_payload(session, award, _ACTION_FOR_STATUS.get(award.status, ACTION_AWARD),
@@ -166,9 +180,6 @@ def set_gradebook_mode(session: Session, course_id: int, mode: str, now: datetim
         session.add(Delivery(award_id=award.id, destination=DEST_AGS, action=payload["action"], payload=payload,
                              next_attempt_at=now, created_at=now))
         queued += 1
-    session.flush()
-    if queued:
-        announce_deliveries(session)
     return queued
 
 

@@ -90,16 +90,6 @@ def badges():
                            queued=request.args.get("queued", type=int))
 
 
-@bp.post("/gradebook")
-@require_scope(ROLE_INSTRUCTOR)
-def gradebook_mode():
-    """The course's gradebook write-back; awards not yet written in the new mode are queued."""
-    scope = current_scope()
-    queued = gradebook.set_gradebook_mode(db(), scope.course_id, request.form.get("mode", ""), _now(),
-                                          base_url=current_app.extensions["lti_badger"].settings.public_base_url)
-    return _go("instructor.badges", queued=queued)
-
-
 # --- designer ------------------------------------------------------------------------------
 
 def _plain(number) -> str:
@@ -532,3 +522,16 @@ def badge_image(achievement_id: int):
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
+
+
+# --- gradebook write-back --------------------------------------------------------------------
+
+@bp.post("/gradebook")
+@require_scope(ROLE_INSTRUCTOR)
+def gradebook_mode():
+    """The course's gradebook write-back; awards not yet written in the new mode are queued."""
+    scope = current_scope()
+    queued = gradebook.set_gradebook_mode(db(), scope.course_id, request.form.get("mode", ""), _now(),
+                                          base_url=current_app.extensions["lti_badger"].settings.public_base_url,
+                                          actor=Actor.user(scope.person_id))
+    return _go("instructor.badges", queued=queued)

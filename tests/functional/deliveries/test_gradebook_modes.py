@@ -14,9 +14,11 @@ from urllib.parse import parse_qs
 
 import pytest
 import requests
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from lti_badger.awards import services
+from lti_badger.cli import main
 from lti_badger.db import transaction
 from lti_badger.deliveries.outbox import retry_delivery
 from lti_badger.deliveries.senders import AgsSender, Job, SendContext
@@ -24,7 +26,7 @@ from lti_badger.deliveries.worker import Worker
 from lti_badger.devtools.lms_sim import LmsSimulator, spec
 from lti_badger.lti.platforms import add_platform
 from lti_badger.devtools.lms_sim.state import AccessToken
-from lti_badger.models import Achievement, Award, Course, Delivery, Person
+from lti_badger.models import Achievement, AuditEvent, Award, Course, Delivery, Person
 from lti_badger.scope import Scope
 from lti_badger.web.csrf import generate_csrf_token
 from tests.factories_awards import make_achievement
@@ -239,8 +241,8 @@ def test_columns_mode_adds_one_column_per_badge(world, flavour):
 
 def test_concurrent_first_deliveries_leave_one_column(world):
     """Two learners' first awards of a badge sent at once: both ask the LMS for the column, find
-    none and create one (the LMS is slow to answer); the column remembered first wins and the
-    other sender deletes its own, so the course total counts the badge once."""
+    none and create one (the LMS is slow to create it); the column remembered first wins and
+    the other sender deletes its own, so the course total counts the badge once."""
     w = world("canvas")
     w.choose("columns")
     w.sim.add_user("s-alan", "Alan Turing", "alan@example.edu")
@@ -252,7 +254,7 @@ def test_concurrent_first_deliveries_leave_one_column(world):
         alan = s.scalars(select(Person).where(Person.sub == "s-alan")).one().id
         services.award_manually(s, w.course_id, w.badges["Microscopy"], alan, None, "lab work", _now())
     items = f"/api/lti/courses/{CTX}/line_items"
-    w.sim.slow_next(items, 0.5, times=2, method="GET")
+    w.sim.slow_next(items, 2.0, times=2, method="POST")  # each finds no column while the other's is being made
     jobs = [Job(d.id, d.award_id, d.destination, d.action, d.payload) for d in w.ags_deliveries()]
     svc = w.tool.app.extensions["lti_badger"]
     sender = AgsSender()
@@ -306,6 +308,13 @@ def test_switching_both_ways_keeps_every_badge_without_duplicates(world):
     assert len(w.sim.scores(CTX, microscopy_id)) == 1
     # Back to feedback: both badges were already written there in their current state.
     assert w.choose("feedback") == 0
+    with transaction(w.tool.sessions) as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "course.gradebook_mode")
+                           .order_by(AuditEvent.id)).all()
+        assert [(e.before["gradebook_mode"], e.after["gradebook_mode"], e.after["deliveries_queued"])
+                for e in events] == [("feedback", "columns", 0), ("columns", "feedback", 1),
+                                     ("feedback", "columns", 1), ("columns", "feedback", 0)]
+        assert {e.actor_type for e in events} == {"user"}
     # A revocation made in one mode is brought to the other when switching.
     with transaction(w.tool.sessions) as s:
         award = s.scalars(select(Award).where(Award.achievement_id == w.badges["Microscopy"])).one()
@@ -377,7 +386,7 @@ def test_openedx_programmatic_binds_the_created_grade_item_to_the_block(world):
     assert d.status == "done" and d.confirmation == "not_shown"
 
 
-def test_score_accepted_but_not_shown_is_said_on_the_deliveries_page(world):
+def test_score_accepted_but_not_shown_is_said_on_the_deliveries_page(world, monkeypatch):
     """Open edX registered without saying so (its launches carry no tool_platform) and granting
     line-item management: a badge column is created unbound, Open edX answers 201 and never shows
     it. The read-back catches it and the admin reads it in plain words."""
@@ -394,6 +403,12 @@ def test_score_accepted_but_not_shown_is_said_on_the_deliveries_page(world):
     assert "accepted the score but does not show it in its gradebook" in page
     health = w.get("/admin/", sub=ADMIN).text
     assert "accepted but not shown" in health
+    settings = w.tool.app.extensions["lti_badger"].settings
+    for name, value in {"DATABASE_URL": settings.database_url, "INSTANCE_PATH": settings.instance_path,
+                        "BASE_URL": settings.base_url, "IN_PROCESS_WORKER": "false"}.items():
+        monkeypatch.setenv(f"LTI_BADGER_{name}", value)
+    listed = CliRunner().invoke(main, ["deliveries", "list", "--status", "done"])
+    assert listed.exit_code == 0 and "accepted by the LMS but not shown in its gradebook" in listed.output
 
 
 def test_openedx_simulator_rules():
