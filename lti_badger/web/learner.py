@@ -34,7 +34,7 @@ from ..models import Achievement, AchievementVersion, Award, Credential, Enrollm
 from ..models.achievement import STATE_ACTIVE
 from ..models.award import AWARD_ACTIVE, AWARD_SUSPENDED
 from ..privacy import PUBLIC_DISPLAY_CHOICES, set_public_display
-from . import queries
+from . import person_queries, queries
 from .auth import current_scope, require_scope
 from .db import db, rollback_refusal
 from .navigation import go
@@ -265,8 +265,8 @@ def _all_badges_page(*, exchange: dict | None = None, exchange_award: int | None
     scope = current_scope()
     session = db()
     held = [(h, _share_links(h.version, h.award, latest_credential(session, h.award.id)))
-            for h in queries.list_person_badges(session, scope)]
-    return render_template("learner/all_badges.html", held=held, teaching=queries.list_teaching(session, scope),
+            for h in person_queries.list_person_badges(session, scope)]
+    return render_template("learner/all_badges.html", held=held, teaching=person_queries.list_teaching(session, scope),
                            exchange=exchange, exchange_award=exchange_award)
 
 
@@ -282,7 +282,7 @@ def all_badges():
 @require_scope(course=False)
 def all_badges_wallet(award_id: int):
     scope = current_scope()
-    held = queries.get_person_badge(db(), scope, award_id)
+    held = person_queries.get_person_badge(db(), scope, award_id)
     return _all_badges_page(exchange=_wallet_exchange(held.award, scope.person_id), exchange_award=award_id)
 
 
