@@ -19,7 +19,7 @@ from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMix
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError
 from authlib.oauth2.rfc7636 import CodeChallenge
-from flask import Blueprint, Flask, current_app, g, render_template, request
+from flask import Blueprint, Flask, current_app, g, make_response, render_template, request
 
 from ..credentials.safety import parse_json
 from ..credentials.services import IssuerProfile, LocalSource, verify_submitted
@@ -31,6 +31,7 @@ from .auth import current_scope
 from .csrf import csrf_exempt
 from .db import db
 from .openapi_ob3 import OB3_PATHS
+from .security import CSP
 
 PREFIX = "/ims/ob/v3p0"
 oauth_bp = Blueprint("ob3_oauth", __name__, url_prefix=PREFIX)
@@ -317,19 +318,25 @@ def token():
 
 @oauth_bp.get("/oauth/authorize")
 def authorize():
-    """The consent page, in the learner's launched session (launch token or cookie)."""
+    """The consent page, in the learner's launched session (launch token or cookie). Unlike the
+    tool's pages it may not be framed: a framing site could trick the learner into Allow."""
     scope = current_scope()
     try:
         grant = _server().get_consent_grant(end_user=scope.person_id)
     except OAuth2Error as e:
         # Never redirect to a URI we could not check: tell the learner instead.
-        return render_template("public/api_consent.html", grant=None, error=e.description or e.error), 400
-    client = grant.client
-    asked = (grant.request.payload.scope or "").split()
-    return render_template("public/api_consent.html", grant=grant, client=client.row,
-                           client_host=urlsplit(grant.redirect_uri).hostname,
-                           scopes=[SCOPE_WORDS[s] for s in host.SCOPES if s in asked],
-                           action=f"{request.path}?{urlencode(list(request.args.items(multi=True)))}")
+        page, status = render_template("public/api_consent.html", grant=None, error=e.description or e.error), 400
+    else:
+        asked = (grant.request.payload.scope or "").split()
+        page, status = render_template(
+            "public/api_consent.html", grant=grant, client=grant.client.row,
+            client_host=urlsplit(grant.redirect_uri).hostname,
+            scopes=[SCOPE_WORDS[s] for s in host.SCOPES if s in asked],
+            action=f"{request.path}?{urlencode(list(request.args.items(multi=True)))}"), 200
+    response = make_response(page, status)
+    response.headers["Content-Security-Policy"] = CSP.replace("frame-ancestors *", "frame-ancestors 'none'")
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
 
 
 @oauth_bp.post("/oauth/authorize")

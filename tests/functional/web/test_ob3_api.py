@@ -129,6 +129,8 @@ def test_a_wallet_pulls_the_learners_credentials_with_consent(app, client, world
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Example Wallet" in text and "wallet.example" in text and "read your badges and other credentials" in text
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]  # no clickjacking of Allow
+    assert page.headers["X-Frame-Options"] == "DENY"
     assert answer.status_code == 302 and answer.headers["Location"].startswith(REDIRECT + "?")
     query = parse_qs(urlsplit(answer.headers["Location"]).query)
     assert query["state"] == ["xyz"]
