@@ -127,9 +127,10 @@ def bits_list(size: int, set_bits: dict[int, int] | None = None, width: int = 1)
 
 
 def bitstring_list(url: str, purpose: str, set_bits: dict[int, int], *, width: int = 1, signer: Signer = ISSUER,
-                   valid_until: str | None = None, issuer: str | None = None) -> dict[str, Any]:
+                   valid_until: str | None = None, issuer: str | None = None,
+                   valid_from: str = "2025-01-01T00:00:00Z") -> dict[str, Any]:
     document = {"@context": [VC2], "id": url, "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-                "issuer": issuer or signer.verification_method.split("#")[0], "validFrom": "2025-01-01T00:00:00Z",
+                "issuer": issuer or signer.verification_method.split("#")[0], "validFrom": valid_from,
                 "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": purpose,
                                       "encodedList": "u" + b64url(bits_list(131072, set_bits, width))}}
     if valid_until:
@@ -169,6 +170,9 @@ def bundle() -> dict[str, Any]:
         STATUS + "suspension": bitstring_list(STATUS + "suspension", "suspension", {8: 1}),
         STATUS + "message": bitstring_list(STATUS + "message", "message", {3: 2, 4: 1}, width=2),
         STATUS + "expired": bitstring_list(STATUS + "expired", "revocation", {}, valid_until="2025-03-01T00:00:00Z"),
+        # re-signed a day "after" the verification moment (clock skew, or verifying as of an earlier time)
+        STATUS + "ahead": bitstring_list(STATUS + "ahead", "revocation", {7: 1}, valid_from="2025-06-02T00:00:00Z"),
+        STATUS + "far-ahead": bitstring_list(STATUS + "far-ahead", "revocation", {}, valid_from="2027-01-01T00:00:00Z"),
         STATUS + "foreign": bitstring_list(STATUS + "foreign", "revocation", {}, signer=OTHER, issuer=ISSUER_DID),
         STATUS + "2021": status_list_2021(STATUS + "2021", "revocation", {5: 1}),
         STATUS + "1edtech": {"id": STATUS + "1edtech", "issuer": ISSUER_DID, "revokedCredentials": [
@@ -385,6 +389,8 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
                 {"status": "0x2", "message": "under review"}, {"status": "0x3", "message": "rejected"}]
     add("status-message-under-review", bit("message", "message", 3, statusSize=2, statusMessage=messages))
     add("status-list-expired", bit("revocation", "expired", 1), fail("status", "expired on 2025-03-01"))
+    add("status-list-dated-ahead", bit("revocation", "ahead", 7), fail("status", "revoked by its issuer"))
+    add("status-list-not-yet-valid", bit("revocation", "far-ahead", 1), fail("status", "not valid until 2027-01-01"))
     add("status-list-tampered", bit("revocation", "tampered", 1), fail("status", "cannot be trusted"))
     add("status-list-foreign-signer", bit("revocation", "foreign", 1), fail("status", "cannot be trusted"))
     add("status-list-unavailable", bit("revocation", "missing", 1))

@@ -30,6 +30,10 @@ from .schema import schema_errors
 from .statuscheck import StatusProblem, parse_moment, read_status
 
 CLOCK_SKEW = timedelta(seconds=300)
+# A status list is re-signed whenever a credential changes state, so it is often dated after
+# the verifier's clock (skew, or a verification "as of" an earlier moment); only a list dated
+# more than this ahead (a test list valid from the year 3000) is refused as not yet valid.
+LIST_START_SLACK = timedelta(days=2)
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB3_TYPES = ("OpenBadgeCredential", "AchievementCredential", "EndorsementCredential")
@@ -415,9 +419,8 @@ def check_proofs(document: dict[str, Any], source: DocumentSource, now: datetime
 # --- dates ------------------------------------------------------------------------------------
 
 def check_dates(document: dict[str, Any], model: str, now: datetime, result: Verification, *,
-                what: str = "the credential") -> None:
-    """Its validity period, with `CLOCK_SKEW` of slack either side (a status list re-issued
-    a moment ago may be dated a little ahead of the verifier's clock)."""
+                what: str = "the credential", start_slack: timedelta = CLOCK_SKEW) -> None:
+    """Its validity period, with `CLOCK_SKEW` of slack (`start_slack` before its start)."""
     start_key, end_key = ("validFrom", "validUntil") if model == "2.0" else ("issuanceDate", "expirationDate")
     if model == "2.0" and "validFrom" not in document and "issuanceDate" in document:
         start_key = "issuanceDate"
@@ -436,7 +439,7 @@ def check_dates(document: dict[str, Any], model: str, now: datetime, result: Ver
         result.add("dates", FAILED, "; ".join(problems))
     elif end is not None and end + CLOCK_SKEW < now:
         result.add("dates", FAILED, f"{what} expired on {_day(end)}")
-    elif start is not None and start - CLOCK_SKEW > now:
+    elif start is not None and start - start_slack > now:
         result.add("dates", FAILED, f"{what} is not valid until {_day(start)}")
     elif end is not None and start is not None and end < start:
         result.add("dates", FAILED, f"{what} ends ({_day(end)}) before it starts ({_day(start)})")
@@ -492,7 +495,7 @@ def _list_problem(listing: dict[str, Any], source: DocumentSource, now: datetime
     contexts = _contexts(listing)
     model = {VC_V1: "1.1", VC_V2: "2.0"}.get(contexts[0] if contexts and isinstance(contexts[0], str) else "", "2.0")
     check_proofs(listing, source, now, inner)
-    check_dates(listing, model, now, inner, what="the status list")
+    check_dates(listing, model, now, inner, what="the status list", start_slack=LIST_START_SLACK)
     for name in ("issuer key", "proof", "issuer identity", "dates"):
         found = next((c for c in inner.checks if c.name == name), None)
         if found is None or found.state != PASSED:
