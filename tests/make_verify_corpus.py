@@ -698,14 +698,14 @@ def _with_our_issuer(document: dict[str, Any], *, fill_missing: bool) -> dict[st
     to whoever signs (absent, an object without id, or a placeholder URL); a malformed issuer
     (not a URL, null) stays as the test wrote it."""
     issuer = document.get("issuer")
-    if ("issuer" not in document and fill_missing) or (isinstance(issuer, str) and _URLISH(issuer)):
+    if ("issuer" not in document and fill_missing) or (isinstance(issuer, str) and _urlish(issuer)):
         return {**document, "issuer": ISSUER_DID}
-    if isinstance(issuer, dict) and ("id" not in issuer or (isinstance(issuer["id"], str) and _URLISH(issuer["id"]))):
+    if isinstance(issuer, dict) and ("id" not in issuer or (isinstance(issuer["id"], str) and _urlish(issuer["id"]))):
         return {**document, "issuer": {**issuer, "id": ISSUER_DID}}
     return document
 
 
-def _URLISH(value: str) -> bool:  # noqa: N802 (reads as a predicate on the suite's values)
+def _urlish(value: str) -> bool:
     return ":" in value and " " not in value
 
 
