@@ -3,12 +3,14 @@ its provenance in SOURCES.md) and generated cases that cover every status state,
 type and every place a credential can be tampered with. Each case has its expected verdict:
 valid, or the check that must fail and words its reason must contain.
 
-    .venv/bin/python -m tests.make_verify_corpus VERIFIER_CORE_GIT DID_WEB_GIT VC_TEST_FIXTURES_GIT VALIDATOR_GIT
+    .venv/bin/python -m tests.make_verify_corpus VERIFIER_CORE_GIT DID_WEB_GIT VC_TEST_FIXTURES_GIT VALIDATOR_GIT \
+        W3C_VC2_TEST_SUITE_GIT
 
 The arguments are git directories of digitalcredentials/verifier-core and
 digitalcredentials/dcc-did-web (their fixtures are TypeScript modules holding JSON),
 digitalcredentials/vc-test-fixtures (credentials whose file names say their defects) and
-1EdTech/digital-credentials-public-validator (its OB 3.0 samples). The
+1EdTech/digital-credentials-public-validator (its OB 3.0 samples) and
+w3c/vc-data-model-2.0-test-suite (its -ok / -fail credential inputs). The
 generated cases are signed afresh on every run (ECDSA and RSA keys are fixed test keys in
 this file; nothing here is a real key).
 """
@@ -127,9 +129,10 @@ def bits_list(size: int, set_bits: dict[int, int] | None = None, width: int = 1)
 
 
 def bitstring_list(url: str, purpose: str, set_bits: dict[int, int], *, width: int = 1, signer: Signer = ISSUER,
-                   valid_until: str | None = None, issuer: str | None = None) -> dict[str, Any]:
+                   valid_until: str | None = None, issuer: str | None = None,
+                   valid_from: str = "2025-01-01T00:00:00Z") -> dict[str, Any]:
     document = {"@context": [VC2], "id": url, "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-                "issuer": issuer or signer.verification_method.split("#")[0], "validFrom": "2025-01-01T00:00:00Z",
+                "issuer": issuer or signer.verification_method.split("#")[0], "validFrom": valid_from,
                 "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": purpose,
                                       "encodedList": "u" + b64url(bits_list(131072, set_bits, width))}}
     if valid_until:
@@ -169,6 +172,9 @@ def bundle() -> dict[str, Any]:
         STATUS + "suspension": bitstring_list(STATUS + "suspension", "suspension", {8: 1}),
         STATUS + "message": bitstring_list(STATUS + "message", "message", {3: 2, 4: 1}, width=2),
         STATUS + "expired": bitstring_list(STATUS + "expired", "revocation", {}, valid_until="2025-03-01T00:00:00Z"),
+        # re-signed a day "after" the verification moment (clock skew, or verifying as of an earlier time)
+        STATUS + "ahead": bitstring_list(STATUS + "ahead", "revocation", {7: 1}, valid_from="2025-06-02T00:00:00Z"),
+        STATUS + "far-ahead": bitstring_list(STATUS + "far-ahead", "revocation", {}, valid_from="2027-01-01T00:00:00Z"),
         STATUS + "foreign": bitstring_list(STATUS + "foreign", "revocation", {}, signer=OTHER, issuer=ISSUER_DID),
         STATUS + "2021": status_list_2021(STATUS + "2021", "revocation", {5: 1}),
         STATUS + "1edtech": {"id": STATUS + "1edtech", "issuer": ISSUER_DID, "revokedCredentials": [
@@ -385,6 +391,8 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
                 {"status": "0x2", "message": "under review"}, {"status": "0x3", "message": "rejected"}]
     add("status-message-under-review", bit("message", "message", 3, statusSize=2, statusMessage=messages))
     add("status-list-expired", bit("revocation", "expired", 1), fail("status", "expired on 2025-03-01"))
+    add("status-list-dated-ahead", bit("revocation", "ahead", 7), fail("status", "revoked by its issuer"))
+    add("status-list-not-yet-valid", bit("revocation", "far-ahead", 1), fail("status", "not valid until 2027-01-01"))
     add("status-list-tampered", bit("revocation", "tampered", 1), fail("status", "cannot be trusted"))
     add("status-list-foreign-signer", bit("revocation", "foreign", 1), fail("status", "cannot be trusted"))
     add("status-list-unavailable", bit("revocation", "missing", 1))
@@ -634,6 +642,88 @@ def _git_bytes(git_dir: str, path: str) -> bytes:
     return subprocess.run(["git", "-C", git_dir, "show", f"HEAD:{path}"], capture_output=True, check=True).stdout
 
 
+# w3c/vc-data-model-2.0-test-suite tests/input: credentials an issuer is asked to sign, each
+# named -ok or -fail; signed here by our did:key (eddsa-jcs-2022, which reads the JSON as it
+# is) with the issuer filled in where the suite leaves it to the issuer. The reason each -fail
+# must be refused for, in our words. Left out: dates the suite fills in at run time, status
+# entries of a made-up type, and inputs that cannot be signed as they are (no @context).
+W3C_SUITE_FAILS = {
+    "credential-context-combo3-fail": ("format", "not-a-url/contexts"),
+    "credential-context-combo4-fail": ("format", "neither a URL nor an object"),
+    "credential-evidence-missing-type-fail": ("format", "evidence does not say its type"),
+    "credential-id-multi-fail": ("format", "credential's id"),
+    "credential-id-nonidentifier-fail": ("format", "credential's id"),
+    "credential-id-not-url-fail": ("format", "credential's id"),
+    "credential-id-subject-multi-fail": ("format", "subject's id"),
+    "credential-issuer-no-url-fail": ("format", "issuer's id (fake-issuer) is not a URL"),
+    "credential-issuer-null-fail": ("format", "does not name its issuer"),
+    "credential-issuer-object-id-no-url-fail": ("format", "issuer's id (fake-issuer) is not a URL"),
+    "credential-issuer-object-id-null-fail": ("format", "does not name its issuer"),
+    "credential-missing-base-context-fail-or-inject": ("format", "first @context"),
+    "credential-missing-required-type-fail": ("format", "does not include VerifiableCredential"),
+    "credential-no-issuer-fail": ("format", "does not name its issuer"),
+    "credential-no-subject-fail": ("format", "no credentialSubject"),
+    "credential-no-type-fail": ("format", "does not include VerifiableCredential"),
+    "credential-redef-type-fail": ("format", "protected term"),
+    "credential-redef-type2-fail": ("format", "protected term"),
+    "credential-refresh-no-type-fail": ("format", "refreshService does not say its type"),
+    "credential-schema-no-id-fail": ("format", "(no id)"),
+    "credential-schema-no-type-fail": ("format", "credentialSchema does not say its type"),
+    "credential-schema-non-url-id-fail": ("format", "id of its credentialSchema"),
+    "credential-status-missing-type-fail": ("format", "credentialStatus does not say its type"),
+    "credential-status-multiple-id-fail": ("format", "id of its credentialStatus"),
+    "credential-status-nonurl-id-fail": ("format", "id of its credentialStatus"),
+    "credential-status-type-nonurl-fail": ("format", "@type"),
+    "credential-subject-multiple-empty-fail": ("format", "is empty"),
+    "credential-subject-no-claims-fail": ("format", "no credentialSubject"),
+    "credential-termsofuse-missing-type-fail": ("format", "termsOfUse does not say its type"),
+    "credential-termsofuse-no-type-fail": ("format", "termsOfUse does not say its type"),
+    "credential-type-mapped-nonurl-fail": ("format", "absolute"),
+    "credential-type-unmapped-fail": ("format", "not valid JSON-LD"),
+    "credential-validfrom-invalid-fail": ("dates", "validFrom (Sat 25 Feb 2023 07:16:31 PM CST) is not a valid date"),
+    "credential-validuntil-invalid-fail": ("dates", "validUntil (Sun, 26 Feb 2023 01:22:14 +0000) is not a valid"),
+    "credential-description-extra-prop-en-fail": ("format", "/description/url is not defined"),
+    "credential-name-extra-prop-en-fail": ("format", "/name/url is not defined"),
+    "issuer-description-extra-prop-en-fail": ("format", "/issuer/description/url is not defined"),
+    "issuer-name-extra-prop-en-fail": ("format", "/issuer/name/url is not defined"),
+}
+W3C_SUITE_SKIP = ("credential-no-context-fail-or-inject", "credential-proof-missing-type-fail",
+                  "credential-validUntil-validFrom-ok", "credential-validUntil-validFrom-fail",
+                  "credential-validfrom-far-future-ok", "credential-validuntil-ok", "credential-validuntil-ms-ok",
+                  "credential-validuntil-tz-ok", "credential-status-ok", "credential-status-missing-id-ok")
+
+
+def _with_our_issuer(document: dict[str, Any], *, fill_missing: bool) -> dict[str, Any]:
+    """The suite's credential with our did:key as its issuer where the suite leaves the issuer
+    to whoever signs (absent, an object without id, or a placeholder URL); a malformed issuer
+    (not a URL, null) stays as the test wrote it."""
+    issuer = document.get("issuer")
+    if ("issuer" not in document and fill_missing) or (isinstance(issuer, str) and _urlish(issuer)):
+        return {**document, "issuer": ISSUER_DID}
+    if isinstance(issuer, dict) and ("id" not in issuer or (isinstance(issuer["id"], str) and _urlish(issuer["id"]))):
+        return {**document, "issuer": {**issuer, "id": ISSUER_DID}}
+    return document
+
+
+def _urlish(value: str) -> bool:
+    return ":" in value and " " not in value
+
+
+def w3c_suite_cases(suite: str) -> list[tuple[str, str, bytes, dict[str, Any], str]]:
+    out = []
+    for path in _git_files(suite, "tests/input"):
+        stem = Path(path).stem
+        if not stem.startswith(("credential-", "issuer-")) or stem in W3C_SUITE_SKIP:
+            continue
+        check, reason = W3C_SUITE_FAILS.get(stem, (None, None))
+        document = _with_our_issuer(json.loads(_git_bytes(suite, path)), fill_missing="issuer" not in (reason or ""))
+        document.pop("proof", None)
+        expect = {"valid": False, "check": check, "reason": reason} if check else {"valid": True}
+        signed = json.dumps(sign_jcs(document, ISSUER), indent=2).encode() + b"\n"
+        out.append((f"w3c-suite-{stem}", "third-party/w3c", signed, expect, "generated/docs.json"))
+    return out
+
+
 def fixture_cases(vc_test_fixtures: str, validator: str) -> list[tuple[str, str, bytes, dict[str, Any], str]]:
     """(name, folder, file bytes, expectation, bundle) for digitalcredentials/vc-test-fixtures
     (every credential; its DIDs and status lists in the bundle) and 1EdTech's validator samples."""
@@ -666,7 +756,7 @@ def fixture_cases(vc_test_fixtures: str, validator: str) -> list[tuple[str, str,
     return out
 
 
-def main(verifier_core: str, did_web: str, vc_test_fixtures: str, validator: str) -> None:
+def main(verifier_core: str, did_web: str, vc_test_fixtures: str, validator: str, w3c_suite: str) -> None:
     generated_dir = ROOT / "generated"
     generated_dir.mkdir(parents=True, exist_ok=True)
     (generated_dir / "docs.json").write_text(json.dumps(bundle(), indent=2) + "\n")
@@ -682,7 +772,7 @@ def main(verifier_core: str, did_web: str, vc_test_fixtures: str, validator: str
         (ROOT / folder / f"{name}.json").write_text(json.dumps(credential, indent=2) + "\n")
         cases.append({"name": name, "credential": f"{folder}/{name}.json", "docs": docs or None, "now": NOW,
                       **expect})
-    for name, folder, data, expect, docs in fixture_cases(vc_test_fixtures, validator):
+    for name, folder, data, expect, docs in fixture_cases(vc_test_fixtures, validator) + w3c_suite_cases(w3c_suite):
         suffix = expect.pop("suffix", ".json")
         (ROOT / folder / f"{name}{suffix}").write_bytes(data)
         cases.append({"name": name, "credential": f"{folder}/{name}{suffix}", "docs": docs or None,
@@ -692,4 +782,4 @@ def main(verifier_core: str, did_web: str, vc_test_fixtures: str, validator: str
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,6 +31,10 @@ from .schema import schema_errors
 from .statuscheck import StatusProblem, parse_moment, read_status
 
 CLOCK_SKEW = timedelta(seconds=300)
+# A status list is re-signed whenever a credential changes state, so it is often dated after
+# the verifier's clock (skew, or a verification "as of" an earlier moment); only a list dated
+# more than this ahead (a test list valid from the year 3000) is refused as not yet valid.
+LIST_START_SLACK = timedelta(days=2)
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB3_TYPES = ("OpenBadgeCredential", "AchievementCredential", "EndorsementCredential")
@@ -252,6 +257,45 @@ def _contexts(document: dict[str, Any]) -> list[Any]:
     return contexts if isinstance(contexts, list) else [contexts] if contexts is not None else []
 
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")  # an absolute URL or IRI: a scheme, no white space
+# Parts that VC 1.1 and 2.0 require to say their type (VC 2.0 §4.10-4.13, §5.4-5.6).
+_TYPED_PARTS = ("credentialStatus", "credentialSchema", "evidence", "termsOfUse", "refreshService")
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _not_url(value: Any) -> bool:
+    return not (isinstance(value, str) and _URL.match(value))
+
+
+def structure_problem(document: dict[str, Any]) -> str | None:
+    """The first of the data model's MUSTs the credential breaks (ids are URLs, subjects say
+    something, typed parts have a type, a schema has an id), in words; None when it keeps them."""
+    if "id" in document and _not_url(document["id"]):
+        return f"the credential's id ({str(document['id'])[:60]}) is not a URL"
+    if _not_url(issuer_id(document)):
+        return f"the issuer's id ({str(issuer_id(document))[:60]}) is not a URL"
+    subjects = document.get("credentialSubject")
+    if not isinstance(subjects, (dict, list)) or not subjects:
+        return "the credential has no credentialSubject"
+    for subject in _items(subjects):
+        if not isinstance(subject, dict) or not subject:
+            return "one of its credentialSubject entries is empty: it says nothing about anyone"
+        if "id" in subject and _not_url(subject["id"]):
+            return f"the subject's id ({str(subject['id'])[:60]}) is not a URL"
+    for part in _TYPED_PARTS:
+        for item in _items(document.get(part, [])):
+            if not isinstance(item, dict) or "type" not in item:
+                return f"its {part} does not say its type"
+            if "id" in item and _not_url(item["id"]):
+                return f"the id of its {part} ({str(item['id'])[:60]}) is not a URL"
+            if part == "credentialSchema" and "id" not in item:
+                return "its credentialSchema does not say where the schema is (no id)"
+    return None
+
+
 def check_format(document: dict[str, Any], result: Verification, *, rdf_signed: bool = True) -> str | None:
     """The data model ("1.1" or "2.0"), or None when the document is not a credential we can read.
     Terms its contexts leave undefined fail a Data Integrity credential (canonicalisation drops
@@ -279,11 +323,9 @@ def check_format(document: dict[str, Any], result: Verification, *, rdf_signed: 
     if issuer_id(document) is None:
         result.add("format", FAILED, "the credential does not name its issuer")
         return None
-    if "id" in document and not (isinstance(document["id"], str) and ":" in document["id"]):
-        result.add("format", FAILED, f"the credential's id ({str(document['id'])[:60]}) is not a URL")
-        return None
-    if not isinstance(document.get("credentialSubject"), (dict, list)):
-        result.add("format", FAILED, "the credential has no credentialSubject")
+    problem = structure_problem(document)
+    if problem:
+        result.add("format", FAILED, problem)
         return None
     if model == "1.1" and "issuanceDate" not in document:
         result.add("format", FAILED, "a VC 1.1 credential must have an issuanceDate")
@@ -295,7 +337,12 @@ def check_format(document: dict[str, Any], result: Verification, *, rdf_signed: 
         result.kind = f"CLR 2.0 (VC {model})"
     else:
         result.kind = f"verifiable credential (VC {model})"
-    problems = safe_mode_problems(document)
+    try:
+        problems = safe_mode_problems(document)
+    except BadInput as e:  # e.g. an id that is a list: JSON-LD cannot read it at all
+        reason = e.message.split("\n", 1)[0].removeprefix("document is not valid JSON-LD: ")
+        result.add("format", FAILED, "it is not valid JSON-LD: " + reason)
+        return None
     if problems and rdf_signed:
         result.add("format", FAILED, "part of it has no meaning under its contexts, so the signature could not "
                                      "cover it: " + "; ".join(problems[:3]))
@@ -428,9 +475,8 @@ def check_proofs(document: dict[str, Any], source: DocumentSource, now: datetime
 # --- dates ------------------------------------------------------------------------------------
 
 def check_dates(document: dict[str, Any], model: str, now: datetime, result: Verification, *,
-                what: str = "the credential") -> None:
-    """Its validity period, with `CLOCK_SKEW` of slack either side (a status list re-issued
-    a moment ago may be dated a little ahead of the verifier's clock)."""
+                what: str = "the credential", start_slack: timedelta = CLOCK_SKEW) -> None:
+    """Its validity period, with `CLOCK_SKEW` of slack (`start_slack` before its start)."""
     start_key, end_key = ("validFrom", "validUntil") if model == "2.0" else ("issuanceDate", "expirationDate")
     if model == "2.0" and "validFrom" not in document and "issuanceDate" in document:
         start_key = "issuanceDate"
@@ -449,7 +495,7 @@ def check_dates(document: dict[str, Any], model: str, now: datetime, result: Ver
         result.add("dates", FAILED, "; ".join(problems))
     elif end is not None and end + CLOCK_SKEW < now:
         result.add("dates", FAILED, f"{what} expired on {_day(end)}")
-    elif start is not None and start - CLOCK_SKEW > now:
+    elif start is not None and start - start_slack > now:
         result.add("dates", FAILED, f"{what} is not valid until {_day(start)}")
     elif end is not None and start is not None and end < start:
         result.add("dates", FAILED, f"{what} ends ({_day(end)}) before it starts ({_day(start)})")
@@ -505,7 +551,7 @@ def _list_problem(listing: dict[str, Any], source: DocumentSource, now: datetime
     contexts = _contexts(listing)
     model = {VC_V1: "1.1", VC_V2: "2.0"}.get(contexts[0] if contexts and isinstance(contexts[0], str) else "", "2.0")
     check_proofs(listing, source, now, inner)
-    check_dates(listing, model, now, inner, what="the status list")
+    check_dates(listing, model, now, inner, what="the status list", start_slack=LIST_START_SLACK)
     for name in ("issuer key", "proof", "issuer identity", "dates"):
         found = next((c for c in inner.checks if c.name == name), None)
         if found is None or found.state != PASSED:

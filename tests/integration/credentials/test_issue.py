@@ -103,16 +103,16 @@ def test_revocation_suspension_and_reinstatement(db, tmp_path):
     issuer = make_issuer(tmp_path, status_entries="two")
     credential, document = _issue(db, issuer)
 
-    set_status(db, credential, "suspension", True)
+    set_status(db, credential, "suspension", True, now=NOW)
     theirs, ours = _both(db, issuer, document, tmp_path)
     assert theirs.startswith("FAILED: credential is suspended")
     assert ours.verdict == f"FAILED: {SUSPENDED}" and ours.suspended is True
 
-    set_status(db, credential, "suspension", False)
+    set_status(db, credential, "suspension", False, now=NOW)
     theirs, ours = _both(db, issuer, document, tmp_path)
     assert theirs == "VERIFIED" and ours.valid
 
-    set_status(db, credential, "revocation", True)
+    set_status(db, credential, "revocation", True, now=NOW)
     theirs, ours = _both(db, issuer, document, tmp_path)
     assert theirs.startswith("FAILED: credential is revoked")
     assert ours.verdict == f"FAILED: {REVOKED}" and ours.revoked is True
