@@ -1,5 +1,5 @@
-"""`lti-badger audit export` (the audit trail as JSON or CSV) and `lti-badger awards bulk`
-(award or revoke from a CSV, as the instructor's bulk page does)."""
+"""`lti-badger audit export` (the audit trail as JSON or CSV), `lti-badger awards bulk` (award
+or revoke from a CSV, as the instructor's bulk page does) and `awards reevaluate`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ..cli_context import Context, pass_ctx
 from ..cli_progress import progress
 from ..db import transaction
 from .audit import Actor, export_audit
-from .services import bulk_csv
+from .services import bulk_csv, reevaluate_courses
 
 
 @click.group()
@@ -68,3 +68,18 @@ def bulk_cmd(ctx: Context, course_id: int, achievement_id: int, csv_file: Path, 
         click.echo(f"line {row.line}: {row.learner}: {row.outcome}" + (f" ({row.message})" if row.message else ""))
     if any(row.outcome in ("not_found", "error") for row in outcomes):
         raise click.exceptions.Exit(1)
+
+
+@awards.command("reevaluate")
+@click.option("--course-id", "course_ids", type=int, multiple=True,
+              help="Only this course (internal id); repeatable. Default: every course with an active badge.")
+@pass_ctx
+def reevaluate_cmd(ctx: Context, course_ids: tuple[int, ...]) -> None:
+    """Run every active badge's criteria over every learner again: award who qualifies, apply
+    the badge's regression policy to holders who no longer do."""
+    from datetime import timezone
+
+    with progress("re-evaluating courses") as steps:
+        created = reevaluate_courses(ctx.services.sessions, datetime.now(timezone.utc),
+                                     course_ids=list(course_ids) or None, steps=steps)
+    click.echo(f"{created} award(s) created")

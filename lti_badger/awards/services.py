@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from ..credentials import issue_credential, set_status
 from ..credentials.clr import PathwayRecord, sign_clr
@@ -32,12 +32,12 @@ from ..deliveries.outbox import (
 )
 from ..errors import BadgerError, BadInput, Conflict, NotFound
 from ..metrics import AWARDS
-from ..steps import NO_STEPS, Steps
 from ..models import Achievement, AchievementVersion, Award, Course, Credential, Enrollment, Person
 from ..models.achievement import STATE_ACTIVE, STATE_ARCHIVED, STATE_DRAFT
 from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_REVOKED, AWARD_SUSPENDED, LIVE_AWARD
 from ..models.course import ENROLLMENT_ACTIVE, ROLE_LEARNER
 from ..models.credential import PURPOSE_REVOCATION, PURPOSE_SUSPENSION
+from ..steps import NO_STEPS, Steps
 from .audit import Actor, record
 from .context import get_context
 
@@ -406,6 +406,37 @@ def reevaluate_clock_rules(session: Session, now: datetime) -> int:
         reevaluate(session, course_id, course_learner_ids(session, course_id), now,
                    on_met=award_from_rule, on_unmet=handle_regression)
     return len(courses)
+
+
+def reevaluate_courses(sessions: sessionmaker[Session], now: datetime, *, course_ids: list[int] | None = None,
+                       steps: Steps = NO_STEPS) -> int:
+    """Run the criteria of every active badge over every learner of the courses (default: each
+    course with an active badge), one transaction and one step per course, as the worker does
+    for clock rules: award who qualifies, apply the regression policy to holders who no longer
+    do. For after a rule fix or a restore. Returns the awards created."""
+    from ..criteria import reevaluate
+    from ..criteria.locks import lock_course
+    from ..db import transaction
+
+    if course_ids is None:
+        with sessions() as s:
+            course_ids = sorted(set(s.scalars(select(Achievement.course_id).where(
+                Achievement.state == STATE_ACTIVE, Achievement.current_version_id.is_not(None)))))
+    created = 0
+
+    def on_met(s: Session, ach: Achievement, version: AchievementVersion, person_id: int, decision: Any,
+               at: datetime) -> None:
+        nonlocal created
+        created += award_from_rule(s, ach, version, person_id, decision, at) is not None
+
+    steps.start(len(course_ids))
+    for course_id in course_ids:
+        with transaction(sessions) as s:
+            _course(s, course_id)
+            lock_course(s, course_id)
+            reevaluate(s, course_id, course_learner_ids(s, course_id), now, on_met=on_met, on_unmet=handle_regression)
+        steps.advance()
+    return created
 
 
 def on_activate(session: Session, achievement: Achievement, now: datetime, *, actor: Actor | None = None) -> list[Award]:

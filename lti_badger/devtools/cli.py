@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..cli_context import Context, pass_ctx
 from ..errors import BadInput
+from ..logging import configure_logging
 from .demo import (
     DEMO_COURSE_TITLE,
     DemoRun,
@@ -49,6 +51,9 @@ def demo(ctx: Context, host: str, port: int, lms_port: int, product_family: str,
     """Start the tool and a built-in LMS simulator with a demo course, and show how to launch."""
     if headless and out is None:
         raise BadInput("--headless needs --out DIR for summary.json")
+    configure_logging(ctx.settings.log_format)
+    if sys.stderr.isatty():  # the demo tells a person what happens; its log keeps to warnings there
+        logging.getLogger("lti_badger").setLevel(logging.WARNING)
     prepare_instance(ctx)
     tool = ToolServer(ctx.settings, host, port)
     sim = LmsSimulator(product_family=product_family, host=host, port=lms_port)
