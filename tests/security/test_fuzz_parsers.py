@@ -285,7 +285,14 @@ def metadata_server():
     server.shutdown()
 
 
+VALID_CONFIG = {"issuer": "SERVER", "authorization_endpoint": "SERVER/auth", "registration_endpoint": "SERVER/register",
+                "jwks_uri": "SERVER/jwks", "token_endpoint": "SERVER/token", "scopes_supported": [],
+                c.PLATFORM_CONFIGURATION: {"product_family_code": "moodle"}}
+VALID_REGISTRATION = {"client_id": "fuzz-client", c.TOOL_CONFIGURATION: {"deployment_id": "1"}}
+
+
 @FUZZ
+@example(config=VALID_CONFIG, registration=VALID_REGISTRATION)
 @given(config=st.fixed_dictionaries({
     "issuer": maybe(st.just("SERVER")), "authorization_endpoint": maybe(st.just("SERVER/auth")),
     "registration_endpoint": maybe(st.just("SERVER/register")), "jwks_uri": maybe(st.just("SERVER/jwks")),
@@ -302,4 +309,6 @@ def test_registration_metadata(app, client, metadata_server, config, registratio
     before = _rows(app)
     response = client.get("/lti/register", query_string={"openid_configuration": f"{metadata_server}/config"})
     _no_5xx_and_refusals_store_nothing(app, response, before)
+    if (config, registration) == (VALID_CONFIG, VALID_REGISTRATION):  # the fuzzing reaches the parser at all
+        assert response.status_code == 200, "a valid registration was refused: open registration to 127.0.0.1 here"
 
