@@ -2,13 +2,16 @@
 (`MAX_CONTENT_LENGTH`, the `max_content_length` setting) and each form field held in memory
 (Flask's `MAX_FORM_MEMORY_SIZE`). Beyond either the answer is 413 with a message saying which
 limit, the view never runs, and so nothing is stored. JSON nesting is limited where JSON is
-parsed (`lti_badger.jsonbody`, a 400)."""
+parsed (`lti_badger.jsonbody`, a 400). A NUL character in the query or a form field is a 400
+too (PostgreSQL cannot store one in text; found by tests/security/test_fuzz_parsers.py)."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 
-from ..errors import PayloadTooLarge
+from ..errors import BadInput, PayloadTooLarge
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def too_large() -> PayloadTooLarge:
@@ -30,3 +33,6 @@ def init_limits(app: Flask) -> None:
     def _refuse_oversized_body() -> None:
         if request.content_length is not None and request.content_length > current_app.config["MAX_CONTENT_LENGTH"]:
             raise too_large()
+        fields = [request.args] + ([request.form] if request.mimetype in _FORMS else [])
+        if any("\x00" in key or "\x00" in value for values in fields for key, value in values.items(multi=True)):
+            raise BadInput("the request contains a NUL character, which this tool does not store")

@@ -107,6 +107,7 @@ def _no_5xx_and_refusals_store_nothing(app, response, before) -> None:
 
 
 @FUZZ
+@example(body={"actor": {"name": "\x00"}, "verb": {"id": XAPI_VERBS[0]}})  # PostgreSQL stores no NUL
 @given(body=st.one_of(statements, st.lists(statements, max_size=3), json_values,
                       st.binary(max_size=200)))
 def test_xapi_statements(app, client, feeds, body):
@@ -178,6 +179,7 @@ def bulk_target(app, feeds):
 @FUZZ
 @given(rows=st.lists(st.lists(st.text(max_size=20), max_size=4), max_size=6), junk=st.text(max_size=80))
 @example(rows=[["a\rb", "reason"]], junk="")  # found by this test: csv.Error, a 500, before the fix
+@example(rows=[["\x00"]], junk="")  # found by this test on PostgreSQL: a NUL in a query parameter, a 500
 def test_bulk_csv_import(app, feeds, bulk_target, rows, junk):
     a = feeds["a"]
     teacher = PageClient(app, app.test_client(), token_for(app, a, a.instructor, "instructor"))
