@@ -2,7 +2,8 @@
 parser with a nesting limit, so a 100,000-deep body is a 400 instead of a RecursionError, and
 nothing deeper than `MAX_DEPTH` reaches code that recurses (JSON-LD, canonicalisation, the
 database's JSON type). `NaN` and `Infinity` are refused too: they are not JSON (RFC 8259) and
-PostgreSQL's JSONB cannot store them."""
+PostgreSQL's JSONB cannot store them; so is a NUL character in any string (`\u0000`), which
+PostgreSQL cannot store in text or JSONB either."""
 
 from __future__ import annotations
 
@@ -36,6 +37,22 @@ def depth_of(value: Any) -> int:
     return deepest
 
 
+def has_nul(value: Any) -> bool:
+    """Whether a NUL character is in any string of `value` (keys included), without recursion."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
@@ -50,4 +67,6 @@ def parse_json(data: bytes | str, what: str = "the body") -> Any:
         raise BadInput(f"{what} is not valid JSON: {e}") from e
     if depth_of(value) > MAX_DEPTH:
         raise BadInput(f"{what} is JSON nested more than {MAX_DEPTH} levels deep")
+    if has_nul(value):
+        raise BadInput(f"{what} contains a NUL character (\\u0000), which this tool does not store")
     return value

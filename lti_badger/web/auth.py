@@ -80,13 +80,18 @@ def login_scope(scope: Scope, *, browser_keeps_cookies: bool) -> str:
 
 
 def _exchange_launch_code(code: str) -> Scope:
-    record = _cache().pop(CODE_PREFIX + code)
+    """The code's scope, the code used up; another browser's attempt uses nothing up."""
+    cache = _cache()
+    used = Unauthorized("this launch link was already used or has expired: launch the tool again from your course")
+    record = cache.get(CODE_PREFIX + code)
     if not isinstance(record, dict) or not isinstance(record.get("scope"), dict):
-        raise Unauthorized("this launch link was already used or has expired: launch the tool again from your course")
+        raise used
     bind = record.get("bind")
     if bind and not hmac.compare_digest(_digest(str(session.get(_BIND, ""))), str(bind)):
         raise Unauthorized("this launch link belongs to the browser that launched the tool: launch the tool again "
                            "from your course")
+    if cache.pop(CODE_PREFIX + code) is None:  # another request of this browser was first
+        raise used
     session.pop(_BIND, None)
     return Scope(**record["scope"])
 

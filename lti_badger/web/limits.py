@@ -2,14 +2,18 @@
 (`MAX_CONTENT_LENGTH`, the `max_content_length` setting) and each form field held in memory
 (Flask's `MAX_FORM_MEMORY_SIZE`). Beyond either the answer is 413 with a message saying which
 limit, the view never runs, and so nothing is stored. JSON nesting is limited where JSON is
-parsed (`lti_badger.jsonbody`, a 400). Numbers in URLs are bounded like the ids they name."""
+parsed (`lti_badger.jsonbody`, a 400). Numbers in URLs are bounded like the ids they name. A NUL
+character in the query or a form field is a 400 too (PostgreSQL cannot store one in text; found by
+tests/security/test_fuzz_parsers.py)."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 from werkzeug.routing import IntegerConverter
 
-from ..errors import PayloadTooLarge
+from ..errors import BadInput, PayloadTooLarge
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER column holds (SQLite and PostgreSQL agree up to here)
 
@@ -43,3 +47,6 @@ def init_limits(app: Flask) -> None:
         # `request.max_content_length` is the app's limit unless a route raised its own (the designer).
         if request.content_length is not None and request.content_length > request.max_content_length:
             raise too_large()
+        fields = [request.args] + ([request.form] if request.mimetype in _FORMS else [])
+        if any("\x00" in key or "\x00" in value for values in fields for key, value in values.items(multi=True)):
+            raise BadInput("the request contains a NUL character, which this tool does not store")

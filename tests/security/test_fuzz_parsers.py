@@ -107,6 +107,7 @@ def _no_5xx_and_refusals_store_nothing(app, response, before) -> None:
 
 
 @FUZZ
+@example(body={"actor": {"name": "\x00"}, "verb": {"id": XAPI_VERBS[0]}})  # PostgreSQL stores no NUL
 @given(body=st.one_of(statements, st.lists(statements, max_size=3), json_values,
                       st.binary(max_size=200)))
 def test_xapi_statements(app, client, feeds, body):
@@ -178,6 +179,7 @@ def bulk_target(app, feeds):
 @FUZZ
 @given(rows=st.lists(st.lists(st.text(max_size=20), max_size=4), max_size=6), junk=st.text(max_size=80))
 @example(rows=[["a\rb", "reason"]], junk="")  # found by this test: csv.Error, a 500, before the fix
+@example(rows=[["\x00"]], junk="")  # found by this test on PostgreSQL: a NUL in a query parameter, a 500
 def test_bulk_csv_import(app, feeds, bulk_target, rows, junk):
     a = feeds["a"]
     teacher = PageClient(app, app.test_client(), token_for(app, a, a.instructor, "instructor"))
@@ -285,7 +287,14 @@ def metadata_server():
     server.shutdown()
 
 
+VALID_CONFIG = {"issuer": "SERVER", "authorization_endpoint": "SERVER/auth", "registration_endpoint": "SERVER/register",
+                "jwks_uri": "SERVER/jwks", "token_endpoint": "SERVER/token", "scopes_supported": [],
+                c.PLATFORM_CONFIGURATION: {"product_family_code": "moodle"}}
+VALID_REGISTRATION = {"client_id": "fuzz-client", c.TOOL_CONFIGURATION: {"deployment_id": "1"}}
+
+
 @FUZZ
+@example(config=VALID_CONFIG, registration=VALID_REGISTRATION)
 @given(config=st.fixed_dictionaries({
     "issuer": maybe(st.just("SERVER")), "authorization_endpoint": maybe(st.just("SERVER/auth")),
     "registration_endpoint": maybe(st.just("SERVER/register")), "jwks_uri": maybe(st.just("SERVER/jwks")),
@@ -302,4 +311,6 @@ def test_registration_metadata(app, client, metadata_server, config, registratio
     before = _rows(app)
     response = client.get("/lti/register", query_string={"openid_configuration": f"{metadata_server}/config"})
     _no_5xx_and_refusals_store_nothing(app, response, before)
+    if (config, registration) == (VALID_CONFIG, VALID_REGISTRATION):  # the fuzzing reaches the parser at all
+        assert response.status_code == 200, "a valid registration was refused: open registration to 127.0.0.1 here"
 
