@@ -69,6 +69,7 @@ def test_the_designer_refuses_values_outside_the_vocabularies_and_skills_without
 def test_the_designer_collects_every_element_and_the_learner_page_shows_them(app, courses, as_person):
     a, _ = courses
     app.extensions["lti_badger"].keys.ensure(KIND_ISSUER)
+    assert _save(as_person(a, a.admin, "admin"), a.platform.id, country="ES").status_code == 303
     teacher = as_person(a, a.instructor, "instructor")
     form = teacher.get("/course/badges/new").get_data(as_text=True)
     for name in ("supervision", "identity_checked", "quality_assurance", "stackability", "learning_outcomes",
@@ -101,8 +102,10 @@ def test_the_designer_collects_every_element_and_the_learner_page_shows_them(app
     assert achievement["assessmentType"] == "application of a skill" and achievement["identityChecked"] is True
     assert achievement["furtherInformation"] == "https://uni.example/lab-safety"
     assert schema_errors(document) == []
+    spanish = as_person(a, learner, "learner", "es").get(f"/me/badges/{ach.id}").get_data(as_text=True)
+    assert "Sobre esta credencial" in spanish and "Universidad de Ejemplo (España)" in spanish
     page = as_person(a, learner, "learner").get(f"/me/badges/{ach.id}").get_data(as_text=True)
-    for text in ("About this credential", "Awarding body", "25 hours", "On site, with identity verification",
+    for text in ("About this credential", "Awarding body", "Universidad de Ejemplo (Spain)", "25 hours", "On site, with identity verification",
                  "External quality assurance", "Handles chemicals safely", "Chemistry 1",
                  'href="http://data.europa.eu/esco/skill/4fabca9a-7435-4f33-b1da-3cdb00340fdc"'):
         assert text in page, text
