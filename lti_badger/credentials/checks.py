@@ -568,11 +568,11 @@ def check_status(document: dict[str, Any], source: DocumentSource, now: datetime
     if recorded is None or result.suspended is not None or result.revoked:
         return
     result.suspended = bool(recorded.get("suspension"))
+    reason = next((c.reason for c in result.checks if c.name == "status"), "")
     if result.suspended:
-        result.add("status", FAILED, SUSPENDED + " (recorded by the issuer; other verifiers only see its "
-                                                 "revocation entry)")
+        said = SUSPENDED + " (recorded by the issuer; other verifiers only see its revocation entry)"
+        result.add("status", FAILED, said if result.state_of("status") != FAILED else f"{said}; {reason}")
     elif result.state_of("status") == PASSED:
-        reason = next(c.reason for c in result.checks if c.name == "status")
         when = f" as of {_xsd(result.status_as_of)}" if result.status_as_of else ""
         result.add("status", PASSED, f"{reason}, not suspended{when} (recorded by the issuer)")
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .microcredential import (EQF_TYPE, country_name, eu_context_url, extension_terms,
+from .microcredential import (EQF_TYPE, country_name, eu_context_url, extension_terms, nqf_alignment,
                               quality_assurance_alignment)
 
 OB_SPEC_VERSION = "3.0.3"
@@ -152,9 +152,7 @@ def _alignments(details: dict[str, Any]) -> list[dict[str, Any]]:
             "targetCode": str(level),
             "targetType": EQF_TYPE,
         })
-    quality = quality_assurance_alignment(details)
-    if quality:
-        out.append(quality)
+    out.extend(a for a in (nqf_alignment(details), quality_assurance_alignment(details)) if a)
     return out
 
 

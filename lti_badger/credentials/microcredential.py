@@ -41,6 +41,10 @@ QUALITY_ASSURANCE = {
 QUALITY_ASSURANCE_FRAMEWORK = "European approach to micro-credentials: quality assurance"
 QUALITY_ASSURANCE_TYPE = "ext:QualityAssurance"
 EQF_TYPE = "ext:EQF"
+NQF_TYPE = "ext:NQF"
+NQF_FRAMEWORK = "National Qualifications Framework"
+# National frameworks have 8 levels (most, matched to the EQF) up to 12 (Scotland's SCQF).
+NQF_LEVELS = tuple(range(1, 13))
 
 # Codes CLDR lists as territories that are not ISO 3166-1 alpha-2 countries (exceptionally
 # reserved codes, groupings, private use).
@@ -81,6 +85,16 @@ def extension_terms(details: dict[str, Any]) -> dict[str, Any]:
     if isinstance(details.get("identity_checked"), bool):
         out["identityChecked"] = details["identity_checked"]
     return out
+
+
+def nqf_alignment(details: dict[str, Any]) -> dict[str, Any] | None:
+    """The level in a national qualifications framework, aligned to the framework's page the
+    instructor gave (national frameworks have no common register to link to)."""
+    level, url = details.get("nqf_level"), details.get("nqf_url")
+    if level not in NQF_LEVELS or isinstance(level, bool) or not url:
+        return None
+    return {"type": ["Alignment"], "targetName": f"NQF level {level}", "targetUrl": url,
+            "targetFramework": NQF_FRAMEWORK, "targetCode": str(level), "targetType": NQF_TYPE}
 
 
 def quality_assurance_alignment(details: dict[str, Any]) -> dict[str, Any] | None:
@@ -166,11 +180,14 @@ def check_details(details: dict[str, Any]) -> dict[str, Any]:
         if details.get(key) not in (None, "") and details[key] not in vocabulary:
             raise _refuse(f"{key.replace('_', ' ')}: {details[key]!r} is not one of {', '.join(vocabulary)}", key)
     _number(details, "eqf_level", 1, 8, integer=True)
+    _number(details, "nqf_level", NQF_LEVELS[0], NQF_LEVELS[-1], integer=True)
+    if details.get("nqf_level") is not None and not details.get("nqf_url"):
+        raise _refuse("an NQF level needs the link of its national framework", "nqf_url")
     _number(details, "workload_hours", 0, 10000, integer=True)
     _number(details, "credits_ects", 0, 600)
     if details.get("identity_checked") is not None and not isinstance(details["identity_checked"], bool):
         raise _refuse("identity checked must be true or false", "identity_checked")
-    for key, what in (("quality_assurance_url", "the quality assurance link"),
+    for key, what in (("quality_assurance_url", "the quality assurance link"), ("nqf_url", "the NQF link"),
                       ("further_information", "the further information link")):
         if details.get(key):
             out[key] = _url(details[key], what, key)

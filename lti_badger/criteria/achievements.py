@@ -96,7 +96,9 @@ def update_achievement(session: Session, course_id: int, achievement_id: int, da
     current = achievement.current_version
     base = {f: getattr(current, f) for f in VERSIONED_FIELDS} if current else {}
     merged = {**base, **{f: data[f] for f in VERSIONED_FIELDS if f in data}}
-    values = _clean_versioned(merged)
+    # Details are checked when they change: a rule-only edit of a badge whose details predate
+    # the vocabularies keeps them as they are.
+    values = _clean_versioned(merged, check=("details" in data))
     if "regression_policy" in data:
         achievement.regression_policy = _clean_policy(data["regression_policy"])
         achievement.updated_at = now
@@ -169,7 +171,7 @@ def _text(values: dict[str, Any], name: str, limit: int, *, required: bool = Fal
     return value
 
 
-def _clean_versioned(values: dict[str, Any]) -> dict[str, Any]:
+def _clean_versioned(values: dict[str, Any], *, check: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": _text(values, "name", 300, required=True),
         "description": _text(values, "description", 20000),
@@ -186,7 +188,7 @@ def _clean_versioned(values: dict[str, Any]) -> dict[str, Any]:
     details = values.get("details") or {}
     if not isinstance(details, dict):
         raise BadInput("details must be an object", detail={"field": "details"})
-    out["details"] = check_details(details)
+    out["details"] = check_details(details) if check else details
     image, image_type = values.get("image"), values.get("image_type")
     if image is not None and not isinstance(image, bytes):
         raise BadInput("image must be bytes", detail={"field": "image"})

@@ -85,9 +85,12 @@ def designer_data(form: Mapping[str, str], upload: bytes | None, upload_name: st
     details["alignments"] = parse_alignments(form.get("skills", ""))
     # European micro-credential elements, under the keys the credential composer reads.
     level = _choice(form, "eqf_level", ("",) + EQF_LEVELS)
+    nqf = _choice(form, "nqf_level", ("",) + tuple(str(n) for n in mc.NQF_LEVELS))
     checked = _choice(form, "identity_checked", ("", "yes", "no"))
     eu: dict[str, Any] = {
         "eqf_level": int(level) if level else None,
+        "nqf_level": int(nqf) if nqf else None,
+        "nqf_url": (form.get("nqf_url") or "").strip(),
         "credits_ects": _number(form, "credits_ects", lo=0, hi=600),
         "workload_hours": _number(form, "workload_hours", lo=0, hi=10000, integer=True),
         "assessment": _choice(form, "assessment_type", ("",) + mc.ASSESSMENT),

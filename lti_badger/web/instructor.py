@@ -110,6 +110,7 @@ def _designer_values(version) -> dict:
         "tags": ", ".join(d.get("tags", [])), "skills": forms.format_alignments(d.get("alignments")),
         "workload_hours": _plain(d.get("workload_hours")), "credits_ects": _plain(d.get("credits_ects")),
         "eqf_level": str(d.get("eqf_level") or ""), "assessment_type": d.get("assessment", ""),
+        "nqf_level": str(d.get("nqf_level") or ""), "nqf_url": d.get("nqf_url", ""),
         "quality_assurance": d.get("quality_assurance", ""), "participation": d.get("participation", ""),
         "quality_assurance_url": d.get("quality_assurance_url", ""), "supervision": d.get("supervision", ""),
         "identity_checked": {True: "yes", False: "no"}.get(d.get("identity_checked"), ""),
@@ -128,6 +129,7 @@ def _designer_values(version) -> dict:
 def _render_designer(course, achievement, values, error=None, status=200):
     return render_template("instructor/designer.html", course=course, achievement=achievement, v=values, error=error,
                            types=forms.ACHIEVEMENT_TYPE_CHOICES, eqf=forms.EQF_LEVELS,
+                           nqf=tuple(str(n) for n in mc.NQF_LEVELS),
                            assessments=mc.ASSESSMENT, participation=mc.PARTICIPATION, supervision=mc.SUPERVISION,
                            stackability=mc.STACKABILITY, quality=tuple(mc.QUALITY_ASSURANCE),
                            templates=forms.images.TEMPLATES), status

@@ -22,7 +22,7 @@ from ..backpack.ob2 import api_url, token_endpoint
 from ..credentials.clr import CLR_MEDIA_TYPE
 from ..credentials.exchanges import open_exchange
 from ..credentials.issuer_profiles import issuer_profile_for_course
-from ..credentials.microcredential import country_name
+from ..credentials.microcredential import countries
 from ..credentials.services import credential_document
 from ..criteria.evaluate import Decision, evaluate
 from ..criteria.rules import references
@@ -37,6 +37,7 @@ from ..privacy import PUBLIC_DISPLAY_CHOICES, set_public_display
 from . import person_queries, queries
 from .auth import current_scope, require_scope
 from .db import db, rollback_refusal
+from .i18n import select_locale
 from .navigation import go
 from .obapi import SCOPE_WORDS
 from .templating import public_url, scoped_url
@@ -229,7 +230,7 @@ def _badge_page(achievement_id: int, *, exchange: dict | None = None):
                                                          Enrollment.person_id == scope.person_id))
     issuer = issuer_profile_for_course(session, current_app.extensions["lti_badger"].settings, course.id)
     return render_template("learner/badge.html", course=course, item=item, share=share, exchange=exchange,
-                           issuer=issuer, country=country_name(issuer.country) if issuer.country else None,
+                           issuer=issuer, country=dict(countries(select_locale())).get(issuer.country),
                            public_display=enrollment.public_display if enrollment else "name",
                            choices=PUBLIC_DISPLAY_CHOICES, saved=request.args.get("saved"))
 

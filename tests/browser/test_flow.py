@@ -63,7 +63,13 @@ def test_design_preview_activate_progress_award_revoke(stack, new_page, check, t
     teacher.get_by_label("Criteria in words", exact=True).fill("Score at least 80% in the quiz on the parts of a cell.")
     teacher.get_by_label("Generate an image").check()
     teacher.get_by_label("Text on the image").fill("CELL")
-    teacher.get_by_label("Skills", exact=True).fill("Cell structure | ESCO")
+    # the ESCO picker: search, choose, add (the line carries the concept's URI as its link)
+    teacher.get_by_label("Search ESCO skills and occupations").fill("scientific research")
+    expect(teacher.get_by_label("Matching skills").locator("option").first).to_have_text(
+        "perform scientific research (skill)")
+    teacher.get_by_role("button", name="Add skill").click()
+    expect(teacher.get_by_label("Skills", exact=True)).to_have_value(re.compile(
+        r"^perform scientific research \| ESCO \| http://data\.europa\.eu/esco/skill/4fabca9a-"))
     teacher.get_by_label("Workload in hours").fill("6")
     teacher.get_by_role("button", name="Create badge and set criteria").click()
     teacher.wait_for_url("**/criteria**")

@@ -22,7 +22,8 @@ ESCO_LINE = ("perform scientific research | ESCO | http://data.europa.eu/esco/sk
 EU_FORM = {"name": "Lab safety", "description": "Works safely in a lab", "criteria_narrative": "Pass the quiz",
            "achievement_type": "MicroCredential", "image_source": "generate", "image_template": "circle",
            "image_colour": "#1a5fb4", "skills": ESCO_LINE + "\nLab safety | Our framework | https://uni.example/f/1",
-           "workload_hours": "25", "credits_ects": "1", "eqf_level": "5", "assessment_type": "application of a skill",
+           "workload_hours": "25", "credits_ects": "1", "eqf_level": "5", "nqf_level": "6",
+           "nqf_url": "https://nqf.example/levels", "assessment_type": "application of a skill",
            "participation": "blended", "supervision": "onsite with identity verification", "identity_checked": "yes",
            "quality_assurance": "external", "quality_assurance_url": "https://qa.example/report",
            "stackability": "stackable", "learning_outcomes": "Handles chemicals safely\nUses protective equipment",
@@ -55,6 +56,8 @@ def _design(client, **change):
     ({"quality_assurance": "Reviewed by the board"}, "unknown choice"),
     ({"identity_checked": "maybe"}, "unknown choice"),
     ({"workload_hours": "2.5"}, "must be a whole number"),
+    ({"nqf_level": "13"}, "unknown choice"),
+    ({"nqf_url": ""}, "needs the link of its national framework"),
     ({"further_information": "javascript:alert(1)"}, "further information link"),
 ])
 def test_the_designer_refuses_values_outside_the_vocabularies_and_skills_without_links(
@@ -69,6 +72,7 @@ def test_the_designer_refuses_values_outside_the_vocabularies_and_skills_without
 def test_the_designer_collects_every_element_and_the_learner_page_shows_them(app, courses, as_person):
     a, _ = courses
     app.extensions["lti_badger"].keys.ensure(KIND_ISSUER)
+    assert _save(as_person(a, a.admin, "admin"), a.platform.id, country="ES").status_code == 303
     teacher = as_person(a, a.instructor, "instructor")
     form = teacher.get("/course/badges/new").get_data(as_text=True)
     for name in ("supervision", "identity_checked", "quality_assurance", "stackability", "learning_outcomes",
@@ -100,9 +104,14 @@ def test_the_designer_collects_every_element_and_the_learner_page_shows_them(app
     achievement = document["credentialSubject"]["achievement"]
     assert achievement["assessmentType"] == "application of a skill" and achievement["identityChecked"] is True
     assert achievement["furtherInformation"] == "https://uni.example/lab-safety"
+    assert {"targetName": "NQF level 6", "targetUrl": "https://nqf.example/levels", "targetCode": "6",
+            "targetType": "ext:NQF"}.items() <= next(a for a in achievement["alignment"]
+                                                    if a.get("targetType") == "ext:NQF").items()
     assert schema_errors(document) == []
+    spanish = as_person(a, learner, "learner", "es").get(f"/me/badges/{ach.id}").get_data(as_text=True)
+    assert "Sobre esta credencial" in spanish and "Universidad de Ejemplo (España)" in spanish
     page = as_person(a, learner, "learner").get(f"/me/badges/{ach.id}").get_data(as_text=True)
-    for text in ("About this credential", "Awarding body", "25 hours", "On site, with identity verification",
+    for text in ("About this credential", "Awarding body", "Universidad de Ejemplo (Spain)", "25 hours", "On site, with identity verification",
                  "External quality assurance", "Handles chemicals safely", "Chemistry 1",
                  'href="http://data.europa.eu/esco/skill/4fabca9a-7435-4f33-b1da-3cdb00340fdc"'):
         assert text in page, text

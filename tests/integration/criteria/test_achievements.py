@@ -89,6 +89,9 @@ def test_other_course_gets_not_found(db):
     ({"name": "x", "validity_days": 0}, "validity_days"),
     ({"name": "x", "regression_policy": "explode"}, "regression_policy"),
     ({"name": "x", "image": b"png"}, "go together"),
+    ({"name": "x", "details": {"alignments": [{"targetName": "Algebra", "targetFramework": "ESCO"}]}},
+     "has no link"),
+    ({"name": "x", "details": {"participation": "hybrid"}}, "not one of online, onsite, blended"),
 ])
 def test_bad_input_is_rejected_and_nothing_is_stored(db, data, words):
     w = make_course(db)
@@ -110,3 +113,21 @@ def test_badge_earned_cycles_across_the_course_are_rejected(db):
     assert caught.value.detail["pointer"] == "/rules/1/achievement"
     assert f"{a.id} -> {c.id} -> {b.id} -> {a.id}" in caught.value.message
     assert a.current_version.number == 1
+
+
+def test_details_from_before_the_vocabularies_survive_a_rule_edit_but_not_a_details_edit(db):
+    """A version stored before details were checked (free-text assessment, a skill without a
+    link) keeps them through a rule-only edit; an edit of the details must fix them."""
+    from lti_badger.models import AchievementVersion
+
+    w = make_course(db)
+    ach = create_achievement(db, w.course.id, {"name": "Old", "rule": RULE}, None, NOW)
+    legacy = {"assessment": "quiz", "alignments": [{"targetName": "Cells"}]}
+    db.get(AchievementVersion, ach.current_version_id).details = legacy
+    db.flush()
+    version = update_achievement(db, w.course.id, ach.id, {"rule": {"type": "module_completed", "module": "m2"}},
+                                 None, NOW)
+    assert version.number == 2 and version.details == legacy
+    with pytest.raises(BadInput, match="has no link"):
+        update_achievement(db, w.course.id, ach.id, {"details": {**legacy, "tags": ["x"]}}, None, NOW)
+    assert get_achievement(db, w.course.id, ach.id).current_version.number == 2

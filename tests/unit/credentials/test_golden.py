@@ -26,7 +26,7 @@ def _facts() -> CredentialFacts:
         rule_hash="9f" * 32,
         details={"tags": ["python", "programming"], "language": "en", "credits_ects": 2.5,
                  "field_of_study": "Computer Science", "specialization": "Programming", "human_code": "PY101",
-                 "eqf_level": 5, "assessment": "testing", "workload_hours": 60, "participation": "blended",
+                 "eqf_level": 5, "nqf_level": 6, "nqf_url": "https://example.edu/nqf", "assessment": "testing", "workload_hours": 60, "participation": "blended",
                  "supervision": "supervised online", "identity_checked": True, "stackability": "stackable",
                  "prerequisites": "Secondary school mathematics",
                  "further_information": "https://example.edu/courses/py101",
