@@ -22,7 +22,7 @@ from ..credentials import issue_credential, set_status
 from ..credentials.clr import PathwayRecord, sign_clr
 from ..credentials.issuer_profiles import issuer_profile_for_course
 from ..credentials.services import credential_document
-from ..criteria.achievements import badge_graph, get_achievement
+from ..criteria.achievements import badge_graph
 from ..criteria.locks import lock_learners
 from ..criteria.rules import references
 from ..db import dialect_insert
