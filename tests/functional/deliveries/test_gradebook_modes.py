@@ -37,6 +37,11 @@ LINK = "rl1"  # the LTI link (Moodle activity, Canvas assignment, Open edX block
 TEACHER, LEARNER, ADMIN = "t-ada", "s-grace", "a-root"
 
 
+def page_token(page: str) -> str:
+    """The launch token a page of the tool carries (in a meta tag, never in a URL)."""
+    return re.search(r'<meta name="lti-badger-launch" content="([^"]+)"', page).group(1)
+
+
 def _now():
     return datetime.now(timezone.utc)
 
@@ -98,16 +103,16 @@ class World:
     def post(self, path: str, data: dict, sub: str = TEACHER) -> requests.Response:
         """A form on the tool's pages, as inside the LMS iframe: launch token and CSRF token."""
         page = self.pages.get(sub) or self.pages.setdefault(sub, self.launch(sub))
-        lt = re.search(r"[?&]lt=([\w.\-]+)", page).group(1)
-        form = requests.get(f"{self.tool.url}/course/badges", params={"lt": lt}, timeout=10).text
+        lt = page_token(page)
+        form = requests.get(f"{self.tool.url}/course/badges", headers={"X-Launch-Token": lt}, timeout=10).text
         csrf = re.search(r'name="csrf_token"\s+value="([^"]+)"|value="([^"]+)"\s+name="csrf_token"', form)
         return requests.post(f"{self.tool.url}{path}", timeout=10, allow_redirects=False,
                              data={"lt": lt, "csrf_token": csrf.group(1) or csrf.group(2), **data})
 
     def get(self, path: str, sub: str = TEACHER, **params) -> requests.Response:
         page = self.pages.get(sub) or self.pages.setdefault(sub, self.launch(sub))
-        lt = re.search(r"[?&]lt=([\w.\-]+)", page).group(1)
-        return requests.get(f"{self.tool.url}{path}", params={"lt": lt, **params}, timeout=10)
+        return requests.get(f"{self.tool.url}{path}", params=params, headers={"X-Launch-Token": page_token(page)},
+                            timeout=10)
 
     def choose(self, mode: str) -> int:
         resp = self.post("/course/gradebook", {"mode": mode})
@@ -338,11 +343,11 @@ def test_bad_mode_choices_are_refused_and_change_nothing(world):
     resp = w.post("/course/gradebook", {"mode": "columns"})
     assert resp.status_code == 400 and "columns" in resp.text and w.mode() == "feedback"
     # Without the CSRF token nothing changes either.
-    lt = re.search(r"[?&]lt=([\w.\-]+)", w.pages[TEACHER]).group(1)
+    lt = page_token(w.pages[TEACHER])
     resp = requests.post(f"{w.tool.url}/course/gradebook", data={"lt": lt, "mode": "none"}, timeout=10)
     assert resp.status_code in (400, 403) and w.mode() == "feedback"
     # A learner may not choose (with a valid CSRF token of their own: the role check refuses).
-    lt = re.search(r"[?&]lt=([\w.\-]+)", w.pages[LEARNER]).group(1)
+    lt = page_token(w.pages[LEARNER])
     with transaction(w.tool.sessions) as s:
         course = s.get(Course, w.course_id)
         learner = Scope(course.platform_id, course.id, w.learner_id, "learner")

@@ -19,14 +19,15 @@ from lti_badger.criteria import achievements
 from lti_badger.devtools.lms_sim import LmsSimulator, spec
 from lti_badger.models import Course, Enrollment, Person, Platform, WalletExchange
 
-from .conftest import CONTEXT_ID, INSTRUCTOR, LEARNER, register_sim
+from .conftest import CONTEXT_ID, INSTRUCTOR, LEARNER, invite_url, register_sim
 
 OTHER_COURSE = "chem201"
 NOW = datetime.now(timezone.utc)
 
 
-def _launch_token(answer: requests.Response) -> str:
-    return re.search(r"lt=([^&]+)", answer.headers["Location"])[1]
+def _page_token(page: requests.Response) -> str:
+    """The launch token a page carries (a meta tag; never in a URL after the first hop)."""
+    return re.search(r'<meta name="lti-badger-launch" content="([^"]+)"', page.text)[1]
 
 
 def _badge_and_award(tool, context_id: str, name: str, learner_sub: str, teacher_sub: str) -> None:
@@ -59,7 +60,7 @@ def test_canvas_config_and_dynamic_registration_offer_the_navigation_placements(
         assert placements[name]["message_type"] == "LtiResourceLinkRequest"
         assert placements[name]["target_link_uri"] == f"{tool.url}/lti/launch"
         assert placements[name]["custom_fields"] == {"lti_badger_view": "all"}
-    requests.get(sim.start_registration_url(f"{tool.url}/lti/register"))
+    requests.get(sim.start_registration_url(invite_url(tool)))
     [registered] = sim.tools.values()
     messages = registered.registration["https://purl.imsglobal.org/spec/lti-tool-configuration"]["messages"]
     [person] = [m for m in messages if "user_navigation" in m["placements"]]
@@ -71,7 +72,7 @@ def test_canvas_config_and_dynamic_registration_offer_the_navigation_placements(
 def test_moodle_registration_asks_for_no_canvas_navigation_placement(tool):
     sim = LmsSimulator(product_family="moodle").start()
     try:
-        requests.get(sim.start_registration_url(f"{tool.url}/lti/register"))
+        requests.get(sim.start_registration_url(invite_url(tool)))
         [registered] = sim.tools.values()
         messages = registered.registration["https://purl.imsglobal.org/spec/lti-tool-configuration"]["messages"]
         assert not [m for m in messages if "user_navigation" in m["placements"]]
@@ -96,17 +97,18 @@ def test_learner_launch_without_context_shows_every_badge_of_every_course(tool, 
     assert len(re.findall(r'href="[^"]+/credentials/[0-9a-f-]{36}\.png"', text)) == 2  # downloads
     assert len(re.findall(r"linkedin\.com/profile/add", text)) == 2
     assert "Badges of the courses you teach" not in text
-    assert 'href="/me/backpack?' in page.text  # the backpack connection instructions
+    assert 'href="/me/backpack"' in page.text  # the backpack connection instructions
 
     # a course page link needs a course: refused, not shown empty
-    token = _launch_token(answer)
-    assert http.get(f"{tool.url}/me/badges", params={"lt": token}).status_code == 403
-    assert http.get(f"{tool.url}/course/badges", params={"lt": token}).status_code == 403
-    backpack = http.get(f"{tool.url}/me/backpack", params={"lt": token})
+    token = _page_token(page)
+    launched = {"X-Launch-Token": token}
+    assert http.get(f"{tool.url}/me/badges", headers=launched).status_code == 403
+    assert http.get(f"{tool.url}/course/badges", headers=launched).status_code == 403
+    backpack = http.get(f"{tool.url}/me/backpack", headers=launched)
     assert backpack.status_code == 200 and "Make an app password" in backpack.text
 
     # the wallet: a one-time exchange for one of the badges shown
-    award_id = re.search(r'action="/me/all/(\d+)/wallet\?lt=[^"]+#wallet-h-\1"', page.text)[1]
+    award_id = re.search(r'action="/me/all/(\d+)/wallet(?:\?[^"#]*)?#wallet-h-\1"', page.text)[1]
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
     wallet = http.post(f"{tool.url}/me/all/{award_id}/wallet", data={"lt": token, "csrf_token": csrf})
     assert wallet.status_code == 200 and "Open in Learner Credential Wallet" in wallet.text
@@ -169,8 +171,8 @@ def test_another_registrations_person_with_the_same_sub_sees_nothing(tool, sim, 
     text = html.unescape(mine.text)
     assert mine.status_code == 200 and "You hold no badges yet." in text
     assert "Cells" not in text and "Bonds" not in text
-    token = _launch_token(answer)
-    forms = other.get(f"{tool.url}/me/backpack", params={"lt": token}).text
+    token = _page_token(mine)
+    forms = other.get(f"{tool.url}/me/backpack", headers={"X-Launch-Token": token}).text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', forms)[1]
     for award_id in award_ids:
         stolen = other.post(f"{tool.url}/me/all/{award_id}/wallet", data={"lt": token, "csrf_token": csrf})
