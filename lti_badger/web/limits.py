@@ -48,5 +48,6 @@ def init_limits(app: Flask) -> None:
         if request.content_length is not None and request.content_length > request.max_content_length:
             raise too_large()
         fields = [request.args] + ([request.form] if request.mimetype in _FORMS else [])
-        if any("\x00" in key or "\x00" in value for values in fields for key, value in values.items(multi=True)):
+        if any("\x00" in (key or "") or "\x00" in (value or "")  # a malformed multipart part may have no name
+               for values in fields for key, value in values.items(multi=True)):
             raise BadInput("the request contains a NUL character, which this tool does not store")

@@ -206,6 +206,24 @@ PATHS: dict[str, dict[str, Any]] = {
     "/achievements/{public_id}/versions/{number}": {"get": page_or_document(
         "One version of an achievement", "public", {"type": "object"},
         [path_param("public_id"), path_param("number", _ROW_ID)])},
+    "/issuers/{entity_id}": {"get": page_or_document(
+        "An issuer's public page: its OB 3.0 Profile and badges", "public", {"type": "object"},
+        [path_param("entity_id")])},
+    "/contexts/lti-badger/eu-microcredential-v1.json": {"get": operation(
+        "The JSON-LD context of the European micro-credential elements", "public", {
+            "200": json_answer("JSON-LD context", {"type": "object"}, media=LD_JSON)})},
+    "/course/skills": {"get": operation("Skills and occupations (ESCO) matching words, for the designer", "course", {
+        "200": json_answer("Matches", {"type": "array", "items": {"type": "object"}}), **errors(401, 403)},
+        parameters=[query_param("q", description="words to look for")], security=[{"launchToken": []}])},
+    "/me/badges/{achievement_id}/clr": {"get": operation(
+        "A pathway's signed CLR 2.0 learner record with the credentials it stacks", "course", {
+            "200": json_answer("ClrCredential", {"type": "object"}, media="application/vc+ld+json"),
+            **errors(401, 403, 404)}, parameters=[path_param("achievement_id", _ROW_ID)],
+        security=[{"launchToken": []}])},
+    "/moodle/events": {"post": operation(
+        "Grade and completion events from the Moodle plugin (a JWT signed with Moodle's LTI key)", "ingest", {
+            "200": json_answer("What was stored", {"type": "object"}), **errors(400, 401, 409, 413)},
+        body=json_body({"type": "string", "description": "a compact JWS"}, media="application/jwt"))},
     "/.well-known/did.json": {"get": operation("The issuer's DID document (did:web)", "public", {
         "200": json_answer("DID document", {"type": "object"}, media=LD_JSON)})},
     "/did.json": {"get": operation("The issuer's DID document (did:web at the base URL)", "public", {

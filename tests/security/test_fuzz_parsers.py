@@ -85,6 +85,12 @@ canvas_live_events = st.fixed_dictionaries({
 
 
 @pytest.fixture
+def app_settings(app_settings):
+    """Registration open to the loopback metadata server, so fuzzed metadata reaches the parser."""
+    return {**app_settings, "registration_allowed_hosts": "127.0.0.1"}
+
+
+@pytest.fixture
 def feeds(app):
     """Course A with an xAPI, a Caliper and a Canvas Live Events source, and their credentials."""
     a, _ = two_courses(app)

@@ -89,6 +89,7 @@ def _ags_of(tool):
     with transaction(tool.sessions) as s:
         course = s.scalars(select(Course).where(Course.context_id == CONTEXT_ID)).one()
         person = s.scalars(select(Person).where(Person.sub == LEARNER)).one()
+        course.gradebook_mode = "columns"  # a badge column: written at once, no graded link needed
         ach, _ = make_achievement(s, course, name="Cell Biology")
         return {"course_id": course.id, "person_id": person.id, "achievement_id": ach.id, "public_id": ach.public_id}
 

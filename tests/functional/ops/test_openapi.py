@@ -30,6 +30,8 @@ NOT_JSON = {
     "instructor.explanation", "instructor.review",
     "learner.home", "learner.backpack_settings", "learner.create_app_password", "learner.revoke_app_password",
     "learner.my_badges", "learner.badge", "learner.wallet", "learner.privacy",
+    "instructor.gradebook_mode", "learner.all_badges", "learner.all_badges_wallet", "learner.apps",
+    "learner.revoke_app", "ob3_oauth.privacy", "ob3_oauth.authorize_decision",
 }
 
 

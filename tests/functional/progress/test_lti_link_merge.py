@@ -71,7 +71,8 @@ def test_one_lti_link_is_one_activity_in_the_criteria_builder(tool, moodle_sim):
         achievement_id = achievement.id
     with tool.app.test_request_context():
         token = issue_launch_token(Scope(platform_id, course_id, teacher.id, enrollment.role))
-    page = tool.app.test_client().get(f"/course/badges/{achievement_id}/criteria?lt={token}").get_data(as_text=True)
+    page = tool.app.test_client().get(f"/course/badges/{achievement_id}/criteria",
+                                      headers={"X-Launch-Token": token}).get_data(as_text=True)
     assert page.count('name="activity:') == 3  # Badges (the LTI activity), Quiz 1, Participation
     assert f'name="activity:{rows[("lti", "Badges")].lms_id}"' in page
     assert f'name="activity:{rows[("lineitem", "Badges")].lms_id}"' not in page

@@ -104,7 +104,7 @@ def test_the_worker_schedule_runs_it_once_per_minute_and_the_cli_on_demand(app, 
 
     content.complete(CTX, items["reading"], "32", when=_iso(NOW + timedelta(minutes=1)))
     env = {"LTI_BADGER_DATABASE_URL": app_settings["database_url"], "LTI_BADGER_SECRET_KEY": app_settings["secret_key"],
-           "LTI_BADGER_INSTANCE_PATH": app_settings["instance_path"]}
+           "LTI_BADGER_INSTANCE_PATH": app_settings["instance_path"], "LTI_BADGER_OUTBOUND_ALLOW": LOOPBACK}
     out = CliRunner().invoke(main, ["source", "sync", "--changes"], env=env, catch_exceptions=False)
     assert out.exit_code == 0, out.output
     assert "moodle-ws changes, 1 course(s)" in out.output

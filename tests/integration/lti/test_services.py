@@ -59,7 +59,7 @@ def test_a_launch_creates_and_a_later_launch_updates(db, platform):
 
 
 @pytest.mark.parametrize("override,reason", [
-    ({c.CONTEXT: None}, "context"),
+    ({c.CONTEXT: None, c.MESSAGE_TYPE: c.MSG_DEEP_LINKING}, "context"),  # a resource link may come without one
     ({c.CONTEXT: {"title": "no id"}}, "no id"),
     ({c.CONTEXT: "ctx"}, "must be an object"),
     ({c.DEPLOYMENT_ID: "9"}, "unknown deployment_id"),
