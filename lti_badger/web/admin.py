@@ -11,13 +11,14 @@ from datetime import datetime, timedelta, timezone
 from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import func, select, text
 
-from ..awards.audit import Actor, list_audit, record
+from ..awards.audit import Actor, list_audit, name_rows, record
 from ..credentials import issuer_profiles
 from ..credentials.compose import compose_profile
 from ..credentials.microcredential import countries
 from ..credentials.services import IssuerProfile
 from ..deliveries.gradebook import NOT_SHOWN
 from ..deliveries.outbox import retry_delivery
+from ..deliveries.overview import describe_deliveries
 from ..errors import BadgerError, BadInput, Forbidden, NotFound
 from ..keys import KIND_ISSUER, KIND_LTI
 from ..lti import platforms
@@ -359,7 +360,7 @@ def deliveries_page():
         query = query.where(Delivery.status == DELIVERY_DONE, Delivery.confirmation == NOT_SHOWN)
     elif wanted != "all":
         query = query.where(Delivery.status == wanted)
-    rows = list(db().scalars(query))
+    rows = describe_deliveries(db(), query)
     return render_template("admin/deliveries.html", rows=rows, status=wanted, filters=DELIVERY_FILTERS)
 
 
@@ -403,6 +404,6 @@ def audit():
         rows = [r for r in rows if r["action"].startswith(action)]
     actions = sorted({r["action"] for r in rows})
     courses = list(session.scalars(select(Course).where(Course.platform_id == scope.platform_id).order_by(Course.title)))
-    return render_template("admin/audit.html", rows=list(reversed(rows))[:500], courses=courses, actions=actions,
+    return render_template("admin/audit.html", rows=name_rows(session, scope.platform_id, list(reversed(rows))[:500]), courses=courses, actions=actions,
                            f={"since": request.args.get("since", ""), "until": request.args.get("until", ""),
                               "course": course_id, "action": action})
