@@ -70,6 +70,13 @@ TERMS = {
         "platform.edit": _l("Platform edited"), "platform.remove": _l("Platform removed"),
         "platform.deployment_add": _l("Deployment added"), "platform.deployment_remove": _l("Deployment removed"),
     },
+    "bulk": {
+        "will_award": _l("will be awarded"), "will_revoke": _l("will be revoked"), "awarded": _l("awarded"),
+        "revoked": _l("revoked"), "already_held": _l("already has it"), "not_held": _l("does not hold it"),
+        "not_found": _l("no such learner"), "other_course": _l("a learner of another course"),
+        "no_reason": _l("no reason given"), "duplicate": _l("listed twice"), "archived": _l("the badge is archived"),
+        "error": _l("not done"),
+    },
     "registered_via": {"manual": _l("by hand"), "dynamic": _l("dynamic registration"), "cli": _l("command line"),
                        "demo": _l("the demo")},
 }
