@@ -180,6 +180,18 @@ def edit_badge(achievement_id: int):
     return _go("instructor.badges", saved=achievement.id)
 
 
+@bp.get("/badges/<int:achievement_id>/versions")
+@require_scope(ROLE_INSTRUCTOR)
+def versions(achievement_id: int):
+    """The badge's version history: what each edit changed, when, by whom, and who earned it."""
+    scope = current_scope()
+    session = db()
+    course = queries.get_course(session, scope)
+    achievement = queries.get_achievement(session, scope, achievement_id)
+    return render_template("instructor/versions.html", course=course, achievement=achievement,
+                           entries=achievements.version_history(session, course.id, achievement.id))
+
+
 @bp.get("/skills")
 @require_scope(ROLE_INSTRUCTOR)
 def skills_search():

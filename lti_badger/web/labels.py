@@ -77,6 +77,10 @@ TERMS = {
         "no_reason": _l("no reason given"), "duplicate": _l("listed twice"), "archived": _l("the badge is archived"),
         "error": _l("not done"),
     },
+    "version_field": {
+        "name": _l("Name"), "description": _l("Description"), "criteria_narrative": _l("Criteria (what learners read)"),
+        "rule": _l("Rule (what decides)"), "image": _l("Image"), "other": _l("Other details"),
+    },
     "registered_via": {"manual": _l("by hand"), "dynamic": _l("dynamic registration"), "cli": _l("command line"),
                        "demo": _l("the demo")},
 }
