@@ -91,8 +91,13 @@ def _health(session, platform_id: int) -> list[tuple[str, bool, str]]:
 def index():
     scope = current_scope()
     session = db()
+    profile = issuer_profiles.find_profile_record(session, scope.platform_id)
+    # Until the institution names itself, credentials would be issued under the tool's default
+    # name: the first admin launch asks for it before anything else.
     return render_template("admin/index.html", health=_health(session, scope.platform_id),
-                           platform=platforms.get_platform(session, scope.platform_id))
+                           platform=platforms.get_platform(session, scope.platform_id),
+                           needs_issuer=profile is None or not (profile.name or "").strip(),
+                           default_issuer=_services().settings.issuer_name)
 
 
 @bp.get("/health.json")
