@@ -185,11 +185,9 @@ def edit_badge(achievement_id: int):
 def versions(achievement_id: int):
     """The badge's version history: what each edit changed, when, by whom, and who earned it."""
     scope = current_scope()
-    session = db()
-    course = queries.get_course(session, scope)
-    achievement = queries.get_achievement(session, scope, achievement_id)
-    return render_template("instructor/versions.html", course=course, achievement=achievement,
-                           entries=achievements.version_history(session, course.id, achievement.id))
+    achievement = queries.get_achievement(db(), scope, achievement_id)
+    return render_template("instructor/versions.html", achievement=achievement,
+                           entries=achievements.version_history(db(), scope.course_id, achievement.id))
 
 
 @bp.get("/skills")
