@@ -81,6 +81,13 @@ TERMS = {
         "name": _l("Name"), "description": _l("Description"), "criteria_narrative": _l("Criteria (what learners read)"),
         "rule": _l("Rule (what decides)"), "image": _l("Image"), "other": _l("Other details"),
     },
+    "health": {
+        "database": _l("Database"), "lti signing key": _l("LTI signing key"),
+        "issuer signing key": _l("Credential signing key"), "dead deliveries": _l("Deliveries given up"),
+        "deliveries failing (retrying)": _l("Deliveries failing (retrying)"),
+        "deliveries overdue by 15 minutes": _l("Deliveries overdue by 15 minutes"),
+        "gradebook scores accepted but not shown": _l("Gradebook scores accepted but not shown"),
+    },
     "registered_via": {"manual": _l("by hand"), "dynamic": _l("dynamic registration"), "cli": _l("command line"),
                        "demo": _l("the demo")},
 }

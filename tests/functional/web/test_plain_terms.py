@@ -54,11 +54,13 @@ def test_main_pages_show_no_raw_codes(app, courses, as_person):
     ach_id, learner_id = _seed(app, a)
     teacher, admin = as_person(a, a.instructor, "instructor"), as_person(a, a.admin, "admin")
     learner = as_person(a, a.learners[1], "learner")
-    pages = [(teacher, p) for p in ("/course/badges", "/course/earners", f"/course/earners/{learner_id}/{ach_id}",
-                                    f"/course/badges/{ach_id}/criteria", "/course/review")]
-    pages += [(learner, p) for p in ("/me/badges", f"/me/badges/{ach_id}")]
+    pages = [(teacher, p) for p in ("/course/badges", "/course/earners", "/course/earners?status=revoked",
+                                    f"/course/earners/{learner_id}/{ach_id}", f"/course/earners/{a.learners[0].id}/{ach_id}",
+                                    f"/course/badges/{ach_id}/criteria", f"/course/badges/{ach_id}/versions",
+                                    "/course/review", "/course/awards/bulk")]
+    pages += [(learner, p) for p in ("/me/badges", f"/me/badges/{ach_id}", "/me/all")]
     pages += [(admin, p) for p in ("/admin/", "/admin/deliveries?status=all", "/admin/audit", "/admin/sources",
-                                   "/admin/platform")]
+                                   "/admin/platform", "/admin/issuer", "/admin/keys")]
     for client, path in pages:
         response = client.get(path)
         assert response.status_code == 200, path
@@ -69,6 +71,7 @@ def test_main_pages_show_no_raw_codes(app, courses, as_person):
     audit = visible_text(admin.get("/admin/audit").get_data(as_text=True))
     assert "Badge revoked" in audit and "Badge awarded" in audit
     assert "Canvas" in visible_text(admin.get("/admin/sources").get_data(as_text=True))
+    assert "Deliveries given up" in visible_text(admin.get("/admin/").get_data(as_text=True))
 
 
 def test_unknown_code_falls_back_to_words(app):
