@@ -25,6 +25,7 @@ from ..lti import platforms
 from ..models import Award, Course, Delivery
 from ..models.delivery import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
 from ..progress import sources as progress_sources
+from ..settings import Settings
 from .auth import ROLE_ADMIN, current_scope, require_scope
 from .db import db, rollback_refusal
 from .forms import read_upload
@@ -33,6 +34,7 @@ from .navigation import go
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+TOOL_ISSUER_NAME = Settings.issuer_name  # the name credentials carry when nobody gave one
 DELIVERY_FILTERS = ("pending", "failed", "dead", "done", "not_shown", "all")
 
 
@@ -92,12 +94,12 @@ def index():
     scope = current_scope()
     session = db()
     profile = issuer_profiles.find_profile_record(session, scope.platform_id)
-    # Until the institution names itself, credentials would be issued under the tool's default
-    # name: the first admin launch asks for it before anything else.
+    issuer_name = ((profile.name if profile else None) or _services().settings.issuer_name or "").strip()
+    # Until the institution names itself, credentials go out under the tool's own name: the
+    # admin's landing page asks for it before anything else.
     return render_template("admin/index.html", health=_health(session, scope.platform_id),
                            platform=platforms.get_platform(session, scope.platform_id),
-                           needs_issuer=profile is None or not (profile.name or "").strip(),
-                           default_issuer=_services().settings.issuer_name)
+                           needs_issuer=issuer_name in ("", TOOL_ISSUER_NAME), default_issuer=TOOL_ISSUER_NAME)
 
 
 @bp.get("/health.json")

@@ -17,5 +17,7 @@ def test_first_admin_launch_asks_for_the_institution(app, courses, as_person):
     assert page.index(PROMPT) < page.index("Health</h2>")  # before anything else on the page
     assert _save(admin, a.platform.id, {**GOOD, "name": "  "}).status_code == 400  # a blank name is no name
     assert PROMPT in admin.get("/admin/").get_data(as_text=True)
+    assert _save(admin, a.platform.id, {**GOOD, "name": "lti_badger"}).status_code == 303  # the tool's own name
+    assert PROMPT in admin.get("/admin/").get_data(as_text=True)
     assert _save(admin, a.platform.id, GOOD).status_code == 303
     assert PROMPT not in admin.get("/admin/").get_data(as_text=True)
