@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..csvfile import csv_text
 from ..errors import BadInput
-from ..models import AuditEvent
+from ..models import Achievement, AchievementVersion, AuditEvent, Award, Course, Credential, Person, Platform
 
 ACTOR_USER = "user"
 ACTOR_RULE = "rule"
@@ -100,6 +100,47 @@ def list_audit(
     if until is not None:
         query = query.where(AuditEvent.at < until)
     return [_row(e) for e in session.scalars(query)]
+
+
+def name_rows(session: Session, platform_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with names beside the ids, for people to read: `actor_name` (the person who
+    acted), `subject_name` (the learner and badge of an award, the badge, the platform) and
+    `course_title`. Lookups are scoped to the platform; an id that names nothing stays unnamed."""
+    def ids(kind: str) -> set[str]:
+        return {r["subject_id"] for r in rows if r["subject_type"] == kind}
+
+    def as_ints(values) -> set[int]:
+        return {int(v) for v in values if str(v).isdigit()}
+
+    people = dict(session.execute(select(Person.id, Person.name).where(
+        Person.platform_id == platform_id,
+        Person.id.in_(as_ints(r["actor_id"] for r in rows if r["actor_type"] == ACTOR_USER)))).all())
+    courses = dict(session.execute(select(Course.id, Course.title).where(
+        Course.platform_id == platform_id, Course.id.in_({r["course_id"] for r in rows if r["course_id"]}))).all())
+    award_ids = as_ints(ids("award"))
+    credential_awards = dict(session.execute(select(Credential.id, Credential.award_id).where(
+        Credential.id.in_(ids("credential")))).all())
+    awards = {a_id: f"{learner} · {badge}" for a_id, learner, badge in session.execute(
+        select(Award.id, Person.name, AchievementVersion.name).join(Person, Person.id == Award.person_id)
+        .join(AchievementVersion, AchievementVersion.id == Award.version_id).join(Course, Course.id == Award.course_id)
+        .where(Course.platform_id == platform_id, Award.id.in_(award_ids | set(credential_awards.values()))))}
+    badges = dict(session.execute(select(Achievement.public_id, AchievementVersion.name)
+                                  .join(AchievementVersion, AchievementVersion.id == Achievement.current_version_id)
+                                  .join(Course, Course.id == Achievement.course_id)
+                                  .where(Course.platform_id == platform_id, Achievement.public_id.in_(ids("achievement"))))
+                  .all())
+    platforms = dict(session.execute(select(Platform.id, Platform.name).where(Platform.id == platform_id)).all())
+    names = {"award": {str(k): v for k, v in awards.items()}, "achievement": badges,
+             "credential": {c: awards.get(a) for c, a in credential_awards.items()},
+             "platform": {str(k): v for k, v in platforms.items()}}
+    named = []
+    for r in rows:
+        subject_name = names.get(r["subject_type"], {}).get(str(r["subject_id"]))
+        if subject_name is None and r["subject_type"] == "achievement":  # a deleted draft keeps its name in `before`
+            subject_name = (r.get("before") or {}).get("name")
+        actor = people.get(int(r["actor_id"])) if r["actor_type"] == ACTOR_USER and str(r["actor_id"]).isdigit() else None
+        named.append({**r, "actor_name": actor, "subject_name": subject_name, "course_title": courses.get(r["course_id"])})
+    return named
 
 
 def export_audit(session: Session, *, fmt: str = "json", **filters: Any) -> str:

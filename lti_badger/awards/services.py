@@ -13,7 +13,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -535,7 +535,7 @@ def apply_edit_policy(session: Session, achievement: Achievement, policy: str, n
 class RowOutcome:
     line: int
     learner: str
-    outcome: str  # awarded | revoked | already_held | not_held | not_found | error
+    outcome: str  # awarded | revoked | already_held | not_held | not_found | error, or a `check_bulk` plan
     message: str = ""
     award_id: int | None = None
 
@@ -553,19 +553,77 @@ def find_course_learner(session: Session, course_id: int, ref: str) -> Person | 
     ).first()
 
 
-def _csv_rows(text: str) -> Iterable[tuple[int, str, str]]:
+LEARNER_HEADERS = frozenset({"learner", "user", "email", "sub", "user_id", "learner_id"})
+
+
+def _csv_rows(text: str) -> list[tuple[int, str, str]]:
+    """The `learner, reason` rows. A file of the wrong shape is refused whole with one message
+    (a wrong header, rows of more than two columns), not one error per row."""
     reader = csv.reader(io.StringIO(text, newline=""))  # a bare CR is a line end, not a malformed field
     try:
         rows = list(reader)
     except csv.Error as e:
         raise BadInput(f"the CSV is malformed at line {reader.line_num}: {e}") from e
+    found: list[tuple[int, str, str]] = []
+    wide: list[tuple[int, int]] = []
     for line, row in enumerate(rows, start=1):
         cells = [c.strip() for c in row]
-        if not cells or not any(cells):
+        while cells and not cells[-1]:
+            cells.pop()
+        if not cells:
             continue
-        if line == 1 and cells[0].lower() in {"learner", "user", "email", "sub", "user_id", "learner_id"}:
+        if line == 1 and (cells[0].lower() in LEARNER_HEADERS or "reason" in (c.lower() for c in cells)):
+            if cells[0].lower() not in LEARNER_HEADERS or (len(cells) > 1 and cells[1].lower() != "reason"):
+                raise BadInput(f"the header must be `learner,reason` (found `{','.join(cells)}`): the first "
+                               "column is the learner's LTI user id, LMS user id or e-mail, the second the reason")
             continue
-        yield line, cells[0], (cells[1] if len(cells) > 1 else "")
+        if len(cells) > 2:
+            wide.append((line, len(cells)))
+        found.append((line, cells[0], cells[1] if len(cells) > 1 else ""))
+    if wide:
+        line, count = wide[0]
+        more = f" (and {len(wide) - 1} more rows)" if len(wide) > 1 else ""
+        raise BadInput(f"each row has two columns, learner and reason: line {line} has {count}{more}; "
+                       "put a reason that contains commas in double quotes")
+    return found
+
+
+BULK_PLAN = ("will_award", "will_revoke")
+
+
+def check_bulk(session: Session, course_id: int, achievement_id: int, csv_text: str, action: str, *,
+               default_reason: str = "") -> list[RowOutcome]:
+    """What `bulk_csv` would do to each row, changing nothing: `will_award` / `will_revoke`
+    for the rows it would act on, else why not (already_held, not_held, not_found,
+    other_course, no_reason, duplicate, archived)."""
+    if action not in ("award", "revoke"):
+        raise BadInput("bulk action must be award or revoke")
+    achievement = get_achievement(session, course_id, achievement_id)
+    course = session.get(Course, course_id)
+    plan: list[RowOutcome] = []
+    seen: set[int] = set()
+    for line, ref, reason in _csv_rows(csv_text):
+        person = find_course_learner(session, course_id, ref)
+        if person is None:
+            elsewhere = session.scalars(select(Person.id).where(
+                Person.platform_id == course.platform_id,
+                or_(Person.sub == ref, Person.lms_user_id == ref, func.lower(Person.email) == ref.lower()))).first()
+            plan.append(RowOutcome(line, ref, "other_course" if elsewhere else "not_found"))
+        elif person.id in seen:
+            plan.append(RowOutcome(line, ref, "duplicate"))
+        elif not (reason or default_reason).strip():
+            plan.append(RowOutcome(line, ref, "no_reason"))
+        else:
+            seen.add(person.id)
+            live = find_live_award(session, achievement.id, person.id)
+            if action == "revoke":
+                plan.append(RowOutcome(line, ref, "will_revoke" if live else "not_held", "", live.id if live else None))
+            elif achievement.state == STATE_ARCHIVED:
+                plan.append(RowOutcome(line, ref, "archived"))
+            else:
+                plan.append(RowOutcome(line, ref, "already_held" if live else "will_award", "",
+                                       live.id if live else None))
+    return plan
 
 
 def bulk_csv(session: Session, course_id: int, achievement_id: int, csv_text: str, action: str,
@@ -577,7 +635,7 @@ def bulk_csv(session: Session, course_id: int, achievement_id: int, csv_text: st
         raise BadInput("bulk action must be award or revoke")
     achievement = get_achievement(session, course_id, achievement_id)
     outcomes: list[RowOutcome] = []
-    rows = list(_csv_rows(csv_text))
+    rows = _csv_rows(csv_text)
     steps.start(len(rows))
     for line, ref, reason in rows:
         steps.advance()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from lti_badger.credentials.microcredential import check_details
 from lti_badger.errors import BadInput, NotFound
-from lti_badger.models import Achievement, AchievementVersion, Course
+from lti_badger.models import Achievement, AchievementVersion, Award, Course, Person
 from lti_badger.models.achievement import STATE_ACTIVE, STATE_ARCHIVED, STATE_DRAFT
 
-from .rules import references, rule_hash, validate_rule
+from .rules import canonical_json, references, rule_hash, validate_rule
 
 log = logging.getLogger(__name__)
 
@@ -210,3 +211,57 @@ def _clean_policy(value: Any) -> str:
         raise BadInput(f"regression_policy must be one of {', '.join(REGRESSION_POLICIES)}",
                        detail={"field": "regression_policy"})
     return value
+
+
+# Fields people compare between versions, in the order the history shows them.
+HISTORY_TEXT_FIELDS = ("name", "description", "criteria_narrative")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str  # name | description | criteria_narrative | rule | image | other
+    before: str | None = None
+    after: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    version: AchievementVersion
+    author: str | None
+    earners: int
+    changes: list[FieldChange]
+
+
+def _image_of(version: AchievementVersion) -> tuple[Any, ...]:
+    return version.image_type, version.image, (version.details or {}).get("image_template")
+
+
+def _changes(before: AchievementVersion | None, after: AchievementVersion) -> list[FieldChange]:
+    """What an edit changed, field by field (the first version changes nothing: it is the start)."""
+    if before is None:
+        return []
+    changes = [FieldChange(f, getattr(before, f), getattr(after, f)) for f in HISTORY_TEXT_FIELDS
+               if getattr(before, f) != getattr(after, f)]
+    if before.rule != after.rule:
+        changes.append(FieldChange("rule", canonical_json(before.rule), canonical_json(after.rule)))
+    if _image_of(before) != _image_of(after):
+        changes.append(FieldChange("image"))
+    if not changes and any(getattr(before, f) != getattr(after, f) for f in VERSIONED_FIELDS):
+        changes.append(FieldChange("other"))  # type, details or validity: not shown field by field
+    return changes
+
+
+def version_history(session: Session, course_id: int, achievement_id: int) -> list[VersionEntry]:
+    """Every version of a course's badge, newest first: who made it and when, what it changed
+    against the one before, and how many learners were awarded that version."""
+    achievement = get_achievement(session, course_id, achievement_id)
+    versions = list(session.scalars(select(AchievementVersion).where(
+        AchievementVersion.achievement_id == achievement.id).order_by(AchievementVersion.number)))
+    earners = dict(session.execute(select(Award.version_id, func.count(func.distinct(Award.person_id)))
+                                   .where(Award.achievement_id == achievement.id, Award.course_id == course_id)
+                                   .group_by(Award.version_id)).all())
+    authors = dict(session.execute(select(Person.id, Person.name).where(
+        Person.id.in_({v.created_by for v in versions if v.created_by is not None}))).all())
+    entries = [VersionEntry(v, authors.get(v.created_by), earners.get(v.id, 0),
+                            _changes(versions[i - 1] if i else None, v)) for i, v in enumerate(versions)]
+    return list(reversed(entries))

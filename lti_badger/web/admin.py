@@ -11,19 +11,21 @@ from datetime import datetime, timedelta, timezone
 from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import func, select, text
 
-from ..awards.audit import Actor, list_audit, record
+from ..awards.audit import Actor, list_audit, name_rows, record
 from ..credentials import issuer_profiles
 from ..credentials.compose import compose_profile
 from ..credentials.microcredential import countries
 from ..credentials.services import IssuerProfile
 from ..deliveries.gradebook import NOT_SHOWN
 from ..deliveries.outbox import retry_delivery
+from ..deliveries.overview import describe_deliveries
 from ..errors import BadgerError, BadInput, Forbidden, NotFound
 from ..keys import KIND_ISSUER, KIND_LTI
 from ..lti import platforms
 from ..models import Award, Course, Delivery
 from ..models.delivery import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
 from ..progress import sources as progress_sources
+from ..settings import Settings
 from .auth import ROLE_ADMIN, current_scope, require_scope
 from .db import db, rollback_refusal
 from .forms import read_upload
@@ -32,6 +34,7 @@ from .navigation import go
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+TOOL_ISSUER_NAME = Settings.issuer_name  # the name credentials carry when nobody gave one
 DELIVERY_FILTERS = ("pending", "failed", "dead", "done", "not_shown", "all")
 
 
@@ -90,8 +93,13 @@ def _health(session, platform_id: int) -> list[tuple[str, bool, str]]:
 def index():
     scope = current_scope()
     session = db()
+    profile = issuer_profiles.find_profile_record(session, scope.platform_id)
+    issuer_name = ((profile.name if profile else None) or _services().settings.issuer_name or "").strip()
+    # Until the institution names itself, credentials go out under the tool's own name: the
+    # admin's landing page asks for it before anything else.
     return render_template("admin/index.html", health=_health(session, scope.platform_id),
-                           platform=platforms.get_platform(session, scope.platform_id))
+                           platform=platforms.get_platform(session, scope.platform_id),
+                           needs_issuer=issuer_name in ("", TOOL_ISSUER_NAME), default_issuer=TOOL_ISSUER_NAME)
 
 
 @bp.get("/health.json")
@@ -359,7 +367,7 @@ def deliveries_page():
         query = query.where(Delivery.status == DELIVERY_DONE, Delivery.confirmation == NOT_SHOWN)
     elif wanted != "all":
         query = query.where(Delivery.status == wanted)
-    rows = list(db().scalars(query))
+    rows = describe_deliveries(db(), query)
     return render_template("admin/deliveries.html", rows=rows, status=wanted, filters=DELIVERY_FILTERS)
 
 
@@ -403,6 +411,6 @@ def audit():
         rows = [r for r in rows if r["action"].startswith(action)]
     actions = sorted({r["action"] for r in rows})
     courses = list(session.scalars(select(Course).where(Course.platform_id == scope.platform_id).order_by(Course.title)))
-    return render_template("admin/audit.html", rows=list(reversed(rows))[:500], courses=courses, actions=actions,
+    return render_template("admin/audit.html", rows=name_rows(session, scope.platform_id, list(reversed(rows))[:500]), courses=courses, actions=actions,
                            f={"since": request.args.get("since", ""), "until": request.args.get("until", ""),
                               "course": course_id, "action": action})

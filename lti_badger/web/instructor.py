@@ -172,6 +172,16 @@ def edit_badge(achievement_id: int):
     return _go("instructor.badges", saved=achievement.id)
 
 
+@bp.get("/badges/<int:achievement_id>/versions")
+@require_scope(ROLE_INSTRUCTOR)
+def versions(achievement_id: int):
+    """The badge's version history: what each edit changed, when, by whom, and who earned it."""
+    scope = current_scope()
+    achievement = queries.get_achievement(db(), scope, achievement_id)
+    return render_template("instructor/versions.html", achievement=achievement,
+                           entries=achievements.version_history(db(), scope.course_id, achievement.id))
+
+
 @bp.get("/skills")
 @require_scope(ROLE_INSTRUCTOR)
 def skills_search():
@@ -435,12 +445,15 @@ def change_award(award_id: int, action: str):
 @bp.route("/awards/bulk", methods=["GET", "POST"])
 @require_scope(ROLE_INSTRUCTOR)
 def bulk():
-    """Award or revoke one badge for many learners from CSV rows `learner (id or e-mail), reason`."""
+    """Award or revoke one badge for many learners from CSV rows `learner (id or e-mail), reason`:
+    the first POST checks the whole file and shows what each row would do, changing nothing;
+    the Apply button of that page (step=apply) does it."""
     scope = current_scope()
     session = db()
     course = queries.get_course(session, scope)
     badges = [r for r in queries.list_badges(session, scope) if r.version]
-    outcomes = None
+    outcomes = plan = None
+    values = dict(request.form)
     if request.method == "POST":
         achievement = queries.get_achievement(session, scope, request.form.get("achievement_id", type=int) or 0)
         text = request.form.get("rows", "")
@@ -455,10 +468,15 @@ def bulk():
                 raise BadInput("the CSV file must be UTF-8 text") from e
         if not text.strip():
             raise BadInput("give at least one row: learner id or e-mail, then a reason")
-        outcomes = awards.bulk_csv(session, course.id, achievement.id, text, request.form.get("action", ""),
-                                   scope.person_id, _now(), default_reason=request.form.get("reason", "").strip())
-    return render_template("instructor/bulk.html", course=course, badges=badges, outcomes=outcomes,
-                           v=dict(request.form))
+        values["rows"] = text
+        action, reason = request.form.get("action", ""), request.form.get("reason", "").strip()
+        if request.form.get("step") == "apply":
+            outcomes = awards.bulk_csv(session, course.id, achievement.id, text, action, scope.person_id, _now(),
+                                       default_reason=reason)
+        else:
+            plan = awards.check_bulk(session, course.id, achievement.id, text, action, default_reason=reason)
+    return render_template("instructor/bulk.html", course=course, badges=badges, outcomes=outcomes, plan=plan,
+                           to_do=sum(1 for p in plan or () if p.outcome in awards.BULK_PLAN), v=values)
 
 
 @bp.get("/review")

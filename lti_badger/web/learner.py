@@ -98,6 +98,23 @@ def _progress(decision: Decision | None) -> tuple[int, int]:
     return 0, 1
 
 
+def _amount(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(value, 1)
+
+
+def criterion_progress(node) -> tuple[float | int, float | int]:
+    """How far one requirement of the explanation tree is, as (done, total) for a progress bar:
+    a measured value against its threshold (score, items, days), the met share of a group, or
+    met / not met."""
+    if node.children:
+        need = len(node.children) if node.type == "all" else int(node.threshold or 1)
+        return min(sum(1 for c in node.children if c.met), need), need
+    numeric = isinstance(node.observed, (int, float)) and not isinstance(node.observed, bool)
+    if numeric and isinstance(node.threshold, (int, float)) and node.threshold > 0:
+        return _amount(min(max(node.observed, 0), node.threshold)), _amount(node.threshold)
+    return (1 if node.met else 0), 1
+
+
 def _badges(session, scope, only: int | None = None) -> list[LearnerBadge]:
     course_id = scope.course_id
     held = queries.awards_by_person(session, scope, scope.person_id)
@@ -232,7 +249,7 @@ def _badge_page(achievement_id: int, *, exchange: dict | None = None):
     return render_template("learner/badge.html", course=course, item=item, share=share, exchange=exchange,
                            issuer=issuer, country=dict(countries(select_locale())).get(issuer.country),
                            public_display=enrollment.public_display if enrollment else "name",
-                           choices=PUBLIC_DISPLAY_CHOICES, saved=request.args.get("saved"))
+                           choices=PUBLIC_DISPLAY_CHOICES, saved=request.args.get("saved"), measure=criterion_progress)
 
 
 @bp.get("/badges/<int:achievement_id>/clr")

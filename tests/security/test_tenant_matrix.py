@@ -166,6 +166,7 @@ TENANT_MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/course/badges/new"): course_page(),
     ("GET", "/course/badges/<int:achievement_id>/edit"): course_object(),
     ("POST", "/course/badges/<int:achievement_id>/edit"): course_object(),
+    ("GET", "/course/badges/<int:achievement_id>/versions"): course_object(),
     ("GET", "/course/badges/<int:achievement_id>/criteria"): course_object(),
     ("POST", "/course/badges/<int:achievement_id>/criteria"): course_object(),
     ("POST", "/course/badges/<int:achievement_id>/state"): course_object(),

@@ -341,15 +341,16 @@ def test_bulk_award_and_revoke_from_csv(app, courses, as_person):
     ach = achievement_of(app, "Bulk")
     rows = f"{a.learners[0].email},attended\n{a.learners[1].sub}\n{b.learners[0].email},other course\n"
     page = teacher.post("/course/awards/bulk", {"achievement_id": ach.id, "action": "award", "rows": rows,
-                                                "reason": "workshop"})
+                                                "reason": "workshop", "step": "apply"})
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "3 rows processed." in text
-    assert text.count(">awarded<") == 2 and ">not found<" in text
+    assert text.count(">awarded<") == 2 and ">no such learner<" in text
     with app.extensions["lti_badger"].sessions() as s:
         reasons = sorted(s.scalars(select(Award.reason).where(Award.achievement_id == ach.id)).all())
     assert reasons == ["attended", "workshop"]
     csv_file = (io.BytesIO(f"{a.learners[0].email},left\n".encode()), "rows.csv")
-    revoked = teacher.post("/course/awards/bulk", {"achievement_id": ach.id, "action": "revoke", "file": csv_file},
+    revoked = teacher.post("/course/awards/bulk", {"achievement_id": ach.id, "action": "revoke", "file": csv_file,
+                                                                   "step": "apply"},
                            content_type="multipart/form-data")
     assert ">revoked<" in revoked.get_data(as_text=True)
     b_teacher = as_person(b, b.instructor, "instructor")

@@ -77,7 +77,7 @@ def test_two_canvas_registrations_with_one_issuer_are_two_tenants(app, instituti
                                     .join(Platform, Platform.id == IssuerProfileRecord.platform_id)).all())
     audit_b = admin_b.get("/admin/audit").get_data(as_text=True)
     assert public_ids["10000000000002"] in audit_b and public_ids["10000000000001"] not in audit_b
-    assert audit_b.count('<th scope="row">award.create</th>') == 1  # B's own award, not A's
+    assert audit_b.count('<th scope="row">Badge awarded</th>') == 1  # B's own award, not A's
     assert "No events match." in admin_b.get(f"/admin/audit?course={a.course.id}").get_data(as_text=True)
     assert public_ids["10000000000001"] in admin_a.get("/admin/audit").get_data(as_text=True)
 
