@@ -91,6 +91,14 @@ def test_learner_completing_three_courses_gets_the_program_at_once(app, three):
     assert document["credentialSubject"]["achievement"]["name"] == "Data Science Program"
     me = w["me"].get("/me/all").get_data(as_text=True)
     assert "Your credential" in me and "Data Science Program" in me
+    with sessions() as s:
+        course_credential = credential_document(s.scalar(select(Credential).join(Award).where(
+            Award.achievement_id == w["badges"][0])))
+        public_id = s.get(Achievement, program_id).public_id
+    assert document["issuer"] == course_credential["issuer"]  # the registration's issuer profile
+    anyone = app.test_client()
+    assert anyone.get(f"/achievements/{public_id}").status_code == 200
+    assert anyone.get(f"/credentials/{credential.id}").status_code == 200
 
 
 def test_revoking_a_course_badge_flags_the_program_award(app, three):
