@@ -23,9 +23,10 @@ from ..credentials.clr import PathwayRecord, sign_clr
 from ..credentials.issuer_profiles import issuer_profile_for_course
 from ..credentials.services import credential_document
 from ..criteria.achievements import badge_graph, get_achievement
-from ..criteria.locks import lock_learners
+from ..criteria.locks import lock_course, lock_learners
 from ..criteria.programs import (
-    PROGRAM_HOME_CONTEXT, dependent_programs, is_program_rule, program_evidence, program_progress, set_program_state,
+    PROGRAM_HOME_CONTEXT, dependent_programs, find_program_home, get_program, is_program_rule, program_evidence,
+    program_progress, set_program_state,
 )
 from ..criteria.rules import references
 from ..db import dialect_insert
@@ -196,7 +197,13 @@ def _create_award(session: Session, achievement: Achievement, version: Achieveme
 
 def award_programs(session: Session, award: Award, platform_id: int, now: datetime) -> list[Award]:
     """A course badge just awarded (by rule, by hand, in bulk, through a pathway) can complete
-    programs of the registration that require it: award each at once, in the same transaction."""
+    programs of the registration that require it: award each at once, in the same transaction.
+    The learner's program lock makes two course awards committed at once (in two courses), or
+    an award and a program's activation, see each other (`criteria.locks`)."""
+    home = find_program_home(session, platform_id)
+    if home is None:
+        return []
+    lock_learners(session, {(home.id, award.person_id)})
     made = (_award_program(session, program, award.person_id, now)
             for program in dependent_programs(session, platform_id, award.achievement_id))
     return [a for a in made if a is not None]
@@ -221,6 +228,7 @@ def _award_program(session: Session, program: Achievement, person_id: int, now: 
 def activate_program(session: Session, platform_id: int, program_id: int, now: datetime, *, actor: Actor) -> list[Award]:
     """Enabling a program awards it retroactively to every learner of the registration who
     already holds what it asks for."""
+    lock_course(session, get_program(session, platform_id, program_id).course_id)
     program = set_program_state(session, platform_id, program_id, STATE_ACTIVE, now)
     holders = session.scalars(select(Award.person_id).where(
         Award.achievement_id.in_(program.current_version.rule["badges"]), Award.status == AWARD_ACTIVE)
@@ -419,7 +427,6 @@ def course_learner_ids(session: Session, course_id: int) -> list[int]:
 def _reevaluate(session: Session, achievement: Achievement, now: datetime) -> list[Award]:
     """Run the criteria over every current learner of the course; award those who qualify."""
     from ..criteria import reevaluate
-    from ..criteria.locks import lock_course
 
     lock_course(session, achievement.course_id)
 
