@@ -25,11 +25,10 @@ from lti_badger.errors import BadInput, NotFound
 from lti_badger.models import Achievement, AchievementVersion, Award, Course
 from lti_badger.models.achievement import STATE_ACTIVE, STATE_ARCHIVED
 from lti_badger.models.award import AWARD_ACTIVE, AWARD_SUSPENDED
-from lti_badger.models.course import GRADEBOOK_NONE
+from lti_badger.models.course import GRADEBOOK_NONE, PROGRAM_HOME_CONTEXT
 
 from .achievements import _clean_versioned, _new_version
 
-PROGRAM_HOME_CONTEXT = "urn:lti-badger:programs"
 PROGRAM_RULE = "program"
 PROGRAM_FIELDS = ("name", "description", "criteria_narrative", "achievement_type", "details", "validity_days")
 MAX_BADGES = 100
