@@ -240,6 +240,18 @@ def activate_program(session: Session, platform_id: int, program_id: int, now: d
     return created
 
 
+def review_program_award(session: Session, platform_id: int, program_id: int, award_id: int, action: str,
+                         actor: Actor, reason: str, now: datetime) -> Award:
+    """The admin decides on a program award flagged after a course badge it rests on was
+    revoked: keep it as it is, or revoke it. NotFound outside the admin's registration."""
+    program = get_program(session, platform_id, program_id)
+    if get_award(session, program.course_id, award_id).achievement_id != program.id:
+        raise NotFound("award not found in this program")
+    if action == "keep":
+        return clear_review(session, program.course_id, award_id, actor, reason, now)
+    return revoke(session, program.course_id, award_id, None, reason, now, actor=actor)
+
+
 def award_from_rule(session: Session, achievement: Achievement, version: AchievementVersion, person_id: int,
                     decision: Any, now: datetime) -> Award | None:
     """The `on_met` hand-off from criteria: award unless the learner already holds the badge

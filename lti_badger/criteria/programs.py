@@ -246,3 +246,10 @@ def program_evidence(progress: ProgramProgress, credential_urls: Mapping[int, st
     return {"version": version.number, "rule_hash": version.rule_hash, "program": True,
             "rests_on": [{"badge": r.badge, "course": r.course, "credential": credential_urls.get(r.award.id),
                           "awarded_at": r.award.awarded_at.isoformat()} for r in progress.done]}
+
+
+def flagged_awards(session: Session, program: Achievement) -> list[Award]:
+    """Live awards of the program waiting for the admin's review (a course badge was revoked)."""
+    return list(session.scalars(select(Award).where(
+        Award.achievement_id == program.id, Award.needs_review.is_(True),
+        Award.status.in_((AWARD_ACTIVE, AWARD_SUSPENDED))).order_by(Award.id)))

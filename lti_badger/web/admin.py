@@ -455,6 +455,7 @@ def _programs_page(*, program=None, error=None, status=200):
                  validity_days=version.validity_days or "")
         chosen = set(version.rule.get("badges", ()))
     return render_template("admin/programs.html", program=program, error=error, v=v, chosen=chosen,
+                           flagged=programs.flagged_awards(session, program) if program is not None else [],
                            programs=programs.list_programs(session, scope.platform_id),
                            badges=programs.course_badges(session, scope.platform_id)), status
 
@@ -515,4 +516,14 @@ def activate_program(program_id: int):
     already qualify receive it now."""
     scope = current_scope()
     award_services.activate_program(db(), scope.platform_id, program_id, _now(), actor=Actor.user(scope.person_id))
+    return _go("admin.program", program_id=program_id, saved=1)
+
+
+@bp.post("/programs/<int:program_id>/awards/<int:award_id>/<any(keep, revoke):action>")
+@require_scope(ROLE_ADMIN)
+def review_program_award(program_id: int, award_id: int, action: str):
+    """Keep or revoke a program award flagged for review, with a reason."""
+    scope = current_scope()
+    award_services.review_program_award(db(), scope.platform_id, program_id, award_id, action,
+                                        Actor.user(scope.person_id), request.form.get("reason", ""), _now())
     return _go("admin.program", program_id=program_id, saved=1)

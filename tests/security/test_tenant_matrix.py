@@ -195,6 +195,8 @@ TENANT_MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/admin/programs/<int:program_id>"): admin_object(),
     ("POST", "/admin/programs/<int:program_id>/edit"): admin_object(),
     ("POST", "/admin/programs/<int:program_id>/activate"): admin_object(),
+    ("POST", "/admin/programs/<int:program_id>/awards/<int:award_id>/<any(keep, revoke):action>"):
+        admin_object(action="keep"),
 }
 
 

@@ -116,6 +116,23 @@ def test_revoking_a_course_badge_flags_the_program_award(app, three):
     with sessions() as s:
         flagged = s.get(Award, program_award.id)
         assert flagged.needs_review and flagged.status == "active"
+    page = w["admin"].get(f"/admin/programs/{program_id}").get_data(as_text=True)
+    assert "Awards waiting for your review" in page and w["learner"].name in page
+    keep = f"/admin/programs/{program_id}/awards/{program_award.id}/keep"
+    assert w["other_admin"].post(keep, {"reason": "fine"}).status_code == 404
+    assert w["teacher_b"].post(keep, {"reason": "fine"}).status_code == 403
+    assert w["admin"].post(keep, {"reason": " "}).status_code == 400
+    with sessions() as s:
+        assert s.get(Award, program_award.id).needs_review
+    assert w["admin"].post(keep, {"reason": "the other two courses cover it"}).status_code == 303
+    with sessions() as s:
+        kept = s.get(Award, program_award.id)
+        assert not kept.needs_review and kept.status == "active"
+    assert "Awards waiting for your review" not in w["admin"].get(f"/admin/programs/{program_id}").get_data(as_text=True)
+    revoke = f"/admin/programs/{program_id}/awards/{program_award.id}/revoke"
+    assert w["admin"].post(revoke, {"reason": "not earned after all"}).status_code == 303
+    with sessions() as s:
+        assert s.get(Award, program_award.id).status == "revoked"
 
 
 def test_activation_awards_those_who_already_qualify(app, three):
