@@ -198,12 +198,14 @@ def _create_award(session: Session, achievement: Achievement, version: Achieveme
 def award_programs(session: Session, award: Award, platform_id: int, now: datetime) -> list[Award]:
     """A course badge just awarded (by rule, by hand, in bulk, through a pathway) can complete
     programs of the registration that require it: award each at once, in the same transaction.
-    The learner's program lock makes two course awards committed at once (in two courses), or
-    an award and a program's activation, see each other (`criteria.locks`)."""
+    The registration's program lock (its program home's course lock, also taken by an
+    activation) makes two course awards committed at once in two courses, or an award and an
+    activation, see each other (`criteria.locks`). One lock per registration rather than per
+    learner: a batch awarding several learners in another order could otherwise deadlock."""
     home = find_program_home(session, platform_id)
     if home is None:
         return []
-    lock_learners(session, {(home.id, award.person_id)})
+    lock_course(session, home.id)
     made = (_award_program(session, program, award.person_id, now)
             for program in dependent_programs(session, platform_id, award.achievement_id))
     return [a for a in made if a is not None]

@@ -196,7 +196,7 @@ def test_hand_award_and_last_event_committed_together_still_award_the_pathway(se
 
 def test_last_badges_of_a_program_committed_together_in_two_courses_still_award_it(sessions):
     """A program needing the badges of courses A and B; the learner's last completions in A and
-    in B commit at the same moment. The second must wait for the first (the learner's program
+    in B commit at the same moment. The second must wait for the first (the registration's program
     lock) and then see both course awards, so the program is awarded (issue 14 A)."""
     from lti_badger.criteria.programs import create_program, set_program_state
     from lti_badger.models import Enrollment
