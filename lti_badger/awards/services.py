@@ -25,7 +25,7 @@ from ..credentials.services import credential_document
 from ..criteria.achievements import badge_graph, get_achievement
 from ..criteria.locks import lock_course, lock_learners
 from ..criteria.programs import (
-    PROGRAM_HOME_CONTEXT, dependent_programs, find_program_home, get_program, is_program_rule, program_evidence,
+    PROGRAM_HOME_CONTEXT, dependent_programs, get_program, is_program_rule, program_evidence,
     program_progress, set_program_state,
 )
 from ..criteria.rules import references
@@ -201,11 +201,12 @@ def award_programs(session: Session, award: Award, platform_id: int, now: dateti
     The registration's program lock (its program home's course lock, also taken by an
     activation) makes two course awards committed at once in two courses, or an award and an
     activation, see each other (`criteria.locks`). One lock per registration rather than per
-    learner: a batch awarding several learners in another order could otherwise deadlock."""
-    home = find_program_home(session, platform_id)
-    if home is None:
+    learner: a batch awarding several learners in another order could otherwise deadlock. A
+    badge no program asks for (even as a draft) takes no lock."""
+    candidates = dependent_programs(session, platform_id, award.achievement_id, active_only=False)
+    if not candidates:
         return []
-    lock_course(session, home.id)
+    lock_course(session, candidates[0].course_id)
     made = (_award_program(session, program, award.person_id, now)
             for program in dependent_programs(session, platform_id, award.achievement_id))
     return [a for a in made if a is not None]

@@ -194,10 +194,13 @@ def set_program_state(session: Session, platform_id: int, program_id: int, state
     return program
 
 
-def dependent_programs(session: Session, platform_id: int, achievement_id: int) -> list[Achievement]:
-    """Active programs of the registration whose current rule asks for this course badge."""
-    return [p for p in list_programs(session, platform_id, active_only=True)
-            if p.current_version is not None and achievement_id in p.current_version.rule.get("badges", ())]
+def dependent_programs(session: Session, platform_id: int, achievement_id: int, *,
+                       active_only: bool = True) -> list[Achievement]:
+    """Programs of the registration (active ones, or any not archived) whose current rule asks
+    for this course badge."""
+    return [p for p in list_programs(session, platform_id, active_only=active_only)
+            if p.state != STATE_ARCHIVED and p.current_version is not None
+            and achievement_id in p.current_version.rule.get("badges", ())]
 
 
 def window_met(times: list[datetime], needed: int, within_days: int | None) -> bool:
