@@ -225,8 +225,9 @@ def program_progress(session: Session, program: Achievement, person_id: int) -> 
     live = {a.achievement_id: a for a in session.scalars(select(Award).where(
         Award.person_id == person_id, Award.achievement_id.in_(rule["badges"] + [program.id]),
         Award.status.in_((AWARD_ACTIVE, AWARD_SUSPENDED))))}
-    requirements = tuple(Requirement(aid, *names.get(aid, ("?", "?")), award=live.get(aid) if
-                                     live.get(aid) is not None and live[aid].status == AWARD_ACTIVE else None)
+    # A suspended course badge does not count until it is reinstated.
+    active = {aid: a for aid, a in live.items() if a.status == AWARD_ACTIVE}
+    requirements = tuple(Requirement(aid, *names.get(aid, ("?", "?")), award=active.get(aid))
                          for aid in rule["badges"])
     needed, within = rule["min"], rule.get("within_days")
     met = window_met([r.award.awarded_at for r in requirements if r.award is not None], needed, within)
