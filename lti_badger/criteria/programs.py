@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_badger.errors import BadInput, NotFound
-from lti_badger.models import Achievement, AchievementVersion, Award, Course
+from lti_badger.models import Achievement, AchievementVersion, Award, Course, Person
 from lti_badger.models.achievement import STATE_ACTIVE, STATE_ARCHIVED
 from lti_badger.models.award import AWARD_ACTIVE, AWARD_SUSPENDED
 from lti_badger.models.course import GRADEBOOK_NONE, PROGRAM_HOME_CONTEXT
@@ -257,3 +257,26 @@ def flagged_awards(session: Session, program: Achievement) -> list[Award]:
     return list(session.scalars(select(Award).where(
         Award.achievement_id == program.id, Award.needs_review.is_(True),
         Award.status.in_((AWARD_ACTIVE, AWARD_SUSPENDED))).order_by(Award.id)))
+
+
+@dataclass(frozen=True)
+class ProgramPreview:
+    """Who across the registration meets the program's current rule now, and who is one
+    course badge away from it (names, for the admin)."""
+
+    meets: tuple[str, ...]
+    one_away: tuple[str, ...]
+
+
+def preview_program(session: Session, program: Achievement) -> ProgramPreview:
+    holders = session.scalars(select(Person).join(Award, Award.person_id == Person.id).where(
+        Award.achievement_id.in_(program.current_version.rule["badges"]), Award.status == AWARD_ACTIVE)
+        .distinct().order_by(Person.name, Person.id)).all()
+    meets, one_away = [], []
+    for person in holders:
+        progress = program_progress(session, program, person.id)
+        if progress.met:
+            meets.append(person.name or person.sub)
+        elif len(progress.done) == progress.needed - 1:
+            one_away.append(person.name or person.sub)
+    return ProgramPreview(tuple(meets), tuple(one_away))

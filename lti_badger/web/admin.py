@@ -456,6 +456,7 @@ def _programs_page(*, program=None, error=None, status=200):
         chosen = set(version.rule.get("badges", ()))
     return render_template("admin/programs.html", program=program, error=error, v=v, chosen=chosen,
                            flagged=programs.flagged_awards(session, program) if program is not None else [],
+                           preview=programs.preview_program(session, program) if program is not None else None,
                            programs=programs.list_programs(session, scope.platform_id),
                            badges=programs.course_badges(session, scope.platform_id)), status
 

@@ -72,6 +72,8 @@ def test_learner_completing_three_courses_gets_the_program_at_once(app, three):
                                                   "reason": "oral exam"}).status_code == 303
     me = w["me"].get("/me/all").get_data(as_text=True)
     assert "2 of 3 course badges earned." in me and "Badge C in Course C" in me
+    page = w["admin"].get(f"/admin/programs/{program_id}").get_data(as_text=True)
+    assert f"One course badge away: {w['learner'].name}" in page and "Meet it now: —" in page
     sessions = app.extensions["lti_badger"].sessions
     with sessions() as s:
         assert s.scalar(select(Award).where(Award.achievement_id == program_id)) is None
