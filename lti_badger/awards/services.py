@@ -23,7 +23,11 @@ from ..credentials.clr import PathwayRecord, sign_clr
 from ..credentials.issuer_profiles import issuer_profile_for_course
 from ..credentials.services import credential_document
 from ..criteria.achievements import badge_graph
-from ..criteria.locks import lock_learners
+from ..criteria.locks import lock_course, lock_learners
+from ..criteria.programs import (
+    PROGRAM_HOME_CONTEXT, dependent_programs, get_program, is_program_rule, program_evidence,
+    program_progress, set_program_state,
+)
 from ..criteria.rules import references
 from ..db import dialect_insert
 from ..deliveries.outbox import (
@@ -186,7 +190,69 @@ def _create_award(session: Session, achievement: Achievement, version: Achieveme
                                      "person_id": person_id, "by": awarded_by})
     AWARDS.labels(awarded_by).inc()
     del learner
+    if course.context_id != PROGRAM_HOME_CONTEXT:
+        award_programs(session, award, course.platform_id, now)
     return award
+
+
+def award_programs(session: Session, award: Award, platform_id: int, now: datetime) -> list[Award]:
+    """A course badge just awarded (by rule, by hand, in bulk, through a pathway) can complete
+    programs of the registration that require it: award each at once, in the same transaction.
+    The registration's program lock (its program home's course lock, also taken by an
+    activation) makes two course awards committed at once in two courses, or an award and an
+    activation, see each other (`criteria.locks`). One lock per registration rather than per
+    learner: a batch awarding several learners in another order could otherwise deadlock. A
+    badge no program asks for (even as a draft) takes no lock."""
+    candidates = dependent_programs(session, platform_id, award.achievement_id, active_only=False)
+    if not candidates:
+        return []
+    lock_course(session, candidates[0].course_id)
+    made = (_award_program(session, program, award.person_id, now)
+            for program in dependent_programs(session, platform_id, award.achievement_id))
+    return [a for a in made if a is not None]
+
+
+def _award_program(session: Session, program: Achievement, person_id: int, now: datetime) -> Award | None:
+    """Award the program if its current rule is met and the learner does not hold it yet; the
+    evidence names the course credentials it rests on."""
+    progress = program_progress(session, program, person_id)
+    if progress.held is not None or not progress.met:
+        return None
+    base_url = get_context(session).base_url
+    urls = {r.award.id: f"{base_url}/credentials/{credential.id}" for r in progress.done
+            if (credential := latest_credential(session, r.award.id)) is not None}
+    version = program.current_version
+    return _create_award(session, program, version, person_id, now,
+                         actor=Actor.rule(f"{program.public_id}@v{version.number}"), awarded_by="rule",
+                         reason=f"program criteria of version {version.number} met",
+                         evidence=program_evidence(progress, urls))
+
+
+def activate_program(session: Session, platform_id: int, program_id: int, now: datetime, *, actor: Actor) -> list[Award]:
+    """Enabling a program awards it retroactively to every learner of the registration who
+    already holds what it asks for."""
+    lock_course(session, get_program(session, platform_id, program_id).course_id)
+    program = set_program_state(session, platform_id, program_id, STATE_ACTIVE, now)
+    holders = session.scalars(select(Award.person_id).where(
+        Award.achievement_id.in_(program.current_version.rule["badges"]), Award.status == AWARD_ACTIVE)
+        .distinct().order_by(Award.person_id))
+    created = [a for pid in list(holders) if (a := _award_program(session, program, pid, now)) is not None]
+    record(session, actor=actor, action="program.activate", subject_type="achievement",
+           subject_id=program.public_id, now=now, reason="program enabled: retroactive evaluation",
+           after={"awarded": [a.id for a in created]}, course_id=program.course_id, platform_id=platform_id)
+    return created
+
+
+def review_program_award(session: Session, platform_id: int, program_id: int, award_id: int, action: str,
+                         actor: Actor, reason: str, now: datetime) -> Award:
+    """The admin decides on a program award flagged after a course badge it rests on was
+    revoked: keep it as it is, or revoke it. NotFound outside the admin's registration."""
+    program = get_program(session, platform_id, program_id)
+    if get_award(session, program.course_id, award_id).achievement_id != program.id:
+        raise NotFound("award not found in this program")
+    if action == "keep":
+        return clear_review(session, program.course_id, award_id, actor, reason, now)
+    return revoke(session, program.course_id, award_id, None, reason, now, actor=actor)
 
 
 def award_from_rule(session: Session, achievement: Achievement, version: AchievementVersion, person_id: int,
@@ -285,20 +351,27 @@ def _flag_dependants(session: Session, revoked: Award, now: datetime) -> list[in
     instructor decides. Returns the flagged award ids."""
     from ..criteria.rules import references
 
+    def requires(rule: dict[str, Any]) -> bool:
+        if is_program_rule(rule):
+            return revoked.achievement_id in rule["badges"]
+        return bool(rule) and revoked.achievement_id in references(rule).achievements
+
     flagged: list[int] = []
+    # A person belongs to one registration: their live awards are those of its courses and of
+    # its programs, which may rest on a badge of any of its courses.
     live = session.scalars(select(Award).where(
-        Award.course_id == revoked.course_id, Award.person_id == revoked.person_id,
-        Award.status.in_(LIVE_STATUSES), Award.id != revoked.id).order_by(Award.id))
+        Award.person_id == revoked.person_id, Award.status.in_(LIVE_STATUSES), Award.id != revoked.id)
+        .order_by(Award.id))
+    platform_id = session.get(Course, revoked.course_id).platform_id
     for award in list(live):
-        rule = award.version.rule
-        if award.needs_review or not rule or revoked.achievement_id not in references(rule).achievements:
+        if award.needs_review or not requires(award.version.rule):
             continue
         before = award_state(award)
         award.needs_review = True
         record(session, actor=Actor.system("prerequisite"), action="award.flag", subject_type="award",
                subject_id=award.id, now=now, before=before, after=award_state(award),
                reason=f"the required badge {revoked.version.name!r} was revoked: review this badge",
-               course_id=revoked.course_id, platform_id=session.get(Course, revoked.course_id).platform_id)
+               course_id=award.course_id, platform_id=platform_id)
         flagged.append(award.id)
     return flagged
 
@@ -369,7 +442,6 @@ def course_learner_ids(session: Session, course_id: int) -> list[int]:
 def _reevaluate(session: Session, achievement: Achievement, now: datetime) -> list[Award]:
     """Run the criteria over every current learner of the course; award those who qualify."""
     from ..criteria import reevaluate
-    from ..criteria.locks import lock_course
 
     lock_course(session, achievement.course_id)
 

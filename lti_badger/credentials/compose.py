@@ -311,8 +311,19 @@ def _evidence(facts: CredentialFacts) -> list[dict[str, Any]]:
         lines.extend(trace)
     if ev.get("band"):
         lines.append(f"Band: {clean_text(ev['band'])}")
-    return [{"type": ["Evidence"], "name": "Rule trace", "genre": "Rule trace",
-             "narrative": "\n".join(lines) or "Criteria met."}]
+    trace = [{"type": ["Evidence"], "name": "Rule trace", "genre": "Rule trace",
+              "narrative": "\n".join(lines) or "Criteria met."}]
+    return trace + [_course_credential(item) for item in ev.get("rests_on") or ()]
+
+
+def _course_credential(item: dict[str, Any]) -> dict[str, Any]:
+    """A program's evidence: one course credential it rests on, by its public URL."""
+    evidence = {"type": ["Evidence"], "genre": "Course credential", "name": clean_text(item.get("badge") or ""),
+                "description": f"Earned in {clean_text(item.get('course') or '')} on "
+                               f"{clean_text(item.get('awarded_at') or '')[:10]}."}
+    if item.get("credential") and web_url(item["credential"]):
+        evidence["id"] = item["credential"]
+    return evidence
 
 
 def compose_credential(facts: CredentialFacts, issuer: IssuerFacts, *, credential_id: str, valid_from: datetime,

@@ -11,6 +11,7 @@ from .demo import (DemoRun, run_steps, step_course_modules, step_gradebook_colum
                    step_launch_learners, step_tool_records)
 from .demo_awards import AWARD_STEPS, SEED_STEPS, step_deliver, step_suspend_for_review
 from .demo_credentials import CREDENTIAL_STEPS
+from .demo_programs import step_programs
 
 
 def seed_steps() -> list[tuple[str, Callable[[DemoRun], None]]]:
@@ -27,9 +28,11 @@ def seed_steps() -> list[tuple[str, Callable[[DemoRun], None]]]:
 
 
 def seed_tool(run: DemoRun) -> dict[str, Any]:
-    """The interactive demo's starting state: the seed steps, one award suspended for review
+    """The interactive demo's starting state: the seed steps, a three-course program (two more
+    courses), one award suspended for review
     (so the review queue has an item), then the gradebook columns and scores delivered to the LMS."""
-    run_steps(run, [*seed_steps(), ("suspend_for_review", step_suspend_for_review), ("deliver", step_deliver)])
+    run_steps(run, [*seed_steps(), ("programs", step_programs), ("suspend_for_review", step_suspend_for_review),
+                    ("deliver", step_deliver)])
     run.summary["ok"] = all(launch["ok"] for launch in run.summary["launches"])
     return run.summary
 

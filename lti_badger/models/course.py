@@ -27,6 +27,10 @@ GRADEBOOK_FEEDBACK = "feedback"
 GRADEBOOK_NONE = "none"
 GRADEBOOK_MODES = (GRADEBOOK_COLUMNS, GRADEBOOK_FEEDBACK, GRADEBOOK_NONE)
 
+# The context id of a registration's program home: the course row that holds its programs
+# (criteria.programs). No LMS launches or knows it, so LMS pulls skip it.
+PROGRAM_HOME_CONTEXT = "urn:lti-badger:programs"
+
 
 class Course(Base):
     __tablename__ = "course"

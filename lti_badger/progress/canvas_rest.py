@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import UpstreamError
 from ..models import Course, ProgressSource
+from ..models.course import PROGRAM_HOME_CONTEXT
 from ..outbound import OutboundClient
 from . import ids
 from .http import get_pages
@@ -154,7 +155,7 @@ def _courses(session: Session, source: ProgressSource) -> list[tuple[str, Course
             Course.platform_id == source.platform_id, Course.context_id.in_(sorted(mapping.values()))))}
         return [(lms_id, found.get(ctx)) for lms_id, ctx in sorted(mapping.items())]
     return [(c.context_id, c) for c in session.scalars(select(Course).where(
-        Course.platform_id == source.platform_id).order_by(Course.id))]
+        Course.platform_id == source.platform_id, Course.context_id != PROGRAM_HOME_CONTEXT).order_by(Course.id))]
 
 
 def sync_canvas(session: Session, source: ProgressSource, now: datetime, *, http: OutboundClient) -> PullResult:

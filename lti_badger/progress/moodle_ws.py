@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import UpstreamError
 from ..models import Course, ProgressSource
+from ..models.course import PROGRAM_HOME_CONTEXT
 from ..outbound import OutboundClient
 from . import ids
 from .canvas_rest import PullResult
@@ -143,7 +144,8 @@ def grade_events(items: list[dict[str, Any]], course: Course, user: str, now: da
 def _courses(session: Session, source: ProgressSource) -> list[tuple[str, Course]]:
     mapping = {ctx: lms for lms, ctx in lms_course_map(source).items()}
     return [(mapping.get(c.context_id, c.context_id), c) for c in session.scalars(
-        select(Course).where(Course.platform_id == source.platform_id).order_by(Course.id))
+        select(Course).where(Course.platform_id == source.platform_id,
+                             Course.context_id != PROGRAM_HOME_CONTEXT).order_by(Course.id))
         if not mapping or c.context_id in mapping]
 
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import func, select, text
 
+from ..awards import services as award_services
 from ..awards.audit import Actor, list_audit, name_rows, record
 from ..credentials import issuer_profiles
 from ..credentials.compose import compose_profile
 from ..credentials.microcredential import countries
 from ..credentials.services import IssuerProfile
+from ..criteria import programs
 from ..deliveries.gradebook import NOT_SHOWN
 from ..deliveries.outbox import retry_delivery
 from ..deliveries.overview import describe_deliveries
@@ -414,3 +417,122 @@ def audit():
     return render_template("admin/audit.html", rows=name_rows(session, scope.platform_id, list(reversed(rows))[:500]), courses=courses, actions=actions,
                            f={"since": request.args.get("since", ""), "until": request.args.get("until", ""),
                               "course": course_id, "action": action})
+
+
+# --- Programs: badges of the registration earned through badges of its courses ------------------
+
+PROGRAM_TEXT_FIELDS = ("name", "description", "criteria_narrative", "achievement_type")
+
+
+def _whole_number(name: str, label: str) -> int | None:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise BadInput(_("%(field)s must be a whole number", field=label), detail={"field": name})
+    return int(raw)
+
+
+def _program_form() -> dict:
+    """The form as the data `criteria.programs` takes: designer fields and the rule builder
+    (course badges ticked, how many of them, within how many days)."""
+    badges = request.form.getlist("badge")
+    if not all(b.isdigit() for b in badges):
+        raise BadInput(_("choose course badges from the list"), detail={"field": "badges"})
+    rule = {"type": programs.PROGRAM_RULE, "badges": [int(b) for b in badges]}
+    for name, label in (("min", _("Badges needed")), ("within_days", _("Within days"))):
+        value = _whole_number(name, label)
+        if value is not None:
+            rule[name] = value
+    data = {f: request.form.get(f, "") for f in PROGRAM_TEXT_FIELDS}
+    data["achievement_type"] = data["achievement_type"] or "LearningProgram"
+    data["validity_days"] = _whole_number("validity_days", _("Valid for (days)"))
+    data["rule"] = rule
+    return data
+
+
+def _programs_page(*, program=None, error=None, status=200):
+    scope = current_scope()
+    session = db()
+    v = dict(request.form) if error else {}
+    chosen = {int(b) for b in request.form.getlist("badge") if b.isdigit()} if error else set()
+    if program is not None and not error:
+        version = program.current_version
+        v = {f: getattr(version, f) or "" for f in PROGRAM_TEXT_FIELDS}
+        v.update(min=version.rule.get("min", ""), within_days=version.rule.get("within_days", ""),
+                 validity_days=version.validity_days or "")
+        chosen = set(version.rule.get("badges", ()))
+    return render_template("admin/programs.html", program=program, error=error, v=v, chosen=chosen,
+                           flagged=programs.flagged_awards(session, program) if program is not None else [],
+                           preview=programs.preview_program(session, program) if program is not None else None,
+                           programs=programs.list_programs(session, scope.platform_id),
+                           badges=programs.course_badges(session, scope.platform_id)), status
+
+
+@bp.get("/programs")
+@require_scope(ROLE_ADMIN)
+def programs_page():
+    return _programs_page()
+
+
+@bp.post("/programs")
+@require_scope(ROLE_ADMIN)
+def new_program():
+    scope = current_scope()
+    session = db()
+    try:
+        program = programs.create_program(session, scope.platform_id, _program_form(), scope.person_id, _now())
+    except BadgerError as err:
+        rollback_refusal(err)
+        return _programs_page(error=err, status=err.status_code)
+    record(session, actor=Actor.user(scope.person_id), action="program.create", subject_type="achievement",
+           subject_id=program.public_id, now=_now(), after={"rule": program.current_version.rule},
+           course_id=program.course_id, platform_id=scope.platform_id)
+    return _go("admin.program", program_id=program.id, saved=1)
+
+
+@bp.get("/programs/<int:program_id>")
+@require_scope(ROLE_ADMIN)
+def program(program_id: int):
+    return _programs_page(program=programs.get_program(db(), current_scope().platform_id, program_id))
+
+
+@bp.post("/programs/<int:program_id>/edit")
+@require_scope(ROLE_ADMIN)
+def edit_program(program_id: int):
+    scope = current_scope()
+    session = db()
+    found = programs.get_program(session, scope.platform_id, program_id)
+    before = found.current_version.rule
+    try:
+        version = programs.update_program(session, scope.platform_id, program_id, _program_form(), scope.person_id,
+                                          _now())
+    except BadgerError as err:
+        rollback_refusal(err)
+        return _programs_page(program=programs.get_program(db(), scope.platform_id, program_id), error=err,
+                              status=err.status_code)
+    record(session, actor=Actor.user(scope.person_id), action="program.edit", subject_type="achievement",
+           subject_id=found.public_id, now=_now(), before={"rule": before},
+           after={"rule": version.rule, "version": version.number}, course_id=found.course_id,
+           platform_id=scope.platform_id)
+    return _go("admin.program", program_id=program_id, saved=1)
+
+
+@bp.post("/programs/<int:program_id>/activate")
+@require_scope(ROLE_ADMIN)
+def activate_program(program_id: int):
+    """From now on the program is awarded the moment its last course badge lands; learners who
+    already qualify receive it now."""
+    scope = current_scope()
+    award_services.activate_program(db(), scope.platform_id, program_id, _now(), actor=Actor.user(scope.person_id))
+    return _go("admin.program", program_id=program_id, saved=1)
+
+
+@bp.post("/programs/<int:program_id>/awards/<int:award_id>/<any(keep, revoke):action>")
+@require_scope(ROLE_ADMIN)
+def review_program_award(program_id: int, award_id: int, action: str):
+    """Keep or revoke a program award flagged for review, with a reason."""
+    scope = current_scope()
+    award_services.review_program_award(db(), scope.platform_id, program_id, award_id, action,
+                                        Actor.user(scope.person_id), request.form.get("reason", ""), _now())
+    return _go("admin.program", program_id=program_id, saved=1)

@@ -24,6 +24,7 @@ from ..credentials.exchanges import open_exchange
 from ..credentials.issuer_profiles import issuer_profile_for_course
 from ..credentials.microcredential import countries
 from ..credentials.services import credential_document
+from ..criteria.programs import learner_programs
 from ..criteria.evaluate import Decision, evaluate
 from ..criteria.rules import references
 from ..criteria.snapshots import load_snapshot, load_structure
@@ -285,6 +286,7 @@ def _all_badges_page(*, exchange: dict | None = None, exchange_award: int | None
     held = [(h, _share_links(h.version, h.award, latest_credential(session, h.award.id)))
             for h in person_queries.list_person_badges(session, scope)]
     return render_template("learner/all_badges.html", held=held, teaching=person_queries.list_teaching(session, scope),
+                           programs=learner_programs(session, scope.platform_id, scope.person_id),
                            exchange=exchange, exchange_award=exchange_award)
 
 

@@ -20,8 +20,9 @@ from sqlalchemy import select
 
 from lti_badger.cli import main
 from lti_badger.devtools.demo import DEMO_CONTEXT_ID
+from lti_badger.devtools.demo_programs import PROGRAM_NAME
 from lti_badger.devtools.lms_sim import parse_form
-from lti_badger.models import Course, Platform
+from lti_badger.models import AchievementVersion, Award, Course, Person, Platform
 
 
 def run_headless(app_settings, out: Path):
@@ -100,7 +101,7 @@ def _gradebook_row(page: str, name: str) -> str:
     return match.group(1) if match else ""
 
 
-def test_interactive_demo_is_seeded_prints_links_that_launch_and_stops_on_ctrl_c(app_settings):
+def test_interactive_demo_is_seeded_prints_links_that_launch_and_stops_on_ctrl_c(app_settings, sessionmaker_):
     # The test database (SQLite or PostgreSQL, as the run is configured), migrated by the demo itself.
     env = {**os.environ, "LTI_BADGER_INSTANCE_PATH": app_settings["instance_path"],
            "LTI_BADGER_DATABASE_URL": app_settings["database_url"], "PYTHONUNBUFFERED": "1"}
@@ -160,6 +161,14 @@ def test_interactive_demo_is_seeded_prints_links_that_launch_and_stops_on_ctrl_c
         # The cross-course page and the backpack instructions, launched without a course.
         everything = _browser_launch(links["all_badges"])
         assert everything.url.startswith(f"{tool_url}/me/all") and "Cell Explorer" in everything.text
+        # The three-course program: the featured learner holds Biology's badge, two are left.
+        assert "Life Sciences Foundations (program)" in everything.text
+        assert "1 of 3 course badges earned." in everything.text and "Lab Safety in Chemistry 101 (demo)" in everything.text
+        with sessionmaker_() as s:  # Grace Hopper holds the three course badges, so the program
+            program = s.scalar(select(AchievementVersion).where(AchievementVersion.name == PROGRAM_NAME))
+            holders = s.scalars(select(Person.sub).join(Award, Award.person_id == Person.id).where(
+                Award.achievement_id == program.achievement_id, Award.status == "active")).all()
+            assert holders == ["demo-learner-1"]
         backpack = _browser_launch(links["backpack"])
         assert backpack.url.startswith(f"{tool_url}/me/backpack") and "Make an app password" in backpack.text
 

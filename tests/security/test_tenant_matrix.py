@@ -34,7 +34,7 @@ from tests.security.test_body_limits import _rows
 ACTORS = ("anonymous", "learner", "other_instructor", "same_issuer_admin", "other_lms_admin")
 OWN = "own tenant"  # < 500, and the body names nothing of course A
 NO_LAUNCH = "no launch"  # 401 to a GET; 400 to a POST (the CSRF check refuses a form without a launch first)
-MARKERS = ("ALPHA-SECRET-BADGE", "ALPHA-SECRET-ISSUER", "Lena Learner1 A")
+MARKERS = ("ALPHA-SECRET-BADGE", "ALPHA-SECRET-ISSUER", "Lena Learner1 A", "ALPHA-SECRET-PROGRAM")
 
 
 @dataclass(frozen=True)
@@ -219,6 +219,13 @@ TENANT_MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/admin/deliveries"): admin_page(),
     ("POST", "/admin/deliveries/<int:delivery_id>/retry"): admin_object(),
     ("GET", "/admin/audit"): admin_page(),
+    ("GET", "/admin/programs"): admin_page(),
+    ("POST", "/admin/programs"): admin_page(),
+    ("GET", "/admin/programs/<int:program_id>"): admin_object(),
+    ("POST", "/admin/programs/<int:program_id>/edit"): admin_object(),
+    ("POST", "/admin/programs/<int:program_id>/activate"): admin_object(),
+    ("POST", "/admin/programs/<int:program_id>/awards/<int:award_id>/<any(keep, revoke):action>"):
+        admin_object(action="keep"),
 }
 
 
@@ -277,6 +284,8 @@ def world(app) -> World:
     assert teacher_a.post("/course/awards", {"person_id": a.learners[0].id, "achievement_id": achievement.id,
                                              "reason": "oral exam"}).status_code == 303
     assert clients["learner"].post("/me/backpack").status_code == 200
+    created = admin_a.post("/admin/programs", {"name": "ALPHA-SECRET-PROGRAM", "badge": str(achievement.id)})
+    assert created.status_code == 303
     with sessions() as s:
         award = s.scalar(select(Award).where(Award.achievement_id == achievement.id))
         credential = s.scalar(select(Credential).where(Credential.award_id == award.id))
@@ -286,6 +295,7 @@ def world(app) -> World:
             "credential_id": str(credential.id), "list_id": str(s.scalar(select(StatusList.id).limit(1))),
             "delivery_id": str(s.scalar(select(Delivery.id).where(Delivery.award_id == award.id))),
             "app_password_id": str(s.scalar(select(AppPassword.id).where(AppPassword.person_id == a.learners[0].id))),
+            "program_id": created.headers["Location"].split("/admin/programs/")[1].split("?")[0],
             "issuer_public_id": s.scalar(select(IssuerProfileRecord.public_id)
                                          .where(IssuerProfileRecord.platform_id == a.platform.id)),
         }

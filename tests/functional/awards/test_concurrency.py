@@ -192,3 +192,31 @@ def test_hand_award_and_last_event_committed_together_still_award_the_pathway(se
     steps = (award, event) if award_first else (event, award)
     _while_uncommitted(sessions, *steps)
     assert _live_awards(sessions, pathway_id) == ["active"]
+
+
+def test_last_badges_of_a_program_committed_together_in_two_courses_still_award_it(sessions):
+    """A program needing the badges of courses A and B; the learner's last completions in A and
+    in B commit at the same moment. The second must wait for the first (the registration's program
+    lock) and then see both course awards, so the program is awarded (issue 14 A)."""
+    from lti_badger.criteria.programs import create_program, set_program_state
+    from lti_badger.models import Enrollment
+    from tests.factories_web import make_course, make_platform
+
+    now = datetime.now(timezone.utc)
+    with transaction(sessions) as s:
+        platform = make_platform(s, "https://programs.example", "tool-p")
+        a, b = (make_course(s, platform, ctx, f"Course {ctx}", learners=1) for ctx in "AB")
+        learner = a.learners[0]
+        s.add(Enrollment(course_id=b.course.id, person_id=learner.id, role="learner"))
+        badges = [make_achievement(s, w.course, name=f"Badge {w.course.context_id}",
+                                   rule={"type": "activity_completed", "activity": w.activities[0].lms_id})[0].id
+                  for w in (a, b)]
+        program = create_program(s, platform.id, {"name": "Both", "rule": {"type": "program", "badges": badges}},
+                                 None, now)
+        set_program_state(s, platform.id, program.id, "active", now)
+        platform_id, program_id, sub = platform.id, program.id, learner.sub
+        events = [(w.course.id, w.activities[0].lms_id) for w in (a, b)]
+    (course_a, activity_a), (course_b, activity_b) = events
+    _while_uncommitted(sessions, lambda s: ingest(s, platform_id, [_completion(course_a, sub, activity_a)], now),
+                       lambda s: ingest(s, platform_id, [_completion(course_b, sub, activity_b)], now))
+    assert _live_awards(sessions, program_id) == ["active"]

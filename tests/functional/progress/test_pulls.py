@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from lti_badger.criteria.programs import program_home
 from lti_badger.db import transaction
 from lti_badger.devtools.lms_sim import ROLE_LEARNER, LmsSimulator
 from lti_badger.devtools.lms_sim.content import content_of
@@ -54,6 +55,7 @@ def seed(sessions, kind, sim, family=None):
         platform = make_platform(s, sim.url)
         platform.product_family = family
         course = make_course(s, platform, CTX, "Algebra")
+        program_home(s, platform.id, NOW)  # no LMS course: the pulls must not ask the LMS about it
         people = {sub: make_learner(s, course, sub, lms_user_id=sub).id for sub in ("31", "32")}
         token = content_of(sim).issue_token()
         source = add_source(s, platform.id, kind, settings={"base_url": sim.url, "token": token}, now=NOW).source
