@@ -40,7 +40,7 @@ def _admin_routes(app) -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/admin"):
             continue
-        path = re.sub(r"<int:(\w+)>", "1", rule.rule)
+        path = re.sub(r"<any\(([\w]+)[^)]*\):\w+>", r"\1", re.sub(r"<int:(\w+)>", "1", rule.rule))
         assert "<" not in path, f"fill the parameters of {rule.rule} in this test"
         routes += [(method, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return routes

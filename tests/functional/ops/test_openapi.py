@@ -32,6 +32,8 @@ NOT_JSON = {
     "learner.my_badges", "learner.badge", "learner.wallet", "learner.privacy",
     "instructor.gradebook_mode", "learner.all_badges", "learner.all_badges_wallet", "learner.apps",
     "learner.revoke_app", "ob3_oauth.privacy", "ob3_oauth.authorize_decision",
+    "instructor.versions", "admin.programs_page", "admin.new_program", "admin.program", "admin.edit_program",
+    "admin.activate_program", "admin.review_program_award",
 }
 
 
