@@ -178,7 +178,7 @@ class Worker:
         max_attempts: int = 12,
         backoff_base: float = 2.0,
         backoff_cap: float = 3600.0,
-        circuit_cap: float = 300.0,
+        circuit_cap: float = 120.0,
         senders: dict[str, Sender] | None = None,
         clock: Callable[[], datetime] = utcnow,
         expiry_every: float = 60.0,

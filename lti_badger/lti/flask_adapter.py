@@ -28,13 +28,12 @@ from ..errors import LaunchError
 from ..models.base import utcnow
 from ..outbound import OutboundClient
 from .launch_state import LaunchStates, StateRecord
-from .tool_conf import LaunchDataStorage, NonceLedger, SqlToolConf, nonce_expiry
+from .tool_conf import CLOCK_SKEW, LaunchDataStorage, NonceLedger, SqlToolConf, nonce_expiry
 
 LAUNCH_DATA_LIFETIME = 2 * 3600  # how long state, nonce and launch data are kept
 PLATFORM_JWKS_LIFETIME = 3600  # how long a platform's JWKS is reused between launches
 STATE_COOKIE_PATH = "/lti"
 KEY_SET = "the platform's key set"
-CLOCK_SKEW = 30  # seconds of exp/iat tolerance between the LMS's clock and ours
 
 
 def key_set_cache_key(url: str) -> str:
@@ -271,7 +270,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         raise LtiException('"aud" is missing or malformed')
 
     def validate_jwt_signature(self) -> "ToolMessageLaunch":
-        """pylti1p3's check, with a small allowance for the LMS's clock running ahead or behind
+        """pylti1p3's check, allowing the LMS's clock to run up to CLOCK_SKEW ahead or behind
         (without it a platform one second ahead fails with "not yet valid (iat)")."""
         public_key, key_alg = self.get_public_key()
         try:

@@ -1,5 +1,5 @@
 """The per-platform circuit on the real database and the LMS simulator over HTTP: while an LMS
-answers 500 (token endpoint) or 429 with Retry-After (AGS), two workers send it a handful of
+answers 500 (token endpoint), 429 with Retry-After (AGS) or not in time, two workers send it a handful of
 probes instead of one request per pending delivery; once it recovers every badge reaches the
 gradebook exactly once, and no delivery was charged an attempt it did not make."""
 
@@ -21,7 +21,7 @@ from tests.functional.deliveries.test_ags import _now, ags  # noqa: F401
 from tests.functional.lti.conftest import CONTEXT_ID, platform_id, sim, tool  # noqa: F401
 
 BADGES = 16
-OUTAGE = 6.0  # seconds the LMS fails
+OUTAGE = 6.0  # seconds the LMS fails (twice that when it hangs: each request takes 5 s to give up)
 LINE_ITEMS = f"/api/lti/courses/{CONTEXT_ID}/line_items"
 
 
@@ -50,14 +50,20 @@ def _pending(tool):  # noqa: F811
                         .where(Delivery.destination == "ags", Delivery.status != "done"))
 
 
-@pytest.mark.parametrize("fault", ["token 500", "ags 429 retry-after"])
+@pytest.mark.parametrize("fault", ["token 500", "ags 429 retry-after", "token timeouts"])
 def test_failing_lms_gets_a_few_probes_then_everything_exactly_once(tool, sim, ags, platform_id, fault):  # noqa: F811
+    token_path, retry_after, outage = urlsplit(sim.token_url).path, None, OUTAGE
     if fault == "token 500":
-        path, status, retry_after = urlsplit(sim.token_url).path, 500, None
+        path = token_path
+        sim.fail_next(path, 500, times=100_000)
+    elif fault == "ags 429 retry-after":
+        # The token is granted; the gradebook itself answers 429.
+        path, retry_after = LINE_ITEMS, 2
+        sim.fail_next(path, 429, times=100_000, retry_after=retry_after)
     else:
-        # A token first, so the 429s come from the gradebook itself.
-        path, status, retry_after = LINE_ITEMS, 429, 2
-    sim.fail_next(path, status, times=100_000, retry_after=retry_after)
+        # Each token request answers after the outbound client's 5 s deadline: a hanging LMS.
+        path, outage = token_path, 2 * OUTAGE
+        sim.slow_next(path, 6.0, times=100_000)
     _award_many(tool, ags)
     workers, threads = _workers(tool)
     for t in threads:
@@ -74,14 +80,14 @@ def test_failing_lms_gets_a_few_probes_then_everything_exactly_once(tool, sim, a
             # Retry-After holds for the platform, not only for the delivery that heard it.
             assert circuit is not None and circuit.failures in (1, 2)  # two workers may trip it together
             assert (circuit.open_until - circuit.updated_at).total_seconds() >= retry_after
-        time.sleep(OUTAGE)
+        time.sleep(outage)
         with sim.lock:
             sim.failures.clear()
             during = len([r for r in sim.received if r.path.startswith(path)])
         # Without the circuit every pending delivery asked on each of its own retries
         # (a fault campaign counted 265 token requests in 30 s).
-        assert 1 <= during <= 10, f"{during} requests to the failing LMS in {OUTAGE} s"
-        deadline = time.monotonic() + 30
+        assert 1 <= during <= 10, f"{during} requests to the failing LMS in {outage} s"
+        deadline = time.monotonic() + 40
         while _pending(tool) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _pending(tool) == 0
