@@ -15,8 +15,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from lti_badger.db import transaction
+from lti_badger.deliveries import outbox
 from lti_badger.deliveries.worker import Worker
-from lti_badger.models import Delivery, DeliveryAttempt
+from lti_badger.models import Award, Delivery, DeliveryAttempt, WebhookEndpoint
 from tests.conftest import LOOPBACK
 from tests.functional.deliveries.test_ags import _award as _award_ags, _ags_delivery, ags  # noqa: F401
 from tests.functional.deliveries.test_worker import _award
@@ -136,3 +137,31 @@ def test_attempt_longer_than_the_lease_is_not_taken_by_another_worker(tool, sim,
     d, attempts = _ags_delivery(tool.sessions)
     assert d.status == "done" and [a.ok for a in attempts] == [True] and attempts[0].duration_ms > 3000
     assert len(sim.line_items(CONTEXT_ID)) == 1 and len(sim.scores(CONTEXT_ID)) == 1
+
+
+def test_a_stopped_worker_gives_back_what_it_has_not_sent(sessions, worker_settings, keys, receiver):
+    """SIGTERM in the middle of a batch: the delivery being sent finishes, the rest of the batch
+    is released at once (no lease to wait out, no attempt counted) for any worker to send."""
+    receiver.hold.clear()
+    _award(sessions, receiver.url, email=False)
+    with transaction(sessions) as s:
+        [hook] = s.scalars(select(WebhookEndpoint)).all()
+        s.add(WebhookEndpoint(platform_id=hook.platform_id, url=receiver.url + "?second", secret="s3cret",
+                              enabled=True, created_at=hook.created_at))
+        award = s.scalars(select(Award)).one()
+        outbox.enqueue_award_change(s, award, "award", award.awarded_at, base_url="https://badges.test")
+    stopping = Worker(sessions, worker_settings, keys, worker_id="stopping")
+    sending = threading.Thread(target=stopping.run_once)
+    sending.start()
+    assert receiver.arrived.wait(20)
+    stopping.stop()
+    receiver.hold.set()
+    sending.join(20)
+    with transaction(sessions) as s:
+        deliveries = s.scalars(select(Delivery).order_by(Delivery.id)).all()
+        assert [d.status for d in deliveries] == ["done", "pending", "pending"]
+        assert all(d.leased_by is None and d.leased_until is None and d.attempts == 0 for d in deliveries[1:])
+    assert len(receiver.requests) == 1
+    other = Worker(sessions, worker_settings, keys, worker_id="other")
+    assert other.run_once() == 2  # at once: nothing waits for a lease to run out
+    assert len(receiver.requests) == 3
