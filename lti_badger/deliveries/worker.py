@@ -96,6 +96,9 @@ def _record_statements() -> tuple[Update, Update, Update]:
 
 RECORD_DONE, RECORD_DEAD, RECORD_RETRY = _record_statements()
 RECORD_WITHIN = 1.0  # seconds a batch's sent deliveries may wait to be recorded together
+# How long a probe keeps a failing platform to itself: longer than an AGS attempt can take (five
+# exchanges under the outbound client's 5 s deadline); a prober that dies frees it after this.
+PROBE_HOLD = timedelta(seconds=30)
 
 
 def _circuit_open(now: datetime):
@@ -273,13 +276,13 @@ class Worker:
     def take_probe(self, platform_id: int) -> bool:
         """Whether this worker may send to a failing platform now: one conditional UPDATE, so of
         the workers whose window ended together exactly one wins; the winner holds the circuit
-        for one lease while its probe runs."""
+        (PROBE_HOLD) until its probe's answer closes or re-opens it."""
         now = self.clock()
         with transaction(self.sessions) as session:
             taken = session.execute(update(PlatformCircuit)
                                     .where(PlatformCircuit.platform_id == platform_id,
                                            PlatformCircuit.open_until <= now)
-                                    .values(open_until=now + self.lease, updated_at=now)
+                                    .values(open_until=now + PROBE_HOLD, updated_at=now)
                                     .execution_options(synchronize_session=False))
             if taken.rowcount:
                 return True
@@ -294,8 +297,9 @@ class Worker:
         with transaction(self.sessions) as session:
             failures = (session.scalar(select(PlatformCircuit.failures)
                                        .where(PlatformCircuit.platform_id == platform_id)) or 0) + 1
-            until = now + timedelta(seconds=backoff_seconds(failures, base=self.backoff_base, cap=self.circuit_cap,
-                                                            retry_after=error.retry_after))
+            # The exponent stops growing long after the cap is reached (a days-long outage).
+            until = now + timedelta(seconds=backoff_seconds(min(failures, 32), base=self.backoff_base,
+                                                            cap=self.circuit_cap, retry_after=error.retry_after))
             dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
             row = {"platform_id": platform_id, "open_until": until, "failures": failures,
                    "last_error": error.message, "updated_at": now}
