@@ -19,7 +19,8 @@ from . import outbox
 
 
 @click.command()
-@click.option("--lease-seconds", default=60.0, show_default=True, help="How long a claimed delivery stays ours.")
+@click.option("--lease-seconds", default=6.0, show_default=True,
+              help="How long a claimed delivery stays ours without renewal (renewed every third of it).")
 @click.option("--poll-seconds", default=0.2, show_default=True, help="Pause when nothing is due.")
 @click.option("--batch-size", default=10, show_default=True)
 @click.option("--threads", default=1, show_default=True, help="Sending threads in this process.")

@@ -46,12 +46,15 @@ class DeliveryError(Exception):
     """A failed send. `retryable` says whether trying again later can succeed."""
 
     def __init__(self, message: str, *, retryable: bool, status_code: int | None = None,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, lms_down: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.status_code = status_code
         self.retry_after = retry_after
+        # The LMS itself is failing (timeout, unreachable, 5xx, 429): the worker backs off for
+        # every delivery to that platform, not only this one.
+        self.lms_down = lms_down
 
 
 def is_retryable_status(status_code: int | None) -> bool:
@@ -123,10 +126,11 @@ def _upstream(err: UpstreamError) -> DeliveryError:
     status = err.__dict__.get("status_code")
     if status is None and isinstance(err.detail, dict):
         status = err.detail.get("status_code")
-    retryable = not isinstance(err, OutboundRefused) and (
-        is_retryable_status(status) or bool(err.detail.get("token_endpoint")))
+    refused = isinstance(err, OutboundRefused)
+    retryable = not refused and (is_retryable_status(status) or bool(err.detail.get("token_endpoint")))
     return DeliveryError(err.message, retryable=retryable, status_code=status,
-                         retry_after=getattr(err, "retry_after", None))
+                         retry_after=getattr(err, "retry_after", None),
+                         lms_down=not refused and is_retryable_status(status))
 
 
 def _ags_target_query() -> Select:

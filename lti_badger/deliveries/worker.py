@@ -10,8 +10,18 @@ on any machine) share the database as the queue:
    The outcomes of a batch are recorded together in one transaction (at the latest a second
    after the oldest was sent): the scores are already in the LMS, only the bookkeeping waits.
 
-A worker that dies mid-send (even by SIGKILL) leaves a lease that simply expires; the next
-claim takes the delivery again, and senders are idempotent, so nothing is lost."""
+Leases are short (6 s) and renewed every third of that while the worker holds them, so an
+attempt that outlives one lease (an AGS attempt is up to five LMS exchanges of 5 s each) is
+never taken over by another worker while its own is alive; a job whose renewal found the lease
+gone is not sent. A worker that dies mid-send (even by SIGKILL) stops renewing, its lease runs
+out within seconds, the next claim takes the delivery again, and senders are idempotent, so
+nothing is lost.
+
+Per-platform circuit: when an LMS fails (timeout, unreachable, 5xx, 429), the worker opens that
+platform's circuit in the database (`PlatformCircuit`): no worker claims the platform's
+gradebook deliveries until the window ends (exponential per consecutive failure, never shorter
+than Retry-After); then one worker takes the probe (a conditional UPDATE), and the others leave
+the platform alone until the probe's answer closes or re-opens the circuit."""
 
 from __future__ import annotations
 
@@ -27,7 +37,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from sqlalchemy import Integer, Update, bindparam, case, insert, or_, select, update
+from sqlalchemy import Integer, Update, bindparam, case, delete, exists, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..awards.services import expire_due, reevaluate_clock_rules
@@ -35,11 +46,12 @@ from ..credentials.exchanges import purge_exchanges
 from ..db import transaction
 from ..keys import KeyStore
 from ..metrics import DELIVERIES
-from ..models import Delivery, DeliveryAttempt
+from ..models import Award, Course, Delivery, DeliveryAttempt, PlatformCircuit
 from ..models.delivery import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
 from ..outbound import shared_client
 from ..progress.schedule import sync_all, sync_changes, sync_launched_courses
 from ..settings import Settings
+from .outbox import DEST_AGS
 from .senders import DeliveryError, Job, SendContext, Sender, default_senders
 from .wakeup import wake_event
 
@@ -84,6 +96,63 @@ def _record_statements() -> tuple[Update, Update, Update]:
 
 RECORD_DONE, RECORD_DEAD, RECORD_RETRY = _record_statements()
 RECORD_WITHIN = 1.0  # seconds a batch's sent deliveries may wait to be recorded together
+# How long a probe keeps a failing platform to itself: longer than an AGS attempt can take (five
+# exchanges under the outbound client's 5 s deadline); a prober that dies frees it after this.
+PROBE_HOLD = timedelta(seconds=30)
+
+
+def _circuit_open(now: datetime):
+    """True for a gradebook delivery whose platform's circuit is open at `now` (correlated on
+    the claimed Delivery row)."""
+    return exists(select(PlatformCircuit.platform_id)
+                  .join(Course, Course.platform_id == PlatformCircuit.platform_id)
+                  .join(Award, Award.course_id == Course.id)
+                  .where(Award.id == Delivery.award_id, PlatformCircuit.open_until > now))
+
+
+def platform_of(job: Job) -> int | None:
+    """The LMS a gradebook delivery goes to (its circuit); None for e-mail and webhooks."""
+    return job.payload.get("platform_id") if job.destination == DEST_AGS else None
+
+
+class LeaseKeeper:
+    """Renews the leases of the jobs a worker still holds, every third of the lease, from a
+    thread of its own (the sending thread may be waiting on an LMS). A job whose renewal finds
+    the lease gone (another worker took it after a stall longer than the lease) is `lost`."""
+
+    def __init__(self, worker: "Worker", jobs: list[Job]) -> None:
+        self.worker = worker
+        self.held = {job.id for job in jobs}
+        self.lost: set[int] = set()
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"lease-{worker.worker_id}", daemon=True)
+
+    def __enter__(self) -> "LeaseKeeper":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def release(self, job_id: int) -> None:
+        with self.lock:
+            self.held.discard(job_id)
+
+    def _run(self) -> None:
+        while not self.done.wait(self.worker.lease.total_seconds() / 3):
+            with self.lock:
+                held = sorted(self.held)
+            if not held:
+                continue
+            try:
+                kept = set(self.worker.renew(held))
+            except Exception:
+                log.exception("lease renewal failed", extra={"worker": self.worker.worker_id})
+                continue
+            with self.lock:
+                self.lost |= set(held) - kept
 
 
 @dataclass(frozen=True)
@@ -106,12 +175,13 @@ class Worker:
         keys: KeyStore,
         *,
         worker_id: str | None = None,
-        lease_seconds: float = 60.0,
+        lease_seconds: float = 6.0,
         batch_size: int = 10,
         poll_seconds: float = 0.2,
         max_attempts: int = 12,
         backoff_base: float = 2.0,
         backoff_cap: float = 3600.0,
+        circuit_cap: float = 120.0,
         senders: dict[str, Sender] | None = None,
         clock: Callable[[], datetime] = utcnow,
         expiry_every: float = 60.0,
@@ -129,6 +199,7 @@ class Worker:
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
+        self.circuit_cap = circuit_cap
         self.senders = senders or default_senders()
         self.clock = clock
         # Housekeeping between deliveries: (every seconds, task), each in its own transaction.
@@ -155,7 +226,8 @@ class Worker:
         due = (
             select(Delivery.id)
             .where(Delivery.status == DELIVERY_PENDING, Delivery.next_attempt_at <= now,
-                   or_(Delivery.leased_until.is_(None), Delivery.leased_until < now))
+                   or_(Delivery.leased_until.is_(None), Delivery.leased_until < now),
+                   or_(Delivery.destination != DEST_AGS, ~_circuit_open(now)))
             .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(limit or self.batch_size)
             .with_for_update(skip_locked=True)
@@ -173,6 +245,78 @@ class Worker:
             rows = session.execute(stmt).all()
         return sorted((Job(r.id, r.award_id, r.destination, r.action, dict(r.payload), r.attempts) for r in rows),
                       key=lambda job: job.id)
+
+    def renew(self, ids: list[int]) -> list[int]:
+        """Extend our leases on `ids`; returns the ids still ours."""
+        with transaction(self.sessions) as session:
+            return list(session.scalars(
+                update(Delivery).where(Delivery.id.in_(ids), Delivery.leased_by == self.worker_id,
+                                       Delivery.status == DELIVERY_PENDING)
+                .values(leased_until=self.clock() + self.lease).returning(Delivery.id)
+                .execution_options(synchronize_session=False)))
+
+    def release(self, ids: list[int]) -> None:
+        """Give back claimed deliveries unsent (their platform's circuit is open, or we stop):
+        no attempt is counted, any worker may claim them when they are due."""
+        if ids:
+            with transaction(self.sessions) as session:
+                session.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.leased_by == self.worker_id)
+                                .values(leased_by=None, leased_until=None)
+                                .execution_options(synchronize_session=False))
+
+    # -- per-platform circuit ----------------------------------------------------------------
+    def tripped(self, platforms: set[int]) -> set[int]:
+        """Which of these platforms have a circuit row (failing lately: sends need the probe)."""
+        if not platforms:
+            return set()
+        with transaction(self.sessions) as session:
+            return set(session.scalars(select(PlatformCircuit.platform_id)
+                                       .where(PlatformCircuit.platform_id.in_(platforms))))
+
+    def take_probe(self, platform_id: int) -> bool:
+        """Whether this worker may send to a failing platform now: one conditional UPDATE, so of
+        the workers whose window ended together exactly one wins; the winner holds the circuit
+        (PROBE_HOLD) until its probe's answer closes or re-opens it."""
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            taken = session.execute(update(PlatformCircuit)
+                                    .where(PlatformCircuit.platform_id == platform_id,
+                                           PlatformCircuit.open_until <= now)
+                                    .values(open_until=now + PROBE_HOLD, updated_at=now)
+                                    .execution_options(synchronize_session=False))
+            if taken.rowcount:
+                return True
+            # The row is gone if another worker's probe just closed the circuit.
+            return session.get(PlatformCircuit, platform_id) is None
+
+    def trip(self, platform_id: int, error: DeliveryError) -> datetime:
+        """Open (or re-open) the platform's circuit after a failure of the LMS itself; returns
+        when it closes. The window doubles per consecutive failure, from `backoff_base` up to
+        `circuit_cap`, and is never shorter than the LMS's Retry-After."""
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            failures = (session.scalar(select(PlatformCircuit.failures)
+                                       .where(PlatformCircuit.platform_id == platform_id)) or 0) + 1
+            # The exponent stops growing long after the cap is reached (a days-long outage).
+            until = now + timedelta(seconds=backoff_seconds(min(failures, 32), base=self.backoff_base,
+                                                            cap=self.circuit_cap, retry_after=error.retry_after))
+            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            row = {"platform_id": platform_id, "open_until": until, "failures": failures,
+                   "last_error": error.message, "updated_at": now}
+            stmt = dialect.insert(PlatformCircuit).values(**row)
+            session.execute(stmt.on_conflict_do_update(index_elements=[PlatformCircuit.platform_id], set_={
+                k: stmt.excluded[k] for k in ("open_until", "failures", "last_error", "updated_at")}))
+        log.warning("LMS failing: its deliveries wait", extra={
+            "platform_id": platform_id, "failures": failures, "until": until.isoformat(), "error": error.message,
+            "worker": self.worker_id})
+        return until
+
+    def close(self, platform_id: int) -> None:
+        """The LMS answered: its deliveries flow again."""
+        with transaction(self.sessions) as session:
+            closed = session.execute(delete(PlatformCircuit).where(PlatformCircuit.platform_id == platform_id)).rowcount
+        if closed:
+            log.info("LMS answering again", extra={"platform_id": platform_id, "worker": self.worker_id})
 
     # -- process -----------------------------------------------------------------------------
     def process(self, delivery: int | Job) -> str:
@@ -248,19 +392,36 @@ class Worker:
     def run_once(self) -> int:
         """Claim a batch and process it; returns how many deliveries were handled."""
         self._run_periodic()
-        lease_ends = time.monotonic() + self.lease.total_seconds() * 0.9
         jobs = self.claim_jobs()
+        if not jobs:
+            return 0
+        failing = self.tripped({p for p in map(platform_of, jobs) if p is not None})
         done: list[Attempt] = []
-        for job in jobs:
-            # Past our lease another worker may already have the rest of the batch: leave it.
-            if self.stop_event.is_set() or time.monotonic() > lease_ends:
-                break
-            done.append(self._send(job))
-            if time.monotonic() - done[0].sent > RECORD_WITHIN:
-                self._record(done)
-                done = []
+        unsent: list[int] = []
+        with LeaseKeeper(self, jobs) as leases:
+            for job in jobs:
+                platform = platform_of(job)
+                if self.stop_event.is_set() or (platform in failing and not self.take_probe(platform)):
+                    unsent.append(job.id)
+                    leases.release(job.id)
+                    continue
+                if job.id in leases.lost:  # another worker has it now
+                    continue
+                attempt = self._send(job)
+                leases.release(job.id)
+                done.append(attempt)
+                if platform is not None and attempt.error is not None and attempt.error.lms_down:
+                    self.trip(platform, attempt.error)
+                    failing.add(platform)
+                elif platform in failing:
+                    self.close(platform)
+                    failing.discard(platform)
+                if time.monotonic() - done[0].sent > RECORD_WITHIN:
+                    self._record(done)
+                    done = []
         if done:
             self._record(done)
+        self.release(unsent)
         return len(jobs)
 
     def _run_periodic(self) -> None:

@@ -28,13 +28,13 @@ from ..errors import LaunchError
 from ..models.base import utcnow
 from ..outbound import OutboundClient
 from .launch_state import LaunchStates, StateRecord
-from .tool_conf import LaunchDataStorage, NonceLedger, SqlToolConf, nonce_expiry
+from .tool_conf import CLOCK_SKEW, LaunchDataStorage, NonceLedger, SqlToolConf, nonce_expiry
 
 LAUNCH_DATA_LIFETIME = 2 * 3600  # how long state, nonce and launch data are kept
 PLATFORM_JWKS_LIFETIME = 3600  # how long a platform's JWKS is reused between launches
+JWKS_REFETCH_EVERY = 30  # seconds between refetches of a platform's JWKS for an unknown kid
 STATE_COOKIE_PATH = "/lti"
 KEY_SET = "the platform's key set"
-CLOCK_SKEW = 30  # seconds of exp/iat tolerance between the LMS's clock and ours
 
 
 def key_set_cache_key(url: str) -> str:
@@ -242,17 +242,23 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     def get_public_key(self) -> tuple[str, str]:
         """The platform key for the token's kid; a kid missing from the cached JWKS (the
-        platform rotated its keys) refetches the JWKS once."""
+        platform rotated its keys) refetches the JWKS once, and at most once per
+        JWKS_REFETCH_EVERY per platform, so tokens with made-up kids cannot make us hammer
+        the platform's key set URL."""
         try:
             return super().get_public_key()
         except LtiException:
             registration = self._registration
             url = registration.get_key_set_url() if registration is not None else None
-            if self._public_key_cache_data_storage is None or not url:
+            storage = self._public_key_cache_data_storage
+            if storage is None or not url:
                 raise
             cache_key = key_set_cache_key(url)
-            with DisableSessionId(self._public_key_cache_data_storage):
-                self._public_key_cache_data_storage.set_value(cache_key, None, 1)
+            with DisableSessionId(storage):
+                if storage.get_value(cache_key + ":refetched"):
+                    raise
+                storage.set_value(cache_key + ":refetched", True, JWKS_REFETCH_EVERY)
+                storage.set_value(cache_key, None, 1)
             registration.set_key_set(None)
             return super().get_public_key()
 
@@ -271,7 +277,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         raise LtiException('"aud" is missing or malformed')
 
     def validate_jwt_signature(self) -> "ToolMessageLaunch":
-        """pylti1p3's check, with a small allowance for the LMS's clock running ahead or behind
+        """pylti1p3's check, allowing the LMS's clock to run up to CLOCK_SKEW ahead or behind
         (without it a platform one second ahead fails with "not yet valid (iat)")."""
         public_key, key_alg = self.get_public_key()
         try:

@@ -130,10 +130,16 @@ class NonceLedger:
         return True
 
 
+# Seconds an LMS's clock may run ahead of ours or behind it: an id_token's iat may be that far in
+# the future and its exp that far in the past (LMS servers 5 minutes off were seen in the field).
+CLOCK_SKEW = 300
+
+
 def nonce_expiry(now: datetime, exp: Any, launch_lifetime: int) -> datetime:
-    """A used nonce must be remembered as long as the token or our record of the nonce lives."""
-    until = now + timedelta(seconds=launch_lifetime + 300)
+    """A used nonce must be remembered as long as the token (with the clock skew we allow) or
+    our record of the nonce lives."""
+    until = now + timedelta(seconds=launch_lifetime + CLOCK_SKEW)
     if isinstance(exp, (int, float)) and not isinstance(exp, bool):
         seconds_left = min(exp - now.timestamp(), 366 * 24 * 3600)  # a far-future exp is capped
-        until = max(until, now + timedelta(seconds=seconds_left + 300))
+        until = max(until, now + timedelta(seconds=seconds_left + CLOCK_SKEW))
     return until

@@ -6,7 +6,7 @@ from .backpack import AppPassword, BackpackToken
 from .base import Base
 from .course import Activity, Course, Enrollment, Module, Person, ResourceLink
 from .credential import Credential, StatusEntry, StatusList
-from .delivery import Delivery, DeliveryAttempt, WebhookEndpoint
+from .delivery import Delivery, DeliveryAttempt, PlatformCircuit, WebhookEndpoint
 from .issuer import IssuerProfileRecord
 from .lti_state import CacheEntry, UsedNonce
 from .obapi import ApiToken, HostedCredential, HostedProfile, OAuthClient, OAuthCode, OAuthToken
@@ -20,6 +20,6 @@ __all__ = [
     "CacheEntry",
     "Course", "Credential", "Delivery", "DeliveryAttempt", "Deployment", "Enrollment", "IssuerProfileRecord", "Module",
     "Person", "Platform", "Progress", "ProgressEvent", "ProgressSource", "RegistrationInvite", "ResourceLink",
-    "SkillConcept", "StatusEntry", "StatusList", "UsedNonce", "WalletExchange", "WebhookEndpoint",
+    "SkillConcept", "StatusEntry", "StatusList", "UsedNonce", "WalletExchange", "WebhookEndpoint", "PlatformCircuit",
     "ApiToken", "HostedCredential", "HostedProfile", "OAuthClient", "OAuthCode", "OAuthToken",
 ]

@@ -59,6 +59,22 @@ class DeliveryAttempt(Base):
     delivery: Mapped[Delivery] = relationship(back_populates="attempt_log")
 
 
+class PlatformCircuit(Base):
+    """The delivery circuit of one LMS, shared by every worker: while `open_until` is ahead, no
+    worker sends that platform's gradebook deliveries (a failing LMS sees a few probes per window
+    instead of one request per pending delivery). `failures` counts consecutive failed windows
+    (the next window grows exponentially, never shorter than the LMS's Retry-After); a success
+    deletes the row."""
+
+    __tablename__ = "platform_circuit"
+
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"), primary_key=True)
+    open_until: Mapped[datetime]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class WebhookEndpoint(Base):
     """An institution's URL that receives signed award notifications for one platform."""
 

@@ -48,8 +48,9 @@ CASES = [
     ("several-audiences-without-azp", None, {"aud": ["lti-badger-sim", "other"], "azp": None}, "azp"),
     ("azp-not-us", None, {"aud": ["lti-badger-sim", "other"], "azp": "other"}, "registration not found"),
     ("unknown-deployment", None, {"deployment_id": "d-unknown"}, "unable to find deployment"),
-    ("expired", None, {"iat": _now() - 900, "exp": _now() - 600}, "signature has expired"),
-    ("issued-in-the-future", None, {"iat": _now() + 600, "exp": _now() + 900}, "not yet valid"),
+    # A day off: far past the clock skew allowed, however long after collection the case runs.
+    ("expired", None, {"iat": _now() - 86400 - 300, "exp": _now() - 86400}, "signature has expired"),
+    ("issued-in-the-future", None, {"iat": _now() + 86400, "exp": _now() + 86400 + 300}, "not yet valid"),
     ("no-exp", None, {"exp": None}, 'missing the "exp" claim'),
     ("no-iat", None, {"iat": None}, 'missing the "iat" claim'),
     ("no-nonce", None, {"nonce": None}, "nonce"),

@@ -116,3 +116,18 @@ def test_a_platform_clock_a_few_seconds_ahead_is_tolerated(tool, sim, platform_i
     now = int(time.time())
     answer = sim.launch(requests.Session(), LEARNER, CONTEXT_ID, iat=now + 10, exp=now + 310, follow_redirects=False)
     assert answer.status_code == 303
+
+
+def test_made_up_kids_refetch_the_platform_jwks_at_most_once_per_interval(tool, sim, platform_id):
+    """A platform's rotation is picked up by one refetch; tokens naming kids the platform never
+    had (forged, or a broken LMS) are refused without fetching its key set again and again."""
+    assert sim.launch(requests.Session(), LEARNER, CONTEXT_ID, follow_redirects=False).status_code == 303
+    sim.rotate_key(keep_old=False)
+    assert sim.launch(requests.Session(), LEARNER, CONTEXT_ID, follow_redirects=False).status_code == 303
+    assert len(sim.requests_to("/jwks")) == 2
+    for n in range(5):
+        forged = sim.launch(requests.Session(), LEARNER, CONTEXT_ID, follow_redirects=False,
+                            sign=lambda claims, n=n: sim.build_id_token(claims, headers={"kid": f"made-up-{n}"}))
+        assert forged.status_code == 400
+    assert len(sim.requests_to("/jwks")) == 2
+    assert sim.launch(requests.Session(), LEARNER, CONTEXT_ID, follow_redirects=False).status_code == 303
