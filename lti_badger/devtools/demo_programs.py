@@ -30,7 +30,9 @@ PROGRAM_NAME = "Life Sciences Foundations (program)"
 def step_programs(run: "DemoRun") -> None:
     from ..criteria.achievements import activate, create_achievement, list_achievements
     from ..criteria.programs import create_program
+    from ..deliveries.gradebook import set_gradebook_mode
     from ..models import Course, Person
+    from ..models.course import GRADEBOOK_COLUMNS
     from .demo import DEMO_CONTEXT_ID, FEATURED_LEARNER, INSTRUCTOR, LEARNERS
 
     achiever, instructor = LEARNERS[0][0], INSTRUCTOR[0]
@@ -48,6 +50,8 @@ def step_programs(run: "DemoRun") -> None:
         required = [a.id for a in list_achievements(s, courses[DEMO_CONTEXT_ID])
                     if a.current_version.name == "Cell Explorer"]
         for context_id, title, _, badge in COURSES:
+            # as in Biology 101: the demo's links carry no grade item, so badges get their own columns
+            set_gradebook_mode(s, courses[context_id], GRADEBOOK_COLUMNS, now, base_url=run.settings.public_base_url)
             achievement = create_achievement(s, courses[context_id], {
                 "name": badge, "description": f"The {badge} badge of {title}.",
                 "criteria_narrative": "Awarded by the instructor for the final project."}, people[instructor], now)
