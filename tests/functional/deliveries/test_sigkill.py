@@ -118,24 +118,31 @@ def test_sigkill_mid_ags_delivery_another_worker_delivers_within_seconds_exactly
 
 
 def test_attempt_longer_than_the_lease_is_not_taken_by_another_worker(tool, sim, ags):  # noqa: F811
-    """The LMS takes 4 s to create the column, over twice a 1.5 s lease: the sending worker
-    renews its lease meanwhile, so a second worker polling all along never sends it too."""
-    sim.slow_next(f"/api/lti/courses/{CONTEXT_ID}/line_items", 4.0, method="POST")
+    """The LMS takes 4.5 s to create the column (under the 5 s deadline), over twice a 2 s
+    lease: the sending worker renews its lease meanwhile, so a second worker polling all along
+    never sends it too. The second worker starts once the first holds its claim."""
+    sim.slow_next(f"/api/lti/courses/{CONTEXT_ID}/line_items", 4.5, method="POST")
     _award_ags(tool, ags)
     svc = tool.app.extensions["lti_badger"]
 
     def make(name):
-        return Worker(svc.sessions, svc.settings, svc.keys, lease_seconds=1.5, poll_seconds=0.05,
+        return Worker(svc.sessions, svc.settings, svc.keys, lease_seconds=2.0, poll_seconds=0.05,
                       launch_sync_every=float("inf"), worker_id=name)
 
     first, second = make("first"), make("second")
     sending = threading.Thread(target=first.run_once)
     sending.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the first worker's claim, before the second one polls
+        with tool.sessions() as s:
+            if s.scalar(select(Delivery.leased_by).where(Delivery.destination == "ags")) == "first":
+                break
+        time.sleep(0.01)
     while sending.is_alive():
         assert second.run_once() == 0, "the second worker claimed a delivery whose sender is alive"
         time.sleep(0.05)
     d, attempts = _ags_delivery(tool.sessions)
-    assert d.status == "done" and [a.ok for a in attempts] == [True] and attempts[0].duration_ms > 3000
+    assert d.status == "done" and [a.ok for a in attempts] == [True] and attempts[0].duration_ms > 4000
     assert len(sim.line_items(CONTEXT_ID)) == 1 and len(sim.scores(CONTEXT_ID)) == 1
 
 
