@@ -108,7 +108,8 @@ def parse_event(event: Any, source: ProgressSource) -> ProgressEventIn | None:
         return None
     when = ids.parse_time(meta.get("event_time"), "metadata.event_time")
     course_map = lms_course_map(source)
-    event_id = f"{name}:{_digest(event)}"
+    # the event itself, not the JWT around it: Canvas re-signs a redelivery (new iat/exp)
+    event_id = f"{name}:{_digest({'metadata': meta, 'body': body})}"
 
     if name == "course_progress":
         course, user, progress = body.get("course"), body.get("user"), body.get("progress")
