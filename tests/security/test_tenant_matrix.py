@@ -226,6 +226,8 @@ TENANT_MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/admin/programs/<int:program_id>/activate"): admin_object(),
     ("POST", "/admin/programs/<int:program_id>/awards/<int:award_id>/<any(keep, revoke):action>"):
         admin_object(action="keep"),
+    ("GET", "/admin/reports/"): admin_page(),
+    ("GET", "/admin/reports/report.csv"): admin_page(),
 }
 
 
