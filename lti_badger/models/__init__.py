@@ -6,6 +6,7 @@ from .backpack import AppPassword, BackpackToken
 from .base import Base
 from .course import Activity, Course, Enrollment, Module, Person, ResourceLink
 from .credential import Credential, StatusEntry, StatusList
+from .endorsement import Endorsement, Endorser
 from .delivery import Delivery, DeliveryAttempt, PlatformCircuit, WebhookEndpoint
 from .issuer import IssuerProfileRecord
 from .lti_state import CacheEntry, UsedNonce
@@ -18,7 +19,7 @@ from .wallet import WalletExchange
 __all__ = [
     "Achievement", "AchievementVersion", "Activity", "AppPassword", "AuditEvent", "Award", "BackpackToken", "Base",
     "CacheEntry",
-    "Course", "Credential", "Delivery", "DeliveryAttempt", "Deployment", "Enrollment", "IssuerProfileRecord", "Module",
+    "Course", "Credential", "Delivery", "DeliveryAttempt", "Deployment", "Endorsement", "Endorser", "Enrollment", "IssuerProfileRecord", "Module",
     "Person", "Platform", "Progress", "ProgressEvent", "ProgressSource", "RegistrationInvite", "ResourceLink",
     "SkillConcept", "StatusEntry", "StatusList", "UsedNonce", "WalletExchange", "WebhookEndpoint", "PlatformCircuit",
     "ApiToken", "HostedCredential", "HostedProfile", "OAuthClient", "OAuthCode", "OAuthToken",
