@@ -27,7 +27,7 @@ from .eddsa import hash_data, proofs_of
 from .jsonld import ContextNotAvailable, canonicalize, safe_mode_problems, shipped_name
 from .keyresolve import DocumentSource, KeyProblem, PublicKey, did_web_url, resolve
 from .multibase import decode_base58btc
-from .schema import schema_errors
+from .schema import endorsement_schema_errors, schema_errors
 from .statuscheck import StatusProblem, parse_moment, read_status
 
 CLOCK_SKEW = timedelta(seconds=300)
@@ -145,6 +145,9 @@ class Verification:
     revoked: bool | None = None
     suspended: bool | None = None
     fetched: list[dict[str, Any]] = field(default_factory=list)
+    # The EndorsementCredentials its achievement carries, each verified on its own (verify.py):
+    # {"issuer_name", "issuer", "date", "verdict", "valid"}.
+    endorsements: list[dict[str, Any]] = field(default_factory=list)
 
     def state_of(self, name: str) -> str | None:
         return next((c.state for c in self.checks if c.name == name), None)
@@ -615,7 +618,7 @@ def _short(error: str) -> str:
 
 
 def check_schema(document: dict[str, Any], result: Verification) -> None:
-    if not (result.kind or "").startswith("Open Badges 3.0") or "EndorsementCredential" in types_of(document.get("type")):
+    if not (result.kind or "").startswith("Open Badges 3.0"):
         result.add("schema", NOT_CHECKED, "no Open Badges 3.0 schema applies to this kind of credential")
         return
     if _contexts(document)[0] != VC_V2:
@@ -627,7 +630,8 @@ def check_schema(document: dict[str, Any], result: Verification) -> None:
         # the document is checked as if the proof were a list of one.
         errors.append("its proof is a single object where the schema expects a list of proofs")
         document = {**document, "proof": [document["proof"]]}
-    errors += schema_errors(document)
+    endorsement = "EndorsementCredential" in types_of(document.get("type"))
+    errors += endorsement_schema_errors(document) if endorsement else schema_errors(document)
     if errors:
         result.add("schema", WARNING, "it departs from the OB 3.0 JSON schema (this does not affect its "
                                       "signature): " + "; ".join(_short(e) for e in errors[:3]))

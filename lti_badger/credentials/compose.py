@@ -107,6 +107,8 @@ class CredentialFacts:
     awarded_by: str = "rule"
     award_reason: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    # Signed EndorsementCredentials of the badge, embedded as they are (credentials/endorsements.py).
+    endorsements: tuple[dict[str, Any], ...] = ()
 
     @property
     def achievement_url(self) -> str:
@@ -227,6 +229,8 @@ def compose_achievement(facts: CredentialFacts, issuer: IssuerFacts) -> dict[str
         if details.get(key):
             achievement[term] = clean_text(details[key])
     achievement.update(_extension(details))
+    if facts.endorsements:
+        achievement["endorsement"] = list(facts.endorsements)
     bands = [clean_text(b) for b in details.get("result_bands") or [] if str(b).strip()]
     if bands:
         achievement["resultDescription"] = [{

@@ -27,6 +27,7 @@ from ..models import Achievement, AchievementVersion, Course, IssuerProfileRecor
 from ..models.achievement import STATE_ACTIVE
 from ..settings import Settings
 from .compose import CREDENTIAL_CONTEXTS, CredentialFacts, compose_achievement, compose_profile, credential_contexts
+from .endorsements import active_documents
 from .images import BadgeImage, sanitise_upload
 from .microcredential import country_name
 from .services import DEFAULT_PROFILE_ID, STATUS_ONE, STATUS_TWO, IssuerProfile, issuer_page_url
@@ -181,15 +182,17 @@ def achievement_document(session: Session, settings: Settings, achievement: Achi
     """The OB 3.0 Achievement of one version, with the creator its credentials name: the
     profile of the course's LMS."""
     issuer = issuer_profile_for_course(session, settings, achievement.course_id)
-    return {"@context": list(CREDENTIAL_CONTEXTS), **_achievement(issuer, achievement, version)}
+    return {"@context": list(CREDENTIAL_CONTEXTS),
+            **_achievement(issuer, achievement, version, active_documents(session, achievement.id))}
 
 
-def _achievement(issuer: IssuerProfile, achievement: Achievement, version: AchievementVersion) -> dict[str, Any]:
+def _achievement(issuer: IssuerProfile, achievement: Achievement, version: AchievementVersion,
+                 endorsements: list[dict[str, Any]] = ()) -> dict[str, Any]:
     facts = CredentialFacts(
         base_url=issuer.base_url, achievement_public_id=achievement.public_id, version_number=version.number,
         name=version.name, description=version.description or "", criteria_narrative=version.criteria_narrative or "",
         achievement_type=version.achievement_type or "Badge", rule_hash=version.rule_hash or "",
-        details=dict(version.details or {}),
+        details=dict(version.details or {}), endorsements=tuple(endorsements),
     )
     return {"@context": credential_contexts(facts), **compose_achievement(facts, issuer.facts())}
 

@@ -1,5 +1,5 @@
-"""The 1EdTech OB 3.0 JSON Schema (AchievementCredential, also for OpenBadgeCredential),
-shipped in the package and compiled once."""
+"""The 1EdTech OB 3.0 JSON Schemas (AchievementCredential, also for OpenBadgeCredential; and
+EndorsementCredential), shipped in the package and compiled once each."""
 
 from __future__ import annotations
 
@@ -12,16 +12,22 @@ import fastjsonschema
 from jsonschema import Draft201909Validator
 
 SCHEMA_FILE = "ob_v3p0_achievementcredential_schema.json"
+ENDORSEMENT_SCHEMA_FILE = "ob_v3p0_endorsementcredential_schema.json"
 
 
-@lru_cache(maxsize=1)
-def _schema() -> dict[str, Any]:
-    return json.loads(resources.files("lti_badger.credentials.schemas").joinpath(SCHEMA_FILE).read_text("utf-8"))
+@lru_cache(maxsize=2)
+def _schema(name: str = SCHEMA_FILE) -> dict[str, Any]:
+    return json.loads(resources.files("lti_badger.credentials.schemas").joinpath(name).read_text("utf-8"))
 
 
-@lru_cache(maxsize=1)
-def _validator() -> Draft201909Validator:
-    return Draft201909Validator(_schema(), format_checker=Draft201909Validator.FORMAT_CHECKER)
+@lru_cache(maxsize=2)
+def _validator(name: str = SCHEMA_FILE) -> Draft201909Validator:
+    return Draft201909Validator(_schema(name), format_checker=Draft201909Validator.FORMAT_CHECKER)
+
+
+def endorsement_schema_errors(document: Any) -> list[str]:
+    """Readable violations of the official EndorsementCredential schema (rarely checked: no fast path)."""
+    return _slow_errors(document, ENDORSEMENT_SCHEMA_FILE)
 
 
 @lru_cache(maxsize=1)
@@ -48,8 +54,8 @@ def _errors(document: Any) -> list[str]:
     return _slow_errors(document)
 
 
-def _slow_errors(document: Any) -> list[str]:
-    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+def _slow_errors(document: Any, name: str = SCHEMA_FILE) -> list[str]:
+    errors = sorted(_validator(name).iter_errors(document), key=lambda e: list(e.absolute_path))
     return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors[:20]]
 
 

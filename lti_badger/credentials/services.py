@@ -25,6 +25,7 @@ from ..settings import Settings
 from .compose import CredentialFacts, IssuerFacts, StatusRef, compose_credential, xsd_datetime
 from .did import did_document, did_document_url, did_web, signer_for
 from .eddsa import Signer, sign, verify_proof
+from .endorsements import EndorserSource, active_documents
 from .fetching import Fetcher, FetchingSource
 from .schema import schema_errors
 from .status import allocate_status, open_lists, set_status, status_list_credential, status_list_url, status_of
@@ -121,6 +122,7 @@ def facts_from_award(session: Session, award: Award, base_url: str, platform_iss
         awarded_by=award.awarded_by,
         award_reason=award.reason,
         evidence=dict(award.evidence or {}),
+        endorsements=tuple(active_documents(session, award.achievement_id)),
     )
 
 
@@ -208,6 +210,9 @@ class LocalSource:
     def get(self, url: str) -> dict[str, Any] | None:
         if url in (self.issuer.did, did_document_url(self.issuer.base_url)):
             return did_document(self.issuer.did, self.keys)
+        endorser = EndorserSource(self.session, self.issuer.base_url, self.keys).get(url)
+        if endorser is not None:
+            return endorser
         prefix = f"{self.issuer.base_url}/status/"
         if url.startswith(prefix) and url[len(prefix):].isdigit():
             found = self.session.get(StatusList, int(url[len(prefix):]))

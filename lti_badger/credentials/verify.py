@@ -47,5 +47,26 @@ def verify_credential(document: Any, *, status_source: DocumentSource, now: date
         jose.verify_enveloped(document, source, now, result)
     else:
         verify_data_integrity(document, source, now, result)
+        result.endorsements = _endorsements(document, source, now)
     result.fetched = ChainSource(source).fetched()
     return result
+
+
+MAX_ENDORSEMENTS = 20
+
+
+def _endorsements(document: dict[str, Any], source: DocumentSource, now: datetime) -> list[dict[str, Any]]:
+    """Each EndorsementCredential embedded in the achievement, verified on its own: who
+    endorsed, when, and whether that endorsement holds (signature, key, not withdrawn)."""
+    subject = document.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    found = achievement.get("endorsement") if isinstance(achievement, dict) else None
+    out = []
+    for item in (found if isinstance(found, list) else [])[:MAX_ENDORSEMENTS]:
+        if not isinstance(item, dict):
+            continue
+        inner = Verification()
+        verify_data_integrity(item, source, now, inner)
+        out.append({"issuer_name": inner.issuer_name, "issuer": inner.issuer, "date": (inner.valid_from or "")[:10],
+                    "verdict": inner.verdict, "valid": inner.valid})
+    return out

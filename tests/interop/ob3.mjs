@@ -21,7 +21,8 @@ export function ob3Problems(credential) {
   if(!types.includes('VerifiableCredential')) {
     errors.push('type lacks VerifiableCredential');
   }
-  if(!types.includes('OpenBadgeCredential') &&
+  const endorsement = types.includes('EndorsementCredential');
+  if(!endorsement && !types.includes('OpenBadgeCredential') &&
     !types.includes('AchievementCredential')) {
     errors.push('type lacks OpenBadgeCredential');
   }
@@ -35,7 +36,15 @@ export function ob3Problems(credential) {
   }
   const subject = credential.credentialSubject;
   const achievement = subject?.achievement;
-  if(!achievement || typeof achievement !== 'object') {
+  if(endorsement) {
+    // OB 3.0 EndorsementCredential: the subject is the endorsed thing, by id.
+    if(!list(subject?.type).includes('EndorsementSubject')) {
+      errors.push('credentialSubject type lacks EndorsementSubject');
+    }
+    if(typeof subject?.id !== 'string') {
+      errors.push('the endorsement subject has no id');
+    }
+  } else if(!achievement || typeof achievement !== 'object') {
     errors.push('credentialSubject.achievement is missing');
   } else {
     if(!list(subject.type).includes('AchievementSubject')) {
