@@ -228,6 +228,17 @@ PATHS: dict[str, dict[str, Any]] = {
         "200": json_answer("DID document", {"type": "object"}, media=LD_JSON)})},
     "/did.json": {"get": operation("The issuer's DID document (did:web at the base URL)", "public", {
         "200": json_answer("DID document", {"type": "object"}, media=LD_JSON)})},
+    "/endorsers/{public_id}/did.json": {"get": operation(
+        "An endorser organisation's DID document (did:web:HOST:endorsers:<public_id>)", "public", {
+            "200": json_answer("DID document", {"type": "object"}, media="application/did+json"), **errors(404)},
+        parameters=[path_param("public_id")])},
+    "/endorsers/{public_id}/status": {"get": operation(
+        "An endorser organisation's revocation list of its endorsements (Bitstring Status List)", "public", {
+            "200": json_answer("The status list credential", ref("Credential"), media=LD_JSON), **errors(404)},
+        parameters=[path_param("public_id")])},
+    "/endorsements/{public_id}": {"get": operation("A signed OB 3.0 EndorsementCredential", "public", {
+        "200": json_answer("The endorsement", ref("Credential"), media=LD_JSON), **errors(404)},
+        parameters=[path_param("public_id")])},
     "/.well-known/jwks.json": {"get": operation("The tool's LTI public keys", "lti", {
         "200": json_answer("JWKS", {"type": "object", "required": ["keys"],
                                     "properties": {"keys": {"type": "array", "items": {"type": "object"}}}})})},

@@ -24,7 +24,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from lti_badger.models import AppPassword, Award, Credential, Delivery, IssuerProfileRecord, StatusList
+from lti_badger.models import (AppPassword, Award, Credential, Delivery, Endorsement, Endorser, IssuerProfileRecord,
+                               StatusList)
 from lti_badger.web.csrf import generate_csrf_token
 from tests.factories_awards import make_achievement
 from tests.factories_web import CourseWorld, make_course, make_platform, token_for
@@ -228,6 +229,15 @@ TENANT_MATRIX: dict[tuple[str, str], Row] = {
         admin_object(action="keep"),
     ("GET", "/admin/reports/"): admin_page(),
     ("GET", "/admin/reports/report.csv"): admin_page(),
+    ("GET", "/admin/endorsements/"): admin_page(),
+    ("POST", "/admin/endorsements/"): admin_page(),  # the form chose no badge: 404 for any admin of another LMS
+    ("POST", "/admin/endorsements/<int:endorsement_id>/withdraw"): admin_object(),
+    # The endorser's side: a one-time secret in the URL; each organisation's DID and status list are public.
+    ("GET", "/endorse/<token>"): same(404, token="not-a-token"),
+    ("POST", "/endorse/<token>"): same(404, token="not-a-token"),
+    ("GET", "/endorsers/<public_id>/did.json"): same(200, public_id="{endorser_public_id}"),
+    ("GET", "/endorsers/<public_id>/status"): same(200, public_id="{endorser_public_id}"),
+    ("GET", "/endorsements/<public_id>"): same(200, public_id="{endorsement_public_id}"),
 }
 
 
@@ -288,6 +298,10 @@ def world(app) -> World:
     assert clients["learner"].post("/me/backpack").status_code == 200
     created = admin_a.post("/admin/programs", {"name": "ALPHA-SECRET-PROGRAM", "badge": str(achievement.id)})
     assert created.status_code == 303
+    invited = admin_a.post("/admin/endorsements/", {"achievement_id": str(achievement.id), "email": "hr@acme.example"})
+    link = re.search(r'/endorse/([^"]+)"', invited.get_data(as_text=True)).group(1)
+    assert app.test_client().post(f"/endorse/{link}", data={
+        "name": "Ada", "organisation": "ACME", "email": "ada@acme.example", "comment": "Good."}).status_code == 200
     with sessions() as s:
         award = s.scalar(select(Award).where(Award.achievement_id == achievement.id))
         credential = s.scalar(select(Credential).where(Credential.award_id == award.id))
@@ -298,6 +312,9 @@ def world(app) -> World:
             "delivery_id": str(s.scalar(select(Delivery.id).where(Delivery.award_id == award.id))),
             "app_password_id": str(s.scalar(select(AppPassword.id).where(AppPassword.person_id == a.learners[0].id))),
             "program_id": created.headers["Location"].split("/admin/programs/")[1].split("?")[0],
+            "endorsement_id": str(s.scalar(select(Endorsement.id))),
+            "endorser_public_id": s.scalar(select(Endorser.public_id)),
+            "endorsement_public_id": s.scalar(select(Endorsement.public_id)),
             "issuer_public_id": s.scalar(select(IssuerProfileRecord.public_id)
                                          .where(IssuerProfileRecord.platform_id == a.platform.id)),
         }

@@ -35,6 +35,7 @@ NOT_JSON = {
     "instructor.versions", "admin.programs_page", "admin.new_program", "admin.program", "admin.edit_program",
     "admin.activate_program", "admin.review_program_award",
     "reports.index", "reports.export_csv",
+    "endorsements.index", "endorsements.invite", "endorsements.withdraw", "endorse.endorse_page", "endorse.endorse",
 }
 
 
