@@ -3,6 +3,7 @@
 map so the whole output can be checked offline (tests/interop, after `npm ci` there):
 
     DIR/credentials/<id>.json|.png|.svg   DIR/status/<list id>.json   DIR/docs.json
+    DIR/endorsements/<id>.json (with each endorser's DID document and status list in docs.json)
 
     node tests/interop/verify.mjs DIR/credentials/<id>.json --docs DIR/docs.json --strict --require-status
 """
@@ -21,7 +22,7 @@ from ..credentials.jsonld import served_contexts
 from ..credentials.services import IssuerProfile, LocalSource
 from ..credentials.status import status_list_url
 from ..credentials.verify import REVOKED, SUSPENDED, verify_credential
-from ..models import AchievementVersion, Award, Credential, StatusList
+from ..models import AchievementVersion, Award, Credential, Endorsement, StatusList
 
 if TYPE_CHECKING:
     from .demo import DemoRun
@@ -60,6 +61,7 @@ def step_write_credentials(run: "DemoRun") -> None:
             docs[url] = document
             files[f"status/{status_list.id}.json"] = json.dumps(document, indent=2).encode("utf-8")
             out["status_lists"].append({"id": status_list.id, "url": url, "purpose": status_list.purpose})
+        out["endorsements"] = _endorsements(session, source, issuer.base_url, now, files, docs)
     files["docs.json"] = json.dumps(docs, indent=2).encode("utf-8")
     if run.out is not None:
         for name, data in files.items():
@@ -67,8 +69,25 @@ def step_write_credentials(run: "DemoRun") -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
     out["count"] = len(out["credentials"])
-    out["ok"] = out["count"] > 0 and all(c["verdict"] in EXPECTED_VERDICTS for c in out["credentials"])
+    out["ok"] = (out["count"] > 0 and all(c["verdict"] in EXPECTED_VERDICTS for c in out["credentials"])
+                 and all(e["verdict"] in EXPECTED_VERDICTS for e in out["endorsements"]))
     run.summary["credentials"] = out
+
+
+def _endorsements(session, source: LocalSource, base_url: str, now: datetime, files: dict[str, bytes],
+                  docs: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every signed endorsement, with its endorser's DID document and status list for the docs map."""
+    out = []
+    for row in session.scalars(select(Endorsement).where(Endorsement.document.is_not(None)).order_by(Endorsement.id)):
+        document = json.loads(row.document)
+        files[f"endorsements/{row.public_id}.json"] = row.document.encode("utf-8")
+        did = document["issuer"]["id"]
+        status = document["credentialStatus"]["statusListCredential"]
+        docs[did] = source.get(did)
+        docs[status] = source.get(status)
+        out.append({"id": row.public_id, "endorser": document["issuer"]["name"],
+                    "verdict": verify_credential(document, status_source=source, now=now).verdict})
+    return out
 
 
 CREDENTIAL_STEPS = [("write_credentials", step_write_credentials)]

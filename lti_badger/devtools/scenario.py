@@ -11,12 +11,14 @@ from .demo import (DemoRun, run_steps, step_course_modules, step_gradebook_colum
                    step_launch_learners, step_tool_records)
 from .demo_awards import AWARD_STEPS, SEED_STEPS, step_deliver, step_suspend_for_review
 from .demo_credentials import CREDENTIAL_STEPS
+from .demo_endorsements import ENDORSEMENT_STEPS
 from .demo_programs import step_programs
 
 
 def seed_steps() -> list[tuple[str, Callable[[DemoRun], None]]]:
     """What both modes do first: everyone launches once (the tool learns the course and its
-    AGS/NRPS endpoints), the grades the LMS holds are pulled, the badges are designed and enabled."""
+    AGS/NRPS endpoints), the grades the LMS holds are pulled, the badges are designed and enabled,
+    and an industry body endorses one of them."""
     return [
         ("launch_instructor", step_launch_instructor),
         ("launch_learners", step_launch_learners),
@@ -24,6 +26,7 @@ def seed_steps() -> list[tuple[str, Callable[[DemoRun], None]]]:
         ("gradebook_columns", step_gradebook_columns),
         ("course_modules", step_course_modules),
         *SEED_STEPS,
+        *ENDORSEMENT_STEPS,
     ]
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from lti_badger.cli import main
 from lti_badger.credentials.baking import extract
-from lti_badger.credentials.schema import schema_errors
+from lti_badger.credentials.schema import endorsement_schema_errors, schema_errors
 from lti_badger.credentials.verify import REVOKED, SUSPENDED
 from tests.factories_credentials import OB3_VERIFY_DIR
 
@@ -72,3 +72,15 @@ def test_headless_demo_writes_verifiable_credentials(app_settings, tmp_path):
             assert {"targetName", "targetUrl", "targetFramework", "targetCode", "targetType"} <= set(alignment)
         esco = [a for a in achievement["alignment"] if a["targetFramework"] == "ESCO"]
         assert esco and all(a["targetUrl"].startswith("http://data.europa.eu/esco/") for a in esco)
+    # one demo badge carries a verifiable industry endorsement (issue 14 D)
+    [endorsement] = creds["endorsements"]
+    assert endorsement["verdict"] == "VERIFIED" and summary["endorsement"]["id"] == endorsement["id"]
+    path = out / "endorsements" / f"{endorsement['id']}.json"
+    proc = subprocess.run(["node", str(OB3_VERIFY_DIR / "verify.mjs"), str(path), "--docs", str(out / "docs.json"),
+                           "--strict", "--require-status", "-q"], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip() == "VERIFIED", proc.stdout + proc.stderr
+    signed = json.loads(path.read_text())
+    assert endorsement_schema_errors(signed) == []
+    carried = [c for c in creds["credentials"] if signed in json.loads(
+        (out / "credentials" / f"{c['id']}.json").read_text())["credentialSubject"]["achievement"].get("endorsement", [])]
+    assert carried and all(c["achievement"] == "Cell Explorer" for c in carried)
