@@ -103,6 +103,9 @@ CSRF_EXEMPT = {
     # in the URL authorises it, the wallet's DID Authentication proves its key (docs/credentials.md,
     # "Wallets"). Its companion /interactions/<secret> is GET only.
     ("POST", "/workflows/collect/exchanges/<secret>"): "wallet exchange: one-time secret + DID Authentication",
+    # The endorser has no LMS account: the one-time secret of the invitation (stored hashed, expiring,
+    # used up by signing) authorises the form (docs/credentials.md, "Endorsements").
+    ("POST", "/endorse/<token>"): "endorser's form: the one-time invitation secret in the URL",
     # Moodle's backpack client logs in server to server with the learner's app password.
     ("POST", "/o/token"): "OAuth token endpoint: an app password or a refresh token, rate-limited with lockout",
     # W3C VC-API verification: public, stateless and rate-limited; it reads a credential and changes nothing.
