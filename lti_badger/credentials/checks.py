@@ -199,6 +199,7 @@ class Verification:
             "checks": [{"name": c.name, "state": c.state, "ok": c.ok, "reason": c.reason} for c in self.checks],
             "warnings": list(self.warnings),
             "fetched": list(self.fetched),
+            "endorsements": list(self.endorsements),
         }
 
 

@@ -108,7 +108,12 @@ SCHEMAS: dict[str, Any] = {
         "revoked": {"type": ["boolean", "null"]}, "suspended": {"type": ["boolean", "null"]},
         "checks": {"type": "array", "items": {"type": "object", "properties": {
             "name": {"type": "string"}, "state": {"type": "string"}, "reason": {"type": ["string", "null"]}}}},
-        "warnings": {"type": "array", "items": {"type": "string"}}}},
+        "warnings": {"type": "array", "items": {"type": "string"}},
+        "endorsements": {"type": "array", "description": "Each endorsement the achievement carries, verified on its own",
+                         "items": {"type": "object", "properties": {
+                             "issuer_name": {"type": ["string", "null"]}, "issuer": {"type": ["string", "null"]},
+                             "date": {"type": "string"}, "verdict": {"type": "string"},
+                             "valid": {"type": "boolean"}}}}}},
     "IngestAnswer": {"type": "object", "required": ["received", "stored"], "properties": {
         "received": {"type": "integer"}, "stored": {"type": "integer"}, "duplicates": {"type": "integer"}}},
     "Ob2Result": {"type": "object", "required": ["status", "result"], "properties": {

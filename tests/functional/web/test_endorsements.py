@@ -140,6 +140,10 @@ def test_invite_sign_embed_and_withdraw(app, endorse_world, tmp_path):
     verify = app.test_client().get(f"/verify?credential={credential.id}").get_data(as_text=True)
     assert "ACME Analytics" in verify and "endorsement valid" in verify
     assert _ours(app, issued).endorsements[0]["valid"]
+    answer = app.test_client().post("/credentials/verify", json={"verifiableCredential": issued}).get_json()
+    assert answer["verified"] and answer["result"]["endorsements"] == [{
+        "issuer_name": "ACME Analytics", "issuer": document["issuer"]["id"], "date": day, "verdict": "VERIFIED",
+        "valid": True}]
 
     # Withdrawn: revoked in the organisation's status list, left out of new credentials.
     assert w["admin"].post(f"/admin/endorsements/{row.id}/withdraw", {"reason": ""}).status_code == 400
