@@ -10,7 +10,7 @@ criteria templates are stored (issue 14 B), without touching the queries below. 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -26,14 +26,16 @@ KIND_PROGRAM, KIND_COURSE = "program", "course"
 
 @dataclass(frozen=True)
 class Dimension:
-    """One way to break the awards down: what a row is called and what it groups by."""
+    """One way to break the awards down: the award columns it groups by (ids), and how a group
+    is named (columns of the rows those ids point to)."""
 
     name: str
-    columns: tuple[Any, ...]
+    keys: tuple[Any, ...]
+    names: tuple[Any, ...]
 
 
-COURSE = Dimension("course", (Course.title, Course.context_id))
-BADGE = Dimension("badge", (AchievementVersion.name, Course.title, Course.context_id))
+COURSE = Dimension("course", (Award.course_id,), (Course.title,))
+BADGE = Dimension("badge", (Award.achievement_id, Award.course_id), (AchievementVersion.name, Course.title))
 DIMENSIONS = {d.name: d for d in (COURSE, BADGE)}
 
 
@@ -58,29 +60,43 @@ def _count(status: str):
     return func.sum(case((Award.status == status, 1), else_=0))
 
 
+def _courses(platform_id: int):
+    """The registration's course ids: the tenant filter every query starts from."""
+    return select(Course.id).where(Course.platform_id == platform_id).scalar_subquery()
+
+
 def tallies(session: Session, platform_id: int, dimension: Dimension) -> list[Tally]:
-    """Every group of `dimension` with at least one award, largest first."""
-    stmt = (select(*dimension.columns, _count(AWARD_ACTIVE), _count(AWARD_SUSPENDED), _count(AWARD_REVOKED),
-                   _count(AWARD_EXPIRED), func.count(func.distinct(Award.person_id)))
-            .select_from(Award).join(Course, Course.id == Award.course_id)
-            .join(Achievement, Achievement.id == Award.achievement_id)
-            .join(AchievementVersion, AchievementVersion.id == Achievement.current_version_id)
-            .where(Course.platform_id == platform_id)
-            .group_by(*dimension.columns))
-    n = len(dimension.columns)
+    """Every group of `dimension` with at least one award, largest first. The award table is
+    grouped by its own id columns alone (the course index narrows it to the registration);
+    names are joined to the few resulting groups."""
+    counts = (select(*dimension.keys, _count(AWARD_ACTIVE).label("active"), _count(AWARD_SUSPENDED).label("suspended"),
+                     _count(AWARD_REVOKED).label("revoked"), _count(AWARD_EXPIRED).label("expired"),
+                     func.count(func.distinct(Award.person_id)).label("learners"))
+              .where(Award.course_id.in_(_courses(platform_id))).group_by(*dimension.keys).subquery())
+    stmt = (select(*dimension.names, Course.context_id, counts.c.active, counts.c.suspended, counts.c.revoked,
+                   counts.c.expired, counts.c.learners)
+            .join_from(counts, Course, Course.id == counts.c.course_id))
+    if dimension is BADGE:
+        stmt = (stmt.join(Achievement, Achievement.id == counts.c.achievement_id)
+                .join(AchievementVersion, AchievementVersion.id == Achievement.current_version_id))
+    n = len(dimension.names)
     out = []
     for row in session.execute(stmt):
-        labels = tuple(str(v or "") for v in row[:n])
-        kind = KIND_PROGRAM if row[n - 1] == PROGRAM_HOME_CONTEXT else KIND_COURSE
-        out.append(Tally(labels[:-1], kind, *(int(v or 0) for v in row[n:])))
+        kind = KIND_PROGRAM if row[n] == PROGRAM_HOME_CONTEXT else KIND_COURSE
+        out.append(Tally(tuple(str(v or "") for v in row[:n]), kind, *(int(v or 0) for v in row[n + 1:])))
     return sorted(out, key=lambda t: (-t.issued, t.labels))
 
 
-def award_dates(session: Session, platform_id: int, since: datetime) -> list[datetime]:
-    """When each award of the registration since `since` was made (for the weekly chart)."""
-    stmt = (select(Award.awarded_at).join(Course, Course.id == Award.course_id)
-            .where(Course.platform_id == platform_id, Award.awarded_at >= since))
-    return list(session.execute(stmt).scalars())
+def awards_per_day(session: Session, platform_id: int, since: datetime) -> dict[date, int]:
+    """How many awards of the registration were made each day (UTC) since `since` (for the
+    weekly chart): at most a few dozen rows, counted by the database."""
+    moment = Award.awarded_at
+    if session.get_bind().dialect.name == "postgresql":  # a timestamptz's date is in the session's zone
+        moment = func.timezone("UTC", moment)
+    day = func.date(moment)
+    stmt = (select(day, func.count()).where(Award.course_id.in_(_courses(platform_id)), Award.awarded_at >= since)
+            .group_by(day))
+    return {date.fromisoformat(str(d)[:10]): int(n) for d, n in session.execute(stmt)}
 
 
 @dataclass(frozen=True)
@@ -100,7 +116,7 @@ def reviews(session: Session, platform_id: int, limit: int = MAX_REVIEWS) -> lis
             .join(Achievement, Achievement.id == Award.achievement_id)
             .join(AchievementVersion, AchievementVersion.id == Achievement.current_version_id)
             .join(Person, Person.id == Award.person_id)
-            .where(Course.platform_id == platform_id, Award.needs_review.is_(True))
+            .where(Award.course_id.in_(_courses(platform_id)), Award.needs_review.is_(True))
             .order_by(Award.awarded_at.desc()).limit(limit))
     return [Review(badge, title, KIND_PROGRAM if context == PROGRAM_HOME_CONTEXT else KIND_COURSE, learner, at)
             for badge, title, context, learner, at in session.execute(stmt)]

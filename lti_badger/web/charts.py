@@ -5,6 +5,7 @@ and for anyone who prefers numbers; the SVG itself is marked decorative-with-tit
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -27,13 +28,17 @@ def first_week(today: date, weeks: int = WEEKS) -> date:
 
 
 def awards_per_week(dates: list[datetime], *, weeks: int = WEEKS, today: date) -> Series:
+    return weekly_series(Counter(d.date() for d in dates), weeks=weeks, today=today)
+
+
+def weekly_series(per_day: Mapping[date, int], *, weeks: int = WEEKS, today: date) -> Series:
+    """Awards per week from awards per day (counted in Python or by the database)."""
     start = first_week(today, weeks)
-    counts = Counter()
-    for d in dates:
-        day = d.date()
+    counts: Counter = Counter()
+    for day, n in per_day.items():
         monday = day - timedelta(days=day.weekday())
         if monday >= start:
-            counts[monday] += 1
+            counts[monday] += n
     labels, values = [], []
     for i in range(weeks):
         monday = start + timedelta(weeks=i)

@@ -24,7 +24,7 @@ def index():
     session = db()
     today = datetime.now(timezone.utc).date()
     since = datetime.combine(charts.first_week(today), datetime.min.time(), tzinfo=timezone.utc)
-    weekly = charts.awards_per_week(reports.award_dates(session, scope.platform_id, since), today=today)
+    weekly = charts.weekly_series(reports.awards_per_day(session, scope.platform_id, since), today=today)
     return render_template(
         "admin/reports.html", per_course=reports.tallies(session, scope.platform_id, reports.COURSE),
         per_badge=reports.tallies(session, scope.platform_id, reports.BADGE), weekly=weekly,

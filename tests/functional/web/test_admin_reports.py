@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -63,6 +64,10 @@ def test_report_counts_names_reviews_and_csv(app, two_courses):
                  w["b"].learners[0].name):
         assert name in html
     assert "Secret" not in html and "1 award waiting" in html
+    today = datetime.now(timezone.utc).date()
+    monday = (today - timedelta(days=today.weekday())).isoformat()
+    # three awards this week in this registration (the revoked one was made too; course X's is not ours)
+    assert f'<tr><td>{monday}</td><td class="num">3</td></tr>' in html
 
     response = w["admin"].get("/admin/reports/report.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
