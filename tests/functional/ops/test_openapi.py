@@ -34,6 +34,9 @@ NOT_JSON = {
     "learner.revoke_app", "ob3_oauth.privacy", "ob3_oauth.authorize_decision",
     "instructor.versions", "admin.programs_page", "admin.new_program", "admin.program", "admin.edit_program",
     "admin.activate_program", "admin.review_program_award",
+    "admin_policy.templates_page", "admin_policy.new_template", "admin_policy.template", "admin_policy.edit_template",
+    "admin_policy.policy", "admin_policy.add_group_default", "admin_policy.remove_group_default",
+    "admin_policy.approvals", "admin_policy.decide", "course_templates.attach", "course_templates.mapping",
 }
 
 
