@@ -134,7 +134,8 @@ def _lint_nodes(rule: Mapping[str, Any], structure: CourseStructure, now: dateti
 
 def _unmapped(node: Mapping[str, Any], path: tuple, kind: str) -> LintWarning:
     role = node.get("label") or role_key(node[kind])
-    return LintWarning("template.unmapped", f"the template's role {role!r} is not mapped to a {kind} of this course",
+    return LintWarning("template.unmapped", f"the template's role {role!r} is not mapped to "
+                       f"{'an activity' if kind == 'activity' else 'a module'} of this course",
                        pointer(path + (kind,)), ERROR)
 
 
