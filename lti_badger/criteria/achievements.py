@@ -101,7 +101,7 @@ def update_achievement(session: Session, course_id: int, achievement_id: int, da
     # Details are checked when they change: a rule-only edit of a badge whose details predate
     # the vocabularies keeps them as they are.
     values = _clean_versioned(merged, check=("details" in data))
-    check_locks(session, achievement.id, values)
+    check_locks(session, achievement.id, values, base)
     if "regression_policy" in data:
         achievement.regression_policy = _clean_policy(data["regression_policy"])
         achievement.updated_at = now

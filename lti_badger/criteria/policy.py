@@ -56,15 +56,17 @@ def locked_form_fields(template: CriteriaTemplate | None) -> set[str]:
     return {form for group in template.locked for form, _f, _k in LOCK_GROUPS.get(group, ())}
 
 
-def check_locks(session: Session, achievement_id: int, values: Mapping[str, Any]) -> None:
-    """BadInput (nothing changes) when an edit gives a locked field another value than the
-    template's."""
+def check_locks(session: Session, achievement_id: int, values: Mapping[str, Any], before: Mapping[str, Any]) -> None:
+    """BadInput (nothing changes) when an edit changes a locked field to another value than
+    the template's. A field left as it was passes (the admin may have changed the template
+    since: an edit of the rule alone is not refused for it)."""
     found = template_of(session, achievement_id)
     if found is None:
         return
     template = found[0]
     changed = [form for group in template.locked for form, field, key in LOCK_GROUPS.get(group, ())
-               if _stored(values, field, key) != _stored(template.values, field, key)]
+               if _stored(values, field, key) != _stored(before, field, key)
+               and _stored(values, field, key) != _stored(template.values, field, key)]
     if changed:
         raise BadInput(f"the institution's template {template.name!r} locks these fields: {', '.join(changed)}",
                        detail={"fields": changed, "template": template.id})

@@ -260,3 +260,26 @@ def test_nothing_of_a_registration_is_reachable_from_another(app, w):
     assert (_count(app, Achievement), _count(app, ApprovalRequest)) == before
     with app.extensions["lti_badger"].sessions() as s:
         assert s.get(ApprovalRequest, request_id).state == "pending"
+
+
+def test_a_template_edited_later_does_not_block_edits_that_leave_its_locked_fields_alone(app, w):
+    template_id = _publish(w)
+    achievement_id = _attach(w, template_id, ["A-m1"])
+    edited = w["admin"].post(f"/admin/templates/{template_id}/edit", {
+        "name": "Institution completion", "preset": "course_completion", "achievement_type": "MicroCredential",
+        "validity_days": "730", "eqf_level": "5", "lock": ["expiry", "level"]})
+    assert edited.status_code == 303
+    saved = w["teacher"].post(f"/course/badges/{achievement_id}/criteria", {
+        "action": "save", "rule_json": json.dumps({"type": "module_completed", "module": "A-m2"}),
+        "edit_policy": "keep"})
+    assert saved.status_code == 303
+    api = w["teacher"].client
+    moved = api.post(f"/course/badges/{achievement_id}/fields.json", data=json.dumps({"validity_days": 30}),
+                     content_type="application/json", headers={"X-Launch-Token": w["teacher"].token})
+    assert moved.status_code == 400
+    to_template = api.post(f"/course/badges/{achievement_id}/fields.json", data=json.dumps({"validity_days": 730}),
+                           content_type="application/json", headers={"X-Launch-Token": w["teacher"].token})
+    assert to_template.status_code == 200
+    with app.extensions["lti_badger"].sessions() as s:
+        version = s.get(Achievement, achievement_id).current_version
+        assert (version.validity_days, version.rule) == (730, {"type": "module_completed", "module": "A-m2"})
