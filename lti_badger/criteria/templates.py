@@ -184,7 +184,7 @@ def list_group_defaults(session: Session, platform_id: int) -> list[tuple[GroupD
     return list(session.execute(select(GroupDefault, CriteriaTemplate)
                                 .join(CriteriaTemplate, CriteriaTemplate.id == GroupDefault.template_id)
                                 .where(GroupDefault.platform_id == platform_id)
-                                .order_by(GroupDefault.group_kind, GroupDefault.group_value)).tuples())
+                                .order_by(GroupDefault.group_kind, GroupDefault.group_value)).all())
 
 
 def add_group_default(session: Session, platform_id: int, kind: str, value: str, template_id: int,
