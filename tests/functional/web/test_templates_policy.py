@@ -76,6 +76,8 @@ def test_instructor_attaches_a_template_in_one_step_and_the_linter_says_what_doe
     checked = w["teacher"].post(attach, {"role-modules": ["A-m1", "A-m2"], "action": "check"})
     assert "is not mapped" not in checked.get_data(as_text=True)
     achievement_id = _attach(w, template_id, ["A-m1", "A-m2"])
+    audit = w["admin"].get("/admin/audit").get_data(as_text=True)
+    assert "Criteria template published" in audit and "criteria template: Institution completion" in audit
     with app.extensions["lti_badger"].sessions() as s:
         version = s.get(Achievement, achievement_id).current_version
         assert version.name == "Completed Course A" and version.achievement_type == "MicroCredential"
@@ -190,6 +192,7 @@ def test_with_approval_on_a_badge_awards_nobody_until_an_admin_approves_it(app, 
     assert "Approved by your institution." in w["teacher"].get("/course/badges").get_data(as_text=True)
     audit = w["admin"].get("/admin/audit").get_data(as_text=True)
     assert "Approval requested" in audit and "Badge approved" in audit and "Say what the lab covers." in audit
+    assert "Lab safety" in audit  # the badge by its name
     # From now on it awards by rule as any active badge.
     _complete(app, a, a.learners[1], "A-m1a1")
     assert _count(app, Award) == 2
