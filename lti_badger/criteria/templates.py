@@ -98,6 +98,15 @@ def update_template(session: Session, platform_id: int, template_id: int, data: 
     return template
 
 
+def set_withdrawn(session: Session, platform_id: int, template_id: int, withdrawn: bool, now: datetime) -> CriteriaTemplate:
+    """A withdrawn template is offered to no instructor and attached by no group default;
+    badges made from it keep it (and its locks)."""
+    template = get_template(session, platform_id, template_id)
+    template.archived, template.updated_at = withdrawn, now
+    session.flush()
+    return template
+
+
 def _course(session: Session, platform_id: int, course_id: int) -> Course:
     course = session.scalar(select(Course).where(Course.id == course_id, Course.platform_id == platform_id))
     if course is None:

@@ -149,6 +149,15 @@ def edit_template(template_id: int):
     return go("admin_policy.template", template_id=template_id, saved=1)
 
 
+@bp.post("/templates/<int:template_id>/<any(withdraw, restore):action>")
+@require_scope(ROLE_ADMIN)
+def withdraw_template(template_id: int, action: str):
+    scope = current_scope()
+    templates.set_withdrawn(db(), scope.platform_id, template_id, action == "withdraw", _now())
+    _audit(f"template.{action}", "template", template_id)
+    return go("admin_policy.template", template_id=template_id, saved=1)
+
+
 @bp.post("/policy")
 @require_scope(ROLE_ADMIN)
 def policy():

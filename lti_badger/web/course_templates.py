@@ -15,7 +15,7 @@ from ..criteria import achievements, approval, templates
 from ..criteria.lint import lint
 from ..criteria.policy import approval_required, latest_request, needs_approval, template_of
 from ..criteria.roles import instantiate
-from ..errors import BadgerError, BadInput
+from ..errors import BadgerError, BadInput, NotFound
 from ..jsonbody import parse_json
 from ..models import Activity, Module
 from . import queries
@@ -97,6 +97,8 @@ def attach(template_id: int):
     session = db()
     course = queries.get_course(session, scope)
     template = templates.get_template(session, scope.platform_id, template_id)
+    if template.archived:
+        raise NotFound("this template is withdrawn")
     if request.method == "GET":
         return _mapping_page(course, template, {})
 

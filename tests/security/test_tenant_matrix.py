@@ -242,6 +242,7 @@ TENANT_MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/admin/templates"): admin_page(),
     ("GET", "/admin/templates/<int:template_id>"): admin_object(),
     ("POST", "/admin/templates/<int:template_id>/edit"): admin_object(),
+    ("POST", "/admin/templates/<int:template_id>/<any(withdraw, restore):action>"): admin_object(action="restore"),
     ("POST", "/admin/policy"): admin_page(),
     ("POST", "/admin/group-defaults"): admin_page(),
     ("POST", "/admin/group-defaults/<int:default_id>/remove"): admin_object(),

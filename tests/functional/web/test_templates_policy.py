@@ -286,3 +286,20 @@ def test_a_template_edited_later_does_not_block_edits_that_leave_its_locked_fiel
     with app.extensions["lti_badger"].sessions() as s:
         version = s.get(Achievement, achievement_id).current_version
         assert (version.validity_days, version.rule) == (730, {"type": "module_completed", "module": "A-m2"})
+
+
+def test_a_withdrawn_template_is_offered_to_no_instructor_and_badges_keep_it(app, w):
+    template_id = _publish(w)
+    achievement_id = _attach(w, template_id, ["A-m1"])
+    assert w["other_admin"].post(f"/admin/templates/{template_id}/withdraw").status_code == 404
+    assert w["admin"].post(f"/admin/templates/{template_id}/withdraw").status_code == 303
+    assert "Institution completion" not in w["teacher_b"].get("/course/badges").get_data(as_text=True)
+    assert w["teacher_b"].post(f"/course/templates/{template_id}/attach", {"action": "save"}).status_code == 404
+    assert w["teacher_b"].get(f"/course/templates/{template_id}/attach").status_code == 404
+    page = w["teacher"].get("/course/badges").get_data(as_text=True)
+    assert "From the template Institution completion" in page  # A's badge keeps it, and its locks
+    assert w["admin"].post(f"/admin/templates/{template_id}/restore").status_code == 303
+    assert w["teacher_b"].get(f"/course/templates/{template_id}/attach").status_code == 200
+    with app.extensions["lti_badger"].sessions() as s:
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("template.%"))).all()
+    assert {"template.withdraw", "template.restore"} <= set(actions) and achievement_id
