@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from ..csvfile import csv_text
 from ..errors import BadInput
-from ..models import Achievement, AchievementVersion, AuditEvent, Award, Course, Credential, Person, Platform
+from ..models import (Achievement, AchievementVersion, AuditEvent, Award, Course, Credential, CriteriaTemplate, Person,
+                      Platform)
 
 ACTOR_USER = "user"
 ACTOR_RULE = "rule"
@@ -130,7 +131,9 @@ def name_rows(session: Session, platform_id: int, rows: list[dict[str, Any]]) ->
                                   .where(Course.platform_id == platform_id, Achievement.public_id.in_(ids("achievement"))))
                   .all())
     platforms = dict(session.execute(select(Platform.id, Platform.name).where(Platform.id == platform_id)).all())
-    names = {"award": {str(k): v for k, v in awards.items()}, "achievement": badges,
+    templates = dict(session.execute(select(CriteriaTemplate.id, CriteriaTemplate.name).where(
+        CriteriaTemplate.platform_id == platform_id, CriteriaTemplate.id.in_(as_ints(ids("template"))))).all())
+    names = {"template": {str(k): v for k, v in templates.items()},"award": {str(k): v for k, v in awards.items()}, "achievement": badges,
              "credential": {c: awards.get(a) for c, a in credential_awards.items()},
              "platform": {str(k): v for k, v in platforms.items()}}
     named = []

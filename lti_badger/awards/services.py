@@ -24,6 +24,7 @@ from ..credentials.issuer_profiles import issuer_profile_for_course
 from ..credentials.services import credential_document
 from ..criteria.achievements import badge_graph
 from ..criteria.locks import lock_course, lock_learners
+from ..criteria.policy import require_issuable
 from ..criteria.programs import (
     PROGRAM_HOME_CONTEXT, dependent_programs, get_program, is_program_rule, program_evidence,
     program_progress, set_program_state,
@@ -280,6 +281,7 @@ def award_manually(session: Session, course_id: int, achievement_id: int, person
     version = achievement.current_version
     if version is None:
         raise Conflict("this badge has no version yet")
+    require_issuable(session, achievement)
     _require_learner(session, course_id, person_id)
     # Taken before the award row is written: a progress evaluation of this learner that awards
     # the same badge by rule waits here, not on the row (which would deadlock with this lock).

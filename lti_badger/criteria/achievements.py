@@ -21,6 +21,7 @@ from lti_badger.errors import BadInput, NotFound
 from lti_badger.models import Achievement, AchievementVersion, Award, Course, Person
 from lti_badger.models.achievement import STATE_ACTIVE, STATE_ARCHIVED, STATE_DRAFT
 
+from .policy import check_locks, require_issuable
 from .rules import canonical_json, references, rule_hash, validate_rule
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ def update_achievement(session: Session, course_id: int, achievement_id: int, da
     # Details are checked when they change: a rule-only edit of a badge whose details predate
     # the vocabularies keeps them as they are.
     values = _clean_versioned(merged, check=("details" in data))
+    check_locks(session, achievement.id, values, base)
     if "regression_policy" in data:
         achievement.regression_policy = _clean_policy(data["regression_policy"])
         achievement.updated_at = now
@@ -121,7 +123,9 @@ def update_achievement(session: Session, course_id: int, achievement_id: int, da
 
 
 def activate(session: Session, course_id: int, achievement_id: int, now: datetime) -> Achievement:
-    """From now on the rule awards automatically."""
+    """From now on the rule awards automatically (Conflict while the institution's policy
+    holds it back: roles of its template unmapped, approval not given)."""
+    require_issuable(session, get_achievement(session, course_id, achievement_id))
     return _set_state(session, course_id, achievement_id, STATE_ACTIVE, now)
 
 

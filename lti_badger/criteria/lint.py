@@ -18,6 +18,7 @@ from lti_badger.models.achievement import STATE_ACTIVE, STATE_ARCHIVED
 
 from .achievements import badge_graph
 from .evaluate import AGGREGATE_KINDS, CourseStructure
+from .roles import role_key
 from .rules import parse_date, pointer, references, validate_rule, walk
 from .snapshots import load_structure
 
@@ -63,6 +64,9 @@ def _lint_nodes(rule: Mapping[str, Any], structure: CourseStructure, now: dateti
         ptr, kind = pointer(path), node["type"]
         if kind in ("activity_completed", "activity_score"):
             info = acts.get(node["activity"])
+            if info is None and role_key(node["activity"]):
+                out.append(_unmapped(node, path, "activity"))
+                continue
             if info is None:
                 out.append(LintWarning("activity.unknown", f"activity {node['activity']!r} is not in this course",
                                        pointer(path + ("activity",)), ERROR))
@@ -82,6 +86,9 @@ def _lint_nodes(rule: Mapping[str, Any], structure: CourseStructure, now: dateti
                 out.append(LintWarning("activity.no_pass", "this item has no pass/fail state", ptr, WARNING))
         elif kind in ("module_completed", "module_score"):
             mod = mods.get(node["module"])
+            if mod is None and role_key(node["module"]):
+                out.append(_unmapped(node, path, "module"))
+                continue
             if mod is None:
                 out.append(LintWarning("module.unknown", f"module {node['module']!r} is not in this course",
                                        pointer(path + ("module",)), ERROR))
@@ -123,6 +130,13 @@ def _lint_nodes(rule: Mapping[str, Any], structure: CourseStructure, now: dateti
                 else:
                     out.append(LintWarning("date.past", "this date has passed: the rule can no longer be met",
                                            pointer(path + ("date",)), ERROR))
+
+
+def _unmapped(node: Mapping[str, Any], path: tuple, kind: str) -> LintWarning:
+    role = node.get("label") or role_key(node[kind])
+    return LintWarning("template.unmapped", f"the template's role {role!r} is not mapped to "
+                       f"{'an activity' if kind == 'activity' else 'a module'} of this course",
+                       pointer(path + (kind,)), ERROR)
 
 
 def _lint_windows(node: Mapping[str, Any], path: tuple, lo: datetime | None, hi: datetime | None,

@@ -90,7 +90,9 @@ def canvas_config(urls: ToolUrls) -> dict[str, Any]:
             "privacy_level": "public",
             "settings": {"text": "Badges", "placements": [placement_course, *person, *deep_linking]},
         }],
-        "custom_fields": {"canvas_user_id": "$Canvas.user.id", "canvas_course_id": "$Canvas.course.id"},
+        "custom_fields": {"canvas_user_id": "$Canvas.user.id", "canvas_course_id": "$Canvas.course.id",
+                          # course groups for template defaults (lti.services.course_groups)
+                          "canvas_term_name": "$Canvas.term.name", "canvas_account_name": "$Canvas.account.name"},
     }
 
 

@@ -79,6 +79,29 @@ def launch_target(session: Session, course: Course, custom: Mapping[str, Any]) -
     return {}
 
 
+# Course groups from custom parameters (the LMS substitutes them): Canvas's term and the
+# (sub-)account of the course (`$Canvas.term.name`, `$Canvas.account.name`, ids as fallback);
+# Moodle reports no category in a launch, so its admin adds `course_category` to the tool's
+# custom parameters (any LMS may send it). First present name wins.
+GROUP_CLAIMS = {"term": ("canvas_term_name", "canvas_term_id", "course_term"),
+                "account": ("canvas_account_name", "canvas_account_id"),
+                "category": ("course_category", "moodle_course_category")}
+
+
+def course_groups(custom: Mapping[str, Any]) -> dict[str, str]:
+    """{"term": ..., "account": ..., "category": ...} as far as the launch tells; an unsubstituted
+    variable ("$Canvas.term.name": the LMS knew none) tells nothing."""
+    groups = {}
+    for kind, names in GROUP_CLAIMS.items():
+        for name in names:
+            value = custom.get(name)
+            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip() \
+                    and not str(value).startswith("$"):
+                groups[kind] = str(value).strip()[:255]
+                break
+    return groups
+
+
 def record_launch(session: Session, platform: Platform, claims: Mapping[str, Any], now: datetime) -> Scope:
     """Create or update course, person, enrollment and resource link from a validated launch.
     A resource link launch without a context claim, or from a placement whose custom view is
@@ -122,6 +145,9 @@ def record_launch(session: Session, platform: Platform, claims: Mapping[str, Any
     course.deployment_id = deployment.id
     course.title = _text(context, "title", 500, course.title or "")
     course.label = _text(context, "label", 255, course.label or "")
+    groups = course_groups(_object(claims, c.CUSTOM))
+    if groups and groups != course.groups:
+        course.groups = groups
     ags = _object(claims, c.AGS_ENDPOINT)
     link_id = _text(_object(claims, c.RESOURCE_LINK), "id", 255)
     if ags:

@@ -14,6 +14,7 @@ from .obapi import ApiToken, HostedCredential, HostedProfile, OAuthClient, OAuth
 from .platform import Deployment, Platform, RegistrationInvite
 from .progress import Progress, ProgressEvent, ProgressSource
 from .skill import SkillConcept
+from .template import ApprovalRequest, CriteriaPolicy, CriteriaTemplate, GroupDefault, TemplateAttachment
 from .wallet import WalletExchange
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "Course", "Credential", "Delivery", "DeliveryAttempt", "Deployment", "Endorsement", "Endorser", "Enrollment", "IssuerProfileRecord", "Module",
     "Person", "Platform", "Progress", "ProgressEvent", "ProgressSource", "RegistrationInvite", "ResourceLink",
     "SkillConcept", "StatusEntry", "StatusList", "UsedNonce", "WalletExchange", "WebhookEndpoint", "PlatformCircuit",
+    "ApprovalRequest", "CriteriaPolicy", "CriteriaTemplate", "GroupDefault", "TemplateAttachment",
     "ApiToken", "HostedCredential", "HostedProfile", "OAuthClient", "OAuthCode", "OAuthToken",
 ]

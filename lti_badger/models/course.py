@@ -56,6 +56,10 @@ class Course(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_synced_at: Mapped[datetime | None]
+    # The groups the LMS says the course is in ({"term": ..., "account": ..., "category": ...},
+    # lti.services.course_groups), and when group default templates were applied (once).
+    groups: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    group_defaults_at: Mapped[datetime | None]
 
     platform: Mapped[Platform] = relationship()
 

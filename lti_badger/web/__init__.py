@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from . import admin, backpack, endorsements, instructor, learner, lti, obapi, ops, public, events, reports, vcapi, wallet
+from . import (admin, admin_policy, backpack, course_templates, endorsements, events, instructor, learner, lti, obapi, ops,
+               public, reports, vcapi, wallet)
 from .db import init_db_session
 from .errors import register_error_handlers
 from .csrf import init_csrf
@@ -16,7 +17,8 @@ from .templating import init_templating
 
 static_assets = Blueprint("static_assets", __name__, static_folder="static", static_url_path="/assets")
 
-BLUEPRINTS = (lti.bp, public.bp, instructor.bp, learner.bp, admin.bp, reports.bp, endorsements.bp, endorsements.public_bp, events.bp, wallet.bp, backpack.bp, vcapi.bp,
+BLUEPRINTS = (lti.bp, public.bp, instructor.bp, learner.bp, admin.bp, admin_policy.bp, course_templates.bp, reports.bp,
+              endorsements.bp, endorsements.public_bp, events.bp, wallet.bp, backpack.bp, vcapi.bp,
               obapi.oauth_bp, obapi.bp, ops.bp)
 
 

@@ -19,6 +19,7 @@ from ..csvfile import csv_text
 from ..criteria import achievements
 from ..criteria.evaluate import evaluate
 from ..criteria.lint import lint
+from ..criteria.policy import locked_form_fields, template_of
 from ..criteria.rules import canonical_json, references, validate_rule
 from ..criteria.services import preview as preview_rule
 from ..credentials import microcredential as mc
@@ -31,7 +32,7 @@ from ..models import Activity, Award, Module
 from ..models.achievement import STATE_ACTIVE
 from ..models.award import AWARD_SUSPENDED
 from ..skills.services import search as search_skills
-from . import charts, forms, queries
+from . import charts, course_templates, forms, queries
 from .auth import ROLE_INSTRUCTOR, current_scope, require_scope
 from .reasons import reason_text
 from .db import db, rollback_refusal
@@ -87,7 +88,7 @@ def badges():
     return render_template("instructor/badges.html", course=course, rows=rows, done=done, subject=subject,
                            deleted_name=request.args.get("name", ""), awarded=request.args.get("count", 0, type=int),
                            gradebook=gradebook.gradebook_settings(session, course),
-                           queued=request.args.get("queued", type=int))
+                           queued=request.args.get("queued", type=int), **course_templates.badge_policy(session, scope))
 
 
 # --- designer ------------------------------------------------------------------------------
@@ -127,7 +128,10 @@ def _designer_values(version) -> dict:
 
 
 def _render_designer(course, achievement, values, error=None, status=200):
+    found = template_of(db(), achievement.id) if achievement is not None else None
+    template = found[0] if found else None
     return render_template("instructor/designer.html", course=course, achievement=achievement, v=values, error=error,
+                           template=template, locked=locked_form_fields(template),
                            types=forms.ACHIEVEMENT_TYPE_CHOICES, eqf=forms.EQF_LEVELS,
                            nqf=tuple(str(n) for n in mc.NQF_LEVELS),
                            assessments=mc.ASSESSMENT, participation=mc.PARTICIPATION, supervision=mc.SUPERVISION,
@@ -201,6 +205,8 @@ def change_state(achievement_id: int):
     action = request.form.get("action")
     now = _now()
     if action == "activate":
+        if course_templates.ask_approval(session, scope, achievement):
+            return _go("instructor.badges", done="approval_requested", badge=achievement.id)
         achievements.activate(session, scope.course_id, achievement.id, now)
         created = awards.on_activate(session, achievement, now, actor=awards.Actor.user(scope.person_id))
         return _go("instructor.badges", done="activated", badge=achievement.id, count=len(created))
@@ -303,6 +309,8 @@ def criteria(achievement_id: int):
         if achievement.state == STATE_ACTIVE and previous and canonical_json(previous) != canonical_json(rule):
             awards.apply_edit_policy(session, achievement, policy, now, actor=actor)
         if action == "save_activate" and achievement.state != STATE_ACTIVE:
+            if course_templates.ask_approval(session, scope, achievement):
+                return _go("instructor.badges", done="approval_requested", badge=achievement.id)
             achievements.activate(session, course.id, achievement.id, now)
             awards.on_activate(session, achievement, now, actor=actor)
     except BadgerError as err:

@@ -57,7 +57,7 @@ TERMS = {
     },
     "subject": {
         "award": _l("award"), "achievement": _l("badge"), "credential": _l("credential"),
-        "issuer_profile": _l("issuer profile"), "platform": _l("platform"),
+        "issuer_profile": _l("issuer profile"), "platform": _l("platform"), "template": _l("criteria template"),
     },
     "audit_action": {
         "award.create": _l("Badge awarded"), "award.revoke": _l("Badge revoked"), "award.suspend": _l("Badge suspended"),
@@ -69,6 +69,14 @@ TERMS = {
         "issuer_profile.edit": _l("Issuer profile edited"), "platform.add": _l("Platform registration added"),
         "platform.edit": _l("Platform edited"), "platform.remove": _l("Platform removed"),
         "platform.deployment_add": _l("Deployment added"), "platform.deployment_remove": _l("Deployment removed"),
+        "template.create": _l("Criteria template published"), "template.edit": _l("Criteria template edited"),
+        "template.attach": _l("Template attached to a course"), "template.withdraw": _l("Criteria template withdrawn"),
+        "template.restore": _l("Criteria template offered again"),
+        "template.group_default_add": _l("Template made a default of a course group"),
+        "template.group_default_remove": _l("Course group default removed"),
+        "policy.approval": _l("Approval of instructors' badges switched"),
+        "approval.pending": _l("Approval requested"), "approval.approved": _l("Badge approved"),
+        "approval.rejected": _l("Badge rejected"),
     },
     "bulk": {
         "will_award": _l("will be awarded"), "will_revoke": _l("will be revoked"), "awarded": _l("awarded"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
 from pylti1p3.deep_link_resource import DeepLinkResource
 
+from ..criteria.templates import apply_group_defaults
 from ..errors import BadInput, Forbidden, LaunchError
 from ..lti import claims as c
 from ..lti.cache import make_cache
@@ -75,6 +76,8 @@ def launch():
         raise LaunchError("the launch was refused: unknown platform")
     session = db()
     scope = record_launch(session, platform, claims, utcnow())
+    if scope.course_id is not None:
+        apply_group_defaults(session, scope.course_id, utcnow())
     LAUNCHES.labels(claims.get(c.MESSAGE_TYPE) or "unknown").inc()
     code = login_scope(scope, browser_keeps_cookies=adapter.cookies.get_cookie(request.form.get("state", "")) is not None)
     if claims.get(c.MESSAGE_TYPE) == c.MSG_DEEP_LINKING:

@@ -220,6 +220,13 @@ PATHS: dict[str, dict[str, Any]] = {
     "/course/skills": {"get": operation("Skills and occupations (ESCO) matching words, for the designer", "course", {
         "200": json_answer("Matches", {"type": "array", "items": {"type": "object"}}), **errors(401, 403)},
         parameters=[query_param("q", description="words to look for")], security=[{"launchToken": []}])},
+    "/course/badges/{achievement_id}/fields.json": {"post": operation(
+        "Edit a badge's fields (name, description, criteria_narrative, achievement_type, validity_days, details "
+        "merged over the current ones); a field an institution template locks is refused", "course", {
+            "200": json_answer("The badge's current version", {"type": "object", "properties": {
+                "achievement": {"type": "integer"}, "version": {"type": "integer"}}}),
+            **errors(400, 401, 403, 404)}, parameters=[path_param("achievement_id", _ROW_ID)],
+        body=json_body({"type": "object"}), security=[{"launchToken": []}])},
     "/me/badges/{achievement_id}/clr": {"get": operation(
         "A pathway's signed CLR 2.0 learner record with the credentials it stacks", "course", {
             "200": json_answer("ClrCredential", {"type": "object"}, media="application/vc+ld+json"),

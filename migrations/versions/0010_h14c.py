@@ -11,7 +11,7 @@ import lti_badger.models.base
 
 
 revision = '0010_h14c'
-down_revision = '0009_h17c'
+down_revision = "0009_h17c"
 branch_labels = None
 depends_on = None
 

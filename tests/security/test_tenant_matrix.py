@@ -24,7 +24,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from lti_badger.models import (AppPassword, Award, Credential, Delivery, Endorsement, Endorser, IssuerProfileRecord,
+from lti_badger.models import (AppPassword, ApprovalRequest, Award, Credential, Delivery, Endorsement, Endorser, GroupDefault,
+                               IssuerProfileRecord,
                                StatusList)
 from lti_badger.web.csrf import generate_csrf_token
 from tests.factories_awards import make_achievement
@@ -35,7 +36,7 @@ from tests.security.test_body_limits import _rows
 ACTORS = ("anonymous", "learner", "other_instructor", "same_issuer_admin", "other_lms_admin")
 OWN = "own tenant"  # < 500, and the body names nothing of course A
 NO_LAUNCH = "no launch"  # 401 to a GET; 400 to a POST (the CSRF check refuses a form without a launch first)
-MARKERS = ("ALPHA-SECRET-BADGE", "ALPHA-SECRET-ISSUER", "Lena Learner1 A", "ALPHA-SECRET-PROGRAM")
+MARKERS = ("ALPHA-SECRET-BADGE", "ALPHA-SECRET-ISSUER", "Lena Learner1 A", "ALPHA-SECRET-PROGRAM", "ALPHA-SECRET-TERM")
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,17 @@ TENANT_MATRIX: dict[tuple[str, str], Row] = {
     # The learner's pages.
     ("GET", "/course/skills"): course_page(),
     ("POST", "/course/gradebook"): course_page(),
+    # Issue 14 B: templates are the registration's (B's instructor may use A's registration's template; another
+    # registration's people get 404); the mapping and the fields API are of A's badge.
+    ("GET", "/course/templates/<int:template_id>/attach"): Row({
+        "anonymous": NO_LAUNCH, "learner": 403, "other_instructor": 200, "same_issuer_admin": 404,
+        "other_lms_admin": 404}),
+    ("POST", "/course/templates/<int:template_id>/attach"): Row({
+        "anonymous": NO_LAUNCH, "learner": 403, "other_instructor": {200, 303}, "same_issuer_admin": 404,
+        "other_lms_admin": 404}),
+    ("GET", "/course/badges/<int:achievement_id>/mapping"): course_object(achievement_id="{template_badge_id}"),
+    ("POST", "/course/badges/<int:achievement_id>/mapping"): course_object(achievement_id="{template_badge_id}"),
+    ("POST", "/course/badges/<int:achievement_id>/fields.json"): course_object(),
 
     ("GET", "/me/"): learner_page(learner=303),  # on to the badge list
     ("GET", "/me/badges"): learner_page(),
@@ -238,6 +250,16 @@ TENANT_MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/endorsers/<public_id>/did.json"): same(200, public_id="{endorser_public_id}"),
     ("GET", "/endorsers/<public_id>/status"): same(200, public_id="{endorser_public_id}"),
     ("GET", "/endorsements/<public_id>"): same(200, public_id="{endorsement_public_id}"),
+    ("GET", "/admin/templates"): admin_page(),
+    ("POST", "/admin/templates"): admin_page(),
+    ("GET", "/admin/templates/<int:template_id>"): admin_object(),
+    ("POST", "/admin/templates/<int:template_id>/edit"): admin_object(),
+    ("POST", "/admin/templates/<int:template_id>/<any(withdraw, restore):action>"): admin_object(action="restore"),
+    ("POST", "/admin/policy"): admin_page(),
+    ("POST", "/admin/group-defaults"): admin_page(),
+    ("POST", "/admin/group-defaults/<int:default_id>/remove"): admin_object(),
+    ("GET", "/admin/approvals"): admin_page(),
+    ("POST", "/admin/approvals/<int:request_id>/<any(approve, reject):decision>"): admin_object(decision="approve"),
 }
 
 
@@ -296,6 +318,22 @@ def world(app) -> World:
     assert teacher_a.post("/course/awards", {"person_id": a.learners[0].id, "achievement_id": achievement.id,
                                              "reason": "oral exam"}).status_code == 303
     assert clients["learner"].post("/me/backpack").status_code == 200
+    # A template is the registration's: course B's instructor sees it by design, so its name is no marker.
+    template = admin_a.post("/admin/templates", {"name": "Registration template", "preset": "skill",
+                                                 "achievement_type": "Badge"})
+    assert template.status_code == 303
+    template_id = template.headers["Location"].split("/admin/templates/")[1].split("?")[0]
+    attached = teacher_a.post(f"/course/templates/{template_id}/attach", {"name": "ALPHA-SECRET-BADGE-2",
+                                                                         "action": "save"})
+    assert attached.status_code == 303
+    assert admin_a.post("/admin/policy", {"approval_required": "on"}).status_code == 303
+    drafted = teacher_a.post("/course/badges/new", {"name": "ALPHA-SECRET-BADGE-3", "achievement_type": "Badge"})
+    draft_id = drafted.headers["Location"].split("/course/badges/")[1].split("/")[0]
+    assert teacher_a.post(f"/course/badges/{draft_id}/criteria", {
+        "action": "save_activate", "rule_json": '{"type": "activity_completed", "activity": "A-m1a1"}',
+        "edit_policy": "keep"}).status_code == 303
+    assert admin_a.post("/admin/group-defaults", {"group_kind": "term", "group_value": "ALPHA-SECRET-TERM",
+                                                  "template_id": template_id}).status_code == 303
     created = admin_a.post("/admin/programs", {"name": "ALPHA-SECRET-PROGRAM", "badge": str(achievement.id)})
     assert created.status_code == 303
     invited = admin_a.post("/admin/endorsements/", {"achievement_id": str(achievement.id), "email": "hr@acme.example"})
@@ -315,6 +353,8 @@ def world(app) -> World:
             "endorsement_id": str(s.scalar(select(Endorsement.id))),
             "endorser_public_id": s.scalar(select(Endorser.public_id)),
             "endorsement_public_id": s.scalar(select(Endorsement.public_id)),
+            "template_id": template_id, "template_badge_id": attached.headers["Location"].split("saved=")[1].split("&")[0],
+            "request_id": str(s.scalar(select(ApprovalRequest.id))), "default_id": str(s.scalar(select(GroupDefault.id))),
             "issuer_public_id": s.scalar(select(IssuerProfileRecord.public_id)
                                          .where(IssuerProfileRecord.platform_id == a.platform.id)),
         }

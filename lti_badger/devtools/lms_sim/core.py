@@ -281,9 +281,11 @@ class SimulatedLms:
                 return next(iter(self.tools.values()))
             return self.tools[client_id]
 
-    def add_course(self, context_id: str, title: str, label: str | None = None) -> Course:
+    def add_course(self, context_id: str, title: str, label: str | None = None, *,
+                   custom: dict[str, str] | None = None) -> Course:
         with self.lock:
-            course = self.courses[context_id] = Course(context_id, title, label or context_id.upper())
+            course = self.courses[context_id] = Course(context_id, title, label or context_id.upper(),
+                                                       custom=dict(custom or {}))
             return course
 
     def add_user(self, sub: str, name: str, email: str, roles: Iterable[str] = (), *, given_name: str | None = None,
@@ -649,6 +651,7 @@ class SimulatedLms:
                 "width": 800,
             },
             spec.CLAIM_CUSTOM: {"context_id": request.context_id or "", "user_sub": user.sub,
+                                **(course.custom if course is not None else {}),
                                 **(placement.custom if placement is not None and not is_deep_link else {})},
             spec.CLAIM_LIS: {"person_sourcedid": f"sis-{user.sub}",
                              "course_section_sourcedid": f"sis-{request.context_id}" if course else ""},

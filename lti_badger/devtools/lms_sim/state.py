@@ -14,6 +14,9 @@ class Course:
     title: str
     label: str
     modules: list[Module] = field(default_factory=list)
+    # Custom parameters every launch from this course carries, as the LMS substitutes them
+    # (Canvas: canvas_term_name for $Canvas.term.name; Moodle: a course_category the admin set).
+    custom: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

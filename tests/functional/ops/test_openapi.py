@@ -36,6 +36,9 @@ NOT_JSON = {
     "admin.activate_program", "admin.review_program_award",
     "reports.index", "reports.export_csv",
     "endorsements.index", "endorsements.invite", "endorsements.withdraw", "endorse.endorse_page", "endorse.endorse",
+    "admin_policy.templates_page", "admin_policy.new_template", "admin_policy.template", "admin_policy.edit_template",
+    "admin_policy.policy", "admin_policy.add_group_default", "admin_policy.remove_group_default",
+    "admin_policy.approvals", "admin_policy.decide", "admin_policy.withdraw_template", "course_templates.attach", "course_templates.mapping",
 }
 
 
