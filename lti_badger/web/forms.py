@@ -138,12 +138,14 @@ def designer_data(form: Mapping[str, str], upload: bytes | None, upload_name: st
         data["image"], data["image_type"] = image.data, image.media_type
         details.pop("image_template", None)
     elif source == "generate":
-        template = _choice(form, "image_template", images.TEMPLATES, "circle")
-        colour = (form.get("image_colour") or "#0a4f8f").strip()
-        text = (form.get("image_text") or "").strip() or initials(data["name"])
-        image = images.generate_png(template, colour, text)
+        icon = form.get("image_icon") or "none"
+        text = (form.get("image_text") or "").strip() or ("" if icon != "none" else initials(data["name"]))
+        # The designer offers the accessible palette only; anything else is refused, not adjusted.
+        wanted = images.design(form.get("image_template") or "circle", form.get("image_colour") or images.DEFAULT_COLOUR,
+                               text, icon, palette_only=True)
+        image = images.generate_png(**wanted.as_details())
         data["image"], data["image_type"] = image.data, image.media_type
-        details["image_template"] = {"template": template, "colour": colour.lower(), "text": text}
+        details["image_template"] = wanted.as_details()
     data["details"] = details
     return data
 
