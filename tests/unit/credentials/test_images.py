@@ -204,7 +204,7 @@ def test_png_draws_what_the_svg_says():
         assert im.getpixel((128, 79))[:3] == (255, 255, 255)  # the star's centre (92 + 50×0.72, 40 + 54×0.72)
         assert im.getpixel((128, 60))[:3] == (255, 255, 255)
         text_band = [im.getpixel((x, y))[:3] for x in range(70, 190) for y in range(145, 170)]
-        assert (255, 255, 255) in text_band  # two lines of 20 px around y = 164
+        assert (255, 255, 255) in text_band  # one line of 24 px, baseline at 164 + 24×0.35
     with Image.open(io.BytesIO(generate_png("circle", "#0a4f8f", "Data skills").data)) as im:
         assert im.getpixel((128, 79))[:3] == (0x0a, 0x4f, 0x8f)  # no icon there without one
 
