@@ -69,6 +69,7 @@ TERMS = {
         "issuer_profile.edit": _l("Issuer profile edited"), "platform.add": _l("Platform registration added"),
         "platform.edit": _l("Platform edited"), "platform.remove": _l("Platform removed"),
         "platform.deployment_add": _l("Deployment added"), "platform.deployment_remove": _l("Deployment removed"),
+        "platform.deployment_rename": _l("Deployment renamed"),
     },
     "bulk": {
         "will_award": _l("will be awarded"), "will_revoke": _l("will be revoked"), "awarded": _l("awarded"),
