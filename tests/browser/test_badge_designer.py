@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 
 from playwright.sync_api import expect
 
+from lti_badger.credentials import images
 from lti_badger.credentials.images import generate_png, generate_svg
 from lti_badger.devtools.demo import DEMO_CONTEXT_ID, INSTRUCTOR
 
@@ -68,3 +69,35 @@ def test_preview_follows_the_fields_and_the_saved_badge_has_that_image(stack, ne
     expect(page.get_by_label("Gold")).to_be_checked()
     assert _preview(page) == _tree(generate_svg("shield", "#f2c94c", "Ecology").data.decode())
     check(page, "designer-edit-generated")
+
+
+TEXTS = ["A", "Lab safety", "Introduction to stats", "  many   spaces  here ", "Supercalifragilisticexpi",
+         "Ünïcödé ñ café", "x < y & z > w", "Año 2026 🎓", "a b c d e f g h i j k"]
+
+
+def test_preview_matches_the_server_for_every_shape_icon_and_awkward_text(stack, new_page):
+    """The preview's wrapping, sizing and rounding are the server's, for every shape and icon
+    and for texts with extra spaces, one long word, accents, markup characters and emoji."""
+    page = new_page()
+    page.goto(stack.sim.launch_page_url(INSTRUCTOR[0], DEMO_CONTEXT_ID, resource_link_id="demo-badges"))
+    page.wait_for_url(stack.tool.url + "/course/badges**")
+    page.get_by_role("link", name="Design a new badge").click()
+    page.wait_for_url("**/course/badges/new**")
+    set_fields = """([template, icon, colour, text]) => {
+        const form = document.getElementById('badge-preview').closest('form');
+        form.elements.image_template.value = template;
+        form.elements.image_icon.value = icon;
+        form.querySelector(`input[name=image_colour][value="${colour}"]`).checked = true;
+        form.elements.image_text.value = text;
+        form.elements.image_text.dispatchEvent(new Event('input', {bubbles: true}));
+    }"""
+    cases = [(template, icon, colour, text)
+             for i, (template, icon, colour) in enumerate([(t, ic, c) for t in images.TEMPLATES for ic in images.ICONS
+                                                          for c in ("#0a4f8f", "#f2c94c")])
+             for text in (TEXTS[i % len(TEXTS)], "")]
+    for template, icon, colour, text in cases:
+        if not text.strip() and icon == "none":
+            continue  # the initials of the name: covered above
+        page.evaluate(set_fields, [template, icon, colour, text])
+        expected = _tree(generate_svg(template, colour, text, icon).data.decode())
+        assert _preview(page) == expected, (template, icon, colour, text)
