@@ -69,6 +69,12 @@ def test_preview_follows_the_fields_and_the_saved_badge_has_that_image(stack, ne
     expect(page.get_by_label("Gold")).to_be_checked()
     assert _preview(page) == _tree(generate_svg("shield", "#f2c94c", "Ecology").data.decode())
     check(page, "designer-edit-generated")
+    # The course's list of badges shows it too.
+    page.get_by_role("link", name="Badges", exact=True).click()
+    page.wait_for_url(re.compile(r"/course/badges(\?.*)?$"))
+    thumb = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=re.compile("Field biology"))).locator("img")
+    expect(thumb).to_be_visible()
+    assert thumb.evaluate("img => img.complete && img.naturalWidth") == 256
 
 
 TEXTS = ["A", "Lab safety", "Introduction to stats", "  many   spaces  here ", "Supercalifragilisticexpi",
