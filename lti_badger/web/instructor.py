@@ -144,15 +144,11 @@ def _render_designer(course, achievement, values, error=None, status=200):
 def _preview_svg(values: dict) -> Markup:
     """The designer's image as the server would render it now (the script redraws it as the
     teacher changes the fields; without script this shows the last saved or submitted design)."""
-    images = forms.images
-    icon = values.get("image_icon") or "none"
-    text = values.get("image_text") or ("" if icon != "none" else forms.initials(values.get("name") or ""))
     try:
-        design = images.design(values.get("image_template") or "circle", values.get("image_colour") or "", text, icon,
-                               palette_only=True)
+        design = forms.image_design(values, values.get("name") or "")
     except BadInput:
-        design = images.design("circle", images.DEFAULT_COLOUR, "AB")
-    return Markup(images.preview_svg(design))  # built by our code, every text escaped
+        design = forms.images.design("circle", forms.images.DEFAULT_COLOUR, "?")
+    return Markup(forms.images.preview_svg(design))  # built by our code, every text escaped
 
 
 @bp.route("/badges/new", methods=["GET", "POST"])
