@@ -1,5 +1,6 @@
 """Badge images: uploaded PNG and SVG files are checked and sanitised before we store them,
-and simple images can be generated from a few templates with a colour and a short text.
+and badge images are generated from a few accessible templates (shape, icon, palette colour,
+short text) as SVG and PNG from one geometry.
 
 Why: badge images end up inside credentials, on public pages and in LMS iframes. An SVG is a
 document that can run script, load remote resources or expand entities until the parser
