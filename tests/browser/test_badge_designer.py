@@ -72,7 +72,8 @@ def test_preview_follows_the_fields_and_the_saved_badge_has_that_image(stack, ne
     # The course's list of badges shows it too.
     page.get_by_role("link", name="Badges", exact=True).click()
     page.wait_for_url(re.compile(r"/course/badges(\?.*)?$"))
-    thumb = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=re.compile("Field biology"))).locator("img")
+    header = page.get_by_role("rowheader", name=re.compile("Field biology"))
+    thumb = page.get_by_role("row").filter(has=header).locator("img")
     expect(thumb).to_be_visible()
     assert thumb.evaluate("img => img.complete && img.naturalWidth") == 256
 
