@@ -19,6 +19,7 @@ import json
 import re
 import struct
 import zlib
+from collections.abc import Mapping
 from typing import Any
 
 from defusedxml import DefusedXmlException
@@ -175,11 +176,19 @@ def _initials(name: str) -> str:
     return text[:24]
 
 
-def badge_images(name: str, image: bytes | None, image_type: str | None) -> tuple[BadgeImage, BadgeImage]:
-    """(PNG, SVG) to bake into: the achievement's own image where it has that format; a PNG
-    image is wrapped into an SVG; otherwise a generated badge with the name's initials."""
+def badge_images(name: str, image: bytes | None, image_type: str | None,
+                 design: Mapping[str, Any] | None = None) -> tuple[BadgeImage, BadgeImage]:
+    """(PNG, SVG) to bake into: the achievement's own image where it has that format; an image
+    generated from a design (`details["image_template"]`) is drawn again as a true SVG; another
+    PNG is wrapped into an SVG; otherwise a generated badge with the name's initials."""
     png = BadgeImage(PNG, image) if image and (image_type == PNG or image.startswith(PNG_MAGIC)) else None
     svg = BadgeImage(SVG, image) if image and not png and (image_type == SVG or image.lstrip()[:1] == b"<") else None
+    if svg is None and png is not None and design:
+        try:
+            svg = generate_svg(design.get("template", ""), design.get("colour", ""), design.get("text", ""),
+                               design.get("icon", "none"))
+        except BadInput:
+            svg = None  # a design stored by an older release that no longer validates: wrap the PNG
     if svg is None and png is not None:
         encoded = base64.b64encode(png.data).decode("ascii")
         svg = BadgeImage(SVG, (

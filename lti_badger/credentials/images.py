@@ -1,5 +1,6 @@
 """Badge images: uploaded PNG and SVG files are checked and sanitised before we store them,
-and simple images can be generated from a few templates with a colour and a short text.
+and badge images are generated from a few accessible templates (shape, icon, palette colour,
+short text) as SVG and PNG from one geometry.
 
 Why: badge images end up inside credentials, on public pages and in LMS iframes. An SVG is a
 document that can run script, load remote resources or expand entities until the parser
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import re
 import warnings
 from dataclasses import dataclass
@@ -33,7 +35,8 @@ MAX_DIMENSION = 2048
 MIN_DIMENSION = 16
 
 __all__ = ["MAX_SVG_ELEMENTS", "PNG", "PNG_MAGIC", "SVG", "BadgeImage", "sanitise_upload", "sanitise_png", "sanitise_svg",
-           "generate_svg", "generate_png", "TEMPLATES"]
+           "generate_svg", "generate_png", "TEMPLATES", "ICONS", "PALETTE", "Design", "design", "art", "preview_svg",
+           "contrast"]
 
 
 @dataclass(frozen=True)
@@ -94,53 +97,130 @@ def sanitise_svg(data: bytes) -> BadgeImage:
 
 
 # --- generated images -------------------------------------------------------------------
+# One geometry drives the server's SVG, the server's PNG (Pillow) and the designer's live
+# preview (app.js builds the same SVG from `art()`): shapes and icons are circles and polygons
+# only, which all three draw alike. Icons live in a 100×100 box placed by `_layout`.
 
 TEMPLATES = ("circle", "shield", "hexagon", "ribbon")
+ICONS = ("none", "star", "check", "book", "cap", "trophy", "bulb", "heart")
+# Colours a teacher picks from: each carries white or black text at WCAG AA (4.5:1) and its
+# darker edge stands out from a white page (3:1). Other #rrggbb colours stay accepted from
+# code (older badges), the designer offers these.
+PALETTE = {"#0a4f8f": "blue", "#00695c": "teal", "#2e7d32": "green", "#6a1b9a": "purple",
+           "#b3261e": "red", "#ad1457": "pink", "#8a4b00": "brown", "#37474f": "slate", "#f2c94c": "gold"}
+DEFAULT_COLOUR = "#0a4f8f"
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_TEXT = 24
+FONT_FAMILY = "Arial, Helvetica, sans-serif"
+EDGE_WIDTH = 8
+WRAP = 12
 
-_SHAPES = {
-    "circle": '<circle cx="128" cy="128" r="120" fill="{fill}" stroke="{edge}" stroke-width="8"/>',
-    "shield": '<path d="M128 8 L232 44 V124 C232 184 188 228 128 248 C68 228 24 184 24 124 V44 Z" '
-              'fill="{fill}" stroke="{edge}" stroke-width="8"/>',
-    "hexagon": '<polygon points="128,8 232,68 232,188 128,248 24,188 24,68" fill="{fill}" stroke="{edge}" stroke-width="8"/>',
-    "ribbon": '<path d="M84 170 L60 250 L100 228 L124 252 L128 180 Z M172 170 L196 250 L156 228 L132 252 L128 180 Z" fill="{edge}"/>'
-              '<circle cx="128" cy="104" r="96" fill="{fill}" stroke="{edge}" stroke-width="8"/>',
+
+def _circle(cx: float, cy: float, r: float, paint: str, outline: bool = False) -> dict:
+    return {"el": "circle", "cx": cx, "cy": cy, "r": r, "paint": paint, "outline": outline}
+
+
+def _polygon(points, paint: str, outline: bool = False) -> dict:
+    return {"el": "polygon", "points": [[round(x, 1), round(y, 1)] for x, y in points], "paint": paint,
+            "outline": outline}
+
+
+def _bezier(p0, p1, p2, p3, steps: int = 8) -> list[tuple[float, float]]:
+    return [tuple((1 - t) ** 3 * a + 3 * (1 - t) ** 2 * t * b + 3 * (1 - t) * t ** 2 * c + t ** 3 * d
+                  for a, b, c, d in zip(p0, p1, p2, p3))
+            for t in (i / steps for i in range(1, steps + 1))]
+
+
+def _star(cx: float, cy: float, outer: float, inner: float) -> list[tuple[float, float]]:
+    return [(cx + (outer if i % 2 == 0 else inner) * math.sin(i * math.pi / 5),
+             cy - (outer if i % 2 == 0 else inner) * math.cos(i * math.pi / 5)) for i in range(10)]
+
+
+_SHIELD = [(128, 8), (232, 44), (232, 124), *_bezier((232, 124), (232, 184), (188, 228), (128, 248)),
+           *_bezier((128, 248), (68, 228), (24, 184), (24, 124)), (24, 44)]
+SHAPES = {
+    "circle": [_circle(128, 128, 120, "fill", True)],
+    "shield": [_polygon(_SHIELD, "fill", True)],
+    "hexagon": [_polygon([(128, 8), (232, 68), (232, 188), (128, 248), (24, 188), (24, 68)], "fill", True)],
+    "ribbon": [_polygon([(84, 170), (60, 250), (100, 228), (124, 252), (128, 180)], "edge"),
+               _polygon([(172, 170), (196, 250), (156, 228), (132, 252), (128, 180)], "edge"),
+               _circle(128, 104, 96, "fill", True)],
+}
+ICON_SHAPES = {
+    "none": [],
+    "star": [_polygon(_star(50, 54, 48, 20), "ink")],
+    "check": [_polygon([(8, 52), (24, 36), (40, 52), (78, 14), (94, 30), (40, 84)], "ink")],
+    "book": [_polygon([(4, 18), (46, 26), (46, 88), (4, 80)], "ink"),
+             _polygon([(54, 26), (96, 18), (96, 80), (54, 88)], "ink")],
+    "cap": [_polygon([(50, 14), (98, 36), (50, 58), (2, 36)], "ink"),
+            _polygon([(24, 50), (50, 62), (76, 50), (76, 74), (50, 86), (24, 74)], "ink"),
+            _polygon([(88, 40), (92, 40), (92, 78), (88, 78)], "ink")],
+    "trophy": [_polygon([(18, 6), (82, 6), (78, 38), (58, 58), (56, 72), (70, 80), (70, 94), (30, 94), (30, 80),
+                         (44, 72), (42, 58), (22, 38)], "ink"),
+               _polygon([(4, 12), (18, 12), (20, 22), (12, 22), (16, 34), (10, 34), (4, 20)], "ink"),
+               _polygon([(96, 12), (82, 12), (80, 22), (88, 22), (84, 34), (90, 34), (96, 20)], "ink")],
+    "bulb": [_circle(50, 38, 32, "ink"), _polygon([(32, 60), (68, 60), (64, 80), (36, 80)], "ink"),
+             _polygon([(38, 84), (62, 84), (58, 96), (42, 96)], "ink")],
+    "heart": [_circle(30, 34, 24, "ink"), _circle(70, 34, 24, "ink"),
+              _polygon([(8, 44), (92, 44), (50, 92)], "ink")],
 }
 
 
-def _validate_generation(template: str, colour: str, text: str) -> tuple[str, str, list[str]]:
+def art() -> dict:
+    """What the designer's live preview needs to draw exactly what the server will render."""
+    return {"shapes": SHAPES, "icons": ICON_SHAPES, "edgeWidth": EDGE_WIDTH, "font": FONT_FAMILY,
+            "wrap": WRAP, "maxText": MAX_TEXT,
+            "colours": {c: {"edge": _darker(c), "ink": _text_colour(c)} for c in PALETTE}}
+
+
+@dataclass(frozen=True)
+class Design:
+    """Validated parameters of a generated image."""
+    template: str
+    colour: str
+    lines: tuple[str, ...]
+    icon: str
+
+    def as_details(self) -> dict:
+        return {"template": self.template, "colour": self.colour, "text": " ".join(self.lines), "icon": self.icon}
+
+
+def design(template: str, colour: str, text: str, icon: str = "none", *, palette_only: bool = False) -> Design:
+    """Check the parameters (BadInput naming the wrong one); `palette_only` is the designer's rule."""
     if template not in TEMPLATES:
         raise BadInput(f"unknown image template {template!r}; choose one of {', '.join(TEMPLATES)}")
-    if not _COLOUR.match(colour or ""):
+    icon = icon or "none"
+    if icon not in ICONS:
+        raise BadInput(f"unknown image icon {icon!r}; choose one of {', '.join(ICONS)}")
+    colour = (colour or "").strip().lower()
+    if not _COLOUR.match(colour):
         raise BadInput("the colour must look like #1a2b3c")
+    if palette_only and colour not in PALETTE:
+        raise BadInput(f"choose one of the colours offered ({', '.join(PALETTE)})")
     text = " ".join((text or "").split())
-    if not text:
-        raise BadInput("the image needs a short text (for example the badge's initials)")
+    if not text and icon == "none":
+        raise BadInput("the image needs a short text (for example the badge's initials) or an icon")
     if len(text) > MAX_TEXT:
         raise BadInput(f"the image text is longer than {MAX_TEXT} characters")
-    lines = _wrap(text, 12)
-    return template, colour.lower(), lines
+    return Design(template, colour, tuple(_wrap(text, WRAP)) if text else (), icon)
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        candidate = f"{line} {word}".strip()
-        if len(candidate) <= width or not line:
-            line = candidate
-        else:
-            lines.append(line)
-            line = word
-    lines.append(line)
-    return lines[:2] if len(lines) <= 2 else [lines[0], " ".join(lines[1:])[:width]]
+    """One line if it fits `width`, else the two-line split whose longer line is shortest (no
+    word is cut, nothing is dropped). app.js mirrors this."""
+    words = text.split()
+    if len(text) <= width or len(words) == 1:
+        return [text]
+    splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]
+    return list(min(splits, key=lambda pair: max(len(pair[0]), len(pair[1]))))
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def _luminance(colour: str) -> float:
+def luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of #rrggbb."""
     def channel(c: int) -> float:
         c = c / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
@@ -149,67 +229,111 @@ def _luminance(colour: str) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours (1 to 21)."""
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 def _text_colour(fill: str) -> str:
-    """Black or white, whichever contrasts more with the fill (WCAG relative luminance)."""
-    lum = _luminance(fill)
-    return "#000000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
+    """Black or white, whichever contrasts more with the fill."""
+    return "#000000" if contrast(fill, "#000000") >= contrast(fill, "#ffffff") else "#ffffff"
 
 
 def _darker(colour: str, factor: float = 0.6) -> str:
     return "#" + "".join(f"{int(c * factor):02x}" for c in _rgb(colour))
 
 
-def generate_svg(template: str, colour: str, text: str) -> BadgeImage:
-    """A 256×256 badge: the template's shape in `colour`, with up to two lines of text."""
-    template, colour, lines = _validate_generation(template, colour, text)
-    shape = _SHAPES[template].format(fill=colour, edge=_darker(colour))
-    ink = _text_colour(colour)
-    size = 40 if max(len(line) for line in lines) <= 6 else 26
-    cy = 104 if template == "ribbon" else 128
-    y0 = cy + size * 0.35 - (len(lines) - 1) * size * 0.6
-    spans = "".join(
-        f'<text x="128" y="{y0 + i * size * 1.2:.0f}" text-anchor="middle" font-family="Arial, Helvetica, sans-serif" '
-        f'font-weight="700" font-size="{size}" fill="{ink}">{_xml_escape(line)}</text>'
-        for i, line in enumerate(lines)
-    )
-    title = _xml_escape(" ".join(lines))
-    svg = (f'<svg xmlns="{SVG_NS}" width="256" height="256" viewBox="0 0 256 256" role="img">'
-           f"<title>{title}</title>{shape}{spans}</svg>")
+def _num(x: float) -> str:
+    """Numbers as the preview script writes them (String() of a value rounded to 0.01)."""
+    return f"{round(x, 2):g}"
+
+
+def _layout(d: Design) -> tuple[tuple[float, float, float] | None, float, list[float]]:
+    """(icon box (left, top, scale of the 100-unit box) or None, font size, each line's baseline).
+    app.js mirrors this for the live preview."""
+    cy = 104 if d.template == "ribbon" else 128
+    longest = max((len(line) for line in d.lines), default=0)
+    if d.icon == "none":
+        icon, size, centre = None, min(40, 316 // longest), cy
+    elif not d.lines:
+        return (72, cy - 56, 1.12), 0, []
+    else:
+        icon, size, centre = (92, cy - 88, 0.72), min(30, 264 // longest), cy + 36
+    y0 = centre + size * 0.35 - (len(d.lines) - 1) * size * 0.6
+    return icon, size, [y0 + i * size * 1.2 for i in range(len(d.lines))]
+
+
+def _paint(d: Design, paint: str) -> str:
+    return {"fill": d.colour, "edge": _darker(d.colour), "ink": _text_colour(d.colour)}[paint]
+
+
+def _svg_element(d: Design, item: dict) -> str:
+    outline = f' stroke="{_darker(d.colour)}" stroke-width="{EDGE_WIDTH}"' if item["outline"] else ""
+    if item["el"] == "circle":
+        geometry = f'cx="{_num(item["cx"])}" cy="{_num(item["cy"])}" r="{_num(item["r"])}"'
+    else:
+        geometry = 'points="' + " ".join(f"{_num(x)},{_num(y)}" for x, y in item["points"]) + '"'
+    return f'<{item["el"]} {geometry} fill="{_paint(d, item["paint"])}"{outline}/>'
+
+
+def _svg(d: Design) -> str:
+    icon, size, baselines = _layout(d)
+    body = "".join(_svg_element(d, item) for item in SHAPES[d.template])
+    if icon is not None:
+        x, y, scale = icon
+        body += (f'<g transform="translate({_num(x)} {_num(y)}) scale({_num(scale)})">'
+                 + "".join(_svg_element(d, item) for item in ICON_SHAPES[d.icon]) + "</g>")
+    body += "".join(
+        f'<text x="128" y="{_num(y)}" text-anchor="middle" font-family="{FONT_FAMILY}" font-weight="700" '
+        f'font-size="{_num(size)}" fill="{_text_colour(d.colour)}">{_xml_escape(line)}</text>'
+        for line, y in zip(d.lines, baselines))
+    title = _xml_escape(" ".join(d.lines) or d.icon)
+    return (f'<svg xmlns="{SVG_NS}" width="256" height="256" viewBox="0 0 256 256" role="img">'
+            f"<title>{title}</title>{body}</svg>")
+
+
+def preview_svg(d: Design) -> str:
+    """The SVG element alone, to show inline in the designer before the script takes over."""
+    return _svg(d)
+
+
+def generate_svg(template: str, colour: str, text: str, icon: str = "none") -> BadgeImage:
+    """A 256×256 badge: the template's shape in `colour`, an optional icon, up to two lines of text."""
+    svg = _svg(design(template, colour, text, icon))
     return BadgeImage(SVG, ('<?xml version="1.0" encoding="UTF-8"?>\n' + svg).encode("utf-8"))
 
 
-def generate_png(template: str, colour: str, text: str) -> BadgeImage:
-    """The same badge drawn with Pillow, for PNG baking and for places that cannot show SVG."""
+def generate_png(template: str, colour: str, text: str, icon: str = "none") -> BadgeImage:
+    """The same badge drawn with Pillow (supersampled twice, then reduced), for PNG baking
+    and for places that cannot show SVG."""
     from PIL import ImageDraw, ImageFont
 
-    template, colour, lines = _validate_generation(template, colour, text)
+    d = design(template, colour, text, icon)
     scale = 2
     im = Image.new("RGBA", (256 * scale, 256 * scale), (0, 0, 0, 0))
     draw = ImageDraw.Draw(im)
-    fill, edge = _rgb(colour), _rgb(_darker(colour))
 
-    def pts(*xy: float) -> list[tuple[float, float]]:
-        return [(xy[i] * scale, xy[i + 1] * scale) for i in range(0, len(xy), 2)]
+    def draw_items(items: list[dict], x0: float = 0, y0: float = 0, k: float = 1) -> None:
+        for item in items:
+            fill = _rgb(_paint(d, item["paint"]))
+            outline = dict(outline=_rgb(_darker(d.colour)), width=EDGE_WIDTH * scale) if item["outline"] else {}
+            if item["el"] == "circle":
+                cx, cy, r = (x0 + item["cx"] * k) * scale, (y0 + item["cy"] * k) * scale, item["r"] * k * scale
+                draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=fill, **outline)
+            else:
+                draw.polygon([((x0 + x * k) * scale, (y0 + y * k) * scale) for x, y in item["points"]],
+                             fill=fill, **outline)
 
-    if template == "circle":
-        draw.ellipse(pts(8, 8, 248, 248), fill=fill, outline=edge, width=8 * scale)
-    elif template == "hexagon":
-        draw.polygon(pts(128, 8, 232, 68, 232, 188, 128, 248, 24, 188, 24, 68), fill=fill, outline=edge, width=8 * scale)
-    elif template == "shield":
-        draw.polygon(pts(128, 8, 232, 44, 232, 124, 216, 180, 180, 224, 128, 248, 76, 224, 40, 180, 24, 124, 24, 44),
-                     fill=fill, outline=edge, width=8 * scale)
-    else:
-        draw.polygon(pts(84, 170, 60, 250, 100, 228, 124, 252, 128, 180), fill=edge)
-        draw.polygon(pts(172, 170, 196, 250, 156, 228, 132, 252, 128, 180), fill=edge)
-        draw.ellipse(pts(32, 8, 224, 200), fill=fill, outline=edge, width=8 * scale)
-    size = (40 if max(len(line) for line in lines) <= 6 else 26) * scale
-    font = ImageFont.load_default(size=size)
-    ink = _rgb(_text_colour(colour))
-    cy = (104 if template == "ribbon" else 128) * scale
-    total = len(lines) * size * 1.2
-    for i, line in enumerate(lines):
-        y = cy - total / 2 + i * size * 1.2 + size * 0.6
-        draw.text((128 * scale, y), line, fill=ink, font=font, anchor="mm")
+    draw_items(SHAPES[d.template])
+    icon, size, baselines = _layout(d)
+    if icon is not None:
+        draw_items(ICON_SHAPES[d.icon], *icon)
+    if d.lines:
+        font = ImageFont.load_default(size=size * scale)
+        ink = _rgb(_text_colour(d.colour))
+        for line, y in zip(d.lines, baselines):
+            draw.text((128 * scale, y * scale), line, fill=ink, font=font, anchor="ms")
     im = im.resize((256, 256), Image.LANCZOS)
     out = io.BytesIO()
     im.save(out, format="PNG", optimize=True)

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 DEMO_CLIENT_ID = "lti-badger-demo"
 DEMO_DEPLOYMENT_ID = "demo-deployment"
+DEMO_DEPLOYMENT_NAME = "Faculty of Science"
 DEMO_CONTEXT_ID = "demo-bio101"
 DEMO_COURSE_TITLE = "Biology 101 (demo)"
 INSTRUCTOR = ("demo-instructor", "Ada Lovelace", "ada.lovelace@example.edu")
@@ -174,8 +175,7 @@ def register_platform(sessions, sim: LmsSimulator) -> int:
                 auth_token_url=sim.token_url, key_set_url=sim.jwks_url, deployment_ids=[DEMO_DEPLOYMENT_ID],
                 name=f"LMS simulator ({sim.product_family})", registered_via="demo",
                 product_family=sim.product_family)
-        else:
-            platforms.add_deployment(session, platform, DEMO_DEPLOYMENT_ID)
+        platforms.add_deployment(session, platform, DEMO_DEPLOYMENT_ID, DEMO_DEPLOYMENT_NAME)
         return platform.id
 
 

@@ -43,7 +43,8 @@ def step_write_credentials(run: "DemoRun") -> None:
                 continue
             award = session.get(Award, credential.award_id)
             version = session.get(AchievementVersion, award.version_id)
-            png, svg = badge_images(version.name, version.image, version.image_type)
+            png, svg = badge_images(version.name, version.image, version.image_type,
+                                    (version.details or {}).get("image_template"))
             files[f"credentials/{credential.id}.json"] = credential.document.encode("utf-8")
             files[f"credentials/{credential.id}.png"] = bake_png(png.data, credential.document)
             files[f"credentials/{credential.id}.svg"] = bake_svg(svg.data, credential.document)

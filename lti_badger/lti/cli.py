@@ -1,4 +1,4 @@
-"""`lti-badger platform add|list|remove|add-deployment|remove-deployment`: register an LMS by
+"""`lti-badger platform add|list|remove|add-deployment|rename-deployment|remove-deployment`: register an LMS by
 hand (the manual alternative to dynamic registration), and `platform invite`: a one-time link
 that opens dynamic registration for one LMS. Thin wrappers over `lti.platforms` and
 `lti.registration`."""
@@ -34,6 +34,7 @@ def _describe(platform: Platform) -> dict:
         "auth_token_url": platform.auth_token_url,
         "key_set_url": platform.key_set_url,
         "deployment_ids": [d.deployment_id for d in platform.deployments],
+        "deployments": [{"id": d.deployment_id, "name": d.name} for d in platform.deployments],
         "registered_via": platform.registered_via,
     }
 
@@ -101,8 +102,9 @@ def list_(ctx: Context, as_json: bool) -> None:
         click.echo("no platforms registered (use `lti-badger platform add` or dynamic registration)")
         return
     for row in rows:
+        deployments = ", ".join(f"{d['name']} ({d['id']})" if d["name"] else d["id"] for d in row["deployments"])
         click.echo(f"{row['id']:>4}  {row['name']}  issuer={row['issuer']}  client_id={row['client_id']}  "
-                   f"deployments={','.join(row['deployment_ids'])}  via={row['registered_via']}")
+                   f"deployments={deployments}  via={row['registered_via']}")
 
 
 @platform.command("remove")
@@ -135,13 +137,27 @@ def remove(ctx: Context, platform_id: int | None, issuer: str | None, client_id:
 @platform.command("add-deployment")
 @click.argument("platform_id", type=int)
 @click.argument("deployment_id")
+@click.option("--name", default=None, help="What admins call this deployment (e.g. the faculty's name).")
 @pass_ctx
-def add_deployment(ctx: Context, platform_id: int, deployment_id: str) -> None:
+def add_deployment(ctx: Context, platform_id: int, deployment_id: str, name: str | None) -> None:
     """Accept launches from one more deployment of the tool on a platform."""
     _require_schema(ctx)
     with transaction(ctx.services.sessions) as session:
-        platforms.add_deployment(session, platforms.get_platform(session, platform_id), deployment_id)
+        platforms.add_deployment(session, platforms.get_platform(session, platform_id), deployment_id, name)
     click.echo(f"deployment {deployment_id} added to platform {platform_id}")
+
+
+@platform.command("rename-deployment")
+@click.argument("platform_id", type=int)
+@click.argument("deployment_id")
+@click.argument("name")
+@pass_ctx
+def rename_deployment(ctx: Context, platform_id: int, deployment_id: str, name: str) -> None:
+    """Name a deployment as admins know it (an empty name clears it)."""
+    _require_schema(ctx)
+    with transaction(ctx.services.sessions) as session:
+        platforms.rename_deployment(session, platforms.get_platform(session, platform_id), deployment_id, name)
+    click.echo(f"deployment {deployment_id} of platform {platform_id} is now named {name.strip()!r}")
 
 
 @platform.command("remove-deployment")

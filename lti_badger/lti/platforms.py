@@ -40,15 +40,26 @@ def list_platforms(session: Session) -> list[Platform]:
     return list(session.scalars(select(Platform).order_by(Platform.id)))
 
 
-def add_deployment(session: Session, platform: Platform, deployment_id: str) -> Deployment:
-    """The platform's deployment with this id, added if it is new."""
+def _deployment_name(name: str | None) -> str | None:
+    name = " ".join((name or "").split())
+    if len(name) > 200:
+        raise BadInput("a deployment name must be at most 200 characters")
+    return name or None
+
+
+def add_deployment(session: Session, platform: Platform, deployment_id: str, name: str | None = None) -> Deployment:
+    """The platform's deployment with this id, added if it is new (a name given renames it)."""
     deployment_id = (deployment_id or "").strip()
     if not deployment_id or len(deployment_id) > 255:
         raise BadInput("a deployment id must be 1 to 255 characters")
+    name = _deployment_name(name)
     for existing in platform.deployments:
         if existing.deployment_id == deployment_id:
+            if name:
+                existing.name = name
+                session.flush()
             return existing
-    deployment = Deployment(deployment_id=deployment_id)
+    deployment = Deployment(deployment_id=deployment_id, name=name)
     platform.deployments.append(deployment)
     session.flush()
     return deployment
@@ -113,11 +124,22 @@ def remove_platform(session: Session, platform_id: int) -> None:
     session.flush()
 
 
+def rename_deployment(session: Session, platform: Platform, deployment_id: str, name: str | None) -> Deployment:
+    """Give a deployment the name admins know it by (empty clears it)."""
+    deployment = _get_deployment(platform, deployment_id)
+    deployment.name = _deployment_name(name)
+    session.flush()
+    return deployment
+
+
 def remove_deployment(session: Session, platform: Platform, deployment_id: str) -> None:
     """Stop accepting launches from one deployment; courses launched from it keep their data."""
+    platform.deployments.remove(_get_deployment(platform, deployment_id))
+    session.flush()
+
+
+def _get_deployment(platform: Platform, deployment_id: str) -> Deployment:
     for existing in platform.deployments:
         if existing.deployment_id == deployment_id:
-            platform.deployments.remove(existing)
-            session.flush()
-            return
+            return existing
     raise NotFound(f"platform {platform.id} has no deployment {deployment_id!r}")

@@ -45,6 +45,8 @@ class Deployment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"), index=True)
     deployment_id: Mapped[str] = mapped_column(String(255))
+    # What admins call it ("Faculty of Science"): pages show this, the opaque id only beside it.
+    name: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

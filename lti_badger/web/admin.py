@@ -137,7 +137,8 @@ def _platform_state(platform_) -> dict:
     return {"name": platform_.name, "issuer": platform_.issuer, "client_id": platform_.client_id,
             "auth_login_url": platform_.auth_login_url, "auth_token_url": platform_.auth_token_url,
             "key_set_url": platform_.key_set_url, "auth_audience": platform_.auth_audience,
-            "deployment_ids": [d.deployment_id for d in platform_.deployments]}
+            "deployment_ids": [d.deployment_id for d in platform_.deployments],
+            "deployment_names": {d.deployment_id: d.name for d in platform_.deployments if d.name}}
 
 
 def _registration_facts(platform_) -> list[tuple[str, str]]:
@@ -260,15 +261,17 @@ def _change_deployments(platform_):
     deployment_id = (request.form.get("deployment_id") or "").strip()
     before = _platform_state(platform_)
     if action == "add":
-        platforms.add_deployment(session, platform_, deployment_id)
+        platforms.add_deployment(session, platform_, deployment_id, request.form.get("name"))
+    elif action == "rename":
+        platforms.rename_deployment(session, platform_, deployment_id, request.form.get("name"))
     elif action == "remove":
         if len(platform_.deployments) <= 1:
             raise BadInput("a platform needs at least one deployment; add the new one first")
         platforms.remove_deployment(session, platform_, deployment_id)
     else:
-        raise BadInput("unknown action: add or remove")
+        raise BadInput("unknown action: add, rename or remove")
     _audit_platform(f"deployment_{action}", platform_, before=before, after=_platform_state(platform_))
-    return _go("admin.platform")
+    return _go("admin.platform", saved=1)
 
 
 @bp.post("/platform/deployments")

@@ -138,14 +138,22 @@ def designer_data(form: Mapping[str, str], upload: bytes | None, upload_name: st
         data["image"], data["image_type"] = image.data, image.media_type
         details.pop("image_template", None)
     elif source == "generate":
-        template = _choice(form, "image_template", images.TEMPLATES, "circle")
-        colour = (form.get("image_colour") or "#0a4f8f").strip()
-        text = (form.get("image_text") or "").strip() or initials(data["name"])
-        image = images.generate_png(template, colour, text)
+        wanted = image_design(form, data["name"])
+        image = images.generate_png(**wanted.as_details())
         data["image"], data["image_type"] = image.data, image.media_type
-        details["image_template"] = {"template": template, "colour": colour.lower(), "text": text}
+        details["image_template"] = wanted.as_details()
     data["details"] = details
     return data
+
+
+def image_design(form: Mapping[str, str], name: str) -> images.Design:
+    """The generated image the designer's fields describe: empty text means the name's initials,
+    or the icon alone if one is chosen. The designer offers the accessible palette only; any
+    other value is refused (BadInput), not adjusted."""
+    icon = form.get("image_icon") or "none"
+    text = (form.get("image_text") or "").strip() or ("" if icon != "none" else initials(name))
+    return images.design(form.get("image_template") or "circle", form.get("image_colour") or images.DEFAULT_COLOUR,
+                         text, icon, palette_only=True)
 
 
 def read_upload(files: Mapping[str, Any], field: str) -> tuple[bytes | None, str | None]:

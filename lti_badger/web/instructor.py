@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
 from ..awards import services as awards
@@ -101,7 +102,8 @@ def _plain(number) -> str:
 def _designer_values(version) -> dict:
     if version is None:
         return {"achievement_type": "Badge", "image_source": "generate", "image_template": "circle",
-                "image_colour": "#0a4f8f", "evidence_activities": "on", "evidence_narrative": "on"}
+                "image_colour": forms.images.DEFAULT_COLOUR, "image_icon": "none", "evidence_activities": "on",
+                "evidence_narrative": "on"}
     d = version.details or {}
     ev = d.get("evidence", {})
     gen = d.get("image_template", {})
@@ -122,7 +124,9 @@ def _designer_values(version) -> dict:
         "evidence_activities": "on" if ev.get("include_activities") else "",
         "evidence_narrative": "on" if ev.get("include_narrative") else "",
         "language": d.get("language", ""), "image_source": "keep" if version.image else "generate",
-        "image_template": gen.get("template", "circle"), "image_colour": gen.get("colour", "#0a4f8f"),
+        "image_template": gen.get("template", "circle"), "image_icon": gen.get("icon", "none"),
+        # An older badge's colour outside the palette is shown as the default until changed.
+        "image_colour": gen.get("colour") if gen.get("colour") in forms.images.PALETTE else forms.images.DEFAULT_COLOUR,
         "image_text": gen.get("text", ""),
     }
 
@@ -136,7 +140,19 @@ def _render_designer(course, achievement, values, error=None, status=200):
                            nqf=tuple(str(n) for n in mc.NQF_LEVELS),
                            assessments=mc.ASSESSMENT, participation=mc.PARTICIPATION, supervision=mc.SUPERVISION,
                            stackability=mc.STACKABILITY, quality=tuple(mc.QUALITY_ASSURANCE),
-                           templates=forms.images.TEMPLATES), status
+                           templates=forms.images.TEMPLATES, icons=forms.images.ICONS,
+                           palette=forms.images.PALETTE, art=forms.images.art(),
+                           preview=_preview_svg(values)), status
+
+
+def _preview_svg(values: dict) -> Markup:
+    """The designer's image as the server would render it now (the script redraws it as the
+    teacher changes the fields; without script this shows the last saved or submitted design)."""
+    try:
+        design = forms.image_design(values, values.get("name") or "")
+    except BadInput:
+        design = forms.images.design("circle", forms.images.DEFAULT_COLOUR, "?")
+    return Markup(forms.images.preview_svg(design))  # built by our code, every text escaped
 
 
 @bp.route("/badges/new", methods=["GET", "POST"])

@@ -77,6 +77,7 @@ TERMS = {
         "policy.approval": _l("Approval of instructors' badges switched"),
         "approval.pending": _l("Approval requested"), "approval.approved": _l("Badge approved"),
         "approval.rejected": _l("Badge rejected"),
+        "platform.deployment_rename": _l("Deployment renamed"),
     },
     "bulk": {
         "will_award": _l("will be awarded"), "will_revoke": _l("will be revoked"), "awarded": _l("awarded"),

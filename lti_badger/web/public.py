@@ -99,7 +99,8 @@ def _images(credential) -> tuple[Any, Any]:
     version = db().get(AchievementVersion, award.version_id) if award else None
     if version is None:
         raise NotFound("credential not found")
-    return baking.badge_images(version.name, version.image, version.image_type)
+    return baking.badge_images(version.name, version.image, version.image_type,
+                               (version.details or {}).get("image_template"))
 
 
 @bp.get("/credentials/<uuid:credential_id>")
@@ -216,7 +217,8 @@ def achievement_version_page(public_id: str, number: int):
 @bp.get("/achievements/<public_id>/versions/<int:number>/image")
 def achievement_image(public_id: str, number: int):
     _achievement, version = _find_version(public_id, number)
-    png, svg = baking.badge_images(version.name, version.image, version.image_type)
+    png, svg = baking.badge_images(version.name, version.image, version.image_type,
+                                   (version.details or {}).get("image_template"))
     return _image_response(svg if version.image_type == "image/svg+xml" else png, max_age=3600)
 
 

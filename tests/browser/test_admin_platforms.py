@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lti_badger.awards import services as awards
@@ -104,3 +105,18 @@ def test_review_queue_keep_clears_the_flag(stack, new_page, check):
     with stack.tool.sessions() as s:
         award = s.get(Award, award_id)
         assert award.status == "active" and not award.needs_review
+
+
+def test_deployments_are_named_on_the_platform_page(stack, new_page, check):
+    """The demo's deployment shows its name with its id beside it; renaming it in place says so."""
+    page = _admin_page(stack, new_page)
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Faculty of Science"))
+    expect(row.locator("code")).to_have_text("demo-deployment")
+    row.get_by_label("New name for Faculty of Science").fill("Faculty of Life Sciences")
+    row.get_by_role("button", name="Rename Faculty of Science").click()
+    page.wait_for_url("**/admin/platform?**saved=1**")
+    expect(page.get_by_role("rowheader", name="Faculty of Life Sciences")).to_be_visible()
+    assert "Saved." in page.get_by_role("status").first.inner_text()
+    check(page, "admin-deployment-renamed")
+    with stack.tool.sessions() as s:
+        assert [d.name for d in s.get(Platform, stack.platform_id).deployments] == ["Faculty of Life Sciences"]

@@ -128,6 +128,25 @@ def test_deployments_can_be_added_and_removed(cli, sessionmaker_):
         assert sorted(s.scalars(select(Deployment.deployment_id))) == ["2:def", "3:ghi"]
 
 
+def test_deployments_have_names(cli, sessionmaker_):
+    assert cli("platform", "add", *CANVAS).exit_code == 0
+    with sessionmaker_() as s:
+        pid = s.scalar(select(Platform.id))
+    assert cli("platform", "add-deployment", str(pid), "3:ghi", "--name", "Faculty of Law").exit_code == 0
+    assert cli("platform", "rename-deployment", str(pid), "1:abc", "Science").exit_code == 0
+    too_long = cli("platform", "rename-deployment", str(pid), "2:def", "x" * 201)
+    assert too_long.exit_code == 1 and "at most 200 characters" in too_long.output
+    missing = cli("platform", "rename-deployment", str(pid), "9:zzz", "X")
+    assert missing.exit_code == 1 and "has no deployment '9:zzz'" in missing.output
+    listed = cli("platform", "list").output
+    assert "deployments=Science (1:abc), 2:def, Faculty of Law (3:ghi)" in listed
+    as_json = json.loads(cli("platform", "list", "--json").output)
+    assert as_json[0]["deployments"][0] == {"id": "1:abc", "name": "Science"}
+    with sessionmaker_() as s:
+        assert dict(s.execute(select(Deployment.deployment_id, Deployment.name)).all()) == {
+            "1:abc": "Science", "2:def": None, "3:ghi": "Faculty of Law"}
+
+
 def test_uninitialised_database_says_run_init(tmp_path):
     runner = CliRunner()
     answer = runner.invoke(main, ["platform", "list"], env={

@@ -143,6 +143,41 @@ def test_deployments_by_platform_id(app, courses, as_person):
     assert actions == ["platform.deployment_add", "platform.deployment_remove"]
 
 
+def _deployment_names(app, platform_id):
+    with _sessions(app) as s:
+        return {d.deployment_id: d.name for d in s.get(Platform, platform_id).deployments}
+
+
+def test_deployments_have_names_shown_instead_of_ids(app, courses, as_person):
+    """An admin names deployments (on adding, or later); the page leads with the name, the
+    opaque id beside it; a name too long or an unknown deployment changes nothing."""
+    a, _ = courses
+    admin = as_person(a, a.admin, "admin")
+    pid = a.platform.id
+    url = f"/admin/platforms/{pid}/deployments"
+    assert "Unnamed deployment" in admin.get("/admin/platform").get_data(as_text=True)
+    added = admin.post(url, {"action": "add", "deployment_id": "d2", "name": "  Faculty of   Law "})
+    assert added.status_code == 303 and "saved=1" in added.headers["Location"]
+    assert admin.post(url, {"action": "rename", "deployment_id": "d1", "name": "Science <faculty>"}).status_code == 303
+    assert _deployment_names(app, pid) == {"d1": "Science <faculty>", "d2": "Faculty of Law"}
+    before = _deployment_names(app, pid)
+    assert admin.post(url, {"action": "rename", "deployment_id": "d1", "name": "x" * 201}).status_code == 400
+    assert admin.post(url, {"action": "rename", "deployment_id": "nope", "name": "X"}).status_code == 404
+    assert admin.post(url, {"action": "add", "deployment_id": "d3", "name": "y" * 201}).status_code == 400
+    assert admin.post(url, {"action": "rename", "deployment_id": "d1", "name": "Z"}, csrf=False).status_code == 400
+    assert _deployment_names(app, pid) == before
+    page = admin.get("/admin/platform?saved=1").get_data(as_text=True)
+    assert "Saved." in page and "Unnamed deployment" not in page
+    assert '<th scope="row">Science &lt;faculty&gt;</th>' in page and "<code>d1</code>" in page
+    assert admin.post(url, {"action": "rename", "deployment_id": "d2", "name": " "}).status_code == 303
+    assert _deployment_names(app, pid)["d2"] is None
+    with _sessions(app) as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "platform.deployment_rename")
+                          .order_by(AuditEvent.id)).first()
+    assert event.before["deployment_names"] == {"d2": "Faculty of Law"}
+    assert event.after["deployment_names"] == {"d1": "Science <faculty>", "d2": "Faculty of Law"}
+
+
 def test_other_platforms_are_404_and_untouched(app, courses, as_person):
     a, _ = courses
     other = _other_platform(app)
@@ -153,7 +188,8 @@ def test_other_platforms_are_404_and_untouched(app, courses, as_person):
     for path, data in ((f"/admin/platforms/{other}/edit", GOOD),
                        (f"/admin/platforms/{other}/remove", {"confirm": "yes"}),
                        (f"/admin/platforms/{other}/deployments", {"action": "add", "deployment_id": "mine"}),
-                       (f"/admin/platforms/{other}/deployments", {"action": "remove", "deployment_id": "d1"})):
+                       (f"/admin/platforms/{other}/deployments", {"action": "remove", "deployment_id": "d1"}),
+                       (f"/admin/platforms/{other}/deployments", {"action": "rename", "deployment_id": "d1", "name": "X"})):
         assert admin.post(path, data).status_code == 404, path
     assert _snapshot(app, other) == before
     page = admin.get("/admin/platform").get_data(as_text=True)

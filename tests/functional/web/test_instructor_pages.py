@@ -22,7 +22,7 @@ SVG_WITH_SCRIPT = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</sc
 def design(client, name="Quiz master", **extra):
     data = {"name": name, "description": "Passes the quizzes", "criteria_narrative": "Score 80% in Quiz 1.1",
             "achievement_type": "Badge", "image_source": "generate", "image_template": "shield",
-            "image_colour": "#1a5fb4", "image_text": "QM", "skills": "Algebra | ESCO | https://esco.example/algebra",
+            "image_colour": "#0a4f8f", "image_text": "QM", "skills": "Algebra | ESCO | https://esco.example/algebra",
             "tags": "maths, quiz", "workload_hours": "4", "eqf_level": "5", "assessment_type": "testing",
             "evidence_activities": "on", "validity_days": "365"}
     data.update(extra)

@@ -21,7 +21,7 @@ ESCO_LINE = ("perform scientific research | ESCO | http://data.europa.eu/esco/sk
              " | 4fabca9a-7435-4f33-b1da-3cdb00340fdc | ext:ESCOSkill")
 EU_FORM = {"name": "Lab safety", "description": "Works safely in a lab", "criteria_narrative": "Pass the quiz",
            "achievement_type": "MicroCredential", "image_source": "generate", "image_template": "circle",
-           "image_colour": "#1a5fb4", "skills": ESCO_LINE + "\nLab safety | Our framework | https://uni.example/f/1",
+           "image_colour": "#00695c", "skills": ESCO_LINE + "\nLab safety | Our framework | https://uni.example/f/1",
            "workload_hours": "25", "credits_ects": "1", "eqf_level": "5", "nqf_level": "6",
            "nqf_url": "https://nqf.example/levels", "assessment_type": "application of a skill",
            "participation": "blended", "supervision": "onsite with identity verification", "identity_checked": "yes",

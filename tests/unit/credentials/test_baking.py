@@ -53,6 +53,16 @@ def test_default_images_when_the_achievement_has_none():
     assert baking.extract(baking.bake_svg(svg2.data, TEXT)) == CREDENTIAL
 
 
+def test_a_generated_design_is_baked_as_a_drawn_svg_and_a_broken_one_as_the_wrapped_png():
+    design = {"template": "ribbon", "colour": "#6a1b9a", "text": "Lab", "icon": "bulb"}
+    png = generate_png(**design).data
+    _, drawn = baking.badge_images("Lab", png, "image/png", design)
+    assert drawn.data == generate_svg(**design).data and b"data:image/png" not in drawn.data
+    assert baking.extract(baking.bake_svg(drawn.data, TEXT)) == CREDENTIAL
+    _, wrapped = baking.badge_images("Lab", png, "image/png", {**design, "icon": "rocket"})
+    assert b"data:image/png;base64," in wrapped.data
+
+
 def test_compressed_itxt_is_read_but_a_decompression_bomb_is_refused():
     png = generate_png("circle", "#336699", "PB").data
     chunks = png[:-12]  # drop IEND

@@ -179,8 +179,45 @@ def test_generated_text_contrasts_with_the_fill():
     assert 'fill="#ffffff">' in generate_svg("circle", "#000080", "A").data.decode()
 
 
+@pytest.mark.parametrize("colour", images.PALETTE)
+def test_palette_colours_are_accessible(colour):
+    """WCAG AA: the badge text on the colour at 4.5:1, the shape's edge against a white page at 3:1."""
+    ink = images.art()["colours"][colour]["ink"]
+    assert images.contrast(colour, ink) >= 4.5
+    assert images.contrast(images.art()["colours"][colour]["edge"], "#ffffff") >= 3
+
+
+@pytest.mark.parametrize("template", images.TEMPLATES)
+@pytest.mark.parametrize("icon", images.ICONS)
+def test_every_shape_with_every_icon_renders_valid_svg_and_png(template, icon):
+    svg = generate_svg(template, "#b3261e", "Lab <safety> & co", icon)
+    assert sanitise_svg(svg.data).media_type == images.SVG
+    assert svg.data.decode().count("<text") == 2 and "&lt;safety&gt;" in svg.data.decode()
+    png = generate_png(template, "#b3261e", "" if icon != "none" else "LS", icon)
+    assert sanitise_png(png.data).media_type == images.PNG
+
+
+def test_png_draws_what_the_svg_says():
+    """Shape in the fill colour, icon and text in the ink colour, where the layout puts them."""
+    with Image.open(io.BytesIO(generate_png("circle", "#0a4f8f", "Data skills", "star").data)) as im:
+        assert im.getpixel((40, 128))[:3] == (0x0a, 0x4f, 0x8f)  # the circle's body
+        assert im.getpixel((128, 79))[:3] == (255, 255, 255)  # the star's centre (92 + 50×0.72, 40 + 54×0.72)
+        assert im.getpixel((128, 60))[:3] == (255, 255, 255)
+        text_band = [im.getpixel((x, y))[:3] for x in range(70, 190) for y in range(145, 170)]
+        assert (255, 255, 255) in text_band  # one line of 24 px, baseline at 164 + 24×0.35
+    with Image.open(io.BytesIO(generate_png("circle", "#0a4f8f", "Data skills").data)) as im:
+        assert im.getpixel((128, 79))[:3] == (0x0a, 0x4f, 0x8f)  # no icon there without one
+
+
+def test_wrapping_never_drops_a_word():
+    svg = generate_svg("circle", "#0a4f8f", "Introduction to stats").data.decode()
+    assert ">Introduction</text>" in svg and ">to stats</text>" in svg
+
+
 @pytest.mark.parametrize("args, match", [
     (("star", "#000000", "A"), "template"),
+    (("circle", "#000000", "A", "rocket"), "icon"),
+    (("circle", "#000000", "", "none"), "text"),
     (("circle", "red", "A"), "colour"),
     (("circle", "#000000", "   "), "text"),
     (("circle", "#000000", "x" * 30), "longer"),
@@ -188,6 +225,14 @@ def test_generated_text_contrasts_with_the_fill():
 def test_generation_rejects_bad_parameters(args, match):
     with pytest.raises(BadInput, match=match):
         generate_svg(*args)
+    with pytest.raises(BadInput, match=match):
+        generate_png(*args)
+
+
+def test_the_designer_accepts_palette_colours_only():
+    assert images.design("circle", "#00695C", "A", palette_only=True).colour == "#00695c"
+    with pytest.raises(BadInput, match="colours offered"):
+        images.design("circle", "#123456", "A", palette_only=True)
 
 
 def test_data_url():

@@ -58,14 +58,14 @@ def test_designer_fields_and_skills():
                                 "Python | | https://python.example | PY | ext:Language",
                                 "tags": "data, sql", "eqf_level": "6", "workload_hours": "12",
                                 "evidence_grades": "on", "image_source": "generate", "image_template": "hexagon",
-                                "image_colour": "#336699", "validity_days": "30"}, None, None)
+                                "image_colour": "#6a1b9a", "validity_days": "30"}, None, None)
     assert data["name"] == "Data skills" and data["validity_days"] == 30 and data["image_type"] == "image/png"
     assert data["details"]["alignments"] == [
         {"targetName": "SQL", "targetFramework": "ESCO", "targetUrl": "https://esco.example/sql"},
         {"targetName": "Python", "targetUrl": "https://python.example", "targetCode": "PY", "targetType": "ext:Language"}]
     assert {k: data["details"][k] for k in ("workload_hours", "eqf_level")} == {"workload_hours": 12, "eqf_level": 6}
     assert "assessment" not in data["details"] and "credits_ects" not in data["details"]
-    assert data["details"]["image_template"] == {"template": "hexagon", "colour": "#336699", "text": "DS"}
+    assert data["details"]["image_template"] == {"template": "hexagon", "colour": "#6a1b9a", "text": "DS", "icon": "none"}
     assert forms.format_alignments(data["details"]["alignments"]) == (
         "SQL | ESCO | https://esco.example/sql\nPython |  | https://python.example | PY | ext:Language")
     with pytest.raises(BadInput, match="https"):
