@@ -76,8 +76,7 @@ class Deployment:
         self.env = {**os.environ, "LTI_BADGER_DATABASE_URL": self.database_url,
                     "LTI_BADGER_INSTANCE_PATH": str(self.instance), "LTI_BADGER_BASE_URL": self.url,
                     "LTI_BADGER_IN_PROCESS_WORKER": "false", "LTI_BADGER_MAIL_BACKEND": "file",
-                    "LTI_BADGER_OUTBOUND_ALLOW": LOOPBACK
-                    "PROMETHEUS_MULTIPROC_DIR": str(self.instance / "metrics")}
+                    "LTI_BADGER_OUTBOUND_ALLOW": LOOPBACK}
         if self.redis_url:
             self.env["LTI_BADGER_REDIS_URL"] = self.redis_url
         self._cli(["init"])  # schema and keys, once, before several processes would race to make them
