@@ -12,6 +12,7 @@ holds each size of `--sizes`, and the size of every table and index is read at e
 representative; only the values that must stay unique differ.
 
     .venv/bin/python bench/scaling.py --real 200 --sizes 10000,100000
+    .venv/bin/python bench/scaling.py --private --real 200 --sizes 10000,100000,1000000
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, inspect, make_url, text  # noqa: E402
+from sqlalchemy import create_engine, inspect, text  # noqa: E402
 
 from lti_badger.db import transaction  # noqa: E402
 from lti_badger.deliveries.worker import Worker  # noqa: E402
@@ -36,24 +37,12 @@ from lti_badger.devtools.lms_sim import LmsSimulator  # noqa: E402
 from lti_badger.keys import KIND_ISSUER  # noqa: E402
 from lti_badger.migrate import upgrade  # noqa: E402
 from lti_badger.models import Delivery  # noqa: E402
+from tests.conftest import _create_pg_database, _drop_pg_database  # noqa: E402
 from tests.deployment import XAPI_HEADERS, completed, seed_course  # noqa: E402
 from tests.functional.lti.conftest import start_tool  # noqa: E402
+from tests.private_servers import PrivatePostgres  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def make_database(server: str) -> tuple[str, callable]:
-    name = f"lti_badger_scaling_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(server).set(database=name).render_as_string(hide_password=False), drop
 
 
 def row_counts(engine, tables: list[str]) -> dict[str, int]:
@@ -185,8 +174,11 @@ def main() -> None:
     parser.add_argument("--real", type=int, default=200, help="awards made through the real path")
     parser.add_argument("--sizes", default="10000,100000", help="award counts to measure at (multiples of --real)")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--private", action="store_true",
+                        help="run on a PostgreSQL cluster of its own (initdb in /tmp, fsync off), not --pg")
     args = parser.parse_args()
-    db_url, drop = make_database(args.pg)
+    private = PrivatePostgres().start() if args.private else None
+    db_url = _create_pg_database(private.url if private else args.pg)
     engine = create_engine(db_url)
     try:
         upgrade(engine)
@@ -217,7 +209,9 @@ def main() -> None:
     finally:
         engine.dispose()
         if not args.keep:
-            drop()
+            _drop_pg_database(db_url)
+        if private is not None:
+            private.remove()
 
 
 if __name__ == "__main__":

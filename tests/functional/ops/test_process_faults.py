@@ -109,16 +109,21 @@ def _assert_everything_once(dep: Deployment, sim, world: World, load: Load, engi
     return delivered
 
 
+def _running(dep: Deployment, sim, learners: int):  # noqa: F811
+    """A course of `learners`, one `serve --workers 2` and one delivery worker, ready."""
+    world = seed_course(dep, sim, learners)
+    web = dep.start_web(dep.webs[0], workers=2)
+    dep.start_worker()
+    dep.wait_ready()
+    return [f"l{i}" for i in range(learners)], world, web
+
+
 def test_postgresql_restarted_under_load(tmp_path, sim):  # noqa: F811
     pg = PrivatePostgres().start()
     dep = Deployment(pg.url, REDIS_URL, tmp_path / "instance")
     engine = create_engine(pg.url)
     try:
-        subs = [f"l{i}" for i in range(80)]
-        world = seed_course(dep, sim, len(subs))
-        web = dep.start_web(dep.webs[0], workers=2)
-        dep.start_worker()
-        dep.wait_ready()
+        subs, world, web = _running(dep, sim, 80)
         launches: list[tuple[float, int]] = []
         stop_launching = threading.Event()
 
@@ -212,11 +217,7 @@ def test_kill_9_of_a_web_process_mid_request_loses_nothing_and_does_nothing_twic
                                                                                    tmp_path, sim):  # noqa: F811
     dep = Deployment(database_url, REDIS_URL, tmp_path / "instance")
     try:
-        subs = [f"l{i}" for i in range(40)]
-        world = seed_course(dep, sim, len(subs))
-        web = dep.start_web(dep.webs[0], workers=2)
-        dep.start_worker()
-        dep.wait_ready()
+        subs, world, web = _running(dep, sim, 40)
         with clean_engine.connect() as locker:
             # Awards wait behind this lock (and later requests behind the first one's locks): the
             # requests stop mid-transaction, their events written, their awards not.
