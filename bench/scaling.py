@@ -105,6 +105,7 @@ class Copier:
             self.seed_max = {t: conn.execute(text(f'SELECT max(id) FROM "{t}"')).scalar()
                              for t in tables if self.id_is_int[t]}
         self.done = 0  # copies made so far
+        self._altered = {t: self._to_alter(t) for t in tables}
 
     def _shifted(self, table: str, name: str) -> str | None:
         """The table whose ids `name` holds, when those rows are copied too."""
@@ -121,13 +122,26 @@ class Copier:
             if self.id_is_int[target]:
                 return f"{q} + g * {self.seed_max[target]}"
             return f"md5({q}::text || g::text)::uuid" + ("" if "UUID" in kind else "::text")
-        if any(name in cols and not any(self._shifted(table, c) for c in cols) for cols in self.unique[table]):
+        if name in self._altered[table]:
             if "UUID" in kind:
                 return f"md5({q}::text || g::text)::uuid"
             if "INT" in kind:
-                return f"{q} + g * 1000000"
+                return f"{q} + g * 200000"  # a status list index: stays below 2^31 for 10^4 copies
             return f"{q} || '~' || g::text"
         return q
+
+    def _to_alter(self, table: str) -> set[str]:
+        """One column of each unique key that no shifted column makes unique already: a text one
+        if there is one (never a foreign key to rows that are not copied)."""
+        altered = set()
+        for cols in self.unique[table]:
+            if any(self._shifted(table, c) for c in cols):
+                continue
+            kinds = {c["name"]: str(c["type"]).upper() for c in self.columns[table]}
+            free = [c for c in cols if c not in self.fks[table]]
+            texts = [c for c in free if "CHAR" in kinds[c] or "TEXT" in kinds[c] or "UUID" in kinds[c]]
+            altered.add((texts or free)[0])
+        return altered
 
     def copy(self, copies: int) -> None:
         first, last = self.done + 1, self.done + copies
