@@ -119,7 +119,7 @@ class Deployment:
         self.workers.append(proc)
         return proc
 
-    def wait_ready(self, timeout: float = 45.0) -> None:
+    def wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
         for web in self.webs:
             while True:
