@@ -142,19 +142,20 @@ class Deployment:
         _terminate(web.process)
 
     def stop(self) -> None:
-        for proc in [w.process for w in self.webs] + self.workers:
-            _terminate(proc)
+        _terminate(*[w.process for w in self.webs], *self.workers)
 
 
-def _terminate(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
+def _terminate(*procs: subprocess.Popen | None) -> None:
+    """SIGTERM to all, then wait for each (SIGKILL after 15 s)."""
+    running = [p for p in procs if p is not None and p.poll() is None]
+    for proc in running:
+        proc.send_signal(signal.SIGTERM)
+    for proc in running:
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 @dataclass
