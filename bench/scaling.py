@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import tempfile
 import time
@@ -191,6 +192,8 @@ def main() -> None:
     parser.add_argument("--private", action="store_true",
                         help="run on a PostgreSQL cluster of its own (initdb in /tmp, fsync off), not --pg")
     args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the tool's request lines
+    logging.getLogger("lti_badger").setLevel(logging.WARNING)
     private = PrivatePostgres().start() if args.private else None
     db_url = _create_pg_database(private.url if private else args.pg)
     engine = create_engine(db_url)
