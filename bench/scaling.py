@@ -214,8 +214,8 @@ def main() -> None:
             copied_in = time.monotonic() - started
             measured = sizes(engine, grown)
             report["steps"][size] = {"copy_seconds": round(copied_in, 1), **measured}
-            print(f"\n{size:,} awards (copied in {copied_in:.0f} s); database {mib(measured['_database']['total'])} MiB",
-                  file=sys.stderr)
+            total = mib(measured["_database"]["total"])
+            print(f"\n{size:,} awards (copied in {copied_in:.0f} s); database {total} MiB", file=sys.stderr)
             print(f"| table | rows | table MiB | indexes MiB | total MiB | bytes per award |", file=sys.stderr)
             print("| --- | --- | --- | --- | --- | --- |", file=sys.stderr)
             for t in grown:

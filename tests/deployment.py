@@ -108,8 +108,9 @@ class Deployment:
         metrics.mkdir(exist_ok=True)
         web.process = subprocess.Popen(
             [sys.executable, "-m", "lti_badger", "serve", "--workers", str(workers), "--port", str(web.port)],
-            env={**self.env, "PROMETHEUS_MULTIPROC_DIR": str(metrics), "GUNICORN_CMD_ARGS": "--access-logfile /dev/null --graceful-timeout 5"}, cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=self._log(f"web-{web.port}"))
+            env={**self.env, "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+                 "GUNICORN_CMD_ARGS": "--access-logfile /dev/null --graceful-timeout 5"},
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._log(f"web-{web.port}"))
         return web
 
     def start_worker(self) -> subprocess.Popen:
