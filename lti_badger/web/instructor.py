@@ -24,10 +24,11 @@ from ..criteria.services import preview as preview_rule
 from ..credentials import microcredential as mc
 from ..criteria.snapshots import activity_ids_for, load_snapshot, load_structure
 from ..deliveries.outbox import latest_credential
-from ..deliveries import gradebook
+from ..deliveries import gradebook, notify
+from ..deliveries.mail import mail_enabled
 from ..errors import BadgerError, BadInput
 from ..jsonbody import parse_json
-from ..models import Activity, Award, Module
+from ..models import Activity, Award, Module, Person
 from ..models.achievement import STATE_ACTIVE
 from ..models.award import AWARD_SUSPENDED
 from ..skills.services import search as search_skills
@@ -87,7 +88,8 @@ def badges():
     return render_template("instructor/badges.html", course=course, rows=rows, done=done, subject=subject,
                            deleted_name=request.args.get("name", ""), awarded=request.args.get("count", 0, type=int),
                            gradebook=gradebook.gradebook_settings(session, course),
-                           queued=request.args.get("queued", type=int))
+                           queued=request.args.get("queued", type=int), me=session.get(Person, scope.person_id),
+                           mail_on=mail_enabled(current_app.extensions["lti_badger"].settings))
 
 
 # --- designer ------------------------------------------------------------------------------
@@ -542,6 +544,17 @@ def badge_image(achievement_id: int):
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
+
+
+# --- daily digest ----------------------------------------------------------------------------
+
+@bp.post("/digest")
+@require_scope(ROLE_INSTRUCTOR)
+def digest():
+    """The teacher's daily summary of awards and reviews waiting, by e-mail, on or off."""
+    scope = current_scope()
+    notify.set_digest(db(), scope.person_id, notify.parse_switch(request.form.get("digest"), "digest"))
+    return _go("instructor.badges", done="digest")
 
 
 # --- gradebook write-back --------------------------------------------------------------------

@@ -87,6 +87,7 @@ TERMS = {
         "deliveries failing (retrying)": _l("Deliveries failing (retrying)"),
         "deliveries overdue by 15 minutes": _l("Deliveries overdue by 15 minutes"),
         "gradebook scores accepted but not shown": _l("Gradebook scores accepted but not shown"),
+        "e-mail notifications": _l("E-mail notifications"),
     },
     "registered_via": {"manual": _l("by hand"), "dynamic": _l("dynamic registration"), "cli": _l("command line"),
                        "demo": _l("the demo")},
