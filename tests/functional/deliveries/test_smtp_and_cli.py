@@ -7,10 +7,8 @@ import json
 import os
 import signal
 import socket
-import socketserver
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -27,55 +25,10 @@ from lti_badger.db import transaction
 from lti_badger.deliveries.senders import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_webhook
 from lti_badger.models import Achievement, Delivery
 from tests.factories_awards import make_world
+from tests.smtp_sink import SmtpSink
 from tests.functional.deliveries.test_worker import _award, _drain, _worker
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-class SmtpSink(socketserver.ThreadingTCPServer):
-    """Just enough SMTP for smtplib: EHLO, MAIL, RCPT (refuses *@refused.invalid), DATA, QUIT."""
-
-    allow_reuse_address = True
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        self.messages: list[dict] = []
-        sink = self
-
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self) -> None:
-                w = lambda line: self.wfile.write(line.encode() + b"\r\n")  # noqa: E731
-                w("220 sink ready")
-                rcpt: list[str] = []
-                while True:
-                    line = self.rfile.readline().decode().strip()
-                    verb = line[:4].upper()
-                    if verb in ("EHLO", "HELO"):
-                        w("250 sink")
-                    elif verb == "MAIL":
-                        w("250 ok")
-                    elif verb == "RCPT":
-                        addr = line.split(":", 1)[1].strip("<> ")
-                        if addr.endswith("@refused.invalid"):
-                            w("550 no such user")
-                        else:
-                            rcpt.append(addr)
-                            w("250 ok")
-                    elif verb == "DATA":
-                        w("354 go")
-                        data = b""
-                        while not data.endswith(b"\r\n.\r\n"):
-                            data += self.rfile.readline()
-                        sink.messages.append({"to": rcpt, "data": data.decode()})
-                        w("250 queued")
-                    elif verb == "QUIT" or not line:
-                        w("221 bye")
-                        return
-                    else:
-                        w("250 ok")
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
 @pytest.fixture

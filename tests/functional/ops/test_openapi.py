@@ -34,6 +34,7 @@ NOT_JSON = {
     "learner.revoke_app", "ob3_oauth.privacy", "ob3_oauth.authorize_decision",
     "instructor.versions", "admin.programs_page", "admin.new_program", "admin.program", "admin.edit_program",
     "admin.activate_program", "admin.review_program_award",
+    "learner.notifications", "instructor.digest", "public.unsubscribe_page", "public.unsubscribe",
 }
 
 
