@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import escape
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from ..errors import BadInput
+from ..errors import N_, BadInput
 from ..settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -25,6 +25,7 @@ UNSUBSCRIBE_SALT = "lti-badger.unsubscribe"
 TOPIC_BADGES = "badges"
 TOPIC_DIGEST = "digest"
 TOPICS = (TOPIC_BADGES, TOPIC_DIGEST)
+BAD_LINK = N_("this unsubscribe link is not valid (it may be cut short or altered)")
 
 
 def language(tag: str | None) -> str:
@@ -92,9 +93,9 @@ def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, str]:
     try:
         data = _serializer(settings).loads(token)
     except BadSignature as err:
-        raise BadInput("this unsubscribe link is not valid (it may be cut short or altered)") from err
+        raise BadInput(BAD_LINK) from err
     if not isinstance(data, dict) or not isinstance(data.get("p"), int) or data.get("t") not in TOPICS:
-        raise BadInput("this unsubscribe link is not valid (it may be cut short or altered)")
+        raise BadInput(BAD_LINK)
     return data["p"], data["t"]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from ..errors import BadInput, NotFound
+from ..errors import N_, BadInput, NotFound
 from ..models import AchievementVersion, Award, Course, Delivery, Enrollment, Person
 from ..models.award import AWARD_ACTIVE, AWARD_SUSPENDED
 from ..models.course import ENROLLMENT_ACTIVE, ROLE_INSTRUCTOR
@@ -28,7 +28,7 @@ DIGEST_ITEMS = 200  # per course and list: a summary, not an export
 def parse_switch(value: str | None, field: str) -> bool:
     """A form's "on" / "off"; anything else is refused."""
     if value not in ("on", "off"):
-        raise BadInput(f"{field} must be on or off", detail={"field": field})
+        raise BadInput(N_("choose on or off"), detail={"field": field})
     return value == "on"
 
 

@@ -36,6 +36,7 @@ from . import charts, forms, queries
 from .auth import ROLE_INSTRUCTOR, current_scope, require_scope
 from .reasons import reason_text
 from .db import db, rollback_refusal
+from .labels import term
 from .navigation import go
 from .templating import public_url
 
@@ -508,12 +509,13 @@ def export_csv():
             award = held.get((person.id, row.achievement.id))
             name = row.version.name if row.version else ""
             rows.append([person.name, person.email or "", person.sub, name,
-                         award.status if award else "not_earned",
+                         term(award.status if award else "not_earned", "state"),
                          award.awarded_at.isoformat() if award else "",
                          award.valid_until.isoformat() if award and award.valid_until else "",
-                         award.awarded_by if award else "", award.reason or "" if award else ""])
-    text = csv_text(["learner", "email", "lti_user_id", "badge", "status", "awarded_at", "valid_until", "awarded_by",
-                     "reason"], rows)
+                         term(award.awarded_by, "awarded_by") if award else "", award.reason or "" if award else ""])
+    # Headers and labels in the reader's language; dates stay ISO 8601 for spreadsheets.
+    text = csv_text([_("Learner"), _("E-mail"), _("LTI user id"), _("Badge"), _("Status"), _("Awarded at"),
+                     _("Valid until"), _("Awarded by"), _("Reason")], rows)
     filename = f"earners-{course.context_id}.csv".replace('"', "")
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

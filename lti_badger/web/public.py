@@ -27,7 +27,7 @@ from ..credentials.status import etag_of, get_status_list, status_list_credentia
 from ..credentials.verify import Verification
 from ..deliveries import notify
 from ..deliveries.mail import language, read_unsubscribe_token
-from ..errors import BadInput, NotFound, PayloadTooLarge
+from ..errors import N_, BadInput, NotFound, PayloadTooLarge
 from ..models import Achievement, AchievementVersion, Award, Enrollment, Person
 from ..privacy import display_name
 from .db import db
@@ -80,7 +80,7 @@ def _unsubscriber(token: str) -> tuple[Person, str]:
     person_id, topic = read_unsubscribe_token(_services().settings, token)
     person = db().get(Person, person_id)
     if person is None:
-        raise NotFound("this unsubscribe link is for a person who is no longer known here")
+        raise NotFound(N_("this unsubscribe link is for a person who is no longer known here"))
     g.locale = language(person.locale)
     return person, topic
 

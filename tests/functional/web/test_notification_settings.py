@@ -47,7 +47,7 @@ def test_learner_turns_badge_emails_off_and_on(mail_app):
 def test_bad_learner_choice_is_refused_and_changes_nothing(mail_app, form):
     a, _ = two_courses(mail_app)
     answer = _client(mail_app, a, a.learners[0], "learner").post("/me/notifications", data=form)
-    assert answer.status_code == 400 and "badge_emails must be on or off" in answer.get_data(as_text=True)
+    assert answer.status_code == 400 and "choose on or off" in answer.get_data(as_text=True)
     assert _person(mail_app, a.learners[0].id).notify_email
 
 
