@@ -98,7 +98,7 @@ def _mail_state(settings) -> str:
         return _("on: sent through %(host)s:%(port)s", host=settings.smtp_host, port=settings.smtp_port)
     if settings.mail_backend == "file":
         return _("on for development: written as files in the instance folder, not sent")
-    return _("off: no SMTP server is configured (mail_backend), so no badge e-mails or daily summaries are sent")
+    return _("off: no SMTP server is configured, so no badge e-mails or daily summaries are sent")
 
 
 @bp.get("/")
