@@ -19,18 +19,9 @@ from lti_badger.deliveries.notify import DEST_DIGEST, queue_digests
 from lti_badger.models import Award, Delivery, DeliveryAttempt, Person
 from tests.factories_awards import make_achievement, make_world
 from tests.functional.deliveries.test_worker import _drain, _worker
-from tests.smtp_sink import SmtpSink
 
 DAY = datetime(2026, 3, 10, 0, 5, tzinfo=timezone.utc)  # the digest's morning
 YESTERDAY = DAY - timedelta(hours=10)
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpSink()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

@@ -25,18 +25,9 @@ from lti_badger.db import transaction
 from lti_badger.deliveries.senders import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_webhook
 from lti_badger.models import Achievement, Delivery
 from tests.factories_awards import make_world
-from tests.smtp_sink import SmtpSink
 from tests.functional.deliveries.test_worker import _award, _drain, _worker
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpSink()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def test_email_over_smtp_and_refused_recipient_is_dead(sessions, worker_settings, keys, smtp):
