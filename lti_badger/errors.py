@@ -4,6 +4,12 @@ to responses in one place, and the CLI turns them into a message and a non-zero 
 from __future__ import annotations
 
 
+def N_(message: str) -> str:
+    """Marks a fixed error message for the Spanish catalogue (pybabel's `N_` keyword): it stays
+    English in logs and JSON answers, and the error page shows its translation."""
+    return message
+
+
 class BadgerError(Exception):
     """Base of every error a user can be told about."""
 

@@ -15,6 +15,7 @@ ENV_PREFIX = "LTI_BADGER_"
 
 
 LOG_FORMATS = ("auto", "json", "text")
+MAIL_BACKENDS = ("off", "smtp", "file")
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Settings:
     issuer_url: str = ""
     issuer_email: str = ""
     issuer_image: str = ""
-    mail_backend: str = "file"
+    mail_backend: str = "off"  # "smtp" sends; "file" writes .eml files (development); "off": no e-mail
     mail_from: str = "badges@localhost"
     smtp_host: str = "localhost"
     smtp_port: int = 25
@@ -97,4 +98,6 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     if values.get("log_format", "auto") not in LOG_FORMATS:
         raise ValueError(f"log_format must be one of {', '.join(LOG_FORMATS)}, not {values['log_format']!r}")
+    if values.get("mail_backend", "off") not in MAIL_BACKENDS:
+        raise ValueError(f"mail_backend must be one of {', '.join(MAIL_BACKENDS)}, not {values['mail_backend']!r}")
     return replace(Settings(), **{k: _coerce(k, v) for k, v in values.items()})

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ..deliveries.mail import mail_enabled
 from ..errors import BadgerError
 from ..keys import KeyStore
 from ..settings import Settings
@@ -25,6 +26,11 @@ class AwardContext:
     @property
     def base_url(self) -> str:
         return self.settings.public_base_url
+
+    @property
+    def mail(self) -> bool:
+        """Whether badge changes are e-mailed at all (a mail backend is configured)."""
+        return mail_enabled(self.settings)
 
 
 def bind_context(target: Any, settings: Settings, keys: KeyStore) -> None:

@@ -156,7 +156,8 @@ def expire_due(session: Session, now: datetime, *, achievement_id: int | None = 
                subject_id=award.id, now=now, reason="validity period ended", before=before,
                after=award_state(award), course_id=award.course_id,
                platform_id=session.get(Course, award.course_id).platform_id)
-        enqueue_award_change(session, award, ACTION_EXPIRE, now, base_url=get_context(session).base_url,
+        ctx = get_context(session)
+        enqueue_award_change(session, award, ACTION_EXPIRE, now, base_url=ctx.base_url, mail=ctx.mail,
                              reason="validity period ended")
     session.flush()
     return expired
@@ -185,7 +186,8 @@ def _create_award(session: Session, achievement: Achievement, version: Achieveme
     record(session, actor=actor, action="award.create", subject_type="award", subject_id=award.id, now=now,
            reason=reason, before=None, after=award_state(award), course_id=course.id,
            platform_id=course.platform_id)
-    enqueue_award_change(session, award, ACTION_AWARD, now, base_url=get_context(session).base_url, reason=reason,
+    ctx = get_context(session)
+    enqueue_award_change(session, award, ACTION_AWARD, now, base_url=ctx.base_url, mail=ctx.mail, reason=reason,
                          credential=credential)
     log.info("award created", extra={"award_id": award.id, "achievement_id": achievement.id,
                                      "person_id": person_id, "by": awarded_by})
@@ -318,7 +320,8 @@ def _change(session: Session, award: Award, *, actor: Actor, action: str, reason
     record(session, actor=actor, action=f"award.{action}", subject_type="award", subject_id=award.id, now=now,
            reason=reason, before=before, after=award_state(award), course_id=course.id,
            platform_id=course.platform_id)
-    enqueue_award_change(session, award, action, now, base_url=get_context(session).base_url, reason=reason)
+    ctx = get_context(session)
+    enqueue_award_change(session, award, action, now, base_url=ctx.base_url, mail=ctx.mail, reason=reason)
     return award
 
 

@@ -18,6 +18,7 @@ from ..errors import BadInput, NotFound
 from ..models import Award, Course, Credential, Delivery, Person, Platform, WebhookEndpoint
 from ..models.course import GRADEBOOK_NONE
 from ..models.delivery import DELIVERY_DEAD, DELIVERY_PENDING
+from .notify import wants_badge_email
 from .wakeup import announce_deliveries
 
 DEST_AGS = "ags"
@@ -55,7 +56,7 @@ def award_payload(session: Session, award: Award, action: str, *, base_url: str,
         "award_id": award.id,
         "achievement": {"id": award.achievement.public_id, "name": award.version.name,
                         "description": award.version.description},
-        "learner": {"sub": person.sub, "name": person.name, "email": person.email},
+        "learner": {"sub": person.sub, "name": person.name, "email": person.email, "locale": person.locale},
         "course": {"context_id": course.context_id, "title": course.title},
         "platform_id": course.platform_id,
         "status": award.status,
@@ -70,11 +71,12 @@ def award_payload(session: Session, award: Award, action: str, *, base_url: str,
 
 def enqueue_award_change(
     session: Session, award: Award, action: str, now: datetime, *, base_url: str, reason: str | None = None,
-    credential: Credential | None = None,
+    credential: Credential | None = None, mail: bool = True,
 ) -> list[Delivery]:
     """Write the deliveries of one award change (caller's transaction): the course gradebook
-    when the launch gave us AGS and the course's write-back is not off, e-mail when the learner has an address, and every enabled
-    webhook of the platform."""
+    when the launch gave us AGS and the course's write-back is not off, e-mail when mail is
+    configured (`mail`) and the learner has an address and did not turn e-mail off, and every
+    enabled webhook of the platform."""
     if action not in ACTIONS:
         raise ValueError(f"unknown delivery action {action!r}")
     course = session.get(Course, award.course_id)
@@ -84,7 +86,7 @@ def enqueue_award_change(
     if course.gradebook_mode != GRADEBOOK_NONE and (course.ags_lineitems_url or course.ags_lineitem_url):
         rows.append(Delivery(award_id=award.id, destination=DEST_AGS, action=action, payload=payload,
                              next_attempt_at=now, created_at=now))
-    if person.email:
+    if mail and wants_badge_email(person):
         rows.append(Delivery(award_id=award.id, destination=DEST_EMAIL, action=action, payload=payload,
                              next_attempt_at=now, created_at=now))
     endpoints = session.scalars(

@@ -25,13 +25,18 @@ from ..db import transaction
 from ..errors import UpstreamError
 from ..keys import KeyStore
 from ..lti.advantage import AdvantageClient, TokenMemo
-from ..models import Achievement, AchievementVersion, Award, Course, Credential, Person, Platform, WebhookEndpoint
+from ..credentials.issuer_profiles import issuer_profile_for_course
+from ..models import (
+    Achievement, AchievementVersion, Award, Course, Credential, Enrollment, Person, Platform, WebhookEndpoint,
+)
 from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_SUSPENDED
 from ..outbound import OutboundError, OutboundRefused, shared_client
 from ..models.course import GRADEBOOK_COLUMNS, GRADEBOOK_NONE
 from ..models.delivery import Delivery
 from ..settings import Settings
 from . import gradebook
+from .mail import TOPIC_BADGES, TOPIC_DIGEST, Mail, render, unsubscribe_url
+from .notify import DEST_DIGEST
 from .outbox import DEST_AGS, DEST_EMAIL, DEST_WEBHOOK, verify_url
 
 LINEITEM_TAG = "lti_badger"
@@ -281,73 +286,110 @@ class AgsSender:
 
 # --- e-mail ----------------------------------------------------------------------------------
 
-_SUBJECTS = {
-    "award": "You earned the badge {name}",
-    "revoke": "Your badge {name} was revoked",
-    "suspend": "Your badge {name} is suspended",
-    "reinstate": "Your badge {name} is valid again",
-    "expire": "Your badge {name} has expired",
-}
-
-
-def build_email(job: Job, settings: Settings) -> EmailMessage:
-    p = job.payload
-    name = p["achievement"]["name"]
+def _message(settings: Settings, to: str, job: Job, mail: Mail, unsubscribe: str) -> EmailMessage:
+    """Plain text with an HTML alternative; List-Unsubscribe with one-click POST (RFC 8058)."""
     msg = EmailMessage()
     msg["From"] = settings.mail_from
-    msg["To"] = p["learner"]["email"]
-    msg["Subject"] = _SUBJECTS.get(job.action, "Badge update: {name}").format(name=name)
+    msg["To"] = to
+    msg["Subject"] = mail.subject
     msg["Message-ID"] = make_msgid(idstring=f"delivery-{job.id}", domain="lti-badger")
     msg["X-Badger-Delivery"] = str(job.id)
-    lines = [f"Hello {p['learner']['name'] or p['learner']['sub']},", ""]
-    course = p["course"]["title"] or p["course"]["context_id"]
-    if job.action == "award":
-        lines.append(f"You earned the badge \"{name}\" in {course}.")
-    elif job.action == "revoke":
-        lines.append(f"Your badge \"{name}\" in {course} was revoked.")
-    elif job.action == "suspend":
-        lines.append(f"Your badge \"{name}\" in {course} is suspended while it is reviewed.")
-    elif job.action == "expire":
-        lines.append(f"Your badge \"{name}\" in {course} has expired; meeting its criteria again renews it.")
-    else:
-        lines.append(f"Your badge \"{name}\" in {course} is valid again.")
-    if p.get("reason"):
-        lines.append(f"Reason: {p['reason']}")
-    if p.get("verify_url"):
-        lines += ["", f"Verify or share it: {p['verify_url']}", f"Download the credential: {p['credential_json_url']}"]
-    msg.set_content("\n".join(lines) + "\n")
+    msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(mail.text)
+    msg.add_alternative(mail.html, subtype="html")
     return msg
 
 
+def build_email(job: Job, settings: Settings, *, issuer: str = "", person_id: int | None = None,
+                locale: str | None = None) -> EmailMessage:
+    """A learner's e-mail about one badge change, in their launch language."""
+    p = job.payload
+    learner = p["learner"]
+    unsubscribe = unsubscribe_url(settings, person_id, TOPIC_BADGES) if person_id else settings.public_base_url
+    mail = render("badge", locale or learner.get("locale") or "en", action=job.action,
+                  badge=p["achievement"]["name"], learner=learner["name"] or learner["sub"],
+                  course=p["course"]["title"] or p["course"]["context_id"], issuer=issuer or settings.issuer_name,
+                  reason=p.get("reason") or "", badge_url=p.get("verify_url") or "",
+                  json_url=p.get("credential_json_url") or "", unsubscribe_url=unsubscribe)
+    return _message(settings, learner["email"], job, mail, unsubscribe)
+
+
+def build_digest(job: Job, settings: Settings, *, issuer: str = "") -> EmailMessage:
+    """A teacher's daily summary, in their launch language."""
+    p = job.payload
+    teacher = p["teacher"]
+    unsubscribe = unsubscribe_url(settings, p["person_id"], TOPIC_DIGEST)
+    courses = p["courses"]
+    mail = render("digest", teacher.get("locale") or "en", teacher=teacher["name"], issuer=issuer or settings.issuer_name,
+                  courses=courses, awarded=sum(len(c["awards"]) for c in courses),
+                  waiting=sum(len(c["waiting"]) for c in courses), unsubscribe_url=unsubscribe)
+    return _message(settings, teacher["email"], job, mail, unsubscribe)
+
+
+def send_mail(msg: EmailMessage, job: Job, ctx: SendContext) -> str:
+    """SMTP, or the file sink `<instance>/mail/delivery-<id>.eml` (mail_backend = "file"):
+    re-sending a delivery overwrites its file; SMTP errors say whether a retry can help."""
+    msg["Date"] = format_datetime(ctx.now)
+    if ctx.settings.mail_backend == "file":
+        folder = ctx.settings.instance_dir / "mail"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"delivery-{job.id}.eml"
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(bytes(msg))
+        tmp.replace(path)
+        return f"written to {path.name}"
+    if ctx.settings.mail_backend != "smtp":
+        raise DeliveryError(f"e-mail is off (mail_backend {ctx.settings.mail_backend!r})", retryable=False)
+    try:
+        with smtplib.SMTP(ctx.settings.smtp_host, ctx.settings.smtp_port, timeout=15) as smtp:
+            smtp.send_message(msg)
+    except smtplib.SMTPRecipientsRefused as err:
+        raise DeliveryError(f"recipient refused: {err.recipients}", retryable=False) from err
+    except smtplib.SMTPResponseException as err:
+        raise DeliveryError(f"SMTP {err.smtp_code}: {err.smtp_error!r}",
+                            retryable=err.smtp_code < 500, status_code=err.smtp_code) from err
+    except (OSError, smtplib.SMTPException) as err:
+        raise DeliveryError(f"SMTP failed: {err}", retryable=True) from err
+    return f"sent to {msg['To']}"
+
+
 class EmailSender:
-    """SMTP, or the file sink `<instance>/mail/delivery-<id>.eml` (mail_backend = "file")."""
+    """A learner's badge e-mail. Their choice is read again at send time: turning e-mail off
+    stops what is still queued."""
 
     def send(self, job: Job, ctx: SendContext) -> str:
         if not job.payload.get("learner", {}).get("email"):
             raise DeliveryError("the learner has no e-mail address", retryable=False)
-        msg = build_email(job, ctx.settings)
-        msg["Date"] = format_datetime(ctx.now)
-        if ctx.settings.mail_backend == "file":
-            folder = ctx.settings.instance_dir / "mail"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"delivery-{job.id}.eml"
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(bytes(msg))
-            tmp.replace(path)
-            return f"written to {path.name}"
-        if ctx.settings.mail_backend != "smtp":
-            raise DeliveryError(f"unknown mail_backend {ctx.settings.mail_backend!r}", retryable=False)
-        try:
-            with smtplib.SMTP(ctx.settings.smtp_host, ctx.settings.smtp_port, timeout=15) as smtp:
-                smtp.send_message(msg)
-        except smtplib.SMTPRecipientsRefused as err:
-            raise DeliveryError(f"recipient refused: {err.recipients}", retryable=False) from err
-        except smtplib.SMTPResponseException as err:
-            raise DeliveryError(f"SMTP {err.smtp_code}: {err.smtp_error!r}",
-                                retryable=err.smtp_code < 500, status_code=err.smtp_code) from err
-        except (OSError, smtplib.SMTPException) as err:
-            raise DeliveryError(f"SMTP failed: {err}", retryable=True) from err
-        return f"sent to {msg['To']}"
+        with transaction(ctx.sessions) as session:
+            row = session.execute(select(Person.id, Person.notify_email, Person.locale, Award.course_id)
+                                  .join(Award, Award.person_id == Person.id).where(Award.id == job.award_id)).first()
+            if row is None:
+                raise DeliveryError("the award was deleted", retryable=False)
+            if not row.notify_email:
+                return "not sent: the learner turned badge e-mails off"
+            issuer = issuer_profile_for_course(session, ctx.settings, row.course_id).name
+        return send_mail(build_email(job, ctx.settings, issuer=issuer, person_id=row.id, locale=row.locale), job, ctx)
+
+
+class DigestSender:
+    """A teacher's daily summary (deliveries.notify), unless they stopped it meanwhile."""
+
+    def send(self, job: Job, ctx: SendContext) -> str:
+        with transaction(ctx.sessions) as session:
+            person = session.get(Person, job.payload["person_id"])
+            if person is None:
+                raise DeliveryError("the person was deleted", retryable=False)
+            if not person.digest_daily:
+                return "not sent: the teacher stopped the daily summary"
+            issuer = issuer_profile_for_course(session, ctx.settings, _any_course(session, person.id)).name
+        return send_mail(build_digest(job, ctx.settings, issuer=issuer), job, ctx)
+
+
+def _any_course(session: Session, person_id: int) -> int:
+    """A course of the person's registration, for its issuer name (the same for all of them)."""
+    return session.scalar(select(Enrollment.course_id).where(Enrollment.person_id == person_id)
+                          .order_by(Enrollment.id).limit(1)) or 0
 
 
 # --- webhook ---------------------------------------------------------------------------------
@@ -397,4 +439,4 @@ class WebhookSender:
 
 
 def default_senders() -> dict[str, Sender]:
-    return {DEST_AGS: AgsSender(), DEST_EMAIL: EmailSender(), DEST_WEBHOOK: WebhookSender()}
+    return {DEST_AGS: AgsSender(), DEST_EMAIL: EmailSender(), DEST_WEBHOOK: WebhookSender(), DEST_DIGEST: DigestSender()}

@@ -51,6 +51,8 @@ from ..models.delivery import DELIVERY_DEAD, DELIVERY_DONE, DELIVERY_PENDING
 from ..outbound import shared_client
 from ..progress.schedule import sync_all, sync_changes, sync_launched_courses
 from ..settings import Settings
+from .mail import mail_enabled
+from .notify import queue_digests
 from .outbox import DEST_AGS
 from .senders import DeliveryError, Job, SendContext, Sender, default_senders
 from .wakeup import wake_event
@@ -188,6 +190,7 @@ class Worker:
         launch_sync_every: float = 10.0,
         full_sync_every: float = 3600.0,
         changes_sync_every: float = 60.0,
+        digest_every: float = 300.0,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
@@ -208,7 +211,8 @@ class Worker:
             (every, task) for every, task in ((expiry_every, self._expire_and_reevaluate),
                                               (launch_sync_every, self._sync_launched_courses),
                                               (full_sync_every, self._sync_everything),
-                                              (changes_sync_every, self._sync_changes))
+                                              (changes_sync_every, self._sync_changes),
+                                              (digest_every, self._queue_digests))
             if math.isfinite(every)
         ]
         # The first full pull waits one period (a restart must not pull every course at once).
@@ -442,6 +446,12 @@ class Worker:
             expire_due(session, self.clock())
             reevaluate_clock_rules(session, self.clock())
             purge_exchanges(session, self.clock())
+
+    def _queue_digests(self) -> None:
+        """Teachers' daily summaries, once per UTC day each (deliveries.notify)."""
+        if mail_enabled(self.settings):
+            with transaction(self.sessions) as session:
+                queue_digests(session, self.clock())
 
     def _sync_launched_courses(self) -> None:
         """Roster and grades of courses launched since their last pull (launches never wait on the LMS)."""

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -124,6 +126,12 @@ class Person(Base):
     lms_user_id: Mapped[str | None] = mapped_column(String(255))
     institution_roles: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Notifications (deliveries.notify): e-mail on each badge change (on unless the person
+    # turned it off), and for a teacher a daily digest (off unless they opt in), with the UTC
+    # day of the last digest queued ("YYYY-MM-DD"; a conditional UPDATE makes it once a day).
+    notify_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    digest_daily: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    digest_sent_on: Mapped[str | None] = mapped_column(String(10))
 
 
 class Enrollment(Base):

@@ -22,8 +22,9 @@ class Delivery(Base):
     __table_args__ = (Index("ix_delivery_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    award_id: Mapped[int] = mapped_column(ForeignKey("award.id", ondelete="CASCADE"), index=True)
-    destination: Mapped[str] = mapped_column(String(20))  # ags | email | webhook
+    # The award the change is about; none for a teacher's daily digest (destination "digest").
+    award_id: Mapped[int | None] = mapped_column(ForeignKey("award.id", ondelete="CASCADE"), index=True)
+    destination: Mapped[str] = mapped_column(String(20))  # ags | email | webhook | digest
     action: Mapped[str] = mapped_column(String(20))  # award | revoke | suspend | reinstate
     status: Mapped[str] = mapped_column(String(20), default=DELIVERY_PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -41,7 +42,7 @@ class Delivery(Base):
     gradebook_status: Mapped[str | None] = mapped_column(String(20))
     confirmation: Mapped[str | None] = mapped_column(String(20))
 
-    award: Mapped[Award] = relationship()
+    award: Mapped[Award | None] = relationship()
     attempt_log: Mapped[list[DeliveryAttempt]] = relationship(back_populates="delivery", order_by="DeliveryAttempt.id")
 
 

@@ -88,7 +88,17 @@ def _health(session, platform_id: int) -> list[tuple[str, bool, str]]:
         Delivery.status == DELIVERY_DONE, Delivery.confirmation == NOT_SHOWN)
         .with_only_columns(func.count(Delivery.id))) or 0
     checks.append(("gradebook scores accepted but not shown", unseen == 0, str(unseen)))
+    checks.append(("e-mail notifications", True, _mail_state(_services().settings)))
     return checks
+
+
+def _mail_state(settings) -> str:
+    """Whether badge e-mails and digests go out; "off" is a choice, not a failure."""
+    if settings.mail_backend == "smtp":
+        return _("on: sent through %(host)s:%(port)s", host=settings.smtp_host, port=settings.smtp_port)
+    if settings.mail_backend == "file":
+        return _("on for development: written as files in the instance folder, not sent")
+    return _("off: no SMTP server is configured, so no badge e-mails or daily summaries are sent")
 
 
 @bp.get("/")

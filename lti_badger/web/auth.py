@@ -30,7 +30,7 @@ from typing import Callable
 from flask import current_app, g, request, session
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from ..errors import Forbidden, Unauthorized
+from ..errors import Forbidden, N_, Unauthorized
 from ..lti.cache import make_cache
 from ..models.course import ROLE_ADMIN, ROLE_INSTRUCTOR, ROLE_LEARNER
 from ..scope import Scope
@@ -82,14 +82,14 @@ def login_scope(scope: Scope, *, browser_keeps_cookies: bool) -> str:
 def _exchange_launch_code(code: str) -> Scope:
     """The code's scope, the code used up; another browser's attempt uses nothing up."""
     cache = _cache()
-    used = Unauthorized("this launch link was already used or has expired: launch the tool again from your course")
+    used = Unauthorized(N_("this launch link was already used or has expired: launch the tool again from your course"))
     record = cache.get(CODE_PREFIX + code)
     if not isinstance(record, dict) or not isinstance(record.get("scope"), dict):
         raise used
     bind = record.get("bind")
     if bind and not hmac.compare_digest(_digest(str(session.get(_BIND, ""))), str(bind)):
-        raise Unauthorized("this launch link belongs to the browser that launched the tool: launch the tool again "
-                           "from your course")
+        raise Unauthorized(N_("this launch link belongs to the browser that launched the tool: launch the tool "
+                              "again from your course"))
     if cache.pop(CODE_PREFIX + code) is None:  # another request of this browser was first
         raise used
     session.pop(_BIND, None)
@@ -114,11 +114,11 @@ def find_scope() -> Scope | None:
     scope = None
     if token:
         if _from_another_site():
-            raise Unauthorized("a launch token cannot come from another site: launch the tool again from your course")
+            raise Unauthorized(N_("a launch token cannot come from another site: launch the tool again from your course"))
         try:
             scope = Scope(**_serializer().loads(token, max_age=TOKEN_MAX_AGE))
         except (BadSignature, TypeError) as e:
-            raise Unauthorized("the launch token is invalid or expired: launch the tool again from your course") from e
+            raise Unauthorized(N_("the launch token is invalid or expired: launch the tool again from your course")) from e
         g.launch_token = token
     elif code:
         scope = _exchange_launch_code(code)
@@ -133,7 +133,7 @@ def find_scope() -> Scope | None:
 def current_scope() -> Scope:
     scope = find_scope()
     if scope is None:
-        raise Unauthorized("no launch: open this tool from your course in the LMS")
+        raise Unauthorized(N_("no launch: open this tool from your course in the LMS"))
     return scope
 
 
@@ -149,9 +149,9 @@ def require_scope(*roles: str, course: bool = True) -> Callable:
         def wrapper(*args, **kwargs):
             scope = current_scope()
             if allowed and scope.role not in allowed:
-                raise Forbidden("this page is for course instructors")
+                raise Forbidden(N_("this page is for course instructors"))
             if course and scope.course_id is None:
-                raise Forbidden("this page belongs to a course: open the tool from the course in the LMS")
+                raise Forbidden(N_("this page belongs to a course: open the tool from the course in the LMS"))
             return view(*args, **kwargs)
 
         return wrapper

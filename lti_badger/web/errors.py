@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
+from flask_babel import gettext
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..db import RETRY_AFTER_SECONDS, database_outage
 from ..errors import BadgerError, OAuthError
+from .i18n import DEFAULT_LOCALE, select_locale
 from .limits import too_large
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,12 @@ def _respond(status: int, code: str, message: str, detail: dict | None = None):
         if detail:
             body["detail"] = detail
         return body, status
-    return render_template("error.html", status=status, code=code, message=message, detail=detail or {}), status
+    # A message in the catalogue is shown translated; any other (an upstream library's, or one
+    # built from values) is shown under a translated explanation as an English detail.
+    translated = gettext(message) if message else ""
+    english_only = bool(message) and translated == message and select_locale() != DEFAULT_LOCALE
+    return render_template("error.html", status=status, code=code, message=translated, english_only=english_only,
+                           detail=detail or {}), status
 
 
 def oauth_error_body(err: OAuthError) -> dict:

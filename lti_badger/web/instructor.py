@@ -26,10 +26,11 @@ from ..criteria.services import preview as preview_rule
 from ..credentials import microcredential as mc
 from ..criteria.snapshots import activity_ids_for, load_snapshot, load_structure
 from ..deliveries.outbox import latest_credential
-from ..deliveries import gradebook
+from ..deliveries import gradebook, notify
+from ..deliveries.mail import mail_enabled
 from ..errors import BadgerError, BadInput
 from ..jsonbody import parse_json
-from ..models import Activity, Award, Module
+from ..models import Activity, Award, Module, Person
 from ..models.achievement import STATE_ACTIVE
 from ..models.award import AWARD_SUSPENDED
 from ..skills.services import search as search_skills
@@ -37,6 +38,7 @@ from . import charts, course_templates, forms, queries
 from .auth import ROLE_INSTRUCTOR, current_scope, require_scope
 from .reasons import reason_text
 from .db import db, rollback_refusal
+from .labels import term
 from .navigation import go
 from .templating import public_url
 
@@ -89,7 +91,9 @@ def badges():
     return render_template("instructor/badges.html", course=course, rows=rows, done=done, subject=subject,
                            deleted_name=request.args.get("name", ""), awarded=request.args.get("count", 0, type=int),
                            gradebook=gradebook.gradebook_settings(session, course),
-                           queued=request.args.get("queued", type=int), **course_templates.badge_policy(session, scope))
+                           queued=request.args.get("queued", type=int), me=session.get(Person, scope.person_id),
+                           mail_on=mail_enabled(current_app.extensions["lti_badger"].settings),
+                           **course_templates.badge_policy(session, scope))
 
 
 # --- designer ------------------------------------------------------------------------------
@@ -530,12 +534,13 @@ def export_csv():
             award = held.get((person.id, row.achievement.id))
             name = row.version.name if row.version else ""
             rows.append([person.name, person.email or "", person.sub, name,
-                         award.status if award else "not_earned",
+                         term(award.status if award else "not_earned", "state"),
                          award.awarded_at.isoformat() if award else "",
                          award.valid_until.isoformat() if award and award.valid_until else "",
-                         award.awarded_by if award else "", award.reason or "" if award else ""])
-    text = csv_text(["learner", "email", "lti_user_id", "badge", "status", "awarded_at", "valid_until", "awarded_by",
-                     "reason"], rows)
+                         term(award.awarded_by, "awarded_by") if award else "", award.reason or "" if award else ""])
+    # Headers and labels in the reader's language; dates stay ISO 8601 for spreadsheets.
+    text = csv_text([_("Learner"), _("E-mail"), _("LTI user id"), _("Badge"), _("Status"), _("Awarded at"),
+                     _("Valid until"), _("Awarded by"), _("Reason")], rows)
     filename = f"earners-{course.context_id}.csv".replace('"', "")
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -566,6 +571,17 @@ def badge_image(achievement_id: int):
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
+
+
+# --- daily digest ----------------------------------------------------------------------------
+
+@bp.post("/digest")
+@require_scope(ROLE_INSTRUCTOR)
+def digest():
+    """The teacher's daily summary of awards and reviews waiting, by e-mail, on or off."""
+    scope = current_scope()
+    notify.set_digest(db(), scope.person_id, notify.parse_switch(request.form.get("digest"), "digest"))
+    return _go("instructor.badges", done="digest")
 
 
 # --- gradebook write-back --------------------------------------------------------------------

@@ -12,7 +12,7 @@ TERMS = {
         "not_yet": _l("Not yet"), "not-yet": _l("Not yet"), "suspended": _l("Suspended"), "revoked": _l("Revoked"),
         "expired": _l("Expired"), "pending": _l("Pending"), "done": _l("Done"), "dead": _l("Dead letter"),
         "failed": _l("Failed"), "valid": _l("Valid"), "invalid": _l("Not valid"), "ok": _l("OK"),
-        "warning": _l("Warning"),
+        "warning": _l("Warning"), "not_earned": _l("Not earned"),
     },
     "progress": {
         "completed": _l("completed"), "in_progress": _l("in progress"), "not_completed": _l("not completed"),
@@ -29,6 +29,11 @@ TERMS = {
         "lineitem": _l("grade column"), "line_item": _l("grade column"), "file": _l("file"), "url": _l("link"),
         "external_tool": _l("external tool"), "forum": _l("forum"), "lesson": _l("lesson"), "scorm": _l("SCORM package"),
         "h5p": _l("H5P activity"), "h5pactivity": _l("H5P activity"), "wiki": _l("wiki"), "resource": _l("file"),
+    },
+    "achievement_type": {  # Open Badges 3.0 achievementType values the tool issues
+        "Badge": _l("Badge"), "MicroCredential": _l("Micro-credential"), "Certificate": _l("Certificate"),
+        "CertificateOfCompletion": _l("Certificate of completion"), "Competency": _l("Competency"),
+        "LearningProgram": _l("Learning program"), "Achievement": _l("Achievement"), "Course": _l("Course"),
     },
     "awarded_by": {
         "rule": _l("the badge's rule"), "instructor": _l("an instructor"), "system": _l("the tool"),
@@ -96,6 +101,7 @@ TERMS = {
         "deliveries failing (retrying)": _l("Deliveries failing (retrying)"),
         "deliveries overdue by 15 minutes": _l("Deliveries overdue by 15 minutes"),
         "gradebook scores accepted but not shown": _l("Gradebook scores accepted but not shown"),
+        "e-mail notifications": _l("E-mail notifications"),
     },
     "registered_via": {"manual": _l("by hand"), "dynamic": _l("dynamic registration"), "cli": _l("command line"),
                        "demo": _l("the demo")},

@@ -28,10 +28,12 @@ from ..criteria.programs import learner_programs
 from ..criteria.evaluate import Decision, evaluate
 from ..criteria.rules import references
 from ..criteria.snapshots import load_snapshot, load_structure
+from ..deliveries import notify
+from ..deliveries.mail import mail_enabled
 from ..deliveries.outbox import latest_credential
 from ..errors import BadgerError, NotFound
 from ..hostapi import services as hostapi
-from ..models import Achievement, AchievementVersion, Award, Credential, Enrollment
+from ..models import Achievement, AchievementVersion, Award, Credential, Enrollment, Person
 from ..models.achievement import STATE_ACTIVE
 from ..models.award import AWARD_ACTIVE, AWARD_SUSPENDED
 from ..privacy import PUBLIC_DISPLAY_CHOICES, set_public_display
@@ -162,7 +164,9 @@ def my_badges():
     scope = current_scope()
     session = db()
     course = queries.get_course(session, scope)
-    return render_template("learner/badges.html", course=course, items=_badges(session, scope))
+    return render_template("learner/badges.html", course=course, items=_badges(session, scope),
+                           me=session.get(Person, scope.person_id), saved=request.args.get("saved"),
+                           mail_on=mail_enabled(current_app.extensions["lti_badger"].settings))
 
 
 def linkedin_url(*, name: str, organization: str, issued: datetime, cert_url: str | None, cert_id: str,
@@ -276,6 +280,15 @@ def privacy():
     if back:
         return go("learner.badge", achievement_id=back, saved="privacy")
     return go("learner.my_badges")
+
+
+@bp.post("/notifications")
+@require_scope()
+def notifications():
+    """The learner's choice: an e-mail when they earn a badge (or it changes)."""
+    scope = current_scope()
+    notify.set_badge_emails(db(), scope.person_id, notify.parse_switch(request.form.get("badge_emails"), "badge_emails"))
+    return go("learner.my_badges", saved="notifications")
 
 
 # --- "All my badges": every course of the registration (Canvas user/global navigation) -----------

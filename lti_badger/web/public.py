@@ -9,7 +9,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from sqlalchemy import select
 
 from ..credentials import baking
@@ -25,7 +25,9 @@ from ..credentials.services import (
 )
 from ..credentials.status import etag_of, get_status_list, status_list_credential, status_of
 from ..credentials.verify import Verification
-from ..errors import BadInput, NotFound, PayloadTooLarge
+from ..deliveries import notify
+from ..deliveries.mail import language, read_unsubscribe_token
+from ..errors import N_, BadInput, NotFound, PayloadTooLarge
 from ..models import Achievement, AchievementVersion, Award, Enrollment, Person
 from ..privacy import display_name
 from .db import db
@@ -69,6 +71,32 @@ def _wants_machine() -> str | None:
         if accept[media] > best_q:
             best, best_q = media, accept[media]
     return best
+
+
+# --- unsubscribe (the link in every e-mail) ---------------------------------------------------
+
+def _unsubscriber(token: str) -> tuple[Person, str]:
+    """The person and topic a signed unsubscribe token names; the page speaks their language."""
+    person_id, topic = read_unsubscribe_token(_services().settings, token)
+    person = db().get(Person, person_id)
+    if person is None:
+        raise NotFound(N_("this unsubscribe link is for a person who is no longer known here"))
+    g.locale = language(person.locale)
+    return person, topic
+
+
+@bp.get("/unsubscribe/<token>")
+def unsubscribe_page(token: str):
+    """A button, not an action: mail scanners open links; one-click mail clients POST (RFC 8058)."""
+    person, topic = _unsubscriber(token)
+    return render_template("public/unsubscribe.html", person=person, topic=topic, done=False)
+
+
+@bp.post("/unsubscribe/<token>")
+def unsubscribe(token: str):
+    person, topic = _unsubscriber(token)
+    notify.unsubscribe(db(), person.id, topic)
+    return render_template("public/unsubscribe.html", person=person, topic=topic, done=True)
 
 
 # --- DID document ----------------------------------------------------------------------------

@@ -197,12 +197,16 @@ TENANT_MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/course/badges/<int:achievement_id>/mapping"): course_object(achievement_id="{template_badge_id}"),
     ("POST", "/course/badges/<int:achievement_id>/mapping"): course_object(achievement_id="{template_badge_id}"),
     ("POST", "/course/badges/<int:achievement_id>/fields.json"): course_object(),
+    ("POST", "/course/digest"): course_page(),  # no choice in the form: a refusal for anyone launched
+    ("GET", "/unsubscribe/<token>"): same(400, token="not-a-signed-token"),
+    ("POST", "/unsubscribe/<token>"): same(400, token="not-a-signed-token"),
 
     ("GET", "/me/"): learner_page(learner=303),  # on to the badge list
     ("GET", "/me/badges"): learner_page(),
     ("GET", "/me/badges/<int:achievement_id>"): learner_object(),
     ("POST", "/me/badges/<int:achievement_id>/wallet"): learner_object(),
     ("POST", "/me/privacy"): learner_page(learner=400),  # the form chose no display: a refusal, nothing else
+    ("POST", "/me/notifications"): learner_page(learner=400),  # the form chose nothing: a refusal
     ("GET", "/me/backpack"): learner_page(),
     ("POST", "/me/backpack"): learner_page(),
     ("POST", "/me/backpack/<int:app_password_id>/revoke"): learner_object(learner=303),

@@ -15,6 +15,7 @@ from lti_badger.db import make_sessionmaker
 from lti_badger.keys import KIND_ISSUER, KIND_LTI, FileKeyStore
 from lti_badger.settings import load_settings
 from tests.conftest import LOOPBACK, wipe
+from tests.smtp_sink import SmtpSink
 
 
 @pytest.fixture
@@ -84,3 +85,12 @@ def receiver():
     r = Receiver()
     yield r
     r.stop()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on loopback that keeps what it accepts."""
+    server = SmtpSink()
+    yield server
+    server.shutdown()
+    server.server_close()

@@ -189,7 +189,7 @@ def test_a_batch_is_recorded_in_one_transaction(sessions, worker_settings, keys,
             services.award_from_rule(s, w.achievement, w.version, person_id, {"met": True}, datetime.now(timezone.utc))
     receiver.script.extend([(200, {}, "ok"), (422, {}, "unknown learner"), (503, {}, "busy")])
     worker = _worker(sessions, worker_settings, keys, batch_size=10, backoff_base=60,
-                     expiry_every=float("inf"), launch_sync_every=float("inf"))
+                     expiry_every=float("inf"), launch_sync_every=float("inf"), digest_every=float("inf"))
     commits = []
     engine = sessions.kw["bind"]
     listener = lambda conn: commits.append(1)  # noqa: E731

@@ -39,6 +39,7 @@ NOT_JSON = {
     "admin_policy.templates_page", "admin_policy.new_template", "admin_policy.template", "admin_policy.edit_template",
     "admin_policy.policy", "admin_policy.add_group_default", "admin_policy.remove_group_default",
     "admin_policy.approvals", "admin_policy.decide", "admin_policy.withdraw_template", "course_templates.attach", "course_templates.mapping",
+    "learner.notifications", "instructor.digest", "public.unsubscribe_page", "public.unsubscribe",
 }
 
 

@@ -104,8 +104,8 @@ def test_design_criteria_preview_activate_and_manual_actions(app, courses, as_pe
 
     exported = teacher.get("/course/earners.csv")
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True))))
-    assert rows[0][0] == "learner" and len(rows) == 1 + 3
-    assert {r[4] for r in rows[1:]} == {"active", "revoked", "not_earned"}
+    assert rows[0][0] == "Learner" and len(rows) == 1 + 3
+    assert {r[4] for r in rows[1:]} == {"Active", "Revoked", "Not earned"}
 
 
 

@@ -114,6 +114,9 @@ CSRF_EXEMPT = {
     ("POST", "/credentials/issue"): "VC-API issue: an operator's API token (Authorization: Bearer), stores nothing",
     ("POST", "/ims/ob/v3p0/oauth/token"): "OAuth 2.0 token endpoint: client authentication and PKCE code verifier",
     ("POST", "/ims/ob/v3p0/oauth/register"): "RFC 7591 client registration: JSON, creates an unprivileged client",
+    # RFC 8058 one-click unsubscribe: the mail client POSTs without any page; the signed token
+    # in the URL names the person and the one thing it turns off (never on).
+    ("POST", "/unsubscribe/<token>"): "one-click unsubscribe: a signed token that only turns e-mail off",
 }
 
 

@@ -8,7 +8,7 @@ from lti_badger.settings import load_settings
 @pytest.fixture
 def award_settings(tmp_path):
     return load_settings({"instance_path": str(tmp_path / "instance"), "base_url": "https://badges.test",
-                          "in_process_worker": False})
+                          "in_process_worker": False, "mail_backend": "file"})
 
 
 @pytest.fixture

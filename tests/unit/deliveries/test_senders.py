@@ -48,7 +48,7 @@ def test_email_text_has_badge_links_and_reason():
         "course": {"context_id": "c1", "title": "Intro"}, "reason": "duplicate", "verify_url": "https://b/credentials/1",
         "credential_json_url": "https://b/credentials/1.json"})
     msg = build_email(job, Settings(mail_from="badges@x.edu"))
-    body = msg.get_content()
+    body = msg.get_body(("plain",)).get_content()
     assert msg["To"] == "g@x.edu" and msg["Subject"] == "Your badge Python was revoked"
     assert "Reason: duplicate" in body and "https://b/credentials/1" in body and "Hello Grace" in body
 
@@ -59,4 +59,4 @@ def test_expiry_email_says_how_to_renew():
         "course": {"context_id": "c1", "title": "Intro"}, "reason": "validity period ended"})
     msg = build_email(job, Settings(mail_from="badges@x.edu"))
     assert msg["Subject"] == "Your badge Python has expired"
-    assert "has expired; meeting its criteria again renews it" in msg.get_content()
+    assert "has expired; meeting its criteria again renews it" in msg.get_body(("plain",)).get_content()
