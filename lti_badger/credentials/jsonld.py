@@ -410,6 +410,10 @@ def _compile(document: dict, leaves: list[str], classes: list[int], keep: frozen
     bad |= {i for i in range(len(leaves)) if i not in keep and i not in kinds}
     if bad - keep:
         return None, bad
+    if len(set(quads)) != len(quads):
+        # the same quad twice (two empty lists: `rdf:nil` twice): PyLD and jsonld.js both keep
+        # the duplicate line, which a template of distinct lines cannot; no template
+        return None, set()
 
     def brace(c: Any) -> str:
         return "{%d}" % c if type(c) is int else c.replace("{", "{{").replace("}", "}}")
@@ -456,6 +460,9 @@ def _template_for(document: dict, walked: tuple[tuple, list[str]] | None = None
             if template is not None:
                 shape.structural = tuple(sorted(keep))
                 shape.templates[tuple(leaves[i] for i in shape.structural)] = template
+                break
+            if not bad:
+                shape.usable = False
                 break
             keep = keep | bad
         else:
@@ -507,16 +514,17 @@ def canonicalize(document: dict[str, Any], *, walked: tuple[tuple, list[str]] | 
     if found is None:
         return _fallback(document)
     template, leaves = found
-    if "ltibmk" in "\x00".join(leaves):
+    joined = " ".join(leaves)  # a space neither forms a marker nor needs escaping
+    if "ltibmk" in joined:
         return _fallback(document)
     vals = [""] * template.size
-    search = _LIT_ESCAPE_RE.search
+    escape = escape_literal if _LIT_ESCAPE_RE.search(joined) else str
     for index, kind, suffix in template.slots:
         value = leaves[index]
         if kind == _IRI:
             vals[index] = "<" + value + ">"
         else:
-            vals[index] = '"' + (escape_literal(value) if search(value) else value) + '"' + suffix
+            vals[index] = '"' + escape(value) + '"' + suffix
     # rendered values hold no raw newline (literals are escaped, IRI leaves have none)
     lines = set(template.fixed)
     if template.slotted:
