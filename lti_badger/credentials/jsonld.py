@@ -201,7 +201,8 @@ def _context_keys() -> set[str]:
 def _iri_rules() -> tuple[re.Pattern[str], frozenset[str]]:
     keys = _context_keys()
     schemes = [s for s in _IRI_SCHEMES if s not in keys]
-    pattern = re.compile(r"^(?:%s):[^\x00-\x20<>\"{}|^`\\]*$" % "|".join(schemes))
+    # nothing a literal escapes (DEL included) either, so a leaf of either kind renders escaped as a literal
+    pattern = re.compile(r"^(?:%s):[^\x00-\x20\x7f<>\"{}|^`\\]*$" % "|".join(schemes))
     return pattern, frozenset(k for k in keys if pattern.match(k))
 
 
@@ -415,8 +416,16 @@ def _compile(document: dict, leaves: list[str], classes: list[int], keep: frozen
         # the duplicate line, which a template of distinct lines cannot; no template
         return None, set()
 
+    def escape_braces(text: str) -> str:
+        return text.replace("{", "{{").replace("}", "}}")
+
     def brace(c: Any) -> str:
-        return "{%d}" % c if type(c) is int else c.replace("{", "{{").replace("}", "}}")
+        """A component in the format string: a slot `{i}` inside its IRI brackets or literal
+        quotes and suffix, so a leaf (escaped as a literal if needed) fills it as it is."""
+        if type(c) is not int:
+            return escape_braces(c)
+        kind, suffix = kinds[c]
+        return "<{%d}>" % c if kind == _IRI else '"{%d}"' % c + escape_braces(suffix)
 
     def is_bnode(c: Any) -> bool:
         return type(c) is str and c[:2] == "_:"
@@ -517,19 +526,17 @@ def canonicalize(document: dict[str, Any], *, walked: tuple[tuple, list[str]] | 
     joined = " ".join(leaves)  # a space neither forms a marker nor needs escaping
     if "ltibmk" in joined:
         return _fallback(document)
-    vals = [""] * template.size
-    escape = escape_literal if _LIT_ESCAPE_RE.search(joined) else str
-    for index, kind, suffix in template.slots:
-        value = leaves[index]
-        if kind == _IRI:
-            vals[index] = "<" + value + ">"
-        else:
-            vals[index] = '"' + escape(value) + '"' + suffix
-    # rendered values hold no raw newline (literals are escaped, IRI leaves have none)
+    if _LIT_ESCAPE_RE.search(joined):
+        # escaping as a literal leaves an IRI leaf unchanged: those hold no such character
+        leaves = [escape_literal(value) for value in leaves]
+    # rendered values hold no raw NUL (literals are escaped, IRI leaves have none)
     lines = set(template.fixed)
     if template.slotted:
-        lines.update(template.slotted.format(*vals).split("\x00"))
+        lines.update(template.slotted.format(*leaves).split("\x00"))
     if template.bnode_quads:
+        vals = [""] * template.size
+        for index, kind, suffix in template.slots:
+            vals[index] = "<" + leaves[index] + ">" if kind == _IRI else '"' + leaves[index] + '"' + suffix
         quads = list(dict.fromkeys([
             tuple([vals[c] if type(c) is int else c for c in quad]) for quad in template.bnode_quads
         ]))

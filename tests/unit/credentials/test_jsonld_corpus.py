@@ -146,3 +146,20 @@ def test_a_quad_twice_is_kept_twice_as_pyld_and_jsonld_js_do():
     expected = canonicalize_reference(document)
     assert expected.count("<http://www.w3.org/1999/02/22-rdf-syntax-ns#nil> .\n") == 2
     assert canonicalize(document) == expected
+
+
+# (IRI, as jsonld.js writes it in canonical N-Quads; run in tests/interop on 2026-12-07): it
+# escapes what N-Quads forbids in an IRI and keeps DEL; PyLD 3 writes all four raw
+JSONLD_JS_IRIS = [("https://x.example/{brace}", "https://x.example/\\u007Bbrace\\u007D"),
+                  ('urn:x:"q"', "urn:x:\\u0022q\\u0022"), ("urn:x:a\\b", "urn:x:a\\u005Cb"),
+                  ("https://x.example/a\x7f", "https://x.example/a\x7f")]
+
+
+@pytest.mark.parametrize("value,written", JSONLD_JS_IRIS)
+def test_iri_leaves_are_written_as_jsonld_js_writes_them(value, written):
+    document = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:x:1",
+                "type": ["VerifiableCredential"], "credentialSubject": {"id": value}}
+    assert canonicalize(document) == (
+        "<urn:x:1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://www.w3.org/2018/credentials#"
+        "VerifiableCredential> .\n"
+        f"<urn:x:1> <https://www.w3.org/2018/credentials#credentialSubject> <{written}> .\n")
