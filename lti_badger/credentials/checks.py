@@ -23,8 +23,8 @@ from typing import Any
 
 from ..errors import BadInput
 from . import jcs
-from .eddsa import hash_data, proofs_of
-from .jsonld import ContextNotAvailable, canonicalize, safe_mode_problems, shipped_name
+from .eddsa import hash_data, proofs_of, unsecured
+from .jsonld import ContextNotAvailable, Walk, canonicalize, safe_mode_problems, shipped_name
 from .keyresolve import DocumentSource, KeyProblem, PublicKey, did_web_url, resolve
 from .multibase import decode_base58btc
 from .schema import endorsement_schema_errors, schema_errors
@@ -300,7 +300,8 @@ def structure_problem(document: dict[str, Any]) -> str | None:
     return None
 
 
-def check_format(document: dict[str, Any], result: Verification, *, rdf_signed: bool = True) -> str | None:
+def check_format(document: dict[str, Any], result: Verification, *, rdf_signed: bool = True,
+                 walk: Walk | None = None) -> str | None:
     """The data model ("1.1" or "2.0"), or None when the document is not a credential we can read.
     Terms its contexts leave undefined fail a Data Integrity credential (canonicalisation drops
     them, so its signature does not cover them) and are only a warning under a JOSE signature,
@@ -342,7 +343,7 @@ def check_format(document: dict[str, Any], result: Verification, *, rdf_signed: 
     else:
         result.kind = f"verifiable credential (VC {model})"
     try:
-        problems = safe_mode_problems(document)
+        problems = safe_mode_problems(document, walked=walk.key() if walk is not None else None)
     except BadInput as e:  # e.g. an id that is a list: JSON-LD cannot read it at all
         reason = e.message.split("\n", 1)[0].removeprefix("document is not valid JSON-LD: ")
         result.add("format", FAILED, "it is not valid JSON-LD: " + reason)
@@ -405,7 +406,7 @@ def identity_check(key: PublicKey, issuer: str | None) -> tuple[str, str]:
 
 
 def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: str | None, source: DocumentSource,
-                     now: datetime) -> _ProofOutcome:
+                     now: datetime, walk: Walk | None = None) -> _ProofOutcome:
     suite = (proof.get("type"), proof.get("cryptosuite") if proof.get("type") == "DataIntegrityProof" else None)
     canon = _SUITES.get(suite) if all(isinstance(part, (str, type(None))) for part in suite) else None
     if canon is None:
@@ -433,7 +434,9 @@ def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: st
     except BadInput:
         return _ProofOutcome((FAILED, "the proof's signature value is not valid base58"), key_check, identity)
     try:
-        messages = [hash_data(document, proof, canon)]
+        canonical = (canonicalize(unsecured(document), walked=walk.without("proof"))
+                     if walk is not None and canon is canonicalize else None)
+        messages = [hash_data(document, proof, canon, canonical_document=canonical)]
         if canon is jcs.canonicalize and "@context" not in proof:
             messages.append(_jcs_hash_without_context(document, proof))
     except ContextNotAvailable as e:
@@ -454,8 +457,10 @@ def _worst(outcomes: list[tuple[str, str]]) -> tuple[str, str]:
     return PASSED, "; ".join(dict.fromkeys(reason for _s, reason in outcomes))
 
 
-def check_proofs(document: dict[str, Any], source: DocumentSource, now: datetime, result: Verification) -> None:
-    """Every proof must hold (a proof set); adds the proof, issuer key and identity checks."""
+def check_proofs(document: dict[str, Any], source: DocumentSource, now: datetime, result: Verification, *,
+                 walk: Walk | None = None) -> None:
+    """Every proof must hold (a proof set); adds the proof, issuer key and identity checks.
+    `walk`: the document's shape walk, when the caller made one for safe mode."""
     issuer = issuer_id(document)
     try:
         proofs = proofs_of(document)
@@ -465,7 +470,7 @@ def check_proofs(document: dict[str, Any], source: DocumentSource, now: datetime
     if not proofs:
         result.add("proof", FAILED, "the credential carries no proof: it is not signed")
         return
-    outcomes = [_check_one_proof(document, proof, issuer, source, now) for proof in proofs]
+    outcomes = [_check_one_proof(document, proof, issuer, source, now, walk) for proof in proofs]
     result.add("proof", *_worst([o.proof for o in outcomes]))
     keys = [o.key for o in outcomes if o.key]
     identities = [o.identity for o in outcomes if o.identity]
@@ -646,10 +651,11 @@ def check_schema(document: dict[str, Any], result: Verification) -> None:
 def verify_data_integrity(document: dict[str, Any], source: DocumentSource, now: datetime,
                           result: Verification) -> None:
     describe(document, result)
-    model = check_format(document, result)
+    walk = Walk(document)  # one walk of the credential serves safe mode and its canonical form
+    model = check_format(document, result, walk=walk)
     if model is None:
         return
-    check_proofs(document, source, now, result)
+    check_proofs(document, source, now, result, walk=walk)
     verify_claims(document, model, source, now, result)
 
 

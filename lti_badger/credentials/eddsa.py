@@ -58,9 +58,13 @@ def proof_config(document: dict[str, Any], proof: dict[str, Any]) -> dict[str, A
     return config
 
 
-def hash_data(document: dict[str, Any], proof: dict[str, Any], canon: Canonicalizer = canonicalize) -> bytes:
+def hash_data(document: dict[str, Any], proof: dict[str, Any], canon: Canonicalizer = canonicalize, *,
+              canonical_document: str | None = None) -> bytes:
+    """`canonical_document`: the unsecured document already canonicalised by `canon`."""
     config_hash = hashlib.sha256(canon(proof_config(document, proof)).encode()).digest()
-    document_hash = hashlib.sha256(canon(unsecured(document)).encode()).digest()
+    if canonical_document is None:
+        canonical_document = canon(unsecured(document))
+    document_hash = hashlib.sha256(canonical_document.encode()).digest()
     return config_hash + document_hash
 
 

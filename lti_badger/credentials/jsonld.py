@@ -201,7 +201,8 @@ def _context_keys() -> set[str]:
 def _iri_rules() -> tuple[re.Pattern[str], frozenset[str]]:
     keys = _context_keys()
     schemes = [s for s in _IRI_SCHEMES if s not in keys]
-    pattern = re.compile(r"^(?:%s):[^\x00-\x20<>\"{}|^`\\]*$" % "|".join(schemes))
+    # nothing a literal escapes (DEL included) either, so a leaf of either kind renders escaped as a literal
+    pattern = re.compile(r"^(?:%s):[^\x00-\x20\x7f<>\"{}|^`\\]*$" % "|".join(schemes))
     return pattern, frozenset(k for k in keys if pattern.match(k))
 
 
@@ -211,13 +212,13 @@ _OPEN_D, _CLOSE_D, _OPEN_L, _CLOSE_L, _STRUCT, _JSON, _VALUE, _IRI, _TEXT = rang
 
 
 class _Template:
-    """The RDF quads of one shape: lines without blank nodes or slots, format strings for
-    lines with slots (`{i}` = leaf i), and quads with blank nodes whose components are
-    strings or int slots."""
+    """The RDF quads of one shape: lines without blank nodes or slots, one format string for
+    the lines with slots (`{i}` = leaf i, lines joined by NUL), and quads with blank nodes
+    (when there are several) whose components are strings or int slots."""
 
     __slots__ = ("fixed", "slotted", "bnode_quads", "slots", "size")
 
-    def __init__(self, fixed: list[str], slotted: list[str], bnode_quads: list[tuple],
+    def __init__(self, fixed: list[str], slotted: str, bnode_quads: list[tuple],
                  slots: list[tuple[int, int, str]], size: int) -> None:
         self.fixed = fixed
         self.slotted = slotted
@@ -241,8 +242,30 @@ def _frozen(value: Any) -> Any:
     return json.dumps(value, sort_keys=True)
 
 
-def _shape_of(document: dict) -> tuple[tuple, list[str]]:
-    """(shape key, string leaves in document order)."""
+class Walk:
+    """One walk of a document: its shape key, its string leaves in document order, and where
+    each top-level member's tokens and leaves lie, so the same walk also gives the shape of
+    the document without a member (the unsecured document is the credential without
+    `proof`). Verification walks a credential once for safe mode and for its canonical form."""
+
+    __slots__ = ("shape", "leaves", "spans")
+
+    def __init__(self, document: dict) -> None:
+        self.shape, self.leaves, self.spans = _walk(document)
+
+    def key(self) -> tuple[tuple, list[str]]:
+        return tuple(self.shape), self.leaves
+
+    def without(self, member: str) -> tuple[tuple, list[str]]:
+        """(shape key, leaves) of the document with top-level `member` removed."""
+        span = self.spans.get(member)
+        if span is None:
+            return self.key()
+        t0, t1, l0, l1 = span
+        return tuple(self.shape[:t0] + self.shape[t1:]), self.leaves[:l0] + self.leaves[l1:]
+
+
+def _walk(document: dict) -> tuple[list, list[str], dict[str, tuple[int, int, int, int]]]:
     iri_re, iri_terms = _iri_rules()
     match = iri_re.match
     structural = _STRUCTURAL_KEYS
@@ -251,16 +274,11 @@ def _shape_of(document: dict) -> tuple[tuple, list[str]]:
     add = shape.append
     leaf = leaves.append
 
-    def string(v: str) -> None:
-        if match(v) and v not in iri_terms:
-            add(_IRI)
-        else:
-            add(_TEXT)
-        leaf(v)
-
-    def walk_dict(node: dict) -> None:
+    def walk_dict(node: dict, spans: dict | None = None) -> None:
         add(_OPEN_D)
         for k, v in node.items():
+            if spans is not None:
+                t0, l0 = len(shape), len(leaves)
             add(k)
             t = type(v)
             if t is str:
@@ -268,7 +286,8 @@ def _shape_of(document: dict) -> tuple[tuple, list[str]]:
                     add(_STRUCT)
                     add(v)
                 else:
-                    string(v)
+                    add(_IRI if match(v) and v not in iri_terms else _TEXT)
+                    leaf(v)
             elif k in structural:
                 add(_JSON)
                 add(_frozen(v))
@@ -279,6 +298,8 @@ def _shape_of(document: dict) -> tuple[tuple, list[str]]:
             else:
                 add(_VALUE)
                 add(repr(v))
+            if spans is not None:
+                spans[k] = (t0, len(shape), l0, len(leaves))
         add(_CLOSE_D)
 
     def walk_list(node: list) -> None:
@@ -286,7 +307,8 @@ def _shape_of(document: dict) -> tuple[tuple, list[str]]:
         for v in node:
             t = type(v)
             if t is str:
-                string(v)
+                add(_IRI if match(v) and v not in iri_terms else _TEXT)
+                leaf(v)
             elif t is dict:
                 walk_dict(v)
             elif t is list:
@@ -296,8 +318,14 @@ def _shape_of(document: dict) -> tuple[tuple, list[str]]:
                 add(repr(v))
         add(_CLOSE_L)
 
-    walk_dict(document)
-    return tuple(shape), leaves
+    spans: dict[str, tuple[int, int, int, int]] = {}
+    walk_dict(document, spans)
+    return shape, leaves, spans
+
+
+def _shape_of(document: dict) -> tuple[tuple, list[str]]:
+    """(shape key, string leaves in document order)."""
+    return Walk(document).key()
 
 
 def _marker(index: int, cls: int) -> str:
@@ -383,21 +411,41 @@ def _compile(document: dict, leaves: list[str], classes: list[int], keep: frozen
     bad |= {i for i in range(len(leaves)) if i not in keep and i not in kinds}
     if bad - keep:
         return None, bad
+    if len(set(quads)) != len(quads):
+        # the same quad twice (two empty lists: `rdf:nil` twice): PyLD and jsonld.js both keep
+        # the duplicate line, which a template of distinct lines cannot; no template
+        return None, set()
+
+    def escape_braces(text: str) -> str:
+        return text.replace("{", "{{").replace("}", "}}")
 
     def brace(c: Any) -> str:
-        return "{%d}" % c if type(c) is int else c.replace("{", "{{").replace("}", "}}")
+        """A component in the format string: a slot `{i}` inside its IRI brackets or literal
+        quotes and suffix, so a leaf (escaped as a literal if needed) fills it as it is."""
+        if type(c) is not int:
+            return escape_braces(c)
+        kind, suffix = kinds[c]
+        return "<{%d}>" % c if kind == _IRI else '"{%d}"' % c + escape_braces(suffix)
 
+    def is_bnode(c: Any) -> bool:
+        return type(c) is str and c[:2] == "_:"
+
+    bnodes = {c for quad in quads for c in (quad[0], quad[2], quad[3]) if is_bnode(c)}
+    if len(bnodes) == 1:
+        # one blank node: RDFC-1.0 labels it c14n0 whatever its hash
+        quads = [tuple("_:c14n0" if is_bnode(c) else c for c in quad) for quad in quads]
     fixed, slotted, bnode_quads = [], [], []
     for quad in quads:
         s, p, o, g = quad
-        if any(type(c) is str and c[:2] == "_:" for c in (s, o, g)):
+        if len(bnodes) > 1 and any(is_bnode(c) for c in (s, o, g)):
             bnode_quads.append(quad)
         elif any(type(c) is int for c in quad):
             slotted.append(f"{brace(s)} {brace(p)} {brace(o)}{' ' + brace(g) if g != '' else ''} .\n")
         else:
             fixed.append(f"{s} {p} {o}{' ' + g if g else ''} .\n")
     slots = [(i, kind, suffix) for i, (kind, suffix) in sorted(kinds.items())]
-    return _Template(fixed, slotted, bnode_quads, slots, len(leaves)), set()
+    # one format string for all slotted lines; NUL never occurs raw in a rendered line
+    return _Template(fixed, "\x00".join(slotted), bnode_quads, slots, len(leaves)), set()
 
 
 # How often `canonicalize` had to use the reference path (read by tests and the benchmark).
@@ -408,8 +456,9 @@ _shapes_lock = threading.Lock()
 MAX_SHAPES = 512
 
 
-def _template_for(document: dict) -> tuple[_Template, list[str]] | None:
-    shape_key, leaves = _shape_of(document)
+def _template_for(document: dict, walked: tuple[tuple, list[str]] | None = None
+                  ) -> tuple[_Template, list[str]] | None:
+    shape_key, leaves = walked if walked is not None else _shape_of(document)
     shape = _shapes.get(shape_key)
     if shape is None:
         shape = _Shape()
@@ -420,6 +469,9 @@ def _template_for(document: dict) -> tuple[_Template, list[str]] | None:
             if template is not None:
                 shape.structural = tuple(sorted(keep))
                 shape.templates[tuple(leaves[i] for i in shape.structural)] = template
+                break
+            if not bad:
+                shape.usable = False
                 break
             keep = keep | bad
         else:
@@ -462,43 +514,35 @@ def _fallback(document: dict[str, Any]) -> str:
     return canonicalize_reference(document)
 
 
-def canonicalize(document: dict[str, Any]) -> str:
-    """RDFC-1.0 canonical N-Quads of `document` (fast path; see the module docstring)."""
+def canonicalize(document: dict[str, Any], *, walked: tuple[tuple, list[str]] | None = None) -> str:
+    """RDFC-1.0 canonical N-Quads of `document` (fast path; see the module docstring).
+    `walked`: the document's (shape key, leaves) when the caller has them (`Walk.without`)."""
     if type(document) is not dict:
         return _fallback(document)
-    found = _template_for(document)
+    found = _template_for(document, walked)
     if found is None:
         return _fallback(document)
     template, leaves = found
-    if any("ltibmk" in value for value in leaves):
+    joined = " ".join(leaves)  # a space neither forms a marker nor needs escaping
+    if "ltibmk" in joined:
         return _fallback(document)
-    vals = [""] * template.size
-    search = _LIT_ESCAPE_RE.search
-    for index, kind, suffix in template.slots:
-        value = leaves[index]
-        if kind == _IRI:
-            vals[index] = "<" + value + ">"
-        else:
-            vals[index] = '"' + (escape_literal(value) if search(value) else value) + '"' + suffix
+    if _LIT_ESCAPE_RE.search(joined):
+        # escaping as a literal leaves an IRI leaf unchanged: those hold no such character
+        leaves = [escape_literal(value) for value in leaves]
+    # rendered values hold no raw NUL (literals are escaped, IRI leaves have none)
     lines = set(template.fixed)
-    lines.update([fmt.format(*vals) for fmt in template.slotted])
-    quads = list(dict.fromkeys([
-        tuple([vals[c] if type(c) is int else c for c in quad]) for quad in template.bnode_quads
-    ]))
-    if quads:
-        by_node: dict[str, list[tuple]] = {}
-        for quad in quads:
-            s, _p, o, g = quad
-            if s[:2] == "_:":
-                by_node.setdefault(s, []).append(quad)
-            if o[:2] == "_:" and o != s:
-                by_node.setdefault(o, []).append(quad)
-            if g[:2] == "_:" and g != s and g != o:
-                by_node.setdefault(g, []).append(quad)
-        hashes = {node: _hash_first_degree(node, qs) for node, qs in by_node.items()}
-        if len(set(hashes.values())) != len(hashes):
+    if template.slotted:
+        lines.update(template.slotted.format(*leaves).split("\x00"))
+    if template.bnode_quads:
+        vals = [""] * template.size
+        for index, kind, suffix in template.slots:
+            vals[index] = "<" + leaves[index] + ">" if kind == _IRI else '"' + leaves[index] + '"' + suffix
+        quads = list(dict.fromkeys([
+            tuple([vals[c] if type(c) is int else c for c in quad]) for quad in template.bnode_quads
+        ]))
+        labels = _canonical_labels(quads)
+        if labels is None:
             return _fallback(document)
-        labels = {node: f"_:c14n{i}" for i, node in enumerate(sorted(hashes, key=hashes.__getitem__))}
         for s, p, o, g in quads:
             if s[:2] == "_:":
                 s = labels[s]
@@ -511,6 +555,24 @@ def canonicalize(document: dict[str, Any]) -> str:
             else:
                 lines.add(f"{s} {p} {o} .\n")
     return "".join(sorted(lines))
+
+
+def _canonical_labels(quads: list[tuple]) -> dict[str, str] | None:
+    """Canonical labels from the first-degree hashes, or None when two blank nodes share one
+    (then only the N-degree algorithm can tell them apart)."""
+    by_node: dict[str, list[tuple]] = {}
+    for quad in quads:
+        s, _p, o, g = quad
+        if s[:2] == "_:":
+            by_node.setdefault(s, []).append(quad)
+        if o[:2] == "_:" and o != s:
+            by_node.setdefault(o, []).append(quad)
+        if g[:2] == "_:" and g != s and g != o:
+            by_node.setdefault(g, []).append(quad)
+    hashes = {node: _hash_first_degree(node, qs) for node, qs in by_node.items()}
+    if len(set(hashes.values())) != len(hashes):
+        return None
+    return {node: f"_:c14n{i}" for i, node in enumerate(sorted(hashes, key=hashes.__getitem__))}
 
 
 # --- safe mode ------------------------------------------------------------------------------
@@ -555,14 +617,14 @@ def _relative_types(expanded: Any, found: set[str]) -> None:
             _relative_types(v, found)
 
 
-def safe_mode_problems(document: dict[str, Any]) -> list[str]:
+def safe_mode_problems(document: dict[str, Any], *, walked: tuple[tuple, list[str]] | None = None) -> list[str]:
     """What JSON-LD "safe mode" (as jsonld.js and the Digital Bazaar cryptosuites apply it)
     refuses: properties no context defines, which canonicalisation silently drops so a
     signature would not cover them, and types that stay relative IRIs. Both depend only on
     a document's shape (keys, types, contexts), so the answer is cached per shape."""
     if type(document) is not dict:
         return []
-    shape_key, leaves = _shape_of(document)
+    shape_key, leaves = walked if walked is not None else _shape_of(document)
     known = _safe_results.get(shape_key)
     if known is None:
         classes = [t for t in shape_key if type(t) is int and (t == _IRI or t == _TEXT)]

@@ -21,8 +21,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
-from nacl.signing import VerifyKey
 
 from ..errors import BadInput
 from .multibase import decode_base58btc, b58decode
@@ -61,7 +61,10 @@ class PublicKey:
         """A raw signature check; `alg` is the JOSE name (EdDSA, ES256, RS256)."""
         try:
             if alg == "EdDSA" and self.ed25519 is not None:
-                VerifyKey(self.ed25519).verify(message, signature)
+                # libsodium directly (VerifyKey does the same after its own checks, made here)
+                if len(signature) != 64 or len(self.ed25519) != 32:
+                    return False
+                crypto_sign_open(signature + message, self.ed25519)
                 return True
             if alg == "ES256" and isinstance(self.other, ec.EllipticCurvePublicKey) and len(signature) == 64:
                 der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
