@@ -71,7 +71,7 @@ def test_learner_completing_three_courses_gets_the_program_at_once(app, three):
         assert w[teacher].post("/course/awards", {"person_id": w["learner"].id, "achievement_id": w["badges"][badge],
                                                   "reason": "oral exam"}).status_code == 303
     me = w["me"].get("/me/all").get_data(as_text=True)
-    assert "2 of 3 course badges earned." in me and "Badge C in Course C" in me
+    assert "2 of 3 pieces done." in me and "Badge C in Course C" in me
     page = w["admin"].get(f"/admin/programs/{program_id}").get_data(as_text=True)
     assert f"One course badge away: {w['learner'].name}" in page and "Meet it now: —" in page
     sessions = app.extensions["lti_badger"].sessions
@@ -162,11 +162,25 @@ def test_bad_program_input_is_refused_and_changes_nothing(app, three, form, reas
     assert (_count(app, Achievement), _count(app, AchievementVersion)) == before
 
 
-def test_a_program_cannot_require_a_program(app, three):
+def test_a_program_id_is_no_course_badge_and_a_cycle_is_refused(app, three):
     first = _create(app, three)
     before = _count(app, AchievementVersion)
     response = three["admin"].post("/admin/programs", _form([three["badges"][0], first]))
-    assert response.status_code == 400 and "cannot require another program" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "not a badge of a course of this registration" in response.get_data(
+        as_text=True)
+    second = three["admin"].post("/admin/programs", {**_form([three["badges"][0]]), "name": "Second",
+                                                     "program": str(first)})
+    assert second.status_code == 303
+    second_id = int(second.headers["Location"].split("/admin/programs/")[1].split("?")[0])
+    before = _count(app, AchievementVersion)
+    # first -> second -> first: refused with the chain, nothing written
+    response = three["admin"].post(f"/admin/programs/{first}/edit", {**_form(three["badges"]),
+                                                                      "program": str(second_id)})
+    assert response.status_code == 400
+    assert "cycle through program prerequisites: Data Science Program → Second → Data Science Program" in \
+        response.get_data(as_text=True)
+    response = three["admin"].post(f"/admin/programs/{first}/edit", {**_form(three["badges"]), "program": str(first)})
+    assert response.status_code == 400 and "cannot require itself" in response.get_data(as_text=True)
     assert _count(app, AchievementVersion) == before
 
 
