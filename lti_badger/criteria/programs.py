@@ -82,9 +82,11 @@ class Requirement:
     def describe(self) -> str:
         """Plain English for evidence (the pages translate by kind)."""
         where = f" in {self.course}" if self.course else ""
-        return {KIND_GRADE: f"final grade of at least {self.min_percent:g} %{where}",
-                KIND_COMPLETION: f"completion of {self.course}",
-                KIND_ACTIVITY: f"{self.name or 'course rule'}{where}"}.get(self.kind, f"{self.name}{where}")
+        if self.kind == KIND_GRADE:
+            return f"final grade of at least {self.min_percent:g} %{where}"
+        if self.kind == KIND_COMPLETION:
+            return f"completion of {self.course}"
+        return f"{self.name or 'course rule'}{where}"
 
 
 @dataclass(frozen=True)
