@@ -18,6 +18,7 @@ from ..awards import services as award_services
 from ..awards.audit import Actor, list_audit, name_rows, record
 from ..credentials import issuer_profiles
 from ..credentials.compose import compose_profile
+from ..credentials import microcredential as mc
 from ..credentials.microcredential import countries
 from ..credentials.services import IssuerProfile
 from ..criteria import programs
@@ -33,8 +34,10 @@ from ..progress import sources as progress_sources
 from ..settings import Settings
 from .auth import ROLE_ADMIN, current_scope, require_scope
 from .db import db, rollback_refusal
+from . import forms
 from .forms import read_upload
 from .i18n import select_locale
+from .instructor import _designer_values
 from .navigation import go
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -424,6 +427,9 @@ def audit():
 # --- Programs: badges of the registration earned through badges of its courses ------------------
 
 PROGRAM_TEXT_FIELDS = ("name", "description", "criteria_narrative", "achievement_type")
+EU_CHOICES = {"eqf": forms.EQF_LEVELS, "nqf": tuple(str(n) for n in mc.NQF_LEVELS), "assessments": mc.ASSESSMENT,
+              "participation": mc.PARTICIPATION, "supervision": mc.SUPERVISION,
+              "quality": tuple(mc.QUALITY_ASSURANCE), "stackability": mc.STACKABILITY}
 
 
 def _whole_number(name: str, label: str) -> int | None:
@@ -467,7 +473,7 @@ def _course_pieces() -> list[dict]:
     return pieces
 
 
-def _program_form() -> dict:
+def _program_form(previous: dict | None = None) -> dict:
     """The form as the data `criteria.programs` takes: designer fields and the rule builder
     (course badges ticked, course results, programs, how many of them, within how many days,
     in order)."""
@@ -487,6 +493,14 @@ def _program_form() -> dict:
     data = {f: request.form.get(f, "") for f in PROGRAM_TEXT_FIELDS}
     data["achievement_type"] = data["achievement_type"] or "LearningProgram"
     data["validity_days"] = _whole_number("validity_days", _("Valid for (days)"))
+    # Skills and EU elements, read as the course badge designer reads them (an edit keeps the
+    # details the form does not show).
+    details = forms.designer_data({**request.form.to_dict(), "name": data["name"] or "-"}, None, None,
+                                  previous)["details"]
+    details.pop("evidence")  # the form has no evidence choices: keep what was stored
+    if previous and "evidence" in previous:
+        details["evidence"] = previous["evidence"]
+    data["details"] = details
     data["rule"] = rule
     return data
 
@@ -513,14 +527,14 @@ def _programs_page(*, program=None, error=None, status=200):
               if b.isdigit()} if error else set()
     if program is not None and not error:
         version = program.current_version
-        v = {f: getattr(version, f) or "" for f in PROGRAM_TEXT_FIELDS}
+        v = {**_designer_values(version), **{f: getattr(version, f) or "" for f in PROGRAM_TEXT_FIELDS}}
         v.update(_rule_fields(version.rule), validity_days=version.validity_days or "")
         chosen = programs.required_awards(version.rule)
     return render_template("admin/programs.html", program=program, error=error, v=v, chosen=chosen,
                            flagged=programs.flagged_awards(session, program) if program is not None else [],
                            preview=programs.preview_program(session, program) if program is not None else None,
                            programs=programs.list_programs(session, scope.platform_id),
-                           courses=programs.known_courses(session, scope.platform_id),
+                           courses=programs.known_courses(session, scope.platform_id), eu=EU_CHOICES,
                            badges=programs.course_badges(session, scope.platform_id)), status
 
 
@@ -571,8 +585,8 @@ def edit_program(program_id: int):
     found = programs.get_program(session, scope.platform_id, program_id)
     before = found.current_version.rule
     try:
-        version = programs.update_program(session, scope.platform_id, program_id, _program_form(), scope.person_id,
-                                          _now())
+        version = programs.update_program(session, scope.platform_id, program_id,
+                                          _program_form(found.current_version.details), scope.person_id, _now())
     except BadgerError as err:
         rollback_refusal(err)
         return _programs_page(program=programs.get_program(db(), scope.platform_id, program_id), error=err,
