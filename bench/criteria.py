@@ -9,6 +9,7 @@ typical rules and for the worst case that reads every progress row of the course
     .venv/bin/python bench/criteria.py                 # every part present, SQLite (+ PostgreSQL if up)
     .venv/bin/python bench/criteria.py preview --sqlite-only
     .venv/bin/python bench/criteria.py preview --sqlite-only --cases 3,4   # only some rules (table order)
+    .venv/bin/python bench/criteria.py programs --sqlite-only   # programs: 10,000 learners x 20 x 10 courses
     LTI_BADGER_BENCH_PG=postgresql+psycopg://postgres@127.0.0.1/postgres .venv/bin/python bench/criteria.py preview
 
 `main()` runs every `bench_*` function defined in this module (the ingest part lives beside).
@@ -41,6 +42,7 @@ from lti_badger.models import (  # noqa: E402
 )
 
 from ingest import bench_ingest  # noqa: E402,F401 - the progress ingest part (bench/ingest.py), run by main()
+from program_eval import bench_programs  # noqa: E402,F401 - programs across courses (bench/program_eval.py)
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 LEARNERS, MODULES, PER_MODULE, BADGES = 10_000, 10, 10, 20

@@ -107,6 +107,10 @@ class ProgramProgress:
     def left(self) -> tuple[Requirement, ...]:
         return tuple(r for r in self.requirements if not r.done)
 
+    @property
+    def badges_only(self) -> bool:
+        return all(r.kind == KIND_BADGE for r in self.requirements)
+
 
 def is_program_rule(rule: Mapping[str, Any] | None) -> bool:
     return bool(rule) and rule.get("type") == PROGRAM_RULE
