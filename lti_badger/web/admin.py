@@ -495,8 +495,8 @@ def _program_form(previous: dict | None = None) -> dict:
     data["validity_days"] = _whole_number("validity_days", _("Valid for (days)"))
     # Skills and EU elements, read as the course badge designer reads them (an edit keeps the
     # details the form does not show).
-    details = forms.designer_data({**request.form.to_dict(), "name": data["name"] or "-"}, None, None,
-                                  previous)["details"]
+    form = {k: v for k, v in request.form.items() if k not in ("achievement_type", "validity_days")}
+    details = forms.designer_data({**form, "name": data["name"] or "-"}, None, None, previous)["details"]
     details.pop("evidence")  # the form has no evidence choices: keep what was stored
     if previous and "evidence" in previous:
         details["evidence"] = previous["evidence"]

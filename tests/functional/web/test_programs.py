@@ -213,7 +213,7 @@ def test_admin_builds_a_program_of_course_results_with_skills_and_eu_elements(ap
     22.5 %)."""
     w = three
     a, b = w["a"].course.id, w["b"].course.id
-    form = {"name": "Results Program", "badge": [str(w["badges"][2])], f"grade_{a}": "20", f"complete_{b}": "1",
+    form = {"name": "Results Program", "achievement_type": "LearningProgram", "badge": [str(w["badges"][2])], f"grade_{a}": "20", f"complete_{b}": "1",
             "eqf_level": "5", "skills": "Data analysis | ESCO | http://data.europa.eu/esco/skill/abc"}
     response = w["admin"].post("/admin/programs", form)
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
