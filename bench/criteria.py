@@ -235,15 +235,15 @@ def _drop_pg(server_url: str, name: str) -> None:
     admin.dispose()
 
 
-def bench_preview(*, sqlite: bool = True, postgres: bool = True, repeat: int = 3,
-                  cases: list[int] | None = None) -> list[tuple]:
-    """Preview time over the synthetic course, on SQLite and (if reachable) PostgreSQL."""
+def on_databases(run, *, sqlite: bool = True, postgres: bool = True) -> list[tuple]:
+    """`run(engine, label)` on a migrated temporary SQLite file and (if reachable) a scratch
+    PostgreSQL database, dropped afterwards; their results, concatenated."""
     results: list[tuple] = []
     if sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             engine = make_engine(f"sqlite:///{tmp}/bench.sqlite")
             upgrade(engine)
-            results += run_preview(engine, "SQLite", repeat, cases)
+            results += run(engine, "SQLite")
             engine.dispose()
     if postgres:
         server = os.environ.get("LTI_BADGER_BENCH_PG", DEFAULT_PG)
@@ -255,11 +255,18 @@ def bench_preview(*, sqlite: bool = True, postgres: bool = True, repeat: int = 3
             engine = make_engine(url.render_as_string(hide_password=False))
             try:
                 upgrade(engine)
-                results += run_preview(engine, "PostgreSQL", repeat, cases)
+                results += run(engine, "PostgreSQL")
             finally:
                 engine.dispose()
                 _drop_pg(server, name)
     return results
+
+
+def bench_preview(*, sqlite: bool = True, postgres: bool = True, repeat: int = 3,
+                  cases: list[int] | None = None) -> list[tuple]:
+    """Preview time over the synthetic course, on SQLite and (if reachable) PostgreSQL."""
+    return on_databases(lambda engine, label: run_preview(engine, label, repeat, cases), sqlite=sqlite,
+                        postgres=postgres)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -32,10 +31,8 @@ from lti_badger.criteria import rule_hash  # noqa: E402
 from lti_badger.criteria.programs import (  # noqa: E402
     PROGRAM_HOME_CONTEXT, learner_programs, preview_program,
 )
-from lti_badger.db import make_engine  # noqa: E402
-from lti_badger.migrate import upgrade  # noqa: E402
 from lti_badger.models import (  # noqa: E402
-    Achievement, AchievementVersion, Activity, Award, Course, Enrollment, Person, Platform,
+    Achievement, AchievementVersion, Activity, Award, Course, Enrollment, Person, Platform, Progress,
 )
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
@@ -118,7 +115,6 @@ def build(engine, seed: int = 14) -> dict:
             courses.append(course.id)
             badges.append(ach.id)
         s.execute(insert(Award), awards)
-        from lti_badger.models import Progress
         for i in range(0, len(progress), 20_000):
             s.execute(insert(Progress), progress[i:i + 20_000])
         home = Course(platform_id=platform.id, context_id=PROGRAM_HOME_CONTEXT, title="Programs")
@@ -188,27 +184,6 @@ def run(engine, label: str, repeat: int) -> list[tuple]:
 
 def bench_programs(*, sqlite: bool = True, postgres: bool = True, repeat: int = 3) -> list[tuple]:
     """Program previews over 10,000 learners x 20 programs x 10 courses."""
-    from criteria import DEFAULT_PG, _drop_pg, _pg_database  # the scratch-database helpers beside
+    from criteria import on_databases  # the scratch-database driver beside
 
-    results: list[tuple] = []
-    if sqlite:
-        with tempfile.TemporaryDirectory() as tmp:
-            engine = make_engine(f"sqlite:///{tmp}/bench.sqlite")
-            upgrade(engine)
-            results += run(engine, "SQLite", repeat)
-            engine.dispose()
-    if postgres:
-        server = os.environ.get("LTI_BADGER_BENCH_PG", DEFAULT_PG)
-        try:
-            url, name = _pg_database(server)
-        except Exception as e:  # noqa: BLE001 - the bench simply skips an absent server
-            print(f"\n(PostgreSQL not reachable at {server}: {e.__class__.__name__}; skipped)")
-        else:
-            engine = make_engine(url.render_as_string(hide_password=False))
-            try:
-                upgrade(engine)
-                results += run(engine, "PostgreSQL", repeat)
-            finally:
-                engine.dispose()
-                _drop_pg(server, name)
-    return results
+    return on_databases(lambda engine, label: run(engine, label, repeat), sqlite=sqlite, postgres=postgres)
