@@ -223,15 +223,19 @@ def progress_programs(session: Session, course_id: int, person_ids: Iterable[int
     if not candidates:
         return []
     lock_course(session, candidates[0].course_id)
-    made = (_award_program(session, program, pid, now)
+    made = (_award_program(session, program, pid, now, regress=True)
             for program in course_programs(session, platform_id, course_id) for pid in sorted(set(person_ids)))
     return [a for a in made if a is not None]
 
 
-def _award_program(session: Session, program: Achievement, person_id: int, now: datetime) -> Award | None:
+def _award_program(session: Session, program: Achievement, person_id: int, now: datetime, *,
+                   regress: bool = False) -> Award | None:
     """Award the program if its current rule is met and the learner does not hold it yet; the
-    evidence names the course credentials it rests on."""
+    evidence names the course credentials it rests on. With `regress` (new progress), a holder
+    who no longer meets it goes through the program's regression policy, as a course badge's."""
     progress = program_progress(session, program, person_id, now)
+    if progress.held is not None and regress and not progress.met:
+        handle_regression(session, program, program.current_version, person_id, None, now)
     if progress.held is not None or not progress.met:
         return None
     base_url = get_context(session).base_url

@@ -45,7 +45,7 @@ from lti_badger.models.achievement import STATE_ACTIVE, STATE_ARCHIVED
 from lti_badger.models.award import AWARD_ACTIVE, AWARD_SUSPENDED
 from lti_badger.models.course import GRADEBOOK_NONE, PROGRAM_HOME_CONTEXT
 
-from .achievements import _clean_versioned, _new_version
+from .achievements import REGRESSION_POLICIES, _clean_versioned, _new_version
 from .evaluate import AGGREGATE_KINDS, KIND_COURSE_COMPLETION, CourseStructure, Explanation, evaluate
 from .rules import References, _path_to, canonical_json, references, validate_rule
 from .snapshots import load_snapshots, load_structure
@@ -309,9 +309,12 @@ def _values(session: Session, platform_id: int, data: Mapping[str, Any],
             program_id: int | None = None) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise BadInput("program data must be an object")
-    unknown = sorted(set(data) - set(PROGRAM_FIELDS) - {"rule"})
+    unknown = sorted(set(data) - set(PROGRAM_FIELDS) - {"rule", "regression_policy"})
     if unknown:
         raise BadInput(f"unknown fields: {', '.join(unknown)}", detail={"fields": unknown})
+    if data.get("regression_policy", "none") not in REGRESSION_POLICIES:
+        raise BadInput(f"regression_policy must be one of {', '.join(REGRESSION_POLICIES)}",
+                       detail={"field": "regression_policy"})
     values = _clean_versioned({f: data.get(f) for f in PROGRAM_FIELDS if f in data})
     values["rule"] = validate_program_rule(session, platform_id, data.get("rule"), program_id=program_id)
     return values
@@ -322,7 +325,8 @@ def create_program(session: Session, platform_id: int, data: Mapping[str, Any], 
     """A new draft program with its first version; every field is checked before anything is written."""
     values = _values(session, platform_id, data)
     home = program_home(session, platform_id, now)
-    program = Achievement(course_id=home.id, created_at=now, updated_at=now)
+    program = Achievement(course_id=home.id, created_at=now, updated_at=now,
+                          regression_policy=data.get("regression_policy") or "none")
     session.add(program)
     session.flush()
     _new_version(session, program, 1, values, created_by, now)
@@ -334,6 +338,7 @@ def update_program(session: Session, platform_id: int, program_id: int, data: Ma
     """A new version when anything it certifies changed (earlier awards keep theirs)."""
     program = get_program(session, platform_id, program_id)
     values = _values(session, platform_id, data, program_id)
+    program.regression_policy = data.get("regression_policy") or program.regression_policy
     current = program.current_version
     if all(getattr(current, f) == v for f, v in values.items()):
         return current

@@ -493,6 +493,7 @@ def _program_form(previous: dict | None = None) -> dict:
     data = {f: request.form.get(f, "") for f in PROGRAM_TEXT_FIELDS}
     data["achievement_type"] = data["achievement_type"] or "LearningProgram"
     data["validity_days"] = _whole_number("validity_days", _("Valid for (days)"))
+    data["regression_policy"] = request.form.get("regression_policy") or "none"
     # Skills and EU elements, read as the course badge designer reads them (an edit keeps the
     # details the form does not show).
     form = {k: v for k, v in request.form.items() if k not in ("achievement_type", "validity_days")}
@@ -528,7 +529,8 @@ def _programs_page(*, program=None, error=None, status=200):
     if program is not None and not error:
         version = program.current_version
         v = {**_designer_values(version), **{f: getattr(version, f) or "" for f in PROGRAM_TEXT_FIELDS}}
-        v.update(_rule_fields(version.rule), validity_days=version.validity_days or "")
+        v.update(_rule_fields(version.rule), validity_days=version.validity_days or "",
+                 regression_policy=program.regression_policy)
         chosen = programs.required_awards(version.rule)
     return render_template("admin/programs.html", program=program, error=error, v=v, chosen=chosen,
                            flagged=programs.flagged_awards(session, program) if program is not None else [],

@@ -50,8 +50,8 @@ class Campus:
             self.badges.append(make_achievement(db, course, name=f"Badge {n}")[0].id)
         db.flush()
 
-    def program(self, pieces, name="Program", active=True, **rule):
-        program = create_program(self.db, self.platform.id, {"name": name, "rule": {
+    def program(self, pieces, name="Program", active=True, policy="none", **rule):
+        program = create_program(self.db, self.platform.id, {"name": name, "regression_policy": policy, "rule": {
             "type": "program", "requirements": pieces, **rule}}, None, NOW)
         if active:
             set_program_state(self.db, self.platform.id, program.id, "active", NOW)
@@ -95,6 +95,17 @@ def test_badge_and_final_grade_award_on_the_progress_event(campus):
     assert award is not None and award.status == "active"
     assert [r["kind"] for r in award.evidence["rests_on"]] == ["badge", "grade"]
     assert award.evidence["rests_on"][1]["badge"] == "final grade of at least 60 % in Course 2"
+
+
+@pytest.mark.parametrize("policy, status", [("suspend", "suspended"), ("none", "active")])
+def test_a_grade_that_drops_goes_through_the_programs_regression_policy(campus, policy, status):
+    c = campus
+    program = c.program([{"kind": "grade", "course": c.courses[1].id, "min_percent": 50}], policy=policy)
+    c.event(2, "hw", score=10, max_score=10)
+    assert c.held(program).status == "active"
+    c.event(2, "hw", at=NOW + timedelta(days=1), score=2, max_score=10)  # a regrade: 10 %
+    award = c.held(program)
+    assert award.status == status and award.needs_review == (policy == "suspend")
 
 
 def test_completion_of_a_course_from_the_lms_or_every_required_activity(campus):
@@ -202,6 +213,8 @@ def test_foreign_and_unknown_pieces_are_refused_and_change_nothing(campus):
         ([{"kind": "diploma"}], "'kind' must be one of"),
         ([_badge(c, 1), _badge(c, 1)], "listed twice"),
     ]
+    with pytest.raises(BadInput, match="regression_policy"):
+        c.program([_badge(c, 1)], name="Bad", policy="forget")
     for pieces, reason in bad:
         with pytest.raises(BadInput, match=reason):
             c.program(pieces, name="Bad")
