@@ -462,9 +462,9 @@ def _award_moments(session: Session, achievement_ids: Collection[int],
     return {(pid, aid): (award_id, at) for pid, aid, award_id, at in rows}
 
 
-def _course_moments(session: Session, course_id: int, pieces: list[tuple[int, dict[str, Any]]],
-                    person_ids: Collection[int] | None, now: datetime) -> dict[tuple[int, int], datetime]:
-    """(person, piece index) -> when the learner met that piece of this course, for learners
+def _course_moments(session: Session, course_id: int, pieces: list[tuple[str, dict[str, Any]]],
+                    person_ids: Collection[int] | None, now: datetime) -> dict[tuple[int, str], datetime]:
+    """(person, piece key) -> when the learner met that piece of this course, for learners
     enrolled in it (any status: a course finished long ago still counts)."""
     stmt = select(Enrollment.person_id, Enrollment.enrolled_at).where(Enrollment.course_id == course_id)
     enrolments = (dict(session.execute(stmt).all()) if person_ids is None else
@@ -485,12 +485,12 @@ def _course_moments(session: Session, course_id: int, pieces: list[tuple[int, di
         course_grade_windowed=any(r.course_grade_windowed for r in refs))
     snapshots = load_snapshots(session, course_id, enrolments, structure=structure, refs=merged,
                                badge_ids=merged.achievements)
-    out: dict[tuple[int, int], datetime] = {}
+    out: dict[tuple[int, str], datetime] = {}
     for pid, snap in snapshots.items():
-        for index, rule in rules:
+        for key, rule in rules:
             decision = evaluate(rule, snap, now)
             if decision.met:
-                out[pid, index] = _moment(decision.explanation) or now
+                out[pid, key] = _moment(decision.explanation) or now
     return out
 
 
@@ -499,30 +499,35 @@ class _Facts:
     """What a program's pieces need for a set of learners (loaded once, read per learner)."""
 
     awards: dict[tuple[int, int], tuple[int, datetime]]
-    courses: dict[tuple[int, int], datetime]
+    courses: dict[tuple[int, str], datetime]
 
 
-def _load_facts(session: Session, rule: Mapping[str, Any], person_ids: Collection[int] | None,
+def _piece_keys(rule: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """Per piece, where its moment is found: ("course", piece key) or ("award", achievement id)."""
+    return [("course", canonical_json(p)) if p["kind"] in COURSE_KINDS
+            else ("award", p.get("achievement", p.get("program"))) for p in pieces_of(rule)]
+
+
+def _load_facts(session: Session, rules: Iterable[Mapping[str, Any]], person_ids: Collection[int] | None,
                 now: datetime) -> _Facts:
-    pieces = pieces_of(rule)
-    by_course: dict[int, list[tuple[int, dict[str, Any]]]] = {}
-    for i, p in enumerate(pieces):
-        if p["kind"] in COURSE_KINDS:
-            by_course.setdefault(p["course"], []).append((i, p))
-    courses: dict[tuple[int, int], datetime] = {}
+    """The facts of every piece of these rules: a piece several programs share is read once."""
+    by_course: dict[int, dict[str, dict[str, Any]]] = {}
+    achievements: set[int] = set()
+    for rule in rules:
+        achievements |= required_awards(rule)
+        for p in pieces_of(rule):
+            if p["kind"] in COURSE_KINDS:
+                by_course.setdefault(p["course"], {})[canonical_json(p)] = p
+    courses: dict[tuple[int, str], datetime] = {}
     for course_id, mine in sorted(by_course.items()):
-        courses.update(_course_moments(session, course_id, mine, person_ids, now))
-    return _Facts(_award_moments(session, required_awards(rule), person_ids), courses)
+        courses.update(_course_moments(session, course_id, list(mine.items()), person_ids, now))
+    return _Facts(_award_moments(session, achievements, person_ids), courses)
 
 
-def _piece_moments(rule: Mapping[str, Any], facts: _Facts, person_id: int) -> list[tuple[int | None, datetime | None]]:
-    out: list[tuple[int | None, datetime | None]] = []
-    for i, p in enumerate(pieces_of(rule)):
-        if p["kind"] in COURSE_KINDS:
-            out.append((None, facts.courses.get((person_id, i))))
-        else:
-            out.append(facts.awards.get((person_id, p.get("achievement", p.get("program"))), (None, None)))
-    return out
+def _piece_moments(keys: list[tuple[str, Any]], facts: _Facts,
+                   person_id: int) -> list[tuple[int | None, datetime | None]]:
+    return [(None, facts.courses.get((person_id, key))) if where == "course"
+            else facts.awards.get((person_id, key), (None, None)) for where, key in keys]
 
 
 def _names(session: Session, rule: Mapping[str, Any]) -> tuple[dict[int, tuple[str, str]], dict[int, str]]:
@@ -555,11 +560,13 @@ def _requirements(rule: Mapping[str, Any], names: tuple[dict[int, tuple[str, str
 
 
 def program_progress(session: Session, program: Achievement, person_id: int,
-                     now: datetime | None = None) -> ProgramProgress:
-    """What the learner has done of the program's current rule, in which course, and whether it is met."""
+                     now: datetime | None = None, *, facts: _Facts | None = None) -> ProgramProgress:
+    """What the learner has done of the program's current rule, in which course, and whether it
+    is met (`facts`: already loaded for this learner, e.g. for all programs at once)."""
     rule = program.current_version.rule
     now = now or datetime.now(timezone.utc)
-    moments = _piece_moments(rule, _load_facts(session, rule, [person_id], now), person_id)
+    facts = facts or _load_facts(session, [rule], [person_id], now)
+    moments = _piece_moments(_piece_keys(rule), facts, person_id)
     held = session.scalar(select(Award).where(
         Award.person_id == person_id, Award.achievement_id == program.id,
         Award.status.in_((AWARD_ACTIVE, AWARD_SUSPENDED))).limit(1))
@@ -574,9 +581,10 @@ def evaluate_programs(session: Session, program: Achievement, now: datetime,
     """Bulk: person id -> the moments of the pieces they did (None: not done), for everyone of
     the registration with any piece done (or only `person_ids`), in a few queries per course."""
     rule = program.current_version.rule
-    facts = _load_facts(session, rule, person_ids, now)
+    facts = _load_facts(session, [rule], person_ids, now)
+    keys = _piece_keys(rule)
     people = {p for p, _ in facts.awards} | {p for p, _ in facts.courses}
-    return {pid: [t for _, t in _piece_moments(rule, facts, pid)] for pid in sorted(people)}
+    return {pid: [t for _, t in _piece_moments(keys, facts, pid)] for pid in sorted(people)}
 
 
 def candidates(session: Session, program: Achievement, now: datetime) -> list[int]:
@@ -590,8 +598,11 @@ def candidates(session: Session, program: Achievement, now: datetime) -> list[in
 def learner_programs(session: Session, platform_id: int, person_id: int) -> list[ProgramProgress]:
     """The active programs a learner is part of: they did one of its pieces, or hold the program."""
     out = []
-    for program in list_programs(session, platform_id, active_only=True):
-        progress = program_progress(session, program, person_id)
+    active = list_programs(session, platform_id, active_only=True)
+    now = datetime.now(timezone.utc)
+    facts = _load_facts(session, [p.current_version.rule for p in active], [person_id], now)
+    for program in active:
+        progress = program_progress(session, program, person_id, now, facts=facts)
         if progress.held is not None or progress.done:
             out.append(progress)
     return out
