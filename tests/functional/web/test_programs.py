@@ -39,6 +39,7 @@ def three(app):
         s.commit()
     client = lambda w, person, role: PageClient(app, app.test_client(), token_for(app, w, person, role))  # noqa: E731
     return {"a": a, "b": b, "c": c, "learner": learner, "badges": [x.id for x in badges], "foreign": foreign.id,
+            "foreign_course": other.course.id,
             "admin": client(a, a.admin, "admin"), "teacher_a": client(a, a.instructor, "instructor"),
             "teacher_b": client(b, b.instructor, "instructor"), "teacher_c": client(c, c.instructor, "instructor"),
             "other_admin": client(other, other.admin, "admin"), "me": client(a, learner, "learner")}
@@ -153,6 +154,11 @@ def test_activation_awards_those_who_already_qualify(app, three):
     (lambda w: _form(w["badges"], within_days="soon"), "whole number"),
     (lambda w: _form([]), "choose between 1"),
     (lambda w: {**_form(w["badges"]), "name": ""}, "name"),
+    (lambda w: {**_form(w["badges"]), f"rule_{w['c'].course.id}": "{bad"}, "not valid JSON"),
+    (lambda w: {**_form(w["badges"]), f"grade_{w['a'].course.id}": "abc"}, "must be a number"),
+    (lambda w: {**_form(w["badges"]), f"grade_{w['foreign_course']}": "50"}, "not a course of this registration"),
+    (lambda w: {**_form(w["badges"]), f"rule_{w['c'].course.id}": '{"type": "activity_completed", "activity": "x"}'},
+     "no activity x in Course C"),
 ])
 def test_bad_program_input_is_refused_and_changes_nothing(app, three, form, reason):
     before = (_count(app, Achievement), _count(app, AchievementVersion))
@@ -224,6 +230,12 @@ def test_admin_builds_a_program_of_course_results_with_skills_and_eu_elements(ap
                                                 {"kind": "grade", "course": a, "min_percent": 20.0},
                                                 {"kind": "completion", "course": b}]
         assert version.details["eqf_level"] == 5
+    ordered = w["admin"].post("/admin/programs", {**form, "name": "In order", "ordered": "1"})
+    assert ordered.status_code == 303
+    with app.extensions["lti_badger"].sessions() as s:
+        rule = s.get(Achievement, int(ordered.headers["Location"].split("/admin/programs/")[1].split("?")[0])
+                     ).current_version.rule
+        assert rule["ordered"] is True and len(rule["requirements"]) == 3
     page = w["admin"].get(f"/admin/programs/{program_id}").get_data(as_text=True)
     assert 'name="grade_%d" min="1" max="100" step="any" value="20"' % a in page
     assert w["admin"].post(f"/admin/programs/{program_id}/activate").status_code == 303
