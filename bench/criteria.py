@@ -9,6 +9,7 @@ typical rules and for the worst case that reads every progress row of the course
     .venv/bin/python bench/criteria.py                 # every part present, SQLite (+ PostgreSQL if up)
     .venv/bin/python bench/criteria.py preview --sqlite-only
     .venv/bin/python bench/criteria.py preview --sqlite-only --cases 3,4   # only some rules (table order)
+    .venv/bin/python bench/criteria.py programs --sqlite-only   # programs: 10,000 learners x 20 x 10 courses
     LTI_BADGER_BENCH_PG=postgresql+psycopg://postgres@127.0.0.1/postgres .venv/bin/python bench/criteria.py preview
 
 `main()` runs every `bench_*` function defined in this module (the ingest part lives beside).
@@ -41,6 +42,7 @@ from lti_badger.models import (  # noqa: E402
 )
 
 from ingest import bench_ingest  # noqa: E402,F401 - the progress ingest part (bench/ingest.py), run by main()
+from program_eval import bench_programs  # noqa: E402,F401 - programs across courses (bench/program_eval.py)
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 LEARNERS, MODULES, PER_MODULE, BADGES = 10_000, 10, 10, 20
@@ -233,15 +235,15 @@ def _drop_pg(server_url: str, name: str) -> None:
     admin.dispose()
 
 
-def bench_preview(*, sqlite: bool = True, postgres: bool = True, repeat: int = 3,
-                  cases: list[int] | None = None) -> list[tuple]:
-    """Preview time over the synthetic course, on SQLite and (if reachable) PostgreSQL."""
+def on_databases(run, *, sqlite: bool = True, postgres: bool = True) -> list[tuple]:
+    """`run(engine, label)` on a migrated temporary SQLite file and (if reachable) a scratch
+    PostgreSQL database, dropped afterwards; their results, concatenated."""
     results: list[tuple] = []
     if sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             engine = make_engine(f"sqlite:///{tmp}/bench.sqlite")
             upgrade(engine)
-            results += run_preview(engine, "SQLite", repeat, cases)
+            results += run(engine, "SQLite")
             engine.dispose()
     if postgres:
         server = os.environ.get("LTI_BADGER_BENCH_PG", DEFAULT_PG)
@@ -253,11 +255,18 @@ def bench_preview(*, sqlite: bool = True, postgres: bool = True, repeat: int = 3
             engine = make_engine(url.render_as_string(hide_password=False))
             try:
                 upgrade(engine)
-                results += run_preview(engine, "PostgreSQL", repeat, cases)
+                results += run(engine, "PostgreSQL")
             finally:
                 engine.dispose()
                 _drop_pg(server, name)
     return results
+
+
+def bench_preview(*, sqlite: bool = True, postgres: bool = True, repeat: int = 3,
+                  cases: list[int] | None = None) -> list[tuple]:
+    """Preview time over the synthetic course, on SQLite and (if reachable) PostgreSQL."""
+    return on_databases(lambda engine, label: run_preview(engine, label, repeat, cases), sqlite=sqlite,
+                        postgres=postgres)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ import dataclasses
 import io
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -26,9 +27,10 @@ from ..criteria.achievements import badge_graph
 from ..criteria.locks import lock_course, lock_learners
 from ..criteria.policy import require_issuable
 from ..criteria.programs import (
-    PROGRAM_HOME_CONTEXT, dependent_programs, get_program, is_program_rule, program_evidence,
-    program_progress, set_program_state,
+    course_programs, dependent_programs, get_program, is_program_rule, program_evidence,
+    program_progress, required_awards, set_program_state,
 )
+from ..criteria.programs import candidates as program_candidates
 from ..criteria.rules import references
 from ..db import dialect_insert
 from ..deliveries.outbox import (
@@ -193,8 +195,8 @@ def _create_award(session: Session, achievement: Achievement, version: Achieveme
                                      "person_id": person_id, "by": awarded_by})
     AWARDS.labels(awarded_by).inc()
     del learner
-    if course.context_id != PROGRAM_HOME_CONTEXT:
-        award_programs(session, award, course.platform_id, now)
+    # A course badge or a program can complete programs that require it.
+    award_programs(session, award, course.platform_id, now)
     return award
 
 
@@ -215,15 +217,33 @@ def award_programs(session: Session, award: Award, platform_id: int, now: dateti
     return [a for a in made if a is not None]
 
 
-def _award_program(session: Session, program: Achievement, person_id: int, now: datetime) -> Award | None:
+def progress_programs(session: Session, course_id: int, person_ids: Iterable[int], now: datetime) -> list[Award]:
+    """New progress in a course (a grade, a completion, an activity) can complete programs whose
+    pieces read that course: evaluate them for these learners in the same transaction, under
+    the registration's program lock (`award_programs`). A course no program reads takes no lock."""
+    platform_id = session.get(Course, course_id).platform_id
+    candidates = course_programs(session, platform_id, course_id, active_only=False)
+    if not candidates:
+        return []
+    lock_course(session, candidates[0].course_id)
+    made = (_award_program(session, program, pid, now, regress=True)
+            for program in course_programs(session, platform_id, course_id) for pid in sorted(set(person_ids)))
+    return [a for a in made if a is not None]
+
+
+def _award_program(session: Session, program: Achievement, person_id: int, now: datetime, *,
+                   regress: bool = False) -> Award | None:
     """Award the program if its current rule is met and the learner does not hold it yet; the
-    evidence names the course credentials it rests on."""
-    progress = program_progress(session, program, person_id)
+    evidence names the course credentials it rests on. With `regress` (new progress), a holder
+    who no longer meets it goes through the program's regression policy, as a course badge's."""
+    progress = program_progress(session, program, person_id, now)
+    if progress.held is not None and regress and not progress.met:
+        handle_regression(session, program, program.current_version, person_id, None, now)
     if progress.held is not None or not progress.met:
         return None
     base_url = get_context(session).base_url
-    urls = {r.award.id: f"{base_url}/credentials/{credential.id}" for r in progress.done
-            if (credential := latest_credential(session, r.award.id)) is not None}
+    urls = {r.award_id: f"{base_url}/credentials/{credential.id}" for r in progress.done
+            if r.award_id is not None and (credential := latest_credential(session, r.award_id)) is not None}
     version = program.current_version
     return _create_award(session, program, version, person_id, now,
                          actor=Actor.rule(f"{program.public_id}@v{version.number}"), awarded_by="rule",
@@ -236,10 +256,8 @@ def activate_program(session: Session, platform_id: int, program_id: int, now: d
     already holds what it asks for."""
     lock_course(session, get_program(session, platform_id, program_id).course_id)
     program = set_program_state(session, platform_id, program_id, STATE_ACTIVE, now)
-    holders = session.scalars(select(Award.person_id).where(
-        Award.achievement_id.in_(program.current_version.rule["badges"]), Award.status == AWARD_ACTIVE)
-        .distinct().order_by(Award.person_id))
-    created = [a for pid in list(holders) if (a := _award_program(session, program, pid, now)) is not None]
+    created = [a for pid in program_candidates(session, program, now)
+               if (a := _award_program(session, program, pid, now)) is not None]
     record(session, actor=actor, action="program.activate", subject_type="achievement",
            subject_id=program.public_id, now=now, reason="program enabled: retroactive evaluation",
            after={"awarded": [a.id for a in created]}, course_id=program.course_id, platform_id=platform_id)
@@ -358,7 +376,7 @@ def _flag_dependants(session: Session, revoked: Award, now: datetime) -> list[in
 
     def requires(rule: dict[str, Any]) -> bool:
         if is_program_rule(rule):
-            return revoked.achievement_id in rule["badges"]
+            return revoked.achievement_id in required_awards(rule)
         return bool(rule) and revoked.achievement_id in references(rule).achievements
 
     flagged: list[int] = []
@@ -781,5 +799,25 @@ def pathway_record(session: Session, course_id: int, person_id: int, achievement
             components.append(credential_document(found))
     ctx = get_context(session)
     issuer = issuer_profile_for_course(session, ctx.settings, course_id)
+    record = PathwayRecord(f"urn:uuid:{uuid.uuid4()}", credential_document(credential), components)
+    return sign_clr(record, issuer, ctx.keys, now)
+
+
+def program_record(session: Session, platform_id: int, person_id: int, program_id: int,
+                   now: datetime) -> dict[str, Any]:
+    """The learner's signed CLR 2.0 for a program they hold: the program credential and the
+    credentials (course badges, required programs) it rests on that are still active, issued
+    under the registration's issuer profile. NotFound unless the learner holds the program."""
+    program = get_program(session, platform_id, program_id)
+    award = session.scalars(select(Award).where(
+        Award.achievement_id == program.id, Award.person_id == person_id, Award.status == AWARD_ACTIVE)).first()
+    credential = latest_credential(session, award.id) if award is not None else None
+    if credential is None:
+        raise NotFound("you do not hold this program")
+    progress = program_progress(session, program, person_id, now)
+    components = [credential_document(found) for r in progress.done if r.award_id is not None
+                  and (found := latest_credential(session, r.award_id)) is not None]
+    ctx = get_context(session)
+    issuer = issuer_profile_for_course(session, ctx.settings, program.course_id)
     record = PathwayRecord(f"urn:uuid:{uuid.uuid4()}", credential_document(credential), components)
     return sign_clr(record, issuer, ctx.keys, now)

@@ -27,9 +27,11 @@ COURSES = (
 PROGRAM_NAME = "Life Sciences Foundations (program)"
 
 
-def step_programs(run: "DemoRun") -> None:
+def seed_program_courses(run: "DemoRun", *, award_to: str | None = None) -> list[int]:
+    """The second and third course, launched by the instructor and two learners, with a badge
+    each (awarded by hand to `award_to`, a learner's sub); returns the ids of the three badges
+    the demo program asks for (Biology 101's "Cell Explorer" first)."""
     from ..criteria.achievements import activate, create_achievement, list_achievements
-    from ..criteria.programs import create_program
     from ..deliveries.gradebook import set_gradebook_mode
     from ..models import Course, Person
     from ..models.course import GRADEBOOK_COLUMNS
@@ -56,9 +58,20 @@ def step_programs(run: "DemoRun") -> None:
                 "name": badge, "description": f"The {badge} badge of {title}.",
                 "criteria_narrative": "Awarded by the instructor for the final project."}, people[instructor], now)
             activate(s, courses[context_id], achievement.id, now)
-            awards.award_manually(s, courses[context_id], achievement.id, people[achiever], people[instructor],
-                                  "demo: final project accepted", now)
+            if award_to is not None:
+                awards.award_manually(s, courses[context_id], achievement.id, people[award_to], people[instructor],
+                                      "demo: final project accepted", now)
             required.append(achievement.id)
+    return required
+
+
+def step_programs(run: "DemoRun") -> None:
+    from ..criteria.programs import create_program
+    from .demo import LEARNERS
+
+    required = seed_program_courses(run, award_to=LEARNERS[0][0])
+    now = datetime.now(timezone.utc)
+    with transaction(run.sessions) as s:
         program = create_program(s, run.platform_id, {
             "name": PROGRAM_NAME, "achievement_type": "LearningProgram",
             "description": "Cell Explorer in Biology 101, Lab Safety in Chemistry 101, Forces and Motion in Physics 101.",

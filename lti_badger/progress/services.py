@@ -468,6 +468,8 @@ def reevaluate_affected(session: Session, affected: set[tuple[int, int, int]], n
     for course, (people, acts) in sorted(by_course.items()):
         criteria.reevaluate(session, course, sorted(people), now, activity_ids=sorted(acts),
                             on_met=award_services.award_from_rule, on_unmet=award_services.handle_regression)
+        # Programs reading this course's grade, completion or activities (issue 14 A).
+        award_services.progress_programs(session, course, people, now)
     return len(by_course)
 
 

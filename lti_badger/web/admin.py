@@ -6,6 +6,8 @@ filters, and health. An LMS admin sees their own platform's data only."""
 
 from __future__ import annotations
 
+import json
+
 from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, current_app, render_template, request
@@ -16,6 +18,7 @@ from ..awards import services as award_services
 from ..awards.audit import Actor, list_audit, name_rows, record
 from ..credentials import issuer_profiles
 from ..credentials.compose import compose_profile
+from ..credentials import microcredential as mc
 from ..credentials.microcredential import countries
 from ..credentials.services import IssuerProfile
 from ..criteria import programs
@@ -31,8 +34,10 @@ from ..progress import sources as progress_sources
 from ..settings import Settings
 from .auth import ROLE_ADMIN, current_scope, require_scope
 from .db import db, rollback_refusal
+from . import forms
 from .forms import read_upload
 from .i18n import select_locale
+from .instructor import _designer_values
 from .navigation import go
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -435,6 +440,9 @@ def audit():
 # --- Programs: badges of the registration earned through badges of its courses ------------------
 
 PROGRAM_TEXT_FIELDS = ("name", "description", "criteria_narrative", "achievement_type")
+EU_CHOICES = {"eqf": forms.EQF_LEVELS, "nqf": tuple(str(n) for n in mc.NQF_LEVELS), "assessments": mc.ASSESSMENT,
+              "participation": mc.PARTICIPATION, "supervision": mc.SUPERVISION,
+              "quality": tuple(mc.QUALITY_ASSURANCE), "stackability": mc.STACKABILITY}
 
 
 def _whole_number(name: str, label: str) -> int | None:
@@ -446,13 +454,51 @@ def _whole_number(name: str, label: str) -> int | None:
     return int(raw)
 
 
-def _program_form() -> dict:
+def _ids(name: str, message: str) -> list[int]:
+    values = request.form.getlist(name)
+    if not all(v.isdigit() for v in values):
+        raise BadInput(message, detail={"field": name})
+    return [int(v) for v in values]
+
+
+def _course_pieces() -> list[dict]:
+    """Per course the admin filled in: a final grade, completion, a course rule (JSON)."""
+    pieces: list[dict] = []
+    courses = dict.fromkeys(key.split("_", 1)[1] for key in request.form
+                            if key.split("_", 1)[0] in ("grade", "complete", "rule") and "_" in key)
+    for course in courses:
+        if not course.isdigit():
+            raise BadInput(_("choose courses from the list"), detail={"field": "course"})
+        grade = request.form.get(f"grade_{course}", "").strip()
+        if grade:
+            try:
+                pieces.append({"kind": programs.KIND_GRADE, "course": int(course), "min_percent": float(grade)})
+            except ValueError:
+                raise BadInput(_("the grade must be a number"), detail={"field": f"grade_{course}"}) from None
+        if request.form.get(f"complete_{course}"):
+            pieces.append({"kind": programs.KIND_COMPLETION, "course": int(course)})
+        raw = request.form.get(f"rule_{course}", "").strip()
+        if raw:
+            try:
+                pieces.append({"kind": programs.KIND_ACTIVITY, "course": int(course), "rule": json.loads(raw)})
+            except ValueError:
+                raise BadInput(_("the course rule is not valid JSON"), detail={"field": f"rule_{course}"}) from None
+    return pieces
+
+
+def _program_form(previous: dict | None = None) -> dict:
     """The form as the data `criteria.programs` takes: designer fields and the rule builder
-    (course badges ticked, how many of them, within how many days)."""
-    badges = request.form.getlist("badge")
-    if not all(b.isdigit() for b in badges):
-        raise BadInput(_("choose course badges from the list"), detail={"field": "badges"})
-    rule = {"type": programs.PROGRAM_RULE, "badges": [int(b) for b in badges]}
+    (course badges ticked, course results, programs, how many of them, within how many days,
+    in order)."""
+    badges = _ids("badge", _("choose course badges from the list"))
+    others = _course_pieces() + [{"kind": programs.KIND_PROGRAM, "program": p}
+                                 for p in _ids("program", _("choose programs from the list"))]
+    ordered = bool(request.form.get("ordered"))
+    if others or ordered:
+        rule = {"type": programs.PROGRAM_RULE, "requirements": [
+            {"kind": programs.KIND_BADGE, "achievement": b} for b in badges] + others, "ordered": ordered}
+    else:
+        rule = {"type": programs.PROGRAM_RULE, "badges": badges}
     for name, label in (("min", _("Badges needed")), ("within_days", _("Within days"))):
         value = _whole_number(name, label)
         if value is not None:
@@ -460,25 +506,50 @@ def _program_form() -> dict:
     data = {f: request.form.get(f, "") for f in PROGRAM_TEXT_FIELDS}
     data["achievement_type"] = data["achievement_type"] or "LearningProgram"
     data["validity_days"] = _whole_number("validity_days", _("Valid for (days)"))
+    data["regression_policy"] = request.form.get("regression_policy") or "none"
+    # Skills and EU elements, read as the course badge designer reads them (an edit keeps the
+    # details the form does not show).
+    form = {k: v for k, v in request.form.items() if k not in ("achievement_type", "validity_days")}
+    details = forms.designer_data({**form, "name": data["name"] or "-"}, None, None, previous)["details"]
+    details.pop("evidence")  # the form has no evidence choices: keep what was stored
+    if previous and "evidence" in previous:
+        details["evidence"] = previous["evidence"]
+    data["details"] = details
     data["rule"] = rule
     return data
+
+
+def _rule_fields(rule: dict) -> dict:
+    """What the form shows of a stored rule, by field name."""
+    v: dict = {"min": rule.get("min", ""), "within_days": rule.get("within_days", ""),
+               "ordered": "1" if rule.get("ordered") else ""}
+    for piece in programs.pieces_of(rule):
+        if piece["kind"] == programs.KIND_GRADE:
+            v[f"grade_{piece['course']}"] = f"{piece['min_percent']:g}"
+        elif piece["kind"] == programs.KIND_COMPLETION:
+            v[f"complete_{piece['course']}"] = "1"
+        elif piece["kind"] == programs.KIND_ACTIVITY:
+            v[f"rule_{piece['course']}"] = json.dumps(piece["rule"])
+    return v
 
 
 def _programs_page(*, program=None, error=None, status=200):
     scope = current_scope()
     session = db()
     v = dict(request.form) if error else {}
-    chosen = {int(b) for b in request.form.getlist("badge") if b.isdigit()} if error else set()
+    chosen = {int(b) for b in request.form.getlist("badge") + request.form.getlist("program")
+              if b.isdigit()} if error else set()
     if program is not None and not error:
         version = program.current_version
-        v = {f: getattr(version, f) or "" for f in PROGRAM_TEXT_FIELDS}
-        v.update(min=version.rule.get("min", ""), within_days=version.rule.get("within_days", ""),
-                 validity_days=version.validity_days or "")
-        chosen = set(version.rule.get("badges", ()))
+        v = {**_designer_values(version), **{f: getattr(version, f) or "" for f in PROGRAM_TEXT_FIELDS}}
+        v.update(_rule_fields(version.rule), validity_days=version.validity_days or "",
+                 regression_policy=program.regression_policy)
+        chosen = programs.required_awards(version.rule)
     return render_template("admin/programs.html", program=program, error=error, v=v, chosen=chosen,
                            flagged=programs.flagged_awards(session, program) if program is not None else [],
                            preview=programs.preview_program(session, program) if program is not None else None,
                            programs=programs.list_programs(session, scope.platform_id),
+                           courses=programs.known_courses(session, scope.platform_id), eu=EU_CHOICES,
                            badges=programs.course_badges(session, scope.platform_id)), status
 
 
@@ -510,6 +581,17 @@ def program(program_id: int):
     return _programs_page(program=programs.get_program(db(), current_scope().platform_id, program_id))
 
 
+@bp.get("/programs/<int:program_id>/preview.json")
+@require_scope(ROLE_ADMIN)
+def program_preview(program_id: int):
+    """Who across the registration would earn the program now, and who is one piece away."""
+    session = db()
+    found = programs.get_program(session, current_scope().platform_id, program_id)
+    preview = programs.preview_program(session, found, _now())
+    return {"program": found.current_version.name, "version": found.current_version.number,
+            "meets": list(preview.meets), "one_away": list(preview.one_away)}
+
+
 @bp.post("/programs/<int:program_id>/edit")
 @require_scope(ROLE_ADMIN)
 def edit_program(program_id: int):
@@ -518,8 +600,8 @@ def edit_program(program_id: int):
     found = programs.get_program(session, scope.platform_id, program_id)
     before = found.current_version.rule
     try:
-        version = programs.update_program(session, scope.platform_id, program_id, _program_form(), scope.person_id,
-                                          _now())
+        version = programs.update_program(session, scope.platform_id, program_id,
+                                          _program_form(found.current_version.details), scope.person_id, _now())
     except BadgerError as err:
         rollback_refusal(err)
         return _programs_page(program=programs.get_program(db(), scope.platform_id, program_id), error=err,

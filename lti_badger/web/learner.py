@@ -271,6 +271,17 @@ def pathway_record(achievement_id: int):
     return response
 
 
+@bp.get("/programs/<int:program_id>/clr")
+@require_scope(course=False)
+def program_record(program_id: int):
+    """The signed CLR 2.0 of a program the learner holds, with the course credentials it rests on."""
+    scope = current_scope()
+    record = awards.program_record(db(), scope.platform_id, scope.person_id, program_id, datetime.now(timezone.utc))
+    response = Response(json.dumps(record, ensure_ascii=False, indent=2), mimetype=CLR_MEDIA_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="program-record-{program_id}.json"'
+    return response
+
+
 @bp.post("/privacy")
 @require_scope()
 def privacy():

@@ -232,6 +232,11 @@ PATHS: dict[str, dict[str, Any]] = {
             "200": json_answer("ClrCredential", {"type": "object"}, media="application/vc+ld+json"),
             **errors(401, 403, 404)}, parameters=[path_param("achievement_id", _ROW_ID)],
         security=[{"launchToken": []}])},
+    "/me/programs/{program_id}/clr": {"get": operation(
+        "A program's signed CLR 2.0 learner record with the course credentials it rests on", "course", {
+            "200": json_answer("ClrCredential", {"type": "object"}, media="application/vc+ld+json"),
+            **errors(401, 403, 404)}, parameters=[path_param("program_id", _ROW_ID)],
+        security=[{"launchToken": []}])},
     "/moodle/events": {"post": operation(
         "Grade and completion events from the Moodle plugin (a JWT signed with Moodle's LTI key)", "ingest", {
             "200": json_answer("What was stored", {"type": "object"}), **errors(400, 401, 409, 413)},
@@ -304,6 +309,14 @@ PATHS: dict[str, dict[str, Any]] = {
             "ok": {"type": "boolean"}, "checks": {"type": "array", "items": {"type": "object", "properties": {
                 "name": {"type": "string"}, "ok": {"type": "boolean"}, "detail": {"type": "string"}}}}}}),
         **errors(401, 403)}, security=[{"launchToken": []}])},
+    "/admin/programs/{program_id}/preview.json": {"get": operation(
+        "Who across the registration meets a program now, and who is one piece (course) away", "admin", {
+            "200": json_answer("Preview", {"type": "object", "required": ["meets", "one_away"], "properties": {
+                "program": {"type": "string"}, "version": {"type": "integer"},
+                "meets": {"type": "array", "items": {"type": "string"}},
+                "one_away": {"type": "array", "items": {"type": "string"}}}}),
+            **errors(401, 403, 404)}, parameters=[path_param("program_id", _ROW_ID)],
+        security=[{"launchToken": []}])},
     # operations
     "/healthz": {"get": operation("Liveness: the process answers", "operations", {
         "200": json_answer("Alive", {"type": "object", "properties": {"status": {"const": "alive"}}})})},

@@ -216,6 +216,7 @@ TENANT_MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/me/apps"): learner_page(),
     ("POST", "/me/apps/<int:client_id>/revoke"): learner_object(learner=404, client_id="999999"),
     ("GET", "/me/badges/<int:achievement_id>/clr"): learner_object(learner=404),  # not a pathway badge
+    ("GET", "/me/programs/<int:program_id>/clr"): learner_object(learner=404),  # not a program they hold
 
     ("GET", "/admin/"): admin_page(),
     ("GET", "/admin/health.json"): admin_page(),
@@ -239,6 +240,7 @@ TENANT_MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/admin/programs"): admin_page(),
     ("POST", "/admin/programs"): admin_page(),
     ("GET", "/admin/programs/<int:program_id>"): admin_object(),
+    ("GET", "/admin/programs/<int:program_id>/preview.json"): admin_object(),
     ("POST", "/admin/programs/<int:program_id>/edit"): admin_object(),
     ("POST", "/admin/programs/<int:program_id>/activate"): admin_object(),
     ("POST", "/admin/programs/<int:program_id>/awards/<int:award_id>/<any(keep, revoke):action>"):

@@ -39,6 +39,7 @@ def three(app):
         s.commit()
     client = lambda w, person, role: PageClient(app, app.test_client(), token_for(app, w, person, role))  # noqa: E731
     return {"a": a, "b": b, "c": c, "learner": learner, "badges": [x.id for x in badges], "foreign": foreign.id,
+            "foreign_course": other.course.id,
             "admin": client(a, a.admin, "admin"), "teacher_a": client(a, a.instructor, "instructor"),
             "teacher_b": client(b, b.instructor, "instructor"), "teacher_c": client(c, c.instructor, "instructor"),
             "other_admin": client(other, other.admin, "admin"), "me": client(a, learner, "learner")}
@@ -153,6 +154,11 @@ def test_activation_awards_those_who_already_qualify(app, three):
     (lambda w: _form(w["badges"], within_days="soon"), "whole number"),
     (lambda w: _form([]), "choose between 1"),
     (lambda w: {**_form(w["badges"]), "name": ""}, "name"),
+    (lambda w: {**_form(w["badges"]), f"rule_{w['c'].course.id}": "{bad"}, "not valid JSON"),
+    (lambda w: {**_form(w["badges"]), f"grade_{w['a'].course.id}": "abc"}, "must be a number"),
+    (lambda w: {**_form(w["badges"]), f"grade_{w['foreign_course']}": "50"}, "not a course of this registration"),
+    (lambda w: {**_form(w["badges"]), f"rule_{w['c'].course.id}": '{"type": "activity_completed", "activity": "x"}'},
+     "no activity x in Course C"),
 ])
 def test_bad_program_input_is_refused_and_changes_nothing(app, three, form, reason):
     before = (_count(app, Achievement), _count(app, AchievementVersion))
@@ -162,11 +168,25 @@ def test_bad_program_input_is_refused_and_changes_nothing(app, three, form, reas
     assert (_count(app, Achievement), _count(app, AchievementVersion)) == before
 
 
-def test_a_program_cannot_require_a_program(app, three):
+def test_a_program_id_is_no_course_badge_and_a_cycle_is_refused(app, three):
     first = _create(app, three)
     before = _count(app, AchievementVersion)
     response = three["admin"].post("/admin/programs", _form([three["badges"][0], first]))
-    assert response.status_code == 400 and "cannot require another program" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "not a badge of a course of this registration" in response.get_data(
+        as_text=True)
+    second = three["admin"].post("/admin/programs", {**_form([three["badges"][0]]), "name": "Second",
+                                                     "program": str(first)})
+    assert second.status_code == 303
+    second_id = int(second.headers["Location"].split("/admin/programs/")[1].split("?")[0])
+    before = _count(app, AchievementVersion)
+    # first -> second -> first: refused with the chain, nothing written
+    response = three["admin"].post(f"/admin/programs/{first}/edit", {**_form(three["badges"]),
+                                                                      "program": str(second_id)})
+    assert response.status_code == 400
+    assert "cycle through program prerequisites: Data Science Program → Second → Data Science Program" in \
+        response.get_data(as_text=True)
+    response = three["admin"].post(f"/admin/programs/{first}/edit", {**_form(three["badges"]), "program": str(first)})
+    assert response.status_code == 400 and "cannot require itself" in response.get_data(as_text=True)
     assert _count(app, AchievementVersion) == before
 
 
@@ -190,3 +210,61 @@ def test_edit_makes_a_new_version_and_another_registration_cannot_touch_it(app, 
     assert w["teacher_b"].post(f"/admin/programs/{program_id}/edit", _form(w["badges"])).status_code == 403
     assert w["me"].get("/admin/programs").status_code == 403
     assert _count(app, AchievementVersion) == before
+
+
+def test_admin_builds_a_program_of_course_results_with_skills_and_eu_elements(app, three):
+    """The builder's course pieces (a final grade in A, completion of B) and the designer's
+    skills and EQF level reach the program credential; the preview answers as JSON too; the
+    learner downloads the program's CLR 2.0 from the cross-course page (9 of course A's 40 points:
+    22.5 %)."""
+    w = three
+    a, b = w["a"].course.id, w["b"].course.id
+    form = {"name": "Results Program", "achievement_type": "LearningProgram", "badge": [str(w["badges"][2])], f"grade_{a}": "20", f"complete_{b}": "1",
+            "eqf_level": "5", "skills": "Data analysis | ESCO | http://data.europa.eu/esco/skill/abc"}
+    response = w["admin"].post("/admin/programs", form)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    program_id = int(response.headers["Location"].split("/admin/programs/")[1].split("?")[0])
+    with app.extensions["lti_badger"].sessions() as s:
+        version = s.get(Achievement, program_id).current_version
+        assert version.rule["requirements"] == [{"kind": "badge", "achievement": w["badges"][2]},
+                                                {"kind": "grade", "course": a, "min_percent": 20.0},
+                                                {"kind": "completion", "course": b}]
+        assert version.details["eqf_level"] == 5
+    ordered = w["admin"].post("/admin/programs", {**form, "name": "In order", "ordered": "1"})
+    assert ordered.status_code == 303
+    with app.extensions["lti_badger"].sessions() as s:
+        rule = s.get(Achievement, int(ordered.headers["Location"].split("/admin/programs/")[1].split("?")[0])
+                     ).current_version.rule
+        assert rule["ordered"] is True and len(rule["requirements"]) == 3
+    page = w["admin"].get(f"/admin/programs/{program_id}").get_data(as_text=True)
+    assert 'name="grade_%d" min="1" max="100" step="any" value="20"' % a in page
+    assert w["admin"].post(f"/admin/programs/{program_id}/activate").status_code == 303
+    assert w["admin"].get(f"/admin/programs/{program_id}/preview.json").get_json() == {
+        "program": "Results Program", "version": 1, "meets": [], "one_away": []}
+    assert w["me"].get(f"/me/programs/{program_id}/clr").status_code == 404  # not held
+    now = datetime.now(timezone.utc)
+    with app.extensions["lti_badger"].sessions() as s:
+        events = [ProgressEventIn(source="xapi", source_event_id=f"ev-{n}", occurred_at=now, activity_lms_id=lms,
+                                  course_id=course, learner_sub=w["learner"].sub, **state)
+                  for n, (course, lms, state) in enumerate((
+                      (a, w["a"].activities[0].lms_id, {"score": 9.0, "max_score": 10.0, "completed": True}),
+                      (b, "course-b", {"completed": True, "activity_kind": "course"}),
+                      (w["c"].course.id, w["c"].activities[0].lms_id, {"completed": True})))]
+        ingest(s, w["a"].platform.id, events[:2], now)
+        s.commit()
+    assert w["admin"].get(f"/admin/programs/{program_id}/preview.json").get_json()["one_away"] == [w["learner"].name]
+    me = w["me"].get("/me/all").get_data(as_text=True)
+    assert "2 of 3 pieces done." in me and "Complete Course B" in me
+    assert "Final grade of at least 20 % in Course A" in me
+    with app.extensions["lti_badger"].sessions() as s:
+        ingest(s, w["a"].platform.id, events[2:], now)  # Badge C by rule, then the program
+        s.commit()
+    me = w["me"].get("/me/all").get_data(as_text=True)
+    assert f"/me/programs/{program_id}/clr" in me
+    record = w["me"].get(f"/me/programs/{program_id}/clr")
+    assert record.status_code == 200 and record.mimetype == "application/vc+ld+json"
+    [program_credential, course_credential] = record.get_json()["credentialSubject"]["verifiableCredential"]
+    achievement = program_credential["credentialSubject"]["achievement"]
+    assert achievement["name"] == "Results Program" and course_credential["name"] == "Badge C"
+    assert any(x.get("targetName") == "Data analysis" for x in achievement["alignment"])
+    assert w["other_admin"].get(f"/admin/programs/{program_id}/preview.json").status_code == 404

@@ -71,8 +71,8 @@ def test_learner_progress_lists_done_and_left(adb):
     _, learner, pairs, program = _three(adb)
     _award(adb, learner, pairs[1], NOW)
     [progress] = learner_programs(adb, _platform(adb, program), learner.id)
-    assert [(r.badge, r.course) for r in progress.done] == [("Badge 2", "Course 2")]
-    assert [r.badge for r in progress.left] == ["Badge 1", "Badge 3"] and progress.needed == 3
+    assert [(r.name, r.course) for r in progress.done] == [("Badge 2", "Course 2")]
+    assert [r.name for r in progress.left] == ["Badge 1", "Badge 3"] and progress.needed == 3
 
 
 @pytest.mark.parametrize("days, needed, within, met", [
