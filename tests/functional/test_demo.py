@@ -80,7 +80,7 @@ def _browser_launch(link: str, http: requests.Session | None = None) -> requests
 
 def _badge_rows(page: str) -> dict[str, int]:
     """The instructor's badge list: badge name -> earners."""
-    rows = re.findall(r'<th scope="row">\s*([^<\n]+?)\s*<.*?<td class="num">\s*(\d+)\s*</td>', page, re.S)
+    rows = re.findall(r'<th scope="row">\s*(?:<img [^>]*>)?\s*([^<\n]+?)\s*<.*?<td class="num">\s*(\d+)\s*</td>', page, re.S)
     return {name: int(n) for name, n in rows}
 
 
