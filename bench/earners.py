@@ -15,13 +15,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, make_url, text  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from lti_badger.app import create_app  # noqa: E402
@@ -32,9 +31,9 @@ from lti_badger.models import (  # noqa: E402
     Progress,
 )
 from lti_badger.web.auth import Scope, issue_launch_token  # noqa: E402
+from bench.scratch import scratch_databases  # noqa: E402
 
 LEARNERS, BADGES = 10_000, 5
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 NOW = datetime.now(timezone.utc)
 
 
@@ -156,29 +155,11 @@ def main() -> None:
     if args.profile is not None:
         profile(args.profile)
         return
-    targets = []
-    with tempfile.TemporaryDirectory() as tmp:
-        targets.append(("SQLite", f"sqlite:///{tmp}/bench.sqlite", tmp))
-        pg_name = None
-        if not args.sqlite_only:
-            try:
-                admin = create_engine(DEFAULT_PG, isolation_level="AUTOCOMMIT")
-                pg_name = f"bench_earners_{uuid.uuid4().hex[:8]}"
-                with admin.connect() as conn:
-                    conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
-                targets.append(("PostgreSQL", make_url(DEFAULT_PG).set(database=pg_name).render_as_string(False), tmp))
-            except Exception as err:  # noqa: BLE001 - a bench without PostgreSQL still reports SQLite
-                print(f"PostgreSQL skipped: {err.__class__.__name__}")
-                pg_name = None
-        try:
-            print(f"{'database':<11} {'request':<44} {'median ms':>10} {'KiB':>6}")
-            for name, url, instance in targets:
-                for label, ms, size in time_pages(url, instance):
-                    print(f"{name:<11} {label:<44} {ms:>10.1f} {size / 1024:>6.0f}")
-        finally:
-            if pg_name:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+    with tempfile.TemporaryDirectory() as tmp, scratch_databases(tmp, "bench_earners", args.sqlite_only) as targets:
+        print(f"{'database':<11} {'request':<44} {'median ms':>10} {'KiB':>6}")
+        for name, url in targets:
+            for label, ms, size in time_pages(url, tmp):
+                print(f"{name:<11} {label:<44} {ms:>10.1f} {size / 1024:>6.0f}")
 
 
 if __name__ == "__main__":

@@ -15,13 +15,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, make_url, select, text  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from lti_badger.app import create_app  # noqa: E402
@@ -29,9 +28,9 @@ from lti_badger.db import make_engine  # noqa: E402
 from lti_badger.migrate import upgrade  # noqa: E402
 from lti_badger.models import Achievement, AchievementVersion, Award, Course, Person, Platform  # noqa: E402
 from lti_badger.web.auth import Scope, issue_launch_token  # noqa: E402
+from bench.scratch import scratch_databases  # noqa: E402
 
 COURSES, BADGES_PER_COURSE, LEARNERS, AWARDS = 40, 5, 20_000, 100_000
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 NOW = datetime.now(timezone.utc)
 
 
@@ -108,28 +107,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        targets = [("SQLite", f"sqlite:///{tmp}/bench.sqlite")]
-        admin, pg_name = None, None
-        if not args.sqlite_only:
-            try:
-                admin = create_engine(DEFAULT_PG, isolation_level="AUTOCOMMIT")
-                pg_name = f"bench_reports_{uuid.uuid4().hex[:8]}"
-                with admin.connect() as conn:
-                    conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
-                targets.append(("PostgreSQL", make_url(DEFAULT_PG).set(database=pg_name).render_as_string(False)))
-            except Exception as err:  # noqa: BLE001 - a bench without PostgreSQL still reports SQLite
-                print(f"PostgreSQL skipped: {err.__class__.__name__}")
-                pg_name = None
-        try:
-            print(f"{'database':<11} {'request':<14} {'median ms':>10} {'KiB':>6}")
-            for name, url in targets:
-                for label, ms, size in time_requests(url, tmp):
-                    print(f"{name:<11} {label:<14} {ms:>10.1f} {size / 1024:>6.0f}")
-        finally:
-            if pg_name:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+    with tempfile.TemporaryDirectory() as tmp, scratch_databases(tmp, "bench_reports", args.sqlite_only) as targets:
+        print(f"{'database':<11} {'request':<14} {'median ms':>10} {'KiB':>6}")
+        for name, url in targets:
+            for label, ms, size in time_requests(url, tmp):
+                print(f"{name:<11} {label:<14} {ms:>10.1f} {size / 1024:>6.0f}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,35 @@
+"""Scratch databases for the page benches: a temporary SQLite file and, when PostgreSQL answers,
+a database of its own that is dropped afterwards, so one run measures both side by side."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, make_url, text
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@contextmanager
+def scratch_databases(folder: str, prefix: str, sqlite_only: bool = False) -> Iterator[list[tuple[str, str]]]:
+    """Yields (name, URL) pairs; a bench without PostgreSQL still reports SQLite."""
+    targets = [("SQLite", f"sqlite:///{folder}/bench.sqlite")]
+    admin, pg_name = None, None
+    if not sqlite_only:
+        try:
+            admin = create_engine(DEFAULT_PG, isolation_level="AUTOCOMMIT")
+            pg_name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
+            targets.append(("PostgreSQL", make_url(DEFAULT_PG).set(database=pg_name).render_as_string(False)))
+        except Exception as err:  # noqa: BLE001 - reported, SQLite goes on
+            print(f"PostgreSQL skipped: {err.__class__.__name__}")
+            pg_name = None
+    try:
+        yield targets
+    finally:
+        if pg_name:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
