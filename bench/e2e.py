@@ -14,6 +14,14 @@ work through several activities; latency is then measured from the learner's las
 CPU is reported per event for each tier: web, delivery workers, the PostgreSQL server, and
 this process (load generator + LMS simulator), whose sum against the cores shows saturation.
 
+Per award (issue 17): awards/s (awards committed in the load window over its span), CPU ms per
+award (all tiers), SQL statements per award of the web and delivery tiers (counted in each
+process by `bench/sqlcount/sitecustomize.py`, BEGIN not included, COMMIT counted apart), and
+correctness: `lost` = learners whose events were all answered 200 but who hold no award or got
+no score; `duplicate_awards` = award rows beyond one per (learner, badge),
+`duplicate_deliveries` = outbox rows beyond one per (award, destination, action),
+`duplicate_scores` = scores the LMS received beyond one per learner.
+
     .venv/bin/python bench/e2e.py --db postgresql --rate 100 --duration 60
     .venv/bin/python bench/e2e.py --db postgresql --rate 100 --duration 60 --steps 4
     .venv/bin/python bench/e2e.py --db sqlite --rate 20 --duration 60
@@ -161,18 +169,32 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU of every PostgreSQL server process (the database's share of the work)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            name, rest = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
-        except (OSError, IndexError, ValueError):
+def postgres_cpu_seconds(db_url: str) -> dict[int, float]:
+    """CPU so far of each PostgreSQL backend serving the bench's database (the database's
+    share of the work; other databases on a shared server are left out). By pid, so that a
+    backend that started during the window counts from zero."""
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        pids = [pid for (pid,) in conn.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"))]
+    engine.dispose()
+    return {pid: cpu_seconds(pid) for pid in pids}
+
+
+def sql_counts(folder: Path) -> dict[str, tuple[int, int]]:
+    """(statements, commits) so far per tier, added up over its processes (see sqlcount/)."""
+    totals: dict[str, list[int]] = {}
+    for path in folder.glob("*.*"):
+        if path.suffix == ".tmp":
             continue
-        if name in ("postgres", "postmaster"):
-            fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+        try:
+            statements, commits = (int(n) for n in path.read_text().split())
+        except (OSError, ValueError):
+            continue
+        tier = totals.setdefault(path.name.split(".")[0], [0, 0])
+        tier[0] += statements
+        tier[1] += commits
+    return {tier: (n[0], n[1]) for tier, n in totals.items()}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -191,6 +213,10 @@ def run(args: argparse.Namespace) -> dict:
            "LTI_BADGER_OUTBOUND_ALLOW": "127.0.0.1"}  # the LMS simulator is on loopback
     if args.redis:
         env["LTI_BADGER_REDIS_URL"] = args.redis
+    sql_dir = instance / "sqlcount"
+    sql_dir.mkdir()
+    env["LTI_BADGER_BENCH_SQLCOUNT_DIR"] = str(sql_dir)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "bench" / "sqlcount"), env.get("PYTHONPATH")]))
     cli = [sys.executable, "-m", "lti_badger"]
     subprocess.run([*cli, "init"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     settings = load_settings(environ=env)
@@ -207,10 +233,11 @@ def run(args: argparse.Namespace) -> dict:
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py"), "-w",
              str(args.web_workers), "--threads", "8", "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
-            env=env, cwd=ROOT, **quiet))
+            env={**env, "LTI_BADGER_BENCH_TIER": "web"}, cwd=ROOT, **quiet))
         for _ in range(args.delivery_workers):
             procs.append(subprocess.Popen([*cli, "worker", "--poll-seconds", str(args.poll), "--threads", str(args.threads),
-                                           "--batch-size", "4"], env=env, cwd=ROOT, **quiet))
+                                           "--batch-size", "4"], env={**env, "LTI_BADGER_BENCH_TIER": "delivery"},
+                                          cwd=ROOT, **quiet))
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -253,8 +280,9 @@ def run(args: argparse.Namespace) -> dict:
 
         web_cpu0 = cpu_seconds(procs[0].pid)
         worker_cpu0 = sum(cpu_seconds(p.pid) for p in procs[1:])
-        pg_cpu0 = postgres_cpu_seconds() if args.db == "postgresql" else 0.0
+        pg_cpu0 = postgres_cpu_seconds(db_url) if args.db == "postgresql" else {}
         bench_cpu0 = sum(os.times()[:2])
+        sql0 = sql_counts(sql_dir)
         print(f"{args.db}: {total} events at {args.rate}/s ...", file=sys.stderr)
         t0 = time.monotonic()
         give_up = t0 + args.duration + args.drain
@@ -295,8 +323,11 @@ def run(args: argparse.Namespace) -> dict:
         }
         web_cpu = cpu_seconds(procs[0].pid) - web_cpu0
         delivery_cpu = sum(cpu_seconds(p.pid) for p in procs[1:]) - worker_cpu0
-        pg_cpu = postgres_cpu_seconds() - pg_cpu0 if args.db == "postgresql" else 0.0
+        pg_cpu = (sum(cpu - pg_cpu0.get(pid, 0.0) for pid, cpu in postgres_cpu_seconds(db_url).items())
+                  if args.db == "postgresql" else 0.0)
         bench_cpu = sum(os.times()[:2]) - bench_cpu0
+        time.sleep(0.7)  # each process writes its SQL count twice a second
+        sql1 = sql_counts(sql_dir)
         if events_accepted:
             per_event = {"web": web_cpu, "delivery": delivery_cpu, "postgres": pg_cpu, "generator_and_lms": bench_cpu}
             result.update({f"{tier}_cpu_ms_per_event": round(cpu * 1000 / events_accepted, 1)
@@ -308,7 +339,29 @@ def run(args: argparse.Namespace) -> dict:
             result["awards"] = conn.execute(text("SELECT count(*) FROM award")).scalar()
             errs = conn.execute(text("SELECT last_error FROM delivery WHERE last_error IS NOT NULL LIMIT 3")).all()
             result["delivery_errors"] = [e[0][:300] for e in errs]
+            awarded = {sub for (sub,) in conn.execute(text(
+                "SELECT person.sub FROM award JOIN person ON person.id = award.person_id"))}
+            result["duplicate_awards"] = int(conn.execute(text(
+                "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM award "
+                "GROUP BY person_id, achievement_id) AS t")).scalar())
+            result["duplicate_deliveries"] = int(conn.execute(text(
+                "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM delivery "
+                "GROUP BY award_id, destination, action) AS t")).scalar())
+            first, last = conn.execute(text("SELECT min(awarded_at), max(awarded_at) FROM award")).one()
         engine.dispose()
+        awards = result["awards"]
+        result["lost"] = len(set(accepted) - (awarded & set(arrived)))
+        result["duplicate_scores"] = len(log) - len(log.arrived)
+        if awards > 1 and first is not None and last > first:
+            span = (last - first).total_seconds()
+            result["awards_per_s"] = round((awards - 1) / span, 1)
+        if awards:
+            tiers = web_cpu + delivery_cpu + pg_cpu + bench_cpu
+            result["cpu_ms_per_award"] = round(tiers * 1000 / awards, 1)
+            for tier in ("web", "delivery"):
+                statements, commits = (sql1.get(tier, (0, 0))[k] - sql0.get(tier, (0, 0))[k] for k in (0, 1))
+                result[f"{tier}_sql_per_award"] = round(statements / awards, 1)
+                result[f"{tier}_commits_per_award"] = round(commits / awards, 2)
         if latencies:
             result.update({f"latency_s_p{q}": round(percentile(latencies, q), 3) for q in (50, 95, 99)})
             result["latency_s_max"] = round(max(latencies), 3)
