@@ -17,8 +17,8 @@ this process (load generator + LMS simulator), whose sum against the cores shows
 Per award (issue 17): awards/s (awards committed in the load window over its span), CPU ms per
 award (all tiers), SQL statements per award of the web and delivery tiers (counted in each
 process by `bench/sqlcount/sitecustomize.py`, BEGIN not included, COMMIT counted apart), and
-correctness: `lost` = learners whose events were all answered 200 but who hold no award or got
-no score; `duplicate_awards` = award rows beyond one per (learner, badge),
+correctness: `lost` = learners whose events were all answered 200 but who hold no award (a score
+not yet received by the end of the drain is `missing`, still in the outbox); `duplicate_awards` = award rows beyond one per (learner, badge),
 `duplicate_deliveries` = outbox rows beyond one per (award, destination, action),
 `duplicate_scores` = scores the LMS received beyond one per learner.
 
@@ -350,7 +350,7 @@ def run(args: argparse.Namespace) -> dict:
             first, last = conn.execute(text("SELECT min(awarded_at), max(awarded_at) FROM award")).one()
         engine.dispose()
         awards = result["awards"]
-        result["lost"] = len(set(accepted) - (awarded & set(arrived)))
+        result["lost"] = len(set(accepted) - awarded)
         result["duplicate_scores"] = len(log) - len(log.arrived)
         if awards > 1 and first is not None and last > first:
             span = (last - first).total_seconds()

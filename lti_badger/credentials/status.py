@@ -136,18 +136,27 @@ def allocate_status(session: Session, credential: Credential, purpose: str, now:
     rng = rng or random.SystemRandom()
     list_id, size = (lists or open_lists(session, now))[purpose]
     for _ in range(MAX_ATTEMPTS):
-        index = rng.randrange(size)
-        values = {"status_list_id": list_id, "index": index, "credential_id": credential.id, "purpose": purpose}
-        entry_id = _insert_entry(session, values)
-        if entry_id is not None:
-            entry = StatusEntry(id=entry_id, **values)
-            make_transient_to_detached(entry)  # the row exists: attach it without another SELECT
-            session.add(entry)
+        entry = reserve_index(session, credential, purpose, list_id, rng.randrange(size))
+        if entry is not None:
             return entry
-        log.info("status index collision, retrying", extra={"status_list_id": list_id})
-        if _sample.random() < 1 / COUNT_EVERY:
-            _close_if_full(session, list_id)
     raise Conflict("could not reserve a status list index; try again")
+
+
+def reserve_index(session: Session, credential: Credential, purpose: str, list_id: int, index: int) -> StatusEntry | None:
+    """Take `index` of list `list_id` for `credential`, or None when it is taken (then, sampled,
+    count the list and close it if full: see `allocate_status`). Lets an issuer pick the index,
+    sign, and only then write, re-signing in the rare case of a collision."""
+    values = {"status_list_id": list_id, "index": index, "credential_id": credential.id, "purpose": purpose}
+    entry_id = _insert_entry(session, values)
+    if entry_id is not None:
+        entry = StatusEntry(id=entry_id, **values)
+        make_transient_to_detached(entry)  # the row exists: attach it without another SELECT
+        session.add(entry)
+        return entry
+    log.info("status index collision, retrying", extra={"status_list_id": list_id})
+    if _sample.random() < 1 / COUNT_EVERY:
+        _close_if_full(session, list_id)
+    return None
 
 
 def find_entry(session: Session, credential: Credential, purpose: str) -> StatusEntry | None:

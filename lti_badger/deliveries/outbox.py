@@ -70,11 +70,11 @@ def award_payload(session: Session, award: Award, action: str, *, base_url: str,
 
 def enqueue_award_change(
     session: Session, award: Award, action: str, now: datetime, *, base_url: str, reason: str | None = None,
-    credential: Credential | None = None,
+    credential: Credential | None = None, webhooks: bool = True,
 ) -> list[Delivery]:
     """Write the deliveries of one award change (caller's transaction): the course gradebook
     when the launch gave us AGS and the course's write-back is not off, e-mail when the learner has an address, and every enabled
-    webhook of the platform."""
+    webhook of the platform (`webhooks=False`: the caller knows it has none, skip the query)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown delivery action {action!r}")
     course = session.get(Course, award.course_id)
@@ -90,7 +90,7 @@ def enqueue_award_change(
     endpoints = session.scalars(
         select(WebhookEndpoint).where(WebhookEndpoint.platform_id == course.platform_id,
                                       WebhookEndpoint.enabled.is_(True)).order_by(WebhookEndpoint.id)
-    )
+    ) if webhooks else ()
     for endpoint in endpoints:
         rows.append(Delivery(award_id=award.id, destination=DEST_WEBHOOK, action=action,
                              payload={**payload, "webhook_endpoint_id": endpoint.id},
