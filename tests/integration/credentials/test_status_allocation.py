@@ -56,8 +56,9 @@ def test_a_list_found_full_after_a_collision_is_closed(db, tmp_path, monkeypatch
     second = issue_credential(db, make_award(db), issuer.profile, issuer.keys, NOW, rng=_Scripted([2, 2]))
     assert _list_ids(db, first) == _list_ids(db, second)
     # index 1 collides -> the list is counted (2 entries = FULL_AT) and closed; the retry still
-    # lands in the list it already chose
-    third = issue_credential(db, make_award(db), issuer.profile, issuer.keys, NOW, rng=_Scripted([1, 3, 1, 3]))
+    # lands in the list it already chose (both purposes' indexes are picked before signing, the
+    # retries come after)
+    third = issue_credential(db, make_award(db), issuer.profile, issuer.keys, NOW, rng=_Scripted([1, 1, 3, 3]))
     assert _list_ids(db, third) == _list_ids(db, first)
     closed = db.scalars(select(StatusList).where(StatusList.id.in_(_list_ids(db, first).values()))).all()
     assert len(closed) == 2 and all(sl.allocated >= 2 for sl in closed)  # lists other tests committed may hold more
