@@ -10,7 +10,9 @@ badge's one required activity, so every event means: store the event, re-evaluat
 compose + sign + self-verify the OB3 credential, write the outbox, claim, create/find the line
 item, post the score (the worst case). With `--steps K` the badge needs K activities and each
 learner sends K completions, so one event in K earns a badge, as in a course where learners
-work through several activities; latency is then measured from the learner's last event.
+work through several activities; latency is then measured from the learner's last event. With `--batch B` each POST carries B
+consecutive events as one xAPI statement array (a burst forwarded by an LRS or Moodle's
+logstore_xapi), evaluated in one transaction; latency runs from that POST's 200.
 CPU is reported per event for each tier: web, delivery workers, the PostgreSQL server, and
 this process (load generator + LMS simulator), whose sum against the cores shows saturation.
 
@@ -25,6 +27,7 @@ not yet received by the end of the drain is `missing`, still in the outbox); `du
     .venv/bin/python bench/e2e.py --db postgresql --rate 100 --duration 60
     .venv/bin/python bench/e2e.py --db postgresql --rate 100 --duration 60 --steps 4
     .venv/bin/python bench/e2e.py --db sqlite --rate 20 --duration 60
+    .venv/bin/python bench/e2e.py --db postgresql --rate 150 --duration 60 --batch 10
 """
 
 from __future__ import annotations
@@ -257,20 +260,24 @@ def run(args: argparse.Namespace) -> dict:
         local = threading.local()
         steps = activities(args.steps)
 
-        def send(i: int) -> None:
+        def send(first: int) -> None:
+            """POST events first .. first + batch - 1 (one statement, or an array of them)."""
             http = getattr(local, "http", None) or requests.Session()
             local.http = http
-            sub = f"b{i // args.steps}"
+            events = range(first, min(total, first + args.batch))
+            subs = [f"b{i // args.steps}" for i in events]
+            body = [statement(f"b{i // args.steps}", steps[i % args.steps]) for i in events]
             started = time.monotonic()
             try:
-                resp = http.post(f"{tool_url}/xapi/statements", json=statement(sub, steps[i % args.steps]),
+                resp = http.post(f"{tool_url}/xapi/statements", json=body[0] if args.batch == 1 else body,
                                  auth=(key, secret), headers={"X-Experience-API-Version": "1.0.3"}, timeout=30)
             except requests.RequestException as err:
                 errors.append(str(err))
                 return
             done = time.monotonic()
             if resp.status_code == 200:
-                accepted_events.setdefault(sub, []).append(done)
+                for sub in subs:
+                    accepted_events.setdefault(sub, []).append(done)
                 post_ms.append((done - started) * 1000)
             else:
                 errors.append(f"{resp.status_code} {resp.text[:200]}")
@@ -288,12 +295,12 @@ def run(args: argparse.Namespace) -> dict:
         give_up = t0 + args.duration + args.drain
         pool = ThreadPoolExecutor(max_workers=args.clients)
         futures = []
-        for i in range(total):
-            delay = t0 + i / args.rate - time.monotonic()
+        for first in range(0, total, args.batch):
+            delay = t0 + first / args.rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            futures.append(pool.submit(send, i))
-        send_lag = time.monotonic() - (t0 + (total - 1) / args.rate)
+            futures.append(pool.submit(send, first))
+        send_lag = time.monotonic() - (t0 + (total - 1) // args.batch * args.batch / args.rate)
         wait_futures(futures, timeout=max(0.0, give_up - time.monotonic()))
         pool.shutdown(wait=False, cancel_futures=True)
         sent_in = time.monotonic() - t0
@@ -310,7 +317,7 @@ def run(args: argparse.Namespace) -> dict:
         achieved = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 and stamps[-1] > stamps[0] else None
         result = {
             "db": args.db, "rate": args.rate, "duration_s": args.duration, "events": total,
-            "events_per_award": args.steps,
+            "events_per_award": args.steps, "events_per_post": args.batch,
             "accepted_per_s": round(achieved, 1) if achieved else None,
             "load_average_1m": round(os.getloadavg()[0], 1), "cpus": os.cpu_count(),
             "accepted": events_accepted, "learners_completed": len(accepted), "errors": len(errors), "first_errors": errors[:3],
@@ -389,6 +396,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1,
                         help="events per award: the badge needs this many activities, each learner sends one "
                              "completion per activity (1 = every event earns a badge, the worst case)")
+    parser.add_argument("--batch", type=int, default=1,
+                        help="statements per POST (an LRS or Moodle's logstore_xapi forwarding a burst): "
+                             "consecutive events, so with --steps 1 each batch is that many learners of one course")
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--delivery-workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2, help="sending threads per delivery worker")

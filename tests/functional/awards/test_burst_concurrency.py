@@ -9,7 +9,7 @@ import threading
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from lti_badger.db import transaction
 from lti_badger.models import Activity, AuditEvent, Award, Credential, Delivery, StatusEntry
@@ -79,8 +79,20 @@ def _assert_once_each(sessions, ach_id):
 def test_two_workers_with_the_same_burst_award_each_learner_once(sessions):
     platform_id, course_id, subs, ach_id = _burst_world(sessions)
     burst = _burst(course_id, subs, "ev")
-    _ingest_together(sessions, platform_id, [burst, list(reversed(burst))])
+    notifies = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.startswith("NOTIFY"):
+            notifies.append(statement)
+
+    engine = sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        _ingest_together(sessions, platform_id, [burst, list(reversed(burst))])
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
     _assert_once_each(sessions, ach_id)
+    assert 1 <= len(notifies) <= 2  # one per transaction that wrote deliveries, not one per award
 
 
 def test_two_sources_reporting_the_same_burst_award_each_learner_once(sessions):
