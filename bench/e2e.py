@@ -239,7 +239,7 @@ def run(args: argparse.Namespace) -> dict:
             env={**env, "LTI_BADGER_BENCH_TIER": "web"}, cwd=ROOT, **quiet))
         for _ in range(args.delivery_workers):
             procs.append(subprocess.Popen([*cli, "worker", "--poll-seconds", str(args.poll), "--threads", str(args.threads),
-                                           "--batch-size", "4"], env={**env, "LTI_BADGER_BENCH_TIER": "delivery"},
+                                           "--batch-size", str(args.claim)], env={**env, "LTI_BADGER_BENCH_TIER": "delivery"},
                                           cwd=ROOT, **quiet))
         deadline = time.monotonic() + 30
         while True:
@@ -324,7 +324,7 @@ def run(args: argparse.Namespace) -> dict:
             "scores_received": len(latencies), "missing": missing, "badge_line_items": len(line_items),
             "send_window_s": round(sent_in, 2), "generator_lag_s": round(send_lag, 3),
             "web_workers": args.web_workers, "delivery_workers": args.delivery_workers, "threads": args.threads,
-            "poll_s": args.poll,
+            "poll_s": args.poll, "claim": args.claim,
             "accept_ms_p50": round(statistics.median(post_ms), 1) if post_ms else None,
             "accept_ms_p99": round(percentile(post_ms, 99), 1) if post_ms else None,
         }
@@ -402,6 +402,7 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--delivery-workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2, help="sending threads per delivery worker")
+    parser.add_argument("--claim", type=int, default=4, help="deliveries a worker claims at once (--batch-size)")
     parser.add_argument("--poll", type=float, default=1.0,
                         help="worker poll interval when idle (PostgreSQL wakes workers by NOTIFY at once)")
     parser.add_argument("--clients", type=int, default=64, help="concurrent HTTP clients of the load generator")

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from ..db import dialect_insert
+from ..db import burst_memo, dialect_insert
 from ..errors import BadInput, Conflict, NotFound
 from ..models.award import AWARD_SUSPENDED, Award
 from ..models.base import utcnow
@@ -32,6 +32,7 @@ from .eddsa import Signer, sign
 from .multibase import decode_base64url, encode_base64url
 
 log = logging.getLogger(__name__)
+_OPEN_LISTS = "open_status_lists"
 _sample = random.Random()  # sampling only (when to count), never for indexes
 
 PURPOSES = (PURPOSE_REVOCATION, PURPOSE_SUSPENSION)
@@ -85,6 +86,9 @@ def open_lists(session: Session, now: datetime, purposes: tuple[str, ...] = PURP
     """purpose -> (id, size) of its oldest open list, in one query for every purpose, creating
     a list of each of `purposes` where none is open. Reads two columns only: the 16 KiB of
     bits are not needed to allocate."""
+    memo = burst_memo(session)
+    if memo is not None and all(p in memo.get(_OPEN_LISTS, {}) for p in purposes):
+        return memo[_OPEN_LISTS]  # read once per burst of awards
     found: dict[str, tuple[int, int]] = {}
     for row in session.execute(select(StatusList.purpose, StatusList.id, StatusList.size)
                                .where(StatusList.allocated < FULL_AT).order_by(StatusList.id)):
@@ -97,6 +101,8 @@ def open_lists(session: Session, now: datetime, purposes: tuple[str, ...] = PURP
             session.flush()
             log.info("status list created", extra={"status_list_id": created.id, "purpose": purpose})
             found[purpose] = (created.id, created.size)
+    if memo is not None:
+        memo[_OPEN_LISTS] = found
     return found
 
 
@@ -118,6 +124,7 @@ def _close_if_full(session: Session, list_id: int) -> None:
         session.execute(update(StatusList).where(StatusList.id == list_id, StatusList.allocated < FULL_AT)
                         .values(allocated=count).execution_options(synchronize_session=False))
         log.info("status list full", extra={"status_list_id": list_id, "entries": count})
+        (burst_memo(session) or {}).pop(_OPEN_LISTS, None)
 
 
 def allocate_status(session: Session, credential: Credential, purpose: str, now: datetime,

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..db import add_later, burst_memo
 from ..errors import BadInput, NotFound
 from ..models import Award, Course, Credential, Delivery, Person, Platform, WebhookEndpoint
 from ..models.course import GRADEBOOK_NONE
@@ -95,8 +96,11 @@ def enqueue_award_change(
         rows.append(Delivery(award_id=award.id, destination=DEST_WEBHOOK, action=action,
                              payload={**payload, "webhook_endpoint_id": endpoint.id},
                              next_attempt_at=now, created_at=now))
-    session.add_all(rows)
-    session.flush()
+    if burst_memo(session) is None:
+        session.add_all(rows)
+        session.flush()
+    else:
+        add_later(session, rows)  # a burst of awards: one multi-row INSERT when it ends
     if rows:
         announce_deliveries(session)
     return rows
