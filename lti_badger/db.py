@@ -70,7 +70,8 @@ def burst(session: Session) -> Iterator[None]:
     """Many awards in one transaction (a burst of events evaluated together, issue 17): rows
     given to `add_later` (audit events, outbox deliveries) are inserted when the burst ends,
     one multi-row INSERT per table instead of one per award, and `burst_memo` keeps what every
-    award would read again (the open status lists). Nested bursts join the outer one."""
+    award would read again (the open status lists). Nested bursts join the outer one. Nothing
+    inside may roll back a SAVEPOINT that made awards: their deferred rows would still be added."""
     if _BURST in session.info:
         yield
         return
