@@ -10,13 +10,24 @@ badge's one required activity, so every event means: store the event, re-evaluat
 compose + sign + self-verify the OB3 credential, write the outbox, claim, create/find the line
 item, post the score (the worst case). With `--steps K` the badge needs K activities and each
 learner sends K completions, so one event in K earns a badge, as in a course where learners
-work through several activities; latency is then measured from the learner's last event.
+work through several activities; latency is then measured from the learner's last event. With `--batch B` each POST carries B
+consecutive events as one xAPI statement array (a burst forwarded by an LRS or Moodle's
+logstore_xapi), evaluated in one transaction; latency runs from that POST's 200.
 CPU is reported per event for each tier: web, delivery workers, the PostgreSQL server, and
 this process (load generator + LMS simulator), whose sum against the cores shows saturation.
+
+Per award (issue 17): awards/s (awards committed in the load window over its span), CPU ms per
+award (all tiers), SQL statements per award of the web and delivery tiers (counted in each
+process by `bench/sqlcount/sitecustomize.py`, BEGIN not included, COMMIT counted apart), and
+correctness: `lost` = learners whose events were all answered 200 but who hold no award (a score
+not yet received by the end of the drain is `missing`, still in the outbox); `duplicate_awards` = award rows beyond one per (learner, badge),
+`duplicate_deliveries` = outbox rows beyond one per (award, destination, action),
+`duplicate_scores` = scores the LMS received beyond one per learner.
 
     .venv/bin/python bench/e2e.py --db postgresql --rate 100 --duration 60
     .venv/bin/python bench/e2e.py --db postgresql --rate 100 --duration 60 --steps 4
     .venv/bin/python bench/e2e.py --db sqlite --rate 20 --duration 60
+    .venv/bin/python bench/e2e.py --db postgresql --rate 150 --duration 60 --batch 10
 """
 
 from __future__ import annotations
@@ -161,18 +172,32 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU of every PostgreSQL server process (the database's share of the work)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            name, rest = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
-        except (OSError, IndexError, ValueError):
+def postgres_cpu_seconds(db_url: str) -> dict[int, float]:
+    """CPU so far of each PostgreSQL backend serving the bench's database (the database's
+    share of the work; other databases on a shared server are left out). By pid, so that a
+    backend that started during the window counts from zero."""
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        pids = [pid for (pid,) in conn.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"))]
+    engine.dispose()
+    return {pid: cpu_seconds(pid) for pid in pids}
+
+
+def sql_counts(folder: Path) -> dict[str, tuple[int, int]]:
+    """(statements, commits) so far per tier, added up over its processes (see sqlcount/)."""
+    totals: dict[str, list[int]] = {}
+    for path in folder.glob("*.*"):
+        if path.suffix == ".tmp":
             continue
-        if name in ("postgres", "postmaster"):
-            fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+        try:
+            statements, commits = (int(n) for n in path.read_text().split())
+        except (OSError, ValueError):
+            continue
+        tier = totals.setdefault(path.name.split(".")[0], [0, 0])
+        tier[0] += statements
+        tier[1] += commits
+    return {tier: (n[0], n[1]) for tier, n in totals.items()}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -191,6 +216,10 @@ def run(args: argparse.Namespace) -> dict:
            "LTI_BADGER_OUTBOUND_ALLOW": "127.0.0.1"}  # the LMS simulator is on loopback
     if args.redis:
         env["LTI_BADGER_REDIS_URL"] = args.redis
+    sql_dir = instance / "sqlcount"
+    sql_dir.mkdir()
+    env["LTI_BADGER_BENCH_SQLCOUNT_DIR"] = str(sql_dir)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "bench" / "sqlcount"), env.get("PYTHONPATH")]))
     cli = [sys.executable, "-m", "lti_badger"]
     subprocess.run([*cli, "init"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     settings = load_settings(environ=env)
@@ -207,11 +236,12 @@ def run(args: argparse.Namespace) -> dict:
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py"), "-w",
              str(args.web_workers), "--threads", "8", "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
-            env=env, cwd=ROOT, **quiet))
+            env={**env, "LTI_BADGER_BENCH_TIER": "web"}, cwd=ROOT, **quiet))
         for _ in range(args.delivery_workers):
             procs.append(subprocess.Popen([*cli, "worker", "--poll-seconds", str(args.poll), "--threads", str(args.threads),
-                                           "--batch-size", "4"], env=env, cwd=ROOT, **quiet))
-        deadline = time.monotonic() + 30
+                                           "--batch-size", str(args.claim)], env={**env, "LTI_BADGER_BENCH_TIER": "delivery"},
+                                          cwd=ROOT, **quiet))
+        deadline = time.monotonic() + 120  # a busy shared machine imports the app slowly
         while True:
             try:
                 if requests.get(f"{tool_url}/xapi/about", timeout=1).status_code == 200:
@@ -230,20 +260,24 @@ def run(args: argparse.Namespace) -> dict:
         local = threading.local()
         steps = activities(args.steps)
 
-        def send(i: int) -> None:
+        def send(first: int) -> None:
+            """POST events first .. first + batch - 1 (one statement, or an array of them)."""
             http = getattr(local, "http", None) or requests.Session()
             local.http = http
-            sub = f"b{i // args.steps}"
+            events = range(first, min(total, first + args.batch))
+            subs = [f"b{i // args.steps}" for i in events]
+            body = [statement(f"b{i // args.steps}", steps[i % args.steps]) for i in events]
             started = time.monotonic()
             try:
-                resp = http.post(f"{tool_url}/xapi/statements", json=statement(sub, steps[i % args.steps]),
+                resp = http.post(f"{tool_url}/xapi/statements", json=body[0] if args.batch == 1 else body,
                                  auth=(key, secret), headers={"X-Experience-API-Version": "1.0.3"}, timeout=30)
             except requests.RequestException as err:
                 errors.append(str(err))
                 return
             done = time.monotonic()
             if resp.status_code == 200:
-                accepted_events.setdefault(sub, []).append(done)
+                for sub in subs:
+                    accepted_events.setdefault(sub, []).append(done)
                 post_ms.append((done - started) * 1000)
             else:
                 errors.append(f"{resp.status_code} {resp.text[:200]}")
@@ -253,19 +287,20 @@ def run(args: argparse.Namespace) -> dict:
 
         web_cpu0 = cpu_seconds(procs[0].pid)
         worker_cpu0 = sum(cpu_seconds(p.pid) for p in procs[1:])
-        pg_cpu0 = postgres_cpu_seconds() if args.db == "postgresql" else 0.0
+        pg_cpu0 = postgres_cpu_seconds(db_url) if args.db == "postgresql" else {}
         bench_cpu0 = sum(os.times()[:2])
+        sql0 = sql_counts(sql_dir)
         print(f"{args.db}: {total} events at {args.rate}/s ...", file=sys.stderr)
         t0 = time.monotonic()
         give_up = t0 + args.duration + args.drain
         pool = ThreadPoolExecutor(max_workers=args.clients)
         futures = []
-        for i in range(total):
-            delay = t0 + i / args.rate - time.monotonic()
+        for first in range(0, total, args.batch):
+            delay = t0 + first / args.rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            futures.append(pool.submit(send, i))
-        send_lag = time.monotonic() - (t0 + (total - 1) / args.rate)
+            futures.append(pool.submit(send, first))
+        send_lag = time.monotonic() - (t0 + (total - 1) // args.batch * args.batch / args.rate)
         wait_futures(futures, timeout=max(0.0, give_up - time.monotonic()))
         pool.shutdown(wait=False, cancel_futures=True)
         sent_in = time.monotonic() - t0
@@ -282,21 +317,24 @@ def run(args: argparse.Namespace) -> dict:
         achieved = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 and stamps[-1] > stamps[0] else None
         result = {
             "db": args.db, "rate": args.rate, "duration_s": args.duration, "events": total,
-            "events_per_award": args.steps,
+            "events_per_award": args.steps, "events_per_post": args.batch,
             "accepted_per_s": round(achieved, 1) if achieved else None,
             "load_average_1m": round(os.getloadavg()[0], 1), "cpus": os.cpu_count(),
             "accepted": events_accepted, "learners_completed": len(accepted), "errors": len(errors), "first_errors": errors[:3],
             "scores_received": len(latencies), "missing": missing, "badge_line_items": len(line_items),
             "send_window_s": round(sent_in, 2), "generator_lag_s": round(send_lag, 3),
             "web_workers": args.web_workers, "delivery_workers": args.delivery_workers, "threads": args.threads,
-            "poll_s": args.poll,
+            "poll_s": args.poll, "claim": args.claim,
             "accept_ms_p50": round(statistics.median(post_ms), 1) if post_ms else None,
             "accept_ms_p99": round(percentile(post_ms, 99), 1) if post_ms else None,
         }
         web_cpu = cpu_seconds(procs[0].pid) - web_cpu0
         delivery_cpu = sum(cpu_seconds(p.pid) for p in procs[1:]) - worker_cpu0
-        pg_cpu = postgres_cpu_seconds() - pg_cpu0 if args.db == "postgresql" else 0.0
+        pg_cpu = (sum(cpu - pg_cpu0.get(pid, 0.0) for pid, cpu in postgres_cpu_seconds(db_url).items())
+                  if args.db == "postgresql" else 0.0)
         bench_cpu = sum(os.times()[:2]) - bench_cpu0
+        time.sleep(0.7)  # each process writes its SQL count twice a second
+        sql1 = sql_counts(sql_dir)
         if events_accepted:
             per_event = {"web": web_cpu, "delivery": delivery_cpu, "postgres": pg_cpu, "generator_and_lms": bench_cpu}
             result.update({f"{tier}_cpu_ms_per_event": round(cpu * 1000 / events_accepted, 1)
@@ -308,7 +346,29 @@ def run(args: argparse.Namespace) -> dict:
             result["awards"] = conn.execute(text("SELECT count(*) FROM award")).scalar()
             errs = conn.execute(text("SELECT last_error FROM delivery WHERE last_error IS NOT NULL LIMIT 3")).all()
             result["delivery_errors"] = [e[0][:300] for e in errs]
+            awarded = {sub for (sub,) in conn.execute(text(
+                "SELECT person.sub FROM award JOIN person ON person.id = award.person_id"))}
+            result["duplicate_awards"] = int(conn.execute(text(
+                "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM award "
+                "GROUP BY person_id, achievement_id) AS t")).scalar())
+            result["duplicate_deliveries"] = int(conn.execute(text(
+                "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM delivery "
+                "GROUP BY award_id, destination, action) AS t")).scalar())
+            first, last = conn.execute(text("SELECT min(awarded_at), max(awarded_at) FROM award")).one()
         engine.dispose()
+        awards = result["awards"]
+        result["lost"] = len(set(accepted) - awarded)
+        result["duplicate_scores"] = len(log) - len(log.arrived)
+        if awards > 1 and first is not None and last > first:
+            span = (last - first).total_seconds()
+            result["awards_per_s"] = round((awards - 1) / span, 1)
+        if awards:
+            tiers = web_cpu + delivery_cpu + pg_cpu + bench_cpu
+            result["cpu_ms_per_award"] = round(tiers * 1000 / awards, 1)
+            for tier in ("web", "delivery"):
+                statements, commits = (sql1.get(tier, (0, 0))[k] - sql0.get(tier, (0, 0))[k] for k in (0, 1))
+                result[f"{tier}_sql_per_award"] = round(statements / awards, 1)
+                result[f"{tier}_commits_per_award"] = round(commits / awards, 2)
         if latencies:
             result.update({f"latency_s_p{q}": round(percentile(latencies, q), 3) for q in (50, 95, 99)})
             result["latency_s_max"] = round(max(latencies), 3)
@@ -336,9 +396,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1,
                         help="events per award: the badge needs this many activities, each learner sends one "
                              "completion per activity (1 = every event earns a badge, the worst case)")
+    parser.add_argument("--batch", type=int, default=1,
+                        help="statements per POST (an LRS or Moodle's logstore_xapi forwarding a burst): "
+                             "consecutive events, so with --steps 1 each batch is that many learners of one course")
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--delivery-workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2, help="sending threads per delivery worker")
+    parser.add_argument("--claim", type=int, default=4, help="deliveries a worker claims at once (--batch-size)")
     parser.add_argument("--poll", type=float, default=1.0,
                         help="worker poll interval when idle (PostgreSQL wakes workers by NOTIFY at once)")
     parser.add_argument("--clients", type=int, default=64, help="concurrent HTTP clients of the load generator")

@@ -60,3 +60,42 @@ def dialect_insert(session: Session, target):
     if name == "sqlite":
         return sqlite.insert(target)
     raise BadInput(f"the {name} database is not supported (use PostgreSQL or SQLite)")
+
+
+_BURST = "lti_badger_burst"
+
+
+@contextmanager
+def burst(session: Session) -> Iterator[None]:
+    """Many awards in one transaction (a burst of events evaluated together, issue 17): rows
+    given to `add_later` (audit events, outbox deliveries) are inserted when the burst ends,
+    one multi-row INSERT per table instead of one per award, and `burst_memo` keeps what every
+    award would read again (the open status lists). Nested bursts join the outer one. Nothing
+    inside may roll back a SAVEPOINT that made awards: their deferred rows would still be added."""
+    if _BURST in session.info:
+        yield
+        return
+    session.info[_BURST] = {"rows": [], "memo": {}}
+    try:
+        yield
+        rows = session.info[_BURST]["rows"]
+        if rows:
+            session.add_all(rows)
+            session.flush()
+    finally:
+        session.info.pop(_BURST, None)
+
+
+def add_later(session: Session, rows: list) -> None:
+    """Add `rows` at the end of the current burst, or now (unflushed) outside one."""
+    state = session.info.get(_BURST)
+    if state is None:
+        session.add_all(rows)
+    else:
+        state["rows"].extend(rows)
+
+
+def burst_memo(session: Session) -> dict | None:
+    """A dict that lives as long as the current burst (None outside one)."""
+    state = session.info.get(_BURST)
+    return None if state is None else state["memo"]

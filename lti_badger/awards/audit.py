@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..csvfile import csv_text
+from ..db import add_later
 from ..errors import BadInput
 from ..models import (Achievement, AchievementVersion, AuditEvent, Award, Course, Credential, CriteriaTemplate, Person,
                       Platform)
@@ -66,7 +67,7 @@ def record(
         action=action, subject_type=subject_type, subject_id=str(subject_id), reason=reason,
         before=before, after=after,
     )
-    session.add(event)
+    add_later(session, [event])  # at the end of a burst of awards: one INSERT for all
     return event
 
 

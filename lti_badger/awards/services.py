@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Select, delete, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from ..credentials import issue_credential, set_status
 from ..credentials.clr import PathwayRecord, sign_clr
-from ..credentials.issuer_profiles import issuer_profile_for_course
+from ..credentials.issuer_profiles import issuer_profile_for_course, issuer_profile_of
 from ..credentials.services import credential_document
 from ..criteria.achievements import badge_graph
 from ..criteria.locks import lock_course, lock_learners
@@ -39,7 +39,10 @@ from ..deliveries.outbox import (
 )
 from ..errors import BadgerError, BadInput, Conflict, NotFound
 from ..metrics import AWARDS
-from ..models import Achievement, AchievementVersion, Award, Course, Credential, Enrollment, Person
+from ..models import (
+    Achievement, AchievementVersion, Award, Course, Credential, Enrollment, IssuerProfileRecord, Person, Platform,
+    WebhookEndpoint,
+)
 from ..models.achievement import STATE_ACTIVE, STATE_ARCHIVED, STATE_DRAFT
 from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_REVOKED, AWARD_SUSPENDED, LIVE_AWARD
 from ..models.course import ENROLLMENT_ACTIVE, ROLE_LEARNER
@@ -121,12 +124,6 @@ def _require_learner(session: Session, course_id: int, person_id: int) -> Person
     return session.get(Person, person_id)
 
 
-def _issue(session: Session, award: Award, now: datetime) -> Credential:
-    ctx = get_context(session)
-    issuer = issuer_profile_for_course(session, ctx.settings, award.course_id)
-    return issue_credential(session, award, issuer, ctx.keys, now)
-
-
 def _set_credential_bits(session: Session, award: Award, purpose: str, bit: bool, now: datetime) -> None:
     for credential in session.scalars(select(Credential).where(Credential.award_id == award.id)):
         set_status(session, credential, purpose, bit, now=now)
@@ -179,25 +176,39 @@ def _create_award(session: Session, achievement: Achievement, version: Achieveme
         award = _insert_award(session, values)
     if award is None:
         return None
-    # Held while issuing and writing the outbox, which read them too: one SELECT for both (the
-    # session's identity map only keeps objects something still references).
-    course, learner = session.execute(
-        select(Course, Person).join(Person, Person.platform_id == Course.platform_id)
-        .where(Course.id == achievement.course_id, Person.id == person_id)).one()
-    credential = _issue(session, award, now)
+    # Held while issuing and writing the outbox, which read them too: one SELECT for the course,
+    # the learner, the issuer profile and whether the registration has programs or webhooks at
+    # all (the session's identity map only keeps objects something still references).
+    course, learner, lms, profile, has_programs, has_webhooks = session.execute(_award_context(
+        achievement.course_id, person_id)).one()
+    ctx = get_context(session)
+    credential = issue_credential(session, award, issuer_profile_of(ctx.settings, lms, profile), ctx.keys, now)
     record(session, actor=actor, action="award.create", subject_type="award", subject_id=award.id, now=now,
            reason=reason, before=None, after=award_state(award), course_id=course.id,
            platform_id=course.platform_id)
-    ctx = get_context(session)
     enqueue_award_change(session, award, ACTION_AWARD, now, base_url=ctx.base_url, mail=ctx.mail, reason=reason,
-                         credential=credential)
+                         credential=credential, webhooks=has_webhooks)
     log.info("award created", extra={"award_id": award.id, "achievement_id": achievement.id,
                                      "person_id": person_id, "by": awarded_by})
     AWARDS.labels(awarded_by).inc()
     del learner
-    # A course badge or a program can complete programs that require it.
-    award_programs(session, award, course.platform_id, now)
+    if has_programs:  # a course badge or a program can complete programs that require it
+        award_programs(session, award, course.platform_id, now)
     return award
+
+
+def _award_context(course_id: int, person_id: int) -> Select:
+    """Course, learner, platform issuer, issuer profile row, and whether the registration has a
+    program home (else no program can require the badge: `award_programs` is skipped, as it
+    would find no candidate) and an enabled webhook."""
+    home = aliased(Course)
+    programs = exists().where(home.platform_id == Platform.id, home.context_id == PROGRAM_HOME_CONTEXT)
+    webhooks = exists().where(WebhookEndpoint.platform_id == Platform.id, WebhookEndpoint.enabled.is_(True))
+    return (select(Course, Person, Platform.issuer, IssuerProfileRecord, programs, webhooks)
+            .join(Platform, Platform.id == Course.platform_id)
+            .join(Person, Person.platform_id == Course.platform_id)
+            .outerjoin(IssuerProfileRecord, IssuerProfileRecord.platform_id == Platform.id)
+            .where(Course.id == course_id, Person.id == person_id))
 
 
 def award_programs(session: Session, award: Award, platform_id: int, now: datetime) -> list[Award]:

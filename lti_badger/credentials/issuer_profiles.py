@@ -75,7 +75,13 @@ def issuer_profile_for_course(session: Session, settings: Settings, course_id: i
         select(Platform.issuer, IssuerProfileRecord).join(Course, Course.platform_id == Platform.id)
         .outerjoin(IssuerProfileRecord, IssuerProfileRecord.platform_id == Platform.id)
         .where(Course.id == course_id)).first()
-    return _overlay(settings, row[0], row[1]) if row else IssuerProfile.from_settings(settings)
+    return issuer_profile_of(settings, row[0], row[1]) if row else IssuerProfile.from_settings(settings)
+
+
+def issuer_profile_of(settings: Settings, lms: str, record: IssuerProfileRecord | None) -> IssuerProfile:
+    """The profile from a platform's issuer and profile row read by the caller with other rows
+    (the award path reads them with the course and the learner in one query)."""
+    return _overlay(settings, lms, record)
 
 
 def _overlay(settings: Settings, lms: str, record: IssuerProfileRecord | None) -> IssuerProfile:

@@ -1,6 +1,6 @@
-"""Issuing credentials, as explicit steps: gather facts -> persist the row and allocate status
-indexes (the indexes are part of what gets signed, so they come first, in the same
-transaction) -> compose -> sign -> verify our own output -> store the signed document. A
+"""Issuing credentials, as explicit steps: gather facts -> pick status indexes (they are part
+of what gets signed) -> compose -> sign -> verify our own output -> store the row with its
+signed document and reserve the indexes (re-signing only if one was taken meanwhile). A
 failure anywhere raises, and the caller's transaction stores nothing. Also the issuer
 profile and the local document source used by the public pages and the CLI. No Flask here;
 base URLs and the clock are passed in."""
@@ -28,7 +28,7 @@ from .eddsa import Signer, sign, verify_proof
 from .endorsements import EndorserSource, active_documents
 from .fetching import Fetcher, FetchingSource
 from .schema import schema_errors
-from .status import allocate_status, open_lists, set_status, status_list_credential, status_list_url, status_of
+from .status import allocate_status, open_lists, reserve_index, set_status, status_list_credential, status_list_url, status_of
 from .verify import ChainSource, MapSource, Verification, verify_credential
 
 log = logging.getLogger(__name__)
@@ -144,27 +144,38 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
     facts = facts_from_award(session, award, issuer.base_url, issuer.lms)
     valid_until = _valid_until(award, session.get(AchievementVersion, award.version_id), now)
 
-    # persist the row first so that status entries can reference it (same transaction)
-    credential = Credential(id=str(uuid.uuid4()), award_id=award.id,
-                            document="", key_id=signer.verification_method, issued_at=now,
-                            valid_from=now, valid_until=valid_until)
+    # Pick the status indexes, compose and sign first, then write the row once with its document;
+    # an index another issuer took meanwhile (rare: the list's fill fraction) is picked again
+    # and the document re-signed.
+    credential = Credential(id=str(uuid.uuid4()), award_id=award.id, document="",
+                            key_id=signer.verification_method, issued_at=now, valid_from=now, valid_until=valid_until)
+    lists = open_lists(session, now, issuer.status_purposes)
+    picks = {purpose: (lists[purpose][0], rng.randrange(lists[purpose][1])) for purpose in issuer.status_purposes}
+    salt = f"{rng.getrandbits(64):016x}"
+
+    def signed_document() -> str:
+        refs = [StatusRef(purpose, status_list_url(issuer.base_url, list_id), index)
+                for purpose, (list_id, index) in picks.items()]
+        document = compose_credential(
+            facts, issuer.facts(), credential_id=credential_url(issuer.base_url, credential.id), valid_from=now,
+            valid_until=valid_until, salt=salt, status=refs,
+        )
+        signed = sign(document, signer, xsd_datetime(now))
+        check_own_output(signed, signer)
+        return json.dumps(signed, ensure_ascii=False, indent=2)
+
+    credential.document = signed_document()
     session.add(credential)
     session.flush()
-    refs = []
-    lists = open_lists(session, now, issuer.status_purposes)
-    for purpose in issuer.status_purposes:
-        entry = allocate_status(session, credential, purpose, now, rng, lists=lists)
-        refs.append(StatusRef(purpose, status_list_url(issuer.base_url, entry.status_list_id), entry.index))
-
-    document = compose_credential(
-        facts, issuer.facts(), credential_id=credential_url(issuer.base_url, credential.id), valid_from=now,
-        valid_until=valid_until, salt=f"{rng.getrandbits(64):016x}", status=refs,
-    )
-    signed = sign(document, signer, xsd_datetime(now))
-    check_own_output(signed, signer)
-
-    credential.document = json.dumps(signed, ensure_ascii=False, indent=2)
-    session.flush()
+    collided = False
+    for purpose, (list_id, index) in list(picks.items()):
+        if reserve_index(session, credential, purpose, list_id, index) is None:
+            entry = allocate_status(session, credential, purpose, now, rng, lists=lists)
+            picks[purpose] = (entry.status_list_id, entry.index)
+            collided = True
+    if collided:
+        credential.document = signed_document()
+        session.flush()
     log.info("credential issued", extra={"credential_id": credential.id, "award_id": award.id, "key": key.kid})
     return credential
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from ..db import dialect_insert
+from ..db import burst_memo, dialect_insert
 from ..errors import BadInput, Conflict, NotFound
 from ..models.award import AWARD_SUSPENDED, Award
 from ..models.base import utcnow
@@ -32,6 +32,7 @@ from .eddsa import Signer, sign
 from .multibase import decode_base64url, encode_base64url
 
 log = logging.getLogger(__name__)
+_OPEN_LISTS = "open_status_lists"
 _sample = random.Random()  # sampling only (when to count), never for indexes
 
 PURPOSES = (PURPOSE_REVOCATION, PURPOSE_SUSPENSION)
@@ -85,6 +86,9 @@ def open_lists(session: Session, now: datetime, purposes: tuple[str, ...] = PURP
     """purpose -> (id, size) of its oldest open list, in one query for every purpose, creating
     a list of each of `purposes` where none is open. Reads two columns only: the 16 KiB of
     bits are not needed to allocate."""
+    memo = burst_memo(session)
+    if memo is not None and all(p in memo.get(_OPEN_LISTS, {}) for p in purposes):
+        return memo[_OPEN_LISTS]  # read once per burst of awards
     found: dict[str, tuple[int, int]] = {}
     for row in session.execute(select(StatusList.purpose, StatusList.id, StatusList.size)
                                .where(StatusList.allocated < FULL_AT).order_by(StatusList.id)):
@@ -97,6 +101,8 @@ def open_lists(session: Session, now: datetime, purposes: tuple[str, ...] = PURP
             session.flush()
             log.info("status list created", extra={"status_list_id": created.id, "purpose": purpose})
             found[purpose] = (created.id, created.size)
+    if memo is not None:
+        memo[_OPEN_LISTS] = found
     return found
 
 
@@ -118,6 +124,7 @@ def _close_if_full(session: Session, list_id: int) -> None:
         session.execute(update(StatusList).where(StatusList.id == list_id, StatusList.allocated < FULL_AT)
                         .values(allocated=count).execution_options(synchronize_session=False))
         log.info("status list full", extra={"status_list_id": list_id, "entries": count})
+        (burst_memo(session) or {}).pop(_OPEN_LISTS, None)
 
 
 def allocate_status(session: Session, credential: Credential, purpose: str, now: datetime,
@@ -136,18 +143,27 @@ def allocate_status(session: Session, credential: Credential, purpose: str, now:
     rng = rng or random.SystemRandom()
     list_id, size = (lists or open_lists(session, now))[purpose]
     for _ in range(MAX_ATTEMPTS):
-        index = rng.randrange(size)
-        values = {"status_list_id": list_id, "index": index, "credential_id": credential.id, "purpose": purpose}
-        entry_id = _insert_entry(session, values)
-        if entry_id is not None:
-            entry = StatusEntry(id=entry_id, **values)
-            make_transient_to_detached(entry)  # the row exists: attach it without another SELECT
-            session.add(entry)
+        entry = reserve_index(session, credential, purpose, list_id, rng.randrange(size))
+        if entry is not None:
             return entry
-        log.info("status index collision, retrying", extra={"status_list_id": list_id})
-        if _sample.random() < 1 / COUNT_EVERY:
-            _close_if_full(session, list_id)
     raise Conflict("could not reserve a status list index; try again")
+
+
+def reserve_index(session: Session, credential: Credential, purpose: str, list_id: int, index: int) -> StatusEntry | None:
+    """Take `index` of list `list_id` for `credential`, or None when it is taken (then, sampled,
+    count the list and close it if full: see `allocate_status`). Lets an issuer pick the index,
+    sign, and only then write, re-signing in the rare case of a collision."""
+    values = {"status_list_id": list_id, "index": index, "credential_id": credential.id, "purpose": purpose}
+    entry_id = _insert_entry(session, values)
+    if entry_id is not None:
+        entry = StatusEntry(id=entry_id, **values)
+        make_transient_to_detached(entry)  # the row exists: attach it without another SELECT
+        session.add(entry)
+        return entry
+    log.info("status index collision, retrying", extra={"status_list_id": list_id})
+    if _sample.random() < 1 / COUNT_EVERY:
+        _close_if_full(session, list_id)
+    return None
 
 
 def find_entry(session: Session, credential: Credential, purpose: str) -> StatusEntry | None:

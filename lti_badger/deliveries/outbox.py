@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..db import add_later, burst_memo
 from ..errors import BadInput, NotFound
 from ..models import Award, Course, Credential, Delivery, Person, Platform, WebhookEndpoint
 from ..models.course import GRADEBOOK_NONE
@@ -71,12 +72,12 @@ def award_payload(session: Session, award: Award, action: str, *, base_url: str,
 
 def enqueue_award_change(
     session: Session, award: Award, action: str, now: datetime, *, base_url: str, reason: str | None = None,
-    credential: Credential | None = None, mail: bool = True,
+    credential: Credential | None = None, mail: bool = True, webhooks: bool = True,
 ) -> list[Delivery]:
     """Write the deliveries of one award change (caller's transaction): the course gradebook
     when the launch gave us AGS and the course's write-back is not off, e-mail when mail is
     configured (`mail`) and the learner has an address and did not turn e-mail off, and every
-    enabled webhook of the platform."""
+    enabled webhook of the platform (`webhooks=False`: the caller knows it has none, skip the query)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown delivery action {action!r}")
     course = session.get(Course, award.course_id)
@@ -92,13 +93,16 @@ def enqueue_award_change(
     endpoints = session.scalars(
         select(WebhookEndpoint).where(WebhookEndpoint.platform_id == course.platform_id,
                                       WebhookEndpoint.enabled.is_(True)).order_by(WebhookEndpoint.id)
-    )
+    ) if webhooks else ()
     for endpoint in endpoints:
         rows.append(Delivery(award_id=award.id, destination=DEST_WEBHOOK, action=action,
                              payload={**payload, "webhook_endpoint_id": endpoint.id},
                              next_attempt_at=now, created_at=now))
-    session.add_all(rows)
-    session.flush()
+    if burst_memo(session) is None:
+        session.add_all(rows)
+        session.flush()
+    else:
+        add_later(session, rows)  # a burst of awards: one multi-row INSERT when it ends
     if rows:
         announce_deliveries(session)
     return rows

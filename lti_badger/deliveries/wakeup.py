@@ -45,7 +45,11 @@ event.listen(Session, "after_soft_rollback", _after_rollback)
 
 
 def announce_deliveries(session: Session) -> None:
-    """Call in the transaction that wrote deliveries: workers wake when it commits."""
+    """Call in the transaction that wrote deliveries: workers wake when it commits. Once per
+    transaction: PostgreSQL folds identical notifications of one transaction into one anyway,
+    so a burst of awards sends one NOTIFY, not one per award."""
+    if session.info.get(_HOOKED):
+        return
     session.info[_HOOKED] = True
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"NOTIFY {CHANNEL}"))

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from .. import criteria
 from ..awards import services as award_services
 from ..criteria.locks import lock_learners
-from ..db import dialect_insert
+from ..db import burst, dialect_insert
 from ..errors import BadInput
 from ..metrics import count_events
 from ..models import Activity, Course, Person, Progress, ProgressEvent
@@ -465,11 +465,12 @@ def reevaluate_affected(session: Session, affected: set[tuple[int, int, int]], n
         by_course[course][0].add(person)
         by_course[course][1].add(activity)
     lock_learners(session, {(course, person) for course, person, _activity in affected})
-    for course, (people, acts) in sorted(by_course.items()):
-        criteria.reevaluate(session, course, sorted(people), now, activity_ids=sorted(acts),
-                            on_met=award_services.award_from_rule, on_unmet=award_services.handle_regression)
-        # Programs reading this course's grade, completion or activities (issue 14 A).
-        award_services.progress_programs(session, course, people, now)
+    with burst(session):  # audit and outbox rows of all these awards in one INSERT per table
+        for course, (people, acts) in sorted(by_course.items()):
+            criteria.reevaluate(session, course, sorted(people), now, activity_ids=sorted(acts),
+                                on_met=award_services.award_from_rule, on_unmet=award_services.handle_regression)
+            # Programs reading this course's grade, completion or activities (issue 14 A).
+            award_services.progress_programs(session, course, people, now)
     return len(by_course)
 
 

@@ -4,14 +4,16 @@ status_list row, and a list is closed once a sampled count after a collision fin
 
 from __future__ import annotations
 
+import json
 import random
 
 from sqlalchemy import event, select
 
 from lti_badger.credentials import issue_credential
 from lti_badger.credentials import status as status_module
+from lti_badger.credentials.compose import status_entries
 from lti_badger.models import StatusEntry, StatusList
-from tests.factories_credentials import NOW, make_award, make_issuer
+from tests.factories_credentials import NOW, assert_independently_valid, make_award, make_issuer
 
 
 class _Scripted(random.Random):
@@ -56,8 +58,9 @@ def test_a_list_found_full_after_a_collision_is_closed(db, tmp_path, monkeypatch
     second = issue_credential(db, make_award(db), issuer.profile, issuer.keys, NOW, rng=_Scripted([2, 2]))
     assert _list_ids(db, first) == _list_ids(db, second)
     # index 1 collides -> the list is counted (2 entries = FULL_AT) and closed; the retry still
-    # lands in the list it already chose
-    third = issue_credential(db, make_award(db), issuer.profile, issuer.keys, NOW, rng=_Scripted([1, 3, 1, 3]))
+    # lands in the list it already chose (both purposes' indexes are picked before signing, the
+    # retries come after)
+    third = issue_credential(db, make_award(db), issuer.profile, issuer.keys, NOW, rng=_Scripted([1, 1, 3, 3]))
     assert _list_ids(db, third) == _list_ids(db, first)
     closed = db.scalars(select(StatusList).where(StatusList.id.in_(_list_ids(db, first).values()))).all()
     assert len(closed) == 2 and all(sl.allocated >= 2 for sl in closed)  # lists other tests committed may hold more
@@ -73,3 +76,14 @@ def test_a_collision_below_the_threshold_keeps_the_list_open(db, tmp_path, monke
     assert _list_ids(db, first) == _list_ids(db, second)
     lists = db.scalars(select(StatusList).where(StatusList.id.in_(_list_ids(db, first).values()))).all()
     assert all(sl.allocated < status_module.FULL_AT for sl in lists)
+
+
+def test_an_index_taken_before_writing_is_picked_again_and_re_signed(db, tmp_path):
+    issuer = make_issuer(tmp_path)
+    first = issue_credential(db, make_award(db), issuer.profile, issuer.keys, NOW, rng=_Scripted([11]))
+    second = issue_credential(db, make_award(db), issuer.profile, issuer.keys, NOW, rng=_Scripted([11, 12]))
+    for credential, index in ((first, 11), (second, 12)):
+        stored = db.scalar(select(StatusEntry.index).where(StatusEntry.credential_id == credential.id))
+        document = json.loads(credential.document)
+        assert stored == index and [int(e["statusListIndex"]) for e in status_entries(document)] == [index]
+    assert_independently_valid(db, issuer, json.loads(second.document), tmp_path, now=NOW)
