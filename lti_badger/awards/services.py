@@ -45,7 +45,7 @@ from ..models import (
 )
 from ..models.achievement import STATE_ACTIVE, STATE_ARCHIVED, STATE_DRAFT
 from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_REVOKED, AWARD_SUSPENDED, LIVE_AWARD
-from ..models.course import ENROLLMENT_ACTIVE, ROLE_LEARNER
+from ..models.course import ENROLLMENT_ACTIVE, PROGRAM_HOME_CONTEXT, ROLE_LEARNER
 from ..models.credential import PURPOSE_REVOCATION, PURPOSE_SUSPENSION
 from ..steps import NO_STEPS, Steps
 from .audit import Actor, record
