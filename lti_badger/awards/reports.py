@@ -2,9 +2,9 @@
 per course and per badge, earners over time, awards waiting for a review. One GROUP BY query
 per table, every query joined to `Course.platform_id` (the tenant), names instead of ids.
 
-A breakdown is a `Dimension`: a label and the column expressions it groups by. "Per term" and
-"per template" are dimensions too; they join here once the LMS's term (course group) and the
-criteria templates are stored (issue 14 B), without touching the queries below. No Flask here.
+A breakdown is a `Dimension`: a label and the column expressions it groups by. Per term (the
+course group the LMS reports, issue 14 B) and per criteria template are grouped through a join
+instead (`group_tallies`). No Flask here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ..models import Achievement, AchievementVersion, Award, Course, Person
+from ..criteria.approval import list_requests
+from ..models import Achievement, AchievementVersion, Award, Course, CriteriaTemplate, Person, TemplateAttachment
 from ..models.award import AWARD_ACTIVE, AWARD_EXPIRED, AWARD_REVOKED, AWARD_SUSPENDED
 from ..models.course import PROGRAM_HOME_CONTEXT
 
@@ -87,6 +88,37 @@ def tallies(session: Session, platform_id: int, dimension: Dimension) -> list[Ta
     return sorted(out, key=lambda t: (-t.issued, t.labels))
 
 
+def _group_tallies(session: Session, platform_id: int, label: Any, *joins: tuple[Any, Any],
+                   where: Any = True) -> list[Tally]:
+    """Awards grouped by one named column reached through `joins` from the award, largest first."""
+    stmt = select(label, _count(AWARD_ACTIVE), _count(AWARD_SUSPENDED), _count(AWARD_REVOKED), _count(AWARD_EXPIRED),
+                  func.count(func.distinct(Award.person_id))).select_from(Award)
+    for target, on in joins:
+        stmt = stmt.join(target, on)
+    stmt = stmt.where(Award.course_id.in_(_courses(platform_id)), where).group_by(label)
+    out = [Tally((str(name or ""),), KIND_COURSE, *(int(v or 0) for v in counts)) for name, *counts in session.execute(stmt)]
+    return sorted(out, key=lambda t: (-t.issued, t.labels))
+
+
+def tallies_per_term(session: Session, platform_id: int) -> list[Tally]:
+    """Course badges per term, as the LMS names it at launch (`Course.groups`); an empty label
+    gathers the courses whose LMS said no term."""
+    return _group_tallies(session, platform_id, Course.groups["term"].as_string(),
+                          (Course, Course.id == Award.course_id), where=Course.context_id != PROGRAM_HOME_CONTEXT)
+
+
+def tallies_per_template(session: Session, platform_id: int) -> list[Tally]:
+    """Badges made from each criteria template (badges made without one are not counted)."""
+    return _group_tallies(session, platform_id, CriteriaTemplate.name,
+                          (TemplateAttachment, TemplateAttachment.achievement_id == Award.achievement_id),
+                          (CriteriaTemplate, CriteriaTemplate.id == TemplateAttachment.template_id))
+
+
+def pending_approvals(session: Session, platform_id: int) -> list[dict]:
+    """Instructors' badges waiting for an admin's approval, newest first."""
+    return list_requests(session, platform_id, pending_only=True)
+
+
 def awards_per_day(session: Session, platform_id: int, since: datetime) -> dict[date, int]:
     """How many awards of the registration were made each day (UTC) since `since` (for the
     weekly chart): at most a few dozen rows, counted by the database."""
@@ -122,16 +154,18 @@ def reviews(session: Session, platform_id: int, limit: int = MAX_REVIEWS) -> lis
             for badge, title, context, learner, at in session.execute(stmt)]
 
 
-CSV_HEADER = ("breakdown", "badge", "course", "kind", "issued", "active", "suspended", "revoked", "expired",
-              "learners")
+CSV_HEADER = ("breakdown", "badge", "course", "term", "template", "kind", "issued", "active", "suspended", "revoked",
+              "expired", "learners")
 
 
 def csv_rows(session: Session, platform_id: int) -> list[list[Any]]:
-    """Both breakdowns in one sheet, one row per group."""
-    rows: list[list[Any]] = []
-    for dimension in (COURSE, BADGE):
-        for t in tallies(session, platform_id, dimension):
-            badge, course = (t.labels[0], t.labels[1]) if dimension is BADGE else ("", t.labels[0])
-            rows.append([dimension.name, badge, course, t.kind, t.issued, t.active, t.suspended, t.revoked,
-                         t.expired, t.learners])
+    """Every breakdown in one sheet, one row per group; the group's name is in the column of
+    its breakdown (badge, course, term or template)."""
+    def row(breakdown: str, t: Tally, badge: str = "", course: str = "", term: str = "", template: str = ""):
+        return [breakdown, badge, course, term, template, t.kind, t.issued, t.active, t.suspended, t.revoked,
+                t.expired, t.learners]
+    rows = [row("course", t, course=t.labels[0]) for t in tallies(session, platform_id, COURSE)]
+    rows += [row("badge", t, badge=t.labels[0], course=t.labels[1]) for t in tallies(session, platform_id, BADGE)]
+    rows += [row("term", t, term=t.labels[0]) for t in tallies_per_term(session, platform_id)]
+    rows += [row("template", t, template=t.labels[0]) for t in tallies_per_template(session, platform_id)]
     return rows

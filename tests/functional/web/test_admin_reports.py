@@ -11,7 +11,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from lti_badger.models import Award
+from lti_badger.criteria.approval import request_approval
+from lti_badger.criteria.templates import create_template
+from lti_badger.models import Award, Course, TemplateAttachment
 from tests.factories_awards import make_achievement
 from tests.factories_web import make_course, make_platform, token_for
 from tests.functional.web.conftest import PageClient
@@ -40,6 +42,45 @@ def _award(teacher, person, achievement_id):
     response = teacher.post("/course/awards", {"person_id": person.id, "achievement_id": achievement_id,
                                                "reason": "oral exam"})
     assert response.status_code == 303, response.get_data(as_text=True)[:300]
+
+
+def _csv(response) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_report_per_term_per_template_and_pending_approvals(app, two_courses):
+    """Terms come from the launch (course groups), templates from the badges they made, and the
+    instructors' badges waiting for approval are listed by name; the CSV carries both breakdowns."""
+    w = two_courses
+    badge_a, badge_b, _badge_x = w["badges"]
+    now = datetime.now(timezone.utc)
+    with app.extensions["lti_badger"].sessions() as s:
+        s.get(Course, w["a"].course.id).groups = {"term": "Fall 2026"}
+        template = create_template(s, w["a"].platform.id, {"name": "Skill badge", "rule": {
+            "type": "activity_score", "activity": "role:quiz", "min_percent": 80}}, None, now)
+        s.add(TemplateAttachment(achievement_id=badge_a, template_id=template.id, course_id=w["a"].course.id,
+                                 mapping={}))
+        draft, _ = make_achievement(s, w["b"].course, name="Waiting Badge", state="draft")
+        request_approval(s, w["b"].course.id, draft.id, w["b"].instructor.id, now)
+        s.commit()
+    for learner in w["a"].learners:
+        _award(w["teacher_a"], learner, badge_a)
+    _award(w["teacher_b"], w["b"].learners[0], badge_b)
+
+    html = w["admin"].get("/admin/reports/").get_data(as_text=True)
+    assert "Issued per term" in html and "<th scope=\"row\">Fall 2026</th>" in html
+    assert "(term not reported by the LMS)" in html  # course B's LMS told no term
+    assert "<th scope=\"row\">Skill badge</th>" in html
+    assert "1 badge waiting" in html and "<th scope=\"row\">Waiting Badge</th>" in html
+
+    rows = _csv(w["admin"].get("/admin/reports/report.csv"))
+    terms = {r["Term"]: r for r in rows if r["Breakdown"] == "Term"}
+    assert terms["Fall 2026"]["Issued"] == "2" and terms[""]["Issued"] == "1"
+    templates = {r["Criteria template"]: r for r in rows if r["Breakdown"] == "Criteria template"}
+    assert set(templates) == {"Skill badge"} and templates["Skill badge"]["Learners"] == "2"
+
+    other = w["other_admin"].get("/admin/reports/").get_data(as_text=True)
+    assert "Fall 2026" not in other and "Skill badge" not in other and "Waiting Badge" not in other
 
 
 def test_report_counts_names_reviews_and_csv(app, two_courses):
@@ -71,13 +112,13 @@ def test_report_counts_names_reviews_and_csv(app, two_courses):
 
     response = w["admin"].get("/admin/reports/report.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    by_course = {r["course"]: r for r in rows if r["breakdown"] == "course"}
+    rows = _csv(response)
+    by_course = {r["Course"]: r for r in rows if r["Breakdown"] == "Course"}
     assert set(by_course) == {"Biology 101", "'=Chemistry 2"}  # a formula-looking name is neutralised
-    assert by_course["Biology 101"]["issued"] == "2" and by_course["Biology 101"]["learners"] == "2"
-    assert (by_course["Biology 101"]["active"], by_course["Biology 101"]["revoked"]) == ("1", "1")
-    by_badge = {r["badge"]: r for r in rows if r["breakdown"] == "badge"}
-    assert set(by_badge) == {"Cell Explorer", "'@Lab Safety"} and by_badge["'@Lab Safety"]["kind"] == "course"
+    assert by_course["Biology 101"]["Issued"] == "2" and by_course["Biology 101"]["Learners"] == "2"
+    assert (by_course["Biology 101"]["Active"], by_course["Biology 101"]["Revoked"]) == ("1", "1")
+    by_badge = {r["Badge"]: r for r in rows if r["Breakdown"] == "Badge"}
+    assert set(by_badge) == {"Cell Explorer", "'@Lab Safety"} and by_badge["'@Lab Safety"]["Kind"] == "Course"
 
     other = w["other_admin"].get("/admin/reports/report.csv").get_data(as_text=True)
     assert "Secret Badge X" in other and "Cell Explorer" not in other and "Biology" not in other
