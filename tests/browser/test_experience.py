@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -121,7 +122,6 @@ def test_learner_sees_the_version_earned_and_a_newer_one_marked(demo, new_page, 
 
 
 def test_wallet_qr_code_is_whole_and_scans(demo, new_page, check):
-    zxingcpp = pytest.importorskip("zxingcpp")
     page = new_page(viewport={"width": 900, "height": 900})
     launch(demo, page, ALAN[0], "/me/badges")
     page.get_by_role("link", name="Cell Explorer").click()
