@@ -46,8 +46,11 @@ def links(node: Any, key: str = "") -> Iterator[tuple[str, str]]:
 
 def local_path(url: str, base_url: str, did: str) -> str | None:
     """The path to GET on the tool for `url`, or None when it is not ours."""
-    if url.split("#", 1)[0] == did:
+    bare = url.split("#", 1)[0]
+    if bare == did:
         return "/.well-known/did.json"
+    if bare.startswith(did + ":"):  # a did:web below the tool's own (an endorser's organisation)
+        return "/" + "/".join(bare[len(did) + 1:].split(":")) + "/did.json"
     if url.startswith(base_url + "/"):
         parts = urlsplit(url)
         return parts.path + (f"?{parts.query}" if parts.query else "")
