@@ -110,7 +110,7 @@ def _sample_url(rule) -> str:
     for name, converter in rule._converters.items():
         kind = "IntegerConverter" if isinstance(converter, IntegerConverter) else type(converter).__name__
         values[name] = {"IntegerConverter": 1, "UUIDConverter": "00000000-0000-4000-8000-000000000000"}.get(
-            kind, "revoke" if kind == "AnyConverter" else "x")
+            kind, sorted(converter.items)[0] if kind == "AnyConverter" else "x")
     return rule.build(values, append_unknown=False)[1]
 
 
