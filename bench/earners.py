@@ -31,7 +31,7 @@ from lti_badger.models import (  # noqa: E402
     Progress,
 )
 from lti_badger.web.auth import Scope, issue_launch_token  # noqa: E402
-from bench.scratch import scratch_databases  # noqa: E402
+from bench.scratch import print_page_bench  # noqa: E402
 
 LEARNERS, BADGES = 10_000, 5
 NOW = datetime.now(timezone.utc)
@@ -155,11 +155,7 @@ def main() -> None:
     if args.profile is not None:
         profile(args.profile)
         return
-    with tempfile.TemporaryDirectory() as tmp, scratch_databases(tmp, "bench_earners", args.sqlite_only) as targets:
-        print(f"{'database':<11} {'request':<44} {'median ms':>10} {'KiB':>6}")
-        for name, url in targets:
-            for label, ms, size in time_pages(url, tmp):
-                print(f"{name:<11} {label:<44} {ms:>10.1f} {size / 1024:>6.0f}")
+    print_page_bench("bench_earners", time_pages, args.sqlite_only, width=44)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -28,7 +27,7 @@ from lti_badger.db import make_engine  # noqa: E402
 from lti_badger.migrate import upgrade  # noqa: E402
 from lti_badger.models import Achievement, AchievementVersion, Award, Course, Person, Platform  # noqa: E402
 from lti_badger.web.auth import Scope, issue_launch_token  # noqa: E402
-from bench.scratch import scratch_databases  # noqa: E402
+from bench.scratch import print_page_bench  # noqa: E402
 
 COURSES, BADGES_PER_COURSE, LEARNERS, AWARDS = 40, 5, 20_000, 100_000
 NOW = datetime.now(timezone.utc)
@@ -107,11 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, scratch_databases(tmp, "bench_reports", args.sqlite_only) as targets:
-        print(f"{'database':<11} {'request':<14} {'median ms':>10} {'KiB':>6}")
-        for name, url in targets:
-            for label, ms, size in time_requests(url, tmp):
-                print(f"{name:<11} {label:<14} {ms:>10.1f} {size / 1024:>6.0f}")
+    print_page_bench("bench_reports", time_requests, args.sqlite_only, width=14)
 
 
 if __name__ == "__main__":

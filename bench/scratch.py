@@ -3,6 +3,7 @@ a database of its own that is dropped afterwards, so one run measures both side 
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,3 +34,13 @@ def scratch_databases(folder: str, prefix: str, sqlite_only: bool = False) -> It
         if pg_name:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+
+
+def print_page_bench(prefix: str, time_requests, sqlite_only: bool, width: int) -> None:
+    """Runs `time_requests(url, folder)` -> [(label, median ms, bytes)] on each scratch database
+    and prints one table."""
+    with tempfile.TemporaryDirectory() as tmp, scratch_databases(tmp, prefix, sqlite_only) as targets:
+        print(f"{'database':<11} {'request':<{width}} {'median ms':>10} {'KiB':>6}")
+        for name, url in targets:
+            for label, ms, size in time_requests(url, tmp):
+                print(f"{name:<11} {label:<{width}} {ms:>10.1f} {size / 1024:>6.0f}")
