@@ -42,6 +42,7 @@ def test_pages_work_without_cookies_after_the_launch(stack, new_page, check):
     page = new_page()
     page.goto(stack.sim.launch_page_url(INSTRUCTOR[0], DEMO_CONTEXT_ID, resource_link_id="demo-badges"))
     page.wait_for_url(stack.tool.url + "/course/badges**")
+    page.wait_for_load_state("networkidle")  # the badge thumbnails asked for before the cookies go
     page.context.clear_cookies()
     seen = len(stack.tool.cookie_headers)
     page.get_by_role("link", name="Earners").click()
