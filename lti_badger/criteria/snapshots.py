@@ -180,10 +180,13 @@ def load_snapshots(
         # fetchall: one driver call for the whole result instead of one per row.
         for pid, activity_id, score, max_score, completed, passed, at, source in conn.execute(query).fetchall():
             mine = wanted(pid)
-            if mine is not None:
+            # An activity that an event created after `structure` was read is not in it yet:
+            # its progress is read with the structure that knows it, at the next evaluation.
+            known = lookup.get(activity_id)
+            if mine is not None and known is not None:
                 if as_text and at is not None:
                     at = parse(at + "+00:00")
-                lms_id, released = lookup[activity_id]
+                lms_id, released = known
                 mine[lms_id] = build(kind, (score, max_score, bool(completed), passed, at, source, released))
     totals: dict[int, ActivityProgress] = {}
     nobody: ActivityProgress | None = None

@@ -88,17 +88,26 @@ class Load:
         return sum(1 for a in self.answers if a["status"] == status)
 
 
-def _assert_everything_once(dep: Deployment, sim, world: World, load: Load, engine) -> float:  # noqa: F811
+def _assert_everything_once(dep: Deployment, sim, world: World, load: Load, engine, *,
+                            score_resent_ok: bool = False) -> float:  # noqa: F811
     """Every accepted statement stored once, one award per learner, each delivered once.
+    `score_resent_ok`: the database went away under the workers, so a score the LMS took just
+    before its delivery could be marked done is sent again (deliveries are at least once, and the
+    LMS keeps one score per learner and line item); every learner's score must still arrive.
     Returns the seconds the last delivery took to arrive after the load ended."""
     ended = time.monotonic()
     deadline = ended + 40
-    while len(sim.scores(world.context_id)) < len(load.statements) and time.monotonic() < deadline:
+    while (len({s["userId"] for s in sim.scores(world.context_id)}) < len(load.statements)
+           and time.monotonic() < deadline):
         time.sleep(0.2)
     delivered = time.monotonic() - ended
     time.sleep(1.0)  # a second delivery of anything would have arrived by now
     assert load.accepted == {s["id"] for s in load.statements.values()}
-    assert sorted(s["userId"] for s in sim.scores(world.context_id)) == sorted(load.statements)
+    scored = sorted(s["userId"] for s in sim.scores(world.context_id))
+    if score_resent_ok:
+        assert sorted(set(scored)) == sorted(load.statements)
+    else:
+        assert scored == sorted(load.statements)
     with Session(engine) as s:
         stored = s.scalars(select(ProgressEvent.source_event_id)).all()
         assert s.scalar(select(func.count()).select_from(Award)) == len(load.statements)
@@ -165,7 +174,7 @@ def test_postgresql_restarted_under_load(tmp_path, sim):  # noqa: F811
         assert any(code == 503 for t, code in launches if down <= t < up)
         assert any(code == 200 for t, code in launches if t >= up), "launches work again"
         assert {code for _, code in launches} <= {200, 503}
-        delivered = _assert_everything_once(dep, sim, world, load, engine)
+        delivered = _assert_everything_once(dep, sim, world, load, engine, score_resent_ok=True)
         print("figures", json.dumps({
             "statements": len(subs), "requests": len(load.answers), "answers_503": len(unavailable),
             "slowest_503_ms": round(max(a["seconds"] for a in unavailable) * 1000),

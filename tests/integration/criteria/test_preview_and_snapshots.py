@@ -10,7 +10,10 @@ from lti_badger.criteria import load_snapshot, preview
 from lti_badger.criteria.achievements import activate, create_achievement
 from lti_badger.criteria.services import explain
 from lti_badger.errors import BadInput, NotFound
-from lti_badger.models import Award
+from lti_badger.criteria import snapshots
+from lti_badger.criteria.snapshots import load_structure
+from lti_badger.models import Award, Progress
+from tests.factories_progress import make_activity
 from tests.factories_criteria import NOW, add_person, give_award, make_course, set_progress
 
 UNIT1 = {"type": "module_completed", "module": "m1"}
@@ -35,6 +38,26 @@ def test_snapshot_holds_progress_structure_enrolment_and_badges(db):
     assert snap.structure.activities["essay"].deep_link.endswith("/essay")
     assert snap.earned_badges == {ach.id}
     assert snap.structure.achievements[ach.id] == "B"
+
+
+def test_snapshot_skips_progress_of_an_activity_created_after_its_keys_were_read(db, monkeypatch):
+    """The activity keys and the progress rows are two statements: under READ COMMITTED an event
+    may commit a new activity and its progress between them (seen as a 500 on /me/badges under
+    load). That row waits for the next evaluation instead of failing the page."""
+    w = make_course(db, learners=1)
+    me = w.learners[0]
+    set_progress(db, w, me, "quiz1", score=7, completed=True)
+    structure = load_structure(db, w.course.id)
+    keys_before = snapshots._activity_keys(db, w.course.id)
+    late = make_activity(db, w.course, "late-quiz")
+    db.add(Progress(course_id=w.course.id, activity_id=late.id, person_id=me.id, source="xapi", score=5,
+                    max_score=10, completed=True, occurred_at=NOW))
+    db.flush()
+    with monkeypatch.context() as patch:
+        patch.setattr(snapshots, "_activity_keys", lambda _session, _course_id: keys_before)
+        snap = load_snapshot(db, w.course.id, me.id, structure=structure)
+    assert snap.progress["quiz1"].score == 7 and "late-quiz" not in snap.progress
+    assert load_snapshot(db, w.course.id, me.id).progress["late-quiz"].score == 5
 
 
 def test_snapshot_of_a_stranger_is_not_found(db):
