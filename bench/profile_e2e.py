@@ -5,6 +5,7 @@ event for each tier and, with --profile, the top functions of each tier (cProfil
 
     .venv/bin/python bench/profile_e2e.py --db sqlite --events 200 [--profile]
     .venv/bin/python bench/profile_e2e.py --db postgresql --events 200 [--profile]
+    .venv/bin/python bench/profile_e2e.py --db postgresql --events 500 --batch 10 [--profile]
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from e2e import DEFAULT_PG, free_port, make_database, seed, statement  # noqa: E402
+from e2e import DEFAULT_PG, activities, free_port, make_database, seed, statement  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from lti_badger.app import create_app  # noqa: E402
@@ -58,6 +59,8 @@ def main() -> None:
     parser.add_argument("--db", choices=["postgresql", "sqlite"], default="sqlite")
     parser.add_argument("--pg", default=os.environ.get("LTI_BADGER_BENCH_PG", DEFAULT_PG))
     parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=1, help="statements per POST (a burst, as bench/e2e.py --batch)")
+    parser.add_argument("--steps", type=int, default=1, help="events per award (as bench/e2e.py --steps)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sql", action="store_true", help="log the SQL of one event (after warm-up) and stop")
@@ -76,7 +79,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "lti_badger", "init"], env=env, check=True, cwd=ROOT,
                        stdout=subprocess.DEVNULL)
         settings = load_settings(environ=env)
-        key, secret = seed(settings, sim, tool_url, args.events + 10)
+        key, secret = seed(settings, sim, tool_url, args.events + 10, args.steps)
         app = create_app(settings)
         client = app.test_client()
         server = make_server("127.0.0.1", port, app, threaded=True)  # the LMS reads our JWKS
@@ -85,7 +88,8 @@ def main() -> None:
                 "X-Experience-API-Version": "1.0.3"}
         # warm up (first award creates status lists, line item, token)
         for i in range(args.events, args.events + 5):
-            assert client.post("/xapi/statements", json=statement(f"b{i}"), headers=auth).status_code == 200
+            for activity in activities(args.steps):
+                assert client.post("/xapi/statements", json=statement(f"b{i}", activity), headers=auth).status_code == 200
         svc = app.extensions["lti_badger"]
         worker = Worker(svc.sessions, svc.settings, svc.keys, batch_size=10)
         while worker.run_once():
@@ -103,9 +107,13 @@ def main() -> None:
             print("== worker ==")
             worker.run_once()
             return
+        steps = activities(args.steps)
+
         def send_events() -> None:
-            for i in range(args.events):
-                resp = client.post("/xapi/statements", json=statement(f"b{i}"), headers=auth)
+            for first in range(0, args.events, args.batch):
+                body = [statement(f"b{i // args.steps}", steps[i % args.steps])
+                        for i in range(first, min(args.events, first + args.batch))]
+                resp = client.post("/xapi/statements", json=body[0] if args.batch == 1 else body, headers=auth)
                 assert resp.status_code == 200, resp.text
 
         handled = 0

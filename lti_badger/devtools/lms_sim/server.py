@@ -519,10 +519,12 @@ def create_sim_app(sim: SimulatedLms) -> Flask:
         item = get_item(context_id, item_id)
         require_token(spec.SCOPE_RESULT_READONLY)
         with sim.lock:
-            latest = [(sub, body) for (iid, sub), body in sim.results.items()
-                      if iid == item.id and sim.shown(item, body)]
-        if "user_id" in request.args:
-            latest = [(sub, body) for sub, body in latest if sub == request.args["user_id"]]
+            if "user_id" in request.args:  # one learner's row: looked up, as an LMS's index would
+                user_id = request.args["user_id"]
+                pairs = [(user_id, sim.results[(item.id, user_id)])] if (item.id, user_id) in sim.results else []
+            else:
+                pairs = [(sub, body) for (iid, sub), body in sim.results.items() if iid == item.id]
+            latest = [(sub, body) for sub, body in pairs if sim.shown(item, body)]
         rows = []
         for sub, body in latest:
             row: dict[str, Any] = {"id": sim.lineitem_sub_url(item, "results", user_id=sub), "scoreOf": sim.lineitem_url(item),

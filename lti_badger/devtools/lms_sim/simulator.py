@@ -13,7 +13,10 @@ from .server import create_sim_app
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No access log lines on stderr: `sim.received` is the record."""
+    """No access log lines on stderr (`sim.received` is the record), and HTTP/1.1 keep-alive, so
+    a tool's pooled connections are reused as a real LMS's web server allows."""
+
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         return None
