@@ -14,7 +14,6 @@ Data Integrity https://www.w3.org/TR/vc-data-integrity/ , OB 3.0 https://www.ims
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -515,7 +514,7 @@ def check_dates(document: dict[str, Any], model: str, now: datetime, result: Ver
 
 # --- status -----------------------------------------------------------------------------------
 
-_LIST_CACHE: dict[str, tuple[str, str] | None] = {}
+_LIST_CACHE: dict[tuple[int, ...], tuple[tuple[Any, ...], tuple[str, str] | None]] = {}
 _LIST_CACHE_MAX = 64
 
 
@@ -531,18 +530,22 @@ def _key_documents(listing: dict[str, Any], source: DocumentSource) -> list[Any]
 
 
 def _list_verifier(issuer: str | None, source: DocumentSource, now: datetime, warnings: list[str]):
-    """Verifies a status list credential (proof, key, expiry) before anything is read from
-    it; a list verified once (same bytes, same key documents) is not verified again."""
+    """Verifies a status list credential (proof, key, validity period) before anything is read
+    from it. Thousands of credentials share one list: its signature is checked once per list
+    document and key documents (the same objects from the source, held by the cache so their
+    identity stands for their content); its dates are checked every time."""
 
     def verify_list(listing: dict[str, Any], purpose: str) -> None:
-        key = json.dumps([listing, _key_documents(listing, source)], sort_keys=True)
-        if key in _LIST_CACHE:
-            problem = _LIST_CACHE[key]
-        else:
-            problem = _list_problem(listing, source, now)
+        documents = (listing, *_key_documents(listing, source))
+        key = tuple(map(id, documents))
+        cached = _LIST_CACHE.get(key)
+        if cached is None or any(a is not b for a, b in zip(cached[0], documents)):
+            cached = documents, _list_signature_problem(listing, source, now)
             if len(_LIST_CACHE) >= _LIST_CACHE_MAX:
                 _LIST_CACHE.clear()
-            _LIST_CACHE[key] = problem
+            if not any("expires" in p for p in _proof_dicts(listing)):  # a proof's own expiry depends on now
+                _LIST_CACHE[key] = cached
+        problem = cached[1] or _list_dates_problem(listing, now)
         if problem:
             state, reason = problem
             raise StatusProblem(f"its {purpose} status list cannot be trusted: {reason}",
@@ -554,18 +557,34 @@ def _list_verifier(issuer: str | None, source: DocumentSource, now: datetime, wa
     return verify_list
 
 
-def _list_problem(listing: dict[str, Any], source: DocumentSource, now: datetime) -> tuple[str, str] | None:
-    """(state, reason) of the first check of the list that did not pass, or None."""
-    inner = Verification()
-    contexts = _contexts(listing)
-    model = {VC_V1: "1.1", VC_V2: "2.0"}.get(contexts[0] if contexts and isinstance(contexts[0], str) else "", "2.0")
-    check_proofs(listing, source, now, inner)
-    check_dates(listing, model, now, inner, what="the status list", start_slack=LIST_START_SLACK)
-    for name in ("issuer key", "proof", "issuer identity", "dates"):
+def _proof_dicts(listing: dict[str, Any]) -> list[dict[str, Any]]:
+    try:
+        return [p for p in proofs_of(listing) if isinstance(p, dict)]
+    except BadInput:
+        return []
+
+
+def _first_problem(inner: Verification, names: tuple[str, ...]) -> tuple[str, str] | None:
+    """(state, reason) of the first of these checks that did not pass, or None."""
+    for name in names:
         found = next((c for c in inner.checks if c.name == name), None)
         if found is None or found.state != PASSED:
             return (found.state, found.reason) if found else (FAILED, "it is not signed")
     return None
+
+
+def _list_signature_problem(listing: dict[str, Any], source: DocumentSource, now: datetime) -> tuple[str, str] | None:
+    inner = Verification()
+    check_proofs(listing, source, now, inner)
+    return _first_problem(inner, ("issuer key", "proof", "issuer identity"))
+
+
+def _list_dates_problem(listing: dict[str, Any], now: datetime) -> tuple[str, str] | None:
+    inner = Verification()
+    contexts = _contexts(listing)
+    model = {VC_V1: "1.1", VC_V2: "2.0"}.get(contexts[0] if contexts and isinstance(contexts[0], str) else "", "2.0")
+    check_dates(listing, model, now, inner, what="the status list", start_slack=LIST_START_SLACK)
+    return _first_problem(inner, ("dates",))
 
 
 def check_status(document: dict[str, Any], source: DocumentSource, now: datetime, result: Verification) -> None:

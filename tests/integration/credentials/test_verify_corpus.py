@@ -57,6 +57,19 @@ def test_corpus_case_gets_its_verdict_for_its_reason(case, no_network):
         assert case["reason"] in result.verdict or result.state_of(case["check"]) == "not checked", result.verdict
 
 
+def test_a_status_list_trusted_earlier_is_refused_once_it_has_expired(no_network):
+    """A list's signature is checked once per document, its dates at every verification: the
+    same list object, trusted while valid, is refused after its validUntil."""
+    case = next(c for c in CASES if c["name"] == "status-list-expired")
+    credential = extract_credential((CORPUS / case["credential"]).read_bytes())
+    source = MapSource(_bundle(case["docs"]))
+    before = verify_credential(credential, status_source=source, now=datetime.fromisoformat("2025-02-01T00:00:00+00:00"))
+    assert before.state_of("status") == "passed", before.to_dict()["checks"]
+    after = verify_credential(credential, status_source=source, now=datetime.fromisoformat("2025-06-01T00:00:00+00:00"))
+    assert after.state_of("status") == "failed"
+    assert "expired on 2025-03-01" in next(c.reason for c in after.checks if c.name == "status")
+
+
 def test_corpus_covers_what_the_issue_lists():
     names = {c["name"] for c in CASES}
     for prefix in ("key-did-key", "key-did-web-reference", "key-did-web-embedded", "key-https", "key-did-jwk",
