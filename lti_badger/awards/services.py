@@ -228,11 +228,12 @@ def award_programs(session: Session, award: Award, platform_id: int, now: dateti
     return [a for a in made if a is not None]
 
 
-def progress_programs(session: Session, course_id: int, person_ids: Iterable[int], now: datetime) -> list[Award]:
-    """New progress in a course (a grade, a completion, an activity) can complete programs whose
-    pieces read that course: evaluate them for these learners in the same transaction, under
-    the registration's program lock (`award_programs`). A course no program reads takes no lock."""
-    platform_id = session.get(Course, course_id).platform_id
+def progress_programs(session: Session, platform_id: int, course_id: int, person_ids: Iterable[int],
+                      now: datetime) -> list[Award]:
+    """New progress in a course of the registration (a grade, a completion, an activity) can
+    complete programs whose pieces read that course: evaluate them for these learners in the
+    same transaction, under the registration's program lock (`award_programs`). A course no
+    program reads takes no lock."""
     candidates = course_programs(session, platform_id, course_id, active_only=False)
     if not candidates:
         return []

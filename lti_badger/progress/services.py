@@ -296,7 +296,7 @@ def ingest(session: Session, platform_id: int, events: list[ProgressEventIn], no
                                          "applied": result.applied, "rejected": len(result.rejected)})
     count_events(e.source for e, *_ in accepted)
     if reevaluate and result.affected:
-        reevaluate_affected(session, result.affected, now)
+        reevaluate_affected(session, platform_id, result.affected, now)
     return result
 
 
@@ -453,7 +453,7 @@ def _apply(session: Session, fresh: list, now: datetime, result: IngestResult) -
 
 # --- hand-off to the criteria engine -------------------------------------------------------
 
-def reevaluate_affected(session: Session, affected: set[tuple[int, int, int]], now: datetime) -> int:
+def reevaluate_affected(session: Session, platform_id: int, affected: set[tuple[int, int, int]], now: datetime) -> int:
     """Re-evaluate only what the new progress can change: per course, the learners with
     changed states (the criteria engine skips those whose enrolment is not active: learners
     who left are not evaluated), restricted to the activities that changed. A met rule
@@ -470,7 +470,7 @@ def reevaluate_affected(session: Session, affected: set[tuple[int, int, int]], n
             criteria.reevaluate(session, course, sorted(people), now, activity_ids=sorted(acts),
                                 on_met=award_services.award_from_rule, on_unmet=award_services.handle_regression)
             # Programs reading this course's grade, completion or activities (issue 14 A).
-            award_services.progress_programs(session, course, people, now)
+            award_services.progress_programs(session, platform_id, course, people, now)
     return len(by_course)
 
 
