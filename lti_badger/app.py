@@ -14,6 +14,7 @@ from .db import make_engine, make_sessionmaker
 from .keys import FileKeyStore, KeyStore
 from .logging import configure_logging
 from .outbound import OutboundClient, shared_client
+from .progress.grouping import EventGroups
 from .settings import Settings, load_settings
 
 
@@ -26,6 +27,10 @@ class Services:
     sessions: sessionmaker[Session]
     keys: KeyStore
     outbound: OutboundClient = field(default_factory=OutboundClient)  # the one door to URLs others chose
+    event_groups: EventGroups = field(init=False)  # pushed events of concurrent requests, ingested together
+
+    def __post_init__(self) -> None:
+        self.event_groups = EventGroups(self.sessions)
 
 
 def build_services(settings: Settings) -> Services:

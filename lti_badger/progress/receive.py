@@ -14,6 +14,7 @@ from .. import jsonbody
 from ..errors import Unauthorized
 from ..models import ProgressSource
 from . import caliper, canvas_events, xapi
+from .grouping import EventGroups
 from .services import ingest
 from .sources import (
     KIND_CALIPER, KIND_CANVAS_EVENTS, KIND_XAPI, authenticate, authenticate_bearer, find_source_by_key,
@@ -27,14 +28,15 @@ def parse_json(data: bytes) -> Any:
     return jsonbody.parse_json(data)
 
 
-def receive_xapi(session: Session, username: str | None, password: str | None, version: str | None,
-                 data: bytes, now: datetime) -> list[str]:
-    """`POST /xapi/statements`: the statement ids, like an LRS answers."""
+def receive_xapi(session: Session, groups: EventGroups, username: str | None, password: str | None,
+                 version: str | None, data: bytes, now: datetime) -> list[str]:
+    """`POST /xapi/statements`: the statement ids, like an LRS answers. The statements are
+    ingested with those of concurrent requests (`grouping`): many LRSs send one per request."""
     source = authenticate(session, KIND_XAPI, username, password)
     xapi.check_version(version)
     batch = xapi.parse_statements(parse_json(data), now, course_map=lms_course_map(source))
-    ingest(session, source.platform_id, batch.events, now, all_or_nothing=True,
-           skip_unknown_courses=bool(source.settings.get("skip_unknown_courses")))
+    groups.ingest(source.platform_id, batch.events, now,
+                  skip_unknown_courses=bool(source.settings.get("skip_unknown_courses")))
     touch(source, now)
     return batch.ids
 

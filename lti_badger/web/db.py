@@ -4,6 +4,7 @@ commits, anything else rolls back, so a rejected request changes nothing (invari
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, g
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..db import database_outage
@@ -37,6 +38,8 @@ def init_db_session(app: Flask) -> None:
                     session.rollback()
                 if response.status_code != 503:  # the database answered this request
                     database_outage.recovered()
+            except (OperationalError, InterfaceError) as err:  # it went away before the commit: 503
+                return app.make_response(app.handle_user_exception(err))
             finally:
                 session.close()
         return response

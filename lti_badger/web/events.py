@@ -38,6 +38,10 @@ def _body(limit: int = receive.MAX_EVENT_BYTES) -> bytes:
     return data
 
 
+def _event_groups():
+    return current_app.extensions["lti_badger"].event_groups
+
+
 @bp.after_request
 def _challenge(response: Response) -> Response:
     if response.status_code == 401 and request.path.startswith("/xapi/"):
@@ -58,7 +62,7 @@ def xapi_about():
 def xapi_statements():
     """Single statement or array; answers the statement ids like an LRS."""
     auth = request.authorization
-    ids = receive.receive_xapi(db(), auth.username if auth and auth.type == "basic" else None,
+    ids = receive.receive_xapi(db(), _event_groups(), auth.username if auth and auth.type == "basic" else None,
                                auth.password if auth and auth.type == "basic" else None,
                                request.headers.get(VERSION_HEADER), _body(), _now())
     return jsonify(ids)
@@ -75,7 +79,7 @@ def xapi_statement_put():
         raise BadInput("PUT /xapi/statements takes one statement and its statementId parameter")
     if statement.setdefault("id", wanted) != wanted:
         raise BadInput("the statement's id differs from the statementId parameter")
-    receive.receive_xapi(db(), auth.username if auth and auth.type == "basic" else None,
+    receive.receive_xapi(db(), _event_groups(), auth.username if auth and auth.type == "basic" else None,
                          auth.password if auth and auth.type == "basic" else None,
                          request.headers.get(VERSION_HEADER), json.dumps(statement).encode(), _now())
     return Response(status=204)
