@@ -29,8 +29,7 @@ class _Request:
     now: datetime
     skip_unknown_courses: bool
     answered: threading.Event = field(default_factory=threading.Event)
-    leads: bool = False  # woken to ingest the next group, its own request first
-    done: bool = False
+    group: list[_Request] | None = None  # handed over: the group to ingest, this request first
     error: BaseException | None = None
 
     def joins(self, first: _Request) -> bool:
@@ -38,15 +37,17 @@ class _Request:
 
 
 class EventGroups:
-    """One per process (`Services.event_groups`): at most one group is ingested at a time; the
-    thread whose request heads the queue ingests the next group, then hands over."""
+    """One per process (`Services.event_groups`): at most `max_groups` groups are ingested at a
+    time (two, so that one group's work overlaps the other's database round trips); when one
+    ends, its thread hands the next group to the thread of the request heading the queue."""
 
-    def __init__(self, sessions: sessionmaker[Session], max_events: int = MAX_BATCH) -> None:
+    def __init__(self, sessions: sessionmaker[Session], max_events: int = MAX_BATCH, max_groups: int = 2) -> None:
         self._sessions = sessions
         self._max_events = max_events
+        self._max_groups = max_groups
         self._lock = threading.Lock()
         self._queue: list[_Request] = []
-        self._busy = False
+        self._running = 0
 
     def ingest(self, platform_id: int, events: list[ProgressEventIn], now: datetime, *,
                skip_unknown_courses: bool = False) -> None:
@@ -55,30 +56,30 @@ class EventGroups:
         request = _Request(platform_id, events, now, skip_unknown_courses)
         with self._lock:
             self._queue.append(request)
-            leads, self._busy = not self._busy, True
-        if not leads:
+            group = self._take() if self._running < self._max_groups else None
+            self._running += group is not None
+        if group is None:
             request.answered.wait()
-        if not request.done:  # first in the queue: ingest the group it heads
-            self._lead()
+            group = request.group
+        if group is not None:
+            self._lead(group)
         if request.error is not None:
             raise request.error
 
-    def _lead(self) -> None:
-        with self._lock:
-            group = self._take()
+    def _lead(self, group: list[_Request]) -> None:
         try:
             self._run(group)
-        finally:
+        except BaseException:  # the thread is stopping: the group is not answered as stored
             for request in group:
-                if not request.done and request.error is None:  # the leader was interrupted
-                    request.error = RuntimeError("the events were not ingested: the process is stopping")
-                request.done = True
+                request.error = request.error or RuntimeError("the events were not ingested: the process is stopping")
+            raise
+        finally:
             with self._lock:
-                if self._queue:
-                    self._queue[0].leads = True
-                    self._queue[0].answered.set()
-                else:
-                    self._busy = False
+                following = self._take() if self._queue else None
+                self._running -= following is None
+            if following is not None:
+                following[0].group = following
+                following[0].answered.set()
             for request in group:
                 request.answered.set()
 
@@ -108,8 +109,6 @@ class EventGroups:
                     self._ingest([request])
                 except Exception as own:  # noqa: BLE001 - raised in the request's thread
                     request.error = own
-        for request in group:
-            request.done = True
 
     def _ingest(self, group: list[_Request]) -> None:
         with transaction(self._sessions) as session:
