@@ -37,7 +37,6 @@ from .db import db, rollback_refusal
 from . import forms
 from .forms import read_upload
 from .i18n import select_locale
-from .instructor import _designer_values
 from .navigation import go
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -541,7 +540,7 @@ def _programs_page(*, program=None, error=None, status=200):
               if b.isdigit()} if error else set()
     if program is not None and not error:
         version = program.current_version
-        v = {**_designer_values(version), **{f: getattr(version, f) or "" for f in PROGRAM_TEXT_FIELDS}}
+        v = {**forms.designer_values(version), **{f: getattr(version, f) or "" for f in PROGRAM_TEXT_FIELDS}}
         v.update(_rule_fields(version.rule), validity_days=version.validity_days or "",
                  regression_policy=program.regression_policy)
         chosen = programs.required_awards(version.rule)
