@@ -18,7 +18,6 @@ from ..awards import services as award_services
 from ..awards.audit import Actor, list_audit, name_rows, record
 from ..credentials import issuer_profiles
 from ..credentials.compose import compose_profile
-from ..credentials import microcredential as mc
 from ..credentials.microcredential import countries
 from ..credentials.services import IssuerProfile
 from ..criteria import programs
@@ -439,11 +438,6 @@ def audit():
 # --- Programs: badges of the registration earned through badges of its courses ------------------
 
 PROGRAM_TEXT_FIELDS = ("name", "description", "criteria_narrative", "achievement_type")
-EU_CHOICES = {"eqf": forms.EQF_LEVELS, "nqf": tuple(str(n) for n in mc.NQF_LEVELS), "assessments": mc.ASSESSMENT,
-              "participation": mc.PARTICIPATION, "supervision": mc.SUPERVISION,
-              "quality": tuple(mc.QUALITY_ASSURANCE), "stackability": mc.STACKABILITY}
-
-
 def _whole_number(name: str, label: str) -> int | None:
     raw = request.form.get(name, "").strip()
     if not raw:
@@ -548,7 +542,7 @@ def _programs_page(*, program=None, error=None, status=200):
                            flagged=programs.flagged_awards(session, program) if program is not None else [],
                            preview=programs.preview_program(session, program) if program is not None else None,
                            programs=programs.list_programs(session, scope.platform_id),
-                           courses=programs.known_courses(session, scope.platform_id), eu=EU_CHOICES,
+                           courses=programs.known_courses(session, scope.platform_id), eu=forms.MICRO_CREDENTIAL_CHOICES,
                            badges=programs.course_badges(session, scope.platform_id)), status
 
 

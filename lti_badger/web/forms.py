@@ -19,6 +19,10 @@ MIB = 1024 * 1024
 
 ACHIEVEMENT_TYPE_CHOICES = ("Badge", "MicroCredential", "Certificate", "CertificateOfCompletion", "Competency")
 EQF_LEVELS = tuple(str(n) for n in range(1, 9))
+# The choices of the European micro-credential fields, as `_fields.html`'s fieldset names them.
+MICRO_CREDENTIAL_CHOICES = {"eqf": EQF_LEVELS, "nqf": tuple(str(n) for n in mc.NQF_LEVELS), "assessments": mc.ASSESSMENT,
+                            "participation": mc.PARTICIPATION, "supervision": mc.SUPERVISION,
+                            "quality": tuple(mc.QUALITY_ASSURANCE), "stackability": mc.STACKABILITY}
 REQUIREMENTS = ("", "completed", "status", "score")
 MODULE_REQUIREMENTS = ("", "completed", "score")
 

@@ -23,7 +23,6 @@ from ..criteria.lint import lint
 from ..criteria.policy import locked_form_fields, template_of
 from ..criteria.rules import canonical_json, references, validate_rule
 from ..criteria.services import preview as preview_rule
-from ..credentials import microcredential as mc
 from ..criteria.snapshots import activity_ids_for, load_snapshot, load_structure
 from ..deliveries.outbox import latest_credential
 from ..deliveries import gradebook, notify
@@ -103,10 +102,7 @@ def _render_designer(course, achievement, values, error=None, status=200):
     template = found[0] if found else None
     return render_template("instructor/designer.html", course=course, achievement=achievement, v=values, error=error,
                            template=template, locked=locked_form_fields(template),
-                           types=forms.ACHIEVEMENT_TYPE_CHOICES, eqf=forms.EQF_LEVELS,
-                           nqf=tuple(str(n) for n in mc.NQF_LEVELS),
-                           assessments=mc.ASSESSMENT, participation=mc.PARTICIPATION, supervision=mc.SUPERVISION,
-                           stackability=mc.STACKABILITY, quality=tuple(mc.QUALITY_ASSURANCE),
+                           types=forms.ACHIEVEMENT_TYPE_CHOICES, eu=forms.MICRO_CREDENTIAL_CHOICES,
                            templates=forms.images.TEMPLATES, icons=forms.images.ICONS,
                            palette=forms.images.PALETTE, art=forms.images.art(),
                            preview=_preview_svg(values)), status
