@@ -23,7 +23,7 @@ from ..credentials.services import IssuerProfile
 from ..criteria import programs
 from ..deliveries.gradebook import NOT_SHOWN
 from ..deliveries.outbox import retry_delivery
-from ..deliveries.overview import describe_deliveries
+from ..deliveries.overview import describe_deliveries, platform_deliveries
 from ..errors import BadgerError, BadInput, Forbidden, NotFound
 from ..keys import KIND_ISSUER, KIND_LTI
 from ..lti import platforms
@@ -56,11 +56,6 @@ def _go(endpoint: str, **values):
     return go(endpoint, **values)
 
 
-def _deliveries_query(platform_id: int):
-    return (select(Delivery).join(Award, Award.id == Delivery.award_id).join(Course, Course.id == Award.course_id)
-            .where(Course.platform_id == platform_id))
-
-
 def _health(session, platform_id: int) -> list[tuple[str, bool, str]]:
     checks = []
     try:
@@ -74,20 +69,20 @@ def _health(session, platform_id: int) -> list[tuple[str, bool, str]]:
             checks.append((f"{kind} signing key", True, key.kid))
         except LookupError as e:
             checks.append((f"{kind} signing key", False, str(e)))
-    dead = session.scalar(_deliveries_query(platform_id).where(Delivery.status == DELIVERY_DEAD)
+    dead = session.scalar(platform_deliveries(platform_id).where(Delivery.status == DELIVERY_DEAD)
                           .with_only_columns(func.count(Delivery.id))) or 0
     checks.append(("dead deliveries", dead == 0, str(dead)))
     # Retried deliveries are pending with a future due time: only their last error tells that
     # the LMS is refusing them right now.
-    failing = session.scalar(_deliveries_query(platform_id).where(
+    failing = session.scalar(platform_deliveries(platform_id).where(
         Delivery.status == DELIVERY_PENDING, Delivery.last_error.is_not(None))
         .with_only_columns(func.count(Delivery.id))) or 0
     checks.append(("deliveries failing (retrying)", failing == 0, str(failing)))
-    overdue = session.scalar(_deliveries_query(platform_id).where(
+    overdue = session.scalar(platform_deliveries(platform_id).where(
         Delivery.status == DELIVERY_PENDING, Delivery.next_attempt_at < _now() - timedelta(minutes=15))
         .with_only_columns(func.count(Delivery.id))) or 0
     checks.append(("deliveries overdue by 15 minutes", overdue == 0, str(overdue)))
-    unseen = session.scalar(_deliveries_query(platform_id).where(
+    unseen = session.scalar(platform_deliveries(platform_id).where(
         Delivery.status == DELIVERY_DONE, Delivery.confirmation == NOT_SHOWN)
         .with_only_columns(func.count(Delivery.id))) or 0
     checks.append(("gradebook scores accepted but not shown", unseen == 0, str(unseen)))
@@ -379,7 +374,7 @@ def deliveries_page():
     wanted = request.args.get("status", "failed")
     if wanted not in DELIVERY_FILTERS:
         raise BadInput(f"status must be one of {', '.join(DELIVERY_FILTERS)}")
-    query = _deliveries_query(scope.platform_id).order_by(Delivery.id.desc()).limit(200)
+    query = platform_deliveries(scope.platform_id).order_by(Delivery.id.desc()).limit(200)
     if wanted == "failed":
         query = query.where(Delivery.status == DELIVERY_PENDING, Delivery.attempts > 0)
     elif wanted == NOT_SHOWN:
@@ -395,7 +390,7 @@ def deliveries_page():
 def retry(delivery_id: int):
     scope = current_scope()
     session = db()
-    delivery = session.scalar(_deliveries_query(scope.platform_id).where(Delivery.id == delivery_id))
+    delivery = session.scalar(platform_deliveries(scope.platform_id).where(Delivery.id == delivery_id))
     if delivery is None:
         raise NotFound("no such delivery for this platform")
     if delivery.status == DELIVERY_DONE and request.form.get("replay") != "yes":
