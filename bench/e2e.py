@@ -53,15 +53,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
-from sqlalchemy import create_engine, insert, make_url, text  # noqa: E402
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
-from lti_badger.app import build_services  # noqa: E402
-from lti_badger.criteria.achievements import activate, create_achievement  # noqa: E402
-from lti_badger.db import transaction  # noqa: E402
 from lti_badger.devtools.lms_sim import LmsSimulator  # noqa: E402
-from lti_badger.lti.platforms import add_platform  # noqa: E402
-from lti_badger.models import Course, Enrollment, Person  # noqa: E402
-from lti_badger.progress.sources import add_source  # noqa: E402
+from lti_badger.devtools.sim_course import seed_sim_course  # noqa: E402
 from lti_badger.settings import load_settings  # noqa: E402
 
 CTX = "101"
@@ -129,33 +124,8 @@ def badge_rule(steps: int) -> dict:
 
 
 def seed(settings, sim: LmsSimulator, tool_url: str, learners: int, steps: int = 1) -> tuple[str, str]:
-    svc = build_services(settings)
-    sim.register_tool(tool_url)
-    sim.add_course(CTX, "Chemistry 101")
-    for i in range(learners):
-        sim.add_user(f"b{i}", f"Learner {i}", f"b{i}@example.edu")
-        sim.enroll(CTX, f"b{i}", ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"])
-    now = datetime.now(timezone.utc)
-    with transaction(svc.sessions) as s:
-        platform = add_platform(s, issuer=sim.issuer, client_id="lti-badger-sim", auth_login_url=sim.auth_url,
-                                auth_token_url=sim.token_url, key_set_url=sim.jwks_url, deployment_ids=("d1",),
-                                name="Simulator")
-        course = Course(platform_id=platform.id, context_id=CTX, title="Chemistry 101",
-                        ags_lineitems_url=sim.lineitems_url(CTX), gradebook_mode="columns")
-        s.add(course)
-        s.flush()
-        s.execute(insert(Person), [{"platform_id": platform.id, "sub": f"b{i}", "name": f"Learner {i}",
-                                    "created_at": now} for i in range(learners)])
-        ids = dict(s.execute(text("SELECT sub, id FROM person WHERE platform_id = :p"), {"p": platform.id}).all())
-        s.execute(insert(Enrollment), [{"course_id": course.id, "person_id": ids[f"b{i}"], "role": "learner",
-                                        "status": "active"} for i in range(learners)])
-        ach = create_achievement(s, course.id, {"name": "Lab Safety", "description": "Knows the lab rules.",
-                                                "rule": badge_rule(steps)}, None, now)
-        activate(s, course.id, ach.id, now)
-        src = add_source(s, platform.id, "xapi", now=now)
-        key, secret = src.key, src.secret
-    svc.engine.dispose()
-    return key, secret
+    """The simulated course, learners b0… and the badge; returns the xAPI source's credentials."""
+    return seed_sim_course(settings, sim, tool_url, CTX, [f"b{i}" for i in range(learners)], badge_rule(steps)).xapi_auth
 
 
 def cpu_seconds(pid: int) -> float:

@@ -23,15 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from lti_badger.app import create_app  # noqa: E402
-from lti_badger.db import make_engine  # noqa: E402
-from lti_badger.migrate import upgrade  # noqa: E402
 from lti_badger.models import (  # noqa: E402
     Achievement, AchievementVersion, Activity, Award, Course, Deployment, Enrollment, Module, Person, Platform,
     Progress,
 )
 from lti_badger.web.auth import Scope, issue_launch_token  # noqa: E402
-from bench.scratch import print_page_bench  # noqa: E402
+from bench.scratch import analyze, bench_app, print_page_bench  # noqa: E402
 
 LEARNERS, BADGES = 10_000, 5
 NOW = datetime.now(timezone.utc)
@@ -90,18 +87,12 @@ def seed(session: Session) -> tuple[Scope, int]:
         {"course_id": course.id, "activity_id": quizzes[0].id, "person_id": pid, "score": 9.0, "max_score": 10.0,
          "completed": True, "occurred_at": NOW, "source": "bench"} for pid in ids[::2]])
     session.commit()
-    if session.bind.dialect.name == "postgresql":  # what autovacuum does after a bulk load; plans need statistics
-        session.execute(text("ANALYZE"))
-        session.commit()
+    analyze(session)
     return Scope(platform.id, course.id, teacher.id, "instructor", "en"), badges[0][0]
 
 
 def time_pages(database_url: str, instance: str) -> list[tuple[str, float, int]]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    engine.dispose()
-    app = create_app({"database_url": database_url, "instance_path": instance, "secret_key": "bench",
-                      "in_process_worker": False})
+    app = bench_app(database_url, instance)
     with app.extensions["lti_badger"].sessions() as session:
         scope, first_badge = seed(session)
     with app.test_request_context():
@@ -131,11 +122,7 @@ def profile(query: str) -> None:
     import cProfile
     import pstats
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/bench.sqlite"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        app = create_app({"database_url": url, "instance_path": tmp, "secret_key": "bench", "in_process_worker": False})
+        app = bench_app(f"sqlite:///{tmp}/bench.sqlite", tmp)
         with app.extensions["lti_badger"].sessions() as session:
             scope, _ = seed(session)
         with app.test_request_context():

@@ -19,15 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from lti_badger.app import create_app  # noqa: E402
-from lti_badger.db import make_engine  # noqa: E402
-from lti_badger.migrate import upgrade  # noqa: E402
 from lti_badger.models import Achievement, AchievementVersion, Award, Course, Person, Platform  # noqa: E402
 from lti_badger.web.auth import Scope, issue_launch_token  # noqa: E402
-from bench.scratch import print_page_bench  # noqa: E402
+from bench.scratch import analyze, bench_app, print_page_bench  # noqa: E402
 
 COURSES, BADGES_PER_COURSE, LEARNERS, AWARDS = 40, 5, 20_000, 100_000
 NOW = datetime.now(timezone.utc)
@@ -75,18 +72,12 @@ def seed_registration(session: Session, n: int) -> Scope:
 
 
 def time_requests(database_url: str, instance: str) -> list[tuple[str, float, int]]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    engine.dispose()
-    app = create_app({"database_url": database_url, "instance_path": instance, "secret_key": "bench",
-                      "in_process_worker": False})
+    app = bench_app(database_url, instance)
     with app.extensions["lti_badger"].sessions() as session:
         scope = seed_registration(session, 1)
         seed_registration(session, 2)
         session.commit()
-        if session.bind.dialect.name == "postgresql":
-            session.execute(text("ANALYZE"))
-            session.commit()
+        analyze(session)
     with app.test_request_context():
         token = issue_launch_token(scope)
     client = app.test_client()

@@ -8,7 +8,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask import Flask
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import Session
+
+from lti_badger.app import create_app
+from lti_badger.db import make_engine
+from lti_badger.migrate import upgrade
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -34,6 +40,23 @@ def scratch_databases(folder: str, prefix: str, sqlite_only: bool = False) -> It
         if pg_name:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+
+
+def bench_app(database_url: str, instance: str) -> Flask:
+    """The app over a freshly migrated scratch database, without an in-process worker: the
+    page benches time requests only."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    engine.dispose()
+    return create_app({"database_url": database_url, "instance_path": instance, "secret_key": "bench",
+                       "in_process_worker": False})
+
+
+def analyze(session: Session) -> None:
+    """What autovacuum does after a bulk load: PostgreSQL needs statistics to plan the queries."""
+    if session.bind.dialect.name == "postgresql":
+        session.execute(text("ANALYZE"))
+        session.commit()
 
 
 def print_page_bench(prefix: str, time_requests, sqlite_only: bool, width: int) -> None:

@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -21,8 +22,10 @@ import requests
 from tests.conftest import LOOPBACK
 from tests.private_servers import free_port
 
+if TYPE_CHECKING:
+    from lti_badger.devtools.sim_course import SimCourse
+
 ROOT = Path(__file__).resolve().parents[1]
-LEARNER_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 XAPI_HEADERS = {"X-Experience-API-Version": "1.0.3"}
 MOODLE = "https://moodle.example.edu"
 
@@ -159,55 +162,11 @@ def _terminate(*procs: subprocess.Popen | None) -> None:
             proc.wait(5)
 
 
-@dataclass
-class World:
-    context_id: str
-    achievement_id: int
-    person_ids: dict[str, int]
-    xapi_auth: tuple[str, str]
-
-
-def seed_course(dep: Deployment, sim, learners: int, context_id: str = "101") -> World:
+def seed_course(dep: Deployment, sim, learners: int, context_id: str = "101") -> SimCourse:
     """The simulator registered at the public URL; a course whose badge one completion of
     activity 12 earns (written to a badge column); learners l0… enrolled; an xAPI source."""
-    from datetime import datetime, timezone
-
-    from sqlalchemy import insert, select
-
-    from lti_badger.app import build_services
-    from lti_badger.criteria.achievements import activate, create_achievement
-    from lti_badger.db import transaction
-    from lti_badger.lti.platforms import add_platform
-    from lti_badger.models import Course, Enrollment, Person
-    from lti_badger.progress.sources import add_source
+    from lti_badger.devtools.sim_course import seed_sim_course
     from lti_badger.settings import load_settings
 
-    svc = build_services(load_settings(environ=dep.env))
-    sim.register_tool(dep.url)
-    sim.add_course(context_id, "Chemistry 101")
-    subs = [f"l{i}" for i in range(learners)]
-    for sub in subs:
-        sim.add_user(sub, f"Learner {sub}", f"{sub}@example.edu")
-        sim.enroll(context_id, sub, [LEARNER_ROLE])
-    now = datetime.now(timezone.utc)
-    with transaction(svc.sessions) as s:
-        platform = add_platform(s, issuer=sim.issuer, client_id="lti-badger-sim", auth_login_url=sim.auth_url,
-                                auth_token_url=sim.token_url, key_set_url=sim.jwks_url, deployment_ids=("d1",),
-                                name="Simulator")
-        course = Course(platform_id=platform.id, context_id=context_id, title="Chemistry 101",
-                        ags_lineitems_url=sim.lineitems_url(context_id), gradebook_mode="columns")
-        s.add(course)
-        s.flush()
-        s.execute(insert(Person), [{"platform_id": platform.id, "sub": sub, "name": f"Learner {sub}",
-                                    "created_at": now} for sub in subs])
-        ids = dict(s.execute(select(Person.sub, Person.id).where(Person.platform_id == platform.id)).all())
-        s.execute(insert(Enrollment), [{"course_id": course.id, "person_id": ids[sub], "role": "learner",
-                                        "status": "active"} for sub in subs])
-        achievement = create_achievement(s, course.id, {"name": "Lab Safety", "description": "Knows the lab rules.",
-                                                        "rule": {"type": "activity_completed", "activity": "12"}},
-                                         None, now)
-        activate(s, course.id, achievement.id, now)
-        source = add_source(s, platform.id, "xapi", now=now)
-        world = World(context_id, achievement.id, ids, (source.key, source.secret))
-    svc.engine.dispose()
-    return world
+    return seed_sim_course(load_settings(environ=dep.env), sim, dep.url, context_id, [f"l{i}" for i in range(learners)],
+                           {"type": "activity_completed", "activity": "12"})

@@ -64,12 +64,8 @@ def _lint_nodes(rule: Mapping[str, Any], structure: CourseStructure, now: dateti
         ptr, kind = pointer(path), node["type"]
         if kind in ("activity_completed", "activity_score"):
             info = acts.get(node["activity"])
-            if info is None and role_key(node["activity"]):
-                out.append(_unmapped(node, path, "activity"))
-                continue
             if info is None:
-                out.append(LintWarning("activity.unknown", f"activity {node['activity']!r} is not in this course",
-                                       pointer(path + ("activity",)), ERROR))
+                out.append(_not_in_course(node, path, "activity"))
                 continue
             if kind == "activity_score":
                 if "min_points" in node and info.max_points is not None and node["min_points"] > info.max_points:
@@ -86,12 +82,8 @@ def _lint_nodes(rule: Mapping[str, Any], structure: CourseStructure, now: dateti
                 out.append(LintWarning("activity.no_pass", "this item has no pass/fail state", ptr, WARNING))
         elif kind in ("module_completed", "module_score"):
             mod = mods.get(node["module"])
-            if mod is None and role_key(node["module"]):
-                out.append(_unmapped(node, path, "module"))
-                continue
             if mod is None:
-                out.append(LintWarning("module.unknown", f"module {node['module']!r} is not in this course",
-                                       pointer(path + ("module",)), ERROR))
+                out.append(_not_in_course(node, path, "module"))
                 continue
             items = [acts[a] for a in mod.activities if a in acts]
             if kind == "module_completed" and node.get("mode") == "lms":
@@ -132,7 +124,12 @@ def _lint_nodes(rule: Mapping[str, Any], structure: CourseStructure, now: dateti
                                            pointer(path + ("date",)), ERROR))
 
 
-def _unmapped(node: Mapping[str, Any], path: tuple, kind: str) -> LintWarning:
+def _not_in_course(node: Mapping[str, Any], path: tuple, kind: str) -> LintWarning:
+    """A node names an activity or module (`kind`) the course lacks: a template's role not
+    mapped yet, or an id of no item of this course."""
+    if not role_key(node[kind]):
+        return LintWarning(f"{kind}.unknown", f"{kind} {node[kind]!r} is not in this course", pointer(path + (kind,)),
+                           ERROR)
     role = node.get("label") or role_key(node[kind])
     return LintWarning("template.unmapped", f"the template's role {role!r} is not mapped to "
                        f"{'an activity' if kind == 'activity' else 'a module'} of this course",

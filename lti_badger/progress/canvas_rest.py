@@ -54,6 +54,17 @@ class PullResult:
     def stored(self) -> int:
         return sum(p.stored for p in self.progress)
 
+    def add_course(self, session: Session, source: ProgressSource, events: list[ProgressEventIn], now: datetime) -> None:
+        """One course pulled in full: its events stored as the LMS's observed state."""
+        self.progress.append(ingest(session, source.platform_id, events, now, observed=True))
+        self.courses += 1
+
+    def finish(self, session: Session, source: ProgressSource, now: datetime) -> PullResult:
+        """The source synced now, with this pull's errors (or none) as its last error."""
+        touch(source, now, synced=True, error="; ".join(self.errors) or None)
+        session.flush()
+        return self
+
 
 def item_lms_id(item: dict[str, Any]) -> str | None:
     kind = str(item.get("type") or "")
@@ -182,10 +193,7 @@ def sync_canvas(session: Session, source: ProgressSource, now: datetime, *, http
                                     "Canvas submissions", headers=headers,
                                     params=[("student_ids[]", "all"), ("per_page", PER_PAGE)])
             events.extend(submission_events(submissions, course, known, set(learners), now))
-            result.progress.append(ingest(session, source.platform_id, events, now, observed=True))
-            result.courses += 1
+            result.add_course(session, source, events, now)
         except UpstreamError as e:
             result.errors.append(f"Canvas course {canvas_id}: {e.message}")
-    touch(source, now, synced=True, error="; ".join(result.errors) or None)
-    session.flush()
-    return result
+    return result.finish(session, source, now)

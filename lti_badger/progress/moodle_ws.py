@@ -47,8 +47,8 @@ from ..outbound import OutboundClient
 from . import ids
 from .canvas_rest import PullResult
 from .http import request_json
-from .services import SOURCE_MOODLE_WS, ProgressEventIn, ingest
-from .sources import learner_lms_ids, lms_course_map, touch
+from .services import SOURCE_MOODLE_WS, ProgressEventIn
+from .sources import learner_lms_ids, lms_course_map
 from .structure import ActivityIn, ModuleIn, sync_structure
 
 log = logging.getLogger(__name__)
@@ -207,13 +207,10 @@ def sync_moodle(session: Session, source: ProgressSource, now: datetime, *, http
             if completion_enabled and learners:
                 acts.append(ActivityIn(COURSE_COMPLETION, "Course completion", kind="course", completion_required=False))
             result.structure.append(sync_structure(session, course.id, mods, acts, SOURCE_MOODLE_WS))
-            result.progress.append(ingest(session, source.platform_id, events, now, observed=True))
-            result.courses += 1
+            result.add_course(session, source, events, now)
         except UpstreamError as e:
             result.errors.append(f"Moodle course {moodle_id}: {e.message}")
-    touch(source, now, synced=True, error="; ".join(result.errors) or None)
-    session.flush()
-    return result
+    return result.finish(session, source, now)
 
 
 def _indexed(name: str, values: list[str]) -> dict[str, str]:
@@ -276,8 +273,7 @@ def sync_moodle_changes(session: Session, source: ProgressSource, now: datetime,
                 found, completion_enabled = _learner_events(client, moodle_id, course, user, items, now,
                                                             completion_enabled)
                 events.extend(found)
-            result.progress.append(ingest(session, source.platform_id, events, now, observed=True))
-            result.courses += 1
+            result.add_course(session, source, events, now)
         except UpstreamError as e:
             result.errors.append(f"Moodle course {moodle_id}: {e.message}")
     if result.errors:

@@ -18,13 +18,12 @@ from ..awards import services as award_services
 from ..awards.audit import Actor, list_audit, name_rows, record
 from ..credentials import issuer_profiles
 from ..credentials.compose import compose_profile
-from ..credentials import microcredential as mc
 from ..credentials.microcredential import countries
 from ..credentials.services import IssuerProfile
 from ..criteria import programs
 from ..deliveries.gradebook import NOT_SHOWN
 from ..deliveries.outbox import retry_delivery
-from ..deliveries.overview import describe_deliveries
+from ..deliveries.overview import describe_deliveries, platform_deliveries
 from ..errors import BadgerError, BadInput, Forbidden, NotFound
 from ..keys import KIND_ISSUER, KIND_LTI
 from ..lti import platforms
@@ -37,7 +36,6 @@ from .db import db, rollback_refusal
 from . import forms
 from .forms import read_upload
 from .i18n import select_locale
-from .instructor import _designer_values
 from .navigation import go
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -58,11 +56,6 @@ def _go(endpoint: str, **values):
     return go(endpoint, **values)
 
 
-def _deliveries_query(platform_id: int):
-    return (select(Delivery).join(Award, Award.id == Delivery.award_id).join(Course, Course.id == Award.course_id)
-            .where(Course.platform_id == platform_id))
-
-
 def _health(session, platform_id: int) -> list[tuple[str, bool, str]]:
     checks = []
     try:
@@ -76,20 +69,20 @@ def _health(session, platform_id: int) -> list[tuple[str, bool, str]]:
             checks.append((f"{kind} signing key", True, key.kid))
         except LookupError as e:
             checks.append((f"{kind} signing key", False, str(e)))
-    dead = session.scalar(_deliveries_query(platform_id).where(Delivery.status == DELIVERY_DEAD)
+    dead = session.scalar(platform_deliveries(platform_id).where(Delivery.status == DELIVERY_DEAD)
                           .with_only_columns(func.count(Delivery.id))) or 0
     checks.append(("dead deliveries", dead == 0, str(dead)))
     # Retried deliveries are pending with a future due time: only their last error tells that
     # the LMS is refusing them right now.
-    failing = session.scalar(_deliveries_query(platform_id).where(
+    failing = session.scalar(platform_deliveries(platform_id).where(
         Delivery.status == DELIVERY_PENDING, Delivery.last_error.is_not(None))
         .with_only_columns(func.count(Delivery.id))) or 0
     checks.append(("deliveries failing (retrying)", failing == 0, str(failing)))
-    overdue = session.scalar(_deliveries_query(platform_id).where(
+    overdue = session.scalar(platform_deliveries(platform_id).where(
         Delivery.status == DELIVERY_PENDING, Delivery.next_attempt_at < _now() - timedelta(minutes=15))
         .with_only_columns(func.count(Delivery.id))) or 0
     checks.append(("deliveries overdue by 15 minutes", overdue == 0, str(overdue)))
-    unseen = session.scalar(_deliveries_query(platform_id).where(
+    unseen = session.scalar(platform_deliveries(platform_id).where(
         Delivery.status == DELIVERY_DONE, Delivery.confirmation == NOT_SHOWN)
         .with_only_columns(func.count(Delivery.id))) or 0
     checks.append(("gradebook scores accepted but not shown", unseen == 0, str(unseen)))
@@ -381,7 +374,7 @@ def deliveries_page():
     wanted = request.args.get("status", "failed")
     if wanted not in DELIVERY_FILTERS:
         raise BadInput(f"status must be one of {', '.join(DELIVERY_FILTERS)}")
-    query = _deliveries_query(scope.platform_id).order_by(Delivery.id.desc()).limit(200)
+    query = platform_deliveries(scope.platform_id).order_by(Delivery.id.desc()).limit(200)
     if wanted == "failed":
         query = query.where(Delivery.status == DELIVERY_PENDING, Delivery.attempts > 0)
     elif wanted == NOT_SHOWN:
@@ -397,7 +390,7 @@ def deliveries_page():
 def retry(delivery_id: int):
     scope = current_scope()
     session = db()
-    delivery = session.scalar(_deliveries_query(scope.platform_id).where(Delivery.id == delivery_id))
+    delivery = session.scalar(platform_deliveries(scope.platform_id).where(Delivery.id == delivery_id))
     if delivery is None:
         raise NotFound("no such delivery for this platform")
     if delivery.status == DELIVERY_DONE and request.form.get("replay") != "yes":
@@ -440,11 +433,6 @@ def audit():
 # --- Programs: badges of the registration earned through badges of its courses ------------------
 
 PROGRAM_TEXT_FIELDS = ("name", "description", "criteria_narrative", "achievement_type")
-EU_CHOICES = {"eqf": forms.EQF_LEVELS, "nqf": tuple(str(n) for n in mc.NQF_LEVELS), "assessments": mc.ASSESSMENT,
-              "participation": mc.PARTICIPATION, "supervision": mc.SUPERVISION,
-              "quality": tuple(mc.QUALITY_ASSURANCE), "stackability": mc.STACKABILITY}
-
-
 def _whole_number(name: str, label: str) -> int | None:
     raw = request.form.get(name, "").strip()
     if not raw:
@@ -541,7 +529,7 @@ def _programs_page(*, program=None, error=None, status=200):
               if b.isdigit()} if error else set()
     if program is not None and not error:
         version = program.current_version
-        v = {**_designer_values(version), **{f: getattr(version, f) or "" for f in PROGRAM_TEXT_FIELDS}}
+        v = {**forms.designer_values(version), **{f: getattr(version, f) or "" for f in PROGRAM_TEXT_FIELDS}}
         v.update(_rule_fields(version.rule), validity_days=version.validity_days or "",
                  regression_policy=program.regression_policy)
         chosen = programs.required_awards(version.rule)
@@ -549,7 +537,7 @@ def _programs_page(*, program=None, error=None, status=200):
                            flagged=programs.flagged_awards(session, program) if program is not None else [],
                            preview=programs.preview_program(session, program) if program is not None else None,
                            programs=programs.list_programs(session, scope.platform_id),
-                           courses=programs.known_courses(session, scope.platform_id), eu=EU_CHOICES,
+                           courses=programs.known_courses(session, scope.platform_id), eu=forms.MICRO_CREDENTIAL_CHOICES,
                            badges=programs.course_badges(session, scope.platform_id)), status
 
 

@@ -15,7 +15,6 @@ from ..awards import services as award_services
 from ..awards.audit import Actor, record
 from ..criteria import approval, templates
 from ..criteria.policy import LOCK_GROUPS, approval_required
-from ..credentials import microcredential as mc
 from ..errors import BadgerError, BadInput
 from ..jsonbody import parse_json
 from ..models import Achievement
@@ -93,9 +92,7 @@ def _page(*, template=None, error=None, status=200):
         defaults=templates.list_group_defaults(session, scope.platform_id), group_kinds=templates.GROUP_KINDS,
         approval_on=approval_required(session, scope.platform_id), presets=PRESETS,
         pending=len(approval.list_requests(session, scope.platform_id, pending_only=True)),
-        types=forms.ACHIEVEMENT_TYPE_CHOICES, eqf=forms.EQF_LEVELS, nqf=tuple(str(n) for n in mc.NQF_LEVELS),
-        assessments=mc.ASSESSMENT, participation=mc.PARTICIPATION, supervision=mc.SUPERVISION,
-        stackability=mc.STACKABILITY, quality=tuple(mc.QUALITY_ASSURANCE), saved=request.args.get("saved")), status
+        types=forms.ACHIEVEMENT_TYPE_CHOICES, saved=request.args.get("saved"), **forms.MICRO_CREDENTIAL_CHOICES), status
 
 
 def _audit(action: str, subject_type: str, subject_id, *, before=None, after=None, reason=None, course_id=None):

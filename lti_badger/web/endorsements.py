@@ -22,7 +22,8 @@ from .csrf import csrf_exempt
 from .db import db, rollback_refusal
 from .i18n import select_locale
 from .navigation import go
-from .public import DID_JSON, LD_JSON, _json_response
+from .public import DID_JSON, LD_JSON
+from .responses import json_response
 
 bp = Blueprint("endorsements", __name__, url_prefix="/admin/endorsements")
 public_bp = Blueprint("endorse", __name__)
@@ -149,7 +150,7 @@ def endorse(token: str):
 @public_bp.get("/endorsers/<public_id>/did.json")
 def endorser_did(public_id: str):
     endorser = endorsements.get_endorser(db(), public_id)
-    return _json_response(endorsements.endorser_did_document(_base(), _services().keys, endorser.public_id),
+    return json_response(endorsements.endorser_did_document(_base(), _services().keys, endorser.public_id),
                           DID_JSON, max_age=300)
 
 
@@ -157,11 +158,11 @@ def endorser_did(public_id: str):
 def endorser_status(public_id: str):
     session = db()
     endorser = endorsements.get_endorser(session, public_id)
-    response = _json_response(endorsements.endorser_status_list(session, _base(), _services().keys, endorser), LD_JSON)
+    response = json_response(endorsements.endorser_status_list(session, _base(), _services().keys, endorser), LD_JSON)
     response.headers["Cache-Control"] = "public, max-age=60, must-revalidate"
     return response
 
 
 @public_bp.get("/endorsements/<public_id>")
 def endorsement_json(public_id: str):
-    return _json_response(endorsements.get_endorsement_document(db(), public_id), LD_JSON)
+    return json_response(endorsements.get_endorsement_document(db(), public_id), LD_JSON)

@@ -19,6 +19,10 @@ MIB = 1024 * 1024
 
 ACHIEVEMENT_TYPE_CHOICES = ("Badge", "MicroCredential", "Certificate", "CertificateOfCompletion", "Competency")
 EQF_LEVELS = tuple(str(n) for n in range(1, 9))
+# The choices of the European micro-credential fields, as `_fields.html`'s fieldset names them.
+MICRO_CREDENTIAL_CHOICES = {"eqf": EQF_LEVELS, "nqf": tuple(str(n) for n in mc.NQF_LEVELS), "assessments": mc.ASSESSMENT,
+                            "participation": mc.PARTICIPATION, "supervision": mc.SUPERVISION,
+                            "quality": tuple(mc.QUALITY_ASSURANCE), "stackability": mc.STACKABILITY}
 REQUIREMENTS = ("", "completed", "status", "score")
 MODULE_REQUIREMENTS = ("", "completed", "score")
 
@@ -144,6 +148,45 @@ def designer_data(form: Mapping[str, str], upload: bytes | None, upload_name: st
         details["image_template"] = wanted.as_details()
     data["details"] = details
     return data
+
+
+def _plain(number) -> str:
+    """A stored number as the form shows it: 6.0 -> "6", None -> ""."""
+    return "" if number is None else f"{number:g}"
+
+
+def designer_values(version) -> dict[str, Any]:
+    """The designer's form values for a saved version (the inverse of `designer_data`), or a
+    new badge's defaults for None."""
+    if version is None:
+        return {"achievement_type": "Badge", "image_source": "generate", "image_template": "circle",
+                "image_colour": images.DEFAULT_COLOUR, "image_icon": "none", "evidence_activities": "on",
+                "evidence_narrative": "on"}
+    d = version.details or {}
+    ev = d.get("evidence", {})
+    gen = d.get("image_template", {})
+    return {
+        "name": version.name, "description": version.description, "criteria_narrative": version.criteria_narrative,
+        "achievement_type": version.achievement_type, "validity_days": version.validity_days or "",
+        "tags": ", ".join(d.get("tags", [])), "skills": format_alignments(d.get("alignments")),
+        "workload_hours": _plain(d.get("workload_hours")), "credits_ects": _plain(d.get("credits_ects")),
+        "eqf_level": str(d.get("eqf_level") or ""), "assessment_type": d.get("assessment", ""),
+        "nqf_level": str(d.get("nqf_level") or ""), "nqf_url": d.get("nqf_url", ""),
+        "quality_assurance": d.get("quality_assurance", ""), "participation": d.get("participation", ""),
+        "quality_assurance_url": d.get("quality_assurance_url", ""), "supervision": d.get("supervision", ""),
+        "identity_checked": {True: "yes", False: "no"}.get(d.get("identity_checked"), ""),
+        "stackability": d.get("stackability", ""), "further_information": d.get("further_information", ""),
+        "learning_outcomes": "\n".join(d.get("learning_outcomes", [])),
+        "prerequisites_text": d.get("prerequisites", ""), "field_of_study": d.get("field_of_study", ""),
+        "evidence_grades": "on" if ev.get("include_grades") else "",
+        "evidence_activities": "on" if ev.get("include_activities") else "",
+        "evidence_narrative": "on" if ev.get("include_narrative") else "",
+        "language": d.get("language", ""), "image_source": "keep" if version.image else "generate",
+        "image_template": gen.get("template", "circle"), "image_icon": gen.get("icon", "none"),
+        # An older badge's colour outside the palette is shown as the default until changed.
+        "image_colour": gen.get("colour") if gen.get("colour") in images.PALETTE else images.DEFAULT_COLOUR,
+        "image_text": gen.get("text", ""),
+    }
 
 
 def image_design(form: Mapping[str, str], name: str) -> images.Design:

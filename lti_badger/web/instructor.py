@@ -23,7 +23,6 @@ from ..criteria.lint import lint
 from ..criteria.policy import locked_form_fields, template_of
 from ..criteria.rules import canonical_json, references, validate_rule
 from ..criteria.services import preview as preview_rule
-from ..credentials import microcredential as mc
 from ..criteria.snapshots import activity_ids_for, load_snapshot, load_structure
 from ..deliveries.outbox import latest_credential
 from ..deliveries import gradebook, notify
@@ -98,52 +97,12 @@ def badges():
 
 # --- designer ------------------------------------------------------------------------------
 
-def _plain(number) -> str:
-    """A stored number as the form shows it: 6.0 -> "6", None -> ""."""
-    return "" if number is None else f"{number:g}"
-
-
-def _designer_values(version) -> dict:
-    if version is None:
-        return {"achievement_type": "Badge", "image_source": "generate", "image_template": "circle",
-                "image_colour": forms.images.DEFAULT_COLOUR, "image_icon": "none", "evidence_activities": "on",
-                "evidence_narrative": "on"}
-    d = version.details or {}
-    ev = d.get("evidence", {})
-    gen = d.get("image_template", {})
-    return {
-        "name": version.name, "description": version.description, "criteria_narrative": version.criteria_narrative,
-        "achievement_type": version.achievement_type, "validity_days": version.validity_days or "",
-        "tags": ", ".join(d.get("tags", [])), "skills": forms.format_alignments(d.get("alignments")),
-        "workload_hours": _plain(d.get("workload_hours")), "credits_ects": _plain(d.get("credits_ects")),
-        "eqf_level": str(d.get("eqf_level") or ""), "assessment_type": d.get("assessment", ""),
-        "nqf_level": str(d.get("nqf_level") or ""), "nqf_url": d.get("nqf_url", ""),
-        "quality_assurance": d.get("quality_assurance", ""), "participation": d.get("participation", ""),
-        "quality_assurance_url": d.get("quality_assurance_url", ""), "supervision": d.get("supervision", ""),
-        "identity_checked": {True: "yes", False: "no"}.get(d.get("identity_checked"), ""),
-        "stackability": d.get("stackability", ""), "further_information": d.get("further_information", ""),
-        "learning_outcomes": "\n".join(d.get("learning_outcomes", [])),
-        "prerequisites_text": d.get("prerequisites", ""), "field_of_study": d.get("field_of_study", ""),
-        "evidence_grades": "on" if ev.get("include_grades") else "",
-        "evidence_activities": "on" if ev.get("include_activities") else "",
-        "evidence_narrative": "on" if ev.get("include_narrative") else "",
-        "language": d.get("language", ""), "image_source": "keep" if version.image else "generate",
-        "image_template": gen.get("template", "circle"), "image_icon": gen.get("icon", "none"),
-        # An older badge's colour outside the palette is shown as the default until changed.
-        "image_colour": gen.get("colour") if gen.get("colour") in forms.images.PALETTE else forms.images.DEFAULT_COLOUR,
-        "image_text": gen.get("text", ""),
-    }
-
-
 def _render_designer(course, achievement, values, error=None, status=200):
     found = template_of(db(), achievement.id) if achievement is not None else None
     template = found[0] if found else None
     return render_template("instructor/designer.html", course=course, achievement=achievement, v=values, error=error,
                            template=template, locked=locked_form_fields(template),
-                           types=forms.ACHIEVEMENT_TYPE_CHOICES, eqf=forms.EQF_LEVELS,
-                           nqf=tuple(str(n) for n in mc.NQF_LEVELS),
-                           assessments=mc.ASSESSMENT, participation=mc.PARTICIPATION, supervision=mc.SUPERVISION,
-                           stackability=mc.STACKABILITY, quality=tuple(mc.QUALITY_ASSURANCE),
+                           types=forms.ACHIEVEMENT_TYPE_CHOICES, eu=forms.MICRO_CREDENTIAL_CHOICES,
                            templates=forms.images.TEMPLATES, icons=forms.images.ICONS,
                            palette=forms.images.PALETTE, art=forms.images.art(),
                            preview=_preview_svg(values)), status
@@ -166,7 +125,7 @@ def new_badge():
     session = db()
     course = queries.get_course(session, scope)
     if request.method == "GET":
-        return _render_designer(course, None, _designer_values(None))
+        return _render_designer(course, None, forms.designer_values(None))
     try:
         data = forms.designer_data(request.form, *forms.read_badge_image(request.files, "image_file"))
         achievement = achievements.create_achievement(session, course.id, data, scope.person_id, _now())
@@ -185,7 +144,7 @@ def edit_badge(achievement_id: int):
     achievement = queries.get_achievement(session, scope, achievement_id)
     version = achievement.current_version
     if request.method == "GET":
-        return _render_designer(course, achievement, _designer_values(version))
+        return _render_designer(course, achievement, forms.designer_values(version))
     try:
         data = forms.designer_data(request.form, *forms.read_badge_image(request.files, "image_file"),
                                    previous_details=version.details if version else None)

@@ -39,10 +39,11 @@ TERMS = {
         "rule": _l("the badge's rule"), "instructor": _l("an instructor"), "system": _l("the tool"),
         "cli": _l("the command line"), "bulk": _l("a bulk award"),
     },
-    "destination": {"ags": _l("LMS gradebook"), "email": _l("e-mail"), "webhook": _l("webhook")},
+    "destination": {"ags": _l("LMS gradebook"), "email": _l("e-mail"), "webhook": _l("webhook"),
+                    "digest": _l("e-mail")},
     "delivery_action": {
         "award": _l("award"), "revoke": _l("revocation"), "suspend": _l("suspension"), "reinstate": _l("reinstatement"),
-        "expire": _l("expiry"),
+        "expire": _l("expiry"), "digest": _l("daily digest"),
     },
     "lms_answer": {
         "accepted": _l("The LMS accepted it."),

@@ -5,7 +5,6 @@ Views parse, call one credentials service, and render."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -31,6 +30,7 @@ from ..errors import N_, BadInput, NotFound, PayloadTooLarge
 from ..models import Achievement, AchievementVersion, Award, Enrollment, Person
 from ..privacy import display_name
 from .db import db
+from .responses import json_response
 from .ratelimit import RateLimiter
 
 bp = Blueprint("public", __name__)
@@ -51,15 +51,6 @@ def _issuer() -> IssuerProfile:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _json_response(body: Any, media_type: str = "application/json", *, max_age: int | None = None) -> Response:
-    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, indent=2)
-    response = Response(text, mimetype=media_type)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    if max_age is not None:
-        response.headers["Cache-Control"] = f"public, max-age={max_age}"
-    return response
 
 
 def _wants_machine() -> str | None:
@@ -105,14 +96,14 @@ def unsubscribe(token: str):
 @bp.get("/did.json")
 def did_json():
     issuer = _issuer()
-    return _json_response(did_document(issuer.did, _services().keys), max_age=300)
+    return json_response(did_document(issuer.did, _services().keys), max_age=300)
 
 
 @bp.get(EU_CONTEXT_PATH)
 def eu_context_document():
     """Our versioned JSON-LD extension context (EU micro-credential elements): a new version
     gets a new URL, so it may be cached for a long time."""
-    return _json_response(eu_context(), LD_JSON, max_age=86400)
+    return json_response(eu_context(), LD_JSON, max_age=86400)
 
 
 # --- credentials ------------------------------------------------------------------------------
@@ -136,7 +127,7 @@ def credential_page(credential_id):
     credential, document = _credential_and_document(credential_id)
     machine = _wants_machine()
     if machine:
-        return _json_response(credential.document, LD_JSON if machine == "application/json" else machine)
+        return json_response(credential.document, LD_JSON if machine == "application/json" else machine)
     session = db()
     award = session.get(Award, credential.award_id)
     person = session.get(Person, award.person_id)
@@ -162,7 +153,7 @@ def credential_page(credential_id):
 @bp.get("/credentials/<uuid:credential_id>.json")
 def credential_json(credential_id):
     credential, _document = _credential_and_document(credential_id)
-    return _json_response(credential.document, LD_JSON)
+    return json_response(credential.document, LD_JSON)
 
 
 @bp.get("/credentials/<uuid:credential_id>.png")
@@ -198,7 +189,7 @@ def status_list(list_id: int):
         response = Response(status=304)
     else:
         document = status_list_credential(status, base_url=issuer.base_url, signer=signer, issuer_did=issuer.did)
-        response = _json_response(document, LD_JSON)
+        response = json_response(document, LD_JSON)
     response.set_etag(etag)
     # short: a revocation must reach verifiers within a minute
     response.headers["Cache-Control"] = "public, max-age=60, must-revalidate"
@@ -227,7 +218,7 @@ def _achievement_response(public_id: str, number: int | None):
     achievement, version = _find_version(public_id, number)
     body = achievement_document(db(), _services().settings, achievement, version)
     if _wants_machine():
-        return _json_response(body, LD_JSON, max_age=300)
+        return json_response(body, LD_JSON, max_age=300)
     return render_template("public/achievement.html", achievement=body, version=version,
                            image_url=url_for("public.achievement_image", public_id=public_id, number=version.number))
 
@@ -256,7 +247,7 @@ def issuer_page(entity_id: str):
     with the issuer's badges and their criteria for people."""
     page = issuer_profiles.issuer_page(db(), _services().settings, entity_id)
     if _wants_machine():
-        return _json_response(page.profile, LD_JSON, max_age=300)
+        return json_response(page.profile, LD_JSON, max_age=300)
     page_url = issuer_page_url(_issuer().base_url, entity_id)
     return render_template("public/issuer.html", profile=page.profile, badges=page.badges, page_url=page_url)
 
@@ -314,7 +305,7 @@ def verify_api():
     if request.form or request.files:
         if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "text/html":
             return render_template("public/verify.html", result=result, max_kib=MAX_DOCUMENT_BYTES // 1024)
-    return _json_response(result.to_dict())
+    return json_response(result.to_dict())
 
 
 @bp.post("/credentials/verify")
@@ -331,7 +322,7 @@ def vc_api_verify():
               "warnings": list(result.warnings),
               "errors": [{"check": c.name, "message": c.reason} for c in result.checks if c.state == "failed"],
               "result": result.to_dict()}
-    return _json_response(answer)
+    return json_response(answer)
 
 
 @bp.get("/verify")

@@ -301,6 +301,19 @@ def create_sim_app(sim: SimulatedLms) -> Flask:
         return Response(_auto_post_form(params["redirect_uri"], fields, "Signing in to the tool"),
                         mimetype="text/html")
 
+    def sending_tool(token: str, field: str, status: int, error: str) -> Tool:
+        """The registered tool a JWT names as its `iss`, looked up before the signature is
+        checked with that tool's keys; a token that is no JWT or names no tool is refused."""
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.InvalidTokenError as e:
+            raise SimError(status, error, f"{field} is not a JWT: {e}") from e
+        with sim.lock:
+            tool = sim.tools.get(str(unverified.get("iss", "")))
+        if tool is None:
+            raise SimError(status, error, f"unknown tool {unverified.get('iss')!r}")
+        return tool
+
     # -- OAuth2 client credentials with a JWT assertion (RFC 7523) -----------------------
 
     @app.post("/token")
@@ -313,14 +326,7 @@ def create_sim_app(sim: SimulatedLms) -> Flask:
         assertion = form.get("client_assertion", "")
         if not assertion:
             raise SimError(400, "invalid_request", "client_assertion is required")
-        try:
-            unverified = jwt.decode(assertion, options={"verify_signature": False})
-        except jwt.InvalidTokenError as e:
-            raise SimError(401, "invalid_client", f"client_assertion is not a JWT: {e}") from e
-        with sim.lock:
-            tool = sim.tools.get(str(unverified.get("iss", "")))
-        if tool is None:
-            raise SimError(401, "invalid_client", f"unknown client {unverified.get('iss')!r}")
+        tool = sending_tool(assertion, "client_assertion", 401, "invalid_client")
         try:
             claims = sim.verify_tool_jwt(tool, assertion, audience=sim.token_url,
                                          options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]})
@@ -566,14 +572,7 @@ def create_sim_app(sim: SimulatedLms) -> Flask:
         token = request.form.get("JWT", "")
         if not token:
             raise SimError(400, "invalid_request", "the JWT form field is required")
-        try:
-            unverified = jwt.decode(token, options={"verify_signature": False})
-        except jwt.InvalidTokenError as e:
-            raise SimError(400, "invalid_request", f"JWT is malformed: {e}") from e
-        with sim.lock:
-            tool = sim.tools.get(str(unverified.get("iss", "")))
-        if tool is None:
-            raise SimError(400, "invalid_request", f"unknown tool {unverified.get('iss')!r}")
+        tool = sending_tool(token, "JWT", 400, "invalid_request")
         try:
             claims = sim.verify_tool_jwt(tool, token, audience=sim.issuer,
                                          options={"require": ["iss", "aud", "exp", "iat", "nonce"]})

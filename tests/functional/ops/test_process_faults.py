@@ -19,9 +19,10 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from lti_badger.devtools.lms_sim import LaunchFailed
+from lti_badger.devtools.sim_course import SimCourse
 from lti_badger.models import Award, Delivery, ProgressEvent
 from tests.conftest import PG_URL, REDIS_URL
-from tests.deployment import XAPI_HEADERS, Deployment, World, completed, seed_course
+from tests.deployment import XAPI_HEADERS, Deployment, completed, seed_course
 from tests.functional.lti.conftest import sim  # noqa: F401
 from tests.private_servers import PrivatePostgres
 
@@ -35,7 +36,7 @@ class Load:
     same statement (same id) after a 503 or a broken connection, as an LRS client does. A 503's
     Retry-After is honoured, shortened to `patience` seconds to keep the test short."""
 
-    def __init__(self, dep: Deployment, world: World, subs: list[str], clients: int = 4,
+    def __init__(self, dep: Deployment, world: SimCourse, subs: list[str], clients: int = 4,
                  patience: float = 0.5) -> None:
         self.dep, self.world, self.patience = dep, world, patience
         self.statements = {sub: completed(sub, world.context_id, "12") for sub in subs}
@@ -88,7 +89,7 @@ class Load:
         return sum(1 for a in self.answers if a["status"] == status)
 
 
-def _assert_everything_once(dep: Deployment, sim, world: World, load: Load, engine, *,
+def _assert_everything_once(dep: Deployment, sim, world: SimCourse, load: Load, engine, *,
                             score_resent_ok: bool = False) -> float:  # noqa: F811
     """Every accepted statement stored once, one award per learner, each delivered once.
     `score_resent_ok`: the database went away under the workers, so a score the LMS took just

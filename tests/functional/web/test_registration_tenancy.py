@@ -6,13 +6,16 @@ progress sources)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
-from lti_badger.models import Award, Delivery, IssuerProfileRecord, Platform
+from lti_badger.awards.services import award_from_rule
+from lti_badger.deliveries.notify import DEST_DIGEST, queue_digests
+from lti_badger.models import Award, Delivery, IssuerProfileRecord, Person, Platform
 from lti_badger.progress import sources as progress_sources
+from tests.factories_awards import make_achievement
 from tests.factories_web import make_course, make_platform
 
 from .test_admin_issuer import GOOD, _issue, _save
@@ -99,3 +102,27 @@ def test_two_canvas_registrations_with_one_issuer_are_two_tenants(app, instituti
         assert s.get(type(source.source), source.source.id).platform_id == a.platform.id
     assert _profile_names(app)["10000000000001"] == GOOD["name"]
 
+
+
+def test_each_registrations_admin_sees_its_own_teachers_daily_digests(app, institutions, as_person):
+    """A digest has no award: the deliveries page finds it through its teacher's registration."""
+    a, b = institutions
+    now = datetime.now(timezone.utc)
+    with app.extensions["lti_badger"].sessions() as s:
+        for world in (a, b):
+            achievement, version = make_achievement(s, world.course, name=f"Badge of {world.course.title}")
+            award_from_rule(s, achievement, version, world.learners[0].id, {"met": True}, now - timedelta(days=1))
+            s.get(Person, world.instructor.id).digest_daily = True
+        assert queue_digests(s, now) == 2
+        s.commit()
+        digest_of = {person_id: delivery_id for delivery_id, person_id in s.execute(
+            select(Delivery.id, Delivery.payload["person_id"].as_integer()).where(Delivery.destination == DEST_DIGEST))}
+    digest_a, digest_b = digest_of[a.instructor.id], digest_of[b.instructor.id]
+    admin_a, admin_b = as_person(a, a.admin, "admin"), as_person(b, b.admin, "admin")
+
+    page_a = admin_a.get("/admin/deliveries?status=all").get_data(as_text=True)
+    assert "Daily digest for Iris Instructor A" in page_a and f"/admin/deliveries/{digest_a}/retry" in page_a
+    assert "Iris Instructor B" not in page_a and f"/admin/deliveries/{digest_b}/retry" not in page_a
+    assert "Daily digest for Iris Instructor B" in admin_b.get("/admin/deliveries?status=pending").get_data(as_text=True)
+    assert admin_b.post(f"/admin/deliveries/{digest_a}/retry").status_code == 404
+    assert admin_a.post(f"/admin/deliveries/{digest_a}/retry").status_code == 303
