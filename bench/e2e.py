@@ -53,10 +53,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy import create_engine, func, make_url, select, text  # noqa: E402
 
 from lti_badger.devtools.lms_sim import LmsSimulator  # noqa: E402
 from lti_badger.devtools.sim_course import seed_sim_course  # noqa: E402
+from lti_badger.models import Award  # noqa: E402
 from lti_badger.settings import load_settings  # noqa: E402
 
 CTX = "101"
@@ -324,7 +325,8 @@ def run(args: argparse.Namespace) -> dict:
             result["duplicate_deliveries"] = int(conn.execute(text(
                 "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM delivery "
                 "GROUP BY award_id, destination, action) AS t")).scalar())
-            first, last = conn.execute(text("SELECT min(awarded_at), max(awarded_at) FROM award")).one()
+            # typed, so SQLite's text timestamps come back as datetimes too
+            first, last = conn.execute(select(func.min(Award.awarded_at), func.max(Award.awarded_at))).one()
         engine.dispose()
         awards = result["awards"]
         result["lost"] = len(set(accepted) - awarded)
