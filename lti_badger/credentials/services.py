@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ..errors import NotFound, SigningError
 from ..keys import KIND_ISSUER, Key, KeyStore
@@ -138,7 +139,7 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
                      rng: random.Random | None = None) -> Credential:
     """Compose, sign, self-verify and store the OpenBadgeCredential of `award`, with a
     revocation bit (and, in the issuer's two-entry mode, a suspension bit) at random indexes.
-    Flushes, never commits."""
+    Writes its rows, never commits."""
     rng = rng or random.SystemRandom()
     signer, key = current_signer(issuer, keys)
     facts = facts_from_award(session, award, issuer.base_url, issuer.lms)
@@ -147,8 +148,7 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
     # Pick the status indexes, compose and sign first, then write the row once with its document;
     # an index another issuer took meanwhile (rare: the list's fill fraction) is picked again
     # and the document re-signed.
-    credential = Credential(id=str(uuid.uuid4()), award_id=award.id, document="",
-                            key_id=signer.verification_method, issued_at=now, valid_from=now, valid_until=valid_until)
+    credential_id = str(uuid.uuid4())
     lists = open_lists(session, now, issuer.status_purposes)
     picks = {purpose: (lists[purpose][0], rng.randrange(lists[purpose][1])) for purpose in issuer.status_purposes}
     salt = f"{rng.getrandbits(64):016x}"
@@ -157,16 +157,16 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
         refs = [StatusRef(purpose, status_list_url(issuer.base_url, list_id), index)
                 for purpose, (list_id, index) in picks.items()]
         document = compose_credential(
-            facts, issuer.facts(), credential_id=credential_url(issuer.base_url, credential.id), valid_from=now,
+            facts, issuer.facts(), credential_id=credential_url(issuer.base_url, credential_id), valid_from=now,
             valid_until=valid_until, salt=salt, status=refs,
         )
         signed = sign(document, signer, xsd_datetime(now))
         check_own_output(signed, signer)
         return json.dumps(signed, ensure_ascii=False, indent=2)
 
-    credential.document = signed_document()
-    session.add(credential)
-    session.flush()
+    credential = _insert_credential(session, dict(
+        id=credential_id, award_id=award.id, document=signed_document(), key_id=signer.verification_method,
+        issued_at=now, valid_from=now, valid_until=valid_until))
     collided = False
     for purpose, (list_id, index) in list(picks.items()):
         if reserve_index(session, credential, purpose, list_id, index) is None:
@@ -177,6 +177,19 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
         credential.document = signed_document()
         session.flush()
     log.info("credential issued", extra={"credential_id": credential.id, "award_id": award.id, "key": key.kid})
+    return credential
+
+
+_CREDENTIAL_INSERT = insert(Credential.__table__)
+
+
+def _insert_credential(session: Session, values: dict[str, Any]) -> Credential:
+    """INSERT the row now, as Core (its status entries refer to it; an ORM add and flush costs
+    more), and attach it to the session without another SELECT."""
+    session.execute(_CREDENTIAL_INSERT, values)
+    credential = Credential(**values)
+    make_transient_to_detached(credential)
+    session.add(credential)
     return credential
 
 
