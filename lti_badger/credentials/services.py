@@ -25,9 +25,10 @@ from ..models.credential import PURPOSE_REVOCATION, PURPOSE_SUSPENSION
 from ..settings import Settings
 from .compose import CredentialFacts, IssuerFacts, StatusRef, compose_credential, xsd_datetime
 from .did import did_document, did_document_url, did_web, signer_for
-from .eddsa import Signer, sign, verify_proof
+from .eddsa import Canonicalizer, Remembering, Signer, sign, verify_proof
 from .endorsements import EndorserSource, active_documents
 from .fetching import Fetcher, FetchingSource
+from .jsonld import canonicalize
 from .schema import schema_errors
 from .status import allocate_status, open_lists, reserve_index, set_status, status_list_credential, status_list_url, status_of
 from .verify import ChainSource, MapSource, Verification, verify_credential
@@ -160,8 +161,9 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
             facts, issuer.facts(), credential_id=credential_url(issuer.base_url, credential_id), valid_from=now,
             valid_until=valid_until, salt=salt, status=refs,
         )
-        signed = sign(document, signer, xsd_datetime(now))
-        check_own_output(signed, signer)
+        canon = Remembering()
+        signed = sign(document, signer, xsd_datetime(now), canon=canon)
+        check_own_output(signed, signer, canon=canon)
         return json.dumps(signed, ensure_ascii=False, indent=2)
 
     credential = _insert_credential(session, dict(
@@ -193,17 +195,18 @@ def _insert_credential(session: Session, values: dict[str, Any]) -> Credential:
     return credential
 
 
-def check_own_output(signed: dict[str, Any], signer: Signer) -> None:
+def check_own_output(signed: dict[str, Any], signer: Signer, *, canon: Canonicalizer = canonicalize) -> None:
     """We never hand out a credential we cannot verify ourselves. A two-entry credential (the
     issuer's explicit VC 2.0 / OB 3.1 mode) is outside the official schema by its status list
-    alone: it must be valid with each of its entries as the one status object."""
+    alone: it must be valid with each of its entries as the one status object. `canon`: the
+    signer's (a `Remembering` one spares canonicalising the same JSON again)."""
     status = signed.get("credentialStatus")
     variants = [{**signed, "credentialStatus": entry} for entry in status] if isinstance(status, list) else [signed]
     errors = [e for variant in variants for e in schema_errors(variant)]
     if errors:
         raise SigningError("the composed credential does not match the OB 3.0 schema: " + "; ".join(errors[:5]),
                            detail={"errors": errors})
-    if not verify_proof(signed, signed["proof"][0], signer.public_key):
+    if not verify_proof(signed, signed["proof"][0], signer.public_key, canon=canon):
         raise SigningError("the credential's own signature does not verify")
 
 
