@@ -129,9 +129,11 @@ def _set_credential_bits(session: Session, award: Award, purpose: str, bit: bool
         set_status(session, credential, purpose, bit, now=now)
 
 
-# INSERT ... ON CONFLICT DO NOTHING on the unique live-award index, built once (values are parameters).
-_AWARD_INSERT = per_dialect(lambda insert: insert(Award).on_conflict_do_nothing(
-    index_elements=["person_id", "achievement_id"], index_where=LIVE_AWARD).returning(Award))
+# INSERT ... ON CONFLICT DO NOTHING on the unique live-award index, built once (values are
+# parameters), the row returned loaded as an Award (not the ORM's bulk INSERT, which builds
+# its statement again on every call).
+_AWARD_INSERT = per_dialect(lambda insert: select(Award).from_statement(insert(Award.__table__).on_conflict_do_nothing(
+    index_elements=["person_id", "achievement_id"], index_where=LIVE_AWARD).returning(*Award.__table__.c)))
 
 
 def _insert_award(session: Session, values: dict[str, Any]) -> Award | None:
