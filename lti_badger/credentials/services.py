@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from ..db import burst_memo
 from ..errors import NotFound, SigningError
 from ..keys import KIND_ISSUER, Key, KeyStore
 from ..models import Achievement, AchievementVersion, Award, Course, Credential, Person, Platform, StatusList
@@ -35,6 +36,7 @@ from .verify import ChainSource, MapSource, Verification, verify_credential
 
 log = logging.getLogger(__name__)
 STATUS_ONE, STATUS_TWO = "one", "two"
+_SIGNER = "issuer_signer"  # burst memo key
 
 __all__ = ["IssuerProfile", "issuer_page_url", "DEFAULT_PROFILE_ID", "issue_credential", "set_status", "facts_from_award", "get_credential",
            "credential_document", "current_signer", "LocalSource", "verify_submitted"]
@@ -94,6 +96,16 @@ def current_signer(issuer: IssuerProfile, keys: KeyStore) -> tuple[Signer, Key]:
     return signer_for(issuer.did, key), key
 
 
+def _burst_signer(session: Session, issuer: IssuerProfile, keys: KeyStore) -> tuple[Signer, Key]:
+    """`current_signer`, once per issuer in a burst of awards (the key store reads its files)."""
+    memo = burst_memo(session)
+    if memo is None:
+        return current_signer(issuer, keys)
+    if (_SIGNER, issuer.did) not in memo:
+        memo[(_SIGNER, issuer.did)] = current_signer(issuer, keys)
+    return memo[(_SIGNER, issuer.did)]
+
+
 def facts_from_award(session: Session, award: Award, base_url: str, platform_issuer: str = "") -> CredentialFacts:
     version = session.get(AchievementVersion, award.version_id)
     achievement = session.get(Achievement, award.achievement_id)
@@ -142,7 +154,7 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
     revocation bit (and, in the issuer's two-entry mode, a suspension bit) at random indexes.
     Writes its rows, never commits."""
     rng = rng or random.SystemRandom()
-    signer, key = current_signer(issuer, keys)
+    signer, key = _burst_signer(session, issuer, keys)
     facts = facts_from_award(session, award, issuer.base_url, issuer.lms)
     valid_until = _valid_until(award, session.get(AchievementVersion, award.version_id), now)
 
