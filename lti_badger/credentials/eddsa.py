@@ -73,7 +73,7 @@ class Remembering:
     """A canonicaliser that remembers its results by the input's JSON text. Checking a proof
     just made canonicalises the same document and proof options again, and equal JSON has
     one canonical form: with the signer's `Remembering`, the check only rebuilds the signed
-    input and checks the signature (the RDFC-1.0 work is an issuance's largest CPU cost)."""
+    input and checks the signature (RDFC-1.0 is a large share of an issuance's CPU)."""
 
     def __init__(self, canon: Canonicalizer = canonicalize) -> None:
         self.canon = canon
