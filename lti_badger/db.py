@@ -3,8 +3,9 @@ the transaction and commits, services flush at most."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,6 +17,7 @@ from .outage import Outage
 # While the database cannot be reached, the web answers 503 with this Retry-After (seconds).
 RETRY_AFTER_SECONDS = 5
 database_outage = Outage("database")
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -51,15 +53,29 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
             raise
 
 
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def _dialect(session: Session) -> str:
+    name = session.get_bind().dialect.name
+    if name not in _INSERTS:
+        raise BadInput(f"the {name} database is not supported (use PostgreSQL or SQLite)")
+    return name
+
+
 def dialect_insert(session: Session, target):
     """The database's own INSERT (a table or a mapped class), so ON CONFLICT ... DO NOTHING /
     DO UPDATE reads the same on SQLite and PostgreSQL."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(target)
-    if name == "sqlite":
-        return sqlite.insert(target)
-    raise BadInput(f"the {name} database is not supported (use PostgreSQL or SQLite)")
+    return _INSERTS[_dialect(session)](target)
+
+
+def per_dialect(build: Callable[[Callable], T]) -> Callable[[Session], T]:
+    """A statement built once for each database from `build(insert)` (`insert` the dialect's
+    own), for the session's database: executed with its values as parameters, it hits
+    SQLAlchemy's compiled cache without being built and cache-keyed again on every call (an
+    award's INSERTs, issue 17)."""
+    built = {name: build(insert) for name, insert in _INSERTS.items()}
+    return lambda session: built[_dialect(session)]
 
 
 _BURST = "lti_badger_burst"

@@ -74,8 +74,8 @@ def _verify(folder: Path, name: str, document: dict, seed: bytes, method: str) -
 def every_issued_credential_passes_ob3_verify():
     original = credential_services.check_own_output
 
-    def recording(signed: dict, signer: Signer) -> None:
-        original(signed, signer)
+    def recording(signed: dict, signer: Signer, **options) -> None:
+        original(signed, signer, **options)
         text = json.dumps(signed, sort_keys=True)
         _issued.setdefault(text, (signed, signer.seed, signer.verification_method))
 

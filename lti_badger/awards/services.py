@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import Select, delete, exists, func, or_, select
+from sqlalchemy import Select, bindparam, delete, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from ..credentials import issue_credential, set_status
@@ -32,7 +32,7 @@ from ..criteria.programs import (
 )
 from ..criteria.programs import candidates as program_candidates
 from ..criteria.rules import references
-from ..db import dialect_insert
+from ..db import per_dialect
 from ..deliveries.outbox import (
     ACTION_AWARD, ACTION_EXPIRE, ACTION_REINSTATE, ACTION_REVOKE, ACTION_SUSPEND, enqueue_award_change,
     latest_credential,
@@ -129,13 +129,17 @@ def _set_credential_bits(session: Session, award: Award, purpose: str, bit: bool
         set_status(session, credential, purpose, bit, now=now)
 
 
+# INSERT ... ON CONFLICT DO NOTHING on the unique live-award index, built once (values are
+# parameters), the row returned loaded as an Award (not the ORM's bulk INSERT, which builds
+# its statement again on every call).
+_AWARD_INSERT = per_dialect(lambda insert: select(Award).from_statement(insert(Award.__table__).on_conflict_do_nothing(
+    index_elements=["person_id", "achievement_id"], index_where=LIVE_AWARD).returning(*Award.__table__.c)))
+
+
 def _insert_award(session: Session, values: dict[str, Any]) -> Award | None:
-    """INSERT ... ON CONFLICT DO NOTHING on the unique live-award index: finding a live award,
-    or losing the race to another transaction, inserts nothing and returns None."""
-    stmt = (dialect_insert(session, Award).values(**values)
-            .on_conflict_do_nothing(index_elements=["person_id", "achievement_id"], index_where=LIVE_AWARD)
-            .returning(Award))
-    return session.scalars(stmt).first()
+    """Insert the award unless a live one holds the slot: finding a live award, or losing the
+    race to another transaction, inserts nothing and returns None."""
+    return session.scalars(_AWARD_INSERT(session), values).first()
 
 
 def expire_due(session: Session, now: datetime, *, achievement_id: int | None = None,
@@ -179,8 +183,8 @@ def _create_award(session: Session, achievement: Achievement, version: Achieveme
     # Held while issuing and writing the outbox, which read them too: one SELECT for the course,
     # the learner, the issuer profile and whether the registration has programs or webhooks at
     # all (the session's identity map only keeps objects something still references).
-    course, learner, lms, profile, has_programs, has_webhooks = session.execute(_award_context(
-        achievement.course_id, person_id)).one()
+    course, learner, lms, profile, has_programs, has_webhooks = session.execute(
+        _AWARD_CONTEXT, {"course_id": achievement.course_id, "person_id": person_id}).one()
     ctx = get_context(session)
     credential = issue_credential(session, award, issuer_profile_of(ctx.settings, lms, profile), ctx.keys, now)
     record(session, actor=actor, action="award.create", subject_type="award", subject_id=award.id, now=now,
@@ -197,10 +201,10 @@ def _create_award(session: Session, achievement: Achievement, version: Achieveme
     return award
 
 
-def _award_context(course_id: int, person_id: int) -> Select:
+def _award_context_query() -> Select:
     """Course, learner, platform issuer, issuer profile row, and whether the registration has a
     program home (else no program can require the badge: `award_programs` is skipped, as it
-    would find no candidate) and an enabled webhook."""
+    would find no candidate) and an enabled webhook. Built once: every award runs it."""
     home = aliased(Course)
     programs = exists().where(home.platform_id == Platform.id, home.context_id == PROGRAM_HOME_CONTEXT)
     webhooks = exists().where(WebhookEndpoint.platform_id == Platform.id, WebhookEndpoint.enabled.is_(True))
@@ -208,7 +212,10 @@ def _award_context(course_id: int, person_id: int) -> Select:
             .join(Platform, Platform.id == Course.platform_id)
             .join(Person, Person.platform_id == Course.platform_id)
             .outerjoin(IssuerProfileRecord, IssuerProfileRecord.platform_id == Platform.id)
-            .where(Course.id == course_id, Person.id == person_id))
+            .where(Course.id == bindparam("course_id"), Person.id == bindparam("person_id")))
+
+
+_AWARD_CONTEXT = _award_context_query()
 
 
 def award_programs(session: Session, award: Award, platform_id: int, now: datetime) -> list[Award]:

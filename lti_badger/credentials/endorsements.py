@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..db import burst_memo
 from ..errors import BadInput, Gone, NotFound, SigningError
 from ..keys import KIND_ISSUER, Key, KeyStore
 from ..models import Achievement, AchievementVersion, Course
@@ -50,6 +51,7 @@ ENDORSEMENT_SCHEMA_URL = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob
 DEFAULT_DAYS, MAX_DAYS = 14, 60
 MAX_COMMENT = 4000
 MAX_NAME = 200
+_ACTIVE_DOCUMENTS = "active_endorsements"  # burst memo key: a badge's endorsement documents
 
 
 def _hash(token: str) -> str:
@@ -315,11 +317,17 @@ def check_endorsement(signed: dict[str, Any], signer: Signer) -> None:
 # --- use, list, withdraw ----------------------------------------------------------------------
 
 def active_documents(session: Session, achievement_id: int) -> list[dict[str, Any]]:
-    """The signed, not withdrawn endorsements of a badge, oldest first: what new credentials embed."""
-    rows = session.scalars(select(Endorsement.document).where(
-        Endorsement.achievement_id == achievement_id, Endorsement.state == ENDORSEMENT_SIGNED)
-        .order_by(Endorsement.signed_at, Endorsement.id))
-    return [json.loads(text) for text in rows if text]
+    """The signed, not withdrawn endorsements of a badge, oldest first: what new credentials
+    embed. Read once per badge in a burst of awards (its credentials embed the same ones)."""
+    memo = burst_memo(session)
+    texts = memo.get((_ACTIVE_DOCUMENTS, achievement_id)) if memo is not None else None
+    if texts is None:
+        texts = list(session.scalars(select(Endorsement.document).where(
+            Endorsement.achievement_id == achievement_id, Endorsement.state == ENDORSEMENT_SIGNED)
+            .order_by(Endorsement.signed_at, Endorsement.id)))
+        if memo is not None:
+            memo[(_ACTIVE_DOCUMENTS, achievement_id)] = texts
+    return [json.loads(text) for text in texts if text]
 
 
 def list_endorsements(session: Session, platform_id: int) -> list[tuple[Endorsement, str, str]]:

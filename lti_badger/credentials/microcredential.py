@@ -64,9 +64,14 @@ def countries(locale: str = "en") -> tuple[tuple[str, str], ...]:
                         key=lambda item: item[1]))
 
 
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    return dict(countries())
+
+
 def country_name(code: str) -> str | None:
     """The English name of an ISO 3166-1 alpha-2 code, or None for any other value."""
-    return dict(countries()).get(code)
+    return _country_names().get(code)
 
 
 def extension_terms(details: dict[str, Any]) -> dict[str, Any]:

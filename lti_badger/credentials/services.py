@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 
+from ..db import burst_memo
 from ..errors import NotFound, SigningError
 from ..keys import KIND_ISSUER, Key, KeyStore
 from ..models import Achievement, AchievementVersion, Award, Course, Credential, Person, Platform, StatusList
@@ -24,15 +26,17 @@ from ..models.credential import PURPOSE_REVOCATION, PURPOSE_SUSPENSION
 from ..settings import Settings
 from .compose import CredentialFacts, IssuerFacts, StatusRef, compose_credential, xsd_datetime
 from .did import did_document, did_document_url, did_web, signer_for
-from .eddsa import Signer, sign, verify_proof
+from .eddsa import Canonicalizer, Remembering, Signer, sign, verify_proof
 from .endorsements import EndorserSource, active_documents
 from .fetching import Fetcher, FetchingSource
+from .jsonld import canonicalize
 from .schema import schema_errors
 from .status import allocate_status, open_lists, reserve_index, set_status, status_list_credential, status_list_url, status_of
 from .verify import ChainSource, MapSource, Verification, verify_credential
 
 log = logging.getLogger(__name__)
 STATUS_ONE, STATUS_TWO = "one", "two"
+_SIGNER = "issuer_signer"  # burst memo key
 
 __all__ = ["IssuerProfile", "issuer_page_url", "DEFAULT_PROFILE_ID", "issue_credential", "set_status", "facts_from_award", "get_credential",
            "credential_document", "current_signer", "LocalSource", "verify_submitted"]
@@ -92,6 +96,16 @@ def current_signer(issuer: IssuerProfile, keys: KeyStore) -> tuple[Signer, Key]:
     return signer_for(issuer.did, key), key
 
 
+def _burst_signer(session: Session, issuer: IssuerProfile, keys: KeyStore) -> tuple[Signer, Key]:
+    """`current_signer`, once per issuer in a burst of awards (the key store reads its files)."""
+    memo = burst_memo(session)
+    if memo is None:
+        return current_signer(issuer, keys)
+    if (_SIGNER, issuer.did) not in memo:
+        memo[(_SIGNER, issuer.did)] = current_signer(issuer, keys)
+    return memo[(_SIGNER, issuer.did)]
+
+
 def facts_from_award(session: Session, award: Award, base_url: str, platform_issuer: str = "") -> CredentialFacts:
     version = session.get(AchievementVersion, award.version_id)
     achievement = session.get(Achievement, award.achievement_id)
@@ -138,17 +152,16 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
                      rng: random.Random | None = None) -> Credential:
     """Compose, sign, self-verify and store the OpenBadgeCredential of `award`, with a
     revocation bit (and, in the issuer's two-entry mode, a suspension bit) at random indexes.
-    Flushes, never commits."""
+    Writes its rows, never commits."""
     rng = rng or random.SystemRandom()
-    signer, key = current_signer(issuer, keys)
+    signer, key = _burst_signer(session, issuer, keys)
     facts = facts_from_award(session, award, issuer.base_url, issuer.lms)
     valid_until = _valid_until(award, session.get(AchievementVersion, award.version_id), now)
 
     # Pick the status indexes, compose and sign first, then write the row once with its document;
     # an index another issuer took meanwhile (rare: the list's fill fraction) is picked again
     # and the document re-signed.
-    credential = Credential(id=str(uuid.uuid4()), award_id=award.id, document="",
-                            key_id=signer.verification_method, issued_at=now, valid_from=now, valid_until=valid_until)
+    credential_id = str(uuid.uuid4())
     lists = open_lists(session, now, issuer.status_purposes)
     picks = {purpose: (lists[purpose][0], rng.randrange(lists[purpose][1])) for purpose in issuer.status_purposes}
     salt = f"{rng.getrandbits(64):016x}"
@@ -157,16 +170,17 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
         refs = [StatusRef(purpose, status_list_url(issuer.base_url, list_id), index)
                 for purpose, (list_id, index) in picks.items()]
         document = compose_credential(
-            facts, issuer.facts(), credential_id=credential_url(issuer.base_url, credential.id), valid_from=now,
+            facts, issuer.facts(), credential_id=credential_url(issuer.base_url, credential_id), valid_from=now,
             valid_until=valid_until, salt=salt, status=refs,
         )
-        signed = sign(document, signer, xsd_datetime(now))
-        check_own_output(signed, signer)
+        canon = Remembering()
+        signed = sign(document, signer, xsd_datetime(now), canon=canon)
+        check_own_output(signed, signer, canon=canon)
         return json.dumps(signed, ensure_ascii=False, indent=2)
 
-    credential.document = signed_document()
-    session.add(credential)
-    session.flush()
+    credential = _insert_credential(session, dict(
+        id=credential_id, award_id=award.id, document=signed_document(), key_id=signer.verification_method,
+        issued_at=now, valid_from=now, valid_until=valid_until))
     collided = False
     for purpose, (list_id, index) in list(picks.items()):
         if reserve_index(session, credential, purpose, list_id, index) is None:
@@ -180,17 +194,31 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
     return credential
 
 
-def check_own_output(signed: dict[str, Any], signer: Signer) -> None:
+_CREDENTIAL_INSERT = insert(Credential.__table__)
+
+
+def _insert_credential(session: Session, values: dict[str, Any]) -> Credential:
+    """INSERT the row now, as Core (its status entries refer to it; an ORM add and flush costs
+    more), and attach it to the session without another SELECT."""
+    session.execute(_CREDENTIAL_INSERT, values)
+    credential = Credential(**values)
+    make_transient_to_detached(credential)
+    session.add(credential)
+    return credential
+
+
+def check_own_output(signed: dict[str, Any], signer: Signer, *, canon: Canonicalizer = canonicalize) -> None:
     """We never hand out a credential we cannot verify ourselves. A two-entry credential (the
     issuer's explicit VC 2.0 / OB 3.1 mode) is outside the official schema by its status list
-    alone: it must be valid with each of its entries as the one status object."""
+    alone: it must be valid with each of its entries as the one status object. `canon`: the
+    signer's (a `Remembering` one spares canonicalising the same JSON again)."""
     status = signed.get("credentialStatus")
     variants = [{**signed, "credentialStatus": entry} for entry in status] if isinstance(status, list) else [signed]
     errors = [e for variant in variants for e in schema_errors(variant)]
     if errors:
         raise SigningError("the composed credential does not match the OB 3.0 schema: " + "; ".join(errors[:5]),
                            detail={"errors": errors})
-    if not verify_proof(signed, signed["proof"][0], signer.public_key):
+    if not verify_proof(signed, signed["proof"][0], signer.public_key, canon=canon):
         raise SigningError("the credential's own signature does not verify")
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from ..db import burst_memo, dialect_insert
+from ..db import burst_memo, per_dialect
 from ..errors import BadInput, Conflict, NotFound
 from ..models.award import AWARD_SUSPENDED, Award
 from ..models.base import utcnow
@@ -106,13 +106,15 @@ def open_lists(session: Session, now: datetime, purposes: tuple[str, ...] = PURP
     return found
 
 
+# INSERT ... ON CONFLICT (status_list_id, index) DO NOTHING RETURNING id, built once (values are parameters).
+_ENTRY_INSERT = per_dialect(lambda insert: insert(StatusEntry.__table__).on_conflict_do_nothing(
+    index_elements=["status_list_id", "index"]).returning(StatusEntry.__table__.c.id))
+
+
 def _insert_entry(session: Session, values: dict[str, Any]) -> int | None:
-    """INSERT ... ON CONFLICT (status_list_id, index) DO NOTHING RETURNING id: the id, or None
-    when the index is taken. No savepoint, and a conflict does not abort the transaction."""
-    table = StatusEntry.__table__
-    ins = dialect_insert(session, table)
-    stmt = ins.values(**values).on_conflict_do_nothing(index_elements=["status_list_id", "index"]).returning(table.c.id)
-    return session.execute(stmt).scalar()
+    """The new entry's id, or None when the index is taken. No savepoint, and a conflict does
+    not abort the transaction."""
+    return session.execute(_ENTRY_INSERT(session), values).scalar()
 
 
 def _close_if_full(session: Session, list_id: int) -> None:

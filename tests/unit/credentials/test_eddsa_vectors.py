@@ -75,6 +75,22 @@ def test_vector_verifies_and_tampering_fails(signer):
     assert not eddsa.verify_proof(bad_config, bad_config["proof"], signer.public_key)
 
 
+def test_remembering_canon_signs_the_same_and_still_sees_changes(signer):
+    unsigned = _json("unsigned.json")
+    config = _json("proofConfigDataInt.json")
+    canon = eddsa.Remembering()
+    signed = eddsa.sign(unsigned, signer, config["created"], canon=canon)
+    assert signed == eddsa.sign(unsigned, signer, config["created"])
+    assert eddsa.verify_proof(signed, signed["proof"][0], signer.public_key, canon=canon)
+    assert len(canon.results) == 2  # the check canonicalised nothing again
+    signed["credentialSubject"]["alumniOf"] = "Another School"  # in place, in an object the signer saw
+    assert not eddsa.verify_proof(signed, signed["proof"][0], signer.public_key, canon=canon)
+    assert len(canon.results) == 3
+    canon({"a": 1})
+    canon({"a": True})  # equal in Python, not in JSON: canonicalised on its own
+    assert len(canon.results) == 5
+
+
 @pytest.mark.parametrize("raw", [b"", b"\0", b"\0\0\1", bytes(range(64)), b"\xff" * 33])
 def test_base58_round_trip(raw):
     assert b58decode(b58encode(raw)) == raw
