@@ -17,10 +17,13 @@ answered 500"); the upstream body and the low-level cause go to the structured l
 from __future__ import annotations
 
 import functools
+import heapq
 import http.client
 import ipaddress
+import itertools
 import json as jsonlib
 import logging
+import os
 import select
 import socket
 import ssl
@@ -183,9 +186,9 @@ class _Target:
 
 
 class _Deadline:
-    """The time left for one exchange. `guard` shuts the connection's socket when it runs out,
-    so a server that sends a byte now and then (headers, body or TLS handshake) is still cut
-    off on time: a socket timeout alone only bounds each single read."""
+    """The time left for one exchange. `guard` has the watchdog shut the connection's socket
+    when it runs out, so a server that sends a byte now and then (headers, body or TLS
+    handshake) is still cut off on time: a socket timeout alone only bounds each single read."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -197,11 +200,54 @@ class _Deadline:
     def passed(self) -> bool:
         return time.monotonic() >= self.ends
 
-    def guard(self, connection: "_Pinned") -> threading.Timer:
-        timer = threading.Timer(self.left(), connection.shut)
-        timer.daemon = True
-        timer.start()
-        return timer
+    def guard(self, connection: "_Pinned") -> int:
+        return _WATCHDOG.watch(self.ends, connection)
+
+
+class _Watchdog:
+    """One thread per process shuts the connections whose deadline passed (a timer thread per
+    request cost a delivery worker more than the request itself). Ended exchanges cancel their
+    watch; a cancelled watch is dropped when it comes up."""
+
+    def __init__(self) -> None:
+        self._pid = 0
+
+    def _reset(self) -> None:  # in a new process (a fork), none of the parent's state holds
+        self._pid = os.getpid()
+        self._wake = threading.Condition()
+        self._due: list[tuple[float, int, _Pinned]] = []
+        self._cancelled: set[int] = set()
+        self._tokens = itertools.count()
+        threading.Thread(target=self._run, name="outbound-deadlines", daemon=True).start()
+
+    def watch(self, ends: float, connection: "_Pinned") -> int:
+        if self._pid != os.getpid():
+            self._reset()
+        with self._wake:
+            token = next(self._tokens)
+            heapq.heappush(self._due, (ends, token, connection))
+            self._wake.notify()
+        return token
+
+    def cancel(self, token: int) -> None:
+        with self._wake:
+            self._cancelled.add(token)
+
+    def _run(self) -> None:
+        wake, due, cancelled = self._wake, self._due, self._cancelled
+        with wake:
+            while True:
+                if due and due[0][1] in cancelled:
+                    cancelled.discard(heapq.heappop(due)[1])
+                elif not due:
+                    wake.wait()
+                elif due[0][0] > time.monotonic():
+                    wake.wait(due[0][0] - time.monotonic())
+                else:
+                    heapq.heappop(due)[2].shut()
+
+
+_WATCHDOG = _Watchdog()
 
 
 class _Pinned(http.client.HTTPConnection):
@@ -348,7 +394,7 @@ class OutboundClient:
         connection.deadline = deadline
         if connection.sock is not None:
             connection.sock.settimeout(deadline.left())
-        timer = deadline.guard(connection)
+        watch = deadline.guard(connection)
         try:
             connection.request(method, target.path, body=body, headers=headers)
             answer = connection.getresponse()
@@ -359,7 +405,7 @@ class OutboundClient:
             connection.close()
             raise
         finally:
-            timer.cancel()
+            _WATCHDOG.cancel(watch)
         if answer.will_close:
             connection.close()
         else:

@@ -169,11 +169,16 @@ def _ags_target_query() -> Select:
 AGS_TARGET = _ags_target_query()
 
 
+_RECORD = (update(Delivery.__table__).where(Delivery.__table__.c.id == bindparam("delivery_id"))
+           .values(gradebook_mode=bindparam("sent_mode"), gradebook_status=bindparam("sent_status"),
+                   confirmation=bindparam("shown")))  # Core, built once: one per delivery
+
+
 def _record(session: Session, delivery_id: int, mode: str, status: str, confirmation: str | None) -> None:
     """What this send wrote (mode, award status) and whether the LMS shows it, next to the
     delivery: the deliveries page says it, and a mode switch skips what is already there."""
-    session.execute(update(Delivery).where(Delivery.id == delivery_id)
-                    .values(gradebook_mode=mode, gradebook_status=status, confirmation=confirmation))
+    session.execute(_RECORD, {"delivery_id": delivery_id, "sent_mode": mode, "sent_status": status,
+                              "shown": confirmation})
 
 
 class AgsSender:

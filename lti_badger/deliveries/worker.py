@@ -103,13 +103,38 @@ RECORD_WITHIN = 1.0  # seconds a batch's sent deliveries may wait to be recorded
 PROBE_HOLD = timedelta(seconds=30)
 
 
-def _circuit_open(now: datetime):
-    """True for a gradebook delivery whose platform's circuit is open at `now` (correlated on
+def _circuit_open():
+    """True for a gradebook delivery whose platform's circuit is open at `:now` (correlated on
     the claimed Delivery row)."""
     return exists(select(PlatformCircuit.platform_id)
                   .join(Course, Course.platform_id == PlatformCircuit.platform_id)
                   .join(Award, Award.course_id == Course.id)
-                  .where(Award.id == Delivery.award_id, PlatformCircuit.open_until > now))
+                  .where(Award.id == Delivery.award_id, PlatformCircuit.open_until > bindparam("now")))
+
+
+def _claim_statement():
+    """Lease up to `:limit` due deliveries to `:worker` until `:lease_until` in one statement
+    (built once: claims run every time a worker is woken)."""
+    now, free = bindparam("now"), or_(Delivery.leased_until.is_(None), Delivery.leased_until < bindparam("now"))
+    due = (
+        select(Delivery.id)
+        .where(Delivery.status == DELIVERY_PENDING, Delivery.next_attempt_at <= now, free,
+               or_(Delivery.destination != DEST_AGS, ~_circuit_open()))
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(Delivery)
+        .where(Delivery.id.in_(due.scalar_subquery()), free)
+        .values(leased_by=bindparam("worker"), leased_until=bindparam("lease_until"))
+        .returning(Delivery.id, Delivery.award_id, Delivery.destination, Delivery.action, Delivery.payload,
+                   Delivery.attempts)
+        .execution_options(synchronize_session=False)
+    )
+
+
+CLAIM = _claim_statement()
 
 
 def platform_of(job: Job) -> int | None:
@@ -227,26 +252,9 @@ class Worker:
     def claim_jobs(self, limit: int | None = None) -> list[Job]:
         """Lease up to `limit` due deliveries in one statement; returns what sending needs."""
         now = self.clock()
-        due = (
-            select(Delivery.id)
-            .where(Delivery.status == DELIVERY_PENDING, Delivery.next_attempt_at <= now,
-                   or_(Delivery.leased_until.is_(None), Delivery.leased_until < now),
-                   or_(Delivery.destination != DEST_AGS, ~_circuit_open(now)))
-            .order_by(Delivery.next_attempt_at, Delivery.id)
-            .limit(limit or self.batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        stmt = (
-            update(Delivery)
-            .where(Delivery.id.in_(due.scalar_subquery()),
-                   or_(Delivery.leased_until.is_(None), Delivery.leased_until < now))
-            .values(leased_by=self.worker_id, leased_until=now + self.lease)
-            .returning(Delivery.id, Delivery.award_id, Delivery.destination, Delivery.action, Delivery.payload,
-                       Delivery.attempts)
-            .execution_options(synchronize_session=False)
-        )
         with transaction(self.sessions) as session:
-            rows = session.execute(stmt).all()
+            rows = session.execute(CLAIM, {"now": now, "limit": limit or self.batch_size, "worker": self.worker_id,
+                                           "lease_until": now + self.lease}).all()
         return sorted((Job(r.id, r.award_id, r.destination, r.action, dict(r.payload), r.attempts) for r in rows),
                       key=lambda job: job.id)
 

@@ -41,7 +41,7 @@ class EventGroups:
     time (two, so that one group's work overlaps the other's database round trips); when one
     ends, its thread hands the next group to the thread of the request heading the queue."""
 
-    def __init__(self, sessions: sessionmaker[Session], max_events: int = MAX_BATCH, max_groups: int = 2) -> None:
+    def __init__(self, sessions: sessionmaker[Session], max_events: int = MAX_BATCH, max_groups: int = 1) -> None:
         self._sessions = sessions
         self._max_events = max_events
         self._max_groups = max_groups
