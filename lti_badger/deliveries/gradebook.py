@@ -51,6 +51,7 @@ AGS_SCOPES = (c.SCOPE_LINEITEM, c.SCOPE_LINEITEM_READONLY, c.SCOPE_RESULT_READON
 CONFIRMED = "confirmed"  # the LMS's results show what was written
 NOT_SHOWN = "not_shown"  # the LMS accepted the score but its results do not show it
 UNCHECKED = "unchecked"  # the platform gave no way to read it back
+LATER = "later"  # to be read back when the workers have no backlog (a score first, its check after)
 
 _ACTION_FOR_STATUS = {AWARD_ACTIVE: ACTION_AWARD, AWARD_SUSPENDED: ACTION_SUSPEND, AWARD_REVOKED: ACTION_REVOKE,
                       AWARD_EXPIRED: ACTION_EXPIRE}

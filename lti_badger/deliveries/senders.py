@@ -86,6 +86,7 @@ class SendContext:
     settings: Settings
     keys: KeyStore
     now: datetime
+    read_back: bool = True  # False under a backlog: a badge's score is read back later (`AgsSender.check`)
 
 
 class Sender(Protocol):
@@ -174,6 +175,12 @@ _RECORD = (update(Delivery.__table__).where(Delivery.__table__.c.id == bindparam
                    confirmation=bindparam("shown")))  # Core, built once: one per delivery
 
 
+_CHECKED = (update(Delivery.__table__)
+            .where(Delivery.__table__.c.id == bindparam("delivery_id"),
+                   Delivery.__table__.c.confirmation == gradebook.LATER)
+            .values(confirmation=bindparam("shown")))
+
+
 def _record(session: Session, delivery_id: int, mode: str, status: str, confirmation: str | None) -> None:
     """What this send wrote (mode, award status) and whether the LMS shows it, next to the
     delivery: the deliveries page says it, and a mode switch skips what is already there."""
@@ -235,16 +242,40 @@ class AgsSender:
                                             status_code=404) from err
                     raise failure from err
                 confirmed = gradebook.UNCHECKED
-                if rules.read_results:
+                if rules.read_results and mode == GRADEBOOK_COLUMNS and not ctx.read_back:
+                    confirmed = gradebook.LATER
+                elif rules.read_results:
                     confirmed = gradebook.confirmation(client.results(lineitem_url, user_id=target.sub), score)
             except UpstreamError as err:
                 raise _upstream(err) from err
             _record(session, job.id, mode, target.status, confirmed)
         given = score.get("scoreGiven")
         shown = {gradebook.CONFIRMED: "shown", gradebook.NOT_SHOWN: "accepted but not shown",
-                 gradebook.UNCHECKED: "not read back"}[confirmed]
+                 gradebook.UNCHECKED: "not read back", gradebook.LATER: "to be read back"}[confirmed]
         return f"{mode}: score {'unchanged' if mode != GRADEBOOK_COLUMNS else given} ({target.status}) " \
                f"for {target.sub}, {shown}"
+
+    def check(self, delivery_id: int, award_id: int, sent_status: str, ctx: SendContext) -> str:
+        """Read back a badge score sent under a backlog (`read_back` off) and record whether the
+        LMS shows it; a read that fails leaves it unchecked (no retry against a failing LMS)."""
+        with transaction(ctx.sessions) as session:
+            target = session.execute(AGS_TARGET, {"award_id": award_id}).first()
+            lineitem_url = target.lineitem_url if target is not None else None
+            if lineitem_url is None:
+                confirmed = gradebook.UNCHECKED
+            else:
+                client = AdvantageClient(session, target.Platform, ctx.keys, shared_client(ctx.settings.outbound_allow),
+                                         redis_url=ctx.settings.redis_url, memo=self.tokens,
+                                         granted=target.ags_scopes or None)
+                session.commit()  # end the read transaction before the network call
+                expected = badge_score(sub=target.sub, badge_name=target.name, status=sent_status, link=None,
+                                       reason=None, timestamp=ctx.now)
+                try:
+                    confirmed = gradebook.confirmation(client.results(lineitem_url, user_id=target.sub), expected)
+                except UpstreamError:
+                    confirmed = gradebook.UNCHECKED
+            session.execute(_CHECKED, {"delivery_id": delivery_id, "shown": confirmed})
+        return confirmed
 
     @staticmethod
     def _line_item(session: Session, client: AdvantageClient, target: Row) -> str:

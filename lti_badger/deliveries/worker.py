@@ -54,7 +54,8 @@ from ..settings import Settings
 from .mail import mail_enabled
 from .notify import queue_digests
 from .outbox import DEST_AGS
-from .senders import DeliveryError, Job, SendContext, Sender, default_senders
+from .gradebook import LATER, UNCHECKED
+from .senders import AgsSender, DeliveryError, Job, SendContext, Sender, default_senders
 from .wakeup import wake_event
 
 log = logging.getLogger(__name__)
@@ -344,7 +345,7 @@ class Worker:
                 job = Job(d.id, d.award_id, d.destination, d.action, dict(d.payload), d.attempts)
         return self._record([self._send(job)])[0]
 
-    def _send(self, job: Job) -> Attempt:
+    def _send(self, job: Job, *, read_back: bool = True) -> Attempt:
         sender = self.senders.get(job.destination)
         started = time.monotonic()
         error: DeliveryError | None = None
@@ -352,7 +353,7 @@ class Worker:
         try:
             if sender is None:
                 raise DeliveryError(f"no sender for destination {job.destination!r}", retryable=False)
-            note = sender.send(job, SendContext(self.sessions, self.settings, self.keys, self.clock()))
+            note = sender.send(job, SendContext(self.sessions, self.settings, self.keys, self.clock(), read_back))
         except DeliveryError as err:
             error = err
         except Exception as err:  # a bug or an unexpected library error: keep it, retry later
@@ -406,7 +407,9 @@ class Worker:
         self._run_periodic()
         jobs = self.claim_jobs()
         if not jobs:
-            return 0
+            return self.check_scores()
+        # A full batch means a backlog: scores first, their read-back once the queue is empty.
+        backlog = len(jobs) >= self.batch_size
         failing = self.tripped({p for p in map(platform_of, jobs) if p is not None})
         done: list[Attempt] = []
         unsent: list[int] = []
@@ -419,7 +422,7 @@ class Worker:
                     continue
                 if job.id in leases.lost:  # another worker has it now
                     continue
-                attempt = self._send(job)
+                attempt = self._send(job, read_back=not backlog)
                 leases.release(job.id)
                 done.append(attempt)
                 if platform is not None and attempt.error is not None and attempt.error.lms_down:
@@ -435,6 +438,28 @@ class Worker:
             self._record(done)
         self.release(unsent)
         return len(jobs)
+
+    def check_scores(self) -> int:
+        """Read back up to a batch of badge scores sent under a backlog (`AgsSender.check`);
+        returns how many. Idle workers may read the same one: the first answer is kept."""
+        sender = self.senders.get(DEST_AGS)
+        if not isinstance(sender, AgsSender):
+            return 0
+        with transaction(self.sessions) as session:
+            sent = session.execute(
+                select(Delivery.id, Delivery.award_id, Delivery.gradebook_status)
+                .where(Delivery.confirmation == LATER, Delivery.status == DELIVERY_DONE)
+                .order_by(Delivery.id).limit(self.batch_size)).all()
+        for delivery_id, award_id, status in sent:
+            try:
+                sender.check(delivery_id, award_id, status, SendContext(self.sessions, self.settings, self.keys,
+                                                                          self.clock()))
+            except Exception:  # noqa: BLE001 - a check never stops the worker
+                log.exception("score read-back failed", extra={"delivery_id": delivery_id})
+                with transaction(self.sessions) as session:
+                    session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.confirmation == LATER)
+                                    .values(confirmation=UNCHECKED))
+        return len(sent)
 
     def _run_periodic(self) -> None:
         for every, task in self.periodic:

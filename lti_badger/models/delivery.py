@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .award import Award
@@ -19,7 +19,12 @@ DELIVERY_DEAD = "dead"
 
 class Delivery(Base):
     __tablename__ = "delivery"
-    __table_args__ = (Index("ix_delivery_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+        # the few scores waiting to be read back, found by idle workers without a scan
+        Index("ix_delivery_read_back", "id", postgresql_where=text("confirmation = 'later'"),
+              sqlite_where=text("confirmation = 'later'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The award the change is about; none for a teacher's daily digest (destination "digest").

@@ -442,3 +442,26 @@ def test_moodle_simulator_refuses_score_maximum_zero():
                              headers={"Authorization": "Bearer t", "Content-Type": spec.MEDIA_LINEITEM})
         assert resp.status_code == 400 and "scoreMaximum" in resp.text
         assert sim.line_items(CTX) == []
+
+
+@pytest.mark.parametrize("flavour, shown", [("moodle", "confirmed"), ("openedx", "not_shown")])
+def test_scores_sent_under_a_backlog_are_read_back_once_the_queue_is_empty(world, flavour, shown):
+    """A full claimed batch means a backlog: the scores go out first, marked "later", and a
+    worker that finds nothing to send reads them back (Open edX, as above, never shows them)."""
+    w = world(flavour, **({"scopes": spec.ALL_SCOPES} if flavour == "openedx" else {}))
+    w.choose("columns")
+    for name in ("Microscopy", "Titration"):
+        w.badge(name)
+        w.award(name)
+    svc = w.tool.app.extensions["lti_badger"]
+    worker = Worker(svc.sessions, svc.settings, svc.keys, batch_size=2, launch_sync_every=float("inf"))
+    assert worker.run_once() == 2
+    assert [(d.status, d.confirmation) for d in w.ags_deliveries()] == [("done", "later")] * 2
+    def reads() -> int:
+        return sum(1 for r in w.sim.received if r.method == "GET" and "results" in r.path)
+
+    assert reads() == 0
+    assert worker.run_once() == 2  # nothing to send: the two read-backs
+    assert [d.confirmation for d in w.ags_deliveries()] == [shown] * 2
+    assert reads() == 2
+    assert worker.run_once() == 0
