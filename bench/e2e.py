@@ -280,6 +280,16 @@ def run(args: argparse.Namespace) -> dict:
             time.sleep(0.1)
         # Requests given up on may still be answering: read both sides once.
         accepted, arrived = completed(), dict(log.arrived)
+        scored_in = time.monotonic() - t0
+        # Scores sent under a backlog are read back once the workers are idle: that work is
+        # part of each award's cost, so the CPU figures below wait for it too.
+        engine = create_engine(db_url)
+        with engine.connect() as conn:
+            while time.monotonic() < wait_until and conn.execute(text(
+                    "SELECT count(*) FROM delivery WHERE confirmation = 'later'")).scalar():
+                conn.rollback()
+                time.sleep(0.1)
+        read_back_in = time.monotonic() - t0
         events_accepted = sum(len(stamps) for stamps in list(accepted_events.values()))
         latencies = [arrived[s] - accepted[s] for s in accepted if s in arrived]
         missing = len(set(accepted) - set(arrived))
@@ -294,6 +304,7 @@ def run(args: argparse.Namespace) -> dict:
             "accepted": events_accepted, "learners_completed": len(accepted), "errors": len(errors), "first_errors": errors[:3],
             "scores_received": len(latencies), "missing": missing, "badge_line_items": len(line_items),
             "send_window_s": round(sent_in, 2), "generator_lag_s": round(send_lag, 3),
+            "last_score_s": round(scored_in, 2), "read_backs_done_s": round(read_back_in, 2),
             "web_workers": args.web_workers, "delivery_workers": args.delivery_workers, "threads": args.threads,
             "poll_s": args.poll, "claim": args.claim,
             "accept_ms_p50": round(statistics.median(post_ms), 1) if post_ms else None,
@@ -310,7 +321,6 @@ def run(args: argparse.Namespace) -> dict:
             per_event = {"web": web_cpu, "delivery": delivery_cpu, "postgres": pg_cpu, "generator_and_lms": bench_cpu}
             result.update({f"{tier}_cpu_ms_per_event": round(cpu * 1000 / events_accepted, 1)
                            for tier, cpu in per_event.items()})
-        engine = create_engine(db_url)
         with engine.connect() as conn:
             result["deliveries"] = {f"{st}": n for st, n in conn.execute(
                 text("SELECT status, count(*) FROM delivery GROUP BY status")).all()}

@@ -175,12 +175,6 @@ _RECORD = (update(Delivery.__table__).where(Delivery.__table__.c.id == bindparam
                    confirmation=bindparam("shown")))  # Core, built once: one per delivery
 
 
-_CHECKED = (update(Delivery.__table__)
-            .where(Delivery.__table__.c.id == bindparam("delivery_id"),
-                   Delivery.__table__.c.confirmation == gradebook.LATER)
-            .values(confirmation=bindparam("shown")))
-
-
 def _record(session: Session, delivery_id: int, mode: str, status: str, confirmation: str | None) -> None:
     """What this send wrote (mode, award status) and whether the LMS shows it, next to the
     delivery: the deliveries page says it, and a mode switch skips what is already there."""
@@ -255,27 +249,32 @@ class AgsSender:
         return f"{mode}: score {'unchanged' if mode != GRADEBOOK_COLUMNS else given} ({target.status}) " \
                f"for {target.sub}, {shown}"
 
-    def check(self, delivery_id: int, award_id: int, sent_status: str, ctx: SendContext) -> str:
-        """Read back a badge score sent under a backlog (`read_back` off) and record whether the
-        LMS shows it; a read that fails leaves it unchecked (no retry against a failing LMS)."""
+    def check(self, sent: list[tuple[int, int, str]], ctx: SendContext) -> dict[int, str]:
+        """Read back badge scores sent under a backlog (`read_back` off): (delivery id, award id,
+        award status sent) -> whether the LMS shows it. The targets are read in one transaction,
+        closed before the LMS is asked; a read that fails leaves it unchecked (no retry against a
+        failing LMS)."""
+        shown: dict[int, str] = {}
         with transaction(ctx.sessions) as session:
-            target = session.execute(AGS_TARGET, {"award_id": award_id}).first()
-            lineitem_url = target.lineitem_url if target is not None else None
-            if lineitem_url is None:
-                confirmed = gradebook.UNCHECKED
-            else:
-                client = AdvantageClient(session, target.Platform, ctx.keys, shared_client(ctx.settings.outbound_allow),
-                                         redis_url=ctx.settings.redis_url, memo=self.tokens,
-                                         granted=target.ags_scopes or None)
-                session.commit()  # end the read transaction before the network call
-                expected = badge_score(sub=target.sub, badge_name=target.name, status=sent_status, link=None,
+            targets = {delivery_id: (session.execute(AGS_TARGET, {"award_id": award_id}).first(), status)
+                       for delivery_id, award_id, status in sent}
+            clients = {target.Platform.id: AdvantageClient(
+                session, target.Platform, ctx.keys, shared_client(ctx.settings.outbound_allow),
+                redis_url=ctx.settings.redis_url, memo=self.tokens, granted=target.ags_scopes or None)
+                for target, _status in targets.values() if target is not None}
+            session.commit()  # end the read transaction before the network calls
+            for delivery_id, (target, status) in targets.items():
+                if target is None or target.lineitem_url is None:
+                    shown[delivery_id] = gradebook.UNCHECKED
+                    continue
+                expected = badge_score(sub=target.sub, badge_name=target.name, status=status, link=None,
                                        reason=None, timestamp=ctx.now)
                 try:
-                    confirmed = gradebook.confirmation(client.results(lineitem_url, user_id=target.sub), expected)
+                    results = clients[target.Platform.id].results(target.lineitem_url, user_id=target.sub)
+                    shown[delivery_id] = gradebook.confirmation(results, expected)
                 except UpstreamError:
-                    confirmed = gradebook.UNCHECKED
-            session.execute(_CHECKED, {"delivery_id": delivery_id, "shown": confirmed})
-        return confirmed
+                    shown[delivery_id] = gradebook.UNCHECKED
+        return shown
 
     @staticmethod
     def _line_item(session: Session, client: AdvantageClient, target: Row) -> str:

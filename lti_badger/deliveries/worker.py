@@ -138,6 +138,25 @@ def _claim_statement():
 CLAIM = _claim_statement()
 
 
+def _claim_read_backs():
+    """Lease up to `:limit` scores waiting to be read back (found through their partial index)."""
+    waiting = (select(Delivery.id)
+               .where(Delivery.confirmation == LATER,
+                      or_(Delivery.leased_until.is_(None), Delivery.leased_until < bindparam("now")))
+               .order_by(Delivery.id).limit(bindparam("limit")).with_for_update(skip_locked=True))
+    return (update(Delivery).where(Delivery.id.in_(waiting.scalar_subquery()))
+            .values(leased_by=bindparam("worker"), leased_until=bindparam("lease_until"))
+            .returning(Delivery.id, Delivery.award_id, Delivery.gradebook_status)
+            .execution_options(synchronize_session=False))
+
+
+CLAIM_READ_BACKS = _claim_read_backs()
+RECORD_READ_BACK = (update(Delivery.__table__)
+                    .where(Delivery.__table__.c.id == bindparam("delivery_id"),
+                           Delivery.__table__.c.confirmation == LATER)
+                    .values(confirmation=bindparam("shown"), leased_by=None, leased_until=None))
+
+
 def platform_of(job: Job) -> int | None:
     """The LMS a gradebook delivery goes to (its circuit); None for e-mail and webhooks."""
     return job.payload.get("platform_id") if job.destination == DEST_AGS else None
@@ -440,25 +459,25 @@ class Worker:
         return len(jobs)
 
     def check_scores(self) -> int:
-        """Read back up to a batch of badge scores sent under a backlog (`AgsSender.check`);
-        returns how many. Idle workers may read the same one: the first answer is kept."""
+        """Lease up to a batch of badge scores sent under a backlog and read them back
+        (`AgsSender.check`); returns how many. A worker that dies meanwhile leaves them to
+        whoever finds them once the lease ran out."""
         sender = self.senders.get(DEST_AGS)
         if not isinstance(sender, AgsSender):
             return 0
+        now = self.clock()
         with transaction(self.sessions) as session:
-            sent = session.execute(
-                select(Delivery.id, Delivery.award_id, Delivery.gradebook_status)
-                .where(Delivery.confirmation == LATER, Delivery.status == DELIVERY_DONE)
-                .order_by(Delivery.id).limit(self.batch_size)).all()
-        for delivery_id, award_id, status in sent:
-            try:
-                sender.check(delivery_id, award_id, status, SendContext(self.sessions, self.settings, self.keys,
-                                                                          self.clock()))
-            except Exception:  # noqa: BLE001 - a check never stops the worker
-                log.exception("score read-back failed", extra={"delivery_id": delivery_id})
-                with transaction(self.sessions) as session:
-                    session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.confirmation == LATER)
-                                    .values(confirmation=UNCHECKED))
+            sent = session.execute(CLAIM_READ_BACKS, {"now": now, "limit": self.batch_size, "worker": self.worker_id,
+                                                      "lease_until": now + self.lease}).all()
+        if not sent:
+            return 0
+        try:
+            shown = sender.check([tuple(row) for row in sent], SendContext(self.sessions, self.settings, self.keys, now))
+        except Exception:  # noqa: BLE001 - a read-back never stops the worker
+            log.exception("score read-back failed", extra={"deliveries": [row.id for row in sent]})
+            shown = {row.id: UNCHECKED for row in sent}
+        with transaction(self.sessions) as session:
+            session.execute(RECORD_READ_BACK, [{"delivery_id": i, "shown": s} for i, s in shown.items()])
         return len(sent)
 
     def _run_periodic(self) -> None:
