@@ -113,44 +113,31 @@ def _circuit_open():
                   .where(Award.id == Delivery.award_id, PlatformCircuit.open_until > bindparam("now")))
 
 
-def _claim_statement():
-    """Lease up to `:limit` due deliveries to `:worker` until `:lease_until` in one statement
-    (built once: claims run every time a worker is woken)."""
-    now, free = bindparam("now"), or_(Delivery.leased_until.is_(None), Delivery.leased_until < bindparam("now"))
-    due = (
-        select(Delivery.id)
-        .where(Delivery.status == DELIVERY_PENDING, Delivery.next_attempt_at <= now, free,
-               or_(Delivery.destination != DEST_AGS, ~_circuit_open()))
-        .order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(bindparam("limit"))
-        .with_for_update(skip_locked=True)
-    )
-    return (
-        update(Delivery)
-        .where(Delivery.id.in_(due.scalar_subquery()), free)
-        .values(leased_by=bindparam("worker"), leased_until=bindparam("lease_until"))
-        .returning(Delivery.id, Delivery.award_id, Delivery.destination, Delivery.action, Delivery.payload,
-                   Delivery.attempts)
-        .execution_options(synchronize_session=False)
-    )
+def _unleased():
+    """No lease on the row, or one that ran out by `:now`."""
+    return or_(Delivery.leased_until.is_(None), Delivery.leased_until < bindparam("now"))
 
 
-CLAIM = _claim_statement()
-
-
-def _claim_read_backs():
-    """Lease up to `:limit` scores waiting to be read back (found through their partial index)."""
-    waiting = (select(Delivery.id)
-               .where(Delivery.confirmation == LATER,
-                      or_(Delivery.leased_until.is_(None), Delivery.leased_until < bindparam("now")))
-               .order_by(Delivery.id).limit(bindparam("limit")).with_for_update(skip_locked=True))
-    return (update(Delivery).where(Delivery.id.in_(waiting.scalar_subquery()))
+def _lease(wanted, *returning):
+    """Lease the rows `wanted` (ids, oldest first, `:limit` of them, locked rows skipped) to
+    `:worker` until `:lease_until`, in one statement built once: claims run every time a
+    worker is woken."""
+    chosen = wanted.where(_unleased()).limit(bindparam("limit")).with_for_update(skip_locked=True)
+    return (update(Delivery).where(Delivery.id.in_(chosen.scalar_subquery()), _unleased())
             .values(leased_by=bindparam("worker"), leased_until=bindparam("lease_until"))
-            .returning(Delivery.id, Delivery.award_id, Delivery.gradebook_status)
-            .execution_options(synchronize_session=False))
+            .returning(*returning).execution_options(synchronize_session=False))
 
 
-CLAIM_READ_BACKS = _claim_read_backs()
+# Due deliveries, except gradebook ones whose platform's circuit is open.
+CLAIM = _lease(select(Delivery.id)
+               .where(Delivery.status == DELIVERY_PENDING, Delivery.next_attempt_at <= bindparam("now"),
+                      or_(Delivery.destination != DEST_AGS, ~_circuit_open()))
+               .order_by(Delivery.next_attempt_at, Delivery.id),
+               Delivery.id, Delivery.award_id, Delivery.destination, Delivery.action, Delivery.payload,
+               Delivery.attempts)
+# Scores waiting to be read back (found through their partial index).
+CLAIM_READ_BACKS = _lease(select(Delivery.id).where(Delivery.confirmation == LATER).order_by(Delivery.id),
+                          Delivery.id, Delivery.award_id, Delivery.gradebook_status)
 RECORD_READ_BACK = (update(Delivery.__table__)
                     .where(Delivery.__table__.c.id == bindparam("delivery_id"),
                            Delivery.__table__.c.confirmation == LATER)
