@@ -211,18 +211,21 @@ class _Watchdog:
 
     def __init__(self) -> None:
         self._pid = 0
+        self._starting = threading.Lock()
 
     def _reset(self) -> None:  # in a new process (a fork), none of the parent's state holds
-        self._pid = os.getpid()
         self._wake = threading.Condition()
         self._due: list[tuple[float, int, _Pinned]] = []
         self._cancelled: set[int] = set()
         self._tokens = itertools.count()
         threading.Thread(target=self._run, name="outbound-deadlines", daemon=True).start()
+        self._pid = os.getpid()  # last: a thread that sees it finds the rest in place
 
     def watch(self, ends: float, connection: "_Pinned") -> int:
         if self._pid != os.getpid():
-            self._reset()
+            with self._starting:  # the first watch of a process starts the thread, once
+                if self._pid != os.getpid():
+                    self._reset()
         with self._wake:
             token = next(self._tokens)
             heapq.heappush(self._due, (ends, token, connection))
