@@ -4,13 +4,14 @@ type and every place a credential can be tampered with. Each case has its expect
 valid, or the check that must fail and words its reason must contain.
 
     .venv/bin/python -m tests.make_verify_corpus VERIFIER_CORE_GIT DID_WEB_GIT VC_TEST_FIXTURES_GIT VALIDATOR_GIT \
-        W3C_VC2_TEST_SUITE_GIT
+        W3C_VC2_TEST_SUITE_GIT VC_ED_GIT
 
 The arguments are git directories of digitalcredentials/verifier-core and
 digitalcredentials/dcc-did-web (their fixtures are TypeScript modules holding JSON),
 digitalcredentials/vc-test-fixtures (credentials whose file names say their defects) and
 1EdTech/digital-credentials-public-validator (its OB 3.0 samples) and
-w3c/vc-data-model-2.0-test-suite (its -ok / -fail credential inputs). The
+w3c/vc-data-model-2.0-test-suite (its -ok / -fail credential inputs) and w3c-ccg/vc-ed (the
+signed badges of the JFF plugfests). The
 generated cases are signed afresh on every run (ECDSA and RSA keys are fixed test keys in
 this file; nothing here is a real key).
 """
@@ -42,6 +43,7 @@ VC2 = "https://www.w3.org/ns/credentials/v2"
 VC1 = "https://www.w3.org/2018/credentials/v1"
 OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 ED2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
+JWS2020 = "https://w3id.org/security/suites/jws-2020/v1"
 SL2021 = "https://w3id.org/vc/status-list/2021/v1"
 DI = "https://w3id.org/security/data-integrity/v2"
 OB3_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
@@ -275,18 +277,32 @@ def sign_2020(document: dict[str, Any], signer: Signer) -> dict[str, Any]:
     return {**document, "proof": proof}
 
 
+def sign_detached_jws(document: dict[str, Any], suite: str, alg: str, method: str, *, ed25519: Signer | None = None,
+                      header: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Ed25519Signature2018 / JsonWebSignature2020: the two hashes signed in a detached JWS
+    whose payload is not encoded (RFC 7797), as VC 1.1 wallets sign."""
+    proof = {"type": suite, "created": "2025-01-15T10:00:00Z", "verificationMethod": method,
+             "proofPurpose": "assertionMethod"}
+    head = b64url(json.dumps(header or {"alg": alg, "b64": False, "crit": ["b64"]}).encode())
+    message = head.encode() + b"." + hash_data(document, proof, canonicalize, signature_field="jws")
+    proof["jws"] = f"{head}..{b64url(_raw_signature(alg, message, ed25519))}"
+    return {**document, "proof": proof}
+
+
+def _raw_signature(alg: str, message: bytes, ed25519: Signer | None = None) -> bytes:
+    """A JOSE signature of `message` by the corpus key of `alg` (Ed25519: `ed25519` or the did:jwk key)."""
+    if alg == "EdDSA":
+        return (ed25519 or JWK_ED).signing_key.sign(message).signature
+    if alg == "ES256":
+        r, s = decode_dss_signature(P256.sign(message, ec.ECDSA(hashes.SHA256())))
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return _rsa_key().sign(message, padding.PKCS1v15(), hashes.SHA256())
+
+
 def jwt(payload: dict[str, Any], alg: str, header: dict[str, Any]) -> str:
     head = b64url(json.dumps({"alg": alg, "typ": "JWT", **header}).encode())
     body = b64url(json.dumps(payload).encode())
-    message = f"{head}.{body}".encode()
-    if alg == "EdDSA":
-        signature = JWK_ED.signing_key.sign(message).signature
-    elif alg == "ES256":
-        r, s = decode_dss_signature(P256.sign(message, ec.ECDSA(hashes.SHA256())))
-        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-    else:
-        signature = _rsa_key().sign(message, padding.PKCS1v15(), hashes.SHA256())
-    return f"{head}.{body}.{b64url(signature)}"
+    return f"{head}.{body}.{b64url(_raw_signature(alg, f'{head}.{body}'.encode()))}"
 
 
 def entry(kind: str, purpose: str, url: str, index: int, **extra: Any) -> dict[str, Any]:
@@ -322,6 +338,26 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     add("suite-eddsa-jcs-2022", sign_jcs(base(), ISSUER))
     add("suite-eddsa-jcs-2022-proof-without-context", sign_jcs(base(), ISSUER, proof_context=False))
     add("suite-ed25519-signature-2020", sign_2020(base(), ISSUER))
+    jff_like = vc1(**{"@context": [VC1, OB3]})
+    add("suite-ed25519-signature-2018", sign_detached_jws(jff_like, "Ed25519Signature2018", "EdDSA",
+                                                          ISSUER.verification_method, ed25519=ISSUER))
+    add("suite-ed25519-signature-2018-tampered",
+        {**sign_detached_jws(jff_like, "Ed25519Signature2018", "EdDSA", ISSUER.verification_method, ed25519=ISSUER),
+         "name": "Lab Safety (forged)"}, fail("proof", "changed after it was signed"))
+    add("suite-ed25519-signature-2018-encoded-payload",
+        sign_detached_jws(jff_like, "Ed25519Signature2018", "EdDSA", ISSUER.verification_method, ed25519=ISSUER,
+                          header={"alg": "EdDSA"}), fail("proof", "unencoded"))
+    add("suite-ed25519-signature-2018-es256", sign_detached_jws(jff_like, "Ed25519Signature2018", "ES256",
+                                                                ISSUER.verification_method),
+        fail("proof", "which that suite does not use"))
+    jws_2020 = vc1(**{"@context": [VC1, OB3, JWS2020]})
+    add("suite-json-web-signature-2020-es256",
+        sign_detached_jws({**jws_2020, "issuer": issuer_at(P256_DID)}, "JsonWebSignature2020", "ES256", P256_DID + "#0"))
+    add("suite-json-web-signature-2020-eddsa",
+        sign_detached_jws(jws_2020, "JsonWebSignature2020", "EdDSA", ISSUER.verification_method, ed25519=ISSUER))
+    add("suite-json-web-signature-2020-wrong-key",
+        sign_detached_jws(jws_2020, "JsonWebSignature2020", "ES256", ISSUER.verification_method),
+        fail("proof", "needs a P-256 key"))
     add("suite-proof-set-two-suites", {**sign(base(), ISSUER, "2025-01-15T10:00:00Z"),
                                        "proof": [sign(base(), ISSUER, "2025-01-15T10:00:00Z")["proof"][0],
                                                  sign_jcs(base(), ISSUER)["proof"]]})
@@ -756,7 +792,27 @@ def fixture_cases(vc_test_fixtures: str, validator: str) -> list[tuple[str, str,
     return out
 
 
-def main(verifier_core: str, did_web: str, vc_test_fixtures: str, validator: str, w3c_suite: str) -> None:
+JFF_PLUGFESTS = {"jff-plugfest-1-ex-1": "plugfest-1-2022/plugfest-1-ex-1.json",
+                 "jff-plugfest-1-ex-2": "plugfest-1-2022/plugfest-1-ex-2.json",
+                 "jff-plugfest-2-signed": "plugfest-2-2022/signed_badge_example-p2.json",
+                 "jff-plugfest-3-signed": "plugfest-3-2023/signed_badge_example-p3.json"}
+
+
+def jff_cases(vc_ed: str) -> list[tuple[str, Any, dict[str, Any], str]]:
+    """The signed badges of the JFF x W3C vc-edu plugfests (2022-2023; Ed25519Signature2018 and
+    2020 on VC 1.1), as published, and one of them changed after signing."""
+    (ROOT / "third-party" / "jff").mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, path in JFF_PLUGFESTS.items():
+        out.append((name, json.loads(_git_bytes(vc_ed, path)), {"valid": True}, ""))
+    forged = json.loads(_git_bytes(vc_ed, JFF_PLUGFESTS["jff-plugfest-3-signed"]))
+    forged["credentialSubject"]["achievement"]["name"] += " (forged)"
+    out.append(("jff-plugfest-3-tampered", forged, {"valid": False, "check": "proof",
+                                                    "reason": "changed after it was signed"}, ""))
+    return out
+
+
+def main(verifier_core: str, did_web: str, vc_test_fixtures: str, validator: str, w3c_suite: str, vc_ed: str) -> None:
     generated_dir = ROOT / "generated"
     generated_dir.mkdir(parents=True, exist_ok=True)
     (generated_dir / "docs.json").write_text(json.dumps(bundle(), indent=2) + "\n")
@@ -767,8 +823,8 @@ def main(verifier_core: str, did_web: str, vc_test_fixtures: str, validator: str
                                                        else json.dumps(credential, indent=2) + "\n")
         cases.append({"name": name, "credential": f"generated/{name}{suffix}", "docs": "generated/docs.json",
                       "now": NOW, **expect})
-    for name, credential, expect, docs in third_party(verifier_core, did_web):
-        folder = Path(docs).parent if docs else Path("third-party/w3c")
+    for name, credential, expect, docs in third_party(verifier_core, did_web) + jff_cases(vc_ed):
+        folder = Path(docs).parent if docs else Path("third-party/jff" if name.startswith("jff-") else "third-party/w3c")
         (ROOT / folder / f"{name}.json").write_text(json.dumps(credential, indent=2) + "\n")
         cases.append({"name": name, "credential": f"{folder}/{name}.json", "docs": docs or None, "now": NOW,
                       **expect})
@@ -782,4 +838,4 @@ def main(verifier_core: str, did_web: str, vc_test_fixtures: str, validator: str
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:6])
+    main(*sys.argv[1:7])

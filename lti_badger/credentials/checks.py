@@ -14,6 +14,7 @@ Data Integrity https://www.w3.org/TR/vc-data-integrity/ , OB 3.0 https://www.ims
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from ..errors import BadInput
 from . import jcs
 from .eddsa import hash_data, proofs_of, unsecured
 from .jsonld import ContextNotAvailable, Walk, canonicalize, safe_mode_problems, shipped_name
-from .keyresolve import DocumentSource, KeyProblem, PublicKey, did_web_url, resolve
+from .keyresolve import DocumentSource, KeyProblem, PublicKey, _b64url, did_web_url, resolve
 from .multibase import decode_base58btc
 from .schema import endorsement_schema_errors, schema_errors
 from .statuscheck import StatusProblem, parse_moment, read_status
@@ -299,6 +300,11 @@ def structure_problem(document: dict[str, Any]) -> str | None:
     return None
 
 
+def _is_ob3_context(url: str) -> bool:
+    """Whether we read `url` as an OB 3.0 context (JFF plugfest 1's context is its beta)."""
+    return (shipped_name(url) or "").startswith("ob-v3p0-context")
+
+
 def check_format(document: dict[str, Any], result: Verification, *, rdf_signed: bool = True,
                  walk: Walk | None = None) -> str | None:
     """The data model ("1.1" or "2.0"), or None when the document is not a credential we can read.
@@ -334,7 +340,7 @@ def check_format(document: dict[str, Any], result: Verification, *, rdf_signed: 
     if model == "1.1" and "issuanceDate" not in document:
         result.add("format", FAILED, "a VC 1.1 credential must have an issuanceDate")
         return None
-    ob3 = any(isinstance(c, str) and c.startswith(OB3_CONTEXT_PREFIX) for c in contexts)
+    ob3 = any(isinstance(c, str) and (c.startswith(OB3_CONTEXT_PREFIX) or _is_ob3_context(c)) for c in contexts)
     if ob3 and any(t in types for t in OB3_TYPES):
         result.kind = f"Open Badges 3.0 (VC {model})"
     elif "ClrCredential" in types:
@@ -361,7 +367,16 @@ def check_format(document: dict[str, Any], result: Verification, *, rdf_signed: 
 
 _SUITES = {("DataIntegrityProof", "eddsa-rdfc-2022"): canonicalize,
            ("DataIntegrityProof", "eddsa-jcs-2022"): jcs.canonicalize,
-           ("Ed25519Signature2020", None): canonicalize}
+           ("Ed25519Signature2020", None): canonicalize,
+           ("Ed25519Signature2018", None): canonicalize,
+           ("JsonWebSignature2020", None): canonicalize}
+SUPPORTED_SUITES = ("eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020, Ed25519Signature2018, "
+                    "JsonWebSignature2020 and VC-JWT")
+# The Linked Data Signatures suites of VC 1.1 wallets (JFF plugfest 1, 2022) sign the same two
+# hashes, but in a detached JWS with an unencoded payload (RFC 7797), with these algorithms.
+_JWS_SUITES = {"Ed25519Signature2018": ("EdDSA",),
+               "JsonWebSignature2020": ("EdDSA", "ES256", "ES384", "ES256K", "PS256")}
+_KEY_FOR_ALG = {"EdDSA": "an Ed25519", "ES256": "a P-256", "ES384": "a P-384", "RS256": "an RSA"}
 
 
 @dataclass
@@ -404,13 +419,41 @@ def identity_check(key: PublicKey, issuer: str | None) -> tuple[str, str]:
     return FAILED, f"the credential was signed by {key.controller}, not by its issuer {issuer}"
 
 
+def _detached_jws(proof: dict[str, Any]) -> tuple[str, bytes, bytes]:
+    """(alg, what precedes the payload in the signing input, signature) of the proof's `jws`:
+    `header..signature`, the payload left out and signed unencoded (`b64: false`)."""
+    jws = proof.get("jws")
+    parts = jws.split(".") if isinstance(jws, str) else []
+    if len(parts) != 3 or parts[1]:
+        raise BadInput("the proof's jws is not a detached JSON Web Signature (header..signature)")
+    try:
+        header = json.loads(_b64url(parts[0]))
+        signature = _b64url(parts[2])
+    except (BadInput, ValueError, UnicodeDecodeError) as e:
+        raise BadInput("the proof's jws is not a valid JSON Web Signature") from e
+    if not isinstance(header, dict) or header.get("b64") is not False or "b64" not in (header.get("crit") or []):
+        raise BadInput("the proof's jws does not sign its payload unencoded (b64: false), as the suite requires")
+    return header.get("alg"), parts[0].encode() + b".", signature
+
+
+def _signature(proof: dict[str, Any], suite_type: str) -> tuple[str, bytes, bytes]:
+    """(JOSE algorithm, signing-input prefix, signature bytes) of a proof of a supported suite."""
+    if suite_type not in _JWS_SUITES:
+        return "EdDSA", b"", decode_base58btc(proof.get("proofValue", ""))
+    alg, prefix, signature = _detached_jws(proof)
+    if alg not in _JWS_SUITES[suite_type]:
+        raise BadInput(f"its {suite_type} signature names the algorithm {str(alg)[:20]!r}, which that suite "
+                       "does not use")
+    return alg, prefix, signature
+
+
 def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: str | None, source: DocumentSource,
                      now: datetime, walk: Walk | None = None) -> _ProofOutcome:
     suite = (proof.get("type"), proof.get("cryptosuite") if proof.get("type") == "DataIntegrityProof" else None)
     canon = _SUITES.get(suite) if all(isinstance(part, (str, type(None))) for part in suite) else None
     if canon is None:
         return _ProofOutcome((FAILED, f"it is signed with {_suite_name(proof)}, which this verifier does not support "
-                                      "(eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020 and VC-JWT are)"))
+                                      f"({SUPPORTED_SUITES} are)"))
     if proof.get("proofPurpose") != PROOF_PURPOSE:
         return _ProofOutcome((FAILED, f"the proof's purpose is {proof.get('proofPurpose')!r}, not "
                                       "assertionMethod, so it does not assert the credential"))
@@ -425,17 +468,22 @@ def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: st
                              key=(state, e.reason))
     key_check = (PASSED, f"{key.kind} key {key.method}")
     identity = identity_check(key, issuer)
-    if key.kind != "Ed25519":
-        return _ProofOutcome((FAILED, f"{_suite_name(proof)} needs an Ed25519 key, but {key.method} is {key.kind}"),
-                             key=key_check, identity=identity)
     try:
-        signature = decode_base58btc(proof.get("proofValue", ""))
-    except BadInput:
-        return _ProofOutcome((FAILED, "the proof's signature value is not valid base58"), key_check, identity)
+        alg, prefix, signature = _signature(proof, suite[0])
+    except BadInput as e:
+        reason = "the proof's signature value is not valid base58" if suite[0] not in _JWS_SUITES else e.message
+        return _ProofOutcome((FAILED, reason), key_check, identity)
+    if not key.supports(alg):
+        needed = _KEY_FOR_ALG.get(alg)
+        reason = (f"{_suite_name(proof)} needs {needed} key, but {key.method} is {key.kind}" if needed else
+                  f"it is signed with {alg}, which this verifier does not support")
+        return _ProofOutcome((FAILED, reason), key=key_check, identity=identity)
+    signature_field = "jws" if suite[0] in _JWS_SUITES else "proofValue"
     try:
         canonical = (canonicalize(unsecured(document), walked=walk.without("proof"))
                      if walk is not None and canon is canonicalize else None)
-        messages = [hash_data(document, proof, canon, canonical_document=canonical)]
+        messages = [prefix + hash_data(document, proof, canon, canonical_document=canonical,
+                                       signature_field=signature_field)]
         if canon is jcs.canonicalize and "@context" not in proof:
             messages.append(_jcs_hash_without_context(document, proof))
     except ContextNotAvailable as e:
@@ -443,7 +491,7 @@ def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: st
     except (BadInput, KeyError, TypeError) as e:
         return _ProofOutcome((FAILED, f"the credential could not be processed for its signature: {e}"), key_check,
                              identity)
-    if len(signature) != 64 or not any(key.verify("EdDSA", m, signature) for m in messages):
+    if not any(key.verify(alg, m, signature) for m in messages):
         return _ProofOutcome((FAILED, TAMPERED), key_check, identity)
     return _ProofOutcome((PASSED, f"signed with {_suite_name(proof)} by {key.method}"), key_check, identity)
 

@@ -51,18 +51,19 @@ def unsecured(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k != "proof"}
 
 
-def proof_config(document: dict[str, Any], proof: dict[str, Any]) -> dict[str, Any]:
+def proof_config(document: dict[str, Any], proof: dict[str, Any],
+                 signature_field: str = "proofValue") -> dict[str, Any]:
     """The proof without its value, carrying the document's `@context` (without it the proof
-    configuration canonicalises to nothing)."""
-    config = {k: v for k, v in proof.items() if k not in ("proofValue", "@context")}
+    configuration canonicalises to nothing). `signature_field`: `jws` for the suites of 2018."""
+    config = {k: v for k, v in proof.items() if k not in (signature_field, "@context")}
     config["@context"] = document["@context"]
     return config
 
 
 def hash_data(document: dict[str, Any], proof: dict[str, Any], canon: Canonicalizer = canonicalize, *,
-              canonical_document: str | None = None) -> bytes:
+              canonical_document: str | None = None, signature_field: str = "proofValue") -> bytes:
     """`canonical_document`: the unsecured document already canonicalised by `canon`."""
-    config_hash = hashlib.sha256(canon(proof_config(document, proof)).encode()).digest()
+    config_hash = hashlib.sha256(canon(proof_config(document, proof, signature_field)).encode()).digest()
     if canonical_document is None:
         canonical_document = canon(unsecured(document))
     document_hash = hashlib.sha256(canonical_document.encode()).digest()
