@@ -12,8 +12,9 @@ digitalcredentials/vc-test-fixtures (credentials whose file names say their defe
 1EdTech/digital-credentials-public-validator (its OB 3.0 samples) and
 w3c/vc-data-model-2.0-test-suite (its -ok / -fail credential inputs) and w3c-ccg/vc-ed (the
 signed badges of the JFF plugfests). The
-generated cases are signed afresh on every run (ECDSA and RSA keys are fixed test keys in
-this file; nothing here is a real key).
+generated cases are signed afresh on every run, to the same bytes (Ed25519, RFC 6979 ECDSA and
+RSA PKCS#1 v1.5 are deterministic; only PSS signatures change); the keys are fixed test keys,
+none of them real.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ def _p256_jwk() -> dict[str, str]:
 
 
 P256_DID = "did:jwk:" + b64url(json.dumps(_p256_jwk(), separators=(",", ":")).encode())
+RSA_DID = "did:web:rsa.example.org"
+RSA_METHOD = RSA_DID + "#rsa-2018"
 RSA_ISSUER = "https://jwt.example.org/issuer"
 RSA_JWKS = "https://jwt.example.org/.well-known/jwks.json"
 
@@ -170,6 +173,12 @@ def bundle() -> dict[str, Any]:
                                                "publicKeyMultibase": HTTPS.public_multikey}],
                        "assertionMethod": [HTTPS.verification_method]},
         RSA_JWKS: {"keys": [_rsa_jwk(rsa_key, "rsa-1")]},
+        RSA_DID: {"@context": ["https://www.w3.org/ns/did/v1"], "id": RSA_DID,
+                  "verificationMethod": [{"id": RSA_METHOD, "type": "RsaVerificationKey2018", "controller": RSA_DID,
+                                          "publicKeyPem": rsa_key.public_key().public_bytes(
+                                              serialization.Encoding.PEM,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo).decode()}],
+                  "assertionMethod": [RSA_METHOD]},
         STATUS + "revocation": bitstring_list(STATUS + "revocation", "revocation", {7: 1}),
         STATUS + "suspension": bitstring_list(STATUS + "suspension", "suspension", {8: 1}),
         STATUS + "message": bitstring_list(STATUS + "message", "message", {3: 2, 4: 1}, width=2),
@@ -294,8 +303,11 @@ def _raw_signature(alg: str, message: bytes, ed25519: Signer | None = None) -> b
     if alg == "EdDSA":
         return (ed25519 or JWK_ED).signing_key.sign(message).signature
     if alg == "ES256":
-        r, s = decode_dss_signature(P256.sign(message, ec.ECDSA(hashes.SHA256())))
+        r, s = decode_dss_signature(P256.sign(message, ec.ECDSA(hashes.SHA256(), deterministic_signing=True)))
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    if alg == "PS256":
+        return _rsa_key().sign(message, padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
+                               hashes.SHA256())
     return _rsa_key().sign(message, padding.PKCS1v15(), hashes.SHA256())
 
 
@@ -358,6 +370,11 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     add("suite-json-web-signature-2020-wrong-key",
         sign_detached_jws(jws_2020, "JsonWebSignature2020", "ES256", ISSUER.verification_method),
         fail("proof", "needs a P-256 key"))
+    add("suite-rsa-signature-2018", sign_detached_jws({**jff_like, "issuer": issuer_at(RSA_DID)}, "RsaSignature2018",
+                                                      "PS256", RSA_METHOD))
+    add("suite-rsa-signature-2018-tampered",
+        {**sign_detached_jws({**jff_like, "issuer": issuer_at(RSA_DID)}, "RsaSignature2018", "PS256", RSA_METHOD),
+         "issuanceDate": "2025-01-16T10:00:00Z"}, fail("proof", "changed after it was signed"))
     add("suite-proof-set-two-suites", {**sign(base(), ISSUER, "2025-01-15T10:00:00Z"),
                                        "proof": [sign(base(), ISSUER, "2025-01-15T10:00:00Z")["proof"][0],
                                                  sign_jcs(base(), ISSUER)["proof"]]})

@@ -369,14 +369,16 @@ _SUITES = {("DataIntegrityProof", "eddsa-rdfc-2022"): canonicalize,
            ("DataIntegrityProof", "eddsa-jcs-2022"): jcs.canonicalize,
            ("Ed25519Signature2020", None): canonicalize,
            ("Ed25519Signature2018", None): canonicalize,
-           ("JsonWebSignature2020", None): canonicalize}
+           ("JsonWebSignature2020", None): canonicalize,
+           ("RsaSignature2018", None): canonicalize}
 SUPPORTED_SUITES = ("eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020, Ed25519Signature2018, "
-                    "JsonWebSignature2020 and VC-JWT")
+                    "JsonWebSignature2020, RsaSignature2018 and VC-JWT")
 # The Linked Data Signatures suites of VC 1.1 wallets (JFF plugfest 1, 2022) sign the same two
 # hashes, but in a detached JWS with an unencoded payload (RFC 7797), with these algorithms.
 _JWS_SUITES = {"Ed25519Signature2018": ("EdDSA",),
+               "RsaSignature2018": ("PS256",),
                "JsonWebSignature2020": ("EdDSA", "ES256", "ES384", "ES256K", "PS256")}
-_KEY_FOR_ALG = {"EdDSA": "an Ed25519", "ES256": "a P-256", "ES384": "a P-384", "RS256": "an RSA"}
+_KEY_FOR_ALG = {"EdDSA": "an Ed25519", "ES256": "a P-256", "ES384": "a P-384", "RS256": "an RSA", "PS256": "an RSA"}
 
 
 @dataclass

@@ -17,8 +17,8 @@ from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from nacl.bindings import crypto_sign_open
@@ -58,7 +58,7 @@ class PublicKey:
     other: Any = None
 
     def verify(self, alg: str, message: bytes, signature: bytes) -> bool:
-        """A raw signature check; `alg` is the JOSE name (EdDSA, ES256, RS256)."""
+        """A raw signature check; `alg` is the JOSE name (EdDSA, ES256, RS256, PS256)."""
         try:
             if alg == "EdDSA" and self.ed25519 is not None:
                 # libsodium directly (VerifyKey does the same after its own checks, made here)
@@ -73,12 +73,16 @@ class PublicKey:
             if alg == "RS256" and isinstance(self.other, rsa.RSAPublicKey):
                 self.other.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
                 return True
+            if alg == "PS256" and isinstance(self.other, rsa.RSAPublicKey):  # RFC 7518: salt as long as the hash
+                pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
+                self.other.verify(signature, message, pss, hashes.SHA256())
+                return True
         except (BadSignatureError, InvalidSignature, ValueError):
             return False
         return False
 
     def supports(self, alg: str) -> bool:
-        return {"EdDSA": "Ed25519", "ES256": "P-256", "RS256": "RSA"}.get(alg) == self.kind
+        return {"EdDSA": "Ed25519", "ES256": "P-256", "RS256": "RSA", "PS256": "RSA"}.get(alg) == self.kind
 
 
 def _b64url(text: str) -> bytes:
@@ -86,6 +90,23 @@ def _b64url(text: str) -> bytes:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError) as e:
         raise BadInput("invalid base64url data") from e
+
+
+def _rsa_key(public: rsa.RSAPublicKey, method: str, controller: str) -> PublicKey:
+    if public.key_size < 2048:
+        raise KeyProblem(f"the RSA key {method} is shorter than 2048 bits")
+    return PublicKey(method, controller, "RSA", other=public)
+
+
+def _key_from_pem(pem: Any, method: str, controller: str) -> PublicKey:
+    """An RSA key in PEM (`publicKeyPem`, as RsaVerificationKey2018 publishes it)."""
+    try:
+        public = serialization.load_pem_public_key(pem.encode())
+    except (AttributeError, ValueError, TypeError, UnsupportedAlgorithm) as e:
+        raise KeyProblem(f"the key {method} is not a valid PEM public key") from e
+    if not isinstance(public, rsa.RSAPublicKey):
+        raise KeyProblem(f"the PEM key {method} is of a type this verifier does not support")
+    return _rsa_key(public, method, controller)
 
 
 def key_from_jwk(jwk: Any, method: str, controller: str) -> PublicKey:
@@ -105,9 +126,7 @@ def key_from_jwk(jwk: Any, method: str, controller: str) -> PublicKey:
             return PublicKey(method, controller, "P-256", other=numbers.public_key())
         elif jwk.get("kty") == "RSA":
             n, e = int.from_bytes(_b64url(jwk["n"]), "big"), int.from_bytes(_b64url(jwk["e"]), "big")
-            if n.bit_length() < 2048:
-                raise KeyProblem(f"the RSA key {method} is shorter than 2048 bits")
-            return PublicKey(method, controller, "RSA", other=rsa.RSAPublicNumbers(e, n).public_key())
+            return _rsa_key(rsa.RSAPublicNumbers(e, n).public_key(), method, controller)
     except (KeyError, TypeError, BadInput, ValueError) as e:
         raise KeyProblem(f"the key {method} is not a valid JSON Web Key") from e
     raise KeyProblem(f"the key {method} is of a type this verifier does not support "
@@ -134,7 +153,7 @@ def _key_from_multibase(value: Any, method: str, controller: str, vm_type: str) 
 
 def key_from_method(vm: dict[str, Any], method: str, default_controller: str) -> PublicKey:
     """The key material of a verification method object (Multikey, Ed25519VerificationKey2020
-    and 2018, JsonWebKey2020 / JsonWebKey)."""
+    and 2018, JsonWebKey2020 / JsonWebKey, RsaVerificationKey2018's PEM)."""
     controller = vm.get("controller") if isinstance(vm.get("controller"), str) else default_controller
     if vm.get("revoked"):
         raise KeyProblem(f"the issuer revoked the key {method} on {str(vm['revoked'])[:10]}")
@@ -143,6 +162,8 @@ def key_from_method(vm: dict[str, Any], method: str, default_controller: str) ->
         return _key_from_multibase(vm["publicKeyMultibase"], method, controller, vm_type)
     if "publicKeyJwk" in vm:
         return key_from_jwk(vm["publicKeyJwk"], method, controller)
+    if "publicKeyPem" in vm:
+        return _key_from_pem(vm["publicKeyPem"], method, controller)
     if "publicKeyBase58" in vm and vm_type.startswith("Ed25519"):
         try:
             raw = b58decode(vm["publicKeyBase58"])
