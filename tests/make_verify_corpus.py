@@ -13,8 +13,8 @@ digitalcredentials/vc-test-fixtures (credentials whose file names say their defe
 w3c/vc-data-model-2.0-test-suite (its -ok / -fail credential inputs) and w3c-ccg/vc-ed (the
 signed badges of the JFF plugfests). The
 generated cases are signed afresh on every run, to the same bytes (Ed25519, RFC 6979 ECDSA and
-RSA PKCS#1 v1.5 are deterministic; only PSS signatures change); the keys are fixed test keys,
-none of them real.
+RSA PKCS#1 v1.5 are deterministic; only the PSS signatures of RsaSignature2018 change: keep the
+committed ones with `git checkout`); the keys are fixed test keys, none of them real.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ RSA_DID = "did:web:rsa.example.org"
 RSA_METHOD = RSA_DID + "#rsa-2018"
 RSA_ISSUER = "https://jwt.example.org/issuer"
 RSA_JWKS = "https://jwt.example.org/.well-known/jwks.json"
+RSA_JWK = "https://jwt.example.org/keys/rsa-1.json"
 
 
 def _rsa_key() -> rsa.RSAPrivateKey:
@@ -173,6 +174,7 @@ def bundle() -> dict[str, Any]:
                                                "publicKeyMultibase": HTTPS.public_multikey}],
                        "assertionMethod": [HTTPS.verification_method]},
         RSA_JWKS: {"keys": [_rsa_jwk(rsa_key, "rsa-1")]},
+        RSA_JWK: _rsa_jwk(rsa_key, "rsa-1"),
         RSA_DID: {"@context": ["https://www.w3.org/ns/did/v1"], "id": RSA_DID,
                   "verificationMethod": [{"id": RSA_METHOD, "type": "RsaVerificationKey2018", "controller": RSA_DID,
                                           "publicKeyPem": rsa_key.public_key().public_bytes(
@@ -492,6 +494,7 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     claims = lambda iss, cred: {"iss": iss, "jti": cred["id"], "nbf": 1736935200, "vc": cred}  # noqa: E731
     rs_cred = base(issuer_at(RSA_ISSUER))
     add("jwt-rs256-jwks", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"kid": RSA_JWKS + "#rsa-1"}))
+    add("jwt-rs256-kid-jwk-url", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"kid": RSA_JWK}))
     add("jwt-es256-did-jwk", jwt(claims(P256_DID, base(issuer_at(P256_DID))), "ES256", {"kid": P256_DID + "#0"}))
     add("jwt-eddsa-did-jwk-vc2", jwt(base(issuer_at(JWK_ED_DID)), "EdDSA", {"kid": JWK_ED_DID + "#0",
                                                                               "typ": "vc+jwt"}))

@@ -274,6 +274,8 @@ def resolve(method: str, source: DocumentSource, purpose: str = "assertionMethod
         doc = _document(source, did_or_url, f"the issuer's key document ({did_or_url})")
         if isinstance(doc.get("keys"), list):
             return _from_jwks(doc, method, did_or_url)
+        if "kty" in doc:  # one JWK, what OB 3.0 lets a JWT's kid name (the URL says whose it is)
+            return key_from_jwk(doc, method, did_or_url)
         if doc.get("id") == method:  # a key document naming its controller
             controller = doc.get("controller")
             if not isinstance(controller, str):
