@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from lti_badger.credentials.baking import extract_credential
-from lti_badger.credentials.verify import MapSource, verify_credential
+from lti_badger.credentials.verify import MapSource, Verification, verify_credential
 from tests.integration.credentials.test_verify_corpus import CASES, CORPUS, _bundle
 from tests.ob3_everywhere import OB3_VERIFY_DIR
 
@@ -32,19 +32,23 @@ def theirs(case: dict, folder: Path) -> tuple[bool | None, str]:
     return (proc.returncode == 0) if proc.returncode in (0, 1) else None, line
 
 
+def ours(case: dict) -> Verification:
+    credential = extract_credential((CORPUS / case["credential"]).read_bytes())
+    now = datetime.fromisoformat(case["now"].replace("Z", "+00:00"))
+    return verify_credential(credential, status_source=MapSource(_bundle(case["docs"])), now=now)
+
+
 def main() -> None:
     rows = []
     agree = 0
     with tempfile.TemporaryDirectory() as tmp:
         for case in CASES:
-            credential = extract_credential((CORPUS / case["credential"]).read_bytes())
-            now = datetime.fromisoformat(case["now"].replace("Z", "+00:00"))
-            ours = verify_credential(credential, status_source=MapSource(_bundle(case["docs"])), now=now)
+            result = ours(case)
             verified, line = theirs(case, Path(tmp))
-            if verified is ours.valid:
+            if verified is result.valid:
                 agree += 1
             else:
-                rows.append(f"| {case['name']} | {ours.verdict[:90]} | {line[:90]} |")
+                rows.append(f"| {case['name']} | {result.verdict[:90]} | {line[:90]} |")
     print(f"agree on {agree} of {len(CASES)} cases\n")
     print("| case | ours | Digital Bazaar (interop verifier) |\n| --- | --- | --- |")
     print("\n".join(rows))

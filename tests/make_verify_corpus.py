@@ -36,7 +36,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from lti_badger.credentials import jcs
 from lti_badger.credentials.eddsa import Signer, hash_data, sign
 from lti_badger.credentials.jsonld import canonicalize
-from lti_badger.credentials.multibase import encode_base58btc
+from lti_badger.credentials.keyresolve import P256_PREFIX, P384_PREFIX
+from lti_badger.credentials.multibase import decode_base58btc, encode_base58btc
 
 ROOT = Path(__file__).resolve().parent / "data" / "verify-corpus"
 NOW = "2025-06-01T00:00:00Z"
@@ -82,15 +83,37 @@ JWK_ED = Signer(seed("did:jwk"), "")
 JWK_ED_DID = "did:jwk:" + b64url(json.dumps({"kty": "OKP", "crv": "Ed25519", "x": b64url(JWK_ED.public_key)},
                                             separators=(",", ":")).encode())
 P256 = ec.derive_private_key(int.from_bytes(seed("p-256"), "big") % (2 ** 255), ec.SECP256R1())
+P384 = ec.derive_private_key(int.from_bytes(seed("p-384") + seed("p-384, more"), "big") % (2 ** 383), ec.SECP384R1())
 
 
-def _p256_jwk() -> dict[str, str]:
-    numbers = P256.public_key().public_numbers()
-    return {"kty": "EC", "crv": "P-256", "x": b64url(numbers.x.to_bytes(32, "big")),
-            "y": b64url(numbers.y.to_bytes(32, "big"))}
+def ec_jwk(key: ec.EllipticCurvePrivateKey) -> dict[str, str]:
+    numbers, size = key.public_key().public_numbers(), (key.curve.key_size + 7) // 8
+    return {"kty": "EC", "crv": f"P-{key.curve.key_size}", "x": b64url(numbers.x.to_bytes(size, "big")),
+            "y": b64url(numbers.y.to_bytes(size, "big"))}
 
 
-P256_DID = "did:jwk:" + b64url(json.dumps(_p256_jwk(), separators=(",", ":")).encode())
+P256_DID = "did:jwk:" + b64url(json.dumps(ec_jwk(P256), separators=(",", ":")).encode())
+
+
+def ec_multikey(key: ec.EllipticCurvePrivateKey) -> str:
+    """`zDn...` (P-256) or `z82...` (P-384): the Multikey form of the public key, compressed."""
+    prefix = P256_PREFIX if key.curve.key_size == 256 else P384_PREFIX
+    return encode_base58btc(prefix + key.public_key().public_bytes(serialization.Encoding.X962,
+                                                                   serialization.PublicFormat.CompressedPoint))
+
+
+def p1363(key: ec.EllipticCurvePrivateKey, message: bytes) -> bytes:
+    """An ECDSA signature as JOSE and vc-di-ecdsa write it, r || s, over `message` hashed with
+    SHA-256 on P-256 and SHA-384 on P-384; deterministic (RFC 6979), so the corpus is stable."""
+    size = (key.curve.key_size + 7) // 8
+    digest = hashes.SHA256() if size == 32 else hashes.SHA384()
+    r, s = decode_dss_signature(key.sign(message, ec.ECDSA(digest, deterministic_signing=True)))
+    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+
+P256_KEY_DID = "did:key:" + ec_multikey(P256)
+P384_KEY_DID = "did:key:" + ec_multikey(P384)
+EC_WEB_DID = "did:web:ecdsa.example.org"
 RSA_DID = "did:web:rsa.example.org"
 RSA_METHOD = RSA_DID + "#rsa-2018"
 RSA_ISSUER = "https://jwt.example.org/issuer"
@@ -113,6 +136,18 @@ def _rsa_jwk(key: rsa.RSAPrivateKey, kid: str) -> dict[str, str]:
     numbers = key.public_key().public_numbers()
     return {"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig", "e": b64url(numbers.e.to_bytes(3, "big")),
             "n": b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big"))}
+
+
+def ec_did_doc() -> dict[str, Any]:
+    """A did:web document with NIST curve keys in the three forms issuers publish them."""
+    methods = [{"id": f"{EC_WEB_DID}#p256", "type": "Multikey", "controller": EC_WEB_DID,
+                "publicKeyMultibase": ec_multikey(P256)},
+               {"id": f"{EC_WEB_DID}#p384", "type": "JsonWebKey", "controller": EC_WEB_DID,
+                "publicKeyJwk": ec_jwk(P384)},
+               {"id": f"{EC_WEB_DID}#p256-2020", "type": "JsonWebKey2020", "controller": EC_WEB_DID,
+                "publicKeyJwk": ec_jwk(P256)}]
+    return {"@context": [*DID_CONTEXTS, "https://w3id.org/security/suites/jws-2020/v1"], "id": EC_WEB_DID,
+            "verificationMethod": methods, "assertionMethod": [m["id"] for m in methods]}
 
 
 def did_doc(did: str, signer: Signer, *, embedded: bool = False) -> dict[str, Any]:
@@ -163,6 +198,7 @@ def bundle() -> dict[str, Any]:
     docs: dict[str, Any] = {
         WEB_DID: did_doc(WEB_DID, WEB),
         EMBEDDED_DID: did_doc(EMBEDDED_DID, EMBEDDED, embedded=True),
+        EC_WEB_DID: ec_did_doc(),
         LEGACY_DID: {"@context": ["https://www.w3.org/ns/did/v1", ED2020], "id": LEGACY_DID,
                      "verificationMethod": [{"id": LEGACY.verification_method, "type": "Ed25519VerificationKey2018",
                                              "controller": LEGACY_DID,
@@ -280,6 +316,21 @@ def sign_jcs(document: dict[str, Any], signer: Signer, *, proof_context: bool = 
     return {**document, "proof": proof}
 
 
+def sign_ecdsa(document: dict[str, Any], key: ec.EllipticCurvePrivateKey, method: str,
+               cryptosuite: str = "ecdsa-rdfc-2019") -> dict[str, Any]:
+    """ecdsa-rdfc-2019 or ecdsa-jcs-2019 (with the document's @context in the proof, as the W3C
+    vectors have it): the hash data hashed with the curve's hash, signed the same way."""
+    proof = {"type": "DataIntegrityProof", "cryptosuite": cryptosuite, "created": "2025-01-15T10:00:00Z",
+             "verificationMethod": method, "proofPurpose": "assertionMethod"}
+    canon = canonicalize
+    if cryptosuite == "ecdsa-jcs-2019":
+        proof["@context"] = document["@context"]
+        canon = jcs.canonicalize
+    digest = hashlib.sha256 if key.curve.key_size == 256 else hashlib.sha384
+    proof["proofValue"] = encode_base58btc(p1363(key, hash_data(document, proof, canon, digest=digest)))
+    return {**document, "proof": [proof]}
+
+
 def sign_2020(document: dict[str, Any], signer: Signer) -> dict[str, Any]:
     document = {**document, "@context": [*document["@context"], ED2020]}
     proof = {"type": "Ed25519Signature2020", "created": "2025-01-15T10:00:00Z",
@@ -305,8 +356,7 @@ def _raw_signature(alg: str, message: bytes, ed25519: Signer | None = None) -> b
     if alg == "EdDSA":
         return (ed25519 or JWK_ED).signing_key.sign(message).signature
     if alg == "ES256":
-        r, s = decode_dss_signature(P256.sign(message, ec.ECDSA(hashes.SHA256(), deterministic_signing=True)))
-        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return p1363(P256, message)
     if alg == "PS256":
         return _rsa_key().sign(message, padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
                                hashes.SHA256())
@@ -381,10 +431,37 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
                                        "proof": [sign(base(), ISSUER, "2025-01-15T10:00:00Z")["proof"][0],
                                                  sign_jcs(base(), ISSUER)["proof"]]})
     one_bad = sign(base(), ISSUER, "2025-01-15T10:00:00Z")
-    one_bad["proof"] = [one_bad["proof"][0], {**sign_jcs(base(), ISSUER)["proof"], "proofValue": "z" + "1" * 86}]
+    one_bad["proof"] = [one_bad["proof"][0], {**sign_jcs(base(), ISSUER)["proof"],
+                                              "proofValue": encode_base58btc(bytes(64))}]
     add("suite-proof-set-one-bad", one_bad, fail("proof", "signature does not match"))
-    add("suite-unsupported", {**base(), "proof": {**sign(base(), ISSUER, "2025-01-15T10:00:00Z")["proof"][0],
-                                                  "cryptosuite": "ecdsa-rdfc-2019"}}, fail("proof", "does not support"))
+    eddsa_proof = sign(base(), ISSUER, "2025-01-15T10:00:00Z")["proof"][0]
+    add("suite-unsupported", {**base(), "proof": {**eddsa_proof, "cryptosuite": "eddsa-2022"}},
+        fail("proof", "eddsa-2022, which this verifier does not support"))
+    add("suite-selective-disclosure-bbs-2023", {**base(), "proof": {**eddsa_proof, "cryptosuite": "bbs-2023"}},
+        fail("proof", "selective disclosure proofs (ecdsa-sd-2023 and bbs-2023) are not verified"))
+    # ECDSA (vc-di-ecdsa): P-256 and P-384 keys from did:key and from a did:web document's
+    # Multikey, JsonWebKey and JsonWebKey2020 methods; RDFC-1.0 and JCS
+    p256_key, p384_key = f"{P256_KEY_DID}#{P256_KEY_DID[8:]}", f"{P384_KEY_DID}#{P384_KEY_DID[8:]}"
+    ecdsa_p256 = sign_ecdsa(base(issuer_at(P256_KEY_DID)), P256, p256_key)
+    add("suite-ecdsa-rdfc-2019-p256", ecdsa_p256)
+    ecdsa_p384 = sign_ecdsa(base(issuer_at(P384_KEY_DID)), P384, p384_key)
+    add("suite-ecdsa-rdfc-2019-p384", ecdsa_p384)
+    add("suite-ecdsa-jcs-2019-p256", sign_ecdsa(base(issuer_at(P256_KEY_DID)), P256, p256_key, "ecdsa-jcs-2019"))
+    add("suite-ecdsa-jcs-2019-p384", sign_ecdsa(base(issuer_at(P384_KEY_DID)), P384, p384_key, "ecdsa-jcs-2019"))
+    for fragment, key in (("p256", P256), ("p384", P384), ("p256-2020", P256)):
+        add(f"key-did-web-ecdsa-{fragment}", sign_ecdsa(base(issuer_at(EC_WEB_DID)), key, f"{EC_WEB_DID}#{fragment}"))
+    tampered_ecdsa = copy.deepcopy(ecdsa_p384)
+    tampered_ecdsa["credentialSubject"]["achievement"]["name"] = "Rocket Science"
+    add("suite-ecdsa-rdfc-2019-tampered", tampered_ecdsa, fail("proof", "changed after it was signed"))
+    add("suite-ecdsa-rdfc-2019-ed25519-key", {**base(), "proof": {**eddsa_proof, "cryptosuite": "ecdsa-rdfc-2019"}},
+        fail("proof", "ecdsa-rdfc-2019 works with P-256 or P-384 keys only, but"))
+    add("suite-eddsa-rdfc-2022-p256-key", {**ecdsa_p256, "proof": [{**ecdsa_p256["proof"][0],
+                                                                    "cryptosuite": "eddsa-rdfc-2022"}]},
+        fail("proof", "eddsa-rdfc-2022 works with Ed25519 keys only, but"))
+    short = decode_base58btc(ecdsa_p384["proof"][0]["proofValue"])[:64]
+    add("suite-ecdsa-rdfc-2019-p384-short-signature",
+        {**ecdsa_p384, "proof": [{**ecdsa_p384["proof"][0], "proofValue": encode_base58btc(short)}]},
+        fail("proof", "signature is 64 bytes long, but P-384 signatures are 96 bytes long"))
     add("suite-wrong-purpose", {**base(), "proof": {**sign(base(), ISSUER, "2025-01-15T10:00:00Z")["proof"][0],
                                                     "proofPurpose": "authentication"}},
         fail("proof", "purpose"))
@@ -634,12 +711,17 @@ def third_party(verifier_core: str, did_web: str) -> list[tuple[str, Any, dict[s
     mismatch = {"valid": False, "check": "issuer identity", "reason": "not by its issuer https://vc.example/issuers/5678"}
     for name, path in (("w3c-eddsa-rdfc-2022-vector", "eddsa-rdfc-2022/signedDataInt.json"),
                        ("w3c-eddsa-jcs-2022-vector", "eddsa-jcs-2022/signedJCS.json"),
-                       ("w3c-ed25519-signature-2020-vector", "ed25519-signature-2020/signedEdSig.json")):
+                       ("w3c-ed25519-signature-2020-vector", "ed25519-signature-2020/signedEdSig.json"),
+                       ("w3c-ecdsa-rdfc-2019-p256-vector", "ecdsa-rdfc-2019/p256/signedECDSAP256.json"),
+                       ("w3c-ecdsa-rdfc-2019-p384-vector", "ecdsa-rdfc-2019/p384/signedECDSAP384.json"),
+                       ("w3c-ecdsa-jcs-2019-p256-vector", "ecdsa-jcs-2019/p256/signedJCSECDSAP256.json"),
+                       ("w3c-ecdsa-jcs-2019-p384-vector", "ecdsa-jcs-2019/p384/signedJCSECDSAP384.json")):
         out.append((name, json.loads((vectors / path).read_text()), mismatch, ""))
-    tampered = json.loads((vectors / "eddsa-rdfc-2022/signedDataInt.json").read_text())
-    tampered["credentialSubject"]["alumniOf"] = "Another School"
-    out.append(("w3c-eddsa-rdfc-2022-vector-tampered", tampered,
-                {"valid": False, "check": "proof", "reason": "changed after it was signed"}, ""))
+    for name, path in (("w3c-eddsa-rdfc-2022-vector-tampered", "eddsa-rdfc-2022/signedDataInt.json"),
+                       ("w3c-ecdsa-rdfc-2019-p384-vector-tampered", "ecdsa-rdfc-2019/p384/signedECDSAP384.json")):
+        tampered = json.loads((vectors / path).read_text())
+        tampered["credentialSubject"]["alumniOf"] = "Another School"
+        out.append((name, tampered, {"valid": False, "check": "proof", "reason": "changed after it was signed"}, ""))
 
     edtech = ROOT / "third-party" / "1edtech"
     edtech.mkdir(parents=True, exist_ok=True)

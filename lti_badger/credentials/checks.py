@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import BadInput
 from . import jcs
-from .eddsa import hash_data, proofs_of, unsecured
+from .eddsa import Digest, hash_data, proofs_of, unsecured
 from .jsonld import ContextNotAvailable, Walk, canonicalize, safe_mode_problems, shipped_name
 from .keyresolve import DocumentSource, KeyProblem, PublicKey, _b64url, did_web_url, resolve
 from .multibase import decode_base58btc
@@ -365,20 +365,33 @@ def check_format(document: dict[str, Any], result: Verification, *, rdf_signed: 
 
 # --- proofs -----------------------------------------------------------------------------------
 
-_SUITES = {("DataIntegrityProof", "eddsa-rdfc-2022"): canonicalize,
-           ("DataIntegrityProof", "eddsa-jcs-2022"): jcs.canonicalize,
-           ("Ed25519Signature2020", None): canonicalize,
-           ("Ed25519Signature2018", None): canonicalize,
-           ("JsonWebSignature2020", None): canonicalize,
-           ("RsaSignature2018", None): canonicalize}
-SUPPORTED_SUITES = ("eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020, Ed25519Signature2018, "
-                    "JsonWebSignature2020, RsaSignature2018 and VC-JWT")
-# The Linked Data Signatures suites of VC 1.1 wallets (JFF plugfest 1, 2022) sign the same two
-# hashes, but in a detached JWS with an unencoded payload (RFC 7797), with these algorithms.
+_ED25519, _NIST = ("Ed25519",), ("P-256", "P-384")
+# The suites this verifier checks, by (proof type, cryptosuite): how the document and proof
+# configuration are canonicalised, and the kinds of key the suite signs with. They share the
+# hash data (`eddsa.hash_data`) and differ in canonical form, hash and signature algorithm.
+# vc-di-eddsa https://www.w3.org/TR/vc-di-eddsa/ , vc-di-ecdsa https://www.w3.org/TR/vc-di-ecdsa/
+_SUITES = {("DataIntegrityProof", "eddsa-rdfc-2022"): (canonicalize, _ED25519),
+           ("DataIntegrityProof", "eddsa-jcs-2022"): (jcs.canonicalize, _ED25519),
+           ("DataIntegrityProof", "ecdsa-rdfc-2019"): (canonicalize, _NIST),
+           ("DataIntegrityProof", "ecdsa-jcs-2019"): (jcs.canonicalize, _NIST),
+           ("Ed25519Signature2020", None): (canonicalize, _ED25519),
+           ("Ed25519Signature2018", None): (canonicalize, _ED25519),
+           ("RsaSignature2018", None): (canonicalize, ("RSA",)),
+           ("JsonWebSignature2020", None): (canonicalize, ("Ed25519", *_NIST, "RSA"))}
+# Per kind of key: the signature algorithm (JOSE name), the hash of the hash data (SHA-384 on
+# P-384, https://www.w3.org/TR/vc-di-ecdsa/#hashing-ecdsa-rdfc-2019, SHA-256 otherwise) and the
+# signature's length in bytes (ECDSA: r || s, IEEE P1363).
+_SIGNING = {"Ed25519": ("EdDSA", hashlib.sha256, 64), "P-256": ("ES256", hashlib.sha256, 64),
+            "P-384": ("ES384", hashlib.sha384, 96)}
+# The Linked Data Signatures suites of VC 1.1 wallets (JFF plugfests, 2022-2023) sign the same
+# two SHA-256 hashes in a detached JWS with an unencoded payload (RFC 7797), with these algorithms.
 _JWS_SUITES = {"Ed25519Signature2018": ("EdDSA",),
                "RsaSignature2018": ("PS256",),
                "JsonWebSignature2020": ("EdDSA", "ES256", "ES384", "ES256K", "PS256")}
-_KEY_FOR_ALG = {"EdDSA": "an Ed25519", "ES256": "a P-256", "ES384": "a P-384", "RS256": "an RSA", "PS256": "an RSA"}
+_KEY_FOR_ALG = {"EdDSA": "an Ed25519", "ES256": "a P-256", "ES384": "a P-384", "PS256": "an RSA"}
+SUPPORTED_SUITES = ("eddsa-rdfc-2022, eddsa-jcs-2022, ecdsa-rdfc-2019, ecdsa-jcs-2019, Ed25519Signature2020, "
+                    "Ed25519Signature2018, JsonWebSignature2020, RsaSignature2018 and VC-JWT")
+SELECTIVE_DISCLOSURE_SUITES = ("ecdsa-sd-2023", "bbs-2023")
 
 
 @dataclass
@@ -393,15 +406,24 @@ def _suite_name(proof: dict[str, Any]) -> str:
     return name if isinstance(name, str) else "an unnamed proof"
 
 
-def _jcs_hash_without_context(document: dict[str, Any], proof: dict[str, Any]) -> bytes:
-    """eddsa-jcs-2022 as Digital Bazaar's cryptosuite 1.0 signs a proof that carries no
-    @context: the proof options hashed as they are, without the document's @context added
-    (the spec adds it). JCS gives @context no meaning, so accepting both forms lets no
-    change through: the document hash covers the document, @context included."""
+def _unsupported(proof: dict[str, Any]) -> str:
+    name = _suite_name(proof)
+    if name in SELECTIVE_DISCLOSURE_SUITES:
+        return (f"it is signed with {name}, which this verifier does not support: selective disclosure proofs "
+                f"({' and '.join(SELECTIVE_DISCLOSURE_SUITES)}) are not verified; {SUPPORTED_SUITES} are")
+    return f"it is signed with {name}, which this verifier does not support ({SUPPORTED_SUITES} are)"
+
+
+def _jcs_hash_without_context(document: dict[str, Any], proof: dict[str, Any], digest: Digest) -> bytes:
+    """A JCS proof that carries no @context, as the vc-di-eddsa and vc-di-ecdsa texts (their
+    jcs "Proof Configuration" clones the options and adds nothing) and Digital Bazaar's
+    eddsa-jcs-2022 cryptosuite 1.0 hash it: the proof options as they are, without the
+    document's @context added (as `hash_data` adds it). JCS gives @context no meaning, so
+    accepting both forms lets no change through: the document hash covers the document,
+    @context included."""
     options = {k: v for k, v in proof.items() if k != "proofValue"}
     unsecured = {k: v for k, v in document.items() if k != "proof"}
-    return (hashlib.sha256(jcs.canonicalize(options).encode()).digest()
-            + hashlib.sha256(jcs.canonicalize(unsecured).encode()).digest())
+    return digest(jcs.canonicalize(options).encode()).digest() + digest(jcs.canonicalize(unsecured).encode()).digest()
 
 
 def controller_matches(key: PublicKey, issuer: str | None) -> bool:
@@ -438,24 +460,33 @@ def _detached_jws(proof: dict[str, Any]) -> tuple[str, bytes, bytes]:
     return header.get("alg"), parts[0].encode() + b".", signature
 
 
-def _signature(proof: dict[str, Any], suite_type: str) -> tuple[str, bytes, bytes]:
-    """(JOSE algorithm, signing-input prefix, signature bytes) of a proof of a supported suite."""
-    if suite_type not in _JWS_SUITES:
-        return "EdDSA", b"", decode_base58btc(proof.get("proofValue", ""))
-    alg, prefix, signature = _detached_jws(proof)
-    if alg not in _JWS_SUITES[suite_type]:
-        raise BadInput(f"its {suite_type} signature names the algorithm {str(alg)[:20]!r}, which that suite "
-                       "does not use")
-    return alg, prefix, signature
+def _signature(proof: dict[str, Any], suite_type: str, kind: str) -> tuple[str, Any, bytes, bytes]:
+    """(JOSE algorithm, hash of the hash data, signing-input prefix, signature) of a proof by a
+    key of `kind`; BadInput says in words what is wrong with the signature value."""
+    if suite_type in _JWS_SUITES:
+        alg, prefix, signature = _detached_jws(proof)
+        if alg not in _JWS_SUITES[suite_type]:
+            raise BadInput(f"its {suite_type} signature names the algorithm {str(alg)[:20]!r}, which that suite "
+                           "does not use")
+        return alg, hashlib.sha256, prefix, signature
+    alg, digest, size = _SIGNING[kind]
+    try:
+        signature = decode_base58btc(proof.get("proofValue", ""))
+    except BadInput:
+        raise BadInput("the proof's signature value is not valid base58") from None
+    if len(signature) != size:
+        raise BadInput(f"the proof's signature is {len(signature)} bytes long, but {kind} signatures are {size} "
+                       "bytes long")
+    return alg, digest, b"", signature
 
 
 def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: str | None, source: DocumentSource,
                      now: datetime, walk: Walk | None = None) -> _ProofOutcome:
     suite = (proof.get("type"), proof.get("cryptosuite") if proof.get("type") == "DataIntegrityProof" else None)
-    canon = _SUITES.get(suite) if all(isinstance(part, (str, type(None))) for part in suite) else None
-    if canon is None:
-        return _ProofOutcome((FAILED, f"it is signed with {_suite_name(proof)}, which this verifier does not support "
-                                      f"({SUPPORTED_SUITES} are)"))
+    found = _SUITES.get(suite) if all(isinstance(part, (str, type(None))) for part in suite) else None
+    if found is None:
+        return _ProofOutcome((FAILED, _unsupported(proof)))
+    canon, kinds = found
     if proof.get("proofPurpose") != PROOF_PURPOSE:
         return _ProofOutcome((FAILED, f"the proof's purpose is {proof.get('proofPurpose')!r}, not "
                                       "assertionMethod, so it does not assert the credential"))
@@ -470,24 +501,26 @@ def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: st
                              key=(state, e.reason))
     key_check = (PASSED, f"{key.kind} key {key.method}")
     identity = identity_check(key, issuer)
+    if key.kind not in kinds:
+        return _ProofOutcome((FAILED, f"{_suite_name(proof)} works with {' or '.join(kinds)} keys only, but "
+                                      f"{key.method} is {key.kind}"), key=key_check, identity=identity)
     try:
-        alg, prefix, signature = _signature(proof, suite[0])
+        alg, digest, prefix, signature = _signature(proof, suite[0], key.kind)
     except BadInput as e:
-        reason = "the proof's signature value is not valid base58" if suite[0] not in _JWS_SUITES else e.message
-        return _ProofOutcome((FAILED, reason), key_check, identity)
+        return _ProofOutcome((FAILED, e.message), key_check, identity)
     if not key.supports(alg):
         needed = _KEY_FOR_ALG.get(alg)
-        reason = (f"{_suite_name(proof)} needs {needed} key, but {key.method} is {key.kind}" if needed else
-                  f"it is signed with {alg}, which this verifier does not support")
+        reason = (f"{_suite_name(proof)} signed with {alg} needs {needed} key, but {key.method} is {key.kind}"
+                  if needed else f"it is signed with {alg}, which this verifier does not support")
         return _ProofOutcome((FAILED, reason), key=key_check, identity=identity)
     signature_field = "jws" if suite[0] in _JWS_SUITES else "proofValue"
     try:
         canonical = (canonicalize(unsecured(document), walked=walk.without("proof"))
                      if walk is not None and canon is canonicalize else None)
-        messages = [prefix + hash_data(document, proof, canon, canonical_document=canonical,
+        messages = [prefix + hash_data(document, proof, canon, canonical_document=canonical, digest=digest,
                                        signature_field=signature_field)]
         if canon is jcs.canonicalize and "@context" not in proof:
-            messages.append(_jcs_hash_without_context(document, proof))
+            messages.append(_jcs_hash_without_context(document, proof, digest))
     except ContextNotAvailable as e:
         return _ProofOutcome((FAILED, e.message), key_check, identity)
     except (BadInput, KeyError, TypeError) as e:

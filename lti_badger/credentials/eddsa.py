@@ -1,5 +1,7 @@
 """Data Integrity proofs with the `eddsa-rdfc-2022` cryptosuite: Ed25519 (PyNaCl) over
-`sha256(canon(proofConfig)) || sha256(canon(document))`, RDFC-1.0 canonicalisation.
+`sha256(canon(proofConfig)) || sha256(canon(document))`, RDFC-1.0 canonicalisation. The
+verifier (`checks.py`) checks every Data Integrity suite it supports (EdDSA and ECDSA, RDFC
+and JCS) over the same `hash_data`, with the suite's canonicalisation and hash.
 
 Spec: https://www.w3.org/TR/vc-di-eddsa/#eddsa-rdfc-2022
 """
@@ -25,6 +27,7 @@ CRYPTOSUITE = "eddsa-rdfc-2022"
 PROOF_PURPOSE = "assertionMethod"
 
 Canonicalizer = Callable[[dict[str, Any]], str]
+Digest = Callable[[bytes], Any]  # hashlib.sha256, hashlib.sha384
 
 
 @dataclass(frozen=True)
@@ -61,13 +64,16 @@ def proof_config(document: dict[str, Any], proof: dict[str, Any],
 
 
 def hash_data(document: dict[str, Any], proof: dict[str, Any], canon: Canonicalizer = canonicalize, *,
-              canonical_document: str | None = None, signature_field: str = "proofValue") -> bytes:
-    """`canonical_document`: the unsecured document already canonicalised by `canon`."""
-    config_hash = hashlib.sha256(canon(proof_config(document, proof, signature_field)).encode()).digest()
+              canonical_document: str | None = None, digest: Digest = hashlib.sha256,
+              signature_field: str = "proofValue") -> bytes:
+    """`digest(canon(proof configuration)) || digest(canon(document))`, the hash data every
+    Data Integrity suite here signs: SHA-256 for the EdDSA suites and ECDSA on P-256, SHA-384
+    for ECDSA on P-384 (https://www.w3.org/TR/vc-di-ecdsa/#hashing-ecdsa-rdfc-2019).
+    `canonical_document`: the unsecured document already canonicalised by `canon`."""
+    config_hash = digest(canon(proof_config(document, proof, signature_field)).encode()).digest()
     if canonical_document is None:
         canonical_document = canon(unsecured(document))
-    document_hash = hashlib.sha256(canonical_document.encode()).digest()
-    return config_hash + document_hash
+    return config_hash + digest(canonical_document.encode()).digest()
 
 
 class Remembering:

@@ -28,7 +28,14 @@ from ..errors import BadInput
 from .multibase import decode_base58btc, b58decode
 
 ED25519_PREFIX = b"\xed\x01"
+# The NIST curves a key may be on: the multicodec prefix of its Multikey (p256-pub 0x1200,
+# p384-pub 0x1201, varint encoded) followed by the SEC1 compressed point, and its JWK `crv`.
 P256_PREFIX = b"\x80\x24"
+P384_PREFIX = b"\x81\x24"
+EC_CURVES = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1()}
+_EC_PREFIXES = {P256_PREFIX: "P-256", P384_PREFIX: "P-384"}
+# ECDSA as JOSE names it: the curve of the key, the hash, and the size of r and of s.
+_ECDSA = {"ES256": ("P-256", hashes.SHA256(), 32), "ES384": ("P-384", hashes.SHA384(), 48)}
 
 
 class DocumentSource(Protocol):
@@ -49,16 +56,17 @@ class KeyProblem(Exception):
 
 @dataclass(frozen=True)
 class PublicKey:
-    """A verification key: Ed25519 bytes, or an EC/RSA key from a JWK."""
+    """A verification key: Ed25519 bytes, or an EC (P-256, P-384) or RSA key."""
 
     method: str
     controller: str
-    kind: str  # "Ed25519", "P-256", "RSA"
+    kind: str  # "Ed25519", "P-256", "P-384", "RSA"
     ed25519: bytes | None = None
     other: Any = None
 
     def verify(self, alg: str, message: bytes, signature: bytes) -> bool:
-        """A raw signature check; `alg` is the JOSE name (EdDSA, ES256, RS256, PS256)."""
+        """A raw signature check; `alg` is the JOSE name (EdDSA, ES256, ES384, RS256, PS256). ECDSA
+        signatures are IEEE P1363 `r || s`, and the message is hashed with the alg's hash."""
         try:
             if alg == "EdDSA" and self.ed25519 is not None:
                 # libsodium directly (VerifyKey does the same after its own checks, made here)
@@ -66,9 +74,12 @@ class PublicKey:
                     return False
                 crypto_sign_open(signature + message, self.ed25519)
                 return True
-            if alg == "ES256" and isinstance(self.other, ec.EllipticCurvePublicKey) and len(signature) == 64:
-                der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
-                self.other.verify(der, message, ec.ECDSA(hashes.SHA256()))
+            if alg in _ECDSA and isinstance(self.other, ec.EllipticCurvePublicKey):
+                curve, digest, size = _ECDSA[alg]
+                if self.kind != curve or len(signature) != 2 * size:
+                    return False
+                r, s = int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
+                self.other.verify(encode_dss_signature(r, s), message, ec.ECDSA(digest))
                 return True
             if alg == "RS256" and isinstance(self.other, rsa.RSAPublicKey):
                 self.other.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
@@ -82,7 +93,8 @@ class PublicKey:
         return False
 
     def supports(self, alg: str) -> bool:
-        return {"EdDSA": "Ed25519", "ES256": "P-256", "RS256": "RSA", "PS256": "RSA"}.get(alg) == self.kind
+        return {"EdDSA": "Ed25519", "ES256": "P-256", "ES384": "P-384", "RS256": "RSA",
+                "PS256": "RSA"}.get(alg) == self.kind
 
 
 def _b64url(text: str) -> bytes:
@@ -110,7 +122,7 @@ def _key_from_pem(pem: Any, method: str, controller: str) -> PublicKey:
 
 
 def key_from_jwk(jwk: Any, method: str, controller: str) -> PublicKey:
-    """An Ed25519 (OKP), P-256 (EC) or RSA public key from a JWK; private parts are refused."""
+    """An Ed25519 (OKP), P-256 or P-384 (EC) or RSA public key from a JWK; private parts are refused."""
     if not isinstance(jwk, dict):
         raise KeyProblem(f"the key {method} is not a JSON Web Key")
     if "d" in jwk:
@@ -120,10 +132,11 @@ def key_from_jwk(jwk: Any, method: str, controller: str) -> PublicKey:
             raw = _b64url(jwk["x"])
             if len(raw) == 32:
                 return PublicKey(method, controller, "Ed25519", ed25519=raw)
-        elif jwk.get("kty") == "EC" and jwk.get("crv") == "P-256":
+        elif jwk.get("kty") == "EC" and jwk.get("crv") in EC_CURVES:
             x, y = _b64url(jwk["x"]), _b64url(jwk["y"])
-            numbers = ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1())
-            return PublicKey(method, controller, "P-256", other=numbers.public_key())
+            numbers = ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"),
+                                                    EC_CURVES[jwk["crv"]])
+            return PublicKey(method, controller, jwk["crv"], other=numbers.public_key())
         elif jwk.get("kty") == "RSA":
             n, e = int.from_bytes(_b64url(jwk["n"]), "big"), int.from_bytes(_b64url(jwk["e"]), "big")
             return _rsa_key(rsa.RSAPublicNumbers(e, n).public_key(), method, controller)
@@ -142,12 +155,13 @@ def _key_from_multibase(value: Any, method: str, controller: str, vm_type: str) 
         return PublicKey(method, controller, "Ed25519", ed25519=raw[2:])
     if len(raw) == 32 and vm_type.startswith("Ed25519"):
         return PublicKey(method, controller, "Ed25519", ed25519=raw)
-    if len(raw) == 35 and raw[:2] == P256_PREFIX:
+    curve = _EC_PREFIXES.get(raw[:2])
+    if curve is not None:
         try:
-            point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw[2:])
+            point = ec.EllipticCurvePublicKey.from_encoded_point(EC_CURVES[curve], raw[2:])
         except ValueError as e:
-            raise KeyProblem(f"the key {method} is not a valid P-256 key") from e
-        return PublicKey(method, controller, "P-256", other=point)
+            raise KeyProblem(f"the key {method} is not a valid {curve} key") from e
+        return PublicKey(method, controller, curve, other=point)
     raise KeyProblem(f"the key {method} is of a type this verifier does not support")
 
 

@@ -1,6 +1,7 @@
 // Offline JSON-LD document loader for the interop verifier. Nothing is fetched:
 //   - JSON-LD contexts come from tests/data/contexts (index.json maps URL -> file);
-//   - did:key (Ed25519, z6Mk...) is expanded locally into its DID document;
+//   - did:key (Ed25519 z6Mk..., P-256 zDn..., P-384 z82...) is expanded locally into
+//     its DID document;
 //   - everything else (did:web documents, status list credentials) must be in the
 //     `docs` map the caller hands over: the exact URL, the https URL of a did:web, or
 //     a fragment id inside one of those documents.
@@ -39,11 +40,15 @@ export function didWebUrl(did) {
     `https://${host}/.well-known/did.json`;
 }
 
-/** The DID document of an Ed25519 did:key: one Multikey, for every purpose. */
+// The did:key prefixes of the keys read here: Ed25519, P-256, P-384 (compressed).
+const DID_KEY_PREFIXES = ['z6Mk', 'zDn', 'z82'];
+
+/** The DID document of a did:key: one Multikey, for every purpose. */
 export function didKeyDocument(did) {
   const multibase = did.slice('did:key:'.length);
-  if(!multibase.startsWith('z6Mk')) {
-    throw new Error(`${did}: only Ed25519 did:key (z6Mk...) is supported`);
+  if(!DID_KEY_PREFIXES.some(prefix => multibase.startsWith(prefix))) {
+    throw new Error(`${did}: only Ed25519 (z6Mk...), P-256 (zDn...) and ` +
+      'P-384 (z82...) did:key are supported');
   }
   const id = `${did}#${multibase}`;
   return {

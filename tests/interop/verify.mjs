@@ -14,6 +14,8 @@
 //   --require-status  a credentialStatus that cannot be checked offline fails
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+import {cryptosuite as ecdsaRdfc2019}
+  from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
 import {cryptosuite as eddsaRdfc2022}
   from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import {checkStatus as checkBitstringStatus}
@@ -24,6 +26,10 @@ import {createDocumentLoader, readDocs} from './loader.mjs';
 import {ob3Problems} from './ob3.mjs';
 
 const CLOCK_SKEW_SECONDS = 300;
+// The Data Integrity cryptosuites checked, by name (ecdsa-rdfc-2019: P-256 and P-384).
+const CRYPTOSUITES = {
+  'eddsa-rdfc-2022': eddsaRdfc2022, 'ecdsa-rdfc-2019': ecdsaRdfc2019};
+const SUITE_NAMES = Object.keys(CRYPTOSUITES).join(' or ');
 const STATUS_WORDS = {revocation: 'revoked', suspension: 'suspended'};
 
 class UsageError extends Error {}
@@ -148,9 +154,9 @@ async function verdict(credential, options, note) {
   recommendations.forEach(r => note(`recommendation: ${r}`));
   const problems = [...errors, ...(options.strict ? recommendations : [])];
   const proofs = [credential.proof ?? []].flat().filter(p =>
-    p?.type === 'DataIntegrityProof' && p.cryptosuite === 'eddsa-rdfc-2022');
+    p?.type === 'DataIntegrityProof' && Object.hasOwn(CRYPTOSUITES, p.cryptosuite));
   if(!proofs.length) {
-    return [...problems, 'no DataIntegrityProof with eddsa-rdfc-2022'];
+    return [...problems, `no DataIntegrityProof with ${SUITE_NAMES}`];
   }
   if(!proofs.some(p => p.proofPurpose === 'assertionMethod')) {
     return [...problems, 'the proof purpose must be assertionMethod'];
@@ -171,7 +177,8 @@ async function verdict(credential, options, note) {
   const result = await vc.verifyCredential({
     credential, documentLoader, now: signatureTime,
     maxClockSkew: CLOCK_SKEW_SECONDS,
-    suite: new DataIntegrityProof({cryptosuite: eddsaRdfc2022}),
+    suite: Object.values(CRYPTOSUITES).map(cryptosuite =>
+      new DataIntegrityProof({cryptosuite})),
     checkStatus: statusChecker({requireStatus: options.requireStatus, note})
   }).catch(error => ({verified: false, error}));
   const statusFailed = result.statusResult && !result.statusResult.verified;

@@ -169,6 +169,8 @@ def test_vc_api_verifies_any_issuers_credential_and_jwt(client, issued):
     assert theirs.get_json()["verified"] is True and theirs.get_json()["result"]["issuer_name"] == "Example College"
     token = _corpus("jwt-es256-did-jwk.jwt")
     assert client.post("/credentials/verify", json={"verifiableCredential": token}).get_json()["verified"] is True
+    ecdsa = client.post("/credentials/verify", json={"verifiableCredential": _corpus("suite-ecdsa-rdfc-2019-p384.json")})
+    assert ecdsa.get_json()["verified"] is True  # vc-di-ecdsa, a P-384 did:key
     expired = client.post("/credentials/verify", json={"verifiableCredential": _corpus("dates-expired.json")}).get_json()
     assert expired["verified"] is False
     assert expired["errors"] == [{"check": "dates", "message": "the credential expired on 2024-05-01"}]
