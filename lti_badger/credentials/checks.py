@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import BadInput
-from . import jcs
+from . import ecdsa_sd, jcs
 from .eddsa import hash_data, proofs_of, unsecured
 from .jsonld import ContextNotAvailable, Walk, canonicalize, safe_mode_problems, shipped_name
 from .keyresolve import DocumentSource, KeyProblem, PublicKey, _b64url, did_web_url, resolve
@@ -367,11 +367,12 @@ def check_format(document: dict[str, Any], result: Verification, *, rdf_signed: 
 
 _SUITES = {("DataIntegrityProof", "eddsa-rdfc-2022"): canonicalize,
            ("DataIntegrityProof", "eddsa-jcs-2022"): jcs.canonicalize,
+           ("DataIntegrityProof", ecdsa_sd.CRYPTOSUITE): canonicalize,
            ("Ed25519Signature2020", None): canonicalize,
            ("Ed25519Signature2018", None): canonicalize,
            ("JsonWebSignature2020", None): canonicalize}
-SUPPORTED_SUITES = ("eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020, Ed25519Signature2018, "
-                    "JsonWebSignature2020 and VC-JWT")
+SUPPORTED_SUITES = ("eddsa-rdfc-2022, eddsa-jcs-2022, ecdsa-sd-2023 (derived proofs), Ed25519Signature2020, "
+                    "Ed25519Signature2018, JsonWebSignature2020 and VC-JWT")
 # The Linked Data Signatures suites of VC 1.1 wallets (JFF plugfest 1, 2022) sign the same two
 # hashes, but in a detached JWS with an unencoded payload (RFC 7797), with these algorithms.
 _JWS_SUITES = {"Ed25519Signature2018": ("EdDSA",),
@@ -468,6 +469,13 @@ def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: st
                              key=(state, e.reason))
     key_check = (PASSED, f"{key.kind} key {key.method}")
     identity = identity_check(key, issuer)
+    if suite[1] == ecdsa_sd.CRYPTOSUITE:
+        try:
+            verified = ecdsa_sd.verify_derived(document, proof, key, canon)
+        except BadInput as e:
+            return _ProofOutcome((FAILED, e.message), key_check, identity)
+        return _ProofOutcome((PASSED, f"signed with {_suite_name(proof)} by {key.method}") if verified
+                             else (FAILED, TAMPERED), key_check, identity)
     try:
         alg, prefix, signature = _signature(proof, suite[0])
     except BadInput as e:
