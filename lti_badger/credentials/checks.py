@@ -371,7 +371,7 @@ _SUITES = {("DataIntegrityProof", "eddsa-rdfc-2022"): canonicalize,
            ("Ed25519Signature2020", None): canonicalize,
            ("Ed25519Signature2018", None): canonicalize,
            ("JsonWebSignature2020", None): canonicalize}
-SUPPORTED_SUITES = ("eddsa-rdfc-2022, eddsa-jcs-2022, ecdsa-sd-2023 (derived proofs), Ed25519Signature2020, "
+SUPPORTED_SUITES = ("eddsa-rdfc-2022, eddsa-jcs-2022, derived ecdsa-sd-2023 proofs, Ed25519Signature2020, "
                     "Ed25519Signature2018, JsonWebSignature2020 and VC-JWT")
 # The Linked Data Signatures suites of VC 1.1 wallets (JFF plugfest 1, 2022) sign the same two
 # hashes, but in a detached JWS with an unencoded payload (RFC 7797), with these algorithms.
