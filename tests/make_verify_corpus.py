@@ -438,7 +438,7 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     add("suite-unsupported", {**base(), "proof": {**eddsa_proof, "cryptosuite": "eddsa-2022"}},
         fail("proof", "eddsa-2022, which this verifier does not support"))
     add("suite-selective-disclosure-bbs-2023", {**base(), "proof": {**eddsa_proof, "cryptosuite": "bbs-2023"}},
-        fail("proof", "selective disclosure proofs (ecdsa-sd-2023 and bbs-2023) are not verified"))
+        fail("proof", "selective disclosure proofs (bbs-2023) are not verified"))
     # ECDSA (vc-di-ecdsa): P-256 and P-384 keys from did:key and from a did:web document's
     # Multikey, JsonWebKey and JsonWebKey2020 methods; RDFC-1.0 and JCS
     p256_key, p384_key = f"{P256_KEY_DID}#{P256_KEY_DID[8:]}", f"{P384_KEY_DID}#{P384_KEY_DID[8:]}"
@@ -725,12 +725,14 @@ def third_party(verifier_core: str, did_web: str) -> list[tuple[str, Any, dict[s
 
     edtech = ROOT / "third-party" / "1edtech"
     edtech.mkdir(parents=True, exist_ok=True)
-    controller = "https://example.edu/issuers/565049"
-    method = controller + "#z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi"
+    # Controller documents for the https issuers of 1EdTech's signed samples (not published):
+    # the key of its linked data proof vector, and the P-256 key of its ecdsa-sd-2023 sample.
+    controllers = {"https://example.edu/issuers/565049": "z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi",
+                   "https://1edtech.edu/issuers/565049": "zDnaekGZTbQBerwcehBSXLqAg6s55hVEBms1zFy89VHXtJSa9"}
     (edtech / "docs.json").write_text(json.dumps({controller: {
         "@context": DID_CONTEXTS, "id": controller,
-        "assertionMethod": [{"id": method, "type": "Multikey", "controller": controller,
-                             "publicKeyMultibase": "z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi"}]}}, indent=2) + "\n")
+        "assertionMethod": [{"id": f"{controller}#{key}", "type": "Multikey", "controller": controller,
+                             "publicKeyMultibase": key}]} for controller, key in controllers.items()}, indent=2) + "\n")
     vector = json.loads((edtech / "1edtech-linked-data-proof-vector.json").read_text())
     out.append(("1edtech-linked-data-proof-vector", vector, {"valid": True}, "third-party/1edtech/docs.json"))
     return out
@@ -750,6 +752,9 @@ FIXTURE_DEFECTS = (
     ("notYetValid", ("dates", "not valid until 2099-01-01")),
     ("-expired", ("dates", "expired on")),
 )
+# 1EdTech's ecdsa-sd-2023 (derived) sample: its https issuer publishes no controller document, so
+# it is refused without one, and cases with a bundle that holds one follow the samples.
+DERIVED_SAMPLE = "ob30/sd/derivedcredential.json"
 # 1EdTech's public validator samples (inspector-vc/src/test/resources) whose keys resolve offline,
 # with its own verdicts (OB30Tests.java) in our checks' terms.
 VALIDATOR_SAMPLES = {
@@ -766,7 +771,7 @@ VALIDATOR_SAMPLES = {
                                                             "reason": "did:example"},
     "ob30/simple-err-proof-method-no-scheme.json": {"valid": False, "check": "issuer key",
                                                    "reason": "neither a DID URL nor an https URL"},
-    "ob30/sd/derivedcredential.json": {"valid": False, "check": "proof", "reason": "ecdsa-sd-2023"},
+    DERIVED_SAMPLE: {"valid": False, "check": "issuer key", "reason": "could not be retrieved"},
 }
 
 
@@ -891,6 +896,14 @@ def fixture_cases(vc_test_fixtures: str, validator: str) -> list[tuple[str, str,
         data = _git_bytes(validator, "inspector-vc/src/test/resources/" + path)
         name = "1edtech-validator-" + Path(path).stem
         out.append((name, "third-party/1edtech", data, {**expect, "suffix": Path(path).suffix}, ""))
+    derived = _git_bytes(validator, "inspector-vc/src/test/resources/" + DERIVED_SAMPLE)
+    forged = json.loads(derived)
+    forged["credentialSubject"]["achievement"]["name"] += " (forged)"
+    for name, data, expect in (("controller-known", derived, {"valid": True}),
+                               ("tampered", json.dumps(forged, indent=2).encode() + b"\n",
+                                {"valid": False, "check": "proof", "reason": "changed after it was signed"})):
+        out.append((f"1edtech-validator-derivedcredential-{name}", "third-party/1edtech", data, expect,
+                    "third-party/1edtech/docs.json"))
     return out
 
 

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import BadInput
-from . import jcs
+from . import ecdsa_sd, jcs
 from .eddsa import Digest, hash_data, proofs_of, unsecured
 from .jsonld import ContextNotAvailable, Walk, canonicalize, safe_mode_problems, shipped_name
 from .keyresolve import DocumentSource, KeyProblem, PublicKey, _b64url, did_web_url, resolve
@@ -374,6 +374,7 @@ _SUITES = {("DataIntegrityProof", "eddsa-rdfc-2022"): (canonicalize, _ED25519),
            ("DataIntegrityProof", "eddsa-jcs-2022"): (jcs.canonicalize, _ED25519),
            ("DataIntegrityProof", "ecdsa-rdfc-2019"): (canonicalize, _NIST),
            ("DataIntegrityProof", "ecdsa-jcs-2019"): (jcs.canonicalize, _NIST),
+           ("DataIntegrityProof", ecdsa_sd.CRYPTOSUITE): (canonicalize, ("P-256",)),
            ("Ed25519Signature2020", None): (canonicalize, _ED25519),
            ("Ed25519Signature2018", None): (canonicalize, _ED25519),
            ("RsaSignature2018", None): (canonicalize, ("RSA",)),
@@ -389,9 +390,10 @@ _JWS_SUITES = {"Ed25519Signature2018": ("EdDSA",),
                "RsaSignature2018": ("PS256",),
                "JsonWebSignature2020": ("EdDSA", "ES256", "ES384", "ES256K", "PS256")}
 _KEY_FOR_ALG = {"EdDSA": "an Ed25519", "ES256": "a P-256", "ES384": "a P-384", "PS256": "an RSA"}
-SUPPORTED_SUITES = ("eddsa-rdfc-2022, eddsa-jcs-2022, ecdsa-rdfc-2019, ecdsa-jcs-2019, Ed25519Signature2020, "
-                    "Ed25519Signature2018, JsonWebSignature2020, RsaSignature2018 and VC-JWT")
-SELECTIVE_DISCLOSURE_SUITES = ("ecdsa-sd-2023", "bbs-2023")
+SUPPORTED_SUITES = ("eddsa-rdfc-2022, eddsa-jcs-2022, ecdsa-rdfc-2019, ecdsa-jcs-2019, derived ecdsa-sd-2023 "
+                    "proofs, Ed25519Signature2020, Ed25519Signature2018, JsonWebSignature2020, RsaSignature2018 "
+                    "and VC-JWT")
+SELECTIVE_DISCLOSURE_SUITES = ("bbs-2023",)
 
 
 @dataclass
@@ -504,6 +506,13 @@ def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: st
     if key.kind not in kinds:
         return _ProofOutcome((FAILED, f"{_suite_name(proof)} works with {' or '.join(kinds)} keys only, but "
                                       f"{key.method} is {key.kind}"), key=key_check, identity=identity)
+    if suite[1] == ecdsa_sd.CRYPTOSUITE:
+        try:
+            verified = ecdsa_sd.verify_derived(document, proof, key, canon)
+        except BadInput as e:
+            return _ProofOutcome((FAILED, e.message), key_check, identity)
+        return _ProofOutcome((PASSED, f"signed with {_suite_name(proof)} by {key.method}") if verified
+                             else (FAILED, TAMPERED), key_check, identity)
     try:
         alg, digest, prefix, signature = _signature(proof, suite[0], key.kind)
     except BadInput as e:
