@@ -25,7 +25,8 @@ def _postgresql(session: Session) -> bool:
 
 
 _LOCK_LEARNERS = text(
-    "SELECT CASE WHEN p IS NULL THEN pg_advisory_xact_lock_shared(CAST(c AS bigint)) ELSE pg_advisory_xact_lock(c, p) END "
+    "SELECT CASE WHEN p IS NULL THEN pg_advisory_xact_lock_shared(CAST(c AS bigint)) "
+    "ELSE pg_advisory_xact_lock(c, p) END "
     "FROM unnest(CAST(:courses AS integer[]), CAST(:people AS integer[])) WITH ORDINALITY AS t(c, p, n) ORDER BY n")
 
 

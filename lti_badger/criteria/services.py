@@ -142,8 +142,9 @@ class Reevaluation:
 _CHANGED_ACTIVITIES = (select(Activity.lms_id, Module.lms_id).outerjoin(Module, Module.id == Activity.module_id)
                        .where(Activity.course_id == bindparam("course_id"),
                               Activity.id.in_(bindparam("activity_ids", expanding=True))))
-_ACTIVE_BADGES = (select(Achievement).where(Achievement.course_id == bindparam("course_id"),
-                                            Achievement.state == STATE_ACTIVE, Achievement.current_version_id.is_not(None))
+_ACTIVE_BADGES = (select(Achievement)
+                  .where(Achievement.course_id == bindparam("course_id"), Achievement.state == STATE_ACTIVE,
+                         Achievement.current_version_id.is_not(None))
                   .options(joinedload(Achievement.current_version)))
 
 
@@ -153,7 +154,8 @@ def _affected(session: Session, course_id: int, rules: Mapping[int, References],
         return _with_dependants(rules, awarded_badges) - set(awarded_badges)
     if activity_ids is None:
         return set(rules)
-    rows = session.execute(_CHANGED_ACTIVITIES, {"course_id": course_id, "activity_ids": sorted(set(activity_ids))}).all()
+    rows = session.execute(_CHANGED_ACTIVITIES,
+                           {"course_id": course_id, "activity_ids": sorted(set(activity_ids))}).all()
     if not rows:
         return set()
     lms_ids = {a for a, _m in rows}

@@ -139,7 +139,8 @@ def load_live_awards(session: Session, course_id: int, person_ids: Collection[in
     query = _live_awards_query(achievement_ids is not None, person_ids is not None)
     out: dict[int, set[int]] = {}
     for chunk in ([None] if person_ids is None else _chunks(person_ids)):
-        for person_id, achievement_id in session.execute(query, values if chunk is None else {**values, "person_ids": chunk}):
+        params = values if chunk is None else {**values, "person_ids": chunk}
+        for person_id, achievement_id in session.execute(query, params):
             out.setdefault(person_id, set()).add(achievement_id)
     return out
 

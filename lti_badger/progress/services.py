@@ -193,8 +193,8 @@ def _resolve_people(session: Session, platform_id: int, events: list[ProgressEve
     by_email: dict[str, int] = {}
     size = max(len(subs), len(lms_ids), len(emails))
     for i in range(0, size, _CHUNK):
-        wanted = {key: values[i:i + _CHUNK] for key, values in (("sub", subs), ("lms_user_id", lms_ids), ("email", emails))
-                  if values[i:i + _CHUNK]}
+        named = (("sub", subs), ("lms_user_id", lms_ids), ("email", emails))
+        wanted = {key: values[i:i + _CHUNK] for key, values in named if values[i:i + _CHUNK]}
         rows = session.execute(_people_query(tuple(wanted)), {"platform_id": platform_id, **wanted})
         for pid, sub, lms_id, email in rows:
             by_sub.setdefault(sub, pid)
