@@ -15,6 +15,7 @@ from .keys import FileKeyStore, KeyStore
 from .logging import configure_logging
 from .outbound import OutboundClient, shared_client
 from .progress.grouping import EventGroups
+from .progress.sources import PushSources
 from .settings import Settings, load_settings
 
 
@@ -28,6 +29,7 @@ class Services:
     keys: KeyStore
     outbound: OutboundClient = field(default_factory=OutboundClient)  # the one door to URLs others chose
     event_groups: EventGroups = field(init=False)  # pushed events of concurrent requests, ingested together
+    push_sources: PushSources = field(default_factory=PushSources)  # xAPI / Caliper credentials seen lately
 
     def __post_init__(self) -> None:
         self.event_groups = EventGroups(self.sessions)

@@ -24,19 +24,20 @@ def _postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+_LOCK_LEARNERS = text(
+    "SELECT CASE WHEN p IS NULL THEN pg_advisory_xact_lock_shared(CAST(c AS bigint)) "
+    "ELSE pg_advisory_xact_lock(c, p) END "
+    "FROM unnest(CAST(:courses AS integer[]), CAST(:people AS integer[])) WITH ORDINALITY AS t(c, p, n) ORDER BY n")
+
+
 def lock_learners(session: Session, learners: set[tuple[int, int]]) -> None:
     """Before evaluating new progress of these (course, learner) pairs."""
     if not learners or not _postgresql(session):
         return
     courses = sorted({course for course, _ in learners})
     pairs = sorted(learners)
-    session.execute(
-        text("SELECT CASE WHEN p IS NULL THEN pg_advisory_xact_lock_shared(CAST(c AS bigint)) "
-             "ELSE pg_advisory_xact_lock(c, p) END "
-             "FROM unnest(CAST(:courses AS integer[]), CAST(:people AS integer[])) WITH ORDINALITY AS t(c, p, n) "
-             "ORDER BY n"),
-        {"courses": courses + [c for c, _ in pairs], "people": [None] * len(courses) + [p for _, p in pairs]},
-    )
+    session.execute(_LOCK_LEARNERS, {"courses": courses + [c for c, _ in pairs],
+                                     "people": [None] * len(courses) + [p for _, p in pairs]})
 
 
 def lock_course(session: Session, course_id: int) -> None:

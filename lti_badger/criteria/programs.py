@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from lti_badger.errors import BadInput, NotFound
@@ -357,12 +357,15 @@ def get_program(session: Session, platform_id: int, program_id: int) -> Achievem
     return program
 
 
+# Built once: every evaluation of new progress asks for the registration's programs (issue 17).
+_PROGRAMS = (select(Achievement).join(Course, Course.id == Achievement.course_id)
+             .where(Course.platform_id == bindparam("platform_id"), Course.context_id == PROGRAM_HOME_CONTEXT)
+             .order_by(Achievement.created_at, Achievement.id))
+_ACTIVE_PROGRAMS = _PROGRAMS.where(Achievement.state == STATE_ACTIVE)
+
+
 def list_programs(session: Session, platform_id: int, *, active_only: bool = False) -> list[Achievement]:
-    stmt = (select(Achievement).join(Course, Course.id == Achievement.course_id)
-            .where(Course.platform_id == platform_id, Course.context_id == PROGRAM_HOME_CONTEXT))
-    if active_only:
-        stmt = stmt.where(Achievement.state == STATE_ACTIVE)
-    return list(session.scalars(stmt.order_by(Achievement.created_at, Achievement.id)))
+    return list(session.scalars(_ACTIVE_PROGRAMS if active_only else _PROGRAMS, {"platform_id": platform_id}))
 
 
 def set_program_state(session: Session, platform_id: int, program_id: int, state: str, now: datetime) -> Achievement:

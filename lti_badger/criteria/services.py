@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from lti_badger.errors import BadInput, NotFound
@@ -138,15 +138,24 @@ class Reevaluation:
     regressed: list[tuple[int, int]] = field(default_factory=list)  # holders who no longer meet it
 
 
+# Built once (issue 17): every evaluation of new progress runs these.
+_CHANGED_ACTIVITIES = (select(Activity.lms_id, Module.lms_id).outerjoin(Module, Module.id == Activity.module_id)
+                       .where(Activity.course_id == bindparam("course_id"),
+                              Activity.id.in_(bindparam("activity_ids", expanding=True))))
+_ACTIVE_BADGES = (select(Achievement)
+                  .where(Achievement.course_id == bindparam("course_id"), Achievement.state == STATE_ACTIVE,
+                         Achievement.current_version_id.is_not(None))
+                  .options(joinedload(Achievement.current_version)))
+
+
 def _affected(session: Session, course_id: int, rules: Mapping[int, References],
               activity_ids: Collection[int] | None, awarded_badges: Collection[int] | None) -> set[int]:
     if awarded_badges is not None:
         return _with_dependants(rules, awarded_badges) - set(awarded_badges)
     if activity_ids is None:
         return set(rules)
-    rows = session.execute(
-        select(Activity.lms_id, Module.lms_id).outerjoin(Module, Module.id == Activity.module_id)
-        .where(Activity.course_id == course_id, Activity.id.in_(sorted(set(activity_ids))))).all()
+    rows = session.execute(_CHANGED_ACTIVITIES,
+                           {"course_id": course_id, "activity_ids": sorted(set(activity_ids))}).all()
     if not rows:
         return set()
     lms_ids = {a for a, _m in rows}
@@ -201,9 +210,7 @@ def reevaluate(session: Session, course_id: int, person_ids: Iterable[int], now:
     meet the current rule. Without callables it only reports."""
     # Current versions joined in the same query, not one per badge; held by `achievements`, they stay
     # in the identity map for the on_met / on_unmet callables too.
-    achievements = {a.id: a for a in session.scalars(select(Achievement).where(
-        Achievement.course_id == course_id, Achievement.state == STATE_ACTIVE,
-        Achievement.current_version_id.is_not(None)).options(joinedload(Achievement.current_version)))}
+    achievements = {a.id: a for a in session.scalars(_ACTIVE_BADGES, {"course_id": course_id})}
     rules = {aid: references(a.current_version.rule) for aid, a in achievements.items() if a.current_version.rule}
     targets = _dependency_order(rules, _affected(session, course_id, rules, activity_ids, awarded_badges))
     if not targets:

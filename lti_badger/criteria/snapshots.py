@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
+from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import DateTime, String, and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy import DateTime, Select, String, and_, bindparam, case, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from lti_badger.errors import NotFound
@@ -38,17 +39,31 @@ def load_structure(session: Session, course_id: int) -> CourseStructure:
     return _structure_and_keys(session, course_id)[0]
 
 
+# The statements every evaluation of new progress runs, built once with the course (and the
+# learners, activities, badges) as bound values: SQLAlchemy finds their compiled form without
+# building and cache-keying them on every call (issue 17).
+_COURSE_ID = bindparam("course_id")
+_MODULES = (select(Module.id, Module.lms_id, Module.title, Module.has_completion)
+            .where(Module.course_id == _COURSE_ID).order_by(Module.position, Module.id))
+_ACTIVITIES = (select(Activity.id, Activity.lms_id, Activity.module_id, Activity.title, Activity.kind,
+                      Activity.max_points, Activity.deep_link, Activity.completion_required, Activity.grades_released)
+               .where(Activity.course_id == _COURSE_ID).order_by(Activity.position, Activity.id))
+_BADGE_NAMES = (select(Achievement.id, AchievementVersion.name)
+                .join(AchievementVersion, AchievementVersion.id == Achievement.current_version_id)
+                .where(Achievement.course_id == _COURSE_ID))
+
+
+def _in(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
 def _structure_and_keys(session: Session, course_id: int) -> tuple[CourseStructure, dict[int, tuple[str, int | None, str]]]:
     """The course structure, and the activity keys of `_activity_keys` from the same rows."""
-    modules = {m.id: m for m in session.execute(
-        select(Module.id, Module.lms_id, Module.title, Module.has_completion)
-        .where(Module.course_id == course_id).order_by(Module.position, Module.id))}
+    course = {"course_id": course_id}
+    modules = {m.id: m for m in session.execute(_MODULES, course)}
     activities = []
     keys: dict[int, tuple[str, int | None, str]] = {}
-    for a in session.execute(
-            select(Activity.id, Activity.lms_id, Activity.module_id, Activity.title, Activity.kind,
-                   Activity.max_points, Activity.deep_link, Activity.completion_required, Activity.grades_released)
-            .where(Activity.course_id == course_id).order_by(Activity.position, Activity.id)):
+    for a in session.execute(_ACTIVITIES, course):
         module = modules.get(a.module_id) if a.module_id is not None else None
         activities.append(ActivityInfo(
             lms_id=a.lms_id, title=a.title, module=module.lms_id if module else None, kind=a.kind,
@@ -56,10 +71,7 @@ def _structure_and_keys(session: Session, course_id: int) -> tuple[CourseStructu
             released=a.grades_released,
         ))
         keys[a.id] = (a.lms_id, a.module_id, a.kind)
-    names = dict(session.execute(
-        select(Achievement.id, AchievementVersion.name)
-        .join(AchievementVersion, AchievementVersion.id == Achievement.current_version_id)
-        .where(Achievement.course_id == course_id)).all())
+    names = dict(session.execute(_BADGE_NAMES, course).all())
     mods = [ModuleInfo(lms_id=m.lms_id, title=m.title, has_completion=m.has_completion) for m in modules.values()]
     return CourseStructure.build(activities, mods, names), keys
 
@@ -89,31 +101,46 @@ def activity_ids_for(session: Session, course_id: int, refs: References | None,
                   or (refs.course_grade and kind == KIND_COURSE_GRADE))
 
 
+_ACTIVE_LEARNERS = select(Enrollment.person_id, Enrollment.enrolled_at).where(
+    Enrollment.course_id == _COURSE_ID, Enrollment.status == ENROLLMENT_ACTIVE,
+    Enrollment.role == ROLE_LEARNER)
+_ACTIVE_LEARNERS_AMONG = _ACTIVE_LEARNERS.where(Enrollment.person_id.in_(_in("person_ids")))
+
+
 def active_learners(session: Session, course_id: int, person_ids: Iterable[int] | None = None) -> dict[int, datetime]:
     """person id -> enrolment date, for learners whose enrolment is active."""
-    base = select(Enrollment.person_id, Enrollment.enrolled_at).where(
-        Enrollment.course_id == course_id, Enrollment.status == ENROLLMENT_ACTIVE, Enrollment.role == ROLE_LEARNER)
     if person_ids is None:
-        return dict(session.execute(base).all())
+        return dict(session.execute(_ACTIVE_LEARNERS, {"course_id": course_id}).all())
     out: dict[int, datetime] = {}
     for chunk in _chunks(set(person_ids)):
-        out.update(session.execute(base.where(Enrollment.person_id.in_(chunk))).all())
+        out.update(session.execute(_ACTIVE_LEARNERS_AMONG, {"course_id": course_id, "person_ids": chunk}).all())
     return out
+
+
+@cache
+def _live_awards_query(of_badges: bool, of_people: bool) -> Select:
+    """Live awards of a course, of the badges `:achievement_ids` and the people `:person_ids`
+    when asked."""
+    stmt = select(Award.person_id, Award.achievement_id).where(
+        Award.course_id == _COURSE_ID, Award.status.in_(LIVE_AWARD_STATES))
+    if of_badges:
+        stmt = stmt.where(Award.achievement_id.in_(_in("achievement_ids")))
+    return stmt.where(Award.person_id.in_(_in("person_ids"))) if of_people else stmt
 
 
 def load_live_awards(session: Session, course_id: int, person_ids: Collection[int] | None = None,
                      achievement_ids: Collection[int] | None = None) -> dict[int, set[int]]:
     """person id -> achievements held with a live (active or suspended) award in this course."""
-    stmt = select(Award.person_id, Award.achievement_id).where(
-        Award.course_id == course_id, Award.status.in_(LIVE_AWARD_STATES))
+    values: dict[str, Any] = {"course_id": course_id}
     if achievement_ids is not None:
         if not achievement_ids:
             return {}
-        stmt = stmt.where(Award.achievement_id.in_(sorted(achievement_ids)))
+        values["achievement_ids"] = sorted(achievement_ids)
+    query = _live_awards_query(achievement_ids is not None, person_ids is not None)
     out: dict[int, set[int]] = {}
     for chunk in ([None] if person_ids is None else _chunks(person_ids)):
-        query = stmt if chunk is None else stmt.where(Award.person_id.in_(chunk))
-        for person_id, achievement_id in session.execute(query):
+        params = values if chunk is None else {**values, "person_ids": chunk}
+        for person_id, achievement_id in session.execute(query, params):
             out.setdefault(person_id, set()).add(achievement_id)
     return out
 
@@ -160,25 +187,21 @@ def load_snapshots(
     # parse-then-replace); PostgreSQL returns aware datetimes. Every column comes from the
     # covering index ix_progress_course_activity_state.
     as_text = session.get_bind().dialect.name == "sqlite"
-    occurred = type_coerce(Progress.occurred_at, String if as_text else DateTime(timezone=True))
-    stmt = (select(Progress.person_id, Progress.activity_id, Progress.score, Progress.max_score, Progress.completed,
-                   Progress.passed, occurred, Progress.source)
-            .where(Progress.course_id == course_id))
-    if activity_ids is not None and not activity_ids:
-        stmt = None
-    elif activity_ids is not None:
-        stmt = stmt.where(Progress.activity_id.in_(activity_ids))
-    wanted = progress.get
     everyone = len(enrolments) > _CHUNK
-    queries = [] if stmt is None else ([stmt] if everyone else
-                                       [stmt.where(Progress.person_id.in_(c)) for c in _chunks(enrolments)])
+    values: dict[str, Any] = {"course_id": course_id}
+    if activity_ids is not None:
+        values["activity_ids"] = activity_ids
+    stmt = _progress_rows_query(as_text, activity_ids is not None, not everyone)
+    wanted = progress.get
+    queries = [] if activity_ids is not None and not activity_ids else (
+        [values] if everyone else [{**values, "person_ids": c} for c in _chunks(enrolments)])
     conn = session.connection()
     parse = datetime.fromisoformat
     # What ActivityProgress(...) does, without its Python-level __new__ (a call per row).
     build, kind = tuple.__new__, ActivityProgress
     for query in queries:
         # fetchall: one driver call for the whole result instead of one per row.
-        for pid, activity_id, score, max_score, completed, passed, at, source in conn.execute(query).fetchall():
+        for pid, activity_id, score, max_score, completed, passed, at, source in conn.execute(stmt, query).fetchall():
             mine = wanted(pid)
             # An activity that an event created after `structure` was read is not in it yet:
             # its progress is read with the structure that knows it, at the next evaluation.
@@ -209,6 +232,19 @@ def load_snapshots(
                       if module_defaults is not None else None)
         for pid, enrolled_at in enrolments.items()
     }
+
+
+@cache
+def _progress_rows_query(as_text: bool, of_activities: bool, of_people: bool) -> Select:
+    """The progress rows of a course (of the activities `:activity_ids` and the people
+    `:person_ids` when asked), `occurred_at` as text on SQLite (see `load_snapshots`)."""
+    occurred = type_coerce(Progress.occurred_at, String if as_text else DateTime(timezone=True))
+    stmt = (select(Progress.person_id, Progress.activity_id, Progress.score, Progress.max_score, Progress.completed,
+                   Progress.passed, occurred, Progress.source)
+            .where(Progress.course_id == _COURSE_ID))
+    if of_activities:
+        stmt = stmt.where(Progress.activity_id.in_(_in("activity_ids")))
+    return stmt.where(Progress.person_id.in_(_in("person_ids"))) if of_people else stmt
 
 
 def _when(condition, value, otherwise):

@@ -16,10 +16,7 @@ from ..models import ProgressSource
 from . import caliper, canvas_events, xapi
 from .grouping import EventGroups
 from .services import ingest
-from .sources import (
-    KIND_CALIPER, KIND_CANVAS_EVENTS, KIND_XAPI, authenticate, authenticate_bearer, find_source_by_key,
-    lms_course_map, touch,
-)
+from .sources import KIND_CALIPER, KIND_CANVAS_EVENTS, KIND_XAPI, PushSources, find_source_by_key, touch
 
 MAX_EVENT_BYTES = 2 * 1024 * 1024
 
@@ -28,28 +25,31 @@ def parse_json(data: bytes) -> Any:
     return jsonbody.parse_json(data)
 
 
-def receive_xapi(session: Session, groups: EventGroups, username: str | None, password: str | None,
-                 version: str | None, data: bytes, now: datetime) -> list[str]:
+def receive_xapi(session: Session, sources: PushSources, groups: EventGroups, username: str | None,
+                 password: str | None, version: str | None, data: bytes, now: datetime) -> list[str]:
     """`POST /xapi/statements`: the statement ids, like an LRS answers. The statements are
-    ingested with those of concurrent requests (`grouping`): many LRSs send one per request."""
-    source = authenticate(session, KIND_XAPI, username, password)
+    ingested with those of concurrent requests (`grouping`): many LRSs send one per request.
+    `session` is used only to read the source when the process has not trusted it lately
+    and to note once a minute that it was heard from."""
+    source = sources.authenticate(session, KIND_XAPI, username, password)
     xapi.check_version(version)
-    batch = xapi.parse_statements(parse_json(data), now, course_map=lms_course_map(source))
-    groups.ingest(source.platform_id, batch.events, now,
-                  skip_unknown_courses=bool(source.settings.get("skip_unknown_courses")))
-    touch(source, now)
+    batch = xapi.parse_statements(parse_json(data), now, course_map=source.course_map)
+    groups.ingest(source.platform_id, batch.events, now, skip_unknown_courses=source.skip_unknown_courses)
+    sources.touch(session, source, now)
     return batch.ids
 
 
-def receive_caliper(session: Session, authorization: str | None, data: bytes, now: datetime) -> dict[str, Any]:
+def receive_caliper(session: Session, sources: PushSources, authorization: str | None, data: bytes,
+                    now: datetime) -> dict[str, Any]:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("a Caliper sensor must send Authorization: Bearer <token>")
-    source = authenticate_bearer(session, KIND_CALIPER, token.strip())
-    received, events = caliper.parse_envelope(parse_json(data), course_map=lms_course_map(source))
+    key, _, secret = token.strip().partition(".")
+    source = sources.authenticate(session, KIND_CALIPER, key, secret)
+    received, events = caliper.parse_envelope(parse_json(data), course_map=source.course_map)
     result = ingest(session, source.platform_id, events, now, all_or_nothing=True,
-                    skip_unknown_courses=bool(source.settings.get("skip_unknown_courses")))
-    touch(source, now)
+                    skip_unknown_courses=source.skip_unknown_courses)
+    sources.touch(session, source, now)
     return {"received": received, "stored": result.stored, "duplicates": result.duplicates}
 
 

@@ -24,15 +24,16 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any, Iterable
 
-from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy import Select, bindparam, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from .. import criteria
 from ..awards import services as award_services
 from ..criteria.locks import lock_learners
-from ..db import burst, dialect_insert
+from ..db import burst, dialect_insert, per_dialect
 from ..errors import BadInput
 from ..metrics import count_events
 from ..models import Activity, Course, Person, Progress, ProgressEvent
@@ -129,19 +130,31 @@ def _aware(value: datetime) -> datetime:
 
 
 # --- resolving names inside one platform ---------------------------------------------------
+# The statements every batch runs are built once, their values bound as parameters (`:values`
+# an expanding IN list): SQLAlchemy then finds their compiled form without building and
+# cache-keying them again on every call (issue 17: a single-statement request runs each once).
+
+def _values() -> Any:
+    return bindparam("values", expanding=True)
+
+
+_COURSES_BY_CONTEXT = select(Course.id, Course.context_id).where(
+    Course.platform_id == bindparam("platform_id"), Course.context_id.in_(_values()))
+_COURSES_BY_ID = select(Course.id, Course.id.label("ref")).where(Course.platform_id == bindparam("platform_id"),
+                                                                Course.id.in_(_values()))
+_ACTIVITIES_BY_LMS_ID = select(Activity.id, Activity.lms_id).where(
+    Activity.course_id == bindparam("course_id"), Activity.lms_id.in_(_values()))
+
 
 def _resolve_courses(session: Session, platform_id: int, events: list[ProgressEventIn]) -> tuple[dict, dict]:
     contexts = sorted({e.course_context for e in events if e.course_context})
     ids = sorted({e.course_id for e in events if e.course_id is not None})
     by_context: dict[str, int] = {}
     by_id: dict[int, int] = {}
-    for part in chunked(contexts):
-        for cid, ctx in session.execute(select(Course.id, Course.context_id).where(
-                Course.platform_id == platform_id, Course.context_id.in_(part))):
-            by_context[ctx] = cid
-    for part in chunked(ids):
-        for (cid,) in session.execute(select(Course.id).where(Course.platform_id == platform_id, Course.id.in_(part))):
-            by_id[cid] = cid
+    for found, wanted, stmt in ((by_context, contexts, _COURSES_BY_CONTEXT), (by_id, ids, _COURSES_BY_ID)):
+        for part in chunked(wanted):
+            for cid, ref in session.execute(stmt, {"platform_id": platform_id, "values": part}):
+                found[ref] = cid
     return by_context, by_id
 
 
@@ -158,6 +171,18 @@ def _courses_of_activities(session: Session, platform_id: int, events: list[Prog
     return {lms_id: next(iter(ids)) for lms_id, ids in found.items() if len(ids) == 1}
 
 
+_PERSON_KEYS = {"sub": Person.sub, "lms_user_id": Person.lms_user_id, "email": Person.email}
+
+
+@cache
+def _people_query(keys: tuple[str, ...]) -> Select:
+    """Learners of a platform by the given kinds of name (`_PERSON_KEYS`), one IN list each."""
+    return (select(Person.id, Person.sub, Person.lms_user_id, Person.email)
+            .where(Person.platform_id == bindparam("platform_id"),
+                   or_(*(_PERSON_KEYS[k].in_(bindparam(k, expanding=True)) for k in keys)))
+            .order_by(Person.id))
+
+
 def _resolve_people(session: Session, platform_id: int, events: list[ProgressEventIn]) -> tuple[dict, dict, dict]:
     """Learners by LTI sub, LMS user id and e-mail, in one query per chunk."""
     subs = sorted({e.learner_sub for e in events if e.learner_sub})
@@ -168,12 +193,9 @@ def _resolve_people(session: Session, platform_id: int, events: list[ProgressEve
     by_email: dict[str, int] = {}
     size = max(len(subs), len(lms_ids), len(emails))
     for i in range(0, size, _CHUNK):
-        wanted = []
-        for values, column in ((subs, Person.sub), (lms_ids, Person.lms_user_id), (emails, Person.email)):
-            if values[i:i + _CHUNK]:
-                wanted.append(column.in_(values[i:i + _CHUNK]))
-        rows = session.execute(select(Person.id, Person.sub, Person.lms_user_id, Person.email).where(
-            Person.platform_id == platform_id, or_(*wanted)).order_by(Person.id))
+        named = (("sub", subs), ("lms_user_id", lms_ids), ("email", emails))
+        wanted = {key: values[i:i + _CHUNK] for key, values in named if values[i:i + _CHUNK]}
+        rows = session.execute(_people_query(tuple(wanted)), {"platform_id": platform_id, **wanted})
         for pid, sub, lms_id, email in rows:
             by_sub.setdefault(sub, pid)
             if lms_id is not None:
@@ -190,8 +212,7 @@ def _resolve_activities(session: Session, pairs: set[tuple[int, str]]) -> dict[t
         by_course[course_id].append(lms_id)
     for course_id, lms_ids in by_course.items():
         for part in chunked(sorted(lms_ids)):
-            for aid, lms_id in session.execute(select(Activity.id, Activity.lms_id).where(
-                    Activity.course_id == course_id, Activity.lms_id.in_(part))):
+            for aid, lms_id in session.execute(_ACTIVITIES_BY_LMS_ID, {"course_id": course_id, "values": part}):
                 found[(course_id, lms_id)] = aid
     return found
 
@@ -303,12 +324,16 @@ def ingest(session: Session, platform_id: int, events: list[ProgressEventIn], no
 _STATE_FIELDS = ("score", "max_score", "completed", "passed")
 
 
+_CURRENT_STATES = select(
+    Progress.activity_id, Progress.person_id, Progress.score, Progress.max_score, Progress.completed, Progress.passed,
+    Progress.occurred_at, Progress.source, Progress.source_event_id,
+).where(tuple_(Progress.activity_id, Progress.person_id).in_(_values()))
+
+
 def _current_states(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[int, int], dict[str, Any]]:
-    cols = (Progress.activity_id, Progress.person_id, Progress.score, Progress.max_score, Progress.completed,
-            Progress.passed, Progress.occurred_at, Progress.source, Progress.source_event_id)
     current: dict[tuple[int, int], dict[str, Any]] = {}
     for part in chunked(keys):
-        for row in session.execute(select(*cols).where(tuple_(Progress.activity_id, Progress.person_id).in_(part))):
+        for row in session.execute(_CURRENT_STATES, {"values": part}):
             current[(row.activity_id, row.person_id)] = row._asdict()
     return current
 
@@ -381,16 +406,18 @@ def _store_events(session: Session, platform_id: int, accepted: list, now: datet
             for (e, course, _p, _a) in seen.values()]
     rows.sort(key=lambda r: r["source_event_id"])  # one lock order for overlapping concurrent batches
     inserted: set[tuple[str, str]] = set()
-    table = ProgressEvent.__table__
-    # executemany form: one cached statement, sent by SQLAlchemy's "insertmanyvalues" batching.
-    stmt = (dialect_insert(session, table)
-            .on_conflict_do_nothing(index_elements=["platform_id", "source", "source_event_id"])
-            .returning(table.c.source, table.c.source_event_id))
+    stmt = _EVENT_INSERT(session)
     for part in chunked(rows):
         inserted.update((s, sid) for s, sid in session.execute(stmt, part))
     result.stored = len(inserted)
     result.duplicates += len(seen) - len(inserted)
     return [item for key, item in seen.items() if key in inserted]
+
+
+# executemany form: one statement built once, sent by SQLAlchemy's "insertmanyvalues" batching.
+_EVENT_INSERT = per_dialect(lambda insert: insert(ProgressEvent.__table__).on_conflict_do_nothing(
+    index_elements=["platform_id", "source", "source_event_id"]).returning(
+    ProgressEvent.__table__.c.source, ProgressEvent.__table__.c.source_event_id))
 
 
 def _payload_of(e: ProgressEventIn) -> dict[str, Any]:
@@ -435,20 +462,28 @@ def _apply(session: Session, fresh: list, now: datetime, result: IngestResult) -
 
     # A fixed order of row locks, so concurrent batches on PostgreSQL cannot deadlock.
     states.sort(key=lambda r: (r["activity_id"], r["person_id"]))
+    stmt = _PROGRESS_UPSERT(session)
+    for part in chunked(states):
+        for course, person, activity in session.execute(stmt, part):
+            result.affected.add((course, person, activity))
+    result.applied = len(result.affected)
+
+
+def _progress_upsert(insert) -> Any:
+    """The state upsert, guarded so that an older event never overwrites a newer state."""
     table = Progress.__table__
-    ins = dialect_insert(session, table)
+    ins = insert(table)
     ex = ins.excluded
-    stmt = ins.on_conflict_do_update(
+    return ins.on_conflict_do_update(
         index_elements=["activity_id", "person_id"],
         set_={"score": ex.score, "max_score": ex.max_score, "completed": ex.completed, "passed": ex.passed,
               "occurred_at": ex.occurred_at, "source": ex.source, "source_event_id": ex.source_event_id,
               "recorded_at": ex.recorded_at},
         where=table.c.occurred_at <= ex.occurred_at,
     ).returning(table.c.course_id, table.c.person_id, table.c.activity_id)
-    for part in chunked(states):
-        for course, person, activity in session.execute(stmt, part):
-            result.affected.add((course, person, activity))
-    result.applied = len(result.affected)
+
+
+_PROGRESS_UPSERT = per_dialect(_progress_upsert)
 
 
 # --- hand-off to the criteria engine -------------------------------------------------------

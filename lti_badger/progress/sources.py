@@ -14,11 +14,14 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..errors import BadInput, Conflict, NotFound, Unauthorized
@@ -133,11 +136,6 @@ def authenticate(session: Session, kind: str, key: str | None, secret: str | Non
     return source
 
 
-def authenticate_bearer(session: Session, kind: str, token: str | None) -> ProgressSource:
-    key, _, secret = (token or "").partition(".")
-    return authenticate(session, kind, key, secret)
-
-
 def find_source_by_key(session: Session, kind: str, key: str) -> ProgressSource | None:
     return session.scalar(select(ProgressSource).where(ProgressSource.key == key, ProgressSource.kind == kind,
                                                        ProgressSource.enabled.is_(True)))
@@ -146,13 +144,18 @@ def find_source_by_key(session: Session, kind: str, key: str) -> ProgressSource 
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
+def _touch_due(last_event_at: datetime | None, now: datetime) -> bool:
+    """Pushes update the row at most once a minute: every batch writing the same row would
+    serialise concurrent batches on its lock."""
+    return last_event_at is None or now - last_event_at >= TOUCH_INTERVAL
+
+
 def touch(source: ProgressSource, now: datetime, *, synced: bool = False, error: str | None = None) -> None:
-    """Remember when a source was last heard from. Pushes update the row at most once a
-    minute: every batch writing the same row would serialise concurrent batches on its lock."""
+    """Remember when a source was last heard from (a push, at most once a minute) or synced."""
     if synced:
         source.last_sync_at = now
         source.last_error = error[:2000] if error else None
-    elif source.last_event_at is None or now - source.last_event_at >= TOUCH_INTERVAL:
+    elif _touch_due(source.last_event_at, now):
         source.last_event_at = now
 
 
@@ -169,3 +172,79 @@ def learner_lms_ids(session: Session, course: Course) -> list[str]:
     return sorted(set(session.scalars(select(Person.lms_user_id).join(Enrollment, Enrollment.person_id == Person.id).where(
         Enrollment.course_id == course.id, Enrollment.status == ENROLLMENT_ACTIVE, Enrollment.role == ROLE_LEARNER,
         Person.lms_user_id.is_not(None)))))
+
+
+# How long a process trusts a push source it has authenticated (`PushSources`): disabling or
+# deleting a source, or changing its secret, refuses its requests in every process within this
+# many seconds (at once in a process that has not seen the source since).
+PUSH_SOURCE_TTL_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class PushSource:
+    """What a push request needs of its source once authenticated (a plain value: it outlives
+    the session that read it)."""
+
+    id: int
+    platform_id: int
+    course_map: Mapping[str, str]
+    skip_unknown_courses: bool
+
+
+@dataclass
+class _Trusted:
+    source: PushSource
+    until: float  # on the cache's clock
+    last_event_at: datetime | None
+
+
+class PushSources:
+    """One per process (`Services.push_sources`): the push sources (xAPI, Caliper) this process
+    authenticated in the last `ttl` seconds, by their credential. An LRS sends every statement
+    with the same key and secret; without this each request would read the source's row, and
+    open and commit a transaction for that read alone.
+
+    The cache key is the source's kind, its key (unique across registrations, so one key is
+    one registration) and a SHA-256 of the secret: a wrong secret never matches an entry and
+    is checked against the database. Refusals are not cached, so a new source works at once."""
+
+    def __init__(self, ttl: float = PUSH_SOURCE_TTL_SECONDS, clock: Callable[[], float] = time.monotonic,
+                 max_entries: int = 1024) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._max_entries = max_entries
+        self._lock = threading.Lock()
+        self._trusted: dict[tuple[str, str, bytes], _Trusted] = {}
+        self._by_id: dict[int, _Trusted] = {}
+
+    def authenticate(self, session: Session, kind: str, key: str | None, secret: str | None) -> PushSource:
+        """The enabled source of `kind` with this key and secret (as `authenticate`), read
+        from the database at most once per `ttl` seconds."""
+        if not key or not secret:
+            raise Unauthorized(f"{kind} credentials are required")
+        memo = (kind, key, hashlib.sha256(secret.encode()).digest())
+        trusted = self._trusted.get(memo)
+        if trusted is not None and trusted.until > self._clock():
+            return trusted.source
+        row = authenticate(session, kind, key, secret)
+        source = PushSource(row.id, row.platform_id, lms_course_map(row),
+                            bool((row.settings or {}).get("skip_unknown_courses")))
+        with self._lock:
+            if len(self._trusted) >= self._max_entries:
+                self._trusted.clear()
+                self._by_id.clear()
+            known = self._by_id.get(row.id)
+            last = max((t for t in (row.last_event_at, known and known.last_event_at) if t), default=None)
+            trusted = _Trusted(source, self._clock() + self._ttl, last)
+            self._trusted[memo] = self._by_id[row.id] = trusted
+        return source
+
+    def touch(self, session: Session, source: PushSource, now: datetime) -> None:
+        """`touch` for a push: the row's `last_event_at`, written at most once a minute per
+        process with one UPDATE (no read of the row)."""
+        trusted = self._by_id.get(source.id)
+        if trusted is not None and not _touch_due(trusted.last_event_at, now):
+            return
+        session.execute(update(ProgressSource).where(ProgressSource.id == source.id).values(last_event_at=now))
+        if trusted is not None:
+            trusted.last_event_at = now

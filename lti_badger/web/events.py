@@ -38,8 +38,16 @@ def _body(limit: int = receive.MAX_EVENT_BYTES) -> bytes:
     return data
 
 
-def _event_groups():
-    return current_app.extensions["lti_badger"].event_groups
+def _services():
+    return current_app.extensions["lti_badger"]
+
+
+def _receive_xapi(data: bytes) -> list[str]:
+    auth, services = request.authorization, _services()
+    basic = auth is not None and auth.type == "basic"
+    return receive.receive_xapi(db(), services.push_sources, services.event_groups,
+                                auth.username if basic else None, auth.password if basic else None,
+                                request.headers.get(VERSION_HEADER), data, _now())
 
 
 @bp.after_request
@@ -61,17 +69,12 @@ def xapi_about():
 @bp.post("/xapi/statements")
 def xapi_statements():
     """Single statement or array; answers the statement ids like an LRS."""
-    auth = request.authorization
-    ids = receive.receive_xapi(db(), _event_groups(), auth.username if auth and auth.type == "basic" else None,
-                               auth.password if auth and auth.type == "basic" else None,
-                               request.headers.get(VERSION_HEADER), _body(), _now())
-    return jsonify(ids)
+    return jsonify(_receive_xapi(_body()))
 
 
 @bp.put("/xapi/statements")
 def xapi_statement_put():
     """PUT with ?statementId=: one statement; 204 like an LRS."""
-    auth = request.authorization
     data = _body()
     statement = receive.parse_json(data)
     wanted = request.args.get("statementId")
@@ -79,15 +82,14 @@ def xapi_statement_put():
         raise BadInput("PUT /xapi/statements takes one statement and its statementId parameter")
     if statement.setdefault("id", wanted) != wanted:
         raise BadInput("the statement's id differs from the statementId parameter")
-    receive.receive_xapi(db(), _event_groups(), auth.username if auth and auth.type == "basic" else None,
-                         auth.password if auth and auth.type == "basic" else None,
-                         request.headers.get(VERSION_HEADER), json.dumps(statement).encode(), _now())
+    _receive_xapi(json.dumps(statement).encode())
     return Response(status=204)
 
 
 @bp.post("/caliper/events")
 def caliper_events():
-    return jsonify(receive.receive_caliper(db(), request.headers.get("Authorization"), _body(), _now()))
+    return jsonify(receive.receive_caliper(db(), _services().push_sources, request.headers.get("Authorization"),
+                                           _body(), _now()))
 
 
 @bp.post("/canvas/live-events")
@@ -98,6 +100,6 @@ def canvas_live_events():
 @bp.post("/moodle/events")
 def moodle_events():
     """Grades and completions from the Moodle plugin, signed with the Moodle site's LTI key."""
-    services, session = current_app.extensions["lti_badger"], db()
+    services, session = _services(), db()
     return jsonify(moodle_plugin.receive(session, services.outbound, make_cache(session, services.settings.redis_url),
                                          _body(), _now()))
