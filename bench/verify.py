@@ -38,9 +38,9 @@ from lti_badger.credentials.eddsa import Signer, sign  # noqa: E402
 from lti_badger.credentials.checks import check_dates, check_format, check_proofs  # noqa: E402
 from lti_badger.credentials.jsonld import Walk  # noqa: E402
 from lti_badger.credentials.verify import MapSource, Verification, verify_credential  # noqa: E402
-from tests.make_verify_corpus import (ISSUER, JWK_ED, JWK_ED_DID, P256_DID, RSA_ISSUER, RSA_JWKS, STATUS,  # noqa: E402
-                                      base, bundle, entry, jws_rs256, jwt, ob2_signed_assertion, sign_2020,
-                                      sign_jcs)
+from tests.make_verify_corpus import (ISSUER, JWK_ED, JWK_ED_DID, P256, P256_DID, P256_KEY_DID, RSA_ISSUER,  # noqa: E402
+                                      RSA_JWKS, STATUS, base, bundle, entry, jws_rs256, jwt, ob2_signed_assertion,
+                                      sign_2020, sign_detached_jws, sign_ecdsa, sign_jcs)
 
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
 SIGNED_AT = "2025-01-15T10:00:00Z"
@@ -62,6 +62,13 @@ def credential(i: int, issuer: dict[str, Any] | None = None) -> dict[str, Any]:
     return document
 
 
+ED2018 = "https://w3id.org/security/suites/ed25519-2018/v1"
+
+
+def with_context(document: dict[str, Any], context: str) -> dict[str, Any]:
+    return {**document, "@context": [*document["@context"], context]}
+
+
 def jwt_claims(iss: str, vc: dict[str, Any]) -> dict[str, Any]:
     return {"iss": iss, "jti": vc["id"], "nbf": 1736935200, "vc": vc}
 
@@ -70,6 +77,11 @@ PROOF_TYPES: dict[str, Callable[[int], Any]] = {
     "eddsa-rdfc-2022 (did:key)": lambda i: sign(credential(i), ISSUER, SIGNED_AT),
     "eddsa-jcs-2022 (did:key)": lambda i: sign_jcs(credential(i), ISSUER),
     "Ed25519Signature2020 (did:key)": lambda i: sign_2020(credential(i), ISSUER),
+    "Ed25519Signature2018 (did:key)": lambda i: sign_detached_jws(with_context(credential(i), ED2018),
+                                                                  "Ed25519Signature2018", "EdDSA",
+                                                                  ISSUER.verification_method, ed25519=ISSUER),
+    "ecdsa-rdfc-2019 P-256 (did:key)": lambda i: sign_ecdsa(credential(i, issuer_at(P256_KEY_DID)), P256,
+                                                            f"{P256_KEY_DID}#{P256_KEY_DID[8:]}"),
     "VC-JWT EdDSA (did:jwk)": lambda i: jwt(credential(i, issuer_at(JWK_ED_DID)), "EdDSA",
                                             {"kid": JWK_ED_SIGNER.verification_method, "typ": "vc+jwt"}),
     "VC-JWT ES256 (did:jwk)": lambda i: jwt(jwt_claims(P256_DID, credential(i, issuer_at(P256_DID))), "ES256",
