@@ -355,8 +355,8 @@ def _raw_signature(alg: str, message: bytes, ed25519: Signer | None = None) -> b
     """A JOSE signature of `message` by the corpus key of `alg` (Ed25519: `ed25519` or the did:jwk key)."""
     if alg == "EdDSA":
         return (ed25519 or JWK_ED).signing_key.sign(message).signature
-    if alg == "ES256":
-        return p1363(P256, message)
+    if alg in ("ES256", "ES384"):
+        return p1363(P256 if alg == "ES256" else P384, message)
     if alg == "PS256":
         return _rsa_key().sign(message, padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
                                hashes.SHA256())
@@ -573,6 +573,8 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     add("jwt-rs256-jwks", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"kid": RSA_JWKS + "#rsa-1"}))
     add("jwt-rs256-kid-jwk-url", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"kid": RSA_JWK}))
     add("jwt-es256-did-jwk", jwt(claims(P256_DID, base(issuer_at(P256_DID))), "ES256", {"kid": P256_DID + "#0"}))
+    p384_method = f"{P384_KEY_DID}#{P384_KEY_DID[8:]}"
+    add("jwt-es384-did-key", jwt(claims(P384_KEY_DID, base(issuer_at(P384_KEY_DID))), "ES384", {"kid": p384_method}))
     add("jwt-eddsa-did-jwk-vc2", jwt(base(issuer_at(JWK_ED_DID)), "EdDSA", {"kid": JWK_ED_DID + "#0",
                                                                               "typ": "vc+jwt"}))
     add("jwt-header-jwk", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"jwk": {k: v for k, v in _rsa_jwk(

@@ -462,7 +462,7 @@ def _detached_jws(proof: dict[str, Any]) -> tuple[str, bytes, bytes]:
     return header.get("alg"), parts[0].encode() + b".", signature
 
 
-def _signature(proof: dict[str, Any], suite_type: str, kind: str) -> tuple[str, Any, bytes, bytes]:
+def _signature(proof: dict[str, Any], suite_type: str, kind: str) -> tuple[str, Digest, bytes, bytes]:
     """(JOSE algorithm, hash of the hash data, signing-input prefix, signature) of a proof by a
     key of `kind`; BadInput says in words what is wrong with the signature value."""
     if suite_type in _JWS_SUITES:

@@ -21,7 +21,7 @@ from .safety import parse_json
 from .checks import (FAILED, NOT_CHECKED, PASSED, TAMPERED, Verification, check_format, controller_matches, describe,
                      issuer_id, verify_claims)
 
-ALGORITHMS = ("RS256", "ES256", "EdDSA")
+ALGORITHMS = ("RS256", "PS256", "ES256", "ES384", "EdDSA")
 JWT_MEDIA = "data:application/vc+jwt,"
 
 
@@ -115,8 +115,8 @@ def verify_jwt(token: str, source: DocumentSource, now: datetime, result: Verifi
     issuer = issuer_id(credential)
     alg = header.get("alg")
     if alg not in ALGORITHMS:
-        result.add("proof", FAILED, f"the token is signed with {alg!r}, which Open Badges 3.0 does not allow "
-                                    "(RS256, ES256 and EdDSA are)")
+        result.add("proof", FAILED, f"the token is signed with {alg!r}, which this verifier does not accept "
+                                    f"({', '.join(ALGORITHMS)} are)")
         return
     try:
         key, bound = _key(header, issuer, source)
