@@ -25,7 +25,7 @@ from ..errors import BadInput
 from . import ecdsa_sd, jcs
 from .eddsa import Digest, hash_data, proofs_of, unsecured
 from .jsonld import ContextNotAvailable, Walk, canonicalize, safe_mode_problems, shipped_name
-from .keyresolve import DocumentSource, KeyProblem, PublicKey, _b64url, did_web_url, resolve
+from .keyresolve import ALG_KEY_KIND, DocumentSource, KeyProblem, PublicKey, _b64url, did_web_url, resolve
 from .multibase import decode_base58btc
 from .schema import endorsement_schema_errors, schema_errors
 from .statuscheck import StatusProblem, parse_moment, read_status
@@ -389,7 +389,6 @@ _SIGNING = {"Ed25519": ("EdDSA", hashlib.sha256, 64), "P-256": ("ES256", hashlib
 _JWS_SUITES = {"Ed25519Signature2018": ("EdDSA",),
                "RsaSignature2018": ("PS256",),
                "JsonWebSignature2020": ("EdDSA", "ES256", "ES384", "ES256K", "PS256")}
-_KEY_FOR_ALG = {"EdDSA": "an Ed25519", "ES256": "a P-256", "ES384": "a P-384", "PS256": "an RSA"}
 SUPPORTED_SUITES = ("eddsa-rdfc-2022, eddsa-jcs-2022, ecdsa-rdfc-2019, ecdsa-jcs-2019, derived ecdsa-sd-2023 "
                     "proofs, Ed25519Signature2020, Ed25519Signature2018, JsonWebSignature2020, RsaSignature2018 "
                     "and VC-JWT")
@@ -518,9 +517,10 @@ def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: st
     except BadInput as e:
         return _ProofOutcome((FAILED, e.message), key_check, identity)
     if not key.supports(alg):
-        needed = _KEY_FOR_ALG.get(alg)
-        reason = (f"{_suite_name(proof)} signed with {alg} needs {needed} key, but {key.method} is {key.kind}"
-                  if needed else f"it is signed with {alg}, which this verifier does not support")
+        needed = ALG_KEY_KIND.get(alg)
+        article = "an" if needed and needed[0] in "ER" else "a"  # an Ed25519, an RSA, a P-256
+        reason = (f"{_suite_name(proof)} signed with {alg} needs {article} {needed} key, but {key.method} is "
+                  f"{key.kind}" if needed else f"it is signed with {alg}, which this verifier does not support")
         return _ProofOutcome((FAILED, reason), key=key_check, identity=identity)
     signature_field = "jws" if suite[0] in _JWS_SUITES else "proofValue"
     try:

@@ -34,6 +34,8 @@ P256_PREFIX = b"\x80\x24"
 P384_PREFIX = b"\x81\x24"
 EC_CURVES = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1()}
 _EC_PREFIXES = {P256_PREFIX: "P-256", P384_PREFIX: "P-384"}
+# The kind of key each JOSE algorithm signs with.
+ALG_KEY_KIND = {"EdDSA": "Ed25519", "ES256": "P-256", "ES384": "P-384", "RS256": "RSA", "PS256": "RSA"}
 # ECDSA as JOSE names it: the curve of the key, the hash, and the size of r and of s.
 _ECDSA = {"ES256": ("P-256", hashes.SHA256(), 32), "ES384": ("P-384", hashes.SHA384(), 48)}
 
@@ -93,8 +95,7 @@ class PublicKey:
         return False
 
     def supports(self, alg: str) -> bool:
-        return {"EdDSA": "Ed25519", "ES256": "P-256", "ES384": "P-384", "RS256": "RSA",
-                "PS256": "RSA"}.get(alg) == self.kind
+        return ALG_KEY_KIND.get(alg) == self.kind
 
 
 def _b64url(text: str) -> bytes:
