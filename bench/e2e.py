@@ -57,7 +57,7 @@ from sqlalchemy import create_engine, func, make_url, select, text  # noqa: E402
 
 from lti_badger.devtools.lms_sim import LmsSimulator  # noqa: E402
 from lti_badger.devtools.sim_course import seed_sim_course  # noqa: E402
-from lti_badger.models import Award  # noqa: E402
+from lti_badger.models import Award, Person  # noqa: E402
 from lti_badger.settings import load_settings  # noqa: E402
 
 CTX = "101"
@@ -124,9 +124,11 @@ def badge_rule(steps: int) -> dict:
     return required[0] if steps == 1 else {"type": "all", "rules": required}
 
 
-def seed(settings, sim: LmsSimulator, tool_url: str, learners: int, steps: int = 1) -> tuple[str, str]:
-    """The simulated course, learners b0… and the badge; returns the xAPI source's credentials."""
-    return seed_sim_course(settings, sim, tool_url, CTX, [f"b{i}" for i in range(learners)], badge_rule(steps)).xapi_auth
+def seed(settings, sim: LmsSimulator, tool_url: str, learners: int, steps: int = 1, warm_learners: int = 0) -> tuple[str, str]:
+    """The simulated course, learners b0… (measured) and w0… (warm-up) and the badge; returns
+    the xAPI source's credentials."""
+    subs = [f"b{i}" for i in range(learners)] + [f"w{i}" for i in range(warm_learners)]
+    return seed_sim_course(settings, sim, tool_url, CTX, subs, badge_rule(steps)).xapi_auth
 
 
 def cpu_seconds(pid: int) -> float:
@@ -199,7 +201,8 @@ def run(args: argparse.Namespace) -> dict:
     log = TimedLog()
     sim.score_log = log
     total = int(args.rate * args.duration)
-    key, secret = seed(settings, sim, tool_url, -(-total // args.steps), args.steps)
+    warm_total = int(args.rate * args.warmup) // args.steps * args.steps
+    key, secret = seed(settings, sim, tool_url, -(-total // args.steps), args.steps, warm_total // args.steps)
     procs: list[subprocess.Popen] = []
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # run the cleanup below on `timeout`/kill
@@ -208,17 +211,27 @@ def run(args: argparse.Namespace) -> dict:
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py"), "-w",
              str(args.web_workers), "--threads", "8", "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
             env={**env, "LTI_BADGER_BENCH_TIER": "web"}, cwd=ROOT, **quiet))
-        for _ in range(args.delivery_workers):
-            procs.append(subprocess.Popen([*cli, "worker", "--poll-seconds", str(args.poll), "--threads", str(args.threads),
-                                           "--batch-size", str(args.claim)], env={**env, "LTI_BADGER_BENCH_TIER": "delivery"},
-                                          cwd=ROOT, **quiet))
-        deadline = time.monotonic() + 120  # a busy shared machine imports the app slowly
-        while True:
+        worker_logs = [instance / f"worker-{n}.log" for n in range(args.delivery_workers)]
+        for path in worker_logs:
+            with path.open("wb") as stderr:
+                procs.append(subprocess.Popen(
+                    [*cli, "worker", "--poll-seconds", str(args.poll), "--threads", str(args.threads),
+                     "--batch-size", str(args.claim)], env={**env, "LTI_BADGER_BENCH_TIER": "delivery"},
+                    cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr))
+
+        def started() -> bool:
+            """The measurement is of running processes, not of their start: the web tier
+            answers (a web worker warms up before it accepts) and every delivery worker has
+            logged that it runs."""
             try:
-                if requests.get(f"{tool_url}/xapi/about", timeout=1).status_code == 200:
-                    break
+                if requests.get(f"{tool_url}/xapi/about", timeout=1).status_code != 200:
+                    return False
             except requests.RequestException:
-                pass
+                return False
+            return all(b"delivery worker started" in path.read_bytes() for path in worker_logs)
+
+        deadline = time.monotonic() + 120  # a busy shared machine imports the app slowly
+        while not started():
             if time.monotonic() > deadline:
                 raise RuntimeError("the tool did not start")
             time.sleep(0.2)
@@ -231,13 +244,13 @@ def run(args: argparse.Namespace) -> dict:
         local = threading.local()
         steps = activities(args.steps)
 
-        def send(first: int) -> None:
+        def send(first: int, learner: str = "b", last: int = total, accepted_to: dict | None = None) -> None:
             """POST events first .. first + batch - 1 (one statement, or an array of them)."""
             http = getattr(local, "http", None) or requests.Session()
             local.http = http
-            events = range(first, min(total, first + args.batch))
-            subs = [f"b{i // args.steps}" for i in events]
-            body = [statement(f"b{i // args.steps}", steps[i % args.steps]) for i in events]
+            events = range(first, min(last, first + args.batch))
+            subs = [f"{learner}{i // args.steps}" for i in events]
+            body = [statement(sub, steps[i % args.steps]) for sub, i in zip(subs, events)]
             started = time.monotonic()
             try:
                 resp = http.post(f"{tool_url}/xapi/statements", json=body[0] if args.batch == 1 else body,
@@ -246,7 +259,10 @@ def run(args: argparse.Namespace) -> dict:
                 errors.append(str(err))
                 return
             done = time.monotonic()
-            if resp.status_code == 200:
+            if resp.status_code == 200 and accepted_to is not None:
+                for sub in subs:
+                    accepted_to.setdefault(sub, []).append(done)
+            elif resp.status_code == 200:
                 for sub in subs:
                     accepted_events.setdefault(sub, []).append(done)
                 post_ms.append((done - started) * 1000)
@@ -256,6 +272,20 @@ def run(args: argparse.Namespace) -> dict:
         def completed() -> dict[str, float]:
             return {sub: max(stamps) for sub, stamps in list(accepted_events.items()) if len(stamps) == args.steps}
 
+        pool = ThreadPoolExecutor(max_workers=args.clients)
+        if warm_total:
+            # The same load on other learners, unmeasured: connections opened, statements
+            # compiled, the badge's gradebook column made, as in a tool that has been running.
+            warmed: dict[str, list[float]] = {}
+            start = time.monotonic()
+            for first in range(0, warm_total, args.batch):
+                time.sleep(max(0.0, start + first / args.rate - time.monotonic()))
+                pool.submit(send, first, "w", warm_total, warmed)
+            until = time.monotonic() + args.drain
+            while time.monotonic() < until and {s for s, t in warmed.items() if len(t) == args.steps} - set(log.arrived):
+                time.sleep(0.1)
+            time.sleep(1.0)  # the warm-up's own read-backs
+
         web_cpu0 = cpu_seconds(procs[0].pid)
         worker_cpu0 = sum(cpu_seconds(p.pid) for p in procs[1:])
         pg_cpu0 = postgres_cpu_seconds(db_url) if args.db == "postgresql" else {}
@@ -264,7 +294,6 @@ def run(args: argparse.Namespace) -> dict:
         print(f"{args.db}: {total} events at {args.rate}/s ...", file=sys.stderr)
         t0 = time.monotonic()
         give_up = t0 + args.duration + args.drain
-        pool = ThreadPoolExecutor(max_workers=args.clients)
         futures = []
         for first in range(0, total, args.batch):
             delay = t0 + first / args.rate - time.monotonic()
@@ -297,7 +326,7 @@ def run(args: argparse.Namespace) -> dict:
         stamps = sorted(t for ts in list(accepted_events.values()) for t in ts)
         achieved = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 and stamps[-1] > stamps[0] else None
         result = {
-            "db": args.db, "rate": args.rate, "duration_s": args.duration, "events": total,
+            "db": args.db, "rate": args.rate, "duration_s": args.duration, "warmup_s": args.warmup, "events": total,
             "events_per_award": args.steps, "events_per_post": args.batch,
             "accepted_per_s": round(achieved, 1) if achieved else None,
             "load_average_1m": round(os.getloadavg()[0], 1), "cpus": os.cpu_count(),
@@ -324,7 +353,8 @@ def run(args: argparse.Namespace) -> dict:
         with engine.connect() as conn:
             result["deliveries"] = {f"{st}": n for st, n in conn.execute(
                 text("SELECT status, count(*) FROM delivery GROUP BY status")).all()}
-            result["awards"] = conn.execute(text("SELECT count(*) FROM award")).scalar()
+            measured = Award.person_id.in_(select(Person.id).where(Person.sub.like("b%")))
+            result["awards"] = conn.execute(select(func.count()).select_from(Award).where(measured)).scalar()
             errs = conn.execute(text("SELECT last_error FROM delivery WHERE last_error IS NOT NULL LIMIT 3")).all()
             result["delivery_errors"] = [e[0][:300] for e in errs]
             awarded = {sub for (sub,) in conn.execute(text(
@@ -336,7 +366,7 @@ def run(args: argparse.Namespace) -> dict:
                 "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM delivery "
                 "GROUP BY award_id, destination, action) AS t")).scalar())
             # typed, so SQLite's text timestamps come back as datetimes too
-            first, last = conn.execute(select(func.min(Award.awarded_at), func.max(Award.awarded_at))).one()
+            first, last = conn.execute(select(func.min(Award.awarded_at), func.max(Award.awarded_at)).where(measured)).one()
         engine.dispose()
         awards = result["awards"]
         result["lost"] = len(set(accepted) - awarded)
@@ -354,6 +384,10 @@ def run(args: argparse.Namespace) -> dict:
         if latencies:
             result.update({f"latency_s_p{q}": round(percentile(latencies, q), 3) for q in (50, 95, 99)})
             result["latency_s_max"] = round(max(latencies), 3)
+            # Where the slowest hundredth sits in the window: warm-up, a stall, or spread out.
+            slowest = sorted(((arrived[s] - accepted[s], accepted[s] - t0) for s in accepted if s in arrived),
+                             reverse=True)[:max(1, len(latencies) // 100)]
+            result["slowest_at_s"] = [[round(at, 1), round(lat, 2)] for lat, at in sorted(slowest, key=lambda x: x[1])]
         return result
     finally:
         for p in procs:
@@ -388,6 +422,8 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=1.0,
                         help="worker poll interval when idle (PostgreSQL wakes workers by NOTIFY at once)")
     parser.add_argument("--clients", type=int, default=64, help="concurrent HTTP clients of the load generator")
+    parser.add_argument("--warmup", type=float, default=0.0,
+                        help="seconds of the same load on other learners before measuring (0: measure from the start)")
     parser.add_argument("--drain", type=float, default=60.0,
                         help="seconds after the load window to wait for the backlog and the last scores")
     print(json.dumps(run(parser.parse_args()), indent=2))

@@ -79,5 +79,15 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     return app
 
 
+def warm_up(app: Flask) -> None:
+    """For a server process, before it takes requests: open a database connection and pay the
+    credential stack's one-off costs, so that no learner's first event waits for them."""
+    from .credentials.services import warm_up as warm_up_credentials
+
+    with services(app).engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    warm_up_credentials()
+
+
 def services(app: Flask) -> Services:
     return app.extensions["lti_badger"]

@@ -194,6 +194,23 @@ def issue_credential(session: Session, award: Award, issuer: IssuerProfile, keys
     return credential
 
 
+def warm_up() -> None:
+    """Pay at process start what the first credential would otherwise pay inside a learner's
+    request (about 0.5 s: compiling the OB 3.0 schema, reading the shipped contexts, the first
+    canonicalisation): compose, sign and self-check a throwaway credential, stored nowhere."""
+    signer = Signer(bytes(32), "did:web:warm-up.invalid#key-0")
+    now = datetime.now(timezone.utc)
+    facts = CredentialFacts(base_url="https://warm-up.invalid", achievement_public_id="warm-up", version_number=1,
+                            name="Warm-up", description="Warm-up", criteria_narrative="Warm-up",
+                            achievement_type="Badge", rule_hash="", learner_sub="warm-up", awarded_at=now)
+    status = [StatusRef(PURPOSE_REVOCATION, "https://warm-up.invalid/status/1", 0)]
+    document = compose_credential(facts, IssuerFacts(did="did:web:warm-up.invalid", name="Warm-up"),
+                                  credential_id="https://warm-up.invalid/credentials/0", valid_from=now,
+                                  valid_until=None, salt="0", status=status)
+    canon = Remembering()
+    check_own_output(sign(document, signer, xsd_datetime(now), canon=canon), signer, canon=canon)
+
+
 _CREDENTIAL_INSERT = insert(Credential.__table__)
 
 

@@ -30,10 +30,12 @@ from . import outbox
 def worker(ctx: Context, lease_seconds: float, poll_seconds: float, batch_size: int, threads: int,
            backoff_base: float, until_idle: bool) -> None:
     """Send pending deliveries. Run as many of these processes as you like, anywhere."""
+    from ..logging import configure_logging
     from .runner import run_worker_process
     from .worker import Worker, start_worker_threads
 
     svc = ctx.services
+    configure_logging(svc.settings.log_format)  # a worker's life is its log: started, LMS failing, retries
 
     def make() -> Worker:
         return Worker(svc.sessions, svc.settings, svc.keys, lease_seconds=lease_seconds,

@@ -50,3 +50,16 @@ def test_in_process_worker_starts_only_when_configured(app_settings):
         assert busy.extensions[EXTENSION_KEY]
     finally:
         stop_in_process_worker(busy)
+
+
+def test_a_server_process_warms_up_before_its_first_request(app_settings):
+    """What `lti_badger.wsgi` does in each gunicorn worker: one pooled database connection, the
+    OB 3.0 schema compiled and the contexts read, so a learner's first event pays none of it."""
+    from lti_badger.app import warm_up
+    from lti_badger.credentials import schema
+
+    app = create_app(app_settings)
+    schema._fast_validator.cache_clear()
+    warm_up(app)
+    assert schema._fast_validator.cache_info().currsize == 1
+    assert app.extensions["lti_badger"].engine.pool.checkedin() == 1

@@ -4,6 +4,10 @@ dead letters and their replay from the CLI, the e-mail file sink, and concurrent
 from __future__ import annotations
 
 import email
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -257,3 +261,15 @@ def test_worker_expires_awards_whose_validity_ended(sessions, worker_settings, k
         assert s.get(Award, award_id).status == "expired"
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "award.expire")).one()
         assert event.actor_type == "system" and event.subject_id == str(award_id)
+
+
+def test_worker_process_logs_what_it_does(tmp_path):
+    """`lti-badger worker` is a process of its own: its structured log lines reach stderr."""
+    env = {**os.environ, "LTI_BADGER_INSTANCE_PATH": str(tmp_path), "LTI_BADGER_LOG_FORMAT": "json",
+           "LTI_BADGER_DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite'}"}
+    subprocess.run([sys.executable, "-m", "lti_badger", "init"], env=env, check=True, capture_output=True, timeout=120)
+    ran = subprocess.run([sys.executable, "-m", "lti_badger", "worker", "--until-idle"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    lines = [json.loads(line) for line in ran.stderr.splitlines()]
+    assert any(line["msg"] == "delivery worker started" and line["level"] == "info" for line in lines), ran.stderr
