@@ -3,6 +3,8 @@ the `SimulatedLms` of `core.py` served by the Flask app of `server.py` on a thre
 
 from __future__ import annotations
 
+import io
+import socket
 import threading
 from typing import Any
 
@@ -12,11 +14,58 @@ from .core import SimulatedLms
 from .server import create_sim_app
 
 
+class _RequestStream:
+    """The connection's input as werkzeug's handler sees it. After a request whose body was read
+    whole, `read` finds nothing: werkzeug's handler discards whatever the socket holds once it
+    has answered (it assumes the connection closes), which would swallow the next request of a
+    kept connection. Request lines and headers are read with `readline`, unchanged."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.spent = False
+
+    def read(self, size: int = -1) -> bytes:
+        return b"" if self.spent else self.stream.read(size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
 class _QuietHandler(WSGIRequestHandler):
     """No access log lines on stderr (`sim.received` is the record), and HTTP/1.1 keep-alive, so
-    a tool's pooled connections are reused as a real LMS's web server allows."""
+    a tool's pooled connections are reused as a real LMS's web server allows. Werkzeug's own
+    server closes every connection, as it cannot skip a request body the app left unread: here a
+    body of known length is read whole before the app runs, and only then is the connection kept."""
 
     protocol_version = "HTTP/1.1"
+    timeout = 30  # an idle kept connection ends (the tool's pool sees it closed)
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as a real web server does
+        self.rfile = _RequestStream(self.rfile)
+        with self.server.open_lock:
+            self.server.open_connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.open_lock:
+            self.server.open_connections.discard(self.connection)
+        super().finish()
+
+    def make_environ(self) -> dict[str, Any]:
+        self.rfile.spent = False
+        environ = super().make_environ()
+        length = self.headers.get("Content-Length", "0")
+        if "Transfer-Encoding" not in self.headers and length.isdigit():
+            environ["wsgi.input"] = io.BytesIO(self.rfile.read(int(length)))
+            self.rfile.spent = True
+        return environ
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() == "connection" and value.lower() == "close" and self.rfile.spent \
+                and not self.close_connection:
+            return
+        super().send_header(keyword, value)
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         return None
@@ -33,6 +82,8 @@ class LmsSimulator(SimulatedLms):
     def start(self) -> LmsSimulator:
         self._server = make_server(self.host, self.port, create_sim_app(self), threaded=True,
                                    request_handler=_QuietHandler)
+        self._server.open_connections = set()
+        self._server.open_lock = threading.Lock()
         self.url = f"http://{self.host}:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="lms-sim", daemon=True)
@@ -43,6 +94,12 @@ class LmsSimulator(SimulatedLms):
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            with self._server.open_lock:  # kept connections end with the server, as an LMS going down
+                for connection in list(self._server.open_connections):
+                    try:
+                        connection.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
             if self._thread:
                 self._thread.join(5)
             self._server = None
