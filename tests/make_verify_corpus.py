@@ -47,6 +47,7 @@ OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 ED2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
 JWS2020 = "https://w3id.org/security/suites/jws-2020/v1"
 SL2021 = "https://w3id.org/vc/status-list/2021/v1"
+RL2020 = "https://w3id.org/vc-revocation-list-2020/v1"
 DI = "https://w3id.org/security/data-integrity/v2"
 OB3_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
@@ -159,13 +160,15 @@ def did_doc(did: str, signer: Signer, *, embedded: bool = False) -> dict[str, An
             "assertionMethod": ["#" + signer.verification_method.split("#")[1]]}
 
 
-def bits_list(size: int, set_bits: dict[int, int] | None = None, width: int = 1) -> bytes:
+def bits_list(size: int, set_bits: dict[int, int] | None = None, width: int = 1, *, lsb_first: bool = False) -> bytes:
+    """`lsb_first`: position 0 is the lowest bit of the first byte, as the RevocationList2020
+    libraries wrote it (the later lists start from the highest)."""
     bits = bytearray(size // 8)
     for index, value in (set_bits or {}).items():
         for i in range(width):
             if value >> (width - 1 - i) & 1:
                 position = index * width + i
-                bits[position // 8] |= 0x80 >> (position % 8)
+                bits[position // 8] |= (1 << (position % 8)) if lsb_first else (0x80 >> (position % 8))
     return gzip.compress(bytes(bits), mtime=0)
 
 
@@ -187,6 +190,15 @@ def status_list_2021(url: str, purpose: str, set_bits: dict[int, int]) -> dict[s
                 "issuanceDate": "2025-01-01T00:00:00Z",
                 "credentialSubject": {"id": f"{url}#list", "type": "StatusList2021", "statusPurpose": purpose,
                                       "encodedList": b64url(bits_list(131072, set_bits))}}
+    return sign(document, ISSUER, "2025-01-01T00:00:00Z")
+
+
+def revocation_list_2020(url: str, set_bits: dict[int, int]) -> dict[str, Any]:
+    document = {"@context": [VC1, RL2020, "https://w3id.org/security/data-integrity/v1"], "id": url,
+                "type": ["VerifiableCredential", "RevocationList2020Credential"], "issuer": ISSUER_DID,
+                "issuanceDate": "2025-01-01T00:00:00Z",
+                "credentialSubject": {"id": f"{url}#list", "type": "RevocationList2020",
+                                      "encodedList": b64url(bits_list(131072, set_bits, lsb_first=True))}}
     return sign(document, ISSUER, "2025-01-01T00:00:00Z")
 
 
@@ -226,6 +238,7 @@ def bundle() -> dict[str, Any]:
         STATUS + "far-ahead": bitstring_list(STATUS + "far-ahead", "revocation", {}, valid_from="2027-01-01T00:00:00Z"),
         STATUS + "foreign": bitstring_list(STATUS + "foreign", "revocation", {}, signer=OTHER, issuer=ISSUER_DID),
         STATUS + "2021": status_list_2021(STATUS + "2021", "revocation", {5: 1}),
+        STATUS + "2020": revocation_list_2020(STATUS + "2020", {5: 1}),
         STATUS + "1edtech": {"id": STATUS + "1edtech", "issuer": ISSUER_DID, "revokedCredentials": [
             {"id": "urn:uuid:1edtech-revoked", "revocationReason": "awarded by mistake"}]},
     }
@@ -534,6 +547,12 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
         "StatusList2021Entry", "revocation", STATUS + "2021", index)}), ISSUER, "2025-01-15T10:00:00Z")
     add("status-list-2021-clear", sl(4))
     add("status-list-2021-revoked", sl(5), fail("status", "revoked by its issuer"))
+    # Bit 5 is 0x20 of the first byte: read from the highest bit, position 2 would look revoked.
+    rl = lambda index: sign(vc1(**{"@context": [VC1, OB3, RL2020, DI], "credentialStatus": {  # noqa: E731
+        "id": f"{STATUS}2020#{index}", "type": "RevocationList2020Status", "revocationListIndex": str(index),
+        "revocationListCredential": STATUS + "2020"}}), ISSUER, "2025-01-15T10:00:00Z")
+    add("status-revocation-list-2020-clear", rl(2))
+    add("status-revocation-list-2020-revoked", rl(5), fail("status", "revoked by its issuer"))
     edtech = lambda cid: sign(base(**{"@context": [VC2, OB3, OB3_EXTENSIONS]}, id=cid,  # noqa: E731
                                    credentialStatus={"id": STATUS + "1edtech",
                                                              "type": "1EdTechRevocationList"}),

@@ -1,11 +1,11 @@
 """Reads a credential's status: W3C Bitstring Status List (revocation, suspension, and
-message purposes with `statusSize`), its predecessor StatusList2021, and the 1EdTech
-Revocation List of Open Badges 3.0. A status list credential is itself verified (proof,
+message purposes with `statusSize`), its predecessors StatusList2021 and RevocationList2020
+(VC 1.1 wallets and issuers of 2020-2022), and the 1EdTech Revocation List of Open Badges 3.0. A status list credential is itself verified (proof,
 issuer key, dates) by the caller-supplied `verify_list`, so a forged or stale list never
 decides a credential's fate.
 
 Specs: https://www.w3.org/TR/vc-bitstring-status-list/ , https://www.w3.org/TR/2023/WD-vc-status-list-20230427/ ,
-1EdTech Revocation List https://www.imsglobal.org/spec/vcrl/v1p0/
+https://w3c-ccg.github.io/vc-status-rl-2020/ , 1EdTech Revocation List https://www.imsglobal.org/spec/vcrl/v1p0/
 """
 
 from __future__ import annotations
@@ -24,9 +24,29 @@ from .keyresolve import DocumentSource
 MAX_LIST_BYTES = 2 * 1024 * 1024
 BITSTRING_ENTRY = "BitstringStatusListEntry"
 STATUS_LIST_2021_ENTRY = "StatusList2021Entry"
+REVOCATION_LIST_2020_ENTRY = "RevocationList2020Status"
 REVOCATION_LIST_1EDTECH = "1EdTechRevocationList"
-LIST_TYPES = {BITSTRING_ENTRY: ("BitstringStatusListCredential", "BitstringStatusList"),
-              STATUS_LIST_2021_ENTRY: ("StatusList2021Credential", "StatusList2021")}
+
+
+@dataclass(frozen=True)
+class ListFormat:
+    """How one kind of status entry names its list and position, and how its list is read."""
+
+    credential_type: str
+    subject_type: str
+    list_field: str = "statusListCredential"
+    index_field: str = "statusListIndex"
+    purpose: str | None = None  # a list of one purpose only: the entry and the list name none
+    lsb_first: bool = False  # position 0 is the lowest bit of the first byte (the libraries of 2020)
+
+
+LIST_FORMATS = {
+    BITSTRING_ENTRY: ListFormat("BitstringStatusListCredential", "BitstringStatusList"),
+    STATUS_LIST_2021_ENTRY: ListFormat("StatusList2021Credential", "StatusList2021"),
+    REVOCATION_LIST_2020_ENTRY: ListFormat("RevocationList2020Credential", "RevocationList2020",
+                                           list_field="revocationListCredential", index_field="revocationListIndex",
+                                           purpose="revocation", lsb_first=True),
+}
 
 
 class StatusProblem(Exception):
@@ -81,48 +101,47 @@ def _decompressed(encoded: str) -> bytes:
     return bits
 
 
-def read_value(bits: bytes, index: int, size: int) -> int:
-    """The `size`-bit value at position `index` (the list's first bit is the most
-    significant bit of its first byte)."""
+def read_value(bits: bytes, index: int, size: int, *, lsb_first: bool = False) -> int:
+    """The `size`-bit value at position `index` (the list's first bit is the most significant
+    bit of its first byte; with `lsb_first`, the least significant one)."""
     start = index * size
     if index < 0 or (start + size + 7) // 8 > len(bits):
         raise StatusProblem(f"the credential's position {index} is outside its status list")
     value = 0
     for bit in range(start, start + size):
-        value = (value << 1) | ((bits[bit // 8] >> (7 - bit % 8)) & 1)
+        value = (value << 1) | ((bits[bit // 8] >> (bit % 8 if lsb_first else 7 - bit % 8)) & 1)
     return value
 
 
-def _index(entry: dict[str, Any]) -> int:
-    raw = entry.get("statusListIndex")
+def _index(entry: dict[str, Any], field_name: str) -> int:
+    raw = entry.get(field_name)
     if isinstance(raw, bool) or not isinstance(raw, (str, int)) or not str(raw).isdigit():
         raise StatusProblem("the credential's status position is not a whole number")
     return int(raw)
 
 
-def _list_entry(entry: dict[str, Any], entry_type: str, source: DocumentSource, verify_list: ListVerifier,
+def _list_entry(entry: dict[str, Any], form: ListFormat, source: DocumentSource, verify_list: ListVerifier,
                 reading: StatusReading) -> None:
-    url = entry.get("statusListCredential")
-    purpose = entry.get("statusPurpose")
+    url = entry.get(form.list_field)
+    purpose = form.purpose or entry.get("statusPurpose")
     if not isinstance(url, str) or not isinstance(purpose, str):
         raise StatusProblem("the credential's status entry lacks its list or purpose")
-    index = _index(entry)
+    index = _index(entry, form.index_field)
     size = entry.get("statusSize", 1)
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 32:
         raise StatusProblem("the credential's status size is not a whole number from 1 to 32")
     listing = source.get(url)
     if listing is None:
         raise StatusProblem(f"its {purpose} status list ({url}) could not be retrieved", unavailable=True)
-    credential_type, subject_type = LIST_TYPES[entry_type]
-    if credential_type not in _types(listing.get("type")):
-        raise StatusProblem(f"the document at {url} is not a {credential_type}")
+    if form.credential_type not in _types(listing.get("type")):
+        raise StatusProblem(f"the document at {url} is not a {form.credential_type}")
     verify_list(listing, purpose)
     subject = listing.get("credentialSubject")
-    if not isinstance(subject, dict) or subject_type not in _types(subject.get("type")):
-        raise StatusProblem(f"the status list at {url} holds no {subject_type}")
-    if purpose not in _types(subject.get("statusPurpose")):
+    if not isinstance(subject, dict) or form.subject_type not in _types(subject.get("type")):
+        raise StatusProblem(f"the status list at {url} holds no {form.subject_type}")
+    if form.purpose is None and purpose not in _types(subject.get("statusPurpose")):
         raise StatusProblem(f"the status list at {url} is not a {purpose} list")
-    value = read_value(decode_bits(subject.get("encodedList")), index, size)
+    value = read_value(decode_bits(subject.get("encodedList")), index, size, lsb_first=form.lsb_first)
     reading.lists.append((url, parse_moment(listing.get("validFrom") or listing.get("issuanceDate"))))
     if purpose == "message" or size > 1:
         text = _message_for(entry.get("statusMessage"), value)
@@ -184,10 +203,9 @@ def read_status(document: dict[str, Any], source: DocumentSource, verify_list: L
         if not isinstance(entry, dict):
             raise StatusProblem("the credential's status entry is not an object")
         kinds = _types(entry.get("type"))
-        if BITSTRING_ENTRY in kinds:
-            _list_entry(entry, BITSTRING_ENTRY, source, verify_list, reading)
-        elif STATUS_LIST_2021_ENTRY in kinds:
-            _list_entry(entry, STATUS_LIST_2021_ENTRY, source, verify_list, reading)
+        form = next((LIST_FORMATS[kind] for kind in kinds if kind in LIST_FORMATS), None)
+        if form is not None:
+            _list_entry(entry, form, source, verify_list, reading)
         elif REVOCATION_LIST_1EDTECH in kinds:
             credential_id = document.get("id") if isinstance(document.get("id"), str) else None
             _revocation_list(entry, credential_id, issuer, source, reading)
