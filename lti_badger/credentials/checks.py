@@ -371,6 +371,8 @@ _ED25519, _NIST = ("Ed25519",), ("P-256", "P-384")
 # hash data (`eddsa.hash_data`) and differ in canonical form, hash and signature algorithm.
 # vc-di-eddsa https://www.w3.org/TR/vc-di-eddsa/ , vc-di-ecdsa https://www.w3.org/TR/vc-di-ecdsa/
 _SUITES = {("DataIntegrityProof", "eddsa-rdfc-2022"): (canonicalize, _ED25519),
+           # its name until 2023 (Digital Bazaar's eddsa-2022-cryptosuite, wallets of that year): same algorithm
+           ("DataIntegrityProof", "eddsa-2022"): (canonicalize, _ED25519),
            ("DataIntegrityProof", "eddsa-jcs-2022"): (jcs.canonicalize, _ED25519),
            ("DataIntegrityProof", "ecdsa-rdfc-2019"): (canonicalize, _NIST),
            ("DataIntegrityProof", "ecdsa-jcs-2019"): (jcs.canonicalize, _NIST),
@@ -389,7 +391,7 @@ _SIGNING = {"Ed25519": ("EdDSA", hashlib.sha256, 64), "P-256": ("ES256", hashlib
 _JWS_SUITES = {"Ed25519Signature2018": ("EdDSA",),
                "RsaSignature2018": ("PS256",),
                "JsonWebSignature2020": ("EdDSA", "ES256", "ES384", "ES256K", "PS256")}
-SUPPORTED_SUITES = ("eddsa-rdfc-2022, eddsa-jcs-2022, ecdsa-rdfc-2019, ecdsa-jcs-2019, derived ecdsa-sd-2023 "
+SUPPORTED_SUITES = ("eddsa-rdfc-2022 (and its former name eddsa-2022), eddsa-jcs-2022, ecdsa-rdfc-2019, ecdsa-jcs-2019, derived ecdsa-sd-2023 "
                     "proofs, Ed25519Signature2020, Ed25519Signature2018, JsonWebSignature2020, RsaSignature2018 "
                     "and VC-JWT")
 SELECTIVE_DISCLOSURE_SUITES = ("bbs-2023",)
