@@ -3,11 +3,13 @@ blueprint, the one error mapping, and the in-process worker when configured."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from flask import Flask
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import make_engine, make_sessionmaker
@@ -17,6 +19,8 @@ from .outbound import OutboundClient, shared_client
 from .progress.grouping import EventGroups
 from .progress.sources import PushSources
 from .settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -81,12 +85,17 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
 
 def warm_up(app: Flask) -> None:
     """For a server process, before it takes requests: open a database connection and pay the
-    credential stack's one-off costs, so that no learner's first event waits for them."""
+    credential stack's one-off costs, so that no learner's first event waits for them. A
+    database that is down does not stop the process (gunicorn would stop every worker after
+    one that fails to boot): it answers 503 until the database is back."""
     from .credentials.services import warm_up as warm_up_credentials
 
-    with services(app).engine.connect() as conn:
-        conn.exec_driver_sql("SELECT 1")
     warm_up_credentials()
+    try:
+        with services(app).engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except SQLAlchemyError as e:
+        log.warning("database not reachable at start; serving anyway", extra={"cause": type(e).__name__})
 
 
 def services(app: Flask) -> Services:

@@ -63,3 +63,13 @@ def test_a_server_process_warms_up_before_its_first_request(app_settings):
     warm_up(app)
     assert schema._fast_validator.cache_info().currsize == 1
     assert app.extensions["lti_badger"].engine.pool.checkedin() == 1
+
+
+def test_a_server_process_starts_while_the_database_is_down(app_settings, caplog):
+    """gunicorn stops all its workers after one fails to boot: a database that is down at start
+    must not fail the warm-up (the process answers 503 until it is back)."""
+    from lti_badger.app import warm_up
+
+    app = create_app({**app_settings, "database_url": "postgresql+psycopg://postgres@127.0.0.1:1/none"})
+    warm_up(app)
+    assert "database not reachable at start" in caplog.text
