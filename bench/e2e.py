@@ -22,10 +22,14 @@ process by `bench/sqlcount/sitecustomize.py`, BEGIN not included, COMMIT counted
 correctness: `lost` = learners whose events were all answered 200 but who hold no award (a score
 not yet received by the end of the drain is `missing`, still in the outbox); `duplicate_awards` = award rows beyond one per (learner, badge),
 `duplicate_deliveries` = outbox rows beyond one per (award, destination, action),
-`duplicate_scores` = scores the LMS received beyond one per learner.
+`duplicate_scores` = scores the LMS received beyond one per learner. `slowest_at_s`: where the
+slowest hundredth of scores sits ([seconds into the load, latency]). The load starts once the
+web tier answers and every delivery worker runs; `--warmup S` first offers S seconds of the same
+load to other learners, unmeasured, as a tool that has been running meets it.
 
     .venv/bin/python bench/e2e.py --db postgresql --rate 100 --duration 60
     .venv/bin/python bench/e2e.py --db postgresql --rate 100 --duration 60 --steps 4
+    .venv/bin/python bench/e2e.py --db postgresql --rate 100 --duration 30 --warmup 5 --steps 4
     .venv/bin/python bench/e2e.py --db sqlite --rate 20 --duration 60
     .venv/bin/python bench/e2e.py --db postgresql --rate 150 --duration 60 --batch 10
 """
