@@ -52,8 +52,11 @@ class _QuietHandler(WSGIRequestHandler):
             self.server.open_connections.discard(self.connection)
         super().finish()
 
+    def handle_one_request(self) -> None:
+        self.rfile.spent = False  # a request refused before the app runs closes the connection
+        super().handle_one_request()
+
     def make_environ(self) -> dict[str, Any]:
-        self.rfile.spent = False
         environ = super().make_environ()
         length = self.headers.get("Content-Length", "0")
         if "Transfer-Encoding" not in self.headers and length.isdigit():
