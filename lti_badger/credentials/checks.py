@@ -391,9 +391,9 @@ _SIGNING = {"Ed25519": ("EdDSA", hashlib.sha256, 64), "P-256": ("ES256", hashlib
 _JWS_SUITES = {"Ed25519Signature2018": ("EdDSA",),
                "RsaSignature2018": ("PS256",),
                "JsonWebSignature2020": ("EdDSA", "ES256", "ES384", "ES256K", "PS256")}
-SUPPORTED_SUITES = ("eddsa-rdfc-2022 (and its former name eddsa-2022), eddsa-jcs-2022, ecdsa-rdfc-2019, ecdsa-jcs-2019, derived ecdsa-sd-2023 "
-                    "proofs, Ed25519Signature2020, Ed25519Signature2018, JsonWebSignature2020, RsaSignature2018 "
-                    "and VC-JWT")
+SUPPORTED_SUITES = ("eddsa-rdfc-2022 (and its former name eddsa-2022), eddsa-jcs-2022, ecdsa-rdfc-2019, "
+                    "ecdsa-jcs-2019, derived ecdsa-sd-2023 proofs, Ed25519Signature2020, Ed25519Signature2018, "
+                    "JsonWebSignature2020, RsaSignature2018 and VC-JWT")
 SELECTIVE_DISCLOSURE_SUITES = ("bbs-2023",)
 
 

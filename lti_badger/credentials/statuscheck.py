@@ -1,8 +1,8 @@
 """Reads a credential's status: W3C Bitstring Status List (revocation, suspension, and
 message purposes with `statusSize`), its predecessors StatusList2021 and RevocationList2020
-(VC 1.1 wallets and issuers of 2020-2022), and the 1EdTech Revocation List of Open Badges 3.0. A status list credential is itself verified (proof,
-issuer key, dates) by the caller-supplied `verify_list`, so a forged or stale list never
-decides a credential's fate.
+(VC 1.1 wallets and issuers of 2020-2022), and the 1EdTech Revocation List of Open Badges
+3.0. A status list credential is itself verified (proof, issuer key, dates) by the
+caller-supplied `verify_list`, so a forged or stale list never decides a credential's fate.
 
 Specs: https://www.w3.org/TR/vc-bitstring-status-list/ , https://www.w3.org/TR/2023/WD-vc-status-list-20230427/ ,
 https://w3c-ccg.github.io/vc-status-rl-2020/ , 1EdTech Revocation List https://www.imsglobal.org/spec/vcrl/v1p0/
