@@ -73,6 +73,10 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         return None
 
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's name
+        if not format.startswith("Request timed out"):  # a kept connection left idle ends: no error
+            super().log_error(format, *args)
+
 
 class LmsSimulator(SimulatedLms):
     """The simulated LMS with its HTTP server: `start()` (or `with`) serves it, `stop()` ends it."""
