@@ -248,8 +248,10 @@ def run(args: argparse.Namespace) -> dict:
         local = threading.local()
         steps = activities(args.steps)
 
-        def send(first: int, learner: str = "b", last: int = total, accepted_to: dict | None = None) -> None:
-            """POST events first .. first + batch - 1 (one statement, or an array of them)."""
+        def send(first: int, learner: str = "b", last: int = total, accepted: dict = accepted_events,
+                 accept_ms: list = post_ms) -> None:
+            """POST events first .. first + batch - 1 (one statement, or an array of them); the
+            warm-up records into stores of its own."""
             http = getattr(local, "http", None) or requests.Session()
             local.http = http
             events = range(first, min(last, first + args.batch))
@@ -263,13 +265,10 @@ def run(args: argparse.Namespace) -> dict:
                 errors.append(str(err))
                 return
             done = time.monotonic()
-            if resp.status_code == 200 and accepted_to is not None:
+            if resp.status_code == 200:
                 for sub in subs:
-                    accepted_to.setdefault(sub, []).append(done)
-            elif resp.status_code == 200:
-                for sub in subs:
-                    accepted_events.setdefault(sub, []).append(done)
-                post_ms.append((done - started) * 1000)
+                    accepted.setdefault(sub, []).append(done)
+                accept_ms.append((done - started) * 1000)
             else:
                 errors.append(f"{resp.status_code} {resp.text[:200]}")
 
@@ -284,7 +283,7 @@ def run(args: argparse.Namespace) -> dict:
             start = time.monotonic()
             for first in range(0, warm_total, args.batch):
                 time.sleep(max(0.0, start + first / args.rate - time.monotonic()))
-                pool.submit(send, first, "w", warm_total, warmed)
+                pool.submit(send, first, "w", warm_total, warmed, [])
             until = time.monotonic() + args.drain
             while time.monotonic() < until and {s for s, t in warmed.items() if len(t) == args.steps} - set(log.arrived):
                 time.sleep(0.1)
