@@ -140,10 +140,11 @@ def _upstream(err: UpstreamError) -> DeliveryError:
 
 
 def _ags_target_query() -> Select:
-    """Everything the score of a delivery needs, in one query: the learner's current state of
-    the badge is their newest award (a re-award after a revocation supersedes the old one,
-    whose late retries must not undo it), with its version's name and its latest credential.
-    Built once: constructing it costs more CPU than running it."""
+    """Everything the score of a delivery needs, in one query, for the awards `:award_ids`
+    (`delivered_id` says which row is whose): the learner's current state of the badge is
+    their newest award (a re-award after a revocation supersedes the old one, whose late
+    retries must not undo it), with its version's name and its latest credential. Built once:
+    constructing it costs more CPU than running it."""
     delivered = aliased(Award)
     newest = (select(func.max(Award.id))
               .where(Award.person_id == delivered.person_id, Award.achievement_id == delivered.achievement_id)
@@ -155,7 +156,7 @@ def _ags_target_query() -> Select:
                Achievement.id.label("achievement_id"), Achievement.lineitem_url, Course.ags_lineitems_url,
                Course.id.label("course_id"), Course.gradebook_mode, Course.ags_lineitem_url, Course.ags_scopes,
                Course.ags_resource_link_id, Person.id.label("person_id"), Person.sub,
-               credential.label("credential_id"))
+               credential.label("credential_id"), delivered.id.label("delivered_id"))
         .select_from(delivered)
         .join(Award, Award.id == newest)
         .join(AchievementVersion, AchievementVersion.id == Award.version_id)
@@ -163,7 +164,7 @@ def _ags_target_query() -> Select:
         .join(Course, Course.id == Achievement.course_id)
         .join(Platform, Platform.id == Course.platform_id)
         .join(Person, Person.id == Award.person_id)
-        .where(delivered.id == bindparam("award_id"))
+        .where(delivered.id.in_(bindparam("award_ids", expanding=True)))
     )
 
 
@@ -196,7 +197,7 @@ class AgsSender:
 
     def send(self, job: Job, ctx: SendContext) -> str:
         with transaction(ctx.sessions) as session:
-            target = session.execute(AGS_TARGET, {"award_id": job.award_id}).first()
+            target = session.execute(AGS_TARGET, {"award_ids": [job.award_id]}).first()
             if target is None:
                 raise DeliveryError("the award was deleted", retryable=False)
             rules = gradebook.ags_rules(target.Platform.product_family, target.ags_scopes)
@@ -256,8 +257,9 @@ class AgsSender:
         failing LMS)."""
         shown: dict[int, str] = {}
         with transaction(ctx.sessions) as session:
-            targets = {delivery_id: (session.execute(AGS_TARGET, {"award_id": award_id}).first(), status)
-                       for delivery_id, award_id, status in sent}
+            found = {row.delivered_id: row for row in
+                     session.execute(AGS_TARGET, {"award_ids": sorted({award_id for _d, award_id, _s in sent})})}
+            targets = {delivery_id: (found.get(award_id), status) for delivery_id, award_id, status in sent}
             clients = {target.Platform.id: AdvantageClient(
                 session, target.Platform, ctx.keys, shared_client(ctx.settings.outbound_allow),
                 redis_url=ctx.settings.redis_url, memo=self.tokens, granted=target.ags_scopes or None)
