@@ -607,6 +607,21 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     add("jwt-es384-did-key", jwt(claims(P384_KEY_DID, base(issuer_at(P384_KEY_DID))), "ES384", {"kid": p384_method}))
     add("jwt-eddsa-did-jwk-vc2", jwt(base(issuer_at(JWK_ED_DID)), "EdDSA", {"kid": JWK_ED_DID + "#0",
                                                                               "typ": "vc+jwt"}))
+    # VC-JOSE-COSE: the payload is the credential, with registered claims beside its members
+    # (OB 3.0 section 8.2 issuers put iss, jti, nbf and exp there); RFC 7519 binds exp and nbf.
+    ed_cred = base(issuer_at(JWK_ED_DID))
+    vc2_claims = lambda **extra: {**ed_cred, "iss": JWK_ED_DID, "jti": ed_cred["id"], "nbf": 1736935200,  # noqa: E731
+                                  "sub": "did:example:learner-42", **extra}
+    ed_kid = {"kid": JWK_ED_DID + "#0", "typ": "vc+jwt"}
+    add("jwt-vc2-claims", jwt(vc2_claims(), "EdDSA", ed_kid))
+    add("jwt-vc2-claims-exp-past", jwt(vc2_claims(exp=1714521600), "EdDSA", ed_kid),
+        fail("dates", "the token expired on 2024-05-01"))
+    add("jwt-vc2-claims-nbf-future", jwt(vc2_claims(nbf=1767225600), "EdDSA", ed_kid),
+        fail("dates", "the token is not valid until 2026-01-01"))
+    add("jwt-vc2-claims-iss-mismatch", jwt(vc2_claims(iss="https://elsewhere.example.org"), "EdDSA", ed_kid),
+        fail("format", "is not the credential's issuer"))
+    add("jwt-vc2-claims-jti-mismatch", jwt(vc2_claims(jti="urn:uuid:someone-else"), "EdDSA", ed_kid),
+        fail("format", "the token's id (jti) is not the credential's id"))
     add("jwt-header-jwk", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"jwk": {k: v for k, v in _rsa_jwk(
         _rsa_key(), "rsa-1").items() if k in ("kty", "n", "e")}}))
     # a term no context defines: JSON-LD drops it, but a JOSE signature covers the bytes, so only a warning

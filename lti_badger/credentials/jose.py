@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 from ..errors import BadInput
 from .keyresolve import DocumentSource, KeyProblem, PublicKey, _b64url, key_from_jwk, resolve
 from .safety import parse_json
-from .checks import (FAILED, NOT_CHECKED, PASSED, TAMPERED, Verification, check_format, controller_matches, describe,
-                     issuer_id, verify_claims)
+from .checks import (CLOCK_SKEW, FAILED, NOT_CHECKED, PASSED, TAMPERED, Verification, check_format,
+                     controller_matches, describe, issuer_id, verify_claims)
 
 ALGORITHMS = ("RS256", "PS256", "ES256", "ES384", "EdDSA")
 JWT_MEDIA = "data:application/vc+jwt,"
@@ -41,32 +41,45 @@ def split_compact(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, by
     return header, payload, f"{parts[0]}.{parts[1]}".encode("ascii"), signature
 
 
-def _moment(seconds: Any) -> str | None:
+def _when(seconds: Any) -> datetime | None:
+    """A NumericDate claim (seconds since the epoch) as a moment; None if it is not a number."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         return None
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _moment(seconds: Any) -> str | None:
+    when = _when(seconds)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
 
 
 def credential_of(payload: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The credential a JWT carries, with the registered claims folded in where the
-    credential lacks them, and the claims that contradict it."""
-    if not isinstance(payload.get("vc"), dict):
-        return payload, []
-    credential = dict(payload["vc"])
+    """The credential a JWT carries and the registered claims that contradict it. A VC 1.1 JWT
+    (`vc` claim) has the claims folded in where its credential lacks them; a VC 2.0 payload is
+    the credential itself, and its `iss` and `jti`, where present, must agree with it."""
+    wrapped = isinstance(payload.get("vc"), dict)
+    credential = dict(payload["vc"]) if wrapped else payload
     v2 = (credential.get("@context") or [None])[0] == "https://www.w3.org/ns/credentials/v2"
     conflicts = []
     issuer = credential.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
     if "iss" in payload:
         if issuer is None:
-            credential["issuer"] = payload["iss"]
+            if wrapped:
+                credential["issuer"] = payload["iss"]
         elif issuer_id != payload["iss"]:
             conflicts.append(f"the token's issuer (iss) {payload['iss']} is not the credential's issuer {issuer_id}")
     if "jti" in payload:
         if "id" not in credential:
-            credential["id"] = payload["jti"]
+            if wrapped:
+                credential["id"] = payload["jti"]
         elif credential["id"] != payload["jti"]:
             conflicts.append("the token's id (jti) is not the credential's id")
+    if not wrapped:
+        return credential, conflicts
     start, end = ("validFrom", "validUntil") if v2 else ("issuanceDate", "expirationDate")
     for claim, key in (("nbf", start), ("exp", end)):
         moment = _moment(payload.get(claim))
@@ -76,6 +89,18 @@ def credential_of(payload: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if "sub" in payload and isinstance(subject, dict) and "id" not in subject:
         credential["credentialSubject"] = {**subject, "id": payload["sub"]}
     return credential, conflicts
+
+
+def check_lifetime(payload: dict[str, Any], now: datetime, result: Verification) -> None:
+    """A JWT is not accepted after its `exp` nor before its `nbf` (RFC 7519), whatever dates
+    the credential inside gives: the dates check fails on the token's own."""
+    if result.state_of("dates") == FAILED:
+        return
+    expires, starts = _when(payload.get("exp")), _when(payload.get("nbf"))
+    if expires is not None and expires + CLOCK_SKEW < now:
+        result.add("dates", FAILED, f"the token expired on {expires:%Y-%m-%d}")
+    elif starts is not None and starts - CLOCK_SKEW > now:
+        result.add("dates", FAILED, f"the token is not valid until {starts:%Y-%m-%d}")
 
 
 def _key(header: dict[str, Any], issuer: str | None, source: DocumentSource) -> tuple[PublicKey, bool]:
@@ -125,6 +150,7 @@ def verify_jwt(token: str, source: DocumentSource, now: datetime, result: Verifi
         result.add("issuer key", NOT_CHECKED if e.unavailable else FAILED, e.reason)
         result.add("issuer identity", NOT_CHECKED, "the key's controller is unknown")
         verify_claims(credential, model, source, now, result)
+        check_lifetime(payload, now, result)
         return
     result.add("issuer key", PASSED, f"{key.kind} key {key.method}")
     if not bound:
@@ -143,6 +169,7 @@ def verify_jwt(token: str, source: DocumentSource, now: datetime, result: Verifi
     else:
         result.add("proof", FAILED, TAMPERED)
     verify_claims(credential, model, source, now, result)
+    check_lifetime(payload, now, result)
 
 
 def verify_enveloped(document: dict[str, Any], source: DocumentSource, now: datetime, result: Verification) -> None:
