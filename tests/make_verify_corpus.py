@@ -425,6 +425,15 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     add("suite-eddsa-2022-tampered", {**sign_eddsa_2022(base(), ISSUER), "name": "Lab Safety (edited)"},
         fail("proof", "changed after it was signed"))
     add("suite-eddsa-jcs-2022-proof-without-context", sign_jcs(base(), ISSUER, proof_context=False))
+    # A proof's own @context must begin the document's (vc-data-integrity, Verify Proof); a JCS
+    # proof hashes the document with the proof's @context, so contexts appended later are allowed.
+    add("suite-eddsa-jcs-2022-proof-context-prefix", {**sign_jcs({**base(), "@context": [VC2]}, ISSUER),
+                                                      "@context": [VC2, OB3]})
+    with_own_context = lambda context: {**sign(base(), ISSUER, "2025-01-15T10:00:00Z"), "proof": [{  # noqa: E731
+        **sign(base(), ISSUER, "2025-01-15T10:00:00Z")["proof"][0], "@context": context}]}
+    add("suite-eddsa-rdfc-2022-proof-context-prefix", with_own_context([VC2]))
+    add("suite-eddsa-rdfc-2022-proof-context-foreign", with_own_context([OB3]),
+        fail("proof", "the proof's @context is not where the credential's @context begins"))
     add("suite-ed25519-signature-2020", sign_2020(base(), ISSUER))
     jff_like = vc1(**{"@context": [VC1, OB3]})
     add("suite-ed25519-signature-2018", sign_detached_jws(jff_like, "Ed25519Signature2018", "EdDSA",

@@ -417,16 +417,27 @@ def _unsupported(proof: dict[str, Any]) -> str:
     return f"it is signed with {name}, which this verifier does not support ({SUPPORTED_SUITES} are)"
 
 
-def _jcs_hash_without_context(document: dict[str, Any], proof: dict[str, Any], digest: Digest) -> bytes:
-    """A JCS proof that carries no @context, as the vc-di-eddsa and vc-di-ecdsa texts (their
-    jcs "Proof Configuration" clones the options and adds nothing) and Digital Bazaar's
-    eddsa-jcs-2022 cryptosuite 1.0 hash it: the proof options as they are, without the
-    document's @context added (as `hash_data` adds it). JCS gives @context no meaning, so
-    accepting both forms lets no change through: the document hash covers the document,
-    @context included."""
+def _jcs_hash_data(document: dict[str, Any], proof: dict[str, Any], digest: Digest) -> bytes:
+    """The hash data of a JCS proof with its options as they are (vc-di-eddsa and vc-di-ecdsa,
+    jcs "Verify Proof"): where the proof carries an @context, the document is hashed with that
+    @context (a prefix of its own, checked before), so contexts added after signing do not
+    break the proof. Where it carries none (as Digital Bazaar's eddsa-jcs-2022 cryptosuite 1.0
+    signs), the options are hashed without one: JCS gives @context no meaning, and the
+    document hash covers the document, @context included."""
     options = {k: v for k, v in proof.items() if k != "proofValue"}
     unsecured = {k: v for k, v in document.items() if k != "proof"}
+    if "@context" in proof:
+        unsecured["@context"] = proof["@context"]
     return digest(jcs.canonicalize(options).encode()).digest() + digest(jcs.canonicalize(unsecured).encode()).digest()
+
+
+def _foreign_context(document: dict[str, Any], proof: dict[str, Any]) -> bool:
+    """A Data Integrity proof's own @context must be where the document's begins, in order
+    (vc-data-integrity "Verify Proof"): otherwise the proof was made for another document."""
+    if "@context" not in proof:
+        return False
+    own = _contexts(proof)
+    return not own or _contexts(document)[:len(own)] != own
 
 
 def controller_matches(key: PublicKey, issuer: str | None) -> bool:
@@ -490,6 +501,9 @@ def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: st
     if found is None:
         return _ProofOutcome((FAILED, _unsupported(proof)))
     canon, kinds = found
+    if suite[0] == "DataIntegrityProof" and _foreign_context(document, proof):
+        return _ProofOutcome((FAILED, "the proof's @context is not where the credential's @context begins, so "
+                                      "the proof was not made for this credential"))
     if proof.get("proofPurpose") != PROOF_PURPOSE:
         return _ProofOutcome((FAILED, f"the proof's purpose is {proof.get('proofPurpose')!r}, not "
                                       "assertionMethod, so it does not assert the credential"))
@@ -528,10 +542,11 @@ def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: st
     try:
         canonical = (canonicalize(unsecured(document), walked=walk.without("proof"))
                      if walk is not None and canon is canonicalize else None)
-        messages = [prefix + hash_data(document, proof, canon, canonical_document=canonical, digest=digest,
-                                       signature_field=signature_field)]
-        if canon is jcs.canonicalize and "@context" not in proof:
-            messages.append(_jcs_hash_without_context(document, proof, digest))
+        messages = [] if canon is jcs.canonicalize and "@context" in proof else [
+            prefix + hash_data(document, proof, canon, canonical_document=canonical, digest=digest,
+                               signature_field=signature_field)]
+        if canon is jcs.canonicalize:
+            messages.append(_jcs_hash_data(document, proof, digest))
     except ContextNotAvailable as e:
         return _ProofOutcome((FAILED, e.message), key_check, identity)
     except (BadInput, KeyError, TypeError) as e:
