@@ -648,6 +648,20 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
         fail("dates", "expired on 2024-05-01"))
     add("jwt-iss-mismatch", jwt(claims("https://elsewhere.example.org", rs_cred), "RS256",
                                 {"kid": RSA_JWKS + "#rsa-1"}), fail("format", "is not the credential's issuer"))
+    # A wallet's export: a VerifiablePresentation holding the badge (the holder's proof aside)
+    presentation = lambda *held: {"@context": [VC2], "type": ["VerifiablePresentation"],  # noqa: E731
+                                  "holder": "did:example:learner-42", "verifiableCredential": list(held)}
+    signed_badge = sign(base(), ISSUER, "2025-01-15T10:00:00Z")
+    add("presentation-one-credential", presentation(signed_badge),
+        {"valid": True, "warning": "taken from a verifiable presentation"})
+    add("presentation-enveloped-jwt", presentation({
+        "@context": [VC2], "type": ["EnvelopedVerifiableCredential"],
+        "id": "data:application/vc+jwt," + jwt(vc2_claims(), "EdDSA", ed_kid)}),
+        {"valid": True, "warning": "taken from a verifiable presentation"})
+    add("presentation-tampered-credential", presentation({**signed_badge, "name": "Lab Safety (edited)"}),
+        fail("proof", "changed after it was signed"))
+    add("presentation-two-credentials", presentation(signed_badge, signed_badge),
+        fail("format", "holding 2 credentials, not one"))
     # Open Badges 2.0
     add("ob2-hosted", ob2_assertion(1))
     add("ob2-hosted-revoked", ob2_assertion(2), fail("status", "revoked by its issuer (issued in error)"))

@@ -30,8 +30,36 @@ def verify_credential(document: Any, *, status_source: DocumentSource, now: date
     """Every check of a credential: a JSON object (VC or OB 2.0 assertion) or a compact JWS
     (VC-JWT, signed OB 2.0). `status_source` also serves keys unless `did_source` is given."""
     source = ChainSource(did_source, status_source) if did_source is not None else status_source
+    held = _presented(document)
+    if held is not None:
+        result = _verify(held, source, now, presented=True)
+        if result.state_of("format") != FAILED:
+            result.warnings.append("the credential was taken from a verifiable presentation; the presentation's "
+                                   "own proof (the holder's) was not checked")
+    else:
+        result = _verify(document, source, now)
+    result.fetched = ChainSource(source).fetched()
+    return result
+
+
+def _presented(document: Any) -> Any:
+    """What a VerifiablePresentation (a wallet's export of a badge) holds: its one credential, a
+    list if it holds several or none, or None when `document` is not a presentation."""
+    if not isinstance(document, dict) or "VerifiablePresentation" not in types_of(document.get("type")):
+        return None
+    held = document.get("verifiableCredential")
+    items = held if isinstance(held, list) else [] if held is None else [held]
+    return items[0] if len(items) == 1 else items
+
+
+def _verify(document: Any, source: DocumentSource, now: datetime, *, presented: bool = False) -> Verification:
     result = Verification()
-    if isinstance(document, str):
+    if presented and isinstance(document, list):
+        result.add("format", FAILED, f"it is a verifiable presentation holding {len(document)} credentials, not one: "
+                                     "verify them one at a time")
+    elif presented and _presented(document) is not None:
+        result.add("format", FAILED, "it is a verifiable presentation inside a presentation")
+    elif isinstance(document, str):
         document = document.strip()
         if ob2.is_signed_assertion(document):
             ob2.verify_signed(document, source, now, result)
@@ -48,7 +76,6 @@ def verify_credential(document: Any, *, status_source: DocumentSource, now: date
     else:
         verify_data_integrity(document, source, now, result)
         result.endorsements = _endorsements(document, source, now)
-    result.fetched = ChainSource(source).fetched()
     return result
 
 
