@@ -21,6 +21,7 @@ from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMeta
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Blueprint, Flask, current_app, g, make_response, render_template, request
 
+from ..credentials.checks import types_of
 from ..credentials.safety import parse_json
 from ..credentials.services import IssuerProfile, LocalSource, verify_submitted
 from ..errors import BadgerError, BadInput
@@ -438,6 +439,8 @@ def upsert_credential():
     if request.mimetype != "application/json":
         raise ImsxError("send the credential as application/json (VC-JWT credentials are not accepted)")
     document = parse_json(request.get_data(cache=False)[: MAX_BODY + 1], max_bytes=MAX_BODY)
+    if isinstance(document, dict) and "VerifiablePresentation" in types_of(document.get("type")):
+        raise BadInput("send the credential itself, not a presentation holding it")  # what is stored is what verified
     services = current_app.extensions["lti_badger"]
     issuer = IssuerProfile.from_settings(services.settings)
     result = verify_submitted(document, local=LocalSource(db(), issuer, services.keys), now=_now(),

@@ -221,8 +221,10 @@ def test_upsert_stores_a_verified_credential_once(app, client, world, as_person)
 
     before = _counts(app)
     tampered = {**signed, "name": "Another badge"}
+    presentation = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:uuid:a-presentation",
+                    "type": ["VerifiablePresentation"], "verifiableCredential": [signed]}
     for body, kwargs in ((tampered, {}), ({**signed, "proof": []}, {}), ("not json", {"content_type": "text/plain"}),
-                         ({"id": "urn:x"}, {})):
+                         ({"id": "urn:x"}, {}), (presentation, {})):
         call = dict(headers=bearer(tokens["access_token"]), **kwargs)
         answer = (client.post(f"{P}/credentials", data=body, **call) if isinstance(body, str)
                   else client.post(f"{P}/credentials", json=body, **call))
