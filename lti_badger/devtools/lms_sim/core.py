@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any, Callable, Iterable
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlencode, urljoin
 
 import jwt
 import requests
@@ -197,9 +197,9 @@ class SimulatedLms:
 
     def lineitem_sub_url(self, item: LineItem, name: str, **query: str) -> str:
         """`{lineitem}/scores` or `/results`, the path extended before the query (AGS 2.0 §3.4)."""
-        parts = urlsplit(self.lineitem_url(item))
-        pairs = parse_qsl(parts.query) + list(query.items())
-        return urlunsplit(parts._replace(path=f"{parts.path}/{name}", query=urlencode(pairs)))
+        path, _, own = self.lineitem_url(item).partition("?")  # our own URLs: no fragment
+        query_text = "&".join(part for part in (own, urlencode(query)) if part)
+        return f"{path}/{name}?{query_text}" if query_text else f"{path}/{name}"
 
     def nrps_url(self, context_id: str) -> str:
         if self.is_moodle:

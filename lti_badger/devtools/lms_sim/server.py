@@ -75,6 +75,8 @@ def _auto_post_form(action: str, fields: dict[str, str], title: str) -> str:
                         '<script>document.getElementById("f").submit()</script>')
 
 
+FORM_MEDIA = ("application/x-www-form-urlencoded", "multipart/form-data")  # bodies the request log reads as a form
+
 # LTI Client Side postMessages, platform side: data is kept per sending origin in this page.
 PLATFORM_STORAGE_JS = """(function () {
   var store = {};
@@ -122,8 +124,8 @@ def create_sim_app(sim: SimulatedLms) -> Flask:
     @app.before_request
     def record() -> Response | None:
         body = request.get_json(silent=True, force=True) if request.data else None
-        entry = Received(request.method, request.path, request.args.to_dict(), dict(request.headers), body,
-                         request.form.to_dict())
+        form = request.form.to_dict() if request.mimetype in FORM_MEDIA else {}
+        entry = Received(request.method, request.path, request.args.to_dict(), dict(request.headers), body, form)
         request.environ["lms_sim.received"] = entry
         with sim.lock:
             sim.received.append(entry)
