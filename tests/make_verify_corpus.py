@@ -404,7 +404,8 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     issuer_at = lambda did, name="Example College": {"id": did, "type": ["Profile"], "name": name}  # noqa: E731
 
     # key types
-    add("key-did-key-rdfc", sign(base(), ISSUER, "2025-01-15T10:00:00Z"))
+    signed_badge = sign(base(), ISSUER, "2025-01-15T10:00:00Z")  # read, never changed, by the cases below
+    add("key-did-key-rdfc", signed_badge)
     add("key-did-web-reference", sign(base(issuer_at(WEB_DID)), WEB, "2025-01-15T10:00:00Z"))
     add("key-did-web-embedded", sign(base(issuer_at(EMBEDDED_DID)), EMBEDDED, "2025-01-15T10:00:00Z"))
     add("key-did-web-2018-base58", sign(base(issuer_at(LEGACY_DID)), LEGACY, "2025-01-15T10:00:00Z"))
@@ -429,8 +430,8 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     # proof hashes the document with the proof's @context, so contexts appended later are allowed.
     add("suite-eddsa-jcs-2022-proof-context-prefix", {**sign_jcs({**base(), "@context": [VC2]}, ISSUER),
                                                       "@context": [VC2, OB3]})
-    with_own_context = lambda context: {**sign(base(), ISSUER, "2025-01-15T10:00:00Z"), "proof": [{  # noqa: E731
-        **sign(base(), ISSUER, "2025-01-15T10:00:00Z")["proof"][0], "@context": context}]}
+    with_own_context = lambda context: {**signed_badge, "proof": [{  # noqa: E731
+        **signed_badge["proof"][0], "@context": context}]}
     add("suite-eddsa-rdfc-2022-proof-context-prefix", with_own_context([VC2]))
     add("suite-eddsa-rdfc-2022-proof-context-foreign", with_own_context([OB3]),
         fail("proof", "the proof's @context is not where the credential's @context begins"))
@@ -460,14 +461,13 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     add("suite-rsa-signature-2018-tampered",
         {**sign_detached_jws({**jff_like, "issuer": issuer_at(RSA_DID)}, "RsaSignature2018", "PS256", RSA_METHOD),
          "issuanceDate": "2025-01-16T10:00:00Z"}, fail("proof", "changed after it was signed"))
-    add("suite-proof-set-two-suites", {**sign(base(), ISSUER, "2025-01-15T10:00:00Z"),
-                                       "proof": [sign(base(), ISSUER, "2025-01-15T10:00:00Z")["proof"][0],
-                                                 sign_jcs(base(), ISSUER)["proof"]]})
+    add("suite-proof-set-two-suites", {**signed_badge, "proof": [signed_badge["proof"][0],
+                                                                 sign_jcs(base(), ISSUER)["proof"]]})
     one_bad = sign(base(), ISSUER, "2025-01-15T10:00:00Z")
     one_bad["proof"] = [one_bad["proof"][0], {**sign_jcs(base(), ISSUER)["proof"],
                                               "proofValue": encode_base58btc(bytes(64))}]
     add("suite-proof-set-one-bad", one_bad, fail("proof", "signature does not match"))
-    eddsa_proof = sign(base(), ISSUER, "2025-01-15T10:00:00Z")["proof"][0]
+    eddsa_proof = signed_badge["proof"][0]
     add("suite-unsupported", {**base(), "proof": {**eddsa_proof, "cryptosuite": "mldsa44-rdfc-2024"}},
         fail("proof", "mldsa44-rdfc-2024, which this verifier does not support"))
     add("suite-selective-disclosure-bbs-2023", {**base(), "proof": {**eddsa_proof, "cryptosuite": "bbs-2023"}},
@@ -495,8 +495,7 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     add("suite-ecdsa-rdfc-2019-p384-short-signature",
         {**ecdsa_p384, "proof": [{**ecdsa_p384["proof"][0], "proofValue": encode_base58btc(short)}]},
         fail("proof", "signature is 64 bytes long, but P-384 signatures are 96 bytes long"))
-    add("suite-wrong-purpose", {**base(), "proof": {**sign(base(), ISSUER, "2025-01-15T10:00:00Z")["proof"][0],
-                                                    "proofPurpose": "authentication"}},
+    add("suite-wrong-purpose", {**base(), "proof": {**eddsa_proof, "proofPurpose": "authentication"}},
         fail("proof", "purpose"))
     add("suite-no-proof", base(), fail("proof", "not signed"))
     # data models
@@ -651,7 +650,6 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     # A wallet's export: a VerifiablePresentation holding the badge (the holder's proof aside)
     presentation = lambda *held: {"@context": [VC2], "type": ["VerifiablePresentation"],  # noqa: E731
                                   "holder": "did:example:learner-42", "verifiableCredential": list(held)}
-    signed_badge = sign(base(), ISSUER, "2025-01-15T10:00:00Z")
     add("presentation-one-credential", presentation(signed_badge),
         {"valid": True, "warning": "taken from a verifiable presentation"})
     add("presentation-enveloped-jwt", presentation({

@@ -542,11 +542,12 @@ def _check_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer: st
     try:
         canonical = (canonicalize(unsecured(document), walked=walk.without("proof"))
                      if walk is not None and canon is canonicalize else None)
-        messages = [] if canon is jcs.canonicalize and "@context" in proof else [
-            prefix + hash_data(document, proof, canon, canonical_document=canonical, digest=digest,
-                               signature_field=signature_field)]
+        messages = [] if canon is jcs.canonicalize else [prefix + hash_data(
+            document, proof, canon, canonical_document=canonical, digest=digest, signature_field=signature_field)]
         if canon is jcs.canonicalize:
             messages.append(_jcs_hash_data(document, proof, digest))
+            if "@context" not in proof:  # also signed with the document's @context added, as `hash_data` adds it
+                messages.append(hash_data(document, proof, canon, digest=digest))
     except ContextNotAvailable as e:
         return _ProofOutcome((FAILED, e.message), key_check, identity)
     except (BadInput, KeyError, TypeError) as e:

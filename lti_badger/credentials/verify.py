@@ -30,36 +30,37 @@ def verify_credential(document: Any, *, status_source: DocumentSource, now: date
     """Every check of a credential: a JSON object (VC or OB 2.0 assertion) or a compact JWS
     (VC-JWT, signed OB 2.0). `status_source` also serves keys unless `did_source` is given."""
     source = ChainSource(did_source, status_source) if did_source is not None else status_source
-    held = _presented(document)
-    if held is not None:
-        result = _verify(held, source, now, presented=True)
-        if result.state_of("format") != FAILED:
-            result.warnings.append("the credential was taken from a verifiable presentation; the presentation's "
-                                   "own proof (the holder's) was not checked")
-    else:
-        result = _verify(document, source, now)
+    result = _verify_presented(document, source, now) if is_presentation(document) else _verify(document, source, now)
     result.fetched = ChainSource(source).fetched()
     return result
 
 
-def _presented(document: Any) -> Any:
-    """What a VerifiablePresentation (a wallet's export of a badge) holds: its one credential, a
-    list if it holds several or none, or None when `document` is not a presentation."""
-    if not isinstance(document, dict) or "VerifiablePresentation" not in types_of(document.get("type")):
-        return None
-    held = document.get("verifiableCredential")
+def is_presentation(document: Any) -> bool:
+    """A VerifiablePresentation: how wallets export a badge."""
+    return isinstance(document, dict) and "VerifiablePresentation" in types_of(document.get("type"))
+
+
+def _verify_presented(presentation: dict[str, Any], source: DocumentSource, now: datetime) -> Verification:
+    """The one credential a presentation holds, verified as itself; the holder's proof does not
+    bear on the badge and is not checked."""
+    held = presentation.get("verifiableCredential")
     items = held if isinstance(held, list) else [] if held is None else [held]
-    return items[0] if len(items) == 1 else items
+    if len(items) != 1 or is_presentation(items[0]):
+        result = Verification()
+        result.add("format", FAILED, "it is a verifiable presentation inside a presentation" if len(items) == 1 else
+                   f"it is a verifiable presentation holding {len(items)} credentials, not one: verify them one "
+                   "at a time")
+        return result
+    result = _verify(items[0], source, now)
+    if result.state_of("format") != FAILED:
+        result.warnings.append("the credential was taken from a verifiable presentation; the presentation's own "
+                               "proof (the holder's) was not checked")
+    return result
 
 
-def _verify(document: Any, source: DocumentSource, now: datetime, *, presented: bool = False) -> Verification:
+def _verify(document: Any, source: DocumentSource, now: datetime) -> Verification:
     result = Verification()
-    if presented and isinstance(document, list):
-        result.add("format", FAILED, f"it is a verifiable presentation holding {len(document)} credentials, not one: "
-                                     "verify them one at a time")
-    elif presented and _presented(document) is not None:
-        result.add("format", FAILED, "it is a verifiable presentation inside a presentation")
-    elif isinstance(document, str):
+    if isinstance(document, str):
         document = document.strip()
         if ob2.is_signed_assertion(document):
             ob2.verify_signed(document, source, now, result)

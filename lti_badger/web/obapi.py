@@ -21,9 +21,9 @@ from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMeta
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Blueprint, Flask, current_app, g, make_response, render_template, request
 
-from ..credentials.checks import types_of
 from ..credentials.safety import parse_json
 from ..credentials.services import IssuerProfile, LocalSource, verify_submitted
+from ..credentials.verify import is_presentation
 from ..errors import BadgerError, BadInput
 from ..hostapi import services as host
 from ..models.obapi import OAuthClient, OAuthCode, OAuthToken
@@ -439,7 +439,7 @@ def upsert_credential():
     if request.mimetype != "application/json":
         raise ImsxError("send the credential as application/json (VC-JWT credentials are not accepted)")
     document = parse_json(request.get_data(cache=False)[: MAX_BODY + 1], max_bytes=MAX_BODY)
-    if isinstance(document, dict) and "VerifiablePresentation" in types_of(document.get("type")):
+    if is_presentation(document):
         raise BadInput("send the credential itself, not a presentation holding it")  # what is stored is what verified
     services = current_app.extensions["lti_badger"]
     issuer = IssuerProfile.from_settings(services.settings)
