@@ -592,39 +592,53 @@ def check_proofs(document: dict[str, Any], source: DocumentSource, now: datetime
 
 # --- dates ------------------------------------------------------------------------------------
 
-def check_dates(document: dict[str, Any], model: str, now: datetime, result: Verification, *,
-                what: str = "the credential", start_slack: timedelta = CLOCK_SKEW) -> None:
-    """Its validity period, with `CLOCK_SKEW` of slack (`start_slack` before its start)."""
+@dataclass(frozen=True)
+class _Period:
+    """A validity period as read from a document: its start, its end, what could not be read."""
+
+    start: datetime | None
+    end: datetime | None
+    problems: tuple[str, ...]
+
+
+def _period(document: dict[str, Any], model: str) -> _Period:
     start_key, end_key = ("validFrom", "validUntil") if model == "2.0" else ("issuanceDate", "expirationDate")
     if model == "2.0" and "validFrom" not in document and "issuanceDate" in document:
         start_key = "issuanceDate"
     problems: list[str] = []
-    start = end = None
+    moments: dict[str, datetime | None] = {}
     for key in (start_key, end_key):
         if key in document:
-            moment = parse_moment(document[key])
-            if moment is None:
+            moments[key] = parse_moment(document[key])
+            if moments[key] is None:
                 problems.append(f"its {key} ({str(document[key])[:40]}) is not a valid date and time")
-            elif key == start_key:
-                start = moment
-            else:
-                end = moment
-    if problems:
-        result.add("dates", FAILED, "; ".join(problems))
-    elif end is not None and end + CLOCK_SKEW < now:
-        result.add("dates", FAILED, f"{what} expired on {_day(end)}")
-    elif start is not None and start - start_slack > now:
-        result.add("dates", FAILED, f"{what} is not valid until {_day(start)}")
-    elif end is not None and start is not None and end < start:
-        result.add("dates", FAILED, f"{what} ends ({_day(end)}) before it starts ({_day(start)})")
-    else:
-        since = f"valid since {_day(start)}" if start else "no start date"
-        result.add("dates", PASSED, f"{since}, {'valid until ' + _day(end) if end else 'does not expire'}")
+    return _Period(moments.get(start_key), moments.get(end_key), tuple(problems))
+
+
+def _period_verdict(period: _Period, now: datetime, what: str, start_slack: timedelta) -> tuple[str, str]:
+    start, end = period.start, period.end
+    if period.problems:
+        return FAILED, "; ".join(period.problems)
+    if end is not None and end + CLOCK_SKEW < now:
+        return FAILED, f"{what} expired on {_day(end)}"
+    if start is not None and start - start_slack > now:
+        return FAILED, f"{what} is not valid until {_day(start)}"
+    if end is not None and start is not None and end < start:
+        return FAILED, f"{what} ends ({_day(end)}) before it starts ({_day(start)})"
+    since = f"valid since {_day(start)}" if start else "no start date"
+    return PASSED, f"{since}, {'valid until ' + _day(end) if end else 'does not expire'}"
+
+
+def check_dates(document: dict[str, Any], model: str, now: datetime, result: Verification, *,
+                what: str = "the credential") -> None:
+    """Its validity period, with `CLOCK_SKEW` of slack."""
+    result.add("dates", *_period_verdict(_period(document, model), now, what, CLOCK_SKEW))
 
 
 # --- status -----------------------------------------------------------------------------------
 
-_LIST_CACHE: dict[tuple[int, ...], tuple[tuple[Any, ...], tuple[str, str] | None]] = {}
+# (the list and its key documents, the list's signature problem, its validity period)
+_LIST_CACHE: dict[tuple[int, ...], tuple[tuple[Any, ...], tuple[str, str] | None, "_Period"]] = {}
 _LIST_CACHE_MAX = 64
 
 
@@ -643,19 +657,20 @@ def _list_verifier(issuer: str | None, source: DocumentSource, now: datetime, wa
     """Verifies a status list credential (proof, key, validity period) before anything is read
     from it. Thousands of credentials share one list: its signature is checked once per list
     document and key documents (the same objects from the source, held by the cache so their
-    identity stands for their content); its dates are checked every time."""
+    identity stands for their content); its validity period is read once and compared
+    with the moment every time."""
 
     def verify_list(listing: dict[str, Any], purpose: str) -> None:
         documents = (listing, *_key_documents(listing, source))
         key = tuple(map(id, documents))
         cached = _LIST_CACHE.get(key)
         if cached is None or any(a is not b for a, b in zip(cached[0], documents)):
-            cached = documents, _list_signature_problem(listing, source, now)
+            cached = documents, _list_signature_problem(listing, source, now), _list_period(listing)
             if len(_LIST_CACHE) >= _LIST_CACHE_MAX:
                 _LIST_CACHE.clear()
             if not any("expires" in p for p in _proof_dicts(listing)):  # a proof's own expiry depends on now
                 _LIST_CACHE[key] = cached
-        problem = cached[1] or _list_dates_problem(listing, now)
+        problem = cached[1] or _list_dates_problem(cached[2], now)
         if problem:
             state, reason = problem
             raise StatusProblem(f"its {purpose} status list cannot be trusted: {reason}",
@@ -689,12 +704,14 @@ def _list_signature_problem(listing: dict[str, Any], source: DocumentSource, now
     return _first_problem(inner, ("issuer key", "proof", "issuer identity"))
 
 
-def _list_dates_problem(listing: dict[str, Any], now: datetime) -> tuple[str, str] | None:
-    inner = Verification()
+def _list_period(listing: dict[str, Any]) -> _Period:
     contexts = _contexts(listing)
-    model = {VC_V1: "1.1", VC_V2: "2.0"}.get(contexts[0] if contexts and isinstance(contexts[0], str) else "", "2.0")
-    check_dates(listing, model, now, inner, what="the status list", start_slack=LIST_START_SLACK)
-    return _first_problem(inner, ("dates",))
+    return _period(listing, {VC_V1: "1.1"}.get(contexts[0] if contexts and isinstance(contexts[0], str) else "", "2.0"))
+
+
+def _list_dates_problem(period: _Period, now: datetime) -> tuple[str, str] | None:
+    state, reason = _period_verdict(period, now, "the status list", LIST_START_SLACK)
+    return None if state == PASSED else (state, reason)
 
 
 def check_status(document: dict[str, Any], source: DocumentSource, now: datetime, result: Verification) -> None:
@@ -752,7 +769,7 @@ def _short(error: str) -> str:
     return error if len(error) <= 160 else error[:157] + "..."
 
 
-def check_schema(document: dict[str, Any], result: Verification) -> None:
+def check_schema(document: dict[str, Any], result: Verification, walk: Walk | None = None) -> None:
     if not (result.kind or "").startswith("Open Badges 3.0"):
         result.add("schema", NOT_CHECKED, "no Open Badges 3.0 schema applies to this kind of credential")
         return
@@ -766,7 +783,7 @@ def check_schema(document: dict[str, Any], result: Verification) -> None:
         errors.append("its proof is a single object where the schema expects a list of proofs")
         document = {**document, "proof": [document["proof"]]}
     endorsement = "EndorsementCredential" in types_of(document.get("type"))
-    errors += endorsement_schema_errors(document) if endorsement else schema_errors(document)
+    errors += endorsement_schema_errors(document) if endorsement else schema_errors(document, walk=walk)
     if errors:
         result.add("schema", WARNING, "it departs from the OB 3.0 JSON schema (this does not affect its "
                                       "signature): " + "; ".join(_short(e) for e in errors[:3]))
@@ -785,12 +802,12 @@ def verify_data_integrity(document: dict[str, Any], source: DocumentSource, now:
     if model is None:
         return
     check_proofs(document, source, now, result, walk=walk)
-    verify_claims(document, model, source, now, result)
+    verify_claims(document, model, source, now, result, walk=walk)
 
 
 def verify_claims(document: dict[str, Any], model: str, source: DocumentSource, now: datetime,
-                  result: Verification) -> None:
+                  result: Verification, *, walk: Walk | None = None) -> None:
     """The checks that do not depend on how the credential is secured."""
     check_dates(document, model, now, result)
     check_status(document, source, now, result)
-    check_schema(document, result)
+    check_schema(document, result, walk)

@@ -248,13 +248,16 @@ class Walk:
     the document without a member (the unsecured document is the credential without
     `proof`). Verification walks a credential once for safe mode and for its canonical form."""
 
-    __slots__ = ("shape", "leaves", "spans")
+    __slots__ = ("shape", "leaves", "spans", "_key")
 
     def __init__(self, document: dict) -> None:
         self.shape, self.leaves, self.spans = _walk(document)
+        self._key: tuple | None = None
 
     def key(self) -> tuple[tuple, list[str]]:
-        return tuple(self.shape), self.leaves
+        if self._key is None:
+            self._key = tuple(self.shape)
+        return self._key, self.leaves
 
     def without(self, member: str) -> tuple[tuple, list[str]]:
         """(shape key, leaves) of the document with top-level `member` removed."""
@@ -580,7 +583,7 @@ def _canonical_labels(quads: list[tuple]) -> dict[str, str] | None:
 _safe_results: dict[tuple, tuple[str, ...]] = {}
 
 
-def _leaf_paths(document: dict) -> list[str]:
+def leaf_paths(document: dict) -> list[str]:
     """The path of each string leaf, in the order `_shape_of` and `_skeleton` visit them."""
     paths: list[str] = []
 
@@ -638,7 +641,7 @@ def safe_mode_problems(document: dict[str, Any], *, walked: tuple[tuple, list[st
             raise BadInput(f"document is not valid JSON-LD: {type(e).__name__}") from e
         text = json.dumps(expanded)
         present = {int(m) for m in _MARKER_RE.findall(text)}
-        paths = _leaf_paths(document)
+        paths = leaf_paths(document)
         dropped = [paths[i] for i in range(len(leaves)) if i not in present and i < len(paths)]
         types: set[str] = set()
         _relative_types(expanded, types)

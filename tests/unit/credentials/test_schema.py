@@ -95,3 +95,38 @@ def test_verifier_never_raises_on_mangled_credentials():
         except BadgerError:
             continue
         assert not result.valid
+
+
+def test_a_match_is_remembered_by_shape_and_constrained_values_only():
+    """Credentials of one shape share a match; a date that is not one, or a value outside an
+    enumeration, in that same shape is still caught, and a mismatch is never remembered."""
+    import copy
+    from pathlib import Path
+
+    from lti_badger.credentials import schema
+    from lti_badger.credentials.jsonld import Walk
+
+    golden = json.loads((Path(__file__).parent / "golden" / "credential.json").read_text())
+
+    def errors_of(change) -> list[str]:
+        document = copy.deepcopy(golden)
+        change(document)
+        return schema.schema_errors(document, walk=Walk(document))
+
+    assert errors_of(lambda d: None) == []
+    remembered = len(schema._matches)
+    assert errors_of(lambda d: d["credentialSubject"]["achievement"].update(name="Another Badge")) == []
+    assert len(schema._matches) == remembered  # an unconstrained value: the same match
+    assert errors_of(lambda d: d.update(validFrom="2025-03-01T10:00:00Z")) == []
+    assert len(schema._matches) == remembered  # another valid date: the same match
+
+    def bad_date(d):
+        d["validFrom"] = "2025-02-30T10:00:00Z"
+
+    def bad_type(d):
+        d["credentialSubject"]["achievement"]["achievementType"] = "Diploma Mill"
+
+    for change, where in ((bad_date, "validFrom"), (bad_type, "credentialSubject/achievement/achievementType")):
+        for _ in range(2):  # the second time too: a mismatch is not remembered
+            found = errors_of(change)
+            assert found and found[0].startswith(where), found
