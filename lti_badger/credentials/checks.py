@@ -22,9 +22,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import BadInput
+from ..jsonbody import MAX_DEPTH
 from . import ecdsa_sd, jcs
 from .eddsa import Digest, hash_data, proofs_of, unsecured
-from .jsonld import ContextNotAvailable, Walk, canonicalize, safe_mode_problems, shipped_name
+from .jsonld import ContextNotAvailable, TooDeep, Walk, canonicalize, safe_mode_problems, shipped_name
 from .keyresolve import ALG_KEY_KIND, DocumentSource, KeyProblem, PublicKey, _b64url, did_web_url, resolve
 from .multibase import decode_base58btc
 from .schema import endorsement_schema_errors, schema_errors
@@ -47,6 +48,7 @@ _RANK = {name: i for i, name in enumerate(CHECK_ORDER)}
 TAMPERED = "the signature does not match: the credential was changed after it was signed"
 REVOKED = "revoked by its issuer"
 SUSPENDED = "suspended by its issuer"
+TOO_DEEP = f"the credential is nested more than {MAX_DEPTH} levels deep"
 
 
 class MapSource:
@@ -796,8 +798,12 @@ def check_schema(document: dict[str, Any], result: Verification, walk: Walk | No
 
 def verify_data_integrity(document: dict[str, Any], source: DocumentSource, now: datetime,
                           result: Verification) -> None:
+    try:
+        walk = Walk(document)  # one walk of the credential serves all the checks
+    except TooDeep:
+        result.add("format", FAILED, TOO_DEEP)
+        return
     describe(document, result)
-    walk = Walk(document)  # one walk of the credential serves safe mode and its canonical form
     model = check_format(document, result, walk=walk)
     if model is None:
         return

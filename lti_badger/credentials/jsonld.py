@@ -35,12 +35,21 @@ from typing import Any
 from pyld import jsonld
 
 from ..errors import BadInput
+from ..jsonbody import MAX_DEPTH
 
 CONTEXTS_PACKAGE = "lti_badger.credentials.contexts"
 
 
 class ContextNotAvailable(BadInput):
     """A document names a JSON-LD context we do not ship; we never fetch one from the network."""
+
+
+class TooDeep(BadInput):
+    """A document nested deeper than `MAX_DEPTH` (as `jsonbody.depth_of` counts): the walk
+    refuses it before anything recursive sees it."""
+
+    def __init__(self) -> None:
+        super().__init__(f"the document is nested more than {MAX_DEPTH} levels deep")
 
 
 @lru_cache(maxsize=1)
@@ -246,7 +255,8 @@ class Walk:
     """One walk of a document: its shape key, its string leaves in document order, and where
     each top-level member's tokens and leaves lie, so the same walk also gives the shape of
     the document without a member (the unsecured document is the credential without
-    `proof`). Verification walks a credential once for safe mode and for its canonical form."""
+    `proof`). Verification walks a credential once for its nesting limit (`TooDeep`), safe
+    mode, its canonical form and its schema check."""
 
     __slots__ = ("shape", "leaves", "spans", "_key")
 
@@ -277,7 +287,9 @@ def _walk(document: dict) -> tuple[list, list[str], dict[str, tuple[int, int, in
     add = shape.append
     leaf = leaves.append
 
-    def walk_dict(node: dict, spans: dict | None = None) -> None:
+    def walk_dict(node: dict, depth: int, spans: dict | None = None) -> None:
+        if depth >= MAX_DEPTH and (depth > MAX_DEPTH or node):  # a member is one level deeper
+            raise TooDeep()
         add(_OPEN_D)
         for k, v in node.items():
             if spans is not None:
@@ -295,9 +307,9 @@ def _walk(document: dict) -> tuple[list, list[str], dict[str, tuple[int, int, in
                 add(_JSON)
                 add(_frozen(v))
             elif t is dict:
-                walk_dict(v)
+                walk_dict(v, depth + 1)
             elif t is list:
-                walk_list(v)
+                walk_list(v, depth + 1)
             else:
                 add(_VALUE)
                 add(repr(v))
@@ -305,7 +317,9 @@ def _walk(document: dict) -> tuple[list, list[str], dict[str, tuple[int, int, in
                 spans[k] = (t0, len(shape), l0, len(leaves))
         add(_CLOSE_D)
 
-    def walk_list(node: list) -> None:
+    def walk_list(node: list, depth: int) -> None:
+        if depth >= MAX_DEPTH and (depth > MAX_DEPTH or node):
+            raise TooDeep()
         add(_OPEN_L)
         for v in node:
             t = type(v)
@@ -313,16 +327,16 @@ def _walk(document: dict) -> tuple[list, list[str], dict[str, tuple[int, int, in
                 add(_IRI if match(v) and v not in iri_terms else _TEXT)
                 leaf(v)
             elif t is dict:
-                walk_dict(v)
+                walk_dict(v, depth + 1)
             elif t is list:
-                walk_list(v)
+                walk_list(v, depth + 1)
             else:
                 add(_VALUE)
                 add(repr(v))
         add(_CLOSE_L)
 
     spans: dict[str, tuple[int, int, int, int]] = {}
-    walk_dict(document, spans)
+    walk_dict(document, 1, spans)
     return shape, leaves, spans
 
 

@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from . import jose, ob2
-from .checks import (FAILED, REVOKED, SUSPENDED, TAMPERED, ChainSource, MapSource, Verification, types_of,
-                     verify_data_integrity)
+from .checks import (FAILED, REVOKED, SUSPENDED, TAMPERED, TOO_DEEP, ChainSource, MapSource, Verification,
+                     types_of, verify_data_integrity)
 from .keyresolve import DocumentSource
 from .safety import MAX_DEPTH, depth_of
 
@@ -66,17 +66,20 @@ def _verify(document: Any, source: DocumentSource, now: datetime) -> Verificatio
             ob2.verify_signed(document, source, now, result)
         else:
             jose.verify_jwt(document, source, now, result)
-    elif not isinstance(document, dict):
+        return result
+    if not isinstance(document, dict):
         result.add("format", FAILED, "the credential is not a JSON object")
-    elif depth_of(document) > MAX_DEPTH:
-        result.add("format", FAILED, f"the credential is nested more than {MAX_DEPTH} levels deep")
-    elif ob2.is_assertion(document):
-        ob2.verify_hosted(document, source, now, result)
-    elif types_of(document.get("type")) == ["EnvelopedVerifiableCredential"]:
-        jose.verify_enveloped(document, source, now, result)
-    else:
-        verify_data_integrity(document, source, now, result)
+        return result
+    hosted = ob2.is_assertion(document)
+    if not hosted and types_of(document.get("type")) != ["EnvelopedVerifiableCredential"]:
+        verify_data_integrity(document, source, now, result)  # its walk refuses a document nested too deep
         result.endorsements = _endorsements(document, source, now)
+    elif depth_of(document) > MAX_DEPTH:
+        result.add("format", FAILED, TOO_DEEP)
+    elif hosted:
+        ob2.verify_hosted(document, source, now, result)
+    else:
+        jose.verify_enveloped(document, source, now, result)
     return result
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 from .samples import random_credential
 
@@ -130,3 +131,30 @@ def test_a_match_is_remembered_by_shape_and_constrained_values_only():
         for _ in range(2):  # the second time too: a mismatch is not remembered
             found = errors_of(change)
             assert found and found[0].startswith(where), found
+
+
+def test_a_credential_nested_too_deep_is_refused_on_its_format_whatever_its_kind():
+    """Deeper than the parser's limit, given as an object (not parsed from text here): a
+    verdict on the format, before anything recursive reads it; just under it, checked as usual."""
+    from datetime import datetime, timezone
+
+    from lti_badger.credentials.verify import MapSource, verify_credential
+    from lti_badger.jsonbody import MAX_DEPTH, depth_of
+
+    def nested(levels: int) -> list:
+        value: list = []
+        for _ in range(levels - 1):
+            value = [value]
+        return value
+
+    golden = json.loads((Path(__file__).parent / "golden" / "credential.json").read_text())
+    ob2 = {"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": "https://example.org/a/1"}
+    enveloped = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": "EnvelopedVerifiableCredential"}
+    now = datetime.now(timezone.utc)
+    for document in (golden, ob2, enveloped):
+        for levels, refused in ((5000, True), (MAX_DEPTH, True), (MAX_DEPTH - 1, False)):
+            deep = {**document, "extra": nested(levels)}  # the member sits one level under the top
+            assert (depth_of(deep) > MAX_DEPTH) is refused  # the parser's count, the same limit
+            result = verify_credential(deep, status_source=MapSource({}), now=now)
+            assert (result.state_of("format") == "failed" and "nested more than" in result.verdict) is refused, \
+                (levels, result.verdict)
