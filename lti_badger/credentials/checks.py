@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import BadInput
 from ..jsonbody import MAX_DEPTH
@@ -114,8 +114,7 @@ def _fetched(source: Any) -> list[dict[str, Any]]:
     return fetched() if callable(fetched) else []
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     name: str
     state: str
     reason: str
@@ -594,8 +593,7 @@ def check_proofs(document: dict[str, Any], source: DocumentSource, now: datetime
 
 # --- dates ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Period:
+class _Period(NamedTuple):
     """A validity period as read from a document: its start, its end, what could not be read."""
 
     start: datetime | None
