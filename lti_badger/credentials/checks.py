@@ -615,24 +615,29 @@ def _period(document: dict[str, Any], model: str) -> _Period:
     return _Period(moments.get(start_key), moments.get(end_key), tuple(problems))
 
 
-def _period_verdict(period: _Period, now: datetime, what: str, start_slack: timedelta) -> tuple[str, str]:
+def _period_problem(period: _Period, now: datetime, what: str, start_slack: timedelta) -> str | None:
     start, end = period.start, period.end
     if period.problems:
-        return FAILED, "; ".join(period.problems)
+        return "; ".join(period.problems)
     if end is not None and end + CLOCK_SKEW < now:
-        return FAILED, f"{what} expired on {_day(end)}"
+        return f"{what} expired on {_day(end)}"
     if start is not None and start - start_slack > now:
-        return FAILED, f"{what} is not valid until {_day(start)}"
+        return f"{what} is not valid until {_day(start)}"
     if end is not None and start is not None and end < start:
-        return FAILED, f"{what} ends ({_day(end)}) before it starts ({_day(start)})"
-    since = f"valid since {_day(start)}" if start else "no start date"
-    return PASSED, f"{since}, {'valid until ' + _day(end) if end else 'does not expire'}"
+        return f"{what} ends ({_day(end)}) before it starts ({_day(start)})"
+    return None
 
 
 def check_dates(document: dict[str, Any], model: str, now: datetime, result: Verification, *,
                 what: str = "the credential") -> None:
     """Its validity period, with `CLOCK_SKEW` of slack."""
-    result.add("dates", *_period_verdict(_period(document, model), now, what, CLOCK_SKEW))
+    period = _period(document, model)
+    problem = _period_problem(period, now, what, CLOCK_SKEW)
+    if problem:
+        result.add("dates", FAILED, problem)
+        return
+    since = f"valid since {_day(period.start)}" if period.start else "no start date"
+    result.add("dates", PASSED, f"{since}, {'valid until ' + _day(period.end) if period.end else 'does not expire'}")
 
 
 # --- status -----------------------------------------------------------------------------------
@@ -710,8 +715,8 @@ def _list_period(listing: dict[str, Any]) -> _Period:
 
 
 def _list_dates_problem(period: _Period, now: datetime) -> tuple[str, str] | None:
-    state, reason = _period_verdict(period, now, "the status list", LIST_START_SLACK)
-    return None if state == PASSED else (state, reason)
+    problem = _period_problem(period, now, "the status list", LIST_START_SLACK)
+    return (FAILED, problem) if problem else None
 
 
 def check_status(document: dict[str, Any], source: DocumentSource, now: datetime, result: Verification) -> None:
