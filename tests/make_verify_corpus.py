@@ -119,6 +119,7 @@ RSA_DID = "did:web:rsa.example.org"
 RSA_METHOD = RSA_DID + "#rsa-2018"
 RSA_ISSUER = "https://jwt.example.org/issuer"
 RSA_JWKS = "https://jwt.example.org/.well-known/jwks.json"
+FOREIGN_JWKS = "https://keys.elsewhere.example.com/jwks.json"  # the same key, published on another host
 RSA_JWK = "https://jwt.example.org/keys/rsa-1.json"
 
 
@@ -222,6 +223,7 @@ def bundle() -> dict[str, Any]:
                                                "publicKeyMultibase": HTTPS.public_multikey}],
                        "assertionMethod": [HTTPS.verification_method]},
         RSA_JWKS: {"keys": [_rsa_jwk(rsa_key, "rsa-1")]},
+        FOREIGN_JWKS: {"keys": [_rsa_jwk(rsa_key, "rsa-1")]},
         RSA_JWK: _rsa_jwk(rsa_key, "rsa-1"),
         RSA_DID: {"@context": ["https://www.w3.org/ns/did/v1"], "id": RSA_DID,
                   "verificationMethod": [{"id": RSA_METHOD, "type": "RsaVerificationKey2018", "controller": RSA_DID,
@@ -610,6 +612,16 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     rs_cred = base(issuer_at(RSA_ISSUER))
     add("jwt-rs256-jwks", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"kid": RSA_JWKS + "#rsa-1"}))
     add("jwt-rs256-kid-jwk-url", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"kid": RSA_JWK}))
+    # jku (RFC 7515 4.1.2): the key set the kid picks from, or whose only key signed
+    add("jwt-rs256-jku-kid", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"jku": RSA_JWKS, "kid": "rsa-1"}))
+    add("jwt-rs256-jku-only-key", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"jku": RSA_JWKS}))
+    add("jwt-jku-another-host", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"jku": FOREIGN_JWKS, "kid": "rsa-1"}),
+        fail("issuer identity", f"signed by {FOREIGN_JWKS}, not by its issuer {RSA_ISSUER}"))
+    add("jwt-jku-plain-http", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"jku": RSA_JWKS.replace("https:", "http:"),
+                                                                        "kid": "rsa-1"}),
+        fail("issuer key", "the token's key set URL (jku) is not an https URL"))
+    add("jwt-jku-unknown-kid", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"jku": RSA_JWKS, "kid": "rsa-9"}),
+        fail("issuer key", "has no key rsa-9"))
     add("jwt-es256-did-jwk", jwt(claims(P256_DID, base(issuer_at(P256_DID))), "ES256", {"kid": P256_DID + "#0"}))
     p384_method = f"{P384_KEY_DID}#{P384_KEY_DID[8:]}"
     add("jwt-es384-did-key", jwt(claims(P384_KEY_DID, base(issuer_at(P384_KEY_DID))), "ES384", {"kid": p384_method}))

@@ -1,8 +1,8 @@
 """Credentials secured with JOSE: a compact JWS whose payload is a VC 1.1 JWT (`vc` claim
 beside iss/jti/nbf/exp/sub) or a VC 2.0 credential (`vc+jwt`), as Open Badges 3.0 allows
 (RS256 required; ES256 and EdDSA accepted), and the VC 2.0 `EnvelopedVerifiableCredential`
-that carries one as a data: URL. The key comes from the header's `jwk`, or its `kid` (a DID
-URL, or an https URL of a JWKS or key document).
+that carries one as a data: URL. The key comes from the header's `kid` (a DID URL, or an
+https URL of a JWKS or key document), its `jku` (a JWKS the `kid` picks from), or its `jwk`.
 
 Specs: OB 3.0 section 8.2 https://www.imsglobal.org/spec/ob/v3p0/#jwt-proof ,
 VC-JOSE-COSE https://www.w3.org/TR/vc-jose-cose/ , VC 1.1 JWT https://www.w3.org/TR/vc-data-model/#jwt-encoding
@@ -104,15 +104,24 @@ def check_lifetime(payload: dict[str, Any], now: datetime, result: Verification)
 
 
 def _key(header: dict[str, Any], issuer: str | None, source: DocumentSource) -> tuple[PublicKey, bool]:
-    """The signing key and whether it is bound to a controller (False: the header's own jwk)."""
-    kid = header.get("kid")
-    if isinstance(kid, str) and kid:
-        if kid.startswith("#") and issuer:
-            kid = issuer + kid
+    """The signing key and whether it is bound to a controller (False: the header's own jwk).
+    A `kid` that is a DID or https URL names the key itself; otherwise it picks a key from the
+    key set at `jku` (RFC 7515 4.1.2; with no `kid`, the set's only key)."""
+    kid = header.get("kid") if isinstance(header.get("kid"), str) and header.get("kid") else None
+    jku = header.get("jku")
+    if kid and kid.startswith("#") and issuer:
+        return resolve(issuer + kid, source), True
+    if kid and kid.startswith(("did:", "https://")):
+        return resolve(kid, source), True
+    if jku is not None:
+        if not isinstance(jku, str) or not jku.startswith("https://"):
+            raise KeyProblem("the token's key set URL (jku) is not an https URL")
+        return resolve(jku.split("#", 1)[0] + (f"#{kid}" if kid else ""), source), True
+    if kid:
         return resolve(kid, source), True
     if "jwk" in header:
         return key_from_jwk(header["jwk"], "the key in the token's header", ""), False
-    raise KeyProblem("the token names no key (neither kid nor jwk in its header)")
+    raise KeyProblem("the token names no key (neither kid, jku nor jwk in its header)")
 
 
 def same_site(url: str, issuer: str | None) -> bool:

@@ -264,10 +264,14 @@ def _document(source: DocumentSource, url: str, what: str) -> dict[str, Any]:
 
 
 def _from_jwks(jwks: dict[str, Any], method: str, url: str) -> PublicKey:
+    """The key the fragment (or the whole URL) names by its kid; with no fragment, a set's only key."""
     _base, _, fragment = method.partition("#")
-    for jwk in jwks.get("keys") or []:
-        if isinstance(jwk, dict) and jwk.get("kid") in (method, fragment):
+    keys = [jwk for jwk in jwks.get("keys") or [] if isinstance(jwk, dict)]
+    for jwk in keys:
+        if jwk.get("kid") in (method, fragment):
             return key_from_jwk(jwk, method, url)
+    if not fragment and len(keys) == 1:
+        return key_from_jwk(keys[0], method, url)
     raise KeyProblem(f"the key set at {url} has no key {fragment or method}")
 
 
