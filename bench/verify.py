@@ -15,6 +15,12 @@ status check stubbed), by `bench/node_sign_bench.mjs`. Rates are per CPU-second 
 process (the one-core figure on a shared machine) and wall clock. Besides the full
 verification, two rows of eddsa-rdfc-2022 run only part of it: what the Node reference checks
 (format and safe mode, proof, key, dates: `node_scope`), and proof and key alone.
+
+    .venv/bin/python bench/verify.py --instructions
+
+counts instead the CPU instructions (valgrind's callgrind) of one eddsa-rdfc-2022 verification,
+for each of the three scopes: the same count on every run whatever else the machine does, so
+two versions of the code compare exactly (rates on this shared machine move by a third).
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ import argparse
 import copy
 import gc
 import os
+import re
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -129,11 +138,47 @@ def measure(label: str, make: Callable[[int], Any], n: int, source: MapSource,
     return rate(n, t.cpu), rate(n, t.wall)
 
 
+SCOPES = {"full verify_credential": full, "Node's checks": node_scope, "proof+key only": proof_only}
+COUNTED = 300  # verifications whose instructions are counted
+
+
+def verify_some(scope: str, n: int) -> None:
+    """Signs COUNTED + WARM_UP credentials, then verifies the warm-up ones and `n` more: two
+    runs that differ only in `n` differ only by those verifications."""
+    source = MapSource(bundle())
+    documents = [PROOF_TYPES["eddsa-rdfc-2022 (did:key)"](i) for i in range(COUNTED + WARM_UP)]
+    for document in documents[COUNTED:] + documents[:n]:
+        SCOPES[scope](document, source)
+
+
+def count_instructions() -> None:
+    if shutil.which("valgrind") is None:
+        sys.exit("valgrind is not installed (apt-get install valgrind)")
+
+    def instructions(scope: str, n: int) -> int:
+        run = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+                              __file__, "--verify-some", scope, str(n)], capture_output=True, text=True, check=True)
+        return int(re.search(r"Collected : (\d+)", run.stderr).group(1))
+
+    print(f"eddsa-rdfc-2022, instructions per verification (callgrind, {COUNTED} verifications counted)")
+    for scope in SCOPES:
+        print(f"{scope:34} {(instructions(scope, COUNTED) - instructions(scope, 0)) / COUNTED:12,.0f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1000, help="credentials per proof type")
     parser.add_argument("--node-n", type=int, default=300, help="verifications for the Node reference")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count the instructions of one eddsa-rdfc-2022 verification (valgrind) instead")
+    parser.add_argument("--verify-some", nargs=2, metavar=("SCOPE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.verify_some:
+        verify_some(args.verify_some[0], int(args.verify_some[1]))
+        return
+    if args.instructions:
+        count_instructions()
+        return
 
     source = MapSource(bundle())
     rows = [(label, *measure(label, make, args.n, source)) for label, make in PROOF_TYPES.items()]
