@@ -643,7 +643,7 @@ def check_dates(document: dict[str, Any], model: str, now: datetime, result: Ver
 # --- status -----------------------------------------------------------------------------------
 
 # (the list and its key documents, the list's signature problem, its validity period)
-_LIST_CACHE: dict[tuple[int, ...], tuple[tuple[Any, ...], tuple[str, str] | None, "_Period"]] = {}
+_LIST_CACHE: dict[tuple[int, ...], tuple[tuple[Any, ...], tuple[str, str] | None, _Period]] = {}
 _LIST_CACHE_MAX = 64
 
 

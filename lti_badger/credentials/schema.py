@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
-from collections.abc import Callable
 from typing import Any
 
 import fastjsonschema
@@ -73,7 +73,7 @@ def schema_errors(document: Any, *, walk: Walk | None = None) -> list[str]:
     """Readable violations of the official schema, unchanged; empty when `document` is valid.
     (A two-entry `credentialStatus` list, the per-issuer VC 2.0 / OB 3.1 mode, is one of them:
     the schema wants one object.) `walk`: the document's shape walk, to remember a match by."""
-    if walk is None:
+    if walk is None or _value_rules() is None:
         return _errors(document)
     shape, leaves = walk.key()
     readers = _value_readers.get(shape)
@@ -123,15 +123,16 @@ def _format_reader(name: str) -> Callable[[str], bool]:
 
 
 @lru_cache(maxsize=1)
-def _value_rules() -> dict[str, Callable[[str], Any]]:
+def _value_rules() -> dict[str, Callable[[str], Any]] | None:
     """Each property whose string values the schema constrains, with what of a value the
     verdict depends on: its validity where the only rule is one format (dates), the value
     itself otherwise. Found by following each property's schema through references and
-    combinators, not into nested properties (those are judged by their own names)."""
+    combinators, not into nested properties (those are judged by their own names). None
+    when the schema also constrains properties it does not name: then nothing is remembered."""
     schema = _schema()
     if any(isinstance(node.get(k), dict) for node in _nodes(schema)
            for k in ("additionalProperties", "patternProperties", "propertyNames", "dependentSchemas")):
-        raise AssertionError("the schema constrains properties it does not name: a match cannot be remembered")
+        return None
     rules: dict[str, set[tuple[str, str]]] = {}
     for node in _nodes(schema):
         for name, sub in (node.get("properties") or {}).items():
@@ -176,7 +177,7 @@ def _value_keywords(schema: dict[str, Any], node: Any, seen: frozenset[str]) -> 
 
 def _readers_for(document: Any) -> tuple[tuple[int, Callable[[str], Any]], ...]:
     """(leaf index, reader) of the leaves of this shape the schema constrains by value."""
-    rules = _value_rules()
+    rules = _value_rules() or {}
     names = [next((part for part in reversed(path.split("/")) if not part.isdigit()), "") for path in
              leaf_paths(document)]
     return tuple((i, rules[name]) for i, name in enumerate(names) if name in rules)
