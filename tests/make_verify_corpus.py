@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from lti_badger.credentials import jcs
 from lti_badger.credentials.eddsa import Signer, hash_data, sign
 from lti_badger.credentials.jsonld import canonicalize
-from lti_badger.credentials.keyresolve import P256_PREFIX, P384_PREFIX
+from lti_badger.credentials.keyresolve import P256_PREFIX, P384_PREFIX, SECP256K1_PREFIX
 from lti_badger.credentials.multibase import decode_base58btc, encode_base58btc
 
 ROOT = Path(__file__).resolve().parent / "data" / "verify-corpus"
@@ -85,22 +85,29 @@ JWK_ED_DID = "did:jwk:" + b64url(json.dumps({"kty": "OKP", "crv": "Ed25519", "x"
                                             separators=(",", ":")).encode())
 P256 = ec.derive_private_key(int.from_bytes(seed("p-256"), "big") % (2 ** 255), ec.SECP256R1())
 P384 = ec.derive_private_key(int.from_bytes(seed("p-384") + seed("p-384, more"), "big") % (2 ** 383), ec.SECP384R1())
+K1 = ec.derive_private_key(int.from_bytes(seed("secp256k1"), "big") % (2 ** 255), ec.SECP256K1())
+# JWK crv and Multikey prefix of each curve, by its name in `cryptography`
+CURVES = {"secp256r1": ("P-256", P256_PREFIX), "secp384r1": ("P-384", P384_PREFIX),
+          "secp256k1": ("secp256k1", SECP256K1_PREFIX)}
 
 
 def ec_jwk(key: ec.EllipticCurvePrivateKey) -> dict[str, str]:
     numbers, size = key.public_key().public_numbers(), (key.curve.key_size + 7) // 8
-    return {"kty": "EC", "crv": f"P-{key.curve.key_size}", "x": b64url(numbers.x.to_bytes(size, "big")),
+    return {"kty": "EC", "crv": CURVES[key.curve.name][0], "x": b64url(numbers.x.to_bytes(size, "big")),
             "y": b64url(numbers.y.to_bytes(size, "big"))}
 
 
 P256_DID = "did:jwk:" + b64url(json.dumps(ec_jwk(P256), separators=(",", ":")).encode())
+K1_JWK_DID = "did:jwk:" + b64url(json.dumps(ec_jwk(K1), separators=(",", ":")).encode())
+
+
+def compressed(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
 
 
 def ec_multikey(key: ec.EllipticCurvePrivateKey) -> str:
-    """`zDn...` (P-256) or `z82...` (P-384): the Multikey form of the public key, compressed."""
-    prefix = P256_PREFIX if key.curve.key_size == 256 else P384_PREFIX
-    return encode_base58btc(prefix + key.public_key().public_bytes(serialization.Encoding.X962,
-                                                                   serialization.PublicFormat.CompressedPoint))
+    """`zDn...` (P-256), `z82...` (P-384) or `zQ3s...` (secp256k1): the Multikey form of the public key."""
+    return encode_base58btc(CURVES[key.curve.name][1] + compressed(key))
 
 
 def p1363(key: ec.EllipticCurvePrivateKey, message: bytes) -> bytes:
@@ -114,7 +121,9 @@ def p1363(key: ec.EllipticCurvePrivateKey, message: bytes) -> bytes:
 
 P256_KEY_DID = "did:key:" + ec_multikey(P256)
 P384_KEY_DID = "did:key:" + ec_multikey(P384)
+K1_KEY_DID = "did:key:" + ec_multikey(K1)
 EC_WEB_DID = "did:web:ecdsa.example.org"
+K1_WEB_DID = "did:web:secp256k1.example.org"
 RSA_DID = "did:web:rsa.example.org"
 RSA_METHOD = RSA_DID + "#rsa-2018"
 RSA_ISSUER = "https://jwt.example.org/issuer"
@@ -212,6 +221,11 @@ def bundle() -> dict[str, Any]:
         WEB_DID: did_doc(WEB_DID, WEB),
         EMBEDDED_DID: did_doc(EMBEDDED_DID, EMBEDDED, embedded=True),
         EC_WEB_DID: ec_did_doc(),
+        # the key format of EcdsaSecp256k1VerificationKey2019 (2019-2021 issuers): hex, referenced relatively
+        K1_WEB_DID: {"@context": ["https://www.w3.org/ns/did/v1"], "id": K1_WEB_DID,
+                     "verificationMethod": [{"id": "#k1", "type": "EcdsaSecp256k1VerificationKey2019",
+                                             "controller": K1_WEB_DID, "publicKeyHex": compressed(K1).hex()}],
+                     "assertionMethod": ["#k1"]},
         LEGACY_DID: {"@context": ["https://www.w3.org/ns/did/v1", ED2020], "id": LEGACY_DID,
                      "verificationMethod": [{"id": LEGACY.verification_method, "type": "Ed25519VerificationKey2018",
                                              "controller": LEGACY_DID,
@@ -378,8 +392,8 @@ def _raw_signature(alg: str, message: bytes, ed25519: Signer | None = None) -> b
     """A JOSE signature of `message` by the corpus key of `alg` (Ed25519: `ed25519` or the did:jwk key)."""
     if alg == "EdDSA":
         return (ed25519 or JWK_ED).signing_key.sign(message).signature
-    if alg in ("ES256", "ES384"):
-        return p1363(P256 if alg == "ES256" else P384, message)
+    if alg in ("ES256", "ES384", "ES256K"):
+        return p1363({"ES256": P256, "ES384": P384, "ES256K": K1}[alg], message)
     if alg == "PS256":
         return _rsa_key().sign(message, padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
                                hashes.SHA256())
@@ -458,6 +472,24 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     add("suite-json-web-signature-2020-wrong-key",
         sign_detached_jws(jws_2020, "JsonWebSignature2020", "ES256", ISSUER.verification_method),
         fail("proof", "needs a P-256 key"))
+    k1_method = f"{K1_KEY_DID}#{K1_KEY_DID[8:]}"
+    add("suite-secp256k1-signature-2019-did-key",
+        sign_detached_jws({**jff_like, "issuer": issuer_at(K1_KEY_DID)}, "EcdsaSecp256k1Signature2019", "ES256K",
+                          k1_method))
+    add("suite-secp256k1-signature-2019-did-web-hex",
+        sign_detached_jws({**jff_like, "issuer": issuer_at(K1_WEB_DID)}, "EcdsaSecp256k1Signature2019", "ES256K",
+                          K1_WEB_DID + "#k1"))
+    add("suite-secp256k1-signature-2019-tampered",
+        {**sign_detached_jws({**jff_like, "issuer": issuer_at(K1_KEY_DID)}, "EcdsaSecp256k1Signature2019", "ES256K",
+                             k1_method), "issuanceDate": "2025-01-16T10:00:00Z"},
+        fail("proof", "changed after it was signed"))
+    add("suite-secp256k1-signature-2019-p256-key",
+        sign_detached_jws({**jff_like, "issuer": issuer_at(P256_KEY_DID)}, "EcdsaSecp256k1Signature2019", "ES256K",
+                          f"{P256_KEY_DID}#{P256_KEY_DID[8:]}"),
+        fail("proof", "works with secp256k1 keys only"))
+    add("suite-json-web-signature-2020-es256k",
+        sign_detached_jws({**jws_2020, "issuer": issuer_at(K1_JWK_DID)}, "JsonWebSignature2020", "ES256K",
+                          K1_JWK_DID + "#0"))
     add("suite-rsa-signature-2018", sign_detached_jws({**jff_like, "issuer": issuer_at(RSA_DID)}, "RsaSignature2018",
                                                       "PS256", RSA_METHOD))
     add("suite-rsa-signature-2018-tampered",
@@ -625,6 +657,8 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     add("jwt-es256-did-jwk", jwt(claims(P256_DID, base(issuer_at(P256_DID))), "ES256", {"kid": P256_DID + "#0"}))
     p384_method = f"{P384_KEY_DID}#{P384_KEY_DID[8:]}"
     add("jwt-es384-did-key", jwt(claims(P384_KEY_DID, base(issuer_at(P384_KEY_DID))), "ES384", {"kid": p384_method}))
+    add("jwt-es256k-did-key", jwt(claims(K1_KEY_DID, base(issuer_at(K1_KEY_DID))), "ES256K",
+                                  {"kid": f"{K1_KEY_DID}#{K1_KEY_DID[8:]}"}))
     add("jwt-eddsa-did-jwk-vc2", jwt(base(issuer_at(JWK_ED_DID)), "EdDSA", {"kid": JWK_ED_DID + "#0",
                                                                               "typ": "vc+jwt"}))
     # VC-JOSE-COSE: the payload is the credential, with registered claims beside its members

@@ -381,7 +381,8 @@ _SUITES = {("DataIntegrityProof", "eddsa-rdfc-2022"): (canonicalize, _ED25519),
            ("Ed25519Signature2020", None): (canonicalize, _ED25519),
            ("Ed25519Signature2018", None): (canonicalize, _ED25519),
            ("RsaSignature2018", None): (canonicalize, ("RSA",)),
-           ("JsonWebSignature2020", None): (canonicalize, ("Ed25519", *_NIST, "RSA"))}
+           ("EcdsaSecp256k1Signature2019", None): (canonicalize, ("secp256k1",)),
+           ("JsonWebSignature2020", None): (canonicalize, ("Ed25519", *_NIST, "secp256k1", "RSA"))}
 # Per kind of key: the signature algorithm (JOSE name), the hash of the hash data (SHA-384 on
 # P-384, https://www.w3.org/TR/vc-di-ecdsa/#hashing-ecdsa-rdfc-2019, SHA-256 otherwise) and the
 # signature's length in bytes (ECDSA: r || s, IEEE P1363).
@@ -391,10 +392,11 @@ _SIGNING = {"Ed25519": ("EdDSA", hashlib.sha256, 64), "P-256": ("ES256", hashlib
 # two SHA-256 hashes in a detached JWS with an unencoded payload (RFC 7797), with these algorithms.
 _JWS_SUITES = {"Ed25519Signature2018": ("EdDSA",),
                "RsaSignature2018": ("PS256",),
+               "EcdsaSecp256k1Signature2019": ("ES256K",),
                "JsonWebSignature2020": ("EdDSA", "ES256", "ES384", "ES256K", "PS256")}
 SUPPORTED_SUITES = ("eddsa-rdfc-2022 (and its former name eddsa-2022), eddsa-jcs-2022, ecdsa-rdfc-2019, "
                     "ecdsa-jcs-2019, derived ecdsa-sd-2023 proofs, Ed25519Signature2020, Ed25519Signature2018, "
-                    "JsonWebSignature2020, RsaSignature2018 and VC-JWT")
+                    "EcdsaSecp256k1Signature2019, JsonWebSignature2020, RsaSignature2018 and VC-JWT")
 SELECTIVE_DISCLOSURE_SUITES = ("bbs-2023",)
 
 

@@ -1,6 +1,6 @@
 """Credentials secured with JOSE: a compact JWS whose payload is a VC 1.1 JWT (`vc` claim
 beside iss/jti/nbf/exp/sub) or a VC 2.0 credential (`vc+jwt`), as Open Badges 3.0 allows
-(RS256 required; ES256 and EdDSA accepted), and the VC 2.0 `EnvelopedVerifiableCredential`
+(RS256 required; ES256, ES384, ES256K and EdDSA accepted), and the VC 2.0 `EnvelopedVerifiableCredential`
 that carries one as a data: URL. The key comes from the header's `kid` (a DID URL, or an
 https URL of a JWKS or key document), its `jku` (a JWKS the `kid` picks from), or its `jwk`.
 
@@ -21,7 +21,7 @@ from .safety import parse_json
 from .checks import (CLOCK_SKEW, FAILED, NOT_CHECKED, PASSED, TAMPERED, Verification, check_format,
                      controller_matches, describe, issuer_id, verify_claims)
 
-ALGORITHMS = ("RS256", "PS256", "ES256", "ES384", "EdDSA")
+ALGORITHMS = ("RS256", "PS256", "ES256", "ES384", "ES256K", "EdDSA")
 JWT_MEDIA = "data:application/vc+jwt,"
 
 

@@ -28,16 +28,20 @@ from ..errors import BadInput
 from .multibase import decode_base58btc, b58decode
 
 ED25519_PREFIX = b"\xed\x01"
-# The NIST curves a key may be on: the multicodec prefix of its Multikey (p256-pub 0x1200,
-# p384-pub 0x1201, varint encoded) followed by the SEC1 compressed point, and its JWK `crv`.
+# The elliptic curves a key may be on: the multicodec prefix of its Multikey (p256-pub 0x1200,
+# p384-pub 0x1201, secp256k1-pub 0xe7, varint encoded) followed by the SEC1 compressed point,
+# and its JWK `crv`. secp256k1 is what EcdsaSecp256k1Signature2019 and ES256K (RFC 8812) sign with.
 P256_PREFIX = b"\x80\x24"
 P384_PREFIX = b"\x81\x24"
-EC_CURVES = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1()}
-_EC_PREFIXES = {P256_PREFIX: "P-256", P384_PREFIX: "P-384"}
+SECP256K1_PREFIX = b"\xe7\x01"
+EC_CURVES = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(), "secp256k1": ec.SECP256K1()}
+_EC_PREFIXES = {P256_PREFIX: "P-256", P384_PREFIX: "P-384", SECP256K1_PREFIX: "secp256k1"}
 # The kind of key each JOSE algorithm signs with.
-ALG_KEY_KIND = {"EdDSA": "Ed25519", "ES256": "P-256", "ES384": "P-384", "RS256": "RSA", "PS256": "RSA"}
+ALG_KEY_KIND = {"EdDSA": "Ed25519", "ES256": "P-256", "ES384": "P-384", "ES256K": "secp256k1", "RS256": "RSA",
+                "PS256": "RSA"}
 # ECDSA as JOSE names it: the curve of the key, the hash, and the size of r and of s.
-_ECDSA = {"ES256": ("P-256", hashes.SHA256(), 32), "ES384": ("P-384", hashes.SHA384(), 48)}
+_ECDSA = {"ES256": ("P-256", hashes.SHA256(), 32), "ES384": ("P-384", hashes.SHA384(), 48),
+          "ES256K": ("secp256k1", hashes.SHA256(), 32)}
 
 
 class DocumentSource(Protocol):
@@ -58,16 +62,16 @@ class KeyProblem(Exception):
 
 @dataclass(frozen=True)
 class PublicKey:
-    """A verification key: Ed25519 bytes, or an EC (P-256, P-384) or RSA key."""
+    """A verification key: Ed25519 bytes, or an EC (P-256, P-384, secp256k1) or RSA key."""
 
     method: str
     controller: str
-    kind: str  # "Ed25519", "P-256", "P-384", "RSA"
+    kind: str  # "Ed25519", "P-256", "P-384", "secp256k1", "RSA"
     ed25519: bytes | None = None
     other: Any = None
 
     def verify(self, alg: str, message: bytes, signature: bytes) -> bool:
-        """A raw signature check; `alg` is the JOSE name (EdDSA, ES256, ES384, RS256, PS256). ECDSA
+        """A raw signature check; `alg` is the JOSE name (EdDSA, ES256, ES384, ES256K, RS256, PS256). ECDSA
         signatures are IEEE P1363 `r || s`, and the message is hashed with the alg's hash."""
         try:
             if alg == "EdDSA" and self.ed25519 is not None:
@@ -123,7 +127,7 @@ def _key_from_pem(pem: Any, method: str, controller: str) -> PublicKey:
 
 
 def key_from_jwk(jwk: Any, method: str, controller: str) -> PublicKey:
-    """An Ed25519 (OKP), P-256 or P-384 (EC) or RSA public key from a JWK; private parts are refused."""
+    """An Ed25519 (OKP), P-256, P-384 or secp256k1 (EC) or RSA public key from a JWK; private parts are refused."""
     if not isinstance(jwk, dict):
         raise KeyProblem(f"the key {method} is not a JSON Web Key")
     if "d" in jwk:
@@ -158,17 +162,34 @@ def _key_from_multibase(value: Any, method: str, controller: str, vm_type: str) 
         return PublicKey(method, controller, "Ed25519", ed25519=raw)
     curve = _EC_PREFIXES.get(raw[:2])
     if curve is not None:
-        try:
-            point = ec.EllipticCurvePublicKey.from_encoded_point(EC_CURVES[curve], raw[2:])
-        except ValueError as e:
-            raise KeyProblem(f"the key {method} is not a valid {curve} key") from e
-        return PublicKey(method, controller, curve, other=point)
+        return _ec_point(curve, raw[2:], method, controller)
     raise KeyProblem(f"the key {method} is of a type this verifier does not support")
+
+
+def _ec_point(curve: str, point: bytes, method: str, controller: str) -> PublicKey:
+    """A key from its SEC1 point (compressed or not)."""
+    try:
+        public = ec.EllipticCurvePublicKey.from_encoded_point(EC_CURVES[curve], point)
+    except ValueError as e:
+        raise KeyProblem(f"the key {method} is not a valid {curve} key") from e
+    return PublicKey(method, controller, curve, other=public)
+
+
+def _raw_public_key(vm: dict[str, Any], method: str) -> bytes | None:
+    """The bytes of `publicKeyBase58` or `publicKeyHex` (the key formats of the 2018-2019 suites)."""
+    try:
+        if "publicKeyBase58" in vm:
+            return b58decode(vm["publicKeyBase58"])
+        if "publicKeyHex" in vm:
+            return bytes.fromhex(vm["publicKeyHex"])
+    except (BadInput, TypeError, ValueError) as e:
+        raise KeyProblem(f"the key {method} is not valid base58 or hex") from e
+    return None
 
 
 def key_from_method(vm: dict[str, Any], method: str, default_controller: str) -> PublicKey:
     """The key material of a verification method object (Multikey, Ed25519VerificationKey2020
-    and 2018, JsonWebKey2020 / JsonWebKey, RsaVerificationKey2018's PEM)."""
+    and 2018, EcdsaSecp256k1VerificationKey2019, JsonWebKey2020 / JsonWebKey, RsaVerificationKey2018's PEM)."""
     controller = vm.get("controller") if isinstance(vm.get("controller"), str) else default_controller
     if vm.get("revoked"):
         raise KeyProblem(f"the issuer revoked the key {method} on {str(vm['revoked'])[:10]}")
@@ -179,13 +200,11 @@ def key_from_method(vm: dict[str, Any], method: str, default_controller: str) ->
         return key_from_jwk(vm["publicKeyJwk"], method, controller)
     if "publicKeyPem" in vm:
         return _key_from_pem(vm["publicKeyPem"], method, controller)
-    if "publicKeyBase58" in vm and vm_type.startswith("Ed25519"):
-        try:
-            raw = b58decode(vm["publicKeyBase58"])
-        except (BadInput, TypeError) as e:
-            raise KeyProblem(f"the key {method} is not valid base58") from e
-        if len(raw) == 32:
-            return PublicKey(method, controller, "Ed25519", ed25519=raw)
+    raw = _raw_public_key(vm, method)
+    if raw is not None and vm_type.startswith("Ed25519") and len(raw) == 32:
+        return PublicKey(method, controller, "Ed25519", ed25519=raw)
+    if raw is not None and vm_type.startswith("EcdsaSecp256k1"):
+        return _ec_point("secp256k1", raw, method, controller)
     raise KeyProblem(f"the key {method} carries no public key this verifier can read")
 
 
