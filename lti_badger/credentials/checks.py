@@ -49,6 +49,16 @@ TAMPERED = "the signature does not match: the credential was changed after it wa
 REVOKED = "revoked by its issuer"
 SUSPENDED = "suspended by its issuer"
 TOO_DEEP = f"the credential is nested more than {MAX_DEPTH} levels deep"
+# The reasons a reader acts on, by code, with their arguments (days as YYYY-MM-DD).
+CODES = {
+    "dates.valid": ("since", "until"),  # either may be empty: no start date, does not expire
+    "dates.expired": ("day",),
+    "dates.not_yet_valid": ("day",),
+    "status.revoked": (),
+    "status.suspended": (),
+    "proof.tampered": (),
+    "format.unknown_context": ("context",),
+}
 
 
 class MapSource:
@@ -115,9 +125,15 @@ def _fetched(source: Any) -> list[dict[str, Any]]:
 
 
 class Check(NamedTuple):
+    """One check's answer. `reason` is in English, built from values; `code` (one of `CODES`)
+    and `args` say the same for a reader of another language (`web/reasons.py`), where the
+    reason is one a person acts on."""
+
     name: str
     state: str
     reason: str
+    code: str | None = None
+    args: dict[str, str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -169,9 +185,9 @@ class Verification:
     def verdict(self) -> str:
         return "VERIFIED" if self.valid else "FAILED: " + "; ".join(self.failures)
 
-    def add(self, name: str, state: str, reason: str) -> None:
+    def add(self, name: str, state: str, reason: str, code: str | None = None, **args: str) -> None:
         """Sets a check, replacing an earlier answer for it; checks stay in `CHECK_ORDER`."""
-        check = Check(name, state, reason)
+        check = Check(name, state, reason, code, args or None)
         for i, existing in enumerate(self.checks):
             if existing.name == name:
                 self.checks[i] = check
@@ -197,7 +213,8 @@ class Verification:
             "status_as_of": _xsd(self.status_as_of) if self.status_as_of else None,
             "revoked": self.revoked,
             "suspended": self.suspended,
-            "checks": [{"name": c.name, "state": c.state, "ok": c.ok, "reason": c.reason} for c in self.checks],
+            "checks": [{"name": c.name, "state": c.state, "ok": c.ok, "reason": c.reason, "code": c.code,
+                        "args": c.args} for c in self.checks],
             "warnings": list(self.warnings),
             "fetched": list(self.fetched),
             "endorsements": list(self.endorsements),
@@ -322,7 +339,8 @@ def check_format(document: dict[str, Any], result: Verification, *, rdf_signed: 
     for context in contexts:
         if isinstance(context, str) and shipped_name(context.split("#", 1)[0]) is None:
             result.add("format", FAILED, f"it uses the JSON-LD context {context}, which this verifier does not "
-                                         "know (contexts are never fetched, so unknown ones are refused)")
+                                         "know (contexts are never fetched, so unknown ones are refused)",
+                       "format.unknown_context", context=context)
             return None
         if not isinstance(context, (str, dict)):
             result.add("format", FAILED, "its @context holds something that is neither a URL nor an object")
@@ -583,7 +601,8 @@ def check_proofs(document: dict[str, Any], source: DocumentSource, now: datetime
         result.add("proof", FAILED, "the credential carries no proof: it is not signed")
         return
     outcomes = [_check_one_proof(document, proof, issuer, source, now, walk) for proof in proofs]
-    result.add("proof", *_worst([o.proof for o in outcomes]))
+    state, reason = _worst([o.proof for o in outcomes])
+    result.add("proof", state, reason, "proof.tampered" if reason == TAMPERED else None)
     keys = [o.key for o in outcomes if o.key]
     identities = [o.identity for o in outcomes if o.identity]
     result.add("issuer key", *(_worst(keys) if keys else (NOT_CHECKED, "no key was looked up")))
@@ -617,16 +636,18 @@ def _period(document: dict[str, Any], model: str) -> _Period:
     return _Period(moments.get(start_key), moments.get(end_key), tuple(problems))
 
 
-def _period_problem(period: _Period, now: datetime, what: str, start_slack: timedelta) -> str | None:
+def _period_problem(period: _Period, now: datetime, what: str, start_slack: timedelta
+                    ) -> tuple[str, str | None, dict[str, str]] | None:
+    """(reason, code, its arguments) when the period does not hold at `now`."""
     start, end = period.start, period.end
     if period.problems:
-        return "; ".join(period.problems)
+        return "; ".join(period.problems), None, {}
     if end is not None and end + CLOCK_SKEW < now:
-        return f"{what} expired on {_day(end)}"
+        return f"{what} expired on {_day(end)}", "dates.expired", {"day": _day(end)}
     if start is not None and start - start_slack > now:
-        return f"{what} is not valid until {_day(start)}"
+        return f"{what} is not valid until {_day(start)}", "dates.not_yet_valid", {"day": _day(start)}
     if end is not None and start is not None and end < start:
-        return f"{what} ends ({_day(end)}) before it starts ({_day(start)})"
+        return f"{what} ends ({_day(end)}) before it starts ({_day(start)})", None, {}
     return None
 
 
@@ -636,10 +657,13 @@ def check_dates(document: dict[str, Any], model: str, now: datetime, result: Ver
     period = _period(document, model)
     problem = _period_problem(period, now, what, CLOCK_SKEW)
     if problem:
-        result.add("dates", FAILED, problem)
+        reason, code, args = problem
+        result.add("dates", FAILED, reason, code, **args)
         return
-    since = f"valid since {_day(period.start)}" if period.start else "no start date"
-    result.add("dates", PASSED, f"{since}, {'valid until ' + _day(period.end) if period.end else 'does not expire'}")
+    since, until = (_day(period.start) if period.start else ""), (_day(period.end) if period.end else "")
+    result.add("dates", PASSED, f"{'valid since ' + since if since else 'no start date'}, "
+                                f"{'valid until ' + until if until else 'does not expire'}",
+               "dates.valid", since=since, until=until)
 
 
 # --- status -----------------------------------------------------------------------------------
@@ -718,7 +742,7 @@ def _list_period(listing: dict[str, Any]) -> _Period:
 
 def _list_dates_problem(period: _Period, now: datetime) -> tuple[str, str] | None:
     problem = _period_problem(period, now, "the status list", LIST_START_SLACK)
-    return (FAILED, problem) if problem else None
+    return (FAILED, problem[0]) if problem else None
 
 
 def check_status(document: dict[str, Any], source: DocumentSource, now: datetime, result: Verification) -> None:
@@ -733,7 +757,8 @@ def check_status(document: dict[str, Any], source: DocumentSource, now: datetime
     reason = next((c.reason for c in result.checks if c.name == "status"), "")
     if result.suspended:
         said = SUSPENDED + " (recorded by the issuer; other verifiers only see its revocation entry)"
-        result.add("status", FAILED, said if result.state_of("status") != FAILED else f"{said}; {reason}")
+        result.add("status", FAILED, said if result.state_of("status") != FAILED else f"{said}; {reason}",
+                   "status.suspended")
     elif result.state_of("status") == PASSED:
         when = f" as of {_xsd(result.status_as_of)}" if result.status_as_of else ""
         result.add("status", PASSED, f"{reason}, not suspended{when} (recorded by the issuer)")
@@ -761,9 +786,10 @@ def _check_status_entries(document: dict[str, Any], source: DocumentSource, now:
     result.suspended = "suspension" in reading.set_purposes if "suspension" in read else None
     when = f" as of {_xsd(result.status_as_of)}" if result.status_as_of else ""
     if result.revoked:
-        result.add("status", FAILED, REVOKED + (f" ({'; '.join(reading.reasons)})" if reading.reasons else ""))
+        result.add("status", FAILED, REVOKED + (f" ({'; '.join(reading.reasons)})" if reading.reasons else ""),
+                   "status.revoked")
     elif result.suspended:
-        result.add("status", FAILED, SUSPENDED)
+        result.add("status", FAILED, SUSPENDED, "status.suspended")
     else:
         words = {"revocation": "not revoked", "suspension": "not suspended"}
         said = [words.get(p, f"{p}: clear") + when for p in dict.fromkeys(reading.clear_purposes)]

@@ -98,9 +98,11 @@ def check_lifetime(payload: dict[str, Any], now: datetime, result: Verification)
         return
     expires, starts = _when(payload.get("exp")), _when(payload.get("nbf"))
     if expires is not None and expires + CLOCK_SKEW < now:
-        result.add("dates", FAILED, f"the token expired on {expires:%Y-%m-%d}")
+        result.add("dates", FAILED, f"the token expired on {expires:%Y-%m-%d}", "dates.expired",
+                   day=f"{expires:%Y-%m-%d}")
     elif starts is not None and starts - CLOCK_SKEW > now:
-        result.add("dates", FAILED, f"the token is not valid until {starts:%Y-%m-%d}")
+        result.add("dates", FAILED, f"the token is not valid until {starts:%Y-%m-%d}", "dates.not_yet_valid",
+                   day=f"{starts:%Y-%m-%d}")
 
 
 def _key(header: dict[str, Any], issuer: str | None, source: DocumentSource) -> tuple[PublicKey, bool]:
@@ -176,7 +178,7 @@ def verify_jwt(token: str, source: DocumentSource, now: datetime, result: Verifi
     elif key.verify(alg, signing_input, signature):
         result.add("proof", PASSED, f"signed as a JWT ({alg}) by {key.method}")
     else:
-        result.add("proof", FAILED, TAMPERED)
+        result.add("proof", FAILED, TAMPERED, "proof.tampered")
     verify_claims(credential, model, source, now, result)
     check_lifetime(payload, now, result)
 

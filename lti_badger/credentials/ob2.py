@@ -18,7 +18,7 @@ from ..errors import BadInput
 from .jose import split_compact
 from .keyresolve import DocumentSource, PublicKey
 from .statuscheck import parse_moment
-from .checks import CLOCK_SKEW, FAILED, NOT_CHECKED, PASSED, TAMPERED, Verification, _day
+from .checks import CLOCK_SKEW, FAILED, NOT_CHECKED, PASSED, REVOKED, TAMPERED, Verification, _day
 
 OB2_CONTEXT = "https://w3id.org/openbadges/v2"
 KIND_HOSTED = "Open Badges 2.0 (hosted)"
@@ -76,9 +76,10 @@ def _check_dates(assertion: dict[str, Any], now: datetime, result: Verification)
     elif "expires" in assertion and expires is None:
         result.add("dates", FAILED, "its expires is not a valid date and time")
     elif expires is not None and expires + CLOCK_SKEW < now:
-        result.add("dates", FAILED, f"the badge expired on {_day(expires)}")
+        result.add("dates", FAILED, f"the badge expired on {_day(expires)}", "dates.expired", day=_day(expires))
     elif issued - CLOCK_SKEW > now:
-        result.add("dates", FAILED, f"the badge is not valid until {_day(issued)}")
+        result.add("dates", FAILED, f"the badge is not valid until {_day(issued)}", "dates.not_yet_valid",
+                   day=_day(issued))
     else:
         result.add("dates", PASSED, f"issued on {_day(issued)}, "
                                     f"{'valid until ' + _day(expires) if expires else 'does not expire'}")
@@ -147,7 +148,7 @@ def verify_hosted(assertion: dict[str, Any], source: DocumentSource, now: dateti
     _check_dates(hosted, now, result)
     if hosted.get("revoked") is True:
         reason = hosted.get("revocationReason")
-        result.add("status", FAILED, "revoked by its issuer" + (f" ({reason})" if isinstance(reason, str) else ""))
+        result.add("status", FAILED, REVOKED + (f" ({reason})" if isinstance(reason, str) else ""), "status.revoked")
         result.revoked = True
     else:
         result.add("status", PASSED, "the issuer's copy is not revoked")
@@ -192,7 +193,8 @@ def verify_signed(token: str, source: DocumentSource, now: datetime, result: Ver
         else:
             result.add("issuer key", PASSED, f"RSA key {creator}")
             ok = key.verify("RS256", signing_input, signature)
-            result.add("proof", PASSED if ok else FAILED, f"signed (RS256) by {creator}" if ok else TAMPERED)
+            result.add("proof", PASSED if ok else FAILED, f"signed (RS256) by {creator}" if ok else TAMPERED,
+                       None if ok else "proof.tampered")
             if issuer is not None:
                 owned = key.controller == issuer.get("id")
                 result.add("issuer identity", PASSED if owned else FAILED,
@@ -220,7 +222,8 @@ def _check_revocation_list(assertion: dict[str, Any], issuer: dict[str, Any] | N
         if item_id == assertion.get("id") or (uid is not None and uid == assertion.get("uid")):
             reason = item.get("revocationReason") if isinstance(item, dict) else None
             result.revoked = True
-            result.add("status", FAILED, "revoked by its issuer" + (f" ({reason})" if isinstance(reason, str) else ""))
+            result.add("status", FAILED, REVOKED + (f" ({reason})" if isinstance(reason, str) else ""),
+                       "status.revoked")
             return
     result.revoked = False
     result.add("status", PASSED, "not on its issuer's revocation list")

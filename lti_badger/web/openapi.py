@@ -16,6 +16,8 @@ import pkgutil
 from pathlib import Path
 from typing import Any
 
+from ..credentials.checks import CODES as CHECK_CODES
+
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
 LD_JSON = "application/ld+json"
@@ -107,7 +109,12 @@ SCHEMAS: dict[str, Any] = {
         "credential_id": {"type": ["string", "null"]}, "issuer": {"type": ["string", "null"]},
         "revoked": {"type": ["boolean", "null"]}, "suspended": {"type": ["boolean", "null"]},
         "checks": {"type": "array", "items": {"type": "object", "properties": {
-            "name": {"type": "string"}, "state": {"type": "string"}, "reason": {"type": ["string", "null"]}}}},
+            "name": {"type": "string"}, "state": {"type": "string"}, "reason": {"type": ["string", "null"]},
+            "code": {"type": ["string", "null"], "description": "what the reason says, for clients that word it "
+                     "in their own language (null where the reason has no code)",
+                     "enum": [*CHECK_CODES, None]},
+            "args": {"type": ["object", "null"], "additionalProperties": {"type": "string"},
+                     "description": "the values the reason names (days as YYYY-MM-DD, a context URL)"}}}},
         "warnings": {"type": "array", "items": {"type": "string"}},
         "endorsements": {"type": "array", "description": "Each endorsement the achievement carries, verified on its own",
                          "items": {"type": "object", "properties": {

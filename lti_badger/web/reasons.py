@@ -1,10 +1,12 @@
-"""The criteria explanation reasons (codes from `criteria.evaluate.REASONS`) in the
-reader's language; an unknown code falls back to the English text, then to the code."""
+"""The criteria explanation reasons (codes from `criteria.evaluate.REASONS`) and the
+verifier's reasons (codes from `credentials.checks.CODES`) in the reader's language; an unknown
+criteria code falls back to the English text, then to the code."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from ..credentials.checks import Check
 from ..criteria.evaluate import REASONS
 
 TEXTS = {
@@ -73,3 +75,28 @@ def status_reason_text(reason: str | None) -> str:
     if not reason:
         return ""
     return str(STATUS_REASONS.get(reason, reason))
+
+
+CHECK_TEXTS = {
+    "dates.valid": _l("Valid since %(since)s, until %(until)s."),
+    "dates.valid.no_end": _l("Valid since %(since)s; it does not expire."),
+    "dates.valid.no_start": _l("It has no start date; valid until %(until)s."),
+    "dates.valid.open": _l("It has no start date and does not expire."),
+    "dates.expired": _l("It expired on %(day)s."),
+    "dates.not_yet_valid": _l("It is not valid until %(day)s."),
+    "status.revoked": _l("Its issuer revoked it."),
+    "status.suspended": _l("Its issuer suspended it."),
+    "proof.tampered": _l("The signature does not match: the credential was changed after it was signed."),
+    "format.unknown_context": _l("It uses a JSON-LD context this verifier does not know (%(context)s): contexts are "
+                                 "never fetched, so unknown ones are refused."),
+}
+
+
+def check_text(check: Check) -> str:
+    """The check's reason in the reader's language, where it has a code; "" otherwise."""
+    code, args = check.code, dict(check.args or {})
+    if code == "dates.valid":
+        code += {(True, True): "", (True, False): ".no_end", (False, True): ".no_start",
+                 (False, False): ".open"}[(bool(args.get("since")), bool(args.get("until")))]
+    text = CHECK_TEXTS.get(code or "")
+    return str(text) % args if text is not None else ""

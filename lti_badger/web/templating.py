@@ -15,7 +15,7 @@ from ..errors import BadgerError
 from .auth import find_scope
 from .csrf import FIELD, generate_csrf_token
 from .labels import term
-from .reasons import reason_text, status_reason_text
+from .reasons import check_text, reason_text, status_reason_text
 
 
 def _launch_token() -> str | None:
@@ -81,6 +81,7 @@ def init_templating(app: Flask) -> None:
                                  current_scope_or_none=_scope_or_none, page_launch_token=page_launch_token)
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["reason"] = reason_text
+    app.jinja_env.filters["check_text"] = check_text
     app.jinja_env.filters["term"] = term
     app.jinja_env.filters["status_reason"] = status_reason_text
     app.jinja_env.filters["zip"] = lambda a, b: list(zip(a, b))

@@ -166,8 +166,23 @@ def test_public_pages_and_verify_results_are_spanish(app, seeded):
     elsewhere["issuer"]["id"] = "did:web:nowhere.invalid"
     for proof in elsewhere["proof"] if isinstance(elsewhere["proof"], list) else [elsewhere["proof"]]:
         proof["verificationMethod"] = "did:web:nowhere.invalid#key-1"
-    submissions = {"valid": document, "tampered": tampered, "revoked": revoked_doc,
-                   "not a credential": {"hello": "world"}, "unknown issuer": elsewhere}
+    corpus = Path(__file__).parents[2] / "data" / "verify-corpus"
+    expired = json.loads((corpus / "generated" / "dates-expired.json").read_text())
+    unknown_context = {**document, "@context": [*document["@context"], "https://example.org/private-context.json"]}
+    submissions = {"valid": document, "tampered": tampered, "revoked": revoked_doc, "expired": expired,
+                   "unknown context": unknown_context, "not a credential": {"hello": "world"},
+                   "unknown issuer": elsewhere}
+    # the reason itself, in Spanish, where a reader acts on it (English: the verifier's own words)
+    assert "validUntil" not in document  # the badge does not expire
+    spanish_reasons = {"valid": ("Valid since %(since)s; it does not expire.", {"since": document["validFrom"][:10]}),
+                       "tampered": ("The signature does not match: the credential was changed after it was signed.", {}),
+                       "revoked": ("Its issuer revoked it.", {}),
+                       "expired": ("It expired on %(day)s.", {"day": "2024-05-01"}),
+                       "unknown context": ("It uses a JSON-LD context this verifier does not know (%(context)s): contexts "
+                                           "are never fetched, so unknown ones are refused.",
+                                           {"context": "https://example.org/private-context.json"})}
+    with (TRANSLATIONS / "es" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalogue = read_po(fh)
     states = set()
     for label, doc in submissions.items():
         answer = client.post("/verify", data={"credential": json.dumps(doc)}, headers={**spanish, "Accept": "text/html"})
@@ -176,6 +191,10 @@ def test_public_pages_and_verify_results_are_spanish(app, seeded):
         states |= set(re.findall(r'<li class="(ok|failed|unchecked)"', page))
         if found := english_in(chunks(page), data + ["Something else"]):
             leaks[f"verify: {label}"] = found
+        if label in spanish_reasons:
+            msgid, args = spanish_reasons[label]
+            said = catalogue.get(msgid).string % args
+            assert said and said != msgid % args and html.escape(said) in page, (label, said)
     assert states == {"ok", "failed", "unchecked"}  # every state was shown
     assert leaks == {}
 

@@ -7,6 +7,7 @@ reason, offline: any attempt to open a socket fails the test."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 from datetime import datetime
 from pathlib import Path
@@ -79,3 +80,27 @@ def test_corpus_covers_what_the_issue_lists():
                    "dcc-", "w3c-", "1edtech-", "vctf-", "1edtech-validator-", "jwt-undefined-term", "w3c-suite-"):
         assert any(n.startswith(prefix) for n in names), prefix
     assert sum(not c["valid"] for c in CASES) >= 80 and sum(c["valid"] for c in CASES) >= 80
+
+
+def test_every_reason_code_has_its_words_and_the_corpus_uses_each(no_network):
+    """Each code of `checks.CODES` (the reasons a reader acts on, said in their language by
+    `web/reasons.py`) has a sentence taking only its arguments, the validity period one per
+    combination of dates present; verifying the corpus gives no other code, no other
+    arguments, and every code at least once."""
+    from lti_badger.credentials.checks import CODES
+    from lti_badger.web.reasons import CHECK_TEXTS
+
+    for code, args in CODES.items():
+        variants = [k for k in CHECK_TEXTS if k == code or k.startswith(code + ".")]
+        assert variants, code
+        for variant in variants:
+            assert set(re.findall(r"%\((\w+)\)s", str(CHECK_TEXTS[variant]))) <= set(args), variant
+    seen = set()
+    for case in CASES:
+        credential = extract_credential((CORPUS / case["credential"]).read_bytes())
+        now = datetime.fromisoformat(case["now"].replace("Z", "+00:00"))
+        for check in verify_credential(credential, status_source=MapSource(_bundle(case["docs"])), now=now).checks:
+            if check.code is not None:
+                assert check.code in CODES and set(check.args or {}) == set(CODES[check.code]), (case["name"], check)
+                seen.add(check.code)
+    assert seen == set(CODES)

@@ -33,3 +33,4 @@ def test_template_pot_and_po_agree():
     with (TRANSLATIONS / "es" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         spanish = {m.id for m in read_po(fh) if m.id}
     assert template == spanish
+
