@@ -24,8 +24,10 @@ import copy
 import gzip
 import hashlib
 import json
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from lti_badger.credentials import jcs
+from lti_badger.credentials.images import generate_png
 from lti_badger.credentials.eddsa import Signer, hash_data, sign
 from lti_badger.credentials.jsonld import canonicalize
 from lti_badger.credentials.keyresolve import P256_PREFIX, P384_PREFIX, SECP256K1_PREFIX
@@ -275,6 +278,23 @@ def ob2_assertion(number: int, **extra: Any) -> dict[str, Any]:
             "recipient": {"type": "email", "hashed": False, "identity": "ada@example.net"},
             "badge": f"{OB2_SITE}/badges/lab-safety", "issuedOn": "2024-03-01T00:00:00Z",
             "verification": {"type": "hosted"}, **extra}
+
+
+def ob2_baked_png(text: str) -> bytes:
+    """A small PNG with `text` in an iTXt chunk keyed `openbadges`, as OB 2.0 bakes a badge."""
+    image = generate_png("circle", "#1f6feb", "OB").data
+    body = b"openbadges\0\0\0\0\0" + text.encode()
+    chunk = struct.pack(">I", len(body)) + b"iTXt" + body + struct.pack(">I", zlib.crc32(b"iTXt" + body) & 0xFFFFFFFF)
+    end = image.rindex(b"IEND") - 4
+    return image[:end] + chunk + image[end:]
+
+
+def ob2_baked_svg(verify: str, text: str = "") -> bytes:
+    """An SVG with an <openbadges:assertion> element (OB 2.0 baking): the JSON inside, or none."""
+    inside = f"<![CDATA[{text}]]>" if text else ""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="http://openbadges.org" width="64" '
+            f'height="64"><openbadges:assertion verify="{verify}">{inside}</openbadges:assertion>'
+            f'<circle cx="32" cy="32" r="30" fill="#1f6feb"/></svg>').encode()
 
 
 def ob2_signed_assertion(number: int) -> dict[str, Any]:
@@ -715,6 +735,15 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     add("ob2-hosted-unavailable", ob2_assertion(5), fail("proof", "could not be retrieved"))
     foreign = {**ob2_assertion(1), "id": "https://elsewhere.example.com/assertions/1"}
     add("ob2-hosted-foreign-origin", foreign, fail("proof", "could not be retrieved"))
+    # baked, as OB 2.0 issuers hand them out: the JSON in an SVG, or only the assertion's address
+    hosted_url = ob2_assertion(1)["id"]
+    add("ob2-hosted-baked-svg", ob2_baked_svg(hosted_url, json.dumps(ob2_assertion(1))))
+    add("ob2-hosted-baked-svg-address", ob2_baked_svg(hosted_url))
+    add("ob2-hosted-baked-png-address", ob2_baked_png(hosted_url))
+    add("ob2-hosted-baked-png-address-revoked", ob2_baked_png(ob2_assertion(2)["id"]),
+        fail("status", "revoked by its issuer (issued in error)"))
+    add("ob2-hosted-address-unretrievable", ob2_baked_png(f"{OB2_SITE}/assertions/404"),
+        fail("proof", "the assertion could not be retrieved"))
     add("ob2-signed", jws_rs256(ob2_signed_assertion(11)))
     add("ob2-signed-revoked", jws_rs256(ob2_signed_assertion(12)), fail("status", "cheated"))
     signed_ob2 = jws_rs256(ob2_signed_assertion(13))
@@ -1046,15 +1075,25 @@ def jff_cases(vc_ed: str) -> list[tuple[str, Any, dict[str, Any], str]]:
     return out
 
 
+def write_generated(folder: Path, name: str, credential: Any) -> str:
+    """Writes a generated case (a JSON credential, a JWT, or a baked PNG or SVG); its suffix."""
+    if isinstance(credential, bytes):
+        suffix = ".png" if credential.startswith(b"\x89PNG") else ".svg"
+        (folder / f"{name}{suffix}").write_bytes(credential)
+        return suffix
+    suffix = ".jwt" if isinstance(credential, str) else ".json"
+    (folder / f"{name}{suffix}").write_text(credential if isinstance(credential, str)
+                                            else json.dumps(credential, indent=2) + "\n")
+    return suffix
+
+
 def main(verifier_core: str, did_web: str, vc_test_fixtures: str, validator: str, w3c_suite: str, vc_ed: str) -> None:
     generated_dir = ROOT / "generated"
     generated_dir.mkdir(parents=True, exist_ok=True)
     (generated_dir / "docs.json").write_text(json.dumps(bundle(), indent=2) + "\n")
     cases = []
     for name, credential, expect in generated():
-        suffix = ".jwt" if isinstance(credential, str) else ".json"
-        (generated_dir / f"{name}{suffix}").write_text(credential if isinstance(credential, str)
-                                                       else json.dumps(credential, indent=2) + "\n")
+        suffix = write_generated(generated_dir, name, credential)
         cases.append({"name": name, "credential": f"generated/{name}{suffix}", "docs": "generated/docs.json",
                       "now": NOW, **expect})
     for name, credential, expect, docs in third_party(verifier_core, did_web) + jff_cases(vc_ed):

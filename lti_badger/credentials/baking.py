@@ -30,9 +30,11 @@ from .images import PNG, PNG_MAGIC, SVG, BadgeImage, generate_png, generate_svg,
 from .safety import MAX_DOCUMENT_BYTES, parse_json
 
 OB_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
+OB2_NAMESPACE = "http://openbadges.org"  # Open Badges 2.0 baking, read for verification
 PNG_KEYWORD = b"openbadgecredential"
 OB2_PNG_KEYWORD = b"openbadges"  # Open Badges 2.0 baking, read for verification
 COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+HOSTED_URL = re.compile(r"https://[^\s<>\"]{1,2000}")
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_PNG_CHUNKS = 10_000
 MAX_PIXELS = 4096 * 4096
@@ -152,10 +154,10 @@ def extract_svg(data: bytes) -> str:
         tag = node.tag.rsplit("}", 1)[-1] if isinstance(node.tag, str) else ""
         if tag in _ACTIVE_SVG or any(name.rsplit("}", 1)[-1].lower().startswith("on") for name in node.attrib):
             raise BadInput("the SVG contains a script or an event handler, which is not allowed")
-    element = root.find(f"{{{OB_NAMESPACE}}}credential")
-    if element is None:
-        element = next(iter(root.iter(f"{{{OB_NAMESPACE}}}credential")), None)
-    # OB 3.0 §5.3.2: a JSON credential is the element's text, a VC-JWT its `verify` attribute.
+    element = next((found for tag in (f"{{{OB_NAMESPACE}}}credential", f"{{{OB2_NAMESPACE}}}assertion")
+                    for found in root.iter(tag)), None)
+    # OB 3.0 §5.3.2: a JSON credential is the element's text, a VC-JWT its `verify` attribute; OB 2.0
+    # bakes <openbadges:assertion> the same way, its `verify` a JWS or the hosted assertion's URL.
     found = element is not None and ((element.text or "").strip() or element.get("verify", "").strip())
     if not found:
         raise BadInput("the SVG holds no Open Badges credential (no openbadges:credential element)")
@@ -207,7 +209,8 @@ def credential_json(document: dict[str, Any]) -> str:
 
 
 def extract_credential(data: bytes) -> dict[str, Any] | str:
-    """What a verifier is handed: a JSON credential, or a compact JWS (VC-JWT, signed OB 2.0),
+    """What a verifier is handed: a JSON credential, a compact JWS (VC-JWT, signed OB 2.0) or
+    the https address of a hosted OB 2.0 assertion (what OB 1.0 and some OB 2.0 issuers bake),
     either alone or baked in a PNG or SVG."""
     if len(data) > MAX_FILE_BYTES:
         raise PayloadTooLarge(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
@@ -224,6 +227,6 @@ def extract_credential(data: bytes) -> dict[str, Any] | str:
     text = text.strip().lstrip("\ufeff")
     if text.startswith("{"):
         return parse_json(text.encode("utf-8"))
-    if len(text) <= MAX_DOCUMENT_BYTES and COMPACT_JWS.fullmatch(text):
+    if len(text) <= MAX_DOCUMENT_BYTES and (COMPACT_JWS.fullmatch(text) or HOSTED_URL.fullmatch(text)):
         return text
     raise BadInput("expected a credential as JSON, a JWT, a baked PNG or a baked SVG")

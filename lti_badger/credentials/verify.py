@@ -27,8 +27,9 @@ __all__ = ["REVOKED", "SUSPENDED", "TAMPERED", "ChainSource", "MapSource", "Veri
 
 def verify_credential(document: Any, *, status_source: DocumentSource, now: datetime,
                       did_source: DocumentSource | None = None) -> Verification:
-    """Every check of a credential: a JSON object (VC or OB 2.0 assertion) or a compact JWS
-    (VC-JWT, signed OB 2.0). `status_source` also serves keys unless `did_source` is given."""
+    """Every check of a credential: a JSON object (VC or OB 2.0 assertion), a compact JWS
+    (VC-JWT, signed OB 2.0) or the https address of a hosted OB 2.0 assertion. `status_source`
+    also serves keys unless `did_source` is given."""
     source = ChainSource(did_source, status_source) if did_source is not None else status_source
     result = _verify_presented(document, source, now) if is_presentation(document) else _verify(document, source, now)
     result.fetched = ChainSource(source).fetched()
@@ -64,6 +65,8 @@ def _verify(document: Any, source: DocumentSource, now: datetime) -> Verificatio
         document = document.strip()
         if ob2.is_signed_assertion(document):
             ob2.verify_signed(document, source, now, result)
+        elif document.startswith("https://"):
+            ob2.verify_hosted_at(document, source, now, result)
         else:
             jose.verify_jwt(document, source, now, result)
         return result
