@@ -696,8 +696,13 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
         fail("format", "is not the credential's issuer"))
     add("jwt-vc2-claims-jti-mismatch", jwt(vc2_claims(jti="urn:uuid:someone-else"), "EdDSA", ed_kid),
         fail("format", "the token's id (jti) is not the credential's id"))
-    add("jwt-header-jwk", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"jwk": {k: v for k, v in _rsa_jwk(
-        _rsa_key(), "rsa-1").items() if k in ("kty", "n", "e")}}))
+    header_jwk = {k: v for k, v in _rsa_jwk(_rsa_key(), "rsa-1").items() if k in ("kty", "n", "e")}
+    add("jwt-header-jwk", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"jwk": header_jwk}))
+    add("jwt-header-jwk-thumbprint-kid", jwt(claims(RSA_ISSUER, rs_cred), "RS256",
+                                             {"kid": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs", "jwk": header_jwk}),
+        {"valid": True, "warning": "the signing key came with the token itself"})
+    add("jwt-bare-kid", jwt(claims(RSA_ISSUER, rs_cred), "RS256", {"kid": "rsa-1"}),
+        fail("issuer key", "is neither a DID URL nor an https URL"))
     # a term no context defines: JSON-LD drops it, but a JOSE signature covers the bytes, so only a warning
     add("jwt-undefined-term", jwt(claims(RSA_ISSUER, {**rs_cred, "favouriteColour": "blue"}), "RS256",
                                   {"kid": RSA_JWKS + "#rsa-1"}),

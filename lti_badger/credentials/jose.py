@@ -108,7 +108,8 @@ def check_lifetime(payload: dict[str, Any], now: datetime, result: Verification)
 def _key(header: dict[str, Any], issuer: str | None, source: DocumentSource) -> tuple[PublicKey, bool]:
     """The signing key and whether it is bound to a controller (False: the header's own jwk).
     A `kid` that is a DID or https URL names the key itself; otherwise it picks a key from the
-    key set at `jku` (RFC 7515 4.1.2; with no `kid`, the set's only key)."""
+    key set at `jku` (RFC 7515 4.1.2; with no `kid`, the set's only key), or is only a hint
+    beside the header's `jwk` (a thumbprint, say)."""
     kid = header.get("kid") if isinstance(header.get("kid"), str) and header.get("kid") else None
     jku = header.get("jku")
     if kid and kid.startswith("#") and issuer:
@@ -119,10 +120,10 @@ def _key(header: dict[str, Any], issuer: str | None, source: DocumentSource) -> 
         if not isinstance(jku, str) or not jku.startswith("https://"):
             raise KeyProblem("the token's key set URL (jku) is not an https URL")
         return resolve(jku.split("#", 1)[0] + (f"#{kid}" if kid else ""), source), True
-    if kid:
-        return resolve(kid, source), True
     if "jwk" in header:
         return key_from_jwk(header["jwk"], "the key in the token's header", ""), False
+    if kid:
+        return resolve(kid, source), True  # says why a bare kid names no key
     raise KeyProblem("the token names no key (neither kid, jku nor jwk in its header)")
 
 
