@@ -162,6 +162,9 @@ _STATEMENTS = {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type":
 _VERIFY_BODY = {"type": "object", "required": ["verifiableCredential"], "properties": {
     "verifiableCredential": {"oneOf": [ref("Credential"), {"type": "string", "description": "a VC-JWT"}]},
     "options": {"type": "object"}}}
+_VC_API_RESULT = {"type": "object", "required": ["verified", "checks", "warnings", "errors"], "properties": {
+    "verified": {"type": "boolean"}, "checks": {"type": "array", "items": {"type": "string"}},
+    "warnings": {"type": "array"}, "errors": {"type": "array"}, "result": ref("Verification")}}
 
 PATHS: dict[str, dict[str, Any]] = {
     # ingest
@@ -196,11 +199,11 @@ PATHS: dict[str, dict[str, Any]] = {
                 "file": {"type": "string", "contentMediaType": "application/octet-stream"},
                 "credential": {"type": "string"}}}}}})},
     "/credentials/verify": {"post": operation("W3C VC-API: verify a credential", "verify", {
-        "200": json_answer("VC-API verification result, with our full result", {
-            "type": "object", "required": ["verified", "checks", "warnings", "errors"], "properties": {
-                "verified": {"type": "boolean"}, "checks": {"type": "array", "items": {"type": "string"}},
-                "warnings": {"type": "array"}, "errors": {"type": "array"}, "result": ref("Verification")}}),
-        **errors(400, 413, 429)}, body=json_body(_VERIFY_BODY))},
+        "200": json_answer("The credential verified: the VC-API result, with our full result", _VC_API_RESULT),
+        **errors(400, 413, 429),
+        "400": json_answer("The credential did not verify (the same answer, `verified: false`), or the request "
+                           "is not one ({error, message})", {"oneOf": [_VC_API_RESULT, ref("Error")]})},
+        body=json_body(_VERIFY_BODY))},
     # public documents
     "/credentials/{credential_id}": {"get": page_or_document(
         "A credential: its page, or the credential for JSON clients", "public", ref("Credential"),

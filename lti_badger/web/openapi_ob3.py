@@ -77,6 +77,8 @@ OB3_PATHS: dict[str, dict[str, Any]] = {
                       "401": _OAUTH_ERROR}}},
 }
 
+_VERIFY_RESULT = {"type": "object", "properties": {"verified": {"type": "boolean"}, "checks": {"type": "array"},
+                                                  "warnings": {"type": "array"}, "errors": {"type": "array"}}}
 VCAPI_PATHS: dict[str, dict[str, Any]] = {
     "/credentials/issue": {"post": {
         "operationId": "issueCredential", "tags": ["VC-API"], "security": [{"VcApiToken": []}],
@@ -91,9 +93,10 @@ VCAPI_PATHS: dict[str, dict[str, Any]] = {
         "requestBody": {"required": True, "content": {_JSON: {"schema": {
             "type": "object", "required": ["verifiableCredential"],
             "properties": {"verifiableCredential": {"oneOf": [_OBJECT, {"type": "string"}]}, "options": _OBJECT}}}}},
-        "responses": {"200": _json({"type": "object", "properties": {
-            "verified": {"type": "boolean"}, "checks": {"type": "array"}, "warnings": {"type": "array"},
-            "errors": {"type": "array"}}}, "VerifyCredentialResponse"), "400": _ERROR, "429": _ERROR}}},
+        "responses": {"200": _json(_VERIFY_RESULT, "VerifyCredentialResponse: it verified"),
+                      "400": _json({"oneOf": [_VERIFY_RESULT, _ERROR["content"][_JSON]["schema"]]},
+                                   "It did not verify (the same answer, verified false), or the request is not one"),
+                      "429": _ERROR}}},
 }
 
 PATHS: dict[str, dict[str, Any]] = {**OB3_PATHS, **VCAPI_PATHS}

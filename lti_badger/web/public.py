@@ -311,7 +311,9 @@ def verify_api():
 @bp.post("/credentials/verify")
 def vc_api_verify():
     """W3C VC-API: `{"verifiableCredential": <credential or JWT>, "options": {...}}`. The answer
-    carries the VC-API fields (`verified`, `checks`, `warnings`, `errors`) and our full `result`."""
+    carries the VC-API fields (`verified`, `checks`, `warnings`, `errors`) and our full `result`:
+    200 when it verified, 400 with the same answer when it did not (as the VC-API's verifier
+    test suite expects of a credential that does not verify)."""
     body = parse_json(request.get_data(cache=False)[: MAX_VERIFY_BYTES + 1], max_bytes=MAX_VERIFY_BYTES)
     credential = body.get("verifiableCredential")
     if not isinstance(credential, (dict, str)):
@@ -322,7 +324,9 @@ def vc_api_verify():
               "warnings": list(result.warnings),
               "errors": [{"check": c.name, "message": c.reason} for c in result.checks if c.state == "failed"],
               "result": result.to_dict()}
-    return json_response(answer)
+    response = json_response(answer)
+    response.status_code = 200 if result.valid else 400
+    return response
 
 
 @bp.get("/verify")
