@@ -132,6 +132,7 @@ RSA_METHOD = RSA_DID + "#rsa-2018"
 RSA_ISSUER = "https://jwt.example.org/issuer"
 RSA_JWKS = "https://jwt.example.org/.well-known/jwks.json"
 FOREIGN_JWKS = "https://keys.elsewhere.example.com/jwks.json"  # the same key, published on another host
+HOSTED_CREDENTIAL = "https://credentials.example.org/badges/1"
 RSA_JWK = "https://jwt.example.org/keys/rsa-1.json"
 
 
@@ -241,6 +242,7 @@ def bundle() -> dict[str, Any]:
                        "assertionMethod": [HTTPS.verification_method]},
         RSA_JWKS: {"keys": [_rsa_jwk(rsa_key, "rsa-1")]},
         FOREIGN_JWKS: {"keys": [_rsa_jwk(rsa_key, "rsa-1")]},
+        HOSTED_CREDENTIAL: sign(base(), ISSUER, "2025-01-15T10:00:00Z"),  # a credential served at its link
         RSA_JWK: _rsa_jwk(rsa_key, "rsa-1"),
         RSA_DID: {"@context": ["https://www.w3.org/ns/did/v1"], "id": RSA_DID,
                   "verificationMethod": [{"id": RSA_METHOD, "type": "RsaVerificationKey2018", "controller": RSA_DID,
@@ -747,8 +749,9 @@ def generated() -> list[tuple[str, Any, dict[str, Any]]]:
     add("ob2-hosted-baked-png-address", ob2_baked_png(hosted_url))
     add("ob2-hosted-baked-png-address-revoked", ob2_baked_png(ob2_assertion(2)["id"]),
         fail("status", "revoked by its issuer (issued in error)"))
+    add("address-of-a-credential", HOSTED_CREDENTIAL)  # a credential's link, pasted: what it serves is verified
     add("ob2-hosted-address-unretrievable", ob2_baked_png(f"{OB2_SITE}/assertions/404"),
-        fail("proof", "the assertion could not be retrieved"))
+        fail("proof", "the credential could not be retrieved"))
     add("ob2-signed", jws_rs256(ob2_signed_assertion(11)))
     add("ob2-signed-revoked", jws_rs256(ob2_signed_assertion(12)), fail("status", "cheated"))
     signed_ob2 = jws_rs256(ob2_signed_assertion(13))
@@ -1081,12 +1084,12 @@ def jff_cases(vc_ed: str) -> list[tuple[str, Any, dict[str, Any], str]]:
 
 
 def write_generated(folder: Path, name: str, credential: Any) -> str:
-    """Writes a generated case (a JSON credential, a JWT, or a baked PNG or SVG); its suffix."""
+    """Writes a generated case (a JSON credential, a JWT, an address, or a baked PNG or SVG); its suffix."""
     if isinstance(credential, bytes):
         suffix = ".png" if credential.startswith(b"\x89PNG") else ".svg"
         (folder / f"{name}{suffix}").write_bytes(credential)
         return suffix
-    suffix = ".jwt" if isinstance(credential, str) else ".json"
+    suffix = (".txt" if credential.startswith("https://") else ".jwt") if isinstance(credential, str) else ".json"
     (folder / f"{name}{suffix}").write_text(credential if isinstance(credential, str)
                                             else json.dumps(credential, indent=2) + "\n")
     return suffix

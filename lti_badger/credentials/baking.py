@@ -34,7 +34,7 @@ OB2_NAMESPACE = "http://openbadges.org"  # Open Badges 2.0 baking, read for veri
 PNG_KEYWORD = b"openbadgecredential"
 OB2_PNG_KEYWORD = b"openbadges"  # Open Badges 2.0 baking, read for verification
 COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-HOSTED_URL = re.compile(r"https://[^\s<>\"]{1,2000}")
+HOSTED_URL = re.compile(r"https?://[^\s<>\"]{1,2000}")  # fetched over https only (the outbound client)
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_PNG_CHUNKS = 10_000
 MAX_PIXELS = 4096 * 4096
@@ -210,8 +210,8 @@ def credential_json(document: dict[str, Any]) -> str:
 
 def extract_credential(data: bytes) -> dict[str, Any] | str:
     """What a verifier is handed: a JSON credential, a compact JWS (VC-JWT, signed OB 2.0) or
-    the https address of a hosted OB 2.0 assertion (what OB 1.0 and some OB 2.0 issuers bake),
-    either alone or baked in a PNG or SVG."""
+    a credential's address (a hosted OB 2.0 assertion's, as OB 1.0 and some OB 2.0 issuers
+    bake it, or a link someone pasted), either alone or baked in a PNG or SVG."""
     if len(data) > MAX_FILE_BYTES:
         raise PayloadTooLarge(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")

@@ -111,21 +111,6 @@ def _allowed_origin(url: str, issuer: dict[str, Any]) -> bool:
     return isinstance(issuer_id, str) and urlsplit(issuer_id).hostname == host
 
 
-def verify_hosted_at(url: str, source: DocumentSource, now: datetime, result: Verification) -> None:
-    """A hosted assertion given by its address (baked as a URL): what the issuer's site serves
-    there is the assertion, verified as if it had been given."""
-    assertion = source.get(url)
-    if assertion is None:
-        result.kind = KIND_HOSTED
-        result.add("format", NOT_CHECKED, f"the badge is the address of a hosted assertion ({url}), which could not "
-                                          "be retrieved")
-        result.add("proof", NOT_CHECKED, "the signature was not checked: the assertion could not be retrieved")
-    elif not is_assertion(assertion):
-        result.add("format", FAILED, f"the document at {url} is not an Open Badges 2.0 assertion")
-    else:
-        verify_hosted(assertion, source, now, result)
-
-
 def verify_hosted(assertion: dict[str, Any], source: DocumentSource, now: datetime, result: Verification) -> None:
     result.kind = KIND_HOSTED
     url = assertion.get("id")

@@ -255,8 +255,9 @@ def credential_document(credential: Credential) -> dict[str, Any]:
 
 
 class LocalSource:
-    """DID document and status lists straight from our own keys and database, for verifying
-    our credentials offline (public page, `POST /verify`, `lti-badger verify`)."""
+    """DID document, status lists and our credentials (by their links) straight from our own
+    keys and database, for verifying our credentials offline (public page, `POST /verify`,
+    `lti-badger verify`)."""
 
     def __init__(self, session: Session, issuer: IssuerProfile, keys: KeyStore) -> None:
         self.session = session
@@ -277,15 +278,19 @@ class LocalSource:
             signer, _key = current_signer(self.issuer, self.keys)
             return status_list_credential(found, base_url=self.issuer.base_url, signer=signer,
                                           issuer_did=self.issuer.did)
-        return None
+        found = self._credential(url)  # a link to one of ours, pasted where the credential was expected
+        return credential_document(found) if found is not None and found.document else None
+
+    def _credential(self, url: str) -> Credential | None:
+        prefix = f"{self.issuer.base_url}/credentials/"
+        if not url.startswith(prefix) or len(url) - len(prefix) > 36:
+            return None
+        return self.session.get(Credential, url[len(prefix):])
 
     def recorded_status(self, credential_id: str, issuer: str | None) -> dict[str, bool] | None:
         """What our database records about one of our credentials beyond its status lists:
         a one-entry credential's suspension lives in the award's status."""
-        prefix = f"{self.issuer.base_url}/credentials/"
-        if issuer != self.issuer.did or not credential_id.startswith(prefix):
-            return None
-        found = self.session.get(Credential, credential_id[len(prefix):]) if len(credential_id) - len(prefix) <= 36 else None
+        found = self._credential(credential_id) if issuer == self.issuer.did else None
         return status_of(self.session, found) if found is not None else None
 
     def as_of(self, url: str) -> datetime | None:

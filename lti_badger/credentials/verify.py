@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from . import jose, ob2
-from .checks import (FAILED, REVOKED, SUSPENDED, TAMPERED, TOO_DEEP, ChainSource, MapSource, Verification,
-                     types_of, verify_data_integrity)
+from .checks import (FAILED, NOT_CHECKED, REVOKED, SUSPENDED, TAMPERED, TOO_DEEP, ChainSource, MapSource,
+                     Verification, types_of, verify_data_integrity)
 from .keyresolve import DocumentSource
 from .safety import MAX_DEPTH, depth_of
 
@@ -28,8 +28,8 @@ __all__ = ["REVOKED", "SUSPENDED", "TAMPERED", "ChainSource", "MapSource", "Veri
 def verify_credential(document: Any, *, status_source: DocumentSource, now: datetime,
                       did_source: DocumentSource | None = None) -> Verification:
     """Every check of a credential: a JSON object (VC or OB 2.0 assertion), a compact JWS
-    (VC-JWT, signed OB 2.0) or the https address of a hosted OB 2.0 assertion. `status_source`
-    also serves keys unless `did_source` is given."""
+    (VC-JWT, signed OB 2.0) or the https address of one (a hosted OB 2.0 assertion baked as its
+    URL). `status_source` also serves keys unless `did_source` is given."""
     source = ChainSource(did_source, status_source) if did_source is not None else status_source
     result = _verify_presented(document, source, now) if is_presentation(document) else _verify(document, source, now)
     result.fetched = ChainSource(source).fetched()
@@ -65,8 +65,8 @@ def _verify(document: Any, source: DocumentSource, now: datetime) -> Verificatio
         document = document.strip()
         if ob2.is_signed_assertion(document):
             ob2.verify_signed(document, source, now, result)
-        elif document.startswith("https://"):
-            ob2.verify_hosted_at(document, source, now, result)
+        elif document.startswith(("https://", "http://")):
+            return _verify_at(document, source, now)
         else:
             jose.verify_jwt(document, source, now, result)
         return result
@@ -83,6 +83,18 @@ def _verify(document: Any, source: DocumentSource, now: datetime) -> Verificatio
         ob2.verify_hosted(document, source, now, result)
     else:
         jose.verify_enveloped(document, source, now, result)
+    return result
+
+
+def _verify_at(url: str, source: DocumentSource, now: datetime) -> Verification:
+    """A credential given by its address: an OB 2.0 hosted assertion baked as its URL (OB 1.0
+    and some 2.0 issuers), or a credential's link pasted; what is served there is verified."""
+    found = source.get(url)
+    if found is not None:
+        return _verify(found, source, now)
+    result = Verification()
+    result.add("format", NOT_CHECKED, f"the badge is the address {url}, where no credential could be retrieved")
+    result.add("proof", NOT_CHECKED, "the signature was not checked: the credential could not be retrieved")
     return result
 
 

@@ -248,3 +248,17 @@ def test_a_suspension_in_the_default_mode_is_reported_by_the_page_and_apis_and_r
         reinstate(session, award.course_id, award.id, None, "cleared", NOW)
     api, raw, page, public = verdicts()
     assert api["verified"] is True and raw["suspended"] is False and "Not revoked or suspended" in public
+
+
+def test_a_link_to_a_credential_pasted_into_the_verifier_verifies_what_it_serves(client, issued):
+    """An employer gets a learner's link, not a file: pasted into /verify (or sent to the
+    VC-API), one of our links is read from our database; any other one is fetched online."""
+    link = issued["document"]["id"]
+    assert link.endswith(f"/credentials/{issued['id']}")
+    answer = client.post("/verify", data={"credential": link}, headers={"Accept": "application/json"}).get_json()
+    assert answer["valid"] is True and answer["credential_id"] == link, answer["verdict"]
+    api = client.post("/credentials/verify", json={"verifiableCredential": link})
+    assert api.status_code == 200 and api.get_json()["verified"] is True
+    unknown = link[: -len(issued["id"])] + "00000000-0000-4000-8000-000000000000"
+    missing = client.post("/verify", data={"credential": unknown}, headers={"Accept": "application/json"}).get_json()
+    assert missing["valid"] is False and "could not be retrieved" in missing["verdict"]
