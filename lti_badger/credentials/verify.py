@@ -28,8 +28,8 @@ __all__ = ["REVOKED", "SUSPENDED", "TAMPERED", "ChainSource", "MapSource", "Veri
 def verify_credential(document: Any, *, status_source: DocumentSource, now: datetime,
                       did_source: DocumentSource | None = None) -> Verification:
     """Every check of a credential: a JSON object (VC or OB 2.0 assertion), a compact JWS
-    (VC-JWT, signed OB 2.0) or the https address of one (a hosted OB 2.0 assertion baked as its
-    URL). `status_source` also serves keys unless `did_source` is given."""
+    (VC-JWT, signed OB 2.0) or the address of one (a link pasted, or an OB 2.0 badge baked as
+    its hosted assertion's URL). `status_source` also serves keys unless `did_source` is given."""
     source = ChainSource(did_source, status_source) if did_source is not None else status_source
     result = _verify_presented(document, source, now) if is_presentation(document) else _verify(document, source, now)
     result.fetched = ChainSource(source).fetched()
